@@ -1,0 +1,27 @@
+"""Legendre Memory Units for Nengo: exact, spiking, trainable and neuromorphic.
+
+Importing ``nengo_lmu`` loads only numpy, scipy and nengo; the TensorFlow /
+NengoDL side lives in ``nengo_lmu.dl`` and the nengo-loihi side in
+``nengo_lmu.loihi``.
+"""
+
+from nengo_lmu.version import version as __version__
+from nengo_lmu.systems import (
+    LinearSystem,
+    balanced_transform,
+    legendre_readout,
+    legendre_system,
+    lowpass_mapping,
+    realize,
+)
+from nengo_lmu import networks
+
+__all__ = [
+    "LinearSystem",
+    "balanced_transform",
+    "legendre_readout",
+    "legendre_system",
+    "lowpass_mapping",
+    "realize",
+    "networks",
+]
