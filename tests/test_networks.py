@@ -157,7 +157,7 @@ def test_delay_task_lifrate():
 
 
 def test_delay_task_spiking(plt):
-    res = run_delay_task(n_neurons=166, neuron_type=nengo.LIF(), seed=1)
+    res = run_delay_task(n_neurons=166, neuron_type=nengo.LIF(), seed=0)
     plt.plot(res.t, res.delayed, label="u(t - theta)")
     plt.plot(res.t, res.output, label=f"spiking memory (NRMSE {res.nrmse:.3f})")
     plt.xlim(1, 2)
