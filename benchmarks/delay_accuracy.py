@@ -1,0 +1,178 @@
+"""Delay-task benchmark: accuracy against neuron count, and simulation speed.
+
+What is measured (all with `nengo_lmu.tasks.run_delay_task`: a 6th-order
+Legendre memory delays 10 Hz white noise by theta = 0.1 s, dt = 1 ms):
+
+1. Accuracy. NRMSE of the delayed output against the input delayed by exactly
+   theta, for several neuron counts, comparing
+
+   - "naive": the mapping of the old nengo-loihi LMU example (continuous
+     mapping ``A' = tau A + I``, no change of basis, LIF neurons, intercepts
+     uniform in [-1, 1] and evaluation points uniform in the hypersphere);
+   - "ours": the package defaults (discrete mapping, balanced realisation,
+     LIF neurons, intercepts and evaluation points chosen from the input).
+
+   Both use the same seeds; NRMSE is the mean over seeds. The best-fitting lag
+   (in steps, searched within +-5 of the nominal theta/dt = 100) shows any
+   delay the network adds.
+
+2. Speed. Simulated seconds per wall-clock second of the run phase (and the
+   build time) for the exact (node) form and for "ours" with ~1000 neurons,
+   on `nengo.Simulator` and on `nengo_dl.Simulator` (NengoDL's defaults).
+
+Absolute times depend on the machine and its load; only ratios within one
+run are meaningful.
+
+Run from the repository root::
+
+    python benchmarks/delay_accuracy.py            # full run (~10 min)
+    python benchmarks/delay_accuracy.py --quick    # smoke run
+    python benchmarks/delay_accuracy.py --help
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+import warnings
+
+import nengo
+import numpy as np
+
+from nengo_lmu.tasks import run_delay_task
+
+ORDER = 6
+THETA = 0.1
+DT = 0.001
+SPEED_N_PER_DIM = 166  # ~1000 neurons in total
+
+
+def naive_kwargs():
+    """Memory settings of the old nengo-loihi LMU example."""
+    return dict(
+        mapping="continuous",
+        realizer="identity",
+        neuron_type=nengo.LIF(),
+        ens_kwargs=dict(
+            intercepts=nengo.dists.Uniform(-1, 1),
+            eval_points=nengo.dists.UniformHypersphere(),
+        ),
+    )
+
+
+def ours_kwargs():
+    """The package defaults (spelled out where it helps the reader)."""
+    return dict(neuron_type=nengo.LIF())
+
+
+VARIANTS = {"naive": naive_kwargs, "ours": ours_kwargs}
+
+
+def run(n_neurons, seed, duration, kwargs=None, simulator=None):
+    return run_delay_task(
+        theta=THETA, order=ORDER, n_neurons=n_neurons, duration=duration,
+        dt=DT, seed=seed, simulator=simulator, **(kwargs or {}),
+    )
+
+
+def accuracy_table(sizes, seeds, duration):
+    print(f"\n## Accuracy: NRMSE vs neuron count (mean over seeds {seeds}, "
+          f"{duration:g} s each; nominal lag {int(round(THETA / DT))} steps)")
+    header = (f"{'n/dim':>6} {'total':>6} | {'naive':>7} {'ours':>7} "
+              f"{'naive/ours':>10} | {'naive lag':>11} {'ours lag':>11}")
+    print(header)
+    print("-" * len(header))
+    for n in sizes:
+        scores, lags, total = {}, {}, None
+        for name, make in VARIANTS.items():
+            results = [run(n, s, duration, make()) for s in seeds]
+            scores[name] = np.mean([r.nrmse for r in results])
+            lags[name] = "/".join(str(r.best_lag_steps) for r in results)
+            total = results[0].n_neurons
+        ratio = scores["naive"] / scores["ours"]
+        print(f"{n:>6} {total:>6} | {scores['naive']:>7.4f} {scores['ours']:>7.4f} "
+              f"{ratio:>10.2f} | {lags['naive']:>11} {lags['ours']:>11}",
+              flush=True)
+    print("(lags: best-fitting delay in steps, one per seed, searched "
+          "within +-5 of nominal)")
+
+
+def speed_table(duration, use_dl):
+    simulators = {"nengo": nengo.Simulator}
+    if use_dl:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        import nengo_dl  # slow, optional import
+
+        tf = nengo_dl.compat.tf
+        gpus = tf.config.list_physical_devices("GPU")
+        # Said once here instead of by a warning from every simulator.
+        warnings.filterwarnings("ignore", message="No GPU support detected")
+        simulators["nengo_dl"] = nengo_dl.Simulator
+        print(f"\nnengo_dl {nengo_dl.__version__}, tensorflow {tf.__version__}, "
+              f"{len(gpus)} GPU(s) visible")
+    print(f"\n## Speed: simulated s per wall s of the run phase "
+          f"({duration:g} s simulated, seed 0)")
+    header = (f"{'network':>16} {'neurons':>7} | "
+              + " ".join(f"{s + ' speed':>14} {s + ' build s':>16}"
+                         for s in simulators))
+    if use_dl:
+        header += f" | {'nengo/dl speed':>14}"
+    print(header)
+    print("-" * len(header))
+    for label, n in (("exact", None), ("ours", SPEED_N_PER_DIM)):
+        kwargs = None if n is None else ours_kwargs()
+        res = {name: run(n, 0, duration, kwargs, sim)
+               for name, sim in simulators.items()}
+        total = res["nengo"].n_neurons
+        row = f"{label:>16} {total:>7} | " + " ".join(
+            f"{r.speed:>14.2f} {r.build_seconds:>16.2f}" for r in res.values())
+        if use_dl:
+            row += f" | {res['nengo'].speed / res['nengo_dl'].speed:>14.2f}"
+        print(row, flush=True)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--duration", type=float, default=10.0,
+                        help="simulated seconds per run (the first 1 s is "
+                             "not scored)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1],
+                        help="seeds of the accuracy runs (NRMSE is averaged "
+                             "over them)")
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        default=[50, 100, 166, 333, 500],
+                        help=f"neurons per memory dimension (total = "
+                             f"{ORDER} x this)")
+    parser.add_argument("--no-dl", action="store_true",
+                        help="skip the NengoDL speed runs")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: duration 2 s, seed 0, sizes 50 100 "
+                             "(overrides the options above)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.seeds, args.sizes = 2.0, [0], [50, 100]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    print("# nengo_lmu delay-task benchmark")
+    print("command:", " ".join([os.path.basename(sys.executable)] + sys.argv))
+    print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"nengo {nengo.__version__}")
+    print("NOTE: absolute times are machine noise; only ratios within one run "
+          "count.")
+    t0 = time.perf_counter()
+    accuracy_table(args.sizes, args.seeds, args.duration)
+    speed_table(args.duration, not args.no_dl)
+    print(f"\ntotal wall time: {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+import subprocess
+import sys
+
+import pytest
+
+from nengo_lmu.cli import build_parser, main
+
+
+def test_demo_quick_run(tmp_path, capsys):
+    plot = tmp_path / "demo.png"
+    rc = main(
+        ["demo", "--duration", "1.5", "--discard", "0.5", "--n-neurons", "50",
+         "--plot", str(plot), "--no-progress"]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert plot.exists() and plot.stat().st_size > 10_000
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip().startswith(("exact", "lif"))}
+    exact_nrmse = float(rows["exact"][1])
+    lif_nrmse = float(rows["lif"][1])
+    assert exact_nrmse < 0.03 and exact_nrmse < lif_nrmse < 0.5
+    assert rows["lif"][3] == "300" and rows["exact"][3] == "0"
+
+
+def test_demo_no_plot(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = main(["demo", "--duration", "1.2", "--discard", "0.2", "--n-neurons", "10",
+               "--neuron-type", "lifrate", "--no-plot", "--no-progress"])
+    assert rc == 0
+    assert list(tmp_path.iterdir()) == []
+    assert "lifrate" in capsys.readouterr().out
+
+
+def test_demo_reports_invalid_values(capsys):
+    # a value argparse accepts but the task rejects: a clean error, exit 2
+    rc = main(["demo", "--duration", "1.0", "--discard", "1.0", "--no-plot", "--no-progress"])
+    assert rc == 2
+    assert "discard" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arg", ["--theta=0", "--order=-1", "--n-neurons=0", "--neuron-type=izh"])
+def test_demo_rejects_bad_options(arg, capsys):
+    with pytest.raises(SystemExit) as e:
+        build_parser().parse_args(["demo", arg])
+    assert e.value.code == 2
+    assert arg.split("=")[0].lstrip("-").split("-")[0] in capsys.readouterr().err
+
+
+def test_help_lists_every_option():
+    text = subprocess.run(
+        [sys.executable, "-m", "nengo_lmu.cli", "demo", "--help"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    parser = build_parser()
+    demo = parser._subparsers._group_actions[0].choices["demo"]
+    for action in demo._actions:
+        for flag in action.option_strings:
+            assert flag in text
+        assert action.help and len(action.help) > 5
+
+
+def test_import_is_light():
+    code = (
+        "import sys, time; t0 = time.perf_counter(); import nengo; t1 = time.perf_counter();"
+        "import nengo_lmu, nengo_lmu.networks, nengo_lmu.tasks, nengo_lmu.cli;"
+        "t2 = time.perf_counter();"
+        "heavy = [m for m in ('tensorflow', 'nengo_dl', 'nengo_loihi', 'matplotlib') if m in sys.modules];"
+        "print(heavy, t2 - t1)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    heavy, seconds = out.rsplit(" ", 1)
+    assert heavy == "[]"
+    assert float(seconds) < 1.0
