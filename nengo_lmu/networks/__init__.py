@@ -2,5 +2,6 @@
 
 from nengo_lmu.networks.legendre_memory import LegendreMemory
 from nengo_lmu.networks.linear_system import LinearSystemNetwork
+from nengo_lmu.networks.lmu_cell import LMUCell, stack_cells
 
-__all__ = ["LinearSystemNetwork", "LegendreMemory"]
+__all__ = ["LinearSystemNetwork", "LegendreMemory", "LMUCell", "stack_cells"]

@@ -1,0 +1,289 @@
+"""The full LMU cell (x, u, m, h) as a nengo network, trainable in NengoDL."""
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.params import BoolParam
+
+from nengo_lmu.networks.legendre_memory import LegendreMemory
+from nengo_lmu.systems import _check_positive
+
+INITIALIZERS = ("glorot_uniform", "lecun_uniform", "zeros", "ones")
+
+
+def initial_weights(init, shape, rng, attr="initializer", obj=None):
+    """Sample a weight matrix of ``shape`` (``(fan_out, fan_in)``).
+
+    ``init`` is one of ``"glorot_uniform"`` (limit
+    ``sqrt(6 / (fan_in + fan_out))``), ``"lecun_uniform"`` (limit
+    ``sqrt(3 / fan_in)``), ``"zeros"``, ``"ones"``, a `nengo.dists.Distribution`
+    or an array of that shape (used as given).
+    """
+    fan_out, fan_in = shape
+    if isinstance(init, str):
+        if init not in INITIALIZERS:
+            raise ValidationError(
+                f"must be one of {INITIALIZERS}, a nengo Distribution or an "
+                f"array, got {init!r}",
+                attr=attr,
+                obj=obj,
+            )
+        if init == "zeros":
+            return np.zeros(shape)
+        if init == "ones":
+            return np.ones(shape)
+        limit = np.sqrt(
+            6.0 / (fan_in + fan_out) if init == "glorot_uniform" else 3.0 / fan_in
+        )
+        return rng.uniform(-limit, limit, size=shape)
+    if isinstance(init, nengo.dists.Distribution):
+        return init.sample(fan_out, fan_in, rng=rng)
+    arr = np.array(init, dtype=np.float64)
+    if arr.shape != tuple(shape):
+        raise ValidationError(
+            f"an array must have shape {tuple(shape)}, got {arr.shape}",
+            attr=attr,
+            obj=obj,
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValidationError("an array must be finite", attr=attr, obj=obj)
+    return arr
+
+
+def _check_int(name, value, obj, minimum=1):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+    ):
+        raise ValidationError(
+            f"must be an integer >= {minimum}, got {value!r}", attr=name, obj=obj
+        )
+    return int(value)
+
+
+def _check_bool(name, value, obj):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(f"must be True or False, got {value!r}", attr=name, obj=obj)
+    return bool(value)
+
+
+class LMUCell(nengo.Network):
+    """A Legendre Memory Unit cell [1]_ as a nengo network.
+
+    Each simulator step is one sample of the sequence: ``theta`` is in steps,
+    and the memory is discretised with a step of one sample whatever the
+    simulator's ``dt``. On step ``t``::
+
+        u[t] = e_x x[t] + e_h h[t-1] + e_m m[t-1]
+        m[t] = Ad m[t-1] + Bd u[t]
+        h[t] = f(W_x x[t] + W_h h[t-1] + W_m m[t])
+
+    where ``f`` is the ``hidden_neuron_type`` (``nengo.Tanh(tau_ref=1)``, i.e.
+    ``tanh``, by default) of
+    ``units`` neurons with unit gain and zero bias. The weights are the
+    transforms of connections, so NengoDL trains them; ``Ad`` and ``Bd`` are
+    marked non-trainable unless ``trainable_memory=True``.
+
+    Parameters
+    ----------
+    units : int
+        Hidden neurons.
+    order : int
+        Legendre coefficients per memory dimension.
+    theta : float
+        Memory window in steps (> 1).
+    input_d : int
+        Dimensions of ``x``.
+    memory_d : int
+        Dimensions of ``u`` (each gets its own memory).
+    hidden_neuron_type : nengo.neurons.NeuronType
+        Nonlinearity of ``h``: ``nengo.Tanh(tau_ref=1)`` (default; nengo's
+        default ``tau_ref`` would scale tanh by 400), a rate type such as
+        ``nengo.RectifiedLinear()`` or ``nengo.LIFRate()`` for training, and
+        its spiking counterpart for inference.
+    hidden_gain : float
+        Gain of the hidden neurons. For spiking inference of a rate-trained
+        cell, use ``SpikingRectifiedLinear(amplitude=1/g)`` with
+        ``hidden_gain=g``: the rate is the same, and a larger ``g`` means
+        more spikes per step and less quantisation.
+    hidden_to_memory, memory_to_memory, input_to_hidden : bool
+        Include ``e_h``, ``e_m`` and ``W_x`` (as in KerasLMU; ``h`` always
+        sees the memory through ``W_m``).
+    hidden_to_hidden : bool
+        Include ``W_h`` (False gives a feed-forward hidden layer).
+    discretizer : "zoh" or "euler"
+        Discretisation of the memory.
+    trainable_memory : bool
+        Let NengoDL train ``Ad`` and ``Bd``.
+    kernel_initializer, recurrent_initializer, encoder_initializer
+        Initial ``W_x``/``W_m``, ``W_h``, and ``e_x``/``e_h``; see
+        `initial_weights`. ``e_m`` starts at zero.
+    label, seed, add_to_container
+        As for `nengo.Network`; the seed also seeds the initial weights.
+
+    Attributes
+    ----------
+    input, u, output : nengo.Node
+        ``x``, ``u`` and ``h`` (``output`` carries ``h`` for the next layer).
+    memory : LegendreMemory
+        The exact memory (``memory.output`` is ``m``).
+    hidden : nengo.Ensemble
+        The hidden neurons (``hidden.neurons``).
+    weights : dict
+        The weighted connections by name (``"e_x"``, ``"W_m"``, ...).
+
+    References
+    ----------
+    .. [1] Voelker, A. R., Kajic, I., & Eliasmith, C. (2019). Legendre Memory
+       Units: continuous-time representation in recurrent neural networks.
+    """
+
+    def __init__(
+        self,
+        units,
+        order,
+        theta,
+        input_d=1,
+        memory_d=1,
+        hidden_neuron_type=None,
+        hidden_gain=1.0,
+        hidden_to_memory=False,
+        memory_to_memory=False,
+        input_to_hidden=True,
+        hidden_to_hidden=True,
+        discretizer="zoh",
+        trainable_memory=False,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="glorot_uniform",
+        encoder_initializer="lecun_uniform",
+        label=None,
+        seed=None,
+        add_to_container=None,
+    ):
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self.units = _check_int("units", units, self)
+        self.input_d = _check_int("input_d", input_d, self)
+        self.memory_d = _check_int("memory_d", memory_d, self)
+        self.hidden_gain = _check_positive("hidden_gain", hidden_gain, obj=self)
+        flags = dict(
+            hidden_to_memory=hidden_to_memory,
+            memory_to_memory=memory_to_memory,
+            input_to_hidden=input_to_hidden,
+            hidden_to_hidden=hidden_to_hidden,
+            trainable_memory=trainable_memory,
+        )
+        for name, value in flags.items():
+            setattr(self, name, _check_bool(name, value, self))
+        if hidden_neuron_type is None:
+            hidden_neuron_type = nengo.Tanh(tau_ref=1.0)
+        if not isinstance(hidden_neuron_type, nengo.neurons.NeuronType):
+            raise ValidationError(
+                f"must be a nengo NeuronType, got {hidden_neuron_type!r}",
+                attr="hidden_neuron_type",
+                obj=self,
+            )
+        self.hidden_neuron_type = hidden_neuron_type
+        rng = np.random.RandomState(seed)
+        q = self.memory_d * _check_int("order", order, self)
+
+        def init(name, kind, shape):
+            return initial_weights(kind, shape, rng, attr=name, obj=self)
+
+        # sampled first, in a fixed order, so a seed gives the same weights
+        # whatever connections are switched on
+        weights = dict(
+            e_x=init("encoder_initializer", encoder_initializer, (memory_d, input_d)),
+            e_h=init("encoder_initializer", encoder_initializer, (memory_d, units)),
+            e_m=np.zeros((memory_d, q)),
+            W_x=init("kernel_initializer", kernel_initializer, (units, input_d)),
+            W_h=init("recurrent_initializer", recurrent_initializer, (units, units)),
+            W_m=init("kernel_initializer", kernel_initializer, (units, q)),
+        )
+
+        with self:
+            # what NengoDL reads as `trainable` (the same parameter that
+            # nengo_dl.configure_settings(trainable=None) adds), added
+            # without importing NengoDL
+            for cls in (nengo.Ensemble, nengo.Connection, nengo.ensemble.Neurons):
+                self.config.configures(cls)
+                self.config[cls].set_param(
+                    "trainable", BoolParam("trainable", None, optional=True)
+                )
+
+            self.input = nengo.Node(size_in=self.input_d, label="x")
+            self.u = nengo.Node(size_in=self.memory_d, label="u")
+            self.memory = LegendreMemory(
+                order, theta, size_in=self.memory_d, dt=1.0, discretizer=discretizer,
+                label="m",
+            )
+            self.hidden = nengo.Ensemble(
+                self.units,
+                1,
+                neuron_type=hidden_neuron_type,
+                gain=nengo.dists.Choice([self.hidden_gain]),
+                bias=nengo.dists.Choice([0.0]),
+                label="h",
+            )
+            self.output = nengo.Node(size_in=self.units, label="h_out")
+            self.config[self.hidden].trainable = False  # encoders/biases unused
+
+            m = self.memory.output
+            h = self.hidden.neurons
+            self.weights = {}
+
+            def connect(name, pre, post, synapse):
+                self.weights[name] = nengo.Connection(
+                    pre, post, transform=weights[name], synapse=synapse
+                )
+
+            connect("e_x", self.input, self.u, None)
+            if self.hidden_to_memory:
+                connect("e_h", h, self.u, 0)
+            if self.memory_to_memory:
+                connect("e_m", m, self.u, 0)
+            nengo.Connection(self.u, self.memory.input, synapse=None)
+            if self.input_to_hidden:
+                connect("W_x", self.input, h, None)
+            if self.hidden_to_hidden:
+                connect("W_h", h, h, 0)
+            connect("W_m", m, h, None)
+            nengo.Connection(h, self.output, synapse=None)
+
+            mem = self.memory
+            for conn in mem.all_connections:
+                is_ad = conn.pre is mem.state and conn.post is mem.state
+                is_bd = conn.pre is mem.input and conn.post is mem.state
+                self.config[conn].trainable = self.trainable_memory and (
+                    is_ad or is_bd
+                )
+
+    @property
+    def n_parameters(self):
+        """Number of trainable weights (the memory's counted if trainable)."""
+        n = sum(c.transform.init.size for c in self.weights.values())
+        if self.trainable_memory:
+            d = self.memory.discrete_system
+            n += d.A.size + d.B.size
+        return n
+
+
+def stack_cells(cells):
+    """Connect LMU cells in sequence (``cells[i].output -> cells[i+1].input``).
+
+    Each cell's ``input_d`` must equal the previous cell's ``units``. Call
+    inside the network that should hold the connections. Returns the first
+    cell's ``input`` and the last cell's ``output``.
+    """
+    cells = list(cells)
+    if not cells:
+        raise ValidationError("must contain at least one LMUCell", attr="cells")
+    for i, (a, b) in enumerate(zip(cells[:-1], cells[1:])):
+        if b.input_d != a.units:
+            raise ValidationError(
+                f"cell {i + 1} has input_d={b.input_d} but cell {i} has "
+                f"units={a.units}",
+                attr="cells",
+            )
+        nengo.Connection(a.output, b.input, synapse=None)
+    return cells[0].input, cells[-1].output
