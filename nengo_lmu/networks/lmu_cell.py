@@ -184,6 +184,7 @@ class LMUCell(nengo.Network):
                 obj=self,
             )
         self.hidden_neuron_type = hidden_neuron_type
+        self.discretizer = discretizer
         rng = np.random.RandomState(seed)
         q = self.memory_d * _check_int("order", order, self)
 

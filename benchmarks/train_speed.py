@@ -1,0 +1,251 @@
+"""Training-speed benchmark: seconds per minibatch at the psMNIST shape.
+
+What is measured: the wall-clock time of one training minibatch (forward pass
+over all T steps, backpropagation through time, one Adam update; sparse
+categorical cross-entropy from logits on the last step's 10 outputs) for
+
+- "ours": `nengo_lmu.networks.LMUCell` (tanh hidden neurons, input-to-hidden
+  and hidden-to-hidden weights, fixed zoh memory) in `nengo_dl.Simulator`;
+- "dl-example": the LMU network of the NengoDL documentation's LMU example,
+  rebuilt here from its description (x/u/m nodes, a tanh `TensorNode` for h,
+  fixed Ad/Bd connections, Glorot-initialised trainable weights), with the
+  same simulator settings;
+- "keras-lmu": `keras_lmu.LMU` with a `SimpleRNNCell` hidden layer and a
+  `Dense` readout, in its default mode (no hidden-to-memory or
+  memory-to-memory connections, so KerasLMU computes the memory with an FFT
+  convolution over the whole sequence and only the hidden layer is recurrent).
+
+The default shape is psMNIST's: T = 784 steps of 1 input dimension, order 256,
+theta = T, 212 hidden units, minibatch 100. Each model is built and compiled,
+fitted once on one minibatch (a warm-up that absorbs graph building), then
+timed over ``--batches`` minibatches in one ``fit`` call; the mean is
+reported. Inputs and labels are random: only speed is measured.
+
+Absolute times depend on the machine and its load; only ratios within one run
+are meaningful.
+
+Run from the repository root::
+
+    python benchmarks/train_speed.py             # full run
+    python benchmarks/train_speed.py --quick     # smoke run
+    python benchmarks/train_speed.py --help
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras_lmu  # noqa: E402
+import nengo  # noqa: E402
+import nengo_dl  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import nengo_lmu  # noqa: E402
+from nengo_lmu.networks import LMUCell  # noqa: E402
+
+N_CLASSES = 10
+UNROLL = 16  # unroll_simulation of the NengoDL simulators
+MODELS = ("ours", "dl-example", "keras-lmu")
+
+
+class DocExampleLMUCell(nengo.Network):
+    """The LMU cell of NengoDL's LMU example: nodes x, u, m and a tanh h."""
+
+    def __init__(self, units, order, theta, input_d, **kwargs):
+        super().__init__(**kwargs)
+        dsys = nengo_lmu.legendre_system(order, theta).discretize(1.0)
+        with self:
+            nengo_dl.configure_settings(trainable=None)
+            self.x = nengo.Node(size_in=input_d)
+            self.u = nengo.Node(size_in=1)
+            self.m = nengo.Node(size_in=order)
+            self.h = nengo_dl.TensorNode(
+                tf.nn.tanh, shape_in=(units,), pass_time=False
+            )
+
+            nengo.Connection(
+                self.x, self.u, transform=np.ones((1, input_d)), synapse=None
+            )
+            # memory: m[t] = Ad m[t-1] + Bd u[t], kept fixed
+            fixed = [
+                nengo.Connection(self.m, self.m, transform=dsys.A, synapse=0),
+                nengo.Connection(self.u, self.m, transform=dsys.B, synapse=None),
+            ]
+            for conn in fixed:
+                self.config[conn].trainable = False
+            # hidden: h[t] = tanh(W_x x[t] + W_h h[t-1] + W_m m[t])
+            for pre, synapse in ((self.x, None), (self.h, 0), (self.m, None)):
+                nengo.Connection(
+                    pre, self.h, transform=nengo_dl.dists.Glorot(), synapse=synapse
+                )
+
+
+def nengo_dl_model(kind, args):
+    """A compiled `nengo_dl.Simulator` and its input node and probe."""
+    with nengo.Network(seed=0) as net:
+        nengo_dl.configure_settings(trainable=None, stateful=False, keep_history=True)
+        inp = nengo.Node(np.zeros(1))
+        if kind == "ours":
+            cell = LMUCell(
+                units=args.units, order=args.order, theta=args.steps, input_d=1,
+                memory_d=1, hidden_to_hidden=True, input_to_hidden=True,
+            )
+            cell_in, cell_out = cell.input, cell.output
+        else:
+            cell = DocExampleLMUCell(
+                units=args.units, order=args.order, theta=args.steps, input_d=1
+            )
+            cell_in, cell_out = cell.x, cell.h
+        nengo.Connection(inp, cell_in, synapse=None)
+        out = nengo.Node(size_in=N_CLASSES)
+        nengo.Connection(
+            cell_out, out, transform=nengo_dl.dists.Glorot(), synapse=None
+        )
+        probe = nengo.Probe(out)
+        net.config[probe].keep_history = False
+
+    sim = nengo_dl.Simulator(
+        net, minibatch_size=args.minibatch, unroll_simulation=UNROLL,
+        progress_bar=False,
+    )
+    sim.compile(
+        optimizer=tf.optimizers.Adam(),
+        loss={probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+    )
+    n_params = sum(int(np.prod(w.shape)) for w in sim.keras_model.trainable_weights)
+
+    def fit(x, y):
+        sim.fit({inp: x}, {probe: y}, epochs=1, verbose=0)
+
+    return fit, sim.close, n_params
+
+
+def keras_lmu_model(args):
+    """A compiled Keras model with a KerasLMU layer and a Dense readout."""
+    tf.keras.utils.set_random_seed(0)
+    inputs = tf.keras.Input((args.steps, 1))
+    lmu = keras_lmu.LMU(
+        memory_d=1, order=args.order, theta=args.steps,
+        hidden_cell=tf.keras.layers.SimpleRNNCell(args.units),
+        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
+    )
+    outputs = tf.keras.layers.Dense(N_CLASSES)(lmu(inputs))
+    model = tf.keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=tf.optimizers.Adam(),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    n_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+    def fit(x, y):
+        model.fit(x, y[:, 0, 0], batch_size=args.minibatch, epochs=1, verbose=0)
+
+    return fit, tf.keras.backend.clear_session, n_params
+
+
+def random_data(n, args, rng):
+    x = rng.uniform(-1, 1, size=(n, args.steps, 1)).astype(np.float32)
+    y = rng.randint(N_CLASSES, size=(n, 1, 1)).astype(np.int32)
+    return x, y
+
+
+def measure(name, args):
+    """Build, warm up and time one model; returns (trainable params, s/batch)."""
+    rng = np.random.RandomState(0)
+    t0 = time.perf_counter()
+    if name == "keras-lmu":
+        fit, close, n_params = keras_lmu_model(args)
+    else:
+        fit, close, n_params = nengo_dl_model(name, args)
+    t_build = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    fit(*random_data(args.minibatch, args, rng))
+    t_warm = time.perf_counter() - t0
+
+    x, y = random_data(args.batches * args.minibatch, args, rng)
+    t0 = time.perf_counter()
+    fit(x, y)
+    per_batch = (time.perf_counter() - t0) / args.batches
+    close()
+    print(f"  {name}: build+compile {t_build:.1f} s, warm-up fit (1 minibatch) "
+          f"{t_warm:.1f} s, timed fit {per_batch * args.batches:.1f} s",
+          flush=True)
+    return n_params, per_batch
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--batches", type=int, default=3,
+                        help="minibatches timed per model (after the warm-up)")
+    parser.add_argument("--steps", type=int, default=784,
+                        help=f"sequence length T (theta = T; a multiple of "
+                             f"{UNROLL}, NengoDL's unroll_simulation)")
+    parser.add_argument("--order", type=int, default=256, help="memory order")
+    parser.add_argument("--units", type=int, default=212, help="hidden units")
+    parser.add_argument("--minibatch", type=int, default=100,
+                        help="minibatch size")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: steps 64, order 32, units 32, "
+                             "minibatch 20, batches 2 (overrides the above)")
+    parser.add_argument("--skip", nargs="+", default=[], choices=MODELS,
+                        metavar="MODEL",
+                        help=f"models to leave out, of {', '.join(MODELS)}")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.steps, args.order, args.units = 64, 32, 32
+        args.minibatch, args.batches = 20, 2
+    if args.batches < 1:
+        parser.error("--batches must be at least 1")
+    if args.steps < UNROLL or args.steps % UNROLL:
+        parser.error(f"--steps must be a positive multiple of {UNROLL}")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    warnings.filterwarnings("ignore", message="No GPU support detected")
+    print("# nengo_lmu training-speed benchmark (psMNIST-shaped LMU)")
+    print("command:", " ".join([os.path.basename(sys.executable)] + sys.argv))
+    print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"tensorflow {tf.__version__}, nengo {nengo.__version__}, "
+          f"nengo_dl {nengo_dl.__version__}, keras_lmu {keras_lmu.__version__}")
+    print(f"{os.cpu_count()} CPU(s), "
+          f"{len(tf.config.list_physical_devices('GPU'))} GPU(s) visible")
+    print("NOTE: absolute times on a small shared machine are noise; only the "
+          "ratios within one run count.")
+    print(f"shape: T={args.steps}, 1 input dim, order={args.order}, "
+          f"theta={args.steps}, units={args.units}, minibatch={args.minibatch}, "
+          f"{N_CLASSES} classes; {args.batches} timed minibatch(es) per model")
+
+    t0 = time.perf_counter()
+    results = {}
+    for name in MODELS:
+        if name not in args.skip:
+            results[name] = measure(name, args)
+
+    ours = results.get("ours", (None, None))[1]
+    header = (f"\n{'model':<12} {'trainable params':>16} {'s/minibatch':>12} "
+              f"{'ratio to ours':>14}")
+    print(header)
+    print("-" * (len(header) - 1))
+    for name, (n_params, per_batch) in results.items():
+        ratio = f"{per_batch / ours:.2f}" if ours else "n/a"
+        print(f"{name:<12} {n_params:>16,d} {per_batch:>12.3f} {ratio:>14}")
+    print("(ratio = model time / ours time; > 1 means ours is faster)")
+    print(f"\ntotal wall time: {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

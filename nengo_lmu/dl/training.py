@@ -1,0 +1,206 @@
+"""Training LMU classifiers with NengoDL (``nengo_dl.Simulator.fit``)."""
+
+import time
+from dataclasses import dataclass, field
+
+import nengo_dl
+import numpy as np
+import tensorflow as tf
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.data import check_sequence_data
+
+
+@dataclass
+class TrainResult:
+    """What `train_classifier` returns."""
+
+    test_accuracy: float
+    train_seconds: float
+    epochs: int
+    history: dict = field(repr=False)
+    weights: dict = field(repr=False)
+    test_logits: np.ndarray = field(repr=False)
+
+
+def _pad(x, minibatch_size):
+    """Pad the batch axis to a multiple of ``minibatch_size`` (NengoDL needs it)."""
+    extra = -len(x) % minibatch_size
+    if extra == 0:
+        return x
+    return np.concatenate([x, np.zeros((extra,) + x.shape[1:], dtype=x.dtype)])
+
+
+def predict_logits(sim, probe, x):
+    """Last-step outputs of ``probe`` for every sequence in ``x``.
+
+    Pads ``x`` to whole minibatches and drops the padding again, so every
+    sequence is scored (NengoDL only runs whole minibatches).
+    """
+    n = len(x)
+    out = sim.predict(_pad(x, sim.minibatch_size), verbose=0)[probe]
+    return out[:n, -1]
+
+
+def train_classifier(
+    net,
+    data,
+    epochs=20,
+    minibatch_size=50,
+    learning_rate=3e-3,
+    unroll_simulation=16,
+    seed=0,
+    verbose=0,
+    progress_bar=False,
+):
+    """Train an `.LMUClassifier` with NengoDL and score it on held-out data.
+
+    The idiomatic NengoDL steps, with the data layout checked first: the
+    classifier's ``probe`` keeps only its last step, the loss is sparse
+    categorical cross-entropy on the logits, the optimiser Adam. Each
+    simulator step is one sample of a sequence.
+
+    Parameters
+    ----------
+    net : LMUClassifier
+        The network (the top-level network of the simulation).
+    data : dict
+        ``x_train`` ``(n, n_steps, input_d)``, ``y_train`` ``(n, 1, 1)``
+        integer labels in ``[0, n_classes)``, and ``x_test``/``y_test``
+        (as from `nengo_lmu.data.permuted_digits`).
+    epochs, minibatch_size, learning_rate
+        Training settings. Training uses the largest whole number of
+        minibatches; evaluation uses every test sequence.
+    unroll_simulation : int
+        NengoDL's loop unrolling (``n_steps`` must be a multiple of it; it is
+        reduced to the largest divisor otherwise).
+    seed : int
+        Seed of the NengoDL simulator (and of TensorFlow's shuffling).
+    verbose : int
+        Keras' verbosity for ``fit`` (1 shows a progress bar).
+    progress_bar : bool
+        NengoDL's build progress bar.
+
+    Returns
+    -------
+    TrainResult
+        With the trained weights (``net.get_weights()`` form, float32 as
+        NengoDL holds them); the network itself is updated to them.
+    """
+    x_tr, y_tr = data["x_train"], data["y_train"]
+    x_te, y_te = data["x_test"], data["y_test"]
+    n_in = net.input.size_out
+    for x, y, part in ((x_tr, y_tr, "train"), (x_te, y_te, "test")):
+        try:
+            check_sequence_data(x, y, n_inputs=n_in, n_classes=net.n_classes)
+        except ValidationError as e:
+            raise ValidationError(f"{part} data: {e}", attr=f"data['x_{part}']") from None
+    n_steps = x_tr.shape[1]
+    if x_te.shape[1] != n_steps:
+        raise ValidationError(
+            f"test sequences have {x_te.shape[1]} steps, training ones {n_steps}",
+            attr="data",
+        )
+    if not isinstance(minibatch_size, int) or not 1 <= minibatch_size <= len(x_tr):
+        raise ValidationError(
+            f"must be an integer in [1, {len(x_tr)}], got {minibatch_size!r}",
+            attr="minibatch_size",
+        )
+    unroll = max(k for k in range(1, min(unroll_simulation, n_steps) + 1) if n_steps % k == 0)
+
+    with net:
+        nengo_dl.configure_settings(stateful=False, keep_history=True)
+    net.config[net.probe].keep_history = False
+    tf.random.set_seed(seed)
+    n_fit = len(x_tr) - len(x_tr) % minibatch_size
+    with nengo_dl.Simulator(
+        net,
+        minibatch_size=minibatch_size,
+        unroll_simulation=unroll,
+        seed=seed,
+        progress_bar=progress_bar,
+    ) as sim:
+        sim.compile(
+            optimizer=tf.optimizers.Adam(learning_rate),
+            loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
+            metrics={net.probe: "accuracy"},
+        )
+        t0 = time.perf_counter()
+        history = sim.fit(
+            x_tr[:n_fit], {net.probe: y_tr[:n_fit]}, epochs=epochs, verbose=verbose
+        )
+        seconds = time.perf_counter() - t0
+        logits = predict_logits(sim, net.probe, x_te)
+        sim.freeze_params(net)
+    weights = net.get_weights()
+    for name, w in weights.items():
+        if not np.all(np.isfinite(w)):
+            raise ValidationError(
+                f"training diverged: weights[{name!r}] contains NaN or inf "
+                f"(try a lower learning_rate)",
+                attr="learning_rate",
+            )
+    accuracy = float(np.mean(np.argmax(logits, axis=-1) == y_te.ravel()))
+    return TrainResult(
+        test_accuracy=accuracy,
+        train_seconds=seconds,
+        epochs=epochs,
+        history=dict(history.history),
+        weights=weights,
+        test_logits=logits,
+    )
+
+
+def keras_lstm_baseline(data, units, n_classes, epochs, minibatch_size=50,
+                        learning_rate=3e-3, seed=0, verbose=0):
+    """A Keras LSTM classifier trained the same way, for comparison.
+
+    Returns ``(test_accuracy, n_parameters, train_seconds)``.
+    """
+    tf.random.set_seed(seed)
+    x_tr, y_tr = data["x_train"], data["y_train"][:, 0, 0]
+    x_te, y_te = data["x_test"], data["y_test"][:, 0, 0]
+    model = tf.keras.Sequential(
+        [
+            tf.keras.layers.InputLayer(input_shape=x_tr.shape[1:]),
+            tf.keras.layers.LSTM(units),
+            tf.keras.layers.Dense(n_classes),
+        ]
+    )
+    model.compile(
+        optimizer=tf.optimizers.Adam(learning_rate),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    t0 = time.perf_counter()
+    model.fit(x_tr, y_tr, batch_size=minibatch_size, epochs=epochs, verbose=verbose)
+    seconds = time.perf_counter() - t0
+    logits = model.predict(x_te, verbose=0)
+    accuracy = float(np.mean(np.argmax(logits, axis=-1) == y_te))
+    return accuracy, int(model.count_params()), seconds
+
+
+def lstm_units_for(n_parameters, input_d, n_classes):
+    """The largest LSTM width whose classifier has at most ``n_parameters``."""
+    def count(k):
+        return 4 * (k * (input_d + k) + k) + (k + 1) * n_classes
+
+    k = 1
+    while count(k + 1) <= n_parameters:
+        k += 1
+    return k
+
+
+def count_parameters(net):
+    """Trainable weights of an `.LMUClassifier` (its weighted connections)."""
+    return int(sum(np.size(w) for w in net.get_weights().values()))
+
+
+__all__ = [
+    "TrainResult",
+    "train_classifier",
+    "predict_logits",
+    "keras_lstm_baseline",
+    "lstm_units_for",
+    "count_parameters",
+]

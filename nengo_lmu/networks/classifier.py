@@ -1,0 +1,328 @@
+"""A sequence classifier built from LMU cells, with saving and loading."""
+
+import ast
+import json
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.networks.lmu_cell import LMUCell, _check_int, initial_weights, stack_cells
+
+#: LMUCell arguments stored with saved parameters (all but the initialisers,
+#: which trained weights replace, and the network's own label/container).
+CELL_ARGS = (
+    "units",
+    "order",
+    "theta",
+    "input_d",
+    "memory_d",
+    "hidden_gain",
+    "hidden_to_memory",
+    "memory_to_memory",
+    "input_to_hidden",
+    "hidden_to_hidden",
+    "discretizer",
+    "trainable_memory",
+)
+FORMAT_VERSION = 1
+
+
+def _neuron_type_to_str(neuron_type):
+    # nengo neuron types have a complete repr: "Name(arg=value, ...)"
+    return repr(neuron_type)
+
+
+def _neuron_type_from_str(text):
+    """Parse ``"Name(arg=constant, ...)"`` into a nengo neuron type, safely
+    (no eval: only nengo's neuron classes and literal arguments)."""
+    try:
+        call = ast.parse(text, mode="eval").body
+        cls = getattr(nengo.neurons, call.func.id)
+        if not (isinstance(cls, type) and issubclass(cls, nengo.neurons.NeuronType)):
+            raise TypeError(f"{call.func.id} is not a neuron type")
+        args = [ast.literal_eval(a) for a in call.args]
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+        return cls(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001 - any failure means a bad file
+        raise ValidationError(
+            f"cannot rebuild neuron type {text!r}: {e}", attr="hidden_neuron_type"
+        ) from None
+
+
+def _full_matrix(conn):
+    """A connection's transform as a full ``(size_out, size_in)`` matrix.
+
+    (NengoDL's ``freeze_params`` may store a 1x1 matrix as a scalar.)
+    """
+    init = np.array(conn.transform.init)
+    shape = (conn.post.size_in, conn.pre.size_out)
+    if init.ndim == 0:
+        return init * np.eye(*shape, dtype=init.dtype)
+    if init.ndim == 1:
+        return np.diag(init)
+    return init
+
+
+class _SequenceInput:
+    """Node output that plays one sequence, one sample per step."""
+
+    def __init__(self, d):
+        self.data = np.zeros((1, d))
+        self.dt = 0.001
+
+    def __call__(self, t):
+        # nengo calls the node at t = dt, 2 dt, ...: step k plays data[k - 1]
+        step = int(round(t / self.dt)) - 1
+        return self.data[min(max(step, 0), len(self.data) - 1)]
+
+
+class LMUClassifier(nengo.Network):
+    """LMU cells followed by a linear readout: a sequence classifier.
+
+    Each simulator step is one sample; the class scores (logits) are the
+    ``readout`` node's value on the last step. For NengoDL, feed the input
+    node data of shape ``(batch, n_steps, input_d)`` and train on the
+    ``probe`` (see `nengo_lmu.dl.train_classifier`).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes (readout dimensions).
+    cells : list of dict
+        Arguments of each `.LMUCell`, first to last. The first cell's
+        ``input_d`` is the input's dimension; each later cell's ``input_d``
+        is set to the previous cell's ``units``.
+    readout_initializer : str, Distribution or array
+        Initial readout weights (``(n_classes, units)``; see
+        `.initial_weights`).
+    seed : int, optional
+        Seeds every cell's and the readout's initial weights.
+    label, add_to_container
+        As for `nengo.Network`.
+
+    Attributes
+    ----------
+    input : nengo.Node
+        The input (a node with output zeros, which NengoDL feeds).
+    cells : list of LMUCell
+    readout : nengo.Node
+        The logits.
+    readout_connection : nengo.Connection
+    probe : nengo.Probe
+        Probe of the logits.
+    """
+
+    def __init__(
+        self,
+        n_classes,
+        cells,
+        readout_initializer="glorot_uniform",
+        seed=None,
+        label=None,
+        add_to_container=None,
+    ):
+        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self.n_classes = _check_int("n_classes", n_classes, self, minimum=2)
+        if isinstance(cells, dict) or not cells:
+            raise ValidationError(
+                "must be a non-empty list of LMUCell argument dicts", attr="cells", obj=self
+            )
+        self.cell_args = [dict(c) for c in cells]
+        rng = np.random.RandomState(seed)
+        with self:
+            self.cells = []
+            input_d = self.cell_args[0].get("input_d", 1)
+            for i, args in enumerate(self.cell_args):
+                args = dict(args)
+                if i > 0:
+                    args["input_d"] = self.cells[-1].units
+                args.setdefault("seed", None if seed is None else seed + i)
+                args.setdefault("label", f"cell[{i}]")
+                self.cells.append(LMUCell(**args))
+                self.cell_args[i] = {k: args[k] for k in args if k not in ("label",)}
+            self._sequence = _SequenceInput(input_d)
+            self.input = nengo.Node(self._sequence, size_out=input_d, label="input")
+            first, last = stack_cells(self.cells)
+            nengo.Connection(self.input, first, synapse=None)
+            self.readout = nengo.Node(size_in=self.n_classes, label="readout")
+            w = initial_weights(
+                readout_initializer,
+                (self.n_classes, self.cells[-1].units),
+                rng,
+                attr="readout_initializer",
+                obj=self,
+            )
+            self.readout_connection = nengo.Connection(
+                last, self.readout, transform=w, synapse=None
+            )
+            self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
+
+    @property
+    def weighted_connections(self):
+        """Every weighted connection by a stable name (``"cell0.W_m"``, ...)."""
+        conns = {}
+        for i, cell in enumerate(self.cells):
+            for name, conn in cell.weights.items():
+                conns[f"cell{i}.{name}"] = conn
+            if cell.trainable_memory:
+                mem = cell.memory
+                for conn in mem.all_connections:
+                    if conn.post is mem.state and conn.pre is mem.state:
+                        conns[f"cell{i}.Ad"] = conn
+                    elif conn.post is mem.state and conn.pre is mem.input:
+                        conns[f"cell{i}.Bd"] = conn
+        conns["readout"] = self.readout_connection
+        return conns
+
+    def get_weights(self):
+        """The current weights as a dict of full matrices (copies)."""
+        return {
+            name: _full_matrix(conn) for name, conn in self.weighted_connections.items()
+        }
+
+    def config_dict(self):
+        """Everything needed to rebuild this network (JSON-serialisable)."""
+        cells = []
+        for cell in self.cells:
+            args = {k: getattr(cell, k) for k in CELL_ARGS if hasattr(cell, k)}
+            args["order"] = cell.memory.order
+            args["theta"] = cell.memory.theta
+            args["discretizer"] = cell.discretizer
+            args["hidden_neuron_type"] = _neuron_type_to_str(cell.hidden_neuron_type)
+            cells.append(args)
+        return dict(
+            format_version=FORMAT_VERSION,
+            n_classes=self.n_classes,
+            cells=cells,
+            seed=self.seed,
+            label=self.label,
+        )
+
+    def save(self, path, weights=None):
+        """Save the configuration and weights to ``path`` (``.npz``).
+
+        ``weights`` (a dict as from `get_weights`, e.g. trained ones read
+        back from NengoDL) defaults to the network's current weights. Arrays
+        are stored as given (dtype included), so they load back bit for bit.
+        """
+        weights = self.get_weights() if weights is None else dict(weights)
+        expected = set(self.weighted_connections)
+        if set(weights) != expected:
+            raise ValidationError(
+                f"must have exactly the keys {sorted(expected)}, got {sorted(weights)}",
+                attr="weights",
+                obj=self,
+            )
+        for name, w in weights.items():
+            if not np.all(np.isfinite(w)):
+                raise ValidationError(
+                    f"weights[{name!r}] contains NaN or inf: refusing to save",
+                    attr="weights",
+                    obj=self,
+                )
+        np.savez(
+            path,
+            __config__=np.array(json.dumps(self.config_dict())),
+            **{f"w:{k}": np.asarray(v) for k, v in weights.items()},
+        )
+
+    @classmethod
+    def load(cls, path, overrides=None, add_to_container=None):
+        """Rebuild a saved classifier with its saved weights.
+
+        Parameters
+        ----------
+        path : str
+            A file written by `save`.
+        overrides : dict, optional
+            Cell arguments to change in every cell, e.g.
+            ``{"hidden_neuron_type": nengo.SpikingRectifiedLinear(...),
+            "hidden_gain": 100}`` to run a rate-trained cell with spiking
+            neurons.
+        """
+        with np.load(path, allow_pickle=False) as f:
+            config = json.loads(str(f["__config__"]))
+            weights = {k[2:]: f[k] for k in f.files if k.startswith("w:")}
+        if config.get("format_version") != FORMAT_VERSION:
+            raise ValidationError(
+                f"unsupported format version {config.get('format_version')}",
+                attr="path",
+            )
+        cells = []
+        for args in config["cells"]:
+            args = dict(args)
+            args["hidden_neuron_type"] = _neuron_type_from_str(args["hidden_neuron_type"])
+            args.update(overrides or {})
+            cells.append(args)
+        net = cls(
+            config["n_classes"],
+            cells,
+            seed=config["seed"],
+            label=config["label"],
+            add_to_container=add_to_container,
+        )
+        net.set_weights(weights)
+        return net
+
+    def set_weights(self, weights):
+        """Replace connection weights (a dict as from `get_weights`).
+
+        nengo transforms are frozen once made, so each named connection's
+        transform is replaced by a new one holding the given array.
+        """
+        conns = self.weighted_connections
+        unknown = set(weights) - set(conns)
+        if unknown:
+            raise ValidationError(
+                f"unknown weights {sorted(unknown)}; expected {sorted(conns)}",
+                attr="weights",
+                obj=self,
+            )
+        for name, w in weights.items():
+            conn = conns[name]
+            w = np.asarray(w)
+            if w.shape != (conn.post.size_in, conn.pre.size_out):
+                raise ValidationError(
+                    f"weights[{name!r}] must have shape "
+                    f"{(conn.post.size_in, conn.pre.size_out)}, "
+                    f"got {w.shape}",
+                    attr="weights",
+                    obj=self,
+                )
+            conn.transform = nengo.Dense(w.shape, init=w)
+
+    def predict(self, x, simulator=None, progress=None, **sim_kwargs):
+        """Logits on the last step of each sequence, simulated one by one.
+
+        This is the reference (``nengo.Simulator`` by default) against which
+        NengoDL runs are checked, and the way to run a spiking version.
+
+        Parameters
+        ----------
+        x : ndarray, shape (n, n_steps, input_d)
+        simulator : callable, optional
+            Simulator class (default `nengo.Simulator`).
+        progress : callable, optional
+            Wraps the loop over sequences (e.g. ``tqdm.tqdm``).
+
+        Returns
+        -------
+        ndarray, shape (n, n_classes)
+        """
+        from nengo_lmu.data import check_sequence_data
+
+        x = np.asarray(x)
+        check_sequence_data(x, n_inputs=self.input.size_out)
+        simulator = nengo.Simulator if simulator is None else simulator
+        sim_kwargs.setdefault("progress_bar", False)
+        out = np.empty((len(x), self.n_classes))
+        items = range(len(x)) if progress is None else progress(range(len(x)))
+        with simulator(self, **sim_kwargs) as sim:
+            for i in items:
+                sim.reset()
+                self._sequence.data = x[i]
+                self._sequence.dt = sim.dt
+                sim.run_steps(x.shape[1])
+                out[i] = sim.data[self.probe][-1]
+        return out
