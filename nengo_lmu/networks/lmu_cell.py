@@ -37,7 +37,7 @@ def initial_weights(init, shape, rng, attr="initializer", obj=None):
         )
         return rng.uniform(-limit, limit, size=shape)
     if isinstance(init, nengo.dists.Distribution):
-        return init.sample(fan_out, fan_in, rng=rng)
+        return init.sample(fan_out * fan_in, rng=rng).reshape(shape)
     arr = np.array(init, dtype=np.float64)
     if arr.shape != tuple(shape):
         raise ValidationError(
