@@ -73,7 +73,103 @@ def build_parser():
     demo.add_argument("--no-progress", action="store_true",
                       help="hide the simulation progress bar")
     demo.set_defaults(func=demo_command)
+
+    train = sub.add_parser(
+        "train-digits",
+        help="train an LMU on permuted sequential digits with NengoDL",
+        description=(
+            "Train an LMUClassifier on scikit-learn's 8x8 digits presented one "
+            "pixel per step in a fixed permuted order (64 steps), with NengoDL; "
+            "score it on the held-out 20%%, compare with a Keras LSTM of no more "
+            "parameters trained the same way, run it in nengo with spiking "
+            "hidden neurons, and save the trained parameters."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    train.add_argument("--units", type=_positive(int), default=100, help="hidden units")
+    train.add_argument("--order", type=_positive(int), default=48, help="memory order")
+    train.add_argument("--theta", type=_positive(float), default=64.0,
+                       help="memory window in steps (pixels)")
+    train.add_argument("--hidden", choices=("relu", "tanh"), default="relu",
+                       help="hidden nonlinearity (relu can run spiking afterwards)")
+    train.add_argument("--epochs", type=_positive(int), default=20, help="training epochs")
+    train.add_argument("--minibatch", type=_positive(int), default=50, help="minibatch size")
+    train.add_argument("--lr", type=_positive(float), default=3e-3, help="Adam learning rate")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed of the initial weights and of training")
+    train.add_argument("--spiking-gain", type=_positive(float), default=1e4,
+                       help="gain of the spiking hidden neurons at inference (rate = "
+                            "gain * relu(input) Hz, amplitude 1/gain)")
+    train.add_argument("--no-lstm", action="store_true", help="skip the LSTM baseline")
+    train.add_argument("--no-spiking", action="store_true", help="skip the spiking run")
+    train.add_argument("--save", default="lmu_digits.npz",
+                       help="where to save the trained parameters")
+    train.set_defaults(func=train_digits_command)
     return parser
+
+
+def train_digits_command(args):
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import nengo
+    import numpy as np
+    from tqdm import tqdm
+
+    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.dl import count_parameters, keras_lstm_baseline, lstm_units_for, train_classifier
+    from nengo_lmu.networks import LMUClassifier
+
+    data = permuted_digits()
+    hidden = nengo.RectifiedLinear() if args.hidden == "relu" else nengo.Tanh(tau_ref=1.0)
+    cells = [dict(units=args.units, order=args.order, theta=args.theta,
+                  hidden_neuron_type=hidden)]
+    clf = LMUClassifier(10, cells, seed=args.seed)
+    n_params = count_parameters(clf)
+    print(f"Permuted sequential digits: {len(data['x_train'])} training and "
+          f"{len(data['x_test'])} held-out sequences of 64 steps (seed {args.seed})")
+    print(f"LMU: {args.units} {args.hidden} units, order {args.order}, theta "
+          f"{args.theta:g} steps, {n_params} parameters; training {args.epochs} epochs ...",
+          flush=True)
+    res = train_classifier(clf, data, epochs=args.epochs, minibatch_size=args.minibatch,
+                           learning_rate=args.lr, seed=args.seed, verbose=1)
+    clf.save(args.save, res.weights)
+    rows = [("model", "parameters", "test accuracy", "train s")]
+    rows.append(("LMU (NengoDL)", str(n_params), f"{res.test_accuracy:.4f}",
+                 f"{res.train_seconds:.0f}"))
+    y = data["y_test"].ravel()
+    if not args.no_spiking:
+        if args.hidden != "relu":
+            print("(no spiking run: tanh has no spiking counterpart; use --hidden relu)")
+        else:
+            print("Running the trained LMU in nengo with spiking hidden neurons ...", flush=True)
+            g = args.spiking_gain
+            spiking = LMUClassifier.load(args.save, overrides=dict(
+                hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / g),
+                hidden_gain=g))
+            logits = spiking.predict(data["x_test"], progress=tqdm)
+            acc = float(np.mean(logits.argmax(-1) == y))
+            rows.append((f"same, spiking (nengo, gain {g:g})", str(n_params), f"{acc:.4f}", "-"))
+    if not args.no_lstm:
+        k = lstm_units_for(n_params, 1, 10)
+        print(f"Training a Keras LSTM ({k} units) the same way ...", flush=True)
+        acc, n, sec = keras_lstm_baseline(data, k, 10, epochs=args.epochs,
+                                          minibatch_size=args.minibatch,
+                                          learning_rate=args.lr, seed=args.seed, verbose=0)
+        rows.append((f"Keras LSTM ({k} units)", str(n), f"{acc:.4f}", f"{sec:.0f}"))
+    _print_table(rows)
+    print(f"\nTrained parameters saved to {args.save} "
+          f"(LMUClassifier.load('{args.save}') rebuilds the network)")
+    return 0
+
+
+def _print_table(rows):
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    print()
+    for k, row in enumerate(rows):
+        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
 
 
 def demo_command(args):
@@ -107,12 +203,7 @@ def demo_command(args):
     for r in (exact, neural):
         rows.append((r.label, f"{r.nrmse:.4f}", f"{r.best_lag_steps}", f"{r.n_neurons}",
                      f"{r.sim_time:g}", f"{r.speed:.2f}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    print()
-    for k, row in enumerate(rows):
-        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
-        if k == 0:
-            print("  ".join("-" * w for w in widths))
+    _print_table(rows)
     print(f"\nNRMSE is against u(t - theta), theta = {round(args.theta / args.dt)} "
           f"steps; 'best lag' is the delay that fits best.")
     if not args.no_plot:

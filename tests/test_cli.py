@@ -46,17 +46,35 @@ def test_demo_rejects_bad_options(arg, capsys):
     assert arg.split("=")[0].lstrip("-").split("-")[0] in capsys.readouterr().err
 
 
-def test_help_lists_every_option():
+@pytest.mark.parametrize("command", ["demo", "train-digits"])
+def test_help_lists_every_option(command):
     text = subprocess.run(
-        [sys.executable, "-m", "nengo_lmu.cli", "demo", "--help"],
+        [sys.executable, "-m", "nengo_lmu.cli", command, "--help"],
         capture_output=True, text=True, check=True,
     ).stdout
     parser = build_parser()
-    demo = parser._subparsers._group_actions[0].choices["demo"]
-    for action in demo._actions:
+    sub = parser._subparsers._group_actions[0].choices[command]
+    for action in sub._actions:
         for flag in action.option_strings:
             assert flag in text
         assert action.help and len(action.help) > 5
+
+
+def test_train_digits_quick(tmp_path, capsys):
+    pytest.importorskip("nengo_dl")
+    from nengo_lmu.networks import LMUClassifier
+
+    path = tmp_path / "w.npz"
+    rc = main(["train-digits", "--epochs", "2", "--units", "16", "--order", "16",
+               "--no-lstm", "--spiking-gain", "1000", "--save", str(path)])
+    out = capsys.readouterr().out
+    assert rc == 0 and path.exists()
+    rows = [line for line in out.splitlines() if line.lstrip().startswith(("LMU", "same"))]
+    acc = float(rows[0].split()[-2])
+    spiking_acc = float(rows[1].split()[-2])
+    assert acc > 0.3 and 0.1 < spiking_acc <= 1
+    assert str(path) in out
+    assert len(LMUClassifier.load(path).get_weights()) == 4
 
 
 def test_import_is_light():

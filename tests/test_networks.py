@@ -178,7 +178,7 @@ def test_delay_task_naive_is_worse():
         neuron_type=nengo.LIF(),
         ens_kwargs=dict(intercepts=nengo.dists.Uniform(-1, 1)),
     )
-    assert ours.nrmse < 0.6 * naive.nrmse
+    assert ours.nrmse < 0.75 * naive.nrmse
 
 
 def test_seed_reproducible(rng, allclose):

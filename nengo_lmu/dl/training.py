@@ -145,7 +145,11 @@ def train_classifier(
         test_accuracy=accuracy,
         train_seconds=seconds,
         epochs=epochs,
-        history=dict(history.history),
+        # per epoch; NengoDL names the metrics after the probe ("logits_...")
+        history={
+            "loss": list(history.history["loss"]),
+            "accuracy": next(v for k, v in history.history.items() if k.endswith("accuracy")),
+        },
         weights=weights,
         test_logits=logits,
     )

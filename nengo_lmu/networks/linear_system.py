@@ -118,7 +118,8 @@ class LinearSystemNetwork(nengo.Network):
     ----------
     input, state, output : nengo.Node
         Input ``u``, state ``x`` (in the system's basis), output
-        ``y = C x + D u``.
+        ``y = C x + D u`` (the ``state`` node itself where ``C = I`` and
+        ``D = 0``).
     ensembles : list of nengo.Ensemble
         The populations of the neural form (empty for the exact form); this
         is `nengo.Network.ensembles`.
@@ -202,7 +203,18 @@ class LinearSystemNetwork(nengo.Network):
         with self:
             self.input = nengo.Node(size_in=system.n_inputs, label="input")
             self.state = nengo.Node(size_in=system.n_states, label="state")
-            self.output = nengo.Node(size_in=system.n_outputs, label="output")
+            # Where the output is the state, it is the same node: a copy
+            # would only cost time (in NengoDL, an operator per step).
+            state_is_output = (
+                system.n_outputs == system.n_states
+                and np.array_equal(system.C, np.eye(system.n_states))
+                and not np.any(system.D)
+            )
+            self.output = (
+                self.state
+                if state_is_output
+                else nengo.Node(size_in=system.n_outputs, label="output")
+            )
             if n_neurons is None:
                 self._build_exact()
             else:
@@ -216,11 +228,14 @@ class LinearSystemNetwork(nengo.Network):
                     ens_dimensions,
                     ens_kwargs,
                 )
-            nengo.Connection(self.state, self.output, transform=system.C, synapse=None)
-            if np.any(system.D):
+            if not state_is_output:
                 nengo.Connection(
-                    self.input, self.output, transform=system.D, synapse=None
+                    self.state, self.output, transform=system.C, synapse=None
                 )
+                if np.any(system.D):
+                    nengo.Connection(
+                        self.input, self.output, transform=system.D, synapse=None
+                    )
 
     def _build_exact(self):
         dsys = self.discrete_system

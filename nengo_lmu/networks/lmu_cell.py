@@ -124,8 +124,12 @@ class LMUCell(nengo.Network):
 
     Attributes
     ----------
-    input, u, output : nengo.Node
-        ``x``, ``u`` and ``h`` (``output`` carries ``h`` for the next layer).
+    input : nengo.Node
+        ``x``.
+    u : nengo.Node
+        ``u``, the memory's input node.
+    output : nengo.ensemble.Neurons
+        ``h``, the hidden neurons (connect from it to the next layer).
     memory : LegendreMemory
         The exact memory (``memory.output`` is ``m``).
     hidden : nengo.Ensemble
@@ -213,7 +217,6 @@ class LMUCell(nengo.Network):
                 )
 
             self.input = nengo.Node(size_in=self.input_d, label="x")
-            self.u = nengo.Node(size_in=self.memory_d, label="u")
             self.memory = LegendreMemory(
                 order, theta, size_in=self.memory_d, dt=1.0, discretizer=discretizer,
                 label="m",
@@ -226,7 +229,10 @@ class LMUCell(nengo.Network):
                 bias=nengo.dists.Choice([0.0]),
                 label="h",
             )
-            self.output = nengo.Node(size_in=self.units, label="h_out")
+            # u is the memory's input node and h the neurons themselves:
+            # no pass-through copies (each costs NengoDL an operator a step)
+            self.u = self.memory.input
+            self.output = self.hidden.neurons
             self.config[self.hidden].trainable = False  # encoders/biases unused
 
             m = self.memory.output
@@ -243,13 +249,11 @@ class LMUCell(nengo.Network):
                 connect("e_h", h, self.u, 0)
             if self.memory_to_memory:
                 connect("e_m", m, self.u, 0)
-            nengo.Connection(self.u, self.memory.input, synapse=None)
             if self.input_to_hidden:
                 connect("W_x", self.input, h, None)
             if self.hidden_to_hidden:
                 connect("W_h", h, h, 0)
             connect("W_m", m, h, None)
-            nengo.Connection(h, self.output, synapse=None)
 
             mem = self.memory
             for conn in mem.all_connections:
