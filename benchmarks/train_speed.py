@@ -17,9 +17,11 @@ categorical cross-entropy from logits on the last step's 10 outputs) for
 
 The default shape is psMNIST's: T = 784 steps of 1 input dimension, order 256,
 theta = T, 212 hidden units, minibatch 100. Each model is built and compiled,
-fitted once on one minibatch (a warm-up that absorbs graph building), then
-timed over ``--batches`` minibatches in one ``fit`` call; the mean is
-reported. Inputs and labels are random: only speed is measured.
+fitted twice on one minibatch (a warm-up that absorbs graph building and
+tracing); then
+the models take turns, one timed minibatch each per round, for ``--batches``
+rounds, and the median is reported (so that load from elsewhere hits all of
+them alike). Inputs and labels are random: only speed is measured.
 
 Absolute times depend on the machine and its load; only ratios within one run
 are meaningful.
@@ -156,29 +158,54 @@ def random_data(n, args, rng):
     return x, y
 
 
-def measure(name, args):
-    """Build, warm up and time one model; returns (trainable params, s/batch)."""
-    rng = np.random.RandomState(0)
+def build(name, args, rng):
+    """Build, compile and warm up one model; returns its fit, close and size."""
     t0 = time.perf_counter()
     if name == "keras-lmu":
         fit, close, n_params = keras_lmu_model(args)
     else:
         fit, close, n_params = nengo_dl_model(name, args)
     t_build = time.perf_counter() - t0
-
     t0 = time.perf_counter()
-    fit(*random_data(args.minibatch, args, rng))
-    t_warm = time.perf_counter() - t0
+    # two warm-up fits: the first builds the graph, the second still traces
+    # (a fresh `fit` call), and both would swamp a minibatch's time
+    for _ in range(2):
+        fit(*random_data(args.minibatch, args, rng))
+    print(f"  {name}: build+compile {t_build:.1f} s, warm-up (2 fits of 1 minibatch) "
+          f"{time.perf_counter() - t0:.1f} s", flush=True)
+    return fit, close, n_params
 
-    x, y = random_data(args.batches * args.minibatch, args, rng)
-    t0 = time.perf_counter()
-    fit(x, y)
-    per_batch = (time.perf_counter() - t0) / args.batches
-    close()
-    print(f"  {name}: build+compile {t_build:.1f} s, warm-up fit (1 minibatch) "
-          f"{t_warm:.1f} s, timed fit {per_batch * args.batches:.1f} s",
-          flush=True)
-    return n_params, per_batch
+
+def measure(names, args):
+    """Time one minibatch of each model in turn, ``args.batches`` rounds.
+
+    Interleaving the models means a burst of load from elsewhere on the
+    machine slows all of them rather than whichever ran at the time; the
+    median over rounds is reported. Returns ``{name: (params, median s,
+    all times)}``.
+    """
+    rng = np.random.RandomState(0)
+    models = {name: build(name, args, rng) for name in names}
+    times = {name: [] for name in names}
+    cpu = {name: [] for name in names}
+    for _ in range(args.batches):
+        x, y = random_data(args.minibatch, args, rng)
+        for name, (fit, _, _) in models.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            fit(x, y)
+            times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+    for _, close, _ in models.values():
+        close()
+    return {
+        name: (
+            models[name][2],
+            float(np.median(times[name])),
+            times[name],
+            float(np.median(cpu[name])),
+        )
+        for name in names
+    }
 
 
 def parse_args(argv=None):
@@ -186,8 +213,8 @@ def parse_args(argv=None):
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--batches", type=int, default=3,
-                        help="minibatches timed per model (after the warm-up)")
+    parser.add_argument("--batches", type=int, default=5,
+                        help="rounds of timed minibatches (one per model a round)")
     parser.add_argument("--steps", type=int, default=784,
                         help=f"sequence length T (theta = T; a multiple of "
                              f"{UNROLL}, NengoDL's unroll_simulation)")
@@ -197,14 +224,14 @@ def parse_args(argv=None):
                         help="minibatch size")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: steps 64, order 32, units 32, "
-                             "minibatch 20, batches 2 (overrides the above)")
+                             "minibatch 20, batches 3 (overrides the above)")
     parser.add_argument("--skip", nargs="+", default=[], choices=MODELS,
                         metavar="MODEL",
                         help=f"models to leave out, of {', '.join(MODELS)}")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.order, args.units = 64, 32, 32
-        args.minibatch, args.batches = 20, 2
+        args.minibatch, args.batches = 20, 3
     if args.batches < 1:
         parser.error("--batches must be at least 1")
     if args.steps < UNROLL or args.steps % UNROLL:
@@ -230,20 +257,23 @@ def main(argv=None):
           f"{N_CLASSES} classes; {args.batches} timed minibatch(es) per model")
 
     t0 = time.perf_counter()
-    results = {}
-    for name in MODELS:
-        if name not in args.skip:
-            results[name] = measure(name, args)
+    results = measure([name for name in MODELS if name not in args.skip], args)
 
-    ours = results.get("ours", (None, None))[1]
-    header = (f"\n{'model':<12} {'trainable params':>16} {'s/minibatch':>12} "
-              f"{'ratio to ours':>14}")
+    ours = results.get("ours")
+    header = (f"\n{'model':<12} {'trainable params':>16} {'median s/batch':>15} "
+              f"{'ratio to ours':>14} {'median CPU s':>13} {'CPU ratio':>10}"
+              f"  each round (s)")
     print(header)
     print("-" * (len(header) - 1))
-    for name, (n_params, per_batch) in results.items():
-        ratio = f"{per_batch / ours:.2f}" if ours else "n/a"
-        print(f"{name:<12} {n_params:>16,d} {per_batch:>12.3f} {ratio:>14}")
-    print("(ratio = model time / ours time; > 1 means ours is faster)")
+    for name, (n_params, per_batch, each, cpu) in results.items():
+        ratio = f"{per_batch / ours[1]:.2f}" if ours else "n/a"
+        cpu_ratio = f"{cpu / ours[3]:.2f}" if ours else "n/a"
+        rounds = " ".join(f"{t:.2f}" for t in each)
+        print(f"{name:<12} {n_params:>16,d} {per_batch:>15.3f} {ratio:>14} "
+              f"{cpu:>13.2f} {cpu_ratio:>10}  {rounds}")
+    print("(ratio = model time / ours time; > 1 means ours is faster. The models "
+          "take turns, one minibatch each per round. CPU s is this process's CPU "
+          "time, all threads: less disturbed by other load than wall time)")
     print(f"\ntotal wall time: {time.perf_counter() - t0:.0f} s")
 
 

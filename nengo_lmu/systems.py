@@ -75,19 +75,22 @@ def _check_positive(name, value, obj=None):
     return value
 
 
-def check_order(order, obj=None):
-    """Validate a memory order (a positive integer) and return it as an int."""
-    if isinstance(order, (bool, np.bool_)) or not isinstance(
-        order, (int, np.integer)
+def check_int(name, value, obj=None, minimum=1):
+    """Validate an integer parameter ``>= minimum`` and return it as an int."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
     ):
         raise ValidationError(
-            f"must be an integer >= 1, got {order!r}", attr="order", obj=obj
+            f"must be an integer >= {minimum}, got {value!r}", attr=name, obj=obj
         )
-    if order < 1:
-        raise ValidationError(
-            f"must be an integer >= 1, got {order}", attr="order", obj=obj
-        )
-    return int(order)
+    return int(value)
+
+
+def check_order(order, obj=None):
+    """Validate a memory order (a positive integer) and return it as an int."""
+    return check_int("order", order, obj=obj)
 
 
 class LinearSystem:

@@ -7,7 +7,8 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.lmu_cell import LMUCell, _check_int, initial_weights, stack_cells
+from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
+from nengo_lmu.systems import check_int
 
 #: LMUCell arguments stored with saved parameters (all but the initialisers,
 #: which trained weights replace, and the network's own label/container).
@@ -123,7 +124,7 @@ class LMUClassifier(nengo.Network):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        self.n_classes = _check_int("n_classes", n_classes, self, minimum=2)
+        self.n_classes = check_int("n_classes", n_classes, self, minimum=2)
         if isinstance(cells, dict) or not cells:
             raise ValidationError(
                 "must be a non-empty list of LMUCell argument dicts", attr="cells", obj=self

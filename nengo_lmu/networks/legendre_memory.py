@@ -13,6 +13,7 @@ from nengo_lmu.systems import (
     DISCRETIZERS,
     REALIZERS,
     LinearSystem,
+    check_int,
     check_order,
     check_theta_dt,
     euler_accuracy_warning,
@@ -84,14 +85,7 @@ class LegendreMemory(LinearSystemNetwork):
     ):
         order = check_order(order, obj=self)
         theta, dt = check_theta_dt(theta, dt, obj=self)
-        if (
-            isinstance(size_in, (bool, np.bool_))
-            or not isinstance(size_in, (int, np.integer))
-            or size_in < 1
-        ):
-            raise ValidationError(
-                f"must be an integer >= 1, got {size_in!r}", attr="size_in", obj=self
-            )
+        size_in = check_int("size_in", size_in, obj=self)
         if discretizer not in DISCRETIZERS:
             raise ValidationError(
                 f"must be one of {DISCRETIZERS}, got {discretizer!r}",

@@ -6,7 +6,7 @@ from nengo.exceptions import ValidationError
 from nengo.params import BoolParam
 
 from nengo_lmu.networks.legendre_memory import LegendreMemory
-from nengo_lmu.systems import _check_positive
+from nengo_lmu.systems import _check_positive, check_int
 
 INITIALIZERS = ("glorot_uniform", "lecun_uniform", "zeros", "ones")
 
@@ -48,18 +48,6 @@ def initial_weights(init, shape, rng, attr="initializer", obj=None):
     if not np.all(np.isfinite(arr)):
         raise ValidationError("an array must be finite", attr=attr, obj=obj)
     return arr
-
-
-def _check_int(name, value, obj, minimum=1):
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValidationError(
-            f"must be an integer >= {minimum}, got {value!r}", attr=name, obj=obj
-        )
-    return int(value)
 
 
 def _check_bool(name, value, obj):
@@ -166,9 +154,9 @@ class LMUCell(nengo.Network):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        self.units = _check_int("units", units, self)
-        self.input_d = _check_int("input_d", input_d, self)
-        self.memory_d = _check_int("memory_d", memory_d, self)
+        self.units = check_int("units", units, self)
+        self.input_d = check_int("input_d", input_d, self)
+        self.memory_d = check_int("memory_d", memory_d, self)
         self.hidden_gain = _check_positive("hidden_gain", hidden_gain, obj=self)
         flags = dict(
             hidden_to_memory=hidden_to_memory,
@@ -190,7 +178,7 @@ class LMUCell(nengo.Network):
         self.hidden_neuron_type = hidden_neuron_type
         self.discretizer = discretizer
         rng = np.random.RandomState(seed)
-        q = self.memory_d * _check_int("order", order, self)
+        q = self.memory_d * check_int("order", order, self)
 
         def init(name, kind, shape):
             return initial_weights(kind, shape, rng, attr=name, obj=self)
