@@ -198,13 +198,3 @@ def lstm_units_for(n_parameters, input_d, n_classes):
 def count_parameters(net):
     """Trainable weights of an `.LMUClassifier` (its weighted connections)."""
     return int(sum(np.size(w) for w in net.get_weights().values()))
-
-
-__all__ = [
-    "TrainResult",
-    "train_classifier",
-    "predict_logits",
-    "keras_lstm_baseline",
-    "lstm_units_for",
-    "count_parameters",
-]
