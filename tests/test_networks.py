@@ -323,3 +323,19 @@ def test_spiking_memory_on_loihi_emulator():
     emu = run(simulator=make_simulator("nengo_loihi"), **kwargs)
     assert ref.nrmse < 0.2
     assert emu.nrmse < 0.5, emu
+
+
+def test_general_system_neural_direct(rng, allclose):
+    # a 2-input, 3-output system with a pass-through term, in the neural
+    # form with Direct neurons, follows the exact recurrence output too
+    A = rng.randn(4, 4) * 2 - 8 * np.eye(4)
+    sys = LinearSystem(A, rng.randn(4, 2), rng.randn(3, 4), rng.randn(3, 2))
+    u = rng.randn(300, 2) * 0.3
+    _, y_exact, _ = run_net(lambda: LinearSystemNetwork(sys), u)
+    _, y, net = run_net(
+        lambda: LinearSystemNetwork(sys, n_neurons=1, neuron_type=nengo.Direct(), synapse=0.05),
+        u,
+    )
+    assert net.output is not net.state
+    assert allclose(y, y_exact, atol=1e-9)
+    assert allclose(y_exact, sys.discretize(0.001).simulate(u), atol=1e-10)
