@@ -113,7 +113,7 @@ md("""
 10 Hz white noise (rms 0.3), `theta` = 0.1 s, order 6. The spiking form uses
 166 LIF neurons per memory dimension (996 in total). It maps the zero-order-hold
 system onto nengo's lowpass synapse exactly (NEF principle 3), represents a
-balanced, scaled version of the state so each dimension spans about [-1, 1],
+scaled version of the state so each dimension spans about [-1, 1],
 and reads the state back through the same synapse. NRMSE is against the input
 delayed by exactly `theta`, after the first second.
 """)

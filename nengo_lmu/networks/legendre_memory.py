@@ -50,8 +50,8 @@ class LegendreMemory(LinearSystemNetwork):
         Discretisation of the exact form. Euler is rejected where it is
         unstable and warns where ``theta < 4*order*dt`` (inaccurate).
     realizer : str or array_like
-        As for `.LinearSystemNetwork`; the default balances each memory with
-        respect to its delay-``theta`` readout.
+        As for `.LinearSystemNetwork` (default ``"scaled"``); ``"balanced"``
+        balances each memory with respect to its delay-``theta`` readout.
     process : nengo.Process or array_like, optional
         A sample of one input dimension, used to scale the neural form.
         Defaults to white noise band-limited to ``1/theta`` Hz, rms 0.5.
@@ -76,7 +76,7 @@ class LegendreMemory(LinearSystemNetwork):
         n_neurons=None,
         dt=0.001,
         discretizer="zoh",
-        realizer="balanced",
+        realizer="scaled",
         process=None,
         label=None,
         seed=None,
