@@ -10,12 +10,11 @@ from nengo.exceptions import ValidationError
 from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
 from nengo_lmu.systems import check_int
 
-#: LMUCell arguments stored with saved parameters (all but the initialisers,
-#: which trained weights replace, and the network's own label/container).
+#: LMUCell attributes stored with saved parameters (with ``order``, ``theta``
+#: and ``hidden_neuron_type``; not the initialisers, which trained weights
+#: replace, nor the network's own label/container).
 CELL_ARGS = (
     "units",
-    "order",
-    "theta",
     "input_d",
     "memory_d",
     "hidden_gain",
@@ -167,12 +166,8 @@ class LMUClassifier(nengo.Network):
             for name, conn in cell.weights.items():
                 conns[f"cell{i}.{name}"] = conn
             if cell.trainable_memory:
-                mem = cell.memory
-                for conn in mem.all_connections:
-                    if conn.post is mem.state and conn.pre is mem.state:
-                        conns[f"cell{i}.Ad"] = conn
-                    elif conn.post is mem.state and conn.pre is mem.input:
-                        conns[f"cell{i}.Bd"] = conn
+                for name, conn in cell.memory_weights.items():
+                    conns[f"cell{i}.{name}"] = conn
         conns["readout"] = self.readout_connection
         return conns
 
@@ -186,10 +181,9 @@ class LMUClassifier(nengo.Network):
         """Everything needed to rebuild this network (JSON-serialisable)."""
         cells = []
         for cell in self.cells:
-            args = {k: getattr(cell, k) for k in CELL_ARGS if hasattr(cell, k)}
+            args = {k: getattr(cell, k) for k in CELL_ARGS}
             args["order"] = cell.memory.order
             args["theta"] = cell.memory.theta
-            args["discretizer"] = cell.discretizer
             args["hidden_neuron_type"] = _neuron_type_to_str(cell.hidden_neuron_type)
             cells.append(args)
         return dict(

@@ -126,6 +126,10 @@ class LinearSystemNetwork(nengo.Network):
     ensembles : list of nengo.Ensemble
         The populations of the neural form (empty for the exact form); this
         is `nengo.Network.ensembles`.
+    exact_connections : dict
+        The exact form's ``"A"`` (recurrent) and ``"B"`` (input)
+        connections, whose transforms are ``Ad`` and ``Bd`` (empty for the
+        neural form).
     neurons_per_ensemble : int or None
         ``n_neurons`` as given (``Network.n_neurons`` is the total).
     discrete_system : LinearSystem
@@ -202,6 +206,7 @@ class LinearSystemNetwork(nengo.Network):
         )
         self.mapped_system = None
         self.T = np.eye(system.n_states)
+        self.exact_connections = {}
 
         with self:
             self.input = nengo.Node(size_in=system.n_inputs, label="input")
@@ -242,9 +247,13 @@ class LinearSystemNetwork(nengo.Network):
 
     def _build_exact(self):
         dsys = self.discrete_system
-        nengo.Connection(self.input, self.state, transform=dsys.B, synapse=None)
+        self.exact_connections["B"] = nengo.Connection(
+            self.input, self.state, transform=dsys.B, synapse=None
+        )
         # synapse=0 makes the recurrence read the previous step's state.
-        nengo.Connection(self.state, self.state, transform=dsys.A, synapse=0)
+        self.exact_connections["A"] = nengo.Connection(
+            self.state, self.state, transform=dsys.A, synapse=0
+        )
 
     def _build_neural(
         self,

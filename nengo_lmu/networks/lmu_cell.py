@@ -124,6 +124,9 @@ class LMUCell(nengo.Network):
         The hidden neurons (``hidden.neurons``).
     weights : dict
         The weighted connections by name (``"e_x"``, ``"W_m"``, ...).
+    memory_weights : dict
+        The memory's ``"Ad"`` and ``"Bd"`` connections (trainable only with
+        ``trainable_memory=True``).
 
     References
     ----------
@@ -243,12 +246,12 @@ class LMUCell(nengo.Network):
                 connect("W_h", h, h, 0)
             connect("W_m", m, h, None)
 
-            mem = self.memory
-            for conn in mem.all_connections:
-                is_ad = conn.pre is mem.state and conn.post is mem.state
-                is_bd = conn.pre is mem.input and conn.post is mem.state
+            exact = self.memory.exact_connections
+            self.memory_weights = {"Ad": exact["A"], "Bd": exact["B"]}
+            trainable = list(self.memory_weights.values())
+            for conn in self.memory.all_connections:
                 self.config[conn].trainable = self.trainable_memory and (
-                    is_ad or is_bd
+                    conn in trainable
                 )
 
     @property
@@ -256,8 +259,7 @@ class LMUCell(nengo.Network):
         """Number of trainable weights (the memory's counted if trainable)."""
         n = sum(c.transform.init.size for c in self.weights.values())
         if self.trainable_memory:
-            d = self.memory.discrete_system
-            n += d.A.size + d.B.size
+            n += sum(c.transform.init.size for c in self.memory_weights.values())
         return n
 
 
