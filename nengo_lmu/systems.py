@@ -88,6 +88,19 @@ def check_int(name, value, obj=None, minimum=1):
     return int(value)
 
 
+def check_choice(name, value, choices, obj=None, alternatives=""):
+    """Check that ``value`` is one of the strings ``choices`` and return it.
+
+    ``alternatives`` names other accepted kinds of value in the message
+    (e.g. ``" or a matrix"``), for callers that handle those first.
+    """
+    if not (isinstance(value, str) and value in choices):
+        raise ValidationError(
+            f"must be one of {choices}{alternatives}, got {value!r}", attr=name, obj=obj
+        )
+    return value
+
+
 def check_order(order, obj=None):
     """Validate a memory order (a positive integer) and return it as an int."""
     return check_int("order", order, obj=obj)
@@ -245,12 +258,7 @@ class LinearSystem:
                 f"system is already discrete (dt={self.dt})", attr="dt", obj=self
             )
         dt = _check_positive("dt", dt, obj=self)
-        if method not in DISCRETIZERS:
-            raise ValidationError(
-                f"must be one of {DISCRETIZERS}, got {method!r}",
-                attr="method",
-                obj=self,
-            )
+        check_choice("method", method, DISCRETIZERS, obj=self)
         n, m = self.n_states, self.n_inputs
         if method == "zoh":
             # expm of the augmented matrix [[A, B], [0, 0]] gives Ad and Bd
@@ -613,10 +621,7 @@ def realize(system, u, method="balanced", radius=1.0):
     T : ndarray
         The change of basis, ``x = T z``.
     """
-    if method not in REALIZERS:
-        raise ValidationError(
-            f"must be one of {REALIZERS}, got {method!r}", attr="method"
-        )
+    check_choice("method", method, REALIZERS)
     radius = _check_positive("radius", radius)
     n = system.n_states
     T = np.eye(n)

@@ -2,7 +2,6 @@
 
 import nengo
 import numpy as np
-from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.linear_system import (
     LinearSystemNetwork,
@@ -13,6 +12,7 @@ from nengo_lmu.systems import (
     DISCRETIZERS,
     REALIZERS,
     LinearSystem,
+    check_choice,
     check_int,
     check_order,
     check_theta_dt,
@@ -86,12 +86,7 @@ class LegendreMemory(LinearSystemNetwork):
         order = check_order(order, obj=self)
         theta, dt = check_theta_dt(theta, dt, obj=self)
         size_in = check_int("size_in", size_in, obj=self)
-        if discretizer not in DISCRETIZERS:
-            raise ValidationError(
-                f"must be one of {DISCRETIZERS}, got {discretizer!r}",
-                attr="discretizer",
-                obj=self,
-            )
+        check_choice("discretizer", discretizer, DISCRETIZERS, obj=self)
         if discretizer == "euler":
             euler_accuracy_warning(order, theta, dt)
         self.order = order
@@ -103,12 +98,7 @@ class LegendreMemory(LinearSystemNetwork):
         system = LinearSystem(np.kron(eye, block.A), np.kron(eye, block.B))
 
         if n_neurons is not None and isinstance(realizer, str):
-            if realizer not in REALIZERS:
-                raise ValidationError(
-                    f"must be one of {REALIZERS} or a matrix, got {realizer!r}",
-                    attr="realizer",
-                    obj=self,
-                )
+            check_choice("realizer", realizer, REALIZERS, self, " or a matrix")
             # Realise one memory and repeat it: balancing the block-diagonal
             # system directly would mix identical memories arbitrarily.
             one = block.with_outputs(legendre_readout(order, 1.0)[None, :])

@@ -9,6 +9,7 @@ from nengo_lmu.systems import (
     REALIZERS,
     LinearSystem,
     _check_positive,
+    check_choice,
     check_int,
     lowpass_mapping,
     realize,
@@ -172,16 +173,8 @@ class LinearSystemNetwork(nengo.Network):
                 attr="dt",
                 obj=self,
             )
-        if discretizer not in DISCRETIZERS:
-            raise ValidationError(
-                f"must be one of {DISCRETIZERS}, got {discretizer!r}",
-                attr="discretizer",
-                obj=self,
-            )
-        if mapping not in MAPPINGS:
-            raise ValidationError(
-                f"must be one of {MAPPINGS}, got {mapping!r}", attr="mapping", obj=self
-            )
+        check_choice("discretizer", discretizer, DISCRETIZERS, obj=self)
+        check_choice("mapping", mapping, MAPPINGS, obj=self)
         if n_neurons is not None and (
             isinstance(n_neurons, (bool, np.bool_))
             or not isinstance(n_neurons, (int, np.integer))
@@ -293,12 +286,7 @@ class LinearSystemNetwork(nengo.Network):
             process = default_process(self.discrete_system)
         u = sample_input(process, self.system.n_inputs, self.dt, rng, obj=self)
         if isinstance(realizer, str):
-            if realizer not in REALIZERS:
-                raise ValidationError(
-                    f"must be one of {REALIZERS} or a matrix, got {realizer!r}",
-                    attr="realizer",
-                    obj=self,
-                )
+            check_choice("realizer", realizer, REALIZERS, self, " or a matrix")
             _, T = realize(self.discrete_system, u, method=realizer, radius=radius)
         else:
             T = np.asarray(realizer, dtype=np.float64)

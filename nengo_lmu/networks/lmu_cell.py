@@ -6,7 +6,7 @@ from nengo.exceptions import ValidationError
 from nengo.params import BoolParam
 
 from nengo_lmu.networks.legendre_memory import LegendreMemory
-from nengo_lmu.systems import _check_positive, check_int
+from nengo_lmu.systems import _check_positive, check_choice, check_int
 
 INITIALIZERS = ("glorot_uniform", "lecun_uniform", "zeros", "ones")
 
@@ -21,13 +21,7 @@ def initial_weights(init, shape, rng, attr="initializer", obj=None):
     """
     fan_out, fan_in = shape
     if isinstance(init, str):
-        if init not in INITIALIZERS:
-            raise ValidationError(
-                f"must be one of {INITIALIZERS}, a nengo Distribution or an "
-                f"array, got {init!r}",
-                attr=attr,
-                obj=obj,
-            )
+        check_choice(attr, init, INITIALIZERS, obj, ", a nengo Distribution or an array")
         if init == "zeros":
             return np.zeros(shape)
         if init == "ones":
