@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom (in quick mode) without an error."""
 
-import os
 import pathlib
 
 import pytest
