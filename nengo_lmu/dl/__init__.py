@@ -1,9 +1,20 @@
 """The TensorFlow / NengoDL side of nengo_lmu.
 
-Importing this module imports TensorFlow and NengoDL; ``import nengo_lmu``
-alone does not.
+Importing this module imports TensorFlow and NengoDL (and registers the LMU
+layers' converters with ``nengo_dl.Converter``); ``import nengo_lmu`` alone
+does not.
 """
 
+from nengo_lmu.dl.convert import (
+    ConvertLegendreMemoryLayer,
+    ConvertLMULayer,
+    cell_from_layer,
+    convert,
+    sequence_copy,
+    to_classifier,
+)
+from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer
+from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.training import (
     TrainResult,
     count_parameters,
@@ -14,6 +25,15 @@ from nengo_lmu.dl.training import (
 )
 
 __all__ = [
+    "LegendreMemoryLayer",
+    "LMULayer",
+    "legendre_memory",
+    "convert",
+    "sequence_copy",
+    "to_classifier",
+    "cell_from_layer",
+    "ConvertLMULayer",
+    "ConvertLegendreMemoryLayer",
     "TrainResult",
     "train_classifier",
     "predict_logits",

@@ -1,0 +1,327 @@
+"""From the parallel Keras layers back to the Nengo networks.
+
+A model trained with `.LMULayer` / `.LegendreMemoryLayer` converts into a
+Nengo network in which each such layer is the `nengo_lmu.networks` network
+with the same equations (`.LMUCell`, `.LegendreMemory`) holding the trained
+weights. It runs one sample per simulator step in ``nengo.Simulator``,
+NengoDL and nengo-loihi, and gives the Keras outputs step by step.
+
+Two routes:
+
+- `convert` (or ``nengo_dl.Converter(model, temporal_model=True)``: the
+  layer converters are registered when ``nengo_lmu.dl`` is imported) for any
+  Keras model NengoDL can convert;
+- `to_classifier` for a plain stack of `.LMULayer` and a bias-free ``Dense``
+  readout: it gives an `.LMUClassifier`, with its ``save``/``load`` and
+  spiking ``predict``.
+"""
+
+import nengo
+import nengo_dl
+import numpy as np
+import tensorflow as tf
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer, _SequenceLayer
+from nengo_lmu.networks import LegendreMemory, LMUCell
+from nengo_lmu.networks.classifier import LMUClassifier
+
+#: The nengo neuron type computing each `.LMULayer` activation (``rates``
+#: of ``Tanh``/``Sigmoid`` are divided by ``tau_ref``, hence 1).
+NEURON_TYPES = {
+    "tanh": lambda: nengo.Tanh(tau_ref=1.0),
+    "relu": lambda: nengo.RectifiedLinear(),
+    "sigmoid": lambda: nengo.Sigmoid(tau_ref=1.0),
+}
+
+
+def _why_not_convertible(layer, temporal_model=True):
+    reasons = []
+    if not temporal_model:
+        reasons.append(
+            "the converter needs temporal_model=True (the layer runs one sample "
+            "per simulator step)"
+        )
+    if not layer.return_sequences:
+        reasons.append(
+            "return_sequences=False (use nengo_lmu.dl.convert, which converts a "
+            "copy with return_sequences=True; the last step is the same)"
+        )
+    if layer.return_state:
+        reasons.append("return_state=True")
+    if layer.go_backwards:
+        reasons.append("go_backwards=True (a network runs forwards in time)")
+    return reasons
+
+
+def layer_weights(layer):
+    """An `.LMULayer`'s weights as numpy arrays by `.LMUCell` name."""
+    return {name: np.array(w.numpy()) for name, w in layer.kernels.items()}
+
+
+def cell_from_layer(layer, hidden_neuron_type=None, hidden_gain=1.0, label=None):
+    """The `.LMUCell` equal to a built `.LMULayer` (call inside a network).
+
+    Parameters
+    ----------
+    layer : LMULayer
+        A built layer (its weights are copied).
+    hidden_neuron_type : nengo.neurons.NeuronType, optional
+        Overrides the neuron type matching the layer's activation (e.g. a
+        spiking one with ``amplitude=1/hidden_gain``).
+    hidden_gain : float
+        Gain of the hidden neurons.
+    """
+    if not isinstance(layer, LMULayer):
+        raise ValidationError(f"must be an LMULayer, got {layer!r}", attr="layer")
+    if not layer.built:
+        raise ValidationError("must be built (call it on an input first)", attr="layer")
+    if hidden_neuron_type is None:
+        hidden_neuron_type = NEURON_TYPES[layer.hidden_activation]()
+    cell = LMUCell(
+        layer.units,
+        layer.order,
+        layer.theta,
+        input_d=layer.input_d,
+        memory_d=layer.memory_d,
+        hidden_neuron_type=hidden_neuron_type,
+        hidden_gain=hidden_gain,
+        hidden_to_memory=layer.hidden_to_memory,
+        memory_to_memory=layer.memory_to_memory,
+        input_to_hidden=layer.input_to_hidden,
+        hidden_to_hidden=layer.hidden_to_hidden,
+        discretizer=layer.discretizer,
+        trainable_memory=layer.trainable_memory,
+        label=label or layer.name,
+    )
+    weights = layer_weights(layer)
+    conns = dict(cell.weights)
+    conns.update(cell.memory_weights)
+    for name, w in weights.items():
+        conn = conns[name]
+        conn.transform = nengo.Dense(w.shape, init=w)
+    return cell
+
+
+class _ConvertSequenceLayer(nengo_dl.converter.LayerConverter):
+    # a fallback TensorNode would run the whole sequence at every step
+    allow_fallback = False
+
+    @classmethod
+    def convertible(cls, layer, converter):
+        reasons = _why_not_convertible(layer, converter.temporal_model)
+        if reasons:
+            return False, f"{layer.name}: cannot convert with " + "; ".join(reasons)
+        return True, None
+
+
+@nengo_dl.Converter.register(LMULayer)
+class ConvertLMULayer(_ConvertSequenceLayer):
+    """Converts an `.LMULayer` into an `.LMUCell` (NengoDL converter hook).
+
+    The converter's ``swap_activations`` (keyed by the TensorFlow function or
+    the nengo neuron type) and ``scale_firing_rates`` apply to the hidden
+    neurons as they do to NengoDL's own layers.
+    """
+
+    has_weights = True
+
+    def convert(self, node_id):
+        layer = self.layer
+        tf_fn = {"tanh": tf.nn.tanh, "relu": tf.nn.relu, "sigmoid": tf.nn.sigmoid}[
+            layer.hidden_activation
+        ]
+        swaps = self.converter.swap_activations
+        neuron_type = NEURON_TYPES[layer.hidden_activation]()
+        if tf_fn in swaps:
+            neuron_type = swaps[tf_fn]
+        elif neuron_type in swaps:
+            neuron_type = swaps[neuron_type]
+        if not isinstance(neuron_type, nengo.neurons.NeuronType):
+            neuron_type = NEURON_TYPES[layer.hidden_activation]()
+        scale = self.converter.scale_firing_rates
+        if isinstance(scale, dict):
+            scale = scale.get(layer, None)
+        gain = 1.0
+        if scale is not None:
+            gain = float(scale)
+            if not hasattr(neuron_type, "amplitude"):
+                raise ValidationError(
+                    f"scale_firing_rates needs a neuron type with an amplitude, "
+                    f"got {neuron_type}",
+                    attr="scale_firing_rates",
+                )
+            kwargs = {p.name: getattr(neuron_type, p.name) for p in neuron_type._params}
+            kwargs["amplitude"] = neuron_type.amplitude / gain
+            neuron_type = type(neuron_type)(**kwargs)
+        cell = cell_from_layer(
+            layer, hidden_neuron_type=neuron_type, hidden_gain=gain,
+            label=f"{layer.name}.{node_id}",
+        )
+        self.add_connection(node_id, cell.input)
+        return cell.output
+
+
+@nengo_dl.Converter.register(LegendreMemoryLayer)
+class ConvertLegendreMemoryLayer(_ConvertSequenceLayer):
+    """Converts a `.LegendreMemoryLayer` into an exact `.LegendreMemory`."""
+
+    def convert(self, node_id):
+        layer = self.layer
+        memory = LegendreMemory(
+            layer.order,
+            layer.theta,
+            size_in=layer.memory_d,
+            dt=1.0,
+            discretizer=layer.discretizer,
+            label=f"{layer.name}.{node_id}",
+        )
+        self.add_connection(node_id, memory.input)
+        return memory.output
+
+
+def sequence_copy(model):
+    """A copy of ``model`` whose LMU layers return every step.
+
+    Same weights; layers after them must accept a time axis (``Dense`` and
+    elementwise layers do). The copy's outputs at the last step equal the
+    original's outputs.
+    """
+
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, _SequenceLayer):
+            config["return_sequences"] = True
+        return type(layer).from_config(config)
+
+    try:
+        copy = tf.keras.models.clone_model(model, clone_function=clone)
+    except (ValueError, TypeError) as e:
+        raise ValidationError(
+            f"cannot make every LMU layer return sequences in this model: {e}",
+            attr="model",
+        ) from None
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def convert(model, **converter_kwargs):
+    """Convert a Keras model with LMU layers into a Nengo network.
+
+    The LMU layers become `.LMUCell` / `.LegendreMemory` networks and the
+    rest is converted by NengoDL; one simulator step is one sample. Layers
+    with ``return_sequences=False`` are converted from a copy that returns
+    every step (`sequence_copy`): read the last step of the output probe.
+
+    Parameters
+    ----------
+    model : tf.keras.Model
+        A built model.
+    **converter_kwargs
+        Passed to ``nengo_dl.Converter`` (``swap_activations``,
+        ``scale_firing_rates``, ``synapse``, ``inference_only``, ...).
+        ``temporal_model`` is always True and ``allow_fallback`` defaults
+        to False, so a layer that cannot run step by step is an error, not a
+        silent TensorNode.
+
+    Returns
+    -------
+    nengo_dl.Converter
+        ``.net`` is the network, ``.inputs[model.input]`` the input node,
+        ``.outputs[model.output]`` the output probe.
+    """
+    if not isinstance(model, tf.keras.Model):
+        raise ValidationError(f"must be a Keras Model, got {model!r}", attr="model")
+    if converter_kwargs.get("temporal_model", True) is not True:
+        raise ValidationError(
+            "LMU models convert with temporal_model=True only", attr="temporal_model"
+        )
+    converter_kwargs["temporal_model"] = True
+    converter_kwargs.setdefault("allow_fallback", False)
+    needs_copy = any(
+        isinstance(layer, _SequenceLayer) and not layer.return_sequences
+        for layer in model.submodules
+    )
+    if needs_copy:
+        model = sequence_copy(model)
+    for layer in model.submodules:
+        if isinstance(layer, _SequenceLayer):
+            reasons = _why_not_convertible(layer)
+            if reasons:
+                raise ValidationError(
+                    f"layer {layer.name!r} cannot run step by step: " + "; ".join(reasons),
+                    attr="model",
+                )
+    return nengo_dl.Converter(model, **converter_kwargs)
+
+
+def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
+    """An `.LMUClassifier` with the weights of a Keras LMU classifier.
+
+    ``model`` must be a stack: input ``(steps, input_d)``, one or more
+    `.LMULayer` (all but the last with ``return_sequences=True``) and a
+    ``Dense`` readout without bias or activation.
+
+    Parameters
+    ----------
+    model : tf.keras.Model
+    hidden_neuron_type : nengo.neurons.NeuronType, optional
+        Neuron type of every cell (default: the one matching each layer's
+        activation); e.g. ``SpikingRectifiedLinear(amplitude=1/gain)``.
+    hidden_gain : float
+        Gain of the hidden neurons.
+    seed : int, optional
+        Seed of the network (the weights are the model's).
+    """
+    layers = [layer for layer in model.layers if not isinstance(layer, tf.keras.layers.InputLayer)]
+    ok = (
+        len(layers) >= 2
+        and all(isinstance(layer, LMULayer) for layer in layers[:-1])
+        and isinstance(layers[-1], tf.keras.layers.Dense)
+    )
+    if ok:
+        dense = layers[-1]
+        ok = not dense.use_bias and dense.activation is tf.keras.activations.linear
+    if not ok:
+        raise ValidationError(
+            "must be LMULayer(s) followed by a Dense(use_bias=False) readout with no "
+            f"activation; got {[type(layer).__name__ for layer in layers]}",
+            attr="model",
+        )
+    cells = layers[:-1]
+    for layer in cells:
+        bad = _why_not_convertible(layer)
+        bad = [r for r in bad if not r.startswith("return_sequences")]
+        if bad:
+            raise ValidationError(
+                f"layer {layer.name!r} cannot run step by step: " + "; ".join(bad),
+                attr="model",
+            )
+    args = []
+    for layer in cells:
+        nt = hidden_neuron_type or NEURON_TYPES[layer.hidden_activation]()
+        args.append(
+            dict(
+                units=layer.units,
+                order=layer.order,
+                theta=layer.theta,
+                input_d=layer.input_d,
+                memory_d=layer.memory_d,
+                hidden_neuron_type=nt,
+                hidden_gain=hidden_gain,
+                hidden_to_memory=layer.hidden_to_memory,
+                memory_to_memory=layer.memory_to_memory,
+                input_to_hidden=layer.input_to_hidden,
+                hidden_to_hidden=layer.hidden_to_hidden,
+                discretizer=layer.discretizer,
+                trainable_memory=layer.trainable_memory,
+            )
+        )
+    net = LMUClassifier(dense.units, cells=args, seed=seed)
+    weights = {}
+    for i, layer in enumerate(cells):
+        for name, w in layer_weights(layer).items():
+            weights[f"cell{i}.{name}"] = w
+    weights["readout"] = np.array(dense.kernel.numpy()).T
+    net.set_weights(weights)
+    return net

@@ -1,0 +1,302 @@
+"""Evaluating the LMU memory over whole sequences in TensorFlow.
+
+The memory of order ``q`` is the linear recurrence (one step per sample)::
+
+    m[t] = Ad m[t-1] + Bd u[t],        m[-1] = m0
+
+so ``m[t] = Ad^(t+1) m0 + sum_{j<=t} H[t-j] u[j]`` with ``H[k] = Ad^k Bd``.
+This module evaluates it three ways, all on inputs of shape ``(n, T)`` (one
+scalar sequence per row; callers fold batch and ``memory_d`` together) and
+returning ``(n, T, q)``:
+
+``recurrent``
+    The step-by-step reference (`tf.scan` over time): ``O(q^2)`` work and
+    one dependent step per sample.
+``chunked``
+    Split time into chunks of ``L`` samples. The state at the start of each
+    chunk comes from a short scan over chunks (one ``q x q`` product per
+    chunk); every sample of every chunk then comes out of *one* matrix
+    product ``[u_chunk, s_chunk] @ K`` whose constant ``K`` stacks the
+    chunk's lower-triangular Toeplitz block of ``H`` (the inputs inside the
+    chunk) over the powers ``Ad^1 .. Ad^L`` (the state carried in). The
+    work is ``2 (L + q) q`` flops per sample in large matrix products, the
+    sequential part ``T / L`` small ones.
+``fft``
+    The causal convolution with ``H`` through real FFTs of length ``>= 2T``
+    (``O(q log T)`` per sample; TensorFlow's CPU FFT is slow, so this mode
+    is rarely the fastest on a CPU).
+
+The constants are computed once in float64 with numpy (`legendre_kernels`)
+and cast to the computation's dtype.
+"""
+
+import functools
+
+import numpy as np
+import tensorflow as tf
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.systems import (
+    DISCRETIZERS,
+    check_choice,
+    check_order,
+    euler_accuracy_warning,
+    legendre_system,
+)
+
+MODES = ("chunked", "fft", "recurrent")
+
+
+def _check_theta_steps(theta, obj=None):
+    try:
+        theta = float(theta)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"must be a number of steps > 1, got {theta!r}", attr="theta", obj=obj
+        ) from None
+    if not np.isfinite(theta) or theta <= 1:
+        raise ValidationError(
+            f"must be a finite number of steps > 1, got {theta!r}", attr="theta", obj=obj
+        )
+    return theta
+
+
+def discrete_memory(order, theta, discretizer="zoh"):
+    """``(Ad, Bd)`` of the Legendre memory with one step per sample.
+
+    Returns float64 arrays of shapes ``(order, order)`` and ``(order,)``
+    (read-only: they are cached). Warns where Euler is inaccurate.
+    """
+    order = check_order(order)
+    theta = _check_theta_steps(theta)
+    check_choice("discretizer", discretizer, DISCRETIZERS)
+    if discretizer == "euler":
+        euler_accuracy_warning(order, theta, 1.0)
+    return _discrete_memory(order, theta, discretizer)
+
+
+@functools.lru_cache(maxsize=16)
+def _discrete_memory(order, theta, discretizer):
+    sys = legendre_system(order, theta).discretize(1.0, discretizer)
+    Ad, Bd = sys.A.copy(), sys.B[:, 0].copy()
+    Ad.setflags(write=False)
+    Bd.setflags(write=False)
+    return Ad, Bd
+
+
+def impulse_response(Ad, Bd, n):
+    """``H[k] = Ad^k Bd`` for ``k < n``, shape ``(n, q)`` (float64)."""
+    H = np.empty((n, len(Bd)))
+    h = np.array(Bd, dtype=np.float64)
+    for k in range(n):
+        H[k] = h
+        h = Ad @ h
+    return H
+
+
+@functools.lru_cache(maxsize=16)
+def _chunk_constants(order, theta, discretizer, chunk):
+    """``K`` ((L + q), L q), ``W_end`` (L, q) and ``(Ad^L)^T`` in float64."""
+    Ad, Bd = _discrete_memory(order, theta, discretizer)
+    q, L = order, chunk
+    H = impulse_response(Ad, Bd, L)
+    K = np.zeros((L + q, L, q))
+    for j in range(L):
+        # input j of the chunk reaches sample k >= j through H[k - j]
+        K[j, j:] = H[: L - j]
+    power = np.eye(q)
+    for k in range(L):
+        power = Ad @ power
+        # row-vector convention: s @ (Ad^(k+1))^T is (Ad^(k+1) s)^T
+        K[L:, k] = power.T
+    K = K.reshape(L + q, L * q)
+    W_end = K[:L, (L - 1) * q :].copy()
+    return K, W_end, power.T.copy()
+
+
+def default_chunk_size(order):
+    """The chunk length used when none is given.
+
+    The per-sample work is ``2 (L + q) q`` flops, so ``L`` small next to
+    ``q`` wastes little; too small and the matrix products get thin and the
+    scan over chunks long. 32 to 64 was fastest on a 2-core CPU for
+    ``q = 256``.
+    """
+    return 64 if order < 128 else 32
+
+
+@tf.autograph.experimental.do_not_convert
+def memory_recurrent(u, Ad, Bd, m0=None):
+    """Reference: step ``m[t] = Ad m[t-1] + Bd u[t]`` with `tf.scan`.
+
+    ``u`` is ``(n, T)``, ``m0`` ``(n, q)`` or None; returns ``(n, T, q)``.
+    """
+    dtype = u.dtype
+    AdT = tf.constant(np.asarray(Ad).T, dtype=dtype)
+    Bd = tf.constant(np.asarray(Bd), dtype=dtype)
+    if m0 is None:
+        m0 = tf.zeros((tf.shape(u)[0], AdT.shape[0]), dtype=dtype)
+
+    def step(m, u_t):
+        return tf.matmul(m, AdT) + u_t[:, None] * Bd[None, :]
+
+    ms = tf.scan(step, tf.transpose(u), initializer=m0)
+    return tf.transpose(ms, (1, 0, 2))
+
+
+@tf.autograph.experimental.do_not_convert
+def memory_chunked(u, order, theta, discretizer="zoh", chunk=None, m0=None):
+    """The memory over whole sequences by the chunked scan (module docstring).
+
+    Works for a sequence length only known when the graph runs (the input
+    is padded with zeros to whole chunks and the padding dropped again).
+    """
+    chunk = default_chunk_size(order) if chunk is None else chunk
+    K, W_end, AdL_T = _chunk_constants(order, theta, discretizer, chunk)
+    dtype = u.dtype
+    K = tf.constant(K, dtype=dtype)
+    W_end = tf.constant(W_end, dtype=dtype)
+    AdL_T = tf.constant(AdL_T, dtype=dtype)
+    q, L = order, chunk
+    n, T = tf.shape(u)[0], tf.shape(u)[1]
+    pad = (-T) % L
+    u = tf.pad(u, [[0, 0], [0, pad]])
+    n_chunks = (T + pad) // L
+    uc = tf.reshape(u, (n, n_chunks, L))
+    # zero-state memory at the end of each chunk, then the chunk-start
+    # states by a scan over chunks: s[c+1] = Ad^L s[c] + end[c]
+    ends = tf.einsum("ncl,lq->cnq", uc, W_end)
+    s0 = tf.zeros((n, q), dtype=dtype) if m0 is None else tf.cast(m0, dtype)
+    after = tf.scan(lambda s, e: tf.matmul(s, AdL_T) + e, ends, initializer=s0)
+    starts = tf.concat([s0[None], after[:-1]], axis=0)
+    x = tf.concat([uc, tf.transpose(starts, (1, 0, 2))], axis=-1)
+    m = tf.matmul(tf.reshape(x, (n * n_chunks, L + q)), K)
+    return tf.reshape(m, (n, n_chunks * L, q))[:, :T]
+
+
+def _fft_length(T):
+    return 1 << int(np.ceil(np.log2(max(2 * T, 2))))
+
+
+@functools.lru_cache(maxsize=8)
+def _fft_kernel(order, theta, discretizer, T):
+    Ad, Bd = _discrete_memory(order, theta, discretizer)
+    H = impulse_response(Ad, Bd, T)
+    return np.fft.rfft(H.T, n=_fft_length(T))  # (q, F) complex128
+
+
+@tf.autograph.experimental.do_not_convert
+def memory_fft(u, order, theta, discretizer="zoh", m0=None):
+    """The memory by FFT convolution; needs the sequence length when traced.
+
+    A nonzero initial state adds its free response ``Ad^(t+1) m0``, computed
+    with the chunked scan on a zero input.
+    """
+    T = u.shape[1]
+    if T is None:
+        raise ValidationError(
+            "mode 'fft' needs a sequence length known when the model is built "
+            "(give the Input a fixed number of steps, or use mode='chunked')",
+            attr="mode",
+        )
+    Hf = _fft_kernel(order, theta, discretizer, T)
+    ctype = tf.complex64 if u.dtype == tf.float32 else tf.complex128
+    Hf = tf.constant(Hf, dtype=ctype)
+    N = _fft_length(T)
+    U = tf.signal.rfft(u, fft_length=[N])
+    m = tf.signal.irfft(U[:, None, :] * Hf[None], fft_length=[N])[:, :, :T]
+    m = tf.transpose(m, (0, 2, 1))
+    if m0 is not None:
+        m = m + memory_chunked(tf.zeros_like(u), order, theta, discretizer, m0=m0)
+    return m
+
+
+@functools.lru_cache(maxsize=8)
+def _last_kernel(order, theta, discretizer, T):
+    Ad, Bd = _discrete_memory(order, theta, discretizer)
+    H = impulse_response(Ad, Bd, T + 1)
+    # m[T-1] = sum_t H[T-1-t] u[t] + Ad^T m0;  Ad^T m0 = (Ad^T) m0
+    power = np.linalg.matrix_power(Ad, T)
+    return H[:T][::-1].copy(), power.T.copy()
+
+
+@tf.autograph.experimental.do_not_convert
+def memory_last(u, order, theta, discretizer="zoh", m0=None, chunk=None):
+    """Only the last state ``m[T-1]``: one ``(n, T) @ (T, q)`` product.
+
+    Falls back to the chunked scan when the length is unknown at trace time.
+    """
+    T = u.shape[1]
+    if T is None:
+        return memory_chunked(u, order, theta, discretizer, chunk, m0)[:, -1]
+    Hrev, powT = _last_kernel(order, theta, discretizer, T)
+    m = tf.matmul(u, tf.constant(Hrev, dtype=u.dtype))
+    if m0 is not None:
+        m = m + tf.matmul(tf.cast(m0, u.dtype), tf.constant(powT, dtype=u.dtype))
+    return m
+
+
+@tf.autograph.experimental.do_not_convert
+def legendre_memory(u, order, theta, mode="chunked", discretizer="zoh", chunk=None,
+                    m0=None, last_only=False):
+    """The memory of every channel of ``u``.
+
+    Parameters
+    ----------
+    u : tf.Tensor, shape (batch, T, d)
+        Inputs (float32 or float64); each of the ``d`` channels has its own
+        memory.
+    order, theta : int, float
+        Order and window in steps.
+    mode : "chunked", "fft" or "recurrent"
+    discretizer : "zoh" or "euler"
+    chunk : int, optional
+        Chunk length of the chunked mode (`default_chunk_size`).
+    m0 : tf.Tensor, shape (batch, d * order), optional
+        Initial state (zero if None).
+    last_only : bool
+        Return only the last step's memory (``(batch, d * order)``).
+
+    Returns
+    -------
+    tf.Tensor, shape (batch, T, d * order)
+        ``m[t]`` laid out ``(d, order)`` row-major on the last axis (as in
+        KerasLMU and `.LegendreMemory`).
+    """
+    check_choice("mode", mode, MODES)
+    order = check_order(order)
+    batch, T, d = tf.shape(u)[0], u.shape[1] or tf.shape(u)[1], u.shape[2]
+    # one scalar sequence per (batch, channel)
+    flat = tf.reshape(tf.transpose(u, (0, 2, 1)), (-1, u.shape[1] or tf.shape(u)[1]))
+    if u.shape[1] is not None:
+        flat = tf.ensure_shape(flat, (None, u.shape[1]))
+    m0f = None if m0 is None else tf.reshape(m0, (-1, order))
+    if last_only and mode != "recurrent":
+        m = memory_last(flat, order, theta, discretizer, m0f, chunk)
+        return tf.reshape(m, (batch, d * order))
+    if mode == "chunked":
+        m = memory_chunked(flat, order, theta, discretizer, chunk, m0f)
+    elif mode == "fft":
+        m = memory_fft(flat, order, theta, discretizer, m0f)
+    else:
+        Ad, Bd = _discrete_memory(order, float(theta), discretizer)
+        m = memory_recurrent(flat, Ad, Bd, m0f)
+    if d == 1:
+        m = tf.reshape(m, (batch, T, order))
+    else:
+        m = tf.reshape(tf.transpose(tf.reshape(m, (batch, d, T, order)), (0, 2, 1, 3)),
+                       (batch, T, d * order))
+    return m[:, -1] if last_only else m
+
+
+__all__ = [
+    "MODES",
+    "discrete_memory",
+    "impulse_response",
+    "default_chunk_size",
+    "memory_recurrent",
+    "memory_chunked",
+    "memory_fft",
+    "memory_last",
+    "legendre_memory",
+]
