@@ -104,6 +104,15 @@ def build_parser():
     train.add_argument("--no-spiking", action="store_true", help="skip the spiking run")
     train.add_argument("--save", default="lmu_digits.npz",
                        help="where to save the trained parameters")
+    train.add_argument("--parallel", action="store_true",
+                       help="train in parallel (Keras LMULayer, whole sequences at "
+                            "once), convert into the LMUClassifier and score it in "
+                            "NengoDL")
+    train.add_argument("--mode", choices=("chunked", "fft", "recurrent"), default="chunked",
+                       help="with --parallel: how the memory is evaluated")
+    train.add_argument("--plot", default="lmu_digits_parallel.png",
+                       help="with --parallel: where to save the per-step outputs of "
+                            "the Keras model and the converted network")
     train.set_defaults(func=train_digits_command)
     return parser
 
@@ -131,13 +140,16 @@ def train_digits_command(args):
     print(f"LMU: {args.units} {args.hidden} units, order {args.order}, theta "
           f"{args.theta:g} steps, {n_params} parameters; training {args.epochs} epochs ...",
           flush=True)
-    res = train_classifier(clf, data, epochs=args.epochs, minibatch_size=args.minibatch,
-                           learning_rate=args.lr, seed=args.seed, verbose=1)
-    clf.save(args.save, res.weights)
     rows = [("model", "parameters", "test accuracy", "train s")]
-    rows.append(("LMU (NengoDL)", str(n_params), f"{res.test_accuracy:.4f}",
-                 f"{res.train_seconds:.0f}"))
     y = data["y_test"].ravel()
+    if args.parallel:
+        clf = _train_parallel(args, data, rows, n_params)
+    else:
+        res = train_classifier(clf, data, epochs=args.epochs, minibatch_size=args.minibatch,
+                               learning_rate=args.lr, seed=args.seed, verbose=1)
+        clf.save(args.save, res.weights)
+        rows.append(("LMU (NengoDL)", str(n_params), f"{res.test_accuracy:.4f}",
+                     f"{res.train_seconds:.0f}"))
     if not args.no_spiking:
         if args.hidden != "relu":
             print("(no spiking run: tanh has no spiking counterpart; use --hidden relu)")
@@ -161,6 +173,51 @@ def train_digits_command(args):
     print(f"\nTrained parameters saved to {args.save} "
           f"(LMUClassifier.load('{args.save}') rebuilds the network)")
     return 0
+
+
+def _train_parallel(args, data, rows, n_params):
+    """--parallel: Keras training, conversion, NengoDL scoring and a plot."""
+    import numpy as np
+
+    from nengo_lmu.dl import nengo_dl_logits, sequence_copy, to_classifier
+    from nengo_lmu.dl.training import train_parallel_classifier
+
+    cell = dict(units=args.units, order=args.order, theta=args.theta,
+                hidden_activation=args.hidden, mode=args.mode)
+    res = train_parallel_classifier(data, 10, [cell], epochs=args.epochs,
+                                    minibatch_size=args.minibatch, learning_rate=args.lr,
+                                    seed=args.seed, verbose=1)
+    rows.append((f"LMU, trained in parallel (Keras, {args.mode})", str(n_params),
+                 f"{res.test_accuracy:.4f}", f"{res.train_seconds:.0f}"))
+    print("Converting into the LMUClassifier and scoring it in NengoDL ...", flush=True)
+    clf = to_classifier(res.model, seed=args.seed)
+    x, y = data["x_test"], data["y_test"].ravel()
+    logits = nengo_dl_logits(clf, x)
+    acc = float(np.mean(logits.argmax(-1) == y))
+    rows.append(("same weights, converted, NengoDL", str(n_params), f"{acc:.4f}", "-"))
+    diff = float(np.max(np.abs(logits - res.test_logits)))
+    print(f"largest difference of the held-out logits, Keras vs NengoDL: {diff:.2e}")
+    clf.save(args.save, clf.get_weights())
+    if args.plot:
+        # per-step outputs of one held-out sequence: Keras vs nengo.Simulator
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        keras_steps = sequence_copy(res.model).predict(x[:1], verbose=0)[0]
+        nengo_steps = clf.predict(x[:1], all_steps=True)[0]
+        fig, ax = plt.subplots(figsize=(8, 4))
+        ax.plot(keras_steps, lw=3, alpha=0.4)
+        ax.set_prop_cycle(None)
+        ax.plot(nengo_steps, "--", lw=1)
+        ax.set_xlabel("step (pixel)")
+        ax.set_ylabel("logit")
+        ax.set_title(f"digit {y[0]}: Keras (thick) vs nengo.Simulator (dashed); "
+                     f"max diff {np.max(np.abs(keras_steps - nengo_steps)):.1e}")
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=100)
+        print(f"per-step outputs plotted in {args.plot}")
+    return clf
 
 
 def _print_table(rows):

@@ -79,6 +79,28 @@ def test_train_digits_quick(tmp_path, capsys):
         "cell0.e_x", "cell0.W_x", "cell0.W_h", "cell0.W_m", "readout"}
 
 
+def test_train_digits_parallel_quick(tmp_path, capsys):
+    pytest.importorskip("nengo_dl")
+    from nengo_lmu.networks import LMUClassifier
+
+    path, plot = tmp_path / "p.npz", tmp_path / "p.png"
+    rc = main(["train-digits", "--parallel", "--epochs", "3", "--units", "16",
+               "--order", "16", "--no-lstm", "--no-spiking", "--save", str(path),
+               "--plot", str(plot)])
+    out = capsys.readouterr().out
+    assert rc == 0 and path.exists() and plot.exists()
+    rows = {line.split("  ")[0].strip(): float(line.split()[-2])
+            for line in out.splitlines()
+            if line.lstrip().startswith(("LMU, trained in parallel", "same weights"))}
+    keras_acc, nengo_dl_acc = rows.values()
+    assert keras_acc > 0.3
+    # the converted network scores what the Keras model scored
+    assert abs(keras_acc - nengo_dl_acc) <= 1 / 360 + 1e-9
+    diff = float(out.split("Keras vs NengoDL: ")[1].split()[0])
+    assert diff < 1e-3
+    assert LMUClassifier.load(path).cells[0].units == 16
+
+
 def test_import_is_light():
     code = (
         "import sys, time; t0 = time.perf_counter(); import nengo; t1 = time.perf_counter();"

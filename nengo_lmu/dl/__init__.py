@@ -18,10 +18,14 @@ from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.training import (
     TrainResult,
     count_parameters,
+    ParallelResult,
     keras_lstm_baseline,
     lstm_units_for,
+    nengo_dl_logits,
+    parallel_classifier_model,
     predict_logits,
     train_classifier,
+    train_parallel_classifier,
 )
 
 __all__ = [
@@ -35,7 +39,11 @@ __all__ = [
     "ConvertLMULayer",
     "ConvertLegendreMemoryLayer",
     "TrainResult",
+    "ParallelResult",
     "train_classifier",
+    "train_parallel_classifier",
+    "parallel_classifier_model",
+    "nengo_dl_logits",
     "predict_logits",
     "keras_lstm_baseline",
     "lstm_units_for",

@@ -198,3 +198,112 @@ def lstm_units_for(n_parameters, input_d, n_classes):
 def count_parameters(net):
     """Trainable weights of an `.LMUClassifier` (its weighted connections)."""
     return int(sum(np.size(w) for w in net.get_weights().values()))
+
+
+@dataclass
+class ParallelResult:
+    """What `train_parallel_classifier` returns."""
+
+    model: object = field(repr=False)
+    test_accuracy: float
+    train_seconds: float
+    epochs: int
+    history: dict = field(repr=False)
+    test_logits: np.ndarray = field(repr=False)
+
+
+def parallel_classifier_model(input_shape, n_classes, cells, seed=0):
+    """A Keras LMU classifier: `.LMULayer` cells and a bias-free readout.
+
+    The same architecture as `.LMUClassifier` (which `to_classifier` turns
+    it into). ``cells`` are `.LMULayer` keyword arguments, first to last;
+    every cell but the last returns sequences.
+    """
+    from nengo_lmu.dl.layers import LMULayer  # pylint: disable=import-outside-toplevel
+
+    if isinstance(cells, dict) or not cells:
+        raise ValidationError("must be a non-empty list of LMULayer argument dicts",
+                              attr="cells")
+    layers = [tf.keras.Input(input_shape)]
+    for i, args in enumerate(cells):
+        args = dict(args)
+        args.setdefault("seed", seed + i)
+        args["return_sequences"] = i < len(cells) - 1
+        layers.append(LMULayer(**args))
+    layers.append(tf.keras.layers.Dense(
+        n_classes, use_bias=False,
+        kernel_initializer=tf.keras.initializers.GlorotUniform(seed=seed)))
+    return tf.keras.Sequential(layers)
+
+
+def train_parallel_classifier(
+    data,
+    n_classes,
+    cells,
+    epochs=20,
+    minibatch_size=50,
+    learning_rate=3e-3,
+    seed=0,
+    verbose=0,
+):
+    """Train an LMU classifier in parallel (Keras `.LMULayer`) and score it.
+
+    The same data checks, loss (sparse categorical cross-entropy on the last
+    step's logits), optimiser and settings as `train_classifier`, with the
+    whole sequence evaluated at once instead of step by step. Convert the
+    result with `nengo_lmu.dl.to_classifier` to run it in Nengo.
+
+    Returns
+    -------
+    ParallelResult
+        ``model`` is the trained Keras model.
+    """
+    x_tr, y_tr = data["x_train"], data["y_train"]
+    x_te, y_te = data["x_test"], data["y_test"]
+    for x, y, part in ((x_tr, y_tr, "train"), (x_te, y_te, "test")):
+        try:
+            check_sequence_data(x, y, n_classes=n_classes)
+        except ValidationError as e:
+            raise ValidationError(f"{part} data: {e}", attr=f"data['x_{part}']") from None
+    if not isinstance(minibatch_size, int) or not 1 <= minibatch_size <= len(x_tr):
+        raise ValidationError(
+            f"must be an integer in [1, {len(x_tr)}], got {minibatch_size!r}",
+            attr="minibatch_size",
+        )
+    tf.keras.utils.set_random_seed(seed)
+    model = parallel_classifier_model(x_tr.shape[1:], n_classes, cells, seed=seed)
+    model.compile(
+        optimizer=tf.optimizers.Adam(learning_rate),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    n_fit = len(x_tr) - len(x_tr) % minibatch_size
+    t0 = time.perf_counter()
+    history = model.fit(x_tr[:n_fit], y_tr[:n_fit, 0, 0], batch_size=minibatch_size,
+                        epochs=epochs, verbose=verbose)
+    seconds = time.perf_counter() - t0
+    logits = model.predict(x_te, verbose=0)
+    for w in model.get_weights():
+        if not np.all(np.isfinite(w)):
+            raise ValidationError(
+                "training diverged: a weight is NaN or inf (try a lower learning_rate)",
+                attr="learning_rate",
+            )
+    return ParallelResult(
+        model=model,
+        test_accuracy=float(np.mean(np.argmax(logits, -1) == y_te.ravel())),
+        train_seconds=seconds,
+        epochs=epochs,
+        history={k: list(v) for k, v in history.history.items()},
+        test_logits=logits,
+    )
+
+
+def nengo_dl_logits(net, x, minibatch_size=50):
+    """Last-step logits of an `.LMUClassifier` for every sequence, in NengoDL."""
+    with net:
+        nengo_dl.configure_settings(stateful=False, keep_history=True)
+    net.config[net.probe].keep_history = False
+    minibatch_size = min(minibatch_size, len(x))
+    with nengo_dl.Simulator(net, minibatch_size=minibatch_size, progress_bar=False) as sim:
+        return predict_logits(sim, net.probe, x)

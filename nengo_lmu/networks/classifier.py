@@ -287,7 +287,7 @@ class LMUClassifier(nengo.Network):
                 )
             conn.transform = nengo.Dense(w.shape, init=w)
 
-    def predict(self, x, simulator=None, progress=None, **sim_kwargs):
+    def predict(self, x, simulator=None, progress=None, all_steps=False, **sim_kwargs):
         """Logits on the last step of each sequence, simulated one by one.
 
         This is the reference (``nengo.Simulator`` by default) against which
@@ -300,6 +300,8 @@ class LMUClassifier(nengo.Network):
             Simulator class (default `nengo.Simulator`).
         progress : callable, optional
             Wraps the loop over sequences (e.g. ``tqdm.tqdm``).
+        all_steps : bool
+            Return the logits of every step, ``(n, n_steps, n_classes)``.
 
         Returns
         -------
@@ -311,7 +313,7 @@ class LMUClassifier(nengo.Network):
         check_sequence_data(x, n_inputs=self.input.size_out)
         simulator = nengo.Simulator if simulator is None else simulator
         sim_kwargs.setdefault("progress_bar", False)
-        out = np.empty((len(x), self.n_classes))
+        out = np.empty((len(x),) + (x.shape[1:2] if all_steps else ()) + (self.n_classes,))
         items = range(len(x)) if progress is None else progress(range(len(x)))
         with simulator(self, **sim_kwargs) as sim:
             for i in items:
@@ -319,5 +321,5 @@ class LMUClassifier(nengo.Network):
                 self._sequence.data = x[i]
                 self._sequence.dt = sim.dt
                 sim.run_steps(x.shape[1])
-                out[i] = sim.data[self.probe][-1]
+                out[i] = sim.data[self.probe] if all_steps else sim.data[self.probe][-1]
         return out
