@@ -10,6 +10,10 @@ categorical cross-entropy from logits on the last step's 10 outputs) for
   rebuilt here from its description (x/u/m nodes, a tanh `TensorNode` for h,
   fixed Ad/Bd connections, Glorot-initialised trainable weights), with the
   same simulator settings;
+- "ours-parallel": the same cell as `nengo_lmu.dl.LMULayer` (the memory of
+  every step at once by the chunked scan, then the tanh hidden layer stepped)
+  with a `Dense` readout, trained with Keras' ``fit``; its weights convert
+  into the "ours" network (`nengo_lmu.dl.to_classifier`);
 - "keras-lmu": `keras_lmu.LMU` with a `SimpleRNNCell` hidden layer and a
   `Dense` readout, in its default mode (no hidden-to-memory or
   memory-to-memory connections, so KerasLMU computes the memory with an FFT
@@ -54,7 +58,7 @@ from nengo_lmu.networks import LMUCell  # noqa: E402
 
 N_CLASSES = 10
 UNROLL = 16  # unroll_simulation of the NengoDL simulators
-MODELS = ("ours", "dl-example", "keras-lmu")
+MODELS = ("ours", "ours-parallel", "dl-example", "keras-lmu")
 
 
 class DocExampleLMUCell(nengo.Network):
@@ -152,6 +156,57 @@ def keras_lmu_model(args):
     return fit, tf.keras.backend.clear_session, n_params
 
 
+def parallel_model(args):
+    """Our LMU cell as a Keras LMULayer (the same equations as "ours")."""
+    from nengo_lmu.dl import LMULayer
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([
+        tf.keras.Input((args.steps, 1)),
+        LMULayer(args.units, args.order, args.steps, hidden_activation="tanh",
+                 input_to_hidden=True, hidden_to_hidden=True, seed=0),
+        tf.keras.layers.Dense(N_CLASSES, use_bias=False),
+    ])
+    model.compile(
+        optimizer=tf.optimizers.Adam(),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    n_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+    def fit(x, y):
+        model.fit(x, y[:, 0, 0], batch_size=args.minibatch, epochs=1, verbose=0)
+
+    return fit, tf.keras.backend.clear_session, n_params
+
+
+def digits_epochs(args):
+    """Train the digits LMU both ways for ``args.digits_epochs`` epochs."""
+    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.dl import nengo_dl_logits, to_classifier, train_classifier
+    from nengo_lmu.dl.training import train_parallel_classifier
+    from nengo_lmu.networks import LMUClassifier
+
+    data = permuted_digits()
+    cell = dict(units=100, order=48, theta=64.0)
+    rows = []
+    clf = LMUClassifier(10, [dict(cell, hidden_neuron_type=nengo.RectifiedLinear())], seed=0)
+    res = train_classifier(clf, data, epochs=args.digits_epochs, seed=0)
+    rows.append(("LMUCell in NengoDL", res.train_seconds, res.test_accuracy))
+    par = train_parallel_classifier(data, 10, [dict(cell, hidden_activation="relu")],
+                                    epochs=args.digits_epochs, seed=0)
+    rows.append(("LMULayer (parallel)", par.train_seconds, par.test_accuracy))
+    conv = to_classifier(par.model)
+    logits = nengo_dl_logits(conv, data["x_test"])
+    acc = float(np.mean(logits.argmax(-1) == data["y_test"].ravel()))
+    print(f"\npermuted sequential digits, {args.digits_epochs} epochs, minibatch 50, "
+          f"Adam 3e-3, seed 0 (100 relu units, order 48, theta 64)")
+    print(f"{'training':<22} {'wall s':>8} {'held-out acc':>13}")
+    for name, sec, a in rows:
+        print(f"{name:<22} {sec:>8.1f} {a:>13.4f}")
+    print(f"{'(parallel, converted)':<22} {'':>8} {acc:>13.4f}  (run in NengoDL)")
+    print(f"NengoDL / parallel wall time: {rows[0][1] / rows[1][1]:.2f}")
+
+
 def random_data(n, args, rng):
     x = rng.uniform(-1, 1, size=(n, args.steps, 1)).astype(np.float32)
     y = rng.randint(N_CLASSES, size=(n, 1, 1)).astype(np.int32)
@@ -163,6 +218,8 @@ def build(name, args, rng):
     t0 = time.perf_counter()
     if name == "keras-lmu":
         fit, close, n_params = keras_lmu_model(args)
+    elif name == "ours-parallel":
+        fit, close, n_params = parallel_model(args)
     else:
         fit, close, n_params = nengo_dl_model(name, args)
     t_build = time.perf_counter() - t0
@@ -228,6 +285,10 @@ def parse_args(argv=None):
     parser.add_argument("--skip", nargs="+", default=[], choices=MODELS,
                         metavar="MODEL",
                         help=f"models to leave out, of {', '.join(MODELS)}")
+    parser.add_argument("--digits-epochs", type=int, default=0,
+                        help="also train the permuted-digits LMU for this many epochs "
+                             "in NengoDL and in parallel, and compare wall times and "
+                             "held-out accuracy (0: skip)")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.order, args.units = 64, 32, 32
@@ -274,6 +335,12 @@ def main(argv=None):
     print("(ratio = model time / ours time; > 1 means ours is faster. The models "
           "take turns, one minibatch each per round. CPU s is this process's CPU "
           "time, all threads: less disturbed by other load than wall time)")
+    if ours and "ours-parallel" in results:
+        par = results["ours-parallel"]
+        print(f"ours in NengoDL / ours-parallel: wall {ours[1] / par[1]:.2f}, "
+              f"CPU {ours[3] / par[3]:.2f}")
+    if args.digits_epochs:
+        digits_epochs(args)
     print(f"\ntotal wall time: {time.perf_counter() - t0:.0f} s")
 
 
