@@ -105,3 +105,49 @@ def test_digits_full_beats_lstm(tmp_path):
     logits = spiking.predict(data["x_test"])
     spiking_acc = np.mean(logits.argmax(-1) == data["y_test"].ravel())
     assert spiking_acc >= res.test_accuracy - 0.02
+
+
+@pytest.mark.slow
+def test_digits_parallel_then_converted():
+    """Trained in parallel, converted: the same accuracy in NengoDL (within 1
+    point; in practice identical) and >= 93% held-out."""
+    from nengo_lmu.dl import nengo_dl_logits, to_classifier, train_parallel_classifier
+
+    data = permuted_digits()
+    cell = dict(units=100, order=48, theta=64.0, hidden_activation="relu")
+    res = train_parallel_classifier(data, 10, [cell], epochs=20, minibatch_size=50, seed=0)
+    assert res.test_accuracy >= 0.93
+    net = to_classifier(res.model)
+    logits = nengo_dl_logits(net, data["x_test"])
+    acc = np.mean(logits.argmax(-1) == data["y_test"].ravel())
+    assert abs(acc - res.test_accuracy) <= 0.01
+    assert np.max(np.abs(logits - res.test_logits)) < 1e-3
+
+
+def test_parallel_classifier_checks_its_data(rng):
+    from nengo_lmu.dl import train_parallel_classifier
+
+    data = small_data(rng)
+    data["x_train"] = data["x_train"].copy()
+    data["x_train"][0, 0, 0] = np.nan
+    with pytest.raises(ValidationError, match="train data"):
+        train_parallel_classifier(data, 3, [dict(units=4, order=4, theta=16.0)], epochs=1,
+                                  minibatch_size=10)
+    with pytest.raises(ValidationError, match="minibatch_size"):
+        train_parallel_classifier(small_data(rng), 3, [dict(units=4, order=4, theta=16.0)],
+                                  epochs=1, minibatch_size=0)
+    with pytest.raises(ValidationError, match="cells"):
+        train_parallel_classifier(small_data(rng), 3, [], epochs=1, minibatch_size=10)
+
+
+def test_parallel_classifier_matches_lmu_classifier_stack(rng, allclose):
+    """Two stacked cells: Keras logits equal the converted LMUClassifier's."""
+    from nengo_lmu.dl import parallel_classifier_model, to_classifier
+
+    model = parallel_classifier_model(
+        (16, 2), 3, [dict(units=6, order=4, theta=8.0), dict(units=5, order=3, theta=6.0,
+                                                            hidden_activation="relu")])
+    x = rng.randn(4, 16, 2).astype(np.float32)
+    net = to_classifier(model)
+    assert [c.units for c in net.cells] == [6, 5]
+    assert allclose(net.predict(x), model.predict(x, verbose=0), atol=1e-5)
