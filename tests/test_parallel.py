@@ -204,6 +204,16 @@ def test_return_state_and_initial_state_continue_a_sequence(cls, rng):
     assert np.allclose(states[-1].numpy(), first[:, -1].numpy())
     with pytest.raises(ValidationError, match="initial_state"):
         layer(x, initial_state=states + states)
+    # without sequences (the last-step-only path), the states are the same
+    last = make(return_state=True, return_sequences=False) if cls == "memory" else (
+        LMULayer(4, 6, 10.0, seed=0, dtype="float64", return_state=True,
+                 hidden_to_hidden=False))
+    out, *last_states = last(x)
+    full, *full_states = make(return_state=True, **(
+        {} if cls == "memory" else {"hidden_to_hidden": False}))(x)
+    assert np.allclose(out.numpy(), full[:, -1].numpy(), atol=1e-12)
+    for a, b in zip(last_states, full_states):
+        assert np.allclose(a.numpy(), b.numpy(), atol=1e-12)
 
 
 def test_stateful_layer_carries_state_between_calls(rng):

@@ -306,12 +306,13 @@ class LegendreMemoryLayer(_SequenceLayer):
     def _run(self, x, states):
         (m0,) = states
         mode = self.effective_mode
-        if not self.return_sequences and not self.return_state and not self.stateful:
+        if not self.return_sequences:
+            # the last state only (it is also the state to return or keep)
             last = legendre_memory(
                 x, self.order, self.theta, mode, self.discretizer, self.chunk_size, m0,
                 last_only=True,
             )
-            return last
+            return self._finish(None, last, [last])
         m = legendre_memory(
             x, self.order, self.theta, mode, self.discretizer, self.chunk_size, m0
         )
@@ -509,11 +510,9 @@ go_backwards
         if self.effective_mode == "recurrent":
             return self._run_recurrent(x, m0, h0, f)
         u = self._dense("e_x", x)
-        need_sequence = (
-            self.return_sequences or self.hidden_to_hidden or self.return_state
-            or self.stateful
-        )
-        if not need_sequence:
+        if not (self.return_sequences or self.hidden_to_hidden):
+            # a feed-forward hidden layer on the last step: only the last
+            # memory state is needed (one product, not a whole convolution)
             m = legendre_memory(
                 u, self.order, self.theta, self.mode, self.discretizer, self.chunk_size,
                 m0, last_only=True,
@@ -521,7 +520,8 @@ go_backwards
             pre = self._dense("W_m", m)
             if self.input_to_hidden:
                 pre += self._dense("W_x", x[:, -1])
-            return f(pre)
+            h = f(pre)
+            return self._finish(None, h, [m, h])
         m = legendre_memory(
             u, self.order, self.theta, self.mode, self.discretizer, self.chunk_size, m0
         )
