@@ -151,3 +151,15 @@ def test_parallel_classifier_matches_lmu_classifier_stack(rng, allclose):
     net = to_classifier(model)
     assert [c.units for c in net.cells] == [6, 5]
     assert allclose(net.predict(x), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_parallel_model_starts_from_the_classifier_weights():
+    from nengo_lmu.dl import parallel_classifier_model, to_classifier
+
+    cells = [dict(units=6, order=4, theta=8.0), dict(units=5, order=3, theta=6.0)]
+    model = parallel_classifier_model((16, 2), 3, cells, seed=5)
+    ours = to_classifier(model).get_weights()
+    theirs = LMUClassifier(3, [dict(cells[0], input_d=2), cells[1]], seed=5).get_weights()
+    assert set(ours) == set(theirs)
+    for name in ours:
+        assert np.allclose(ours[name], theirs[name], atol=1e-7), name

@@ -9,6 +9,7 @@ import tensorflow as tf
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.data import check_sequence_data
+from nengo_lmu.networks.lmu_cell import initial_weights
 
 
 @dataclass
@@ -215,9 +216,10 @@ class ParallelResult:
 def parallel_classifier_model(input_shape, n_classes, cells, seed=0):
     """A Keras LMU classifier: `.LMULayer` cells and a bias-free readout.
 
-    The same architecture as `.LMUClassifier` (which `to_classifier` turns
-    it into). ``cells`` are `.LMULayer` keyword arguments, first to last;
-    every cell but the last returns sequences.
+    The same architecture and initial weights as ``LMUClassifier(n_classes,
+    cells, seed=seed)`` (which `to_classifier` turns it into). ``cells`` are
+    `.LMULayer` keyword arguments, first to last; every cell but the last
+    returns sequences.
     """
     from nengo_lmu.dl.layers import LMULayer  # pylint: disable=import-outside-toplevel
 
@@ -230,9 +232,14 @@ def parallel_classifier_model(input_shape, n_classes, cells, seed=0):
         args.setdefault("seed", seed + i)
         args["return_sequences"] = i < len(cells) - 1
         layers.append(LMULayer(**args))
+    # the readout LMUClassifier(seed=seed) starts from (the cells' seeds
+    # match too), so both ways of training start from the same weights
+    readout = initial_weights(
+        "glorot_uniform", (n_classes, layers[-1].units), np.random.RandomState(seed)
+    )
     layers.append(tf.keras.layers.Dense(
         n_classes, use_bias=False,
-        kernel_initializer=tf.keras.initializers.GlorotUniform(seed=seed)))
+        kernel_initializer=tf.keras.initializers.Constant(readout.T)))
     return tf.keras.Sequential(layers)
 
 
