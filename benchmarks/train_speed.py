@@ -144,6 +144,11 @@ def keras_lmu_model(args):
     )
     outputs = tf.keras.layers.Dense(N_CLASSES)(lmu(inputs))
     model = tf.keras.Model(inputs, outputs)
+    return keras_fitter(model, args)
+
+
+def keras_fitter(model, args):
+    """Compile a Keras classifier; return its one-minibatch fit, close and size."""
     model.compile(
         optimizer=tf.optimizers.Adam(),
         loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -167,16 +172,7 @@ def parallel_model(args):
                  input_to_hidden=True, hidden_to_hidden=True, seed=0),
         tf.keras.layers.Dense(N_CLASSES, use_bias=False),
     ])
-    model.compile(
-        optimizer=tf.optimizers.Adam(),
-        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    n_params = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-
-    def fit(x, y):
-        model.fit(x, y[:, 0, 0], batch_size=args.minibatch, epochs=1, verbose=0)
-
-    return fit, tf.keras.backend.clear_session, n_params
+    return keras_fitter(model, args)
 
 
 def digits_epochs(args):

@@ -59,6 +59,26 @@ def layer_weights(layer):
     return {name: np.array(w.numpy()) for name, w in layer.kernels.items()}
 
 
+#: LMULayer attributes that are LMUCell arguments of the same name
+CELL_ARGS = (
+    "units", "order", "theta", "input_d", "memory_d", "hidden_to_memory",
+    "memory_to_memory", "input_to_hidden", "hidden_to_hidden", "discretizer",
+    "trainable_memory",
+)
+
+
+def cell_args(layer, hidden_neuron_type=None, hidden_gain=1.0):
+    """The `.LMUCell` arguments equal to a built `.LMULayer`."""
+    args = {name: getattr(layer, name) for name in CELL_ARGS}
+    args["hidden_neuron_type"] = (
+        NEURON_TYPES[layer.hidden_activation]()
+        if hidden_neuron_type is None
+        else hidden_neuron_type
+    )
+    args["hidden_gain"] = hidden_gain
+    return args
+
+
 def cell_from_layer(layer, hidden_neuron_type=None, hidden_gain=1.0, label=None):
     """The `.LMUCell` equal to a built `.LMULayer` (call inside a network).
 
@@ -76,23 +96,8 @@ def cell_from_layer(layer, hidden_neuron_type=None, hidden_gain=1.0, label=None)
         raise ValidationError(f"must be an LMULayer, got {layer!r}", attr="layer")
     if not layer.built:
         raise ValidationError("must be built (call it on an input first)", attr="layer")
-    if hidden_neuron_type is None:
-        hidden_neuron_type = NEURON_TYPES[layer.hidden_activation]()
     cell = LMUCell(
-        layer.units,
-        layer.order,
-        layer.theta,
-        input_d=layer.input_d,
-        memory_d=layer.memory_d,
-        hidden_neuron_type=hidden_neuron_type,
-        hidden_gain=hidden_gain,
-        hidden_to_memory=layer.hidden_to_memory,
-        memory_to_memory=layer.memory_to_memory,
-        input_to_hidden=layer.input_to_hidden,
-        hidden_to_hidden=layer.hidden_to_hidden,
-        discretizer=layer.discretizer,
-        trainable_memory=layer.trainable_memory,
-        label=label or layer.name,
+        **cell_args(layer, hidden_neuron_type, hidden_gain), label=label or layer.name
     )
     weights = layer_weights(layer)
     conns = dict(cell.weights)
@@ -297,26 +302,7 @@ def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
                 f"layer {layer.name!r} cannot run step by step: " + "; ".join(bad),
                 attr="model",
             )
-    args = []
-    for layer in cells:
-        nt = hidden_neuron_type or NEURON_TYPES[layer.hidden_activation]()
-        args.append(
-            dict(
-                units=layer.units,
-                order=layer.order,
-                theta=layer.theta,
-                input_d=layer.input_d,
-                memory_d=layer.memory_d,
-                hidden_neuron_type=nt,
-                hidden_gain=hidden_gain,
-                hidden_to_memory=layer.hidden_to_memory,
-                memory_to_memory=layer.memory_to_memory,
-                input_to_hidden=layer.input_to_hidden,
-                hidden_to_hidden=layer.hidden_to_hidden,
-                discretizer=layer.discretizer,
-                trainable_memory=layer.trainable_memory,
-            )
-        )
+    args = [cell_args(layer, hidden_neuron_type, hidden_gain) for layer in cells]
     net = LMUClassifier(dense.units, cells=args, seed=seed)
     weights = {}
     for i, layer in enumerate(cells):

@@ -16,8 +16,14 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.memory import MODES, _discrete_memory, discrete_memory, legendre_memory
-from nengo_lmu.networks.lmu_cell import INITIALIZERS, initial_weights
+from nengo_lmu.dl.memory import (
+    MODES,
+    _check_theta_steps,
+    _discrete_memory,
+    discrete_memory,
+    legendre_memory,
+)
+from nengo_lmu.networks.lmu_cell import INITIALIZERS, _check_bool, initial_weights
 from nengo_lmu.systems import DISCRETIZERS, check_choice, check_int, check_order
 
 #: Hidden nonlinearities of `LMULayer` and the nengo neuron types that
@@ -27,28 +33,10 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid")
 _TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
 
 
-def _check_bool(name, value, obj):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValidationError(f"must be True or False, got {value!r}", attr=name, obj=obj)
-    return bool(value)
-
-
 def _check_chunk(chunk_size, obj):
     if chunk_size is None:
         return None
     return check_int("chunk_size", chunk_size, obj)
-
-
-def _check_theta(theta, obj):
-    try:
-        value = float(theta)
-    except (TypeError, ValueError):
-        value = np.nan
-    if not np.isfinite(value) or value <= 1:
-        raise ValidationError(
-            f"must be a finite number of steps > 1, got {theta!r}", attr="theta", obj=obj
-        )
-    return value
 
 
 def _check_finite_input(x, name):
@@ -76,7 +64,7 @@ class _SequenceLayer(tf.keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.order = check_order(order, obj=self)
-        self.theta = _check_theta(theta, self)
+        self.theta = _check_theta_steps(theta, self)
         self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS, self)
         self.mode = check_choice("mode", mode, MODES, self)
         self.chunk_size = _check_chunk(chunk_size, self)

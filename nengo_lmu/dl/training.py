@@ -32,6 +32,28 @@ def _pad(x, minibatch_size):
     return np.concatenate([x, np.zeros((extra,) + x.shape[1:], dtype=x.dtype)])
 
 
+def _check_training_data(data, minibatch_size, n_inputs=None, n_classes=None):
+    """Check the data dict and the minibatch size; return the four arrays."""
+    x_tr, y_tr = data["x_train"], data["y_train"]
+    x_te, y_te = data["x_test"], data["y_test"]
+    for x, y, part in ((x_tr, y_tr, "train"), (x_te, y_te, "test")):
+        try:
+            check_sequence_data(x, y, n_inputs=n_inputs, n_classes=n_classes)
+        except ValidationError as e:
+            raise ValidationError(f"{part} data: {e}", attr=f"data['x_{part}']") from None
+    if x_te.shape[1] != x_tr.shape[1]:
+        raise ValidationError(
+            f"test sequences have {x_te.shape[1]} steps, training ones {x_tr.shape[1]}",
+            attr="data",
+        )
+    if not isinstance(minibatch_size, int) or not 1 <= minibatch_size <= len(x_tr):
+        raise ValidationError(
+            f"must be an integer in [1, {len(x_tr)}], got {minibatch_size!r}",
+            attr="minibatch_size",
+        )
+    return x_tr, y_tr, x_te, y_te
+
+
 def predict_logits(sim, probe, x):
     """Last-step outputs of ``probe`` for every sequence in ``x``.
 
@@ -88,25 +110,10 @@ def train_classifier(
         With the trained weights (``net.get_weights()`` form, float32 as
         NengoDL holds them); the network itself is updated to them.
     """
-    x_tr, y_tr = data["x_train"], data["y_train"]
-    x_te, y_te = data["x_test"], data["y_test"]
-    n_in = net.input.size_out
-    for x, y, part in ((x_tr, y_tr, "train"), (x_te, y_te, "test")):
-        try:
-            check_sequence_data(x, y, n_inputs=n_in, n_classes=net.n_classes)
-        except ValidationError as e:
-            raise ValidationError(f"{part} data: {e}", attr=f"data['x_{part}']") from None
+    x_tr, y_tr, x_te, y_te = _check_training_data(
+        data, minibatch_size, n_inputs=net.input.size_out, n_classes=net.n_classes
+    )
     n_steps = x_tr.shape[1]
-    if x_te.shape[1] != n_steps:
-        raise ValidationError(
-            f"test sequences have {x_te.shape[1]} steps, training ones {n_steps}",
-            attr="data",
-        )
-    if not isinstance(minibatch_size, int) or not 1 <= minibatch_size <= len(x_tr):
-        raise ValidationError(
-            f"must be an integer in [1, {len(x_tr)}], got {minibatch_size!r}",
-            attr="minibatch_size",
-        )
     unroll = max(k for k in range(1, min(unroll_simulation, n_steps) + 1) if n_steps % k == 0)
 
     with net:
@@ -265,18 +272,7 @@ def train_parallel_classifier(
     ParallelResult
         ``model`` is the trained Keras model.
     """
-    x_tr, y_tr = data["x_train"], data["y_train"]
-    x_te, y_te = data["x_test"], data["y_test"]
-    for x, y, part in ((x_tr, y_tr, "train"), (x_te, y_te, "test")):
-        try:
-            check_sequence_data(x, y, n_classes=n_classes)
-        except ValidationError as e:
-            raise ValidationError(f"{part} data: {e}", attr=f"data['x_{part}']") from None
-    if not isinstance(minibatch_size, int) or not 1 <= minibatch_size <= len(x_tr):
-        raise ValidationError(
-            f"must be an integer in [1, {len(x_tr)}], got {minibatch_size!r}",
-            attr="minibatch_size",
-        )
+    x_tr, y_tr, x_te, y_te = _check_training_data(data, minibatch_size, n_classes=n_classes)
     tf.keras.utils.set_random_seed(seed)
     model = parallel_classifier_model(x_tr.shape[1:], n_classes, cells, seed=seed)
     model.compile(
