@@ -261,6 +261,31 @@ def measure(names, args):
     }
 
 
+def psmnist_table(names, args):
+    """Time the models at the psMNIST shape and print the table."""
+    results = measure(names, args)
+
+    ours = results.get("ours")
+    header = (f"\n{'model':<12} {'trainable params':>16} {'median s/batch':>15} "
+              f"{'ratio to ours':>14} {'median CPU s':>13} {'CPU ratio':>10}"
+              f"  each round (s)")
+    print(header)
+    print("-" * (len(header) - 1))
+    for name, (n_params, per_batch, each, cpu) in results.items():
+        ratio = f"{per_batch / ours[1]:.2f}" if ours else "n/a"
+        cpu_ratio = f"{cpu / ours[3]:.2f}" if ours else "n/a"
+        rounds = " ".join(f"{t:.2f}" for t in each)
+        print(f"{name:<12} {n_params:>16,d} {per_batch:>15.3f} {ratio:>14} "
+              f"{cpu:>13.2f} {cpu_ratio:>10}  {rounds}")
+    print("(ratio = model time / ours time; > 1 means ours is faster. The models "
+          "take turns, one minibatch each per round. CPU s is this process's CPU "
+          "time, all threads: less disturbed by other load than wall time)")
+    if ours and "ours-parallel" in results:
+        par = results["ours-parallel"]
+        print(f"ours in NengoDL / ours-parallel: wall {ours[1] / par[1]:.2f}, "
+              f"CPU {ours[3] / par[3]:.2f}")
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -314,27 +339,9 @@ def main(argv=None):
           f"{N_CLASSES} classes; {args.batches} timed minibatch(es) per model")
 
     t0 = time.perf_counter()
-    results = measure([name for name in MODELS if name not in args.skip], args)
-
-    ours = results.get("ours")
-    header = (f"\n{'model':<12} {'trainable params':>16} {'median s/batch':>15} "
-              f"{'ratio to ours':>14} {'median CPU s':>13} {'CPU ratio':>10}"
-              f"  each round (s)")
-    print(header)
-    print("-" * (len(header) - 1))
-    for name, (n_params, per_batch, each, cpu) in results.items():
-        ratio = f"{per_batch / ours[1]:.2f}" if ours else "n/a"
-        cpu_ratio = f"{cpu / ours[3]:.2f}" if ours else "n/a"
-        rounds = " ".join(f"{t:.2f}" for t in each)
-        print(f"{name:<12} {n_params:>16,d} {per_batch:>15.3f} {ratio:>14} "
-              f"{cpu:>13.2f} {cpu_ratio:>10}  {rounds}")
-    print("(ratio = model time / ours time; > 1 means ours is faster. The models "
-          "take turns, one minibatch each per round. CPU s is this process's CPU "
-          "time, all threads: less disturbed by other load than wall time)")
-    if ours and "ours-parallel" in results:
-        par = results["ours-parallel"]
-        print(f"ours in NengoDL / ours-parallel: wall {ours[1] / par[1]:.2f}, "
-              f"CPU {ours[3] / par[3]:.2f}")
+    names = [name for name in MODELS if name not in args.skip]
+    if names:
+        psmnist_table(names, args)
     if args.digits_epochs:
         digits_epochs(args)
     print(f"\ntotal wall time: {time.perf_counter() - t0:.0f} s")
