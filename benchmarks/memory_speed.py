@@ -114,7 +114,7 @@ def timed(f, *args):
 
 def variants(batch, T, q, args):
     names = {}
-    chunks = sorted({16, 32, default_chunk_size(q)})
+    chunks = sorted({16, 32, 64, default_chunk_size(q)})
     for L in chunks:
         names[f"ours chunked (L={L})"] = ours("chunked", q, T, L)
     names["ours fft"] = ours("fft", q, T)

@@ -115,14 +115,15 @@ def _chunk_constants(order, theta, discretizer, chunk):
 
 
 def default_chunk_size(order):
-    """The chunk length used when none is given.
+    """The chunk length used when none is given: ``4096 // order`` in [16, 64].
 
     The per-sample work is ``2 (L + q) q`` flops, so ``L`` small next to
     ``q`` wastes little; too small and the matrix products get thin and the
-    scan over chunks long. 32 to 64 was fastest on a 2-core CPU for
-    ``q = 256``.
+    scan over chunks long. On a 2-core CPU, ``L = 16`` was fastest for
+    ``q = 256`` (forward and backward, T = 784 and 4096:
+    ``benchmarks/memory_speed.py``).
     """
-    return 64 if order < 128 else 32
+    return int(np.clip(4096 // order, 16, 64))
 
 
 @tf.autograph.experimental.do_not_convert
