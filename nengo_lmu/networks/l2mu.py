@@ -55,6 +55,33 @@ def xavier_normal(fan_out, fan_in):
     return nengo.dists.Gaussian(0.0, np.sqrt(2.0 / (fan_in + fan_out)))
 
 
+def _block_diagonal(block, n):
+    """``kron(eye(n), block)`` as a `nengo.transforms.Sparse` transform."""
+    rows, cols = np.nonzero(np.ones_like(block))
+    r, c = block.shape
+    k = np.arange(n)[:, None]
+    indices = np.stack(
+        [(k * r + rows).ravel(), (k * c + cols).ravel()], axis=1
+    )
+    data = np.tile(block[rows, cols], n)
+    return nengo.transforms.Sparse((n * r, n * c), indices=indices, init=data)
+
+
+def transform_matrix(conn):
+    """A connection's transform as a dense ``(post, pre)`` matrix."""
+    tr = conn.transform
+    if isinstance(tr, nengo.transforms.Sparse):
+        out = np.zeros(tr.shape)
+        init = tr.init
+        out[tuple(np.asarray(init.indices).T)] = np.asarray(init.data)
+        return out
+    init = np.array(tr.init)
+    shape = (conn.post.size_in, conn.pre.size_out)
+    if init.ndim == 0:
+        return init * np.eye(*shape)
+    return init
+
+
 class SpikingClassifier(nengo.Network):
     """Shared parts of the spiking sequence classifiers (`L2MU`, `RecurrentLIF`).
 
@@ -78,6 +105,7 @@ class SpikingClassifier(nengo.Network):
         self.learn_neuron_params = bool(learn_neuron_params)
         self.populations = {}
         self.weights = {}
+        self.connections = {}  # name: (pre name, post name, Connection, trained)
         # the `trainable` config NengoDL reads, added without importing it
         for cls in (nengo.Ensemble, nengo.Connection, nengo.ensemble.Neurons):
             self.config.configures(cls)
@@ -106,6 +134,9 @@ class SpikingClassifier(nengo.Network):
 
     def _connect(self, name, pre, post, w, synapse, trainable=True):
         conn = nengo.Connection(pre, post, transform=w, synapse=synapse)
+        names = {self.input: "x"}
+        names.update({ens.neurons: k for k, ens in self.populations.items()})
+        self.connections[name] = (names[pre], names[post], conn, trainable)
         if trainable:
             self.weights[name] = conn
         else:
@@ -197,6 +228,44 @@ class SpikingClassifier(nengo.Network):
                 for k, p in probes.items():
                     records[k].append(np.array(sim.data[p]))
         return counts, {k: np.stack(v) for k, v in records.items()}
+
+    def add_probes(self):
+        """Probe the spikes of every population; returns ``{name: probe}``."""
+        with self:
+            return {
+                k: nengo.Probe(ens.neurons, synapse=None, label=f"{k} spikes")
+                for k, ens in self.populations.items()
+            }
+
+    def metrics(self, x, simulator=None, **sim_kwargs):
+        """Accuracy-free NeuroBench-style measures of a run on ``x``.
+
+        Runs every sequence of ``x`` from rest (`run_sequences`) with
+        ``simulator``, records the spikes of every population, and returns
+        `nengo_lmu.metrics.spiking_network_metrics` of that activity (with
+        the learnable ``beta``/``threshold`` counted as parameters) plus
+        the output spike ``counts``.
+        """
+        from nengo_lmu.metrics import spiking_network_metrics
+
+        probes = self.add_probes()
+        try:
+            counts, rec = self.run_sequences(x, simulator=simulator, probes=probes,
+                                             **sim_kwargs)
+        finally:
+            for p in probes.values():
+                self.probes.remove(p)
+        scale = self.dt / sim_kwargs.get("dt", self.dt)
+        activity = {k: v / scale for k, v in rec.items()}
+        activity["x"] = np.asarray(x)
+        conns = [
+            (pre, post, transform_matrix(c), trained,
+             isinstance(c.transform, nengo.transforms.Sparse))
+            for pre, post, c, trained in self.connections.values()
+        ]
+        out = spiking_network_metrics(conns, activity, trainable_parameters=self.n_parameters)
+        out["counts"] = counts
+        return out
 
     def predict(self, x, **kwargs):
         """Predicted classes (argmax of spike counts; ties go to the lowest
@@ -331,10 +400,12 @@ class L2MU(SpikingClassifier):
             self._connect("e_x", x, u, w["e_x"], None)
             self._connect("e_h", h, u, w["e_h"], 0)
             self._connect("e_m", m, u, w["e_m"], 0)
-            eye = np.eye(M)
+            # block diagonal (one block per memory row), stored sparse
             self.memory_weights = {
-                "Ad": self._connect("Ad", m, m, np.kron(eye, self.Ad), 0, trainable=False),
-                "Bd": self._connect("Bd", u, m, np.kron(eye, self.Bd), None, trainable=False),
+                "Ad": self._connect("Ad", m, m, _block_diagonal(self.Ad, M), 0,
+                                    trainable=False),
+                "Bd": self._connect("Bd", u, m, _block_diagonal(self.Bd, M), None,
+                                    trainable=False),
             }
             self._connect("W_x", x, h, w["W_x"], None)
             self._connect("W_h", h, h, w["W_h"], 0)
