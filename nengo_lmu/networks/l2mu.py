@@ -105,7 +105,7 @@ class SpikingClassifier(nengo.Network):
         self.learn_neuron_params = bool(learn_neuron_params)
         self.populations = {}
         self.weights = {}
-        self.connections = {}  # name: (pre name, post name, Connection, trained)
+        self.connection_info = {}  # name: (pre name, post name, Connection, trained)
         # the `trainable` config NengoDL reads, added without importing it
         for cls in (nengo.Ensemble, nengo.Connection, nengo.ensemble.Neurons):
             self.config.configures(cls)
@@ -136,7 +136,7 @@ class SpikingClassifier(nengo.Network):
         conn = nengo.Connection(pre, post, transform=w, synapse=synapse)
         names = {self.input: "x"}
         names.update({ens.neurons: k for k, ens in self.populations.items()})
-        self.connections[name] = (names[pre], names[post], conn, trainable)
+        self.connection_info[name] = (names[pre], names[post], conn, trainable)
         if trainable:
             self.weights[name] = conn
         else:
@@ -229,6 +229,41 @@ class SpikingClassifier(nengo.Network):
                     records[k].append(np.array(sim.data[p]))
         return counts, {k: np.stack(v) for k, v in records.items()}
 
+    def config_dict(self):
+        """The constructor arguments that rebuild this network (see `save`)."""
+        return {k: getattr(self, k) for k in self._config_keys}
+
+    def save(self, path):
+        """Save constructor arguments, weights, ``beta`` and ``threshold``
+        to an ``.npz`` file; `load` rebuilds the network."""
+        import json
+
+        arrays = {f"w_{k}": v for k, v in self.get_weights().items()}
+        arrays["config"] = np.array(json.dumps(
+            dict(cls=type(self).__name__, args=self.config_dict(),
+                 neuron_params=self.neuron_params)
+        ))
+        np.savez(path, **arrays)
+
+    @staticmethod
+    def load(path, **overrides):
+        """Rebuild a network saved with `save` (``overrides`` replace
+        constructor arguments, e.g. ``dt``)."""
+        import json
+
+        classes = {"L2MU": L2MU, "RecurrentLIF": RecurrentLIF}
+        with np.load(path) as f:
+            cfg = json.loads(str(f["config"]))
+            weights = {k[2:]: f[k] for k in f.files if k.startswith("w_")}
+        if cfg.get("cls") not in classes:
+            raise ValidationError(f"not a saved spiking classifier: {path}", attr="path")
+        args = dict(cfg["args"])
+        args.update(overrides)
+        net = classes[cfg["cls"]](**args)
+        net.set_weights(weights)
+        net.set_neuron_params({k: tuple(v) for k, v in cfg["neuron_params"].items()})
+        return net
+
     def add_probes(self):
         """Probe the spikes of every population; returns ``{name: probe}``."""
         with self:
@@ -261,7 +296,7 @@ class SpikingClassifier(nengo.Network):
         conns = [
             (pre, post, transform_matrix(c), trained,
              isinstance(c.transform, nengo.transforms.Sparse))
-            for pre, post, c, trained in self.connections.values()
+            for pre, post, c, trained in self.connection_info.values()
         ]
         out = spiking_network_metrics(conns, activity, trainable_parameters=self.n_parameters)
         out["counts"] = counts
@@ -364,6 +399,10 @@ class L2MU(SpikingClassifier):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self._config_keys = (
+            "n_inputs", "n_classes", "memory_size", "order", "theta", "hidden_size",
+            "learn_neuron_params", "surrogate_alpha", "dt",
+        )
         self.memory_size = check_int("memory_size", memory_size, self)
         self.order = check_int("order", order, self)
         self.hidden_size = check_int("hidden_size", hidden_size, self)
@@ -458,6 +497,8 @@ class RecurrentLIF(SpikingClassifier):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self._config_keys = ("n_inputs", "n_classes", "hidden_size",
+                             "learn_neuron_params", "surrogate_alpha", "dt")
         self.hidden_size = check_int("hidden_size", hidden_size, self)
         rng = np.random.RandomState(seed)
         H = self.hidden_size
@@ -486,3 +527,122 @@ class RecurrentLIF(SpikingClassifier):
         while count(k + 1) <= n_parameters:
             k += 1
         return k
+
+
+def lif_tau_rc(beta, dt):
+    """The `nengo.LIF` ``tau_rc`` whose per-step decay is ``beta`` (0 < beta < 1)."""
+    if not 0 < beta < 1:
+        raise ValidationError(
+            f"a LIF decay must be in (0, 1) to map to tau_rc, got {beta}", attr="beta"
+        )
+    return -dt / np.log(beta)
+
+
+def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0):
+    """``len(x)`` copies of a trained `SpikingClassifier` as `nengo.LIF`
+    populations, copy ``k`` playing sequence ``x[k]``: for nengo-loihi.
+
+    The mapping of a `.DiscreteLIF` population (``beta``, ``threshold``):
+    ``nengo.LIF`` with ``tau_rc = -dt / ln(beta)`` (its voltage then decays
+    by ``beta`` per step, as on Loihi), ``tau_ref = 0``, and every incoming
+    weight multiplied by ``dt / (threshold * (1 - beta))``, so that its
+    normalised voltage ``V = U / threshold`` obeys ``V[t] = beta V[t-1] +
+    I[t] / threshold`` and fires when ``V > 1``, as the original does. What
+    differs, as the chip requires: after a spike the voltage is reset to
+    zero instead of having the threshold subtracted, the voltage is clipped
+    at ``min_voltage`` (in units of the threshold) from below, and on
+    nengo-loihi every connection takes at least one step (the L2MU's
+    same-step connections are delayed by one), weights are quantised.
+
+    The input events come from an off-chip population that re-emits them
+    (nengo-loihi sends off-chip spikes to the chip as spikes).
+
+    Returns
+    -------
+    model : nengo.Network
+    out_probes : list of nengo.Probe
+        The spikes of each copy's ``out`` population.
+    host_ensembles : list of nengo.Ensemble
+        The off-chip input populations (mark them ``on_chip=False``).
+    """
+    from nengo_lmu.data import check_event_data
+
+    x = check_event_data(x, net.n_inputs)
+    dt = net.dt
+    n, n_steps, _ = x.shape
+    padded = np.concatenate([x, np.zeros((n, pad_steps, x.shape[2]))], axis=1)
+    probes, hosts = [], []
+    with nengo.Network(label=f"{type(net).__name__} as LIF x{n}") as model:
+        for k in range(n):
+            node = nengo.Node(nengo.processes.PresentInput(padded[k], dt))
+            # SpikingRectifiedLinear from zero voltage with input 1/dt fires
+            # exactly on the steps with an event
+            host = nengo.Ensemble(
+                net.n_inputs, 1,
+                neuron_type=nengo.SpikingRectifiedLinear(
+                    initial_state={"voltage": nengo.dists.Choice([0.0])}),
+                gain=nengo.dists.Choice([1.0]), bias=nengo.dists.Choice([0.0]),
+            )
+            nengo.Connection(node, host.neurons, transform=1.0 / dt, synapse=None)
+            pops = {"x": host.neurons}
+            for name, ens in net.populations.items():
+                nt = ens.neuron_type
+                lif = nengo.Ensemble(
+                    ens.n_neurons, 1,
+                    neuron_type=nengo.LIF(
+                        tau_rc=lif_tau_rc(nt.beta, dt), tau_ref=0.0,
+                        min_voltage=min_voltage,
+                        initial_state={"voltage": nengo.dists.Choice([0.0])},
+                    ),
+                    gain=nengo.dists.Choice([1.0]), bias=nengo.dists.Choice([0.0]),
+                    label=f"{name}[{k}]",
+                )
+                pops[name] = lif.neurons
+            for pre, post, conn, _ in net.connection_info.values():
+                nt = net.populations[post].neuron_type
+                scale = dt / (nt.threshold * (1.0 - nt.beta))
+                nengo.Connection(pops[pre], pops[post],
+                                 transform=transform_matrix(conn) * scale,
+                                 synapse=conn.synapse)
+            probes.append(nengo.Probe(pops["out"], synapse=None))
+            hosts.append(host)
+    return model, probes, hosts
+
+
+def lif_counts(net, x, simulator="nengo", batch=40, pad_steps=3, progress=None):
+    """Output spike counts of the LIF mapping (`build_lif_copies`) of ``net``.
+
+    Parameters
+    ----------
+    simulator : "nengo" or "loihi"
+        `nengo.Simulator`, or the nengo-loihi emulator
+        (``nengo_loihi.Simulator(target="sim")``, imported here).
+    batch : int
+        Sequences simulated side by side per simulator.
+
+    Returns
+    -------
+    ndarray, shape (n, n_classes)
+    """
+    from nengo_lmu.systems import check_choice
+
+    check_choice("simulator", simulator, ("nengo", "loihi"))
+    x = np.asarray(x)
+    out = []
+    starts = range(0, len(x), batch)
+    for i in (starts if progress is None else progress(starts)):
+        model, probes, hosts = build_lif_copies(net, x[i:i + batch], pad_steps)
+        n_steps = x.shape[1] + pad_steps
+        if simulator == "loihi":
+            import nengo_loihi
+
+            nengo_loihi.add_params(model)
+            for h in hosts:
+                model.config[h].on_chip = False
+            sim = nengo_loihi.Simulator(model, dt=net.dt, target="sim", progress_bar=False)
+        else:
+            sim = nengo.Simulator(model, dt=net.dt, progress_bar=False)
+        with sim:
+            sim.run_steps(n_steps)
+            out.extend(np.sum(sim.data[p], axis=0) * sim.dt for p in probes)
+    return np.array(out)
