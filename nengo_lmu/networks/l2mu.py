@@ -281,8 +281,6 @@ class SpikingClassifier(nengo.Network):
         the learnable ``beta``/``threshold`` counted as parameters) plus
         the output spike ``counts``.
         """
-        from nengo_lmu.metrics import spiking_network_metrics
-
         probes = self.add_probes()
         try:
             counts, rec = self.run_sequences(x, simulator=simulator, probes=probes,
@@ -293,12 +291,7 @@ class SpikingClassifier(nengo.Network):
         scale = self.dt / sim_kwargs.get("dt", self.dt)
         activity = {k: v / scale for k, v in rec.items()}
         activity["x"] = np.asarray(x)
-        conns = [
-            (pre, post, transform_matrix(c), trained,
-             isinstance(c.transform, nengo.transforms.Sparse))
-            for pre, post, c, trained in self.connection_info.values()
-        ]
-        out = spiking_network_metrics(conns, activity, trainable_parameters=self.n_parameters)
+        out = activity_metrics(self, activity)
         out["counts"] = counts
         return out
 
@@ -538,7 +531,7 @@ def lif_tau_rc(beta, dt):
     return -dt / np.log(beta)
 
 
-def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0):
+def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0, record_activity=True):
     """``len(x)`` copies of a trained `SpikingClassifier` as `nengo.LIF`
     populations, copy ``k`` playing sequence ``x[k]``: for nengo-loihi.
 
@@ -560,8 +553,9 @@ def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0):
     Returns
     -------
     model : nengo.Network
-    out_probes : list of nengo.Probe
-        The spikes of each copy's ``out`` population.
+    probes : list of dict
+        Per copy, ``{population name: probe}`` of spikes (``"x"``: the
+        re-emitted input; only ``"out"`` unless ``record_activity``).
     host_ensembles : list of nengo.Ensemble
         The off-chip input populations (mark them ``on_chip=False``).
     """
@@ -604,35 +598,53 @@ def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0):
                 nengo.Connection(pops[pre], pops[post],
                                  transform=transform_matrix(conn) * scale,
                                  synapse=conn.synapse)
-            probes.append(nengo.Probe(pops["out"], synapse=None))
+            probes.append({k: nengo.Probe(v, synapse=None) for k, v in pops.items()
+                           if record_activity or k == "out"})
             hosts.append(host)
     return model, probes, hosts
 
 
-def lif_counts(net, x, simulator="nengo", batch=40, pad_steps=3, progress=None):
-    """Output spike counts of the LIF mapping (`build_lif_copies`) of ``net``.
+def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=True,
+            progress=None):
+    """Run the LIF mapping (`build_lif_copies`) of ``net`` on every sequence.
 
     Parameters
     ----------
+    net : SpikingClassifier
+        A trained network.
+    x : ndarray, shape (n, n_steps, n_inputs)
+        Event sequences.
     simulator : "nengo" or "loihi"
         `nengo.Simulator`, or the nengo-loihi emulator
         (``nengo_loihi.Simulator(target="sim")``, imported here).
     batch : int
-        Sequences simulated side by side per simulator.
+        Sequences simulated side by side per simulator (nengo-loihi cannot
+        reset a simulator, so each sequence gets its own copy).
+    pad_steps : int
+        Extra steps at the end (nengo-loihi delays spikes by a few steps).
+    record_activity : bool
+        Record every population (slower on nengo-loihi), not only ``out``.
+    progress : callable, optional
+        Wraps the loop over batches.
 
     Returns
     -------
-    ndarray, shape (n, n_classes)
+    counts : ndarray, shape (n, n_classes)
+        Output spike counts.
+    activity : dict
+        ``{population: (n, n_steps + pad_steps, size)}`` spikes (0/1),
+        including ``"x"``, for `nengo_lmu.metrics.spiking_network_metrics`.
     """
     from nengo_lmu.systems import check_choice
 
     check_choice("simulator", simulator, ("nengo", "loihi"))
+    batch = check_int("batch", batch)
     x = np.asarray(x)
-    out = []
+    counts, activity = [], {}
     starts = range(0, len(x), batch)
     for i in (starts if progress is None else progress(starts)):
-        model, probes, hosts = build_lif_copies(net, x[i:i + batch], pad_steps)
-        n_steps = x.shape[1] + pad_steps
+        model, probes, hosts = build_lif_copies(
+            net, x[i:i + batch], pad_steps, record_activity=record_activity)
         if simulator == "loihi":
             import nengo_loihi
 
@@ -643,6 +655,22 @@ def lif_counts(net, x, simulator="nengo", batch=40, pad_steps=3, progress=None):
         else:
             sim = nengo.Simulator(model, dt=net.dt, progress_bar=False)
         with sim:
-            sim.run_steps(n_steps)
-            out.extend(np.sum(sim.data[p], axis=0) * sim.dt for p in probes)
-    return np.array(out)
+            sim.run_steps(x.shape[1] + pad_steps)
+            for copy in probes:
+                for k, p in copy.items():
+                    activity.setdefault(k, []).append(np.asarray(sim.data[p]) * sim.dt)
+                counts.append(np.sum(sim.data[copy["out"]], axis=0) * sim.dt)
+    return np.array(counts), {k: np.stack(v) for k, v in activity.items()}
+
+
+def activity_metrics(net, activity):
+    """`nengo_lmu.metrics.spiking_network_metrics` of ``net`` for recorded
+    ``activity`` (``{population: (n, n_steps, size)}``, with ``"x"``)."""
+    from nengo_lmu.metrics import spiking_network_metrics
+
+    conns = [
+        (pre, post, transform_matrix(c), trained,
+         isinstance(c.transform, nengo.transforms.Sparse))
+        for pre, post, c, trained in net.connection_info.values()
+    ]
+    return spiking_network_metrics(conns, activity, trainable_parameters=net.n_parameters)
