@@ -46,7 +46,7 @@ def test_demo_rejects_bad_options(arg, capsys):
     assert arg.split("=")[0].lstrip("-").split("-")[0] in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["demo", "train-digits"])
+@pytest.mark.parametrize("command", ["demo", "train-digits", "train-l2mu"])
 def test_help_lists_every_option(command):
     text = subprocess.run(
         [sys.executable, "-m", "nengo_lmu.cli", command, "--help"],
@@ -77,6 +77,48 @@ def test_train_digits_quick(tmp_path, capsys):
     assert str(path) in out
     assert set(LMUClassifier.load(path).get_weights()) == {
         "cell0.e_x", "cell0.W_x", "cell0.W_h", "cell0.W_m", "readout"}
+
+
+def _l2mu_rows(out):
+    """Result rows of the L2MU table by (model, run)."""
+    return {
+        tuple(line.split()[:2]): line.split()
+        for line in out.splitlines()
+        if line.lstrip().startswith("L2MU ")
+    }
+
+
+def test_train_l2mu_quick(tmp_path, capsys):
+    pytest.importorskip("nengo_dl")
+    from nengo_lmu.networks import L2MU
+
+    path = tmp_path / "l2mu.npz"
+    rc = main(["train-l2mu", "--quick", "--no-baseline", "--save", str(path)])
+    out = capsys.readouterr().out
+    assert rc == 0 and path.exists()
+    rows = _l2mu_rows(out)
+    dl, ref = rows[("L2MU", "NengoDL")], rows[("L2MU", "nengo")]
+    net = L2MU.load(str(path))
+    assert int(dl[2]) == int(ref[2]) == net.n_parameters
+    assert 0 <= float(dl[3]) <= 1 and abs(float(dl[3]) - float(ref[3])) <= 0.1
+    assert 0 < float(ref[4]) < 1  # activation sparsity
+    assert (net.memory_size, net.hidden_size) == (4, 16)
+
+
+@pytest.mark.slow
+def test_train_l2mu_quick_with_baseline_and_loihi(tmp_path, capsys):
+    pytest.importorskip("nengo_dl")
+    pytest.importorskip("nengo_loihi")
+    rc = main(["train-l2mu", "--quick", "--loihi", "--save", str(tmp_path / "a.npz")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "recurrent LIF" in out and "loihi emulator" in out
+
+
+def test_train_l2mu_reports_bad_values(capsys):
+    with pytest.raises(SystemExit):
+        main(["train-l2mu", "--event-threshold", "-1"])
+    assert "event-threshold" in capsys.readouterr().err
 
 
 def test_import_is_light():

@@ -104,7 +104,11 @@ def test_simulation_follows_l2mu_equations():
 
 def test_nengo_dl_equals_nengo_spike_for_spike():
     nengo_dl = pytest.importorskip("nengo_dl")
-    import nengo_lmu.dl  # noqa: F401 - registers the builder
+    from nengo_lmu.dl.neurons import DiscreteLIFBuilder
+    from nengo_lmu.neurons import SimDiscreteLIF
+
+    # importing nengo_lmu.dl registers the builder with NengoDL
+    assert nengo_dl.builder.Builder.builders[SimDiscreteLIF] is DiscreteLIFBuilder
 
     net = small_l2mu(seed=5)
     probes = net.add_probes()

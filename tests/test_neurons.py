@@ -132,7 +132,11 @@ def _two_population_net(learnable=True, surrogate_alpha=2.0):
 
 def test_nengo_dl_equals_nengo_spike_for_spike():
     nengo_dl = pytest.importorskip("nengo_dl")
-    import nengo_lmu.dl  # noqa: F401 - registers the builder
+    from nengo_lmu.dl.neurons import DiscreteLIFBuilder
+    from nengo_lmu.neurons import SimDiscreteLIF
+
+    # importing nengo_lmu.dl registers the builder with NengoDL
+    assert nengo_dl.builder.Builder.builders[SimDiscreteLIF] is DiscreteLIFBuilder
 
     net, inp, a, b, pa, pb = _two_population_net()
     rng = np.random.RandomState(3)
