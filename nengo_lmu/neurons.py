@@ -50,16 +50,35 @@ def check_threshold(threshold, obj=None, attr="threshold"):
     return _check_positive(attr, threshold, obj=obj)
 
 
-def discrete_lif_step(J, voltage, spiked, beta, threshold):
+RESETS = ("subtract", "zero")
+
+
+def discrete_lif_step(J, voltage, spiked, beta, threshold, reset="subtract",
+                      min_voltage=-np.inf):
     """One step of the discrete LIF, in place on ``voltage`` and ``spiked``.
 
-    ``voltage`` holds ``U[t-1]`` and ``spiked`` ``S[t-1]`` (0 or 1) on entry
-    and ``U[t]``, ``S[t]`` on exit. Returns ``spiked``.
+    ``reset="subtract"``: ``voltage`` holds ``U[t-1]`` and ``spiked``
+    ``S[t-1]`` (0 or 1) on entry, ``U[t]`` and ``S[t]`` on exit::
+
+        U[t] = beta U[t-1] + J[t] - threshold S[t-1]
+
+    ``reset="zero"``: ``voltage`` holds the potential after the previous
+    step's reset (0 if that step spiked)::
+
+        U[t] = beta V[t-1] + J[t],   V[t] = 0 if S[t] else U[t]
+
+    Either way a neuron spikes when ``U[t] > threshold``, and the stored
+    voltage is then clipped from below at ``min_voltage``. Returns ``spiked``.
     """
     voltage *= beta
     voltage += J
-    voltage -= threshold * spiked
-    spiked[...] = voltage > threshold
+    if reset == "subtract":
+        voltage -= threshold * spiked
+        spiked[...] = voltage > threshold
+    else:
+        spiked[...] = voltage > threshold
+        voltage[spiked > 0] = 0.0
+    np.maximum(voltage, min_voltage, out=voltage)
     return spiked
 
 
@@ -92,6 +111,13 @@ class DiscreteLIF(nengo.neurons.NeuronType):
         Whether NengoDL trains ``beta`` and ``threshold`` (one scalar each per
         population, as in [1]_). The nengo reference simulator reads the
         values given here.
+    reset : "subtract" or "zero"
+        ``"subtract"`` (L2MU, the equation above) or ``"zero"``: the
+        potential is set to 0 after a spike (``U[t] = beta V[t-1] + J[t]``
+        with ``V = 0`` after a spike), as Loihi's LIF compartments do.
+    min_voltage : float
+        The stored potential is clipped from below at this value (``-inf``:
+        no clipping; Loihi clips).
     initial_state : dict, optional
         Initial ``voltage`` (``U``) and ``spiked`` (``S``, 0 or 1); zero by
         default.
@@ -114,9 +140,12 @@ class DiscreteLIF(nengo.neurons.NeuronType):
     amplitude = nengo.params.NumberParam("amplitude", low=0, low_open=True)
     surrogate_alpha = nengo.params.NumberParam("surrogate_alpha", low=0, low_open=True)
     learnable = nengo.params.BoolParam("learnable")
+    reset = nengo.params.EnumParam("reset", values=RESETS)
+    min_voltage = nengo.params.NumberParam("min_voltage", high=0)
 
     def __init__(self, beta, threshold, amplitude=1.0, surrogate_alpha=2.0,
-                 learnable=True, initial_state=None):
+                 learnable=True, reset="subtract", min_voltage=-np.inf,
+                 initial_state=None):
         super().__init__(initial_state=initial_state)
         self.beta = check_beta(beta, obj=self)
         self.threshold = check_threshold(threshold, obj=self)
@@ -127,6 +156,21 @@ class DiscreteLIF(nengo.neurons.NeuronType):
                 f"must be True or False, got {learnable!r}", attr="learnable", obj=self
             )
         self.learnable = bool(learnable)
+        if reset not in RESETS:
+            raise ValidationError(
+                f"must be one of {RESETS}, got {reset!r}", attr="reset", obj=self
+            )
+        self.reset = reset
+        try:
+            mv = float(min_voltage)
+        except (TypeError, ValueError):
+            mv = np.nan
+        if np.isnan(mv) or mv > 0:
+            raise ValidationError(
+                f"must be a number <= 0 (or -inf), got {min_voltage!r}",
+                attr="min_voltage", obj=self,
+            )
+        self.min_voltage = mv
 
     def gain_bias(self, max_rates, intercepts):
         raise ValidationError(
@@ -144,7 +188,8 @@ class DiscreteLIF(nengo.neurons.NeuronType):
 
     def step(self, dt, J, output, voltage, spiked):
         """The reference step with this type's own ``beta`` and ``threshold``."""
-        discrete_lif_step(J, voltage, spiked, self.beta, self.threshold)
+        discrete_lif_step(J, voltage, spiked, self.beta, self.threshold,
+                          self.reset, self.min_voltage)
         output[...] = spiked * (self.amplitude / dt)
 
 
@@ -194,9 +239,10 @@ class SimDiscreteLIF(Operator):
         beta = signals[self.beta]
         threshold = signals[self.threshold]
         scale = self.neurons.amplitude / dt
+        reset, min_voltage = self.neurons.reset, self.neurons.min_voltage
 
         def step_discrete_lif():
-            discrete_lif_step(J, voltage, spiked, beta[0], threshold[0])
+            discrete_lif_step(J, voltage, spiked, beta[0], threshold[0], reset, min_voltage)
             output[...] = spiked * scale
 
         return step_discrete_lif

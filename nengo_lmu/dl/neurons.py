@@ -15,8 +15,9 @@ the ATan surrogate::
 
     dS/dU ~= (alpha/2) / (1 + (pi/2 * alpha * (U - threshold))^2)
 
-As in snnTorch's default, the reset term ``threshold * S[t-1]`` is detached
-from the graph (no gradient flows through the spike into the reset).
+As in snnTorch's default, the reset (the term ``threshold * S[t-1]``, or
+the factor ``1 - S[t]`` of a reset to zero) is detached from the graph (no
+gradient flows through the spike into the reset).
 
 ``beta`` and ``threshold`` are NengoDL trainable parameters (one scalar each
 per population) when the neuron type has ``learnable=True``; during the
@@ -70,6 +71,8 @@ class DiscreteLIFBuilder(OpBuilder):
         # is done in float64 so that amplitude == dt gives exactly 1
         self.scale = float(ops[0].neurons.amplitude / signals.dt_val)
         self.alpha = float(ops[0].neurons.surrogate_alpha)
+        self.reset = ops[0].neurons.reset
+        self.min_voltage = float(ops[0].neurons.min_voltage)
 
     def _per_neuron(self, signals, data):
         # one scalar per op -> one value per neuron, broadcast over the batch
@@ -86,17 +89,24 @@ class DiscreteLIFBuilder(OpBuilder):
         threshold = tf.maximum(
             self._per_neuron(signals, self.threshold_data), MIN_THRESHOLD
         )
-        voltage = beta * voltage + J - threshold * tf.stop_gradient(spiked)
-        spiked = atan_spike(voltage - threshold, self.alpha)
+        if self.reset == "subtract":
+            voltage = beta * voltage + J - threshold * tf.stop_gradient(spiked)
+            spiked = atan_spike(voltage - threshold, self.alpha)
+        else:
+            voltage = beta * voltage + J
+            spiked = atan_spike(voltage - threshold, self.alpha)
+            voltage = voltage * (1 - tf.stop_gradient(spiked))
+        if self.min_voltage > -np.inf:
+            voltage = tf.maximum(voltage, self.min_voltage)
         signals.scatter(self.output_data, spiked * self.scale)
         signals.scatter(self.voltage_data, voltage)
         signals.scatter(self.spiked_data, spiked)
 
     @staticmethod
     def mergeable(x, y):
-        return (
-            x.neurons.amplitude == y.neurons.amplitude
-            and x.neurons.surrogate_alpha == y.neurons.surrogate_alpha
+        return all(
+            getattr(x.neurons, k) == getattr(y.neurons, k)
+            for k in ("amplitude", "surrogate_alpha", "reset", "min_voltage")
         )
 
 

@@ -92,7 +92,8 @@ class SpikingClassifier(nengo.Network):
     (``probe`` records its spikes every step).
     """
 
-    def _setup(self, n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params):
+    def _setup(self, n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params,
+               reset="subtract", min_voltage=-np.inf, chip_timing=False):
         self.n_inputs = check_int("n_inputs", n_inputs, self)
         self.n_classes = check_int("n_classes", n_classes, self)
         self.dt = _check_positive("dt", dt, obj=self)
@@ -103,6 +104,13 @@ class SpikingClassifier(nengo.Network):
                 attr="learn_neuron_params", obj=self,
             )
         self.learn_neuron_params = bool(learn_neuron_params)
+        # validated by the first DiscreteLIF built with them
+        self.reset, self.min_voltage = reset, min_voltage
+        if not isinstance(chip_timing, (bool, np.bool_)):
+            raise ValidationError(
+                f"must be True or False, got {chip_timing!r}", attr="chip_timing", obj=self
+            )
+        self.chip_timing = bool(chip_timing)
         self.populations = {}
         self.weights = {}
         self.connection_info = {}  # name: (pre name, post name, Connection, trained)
@@ -122,6 +130,7 @@ class SpikingClassifier(nengo.Network):
                 beta, threshold, amplitude=self.dt,
                 surrogate_alpha=self.surrogate_alpha,
                 learnable=self.learn_neuron_params,
+                reset=self.reset, min_voltage=self.min_voltage,
             ),
             gain=nengo.dists.Choice([1.0]),
             bias=nengo.dists.Choice([0.0]),
@@ -133,6 +142,8 @@ class SpikingClassifier(nengo.Network):
         return ens
 
     def _connect(self, name, pre, post, w, synapse, trainable=True):
+        if self.chip_timing:
+            synapse = 0  # every connection takes one step, as on Loihi
         conn = nengo.Connection(pre, post, transform=w, synapse=synapse)
         names = {self.input: "x"}
         names.update({ens.neurons: k for k, ens in self.populations.items()})
@@ -166,7 +177,7 @@ class SpikingClassifier(nengo.Network):
                 check_beta(beta, obj=self, attr=f"beta_{name}"),
                 check_threshold(threshold, obj=self, attr=f"threshold_{name}"),
                 amplitude=old.amplitude, surrogate_alpha=old.surrogate_alpha,
-                learnable=old.learnable,
+                learnable=old.learnable, reset=old.reset, min_voltage=old.min_voltage,
             )
 
     def get_weights(self):
@@ -343,6 +354,15 @@ class L2MU(SpikingClassifier):
         Let NengoDL train ``beta`` and ``threshold``.
     surrogate_alpha : float
         Width parameter of the ATan surrogate gradient.
+    reset, min_voltage
+        Of every population's `.DiscreteLIF` (``"subtract"`` and no
+        clipping: L2MU; ``"zero"`` and a finite ``min_voltage``: what
+        Loihi's LIF compartments do, see `build_lif_copies`).
+    chip_timing : bool
+        Give every connection a one-step delay (``synapse=0``), as every
+        connection has on Loihi; the equations above then read ``[t-1]``
+        for every term. Allow a few extra steps (zeros) at the end of each
+        sequence for the last input to reach ``out``.
     dt : float
         The simulator's step (only the output scale depends on it).
     seed : int, optional
@@ -386,6 +406,9 @@ class L2MU(SpikingClassifier):
         beta_out=0.6, threshold_out=0.15,
         learn_neuron_params=True,
         surrogate_alpha=2.0,
+        reset="subtract",
+        min_voltage=-np.inf,
+        chip_timing=False,
         dt=0.001,
         seed=None,
         label=None,
@@ -394,7 +417,8 @@ class L2MU(SpikingClassifier):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self._config_keys = (
             "n_inputs", "n_classes", "memory_size", "order", "theta", "hidden_size",
-            "learn_neuron_params", "surrogate_alpha", "dt",
+            "learn_neuron_params", "surrogate_alpha", "dt", "reset", "min_voltage",
+            "chip_timing",
         )
         self.memory_size = check_int("memory_size", memory_size, self)
         self.order = check_int("order", order, self)
@@ -411,7 +435,8 @@ class L2MU(SpikingClassifier):
         M, q, H = self.memory_size, self.memory_size * self.order, self.hidden_size
 
         with self:
-            self._setup(n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params)
+            self._setup(n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params,
+                        reset, min_voltage, chip_timing)
             n_in, C = self.n_inputs, self.n_classes
             w = dict(
                 e_x=initial_weights("lecun_uniform", (M, n_in), rng),
@@ -471,7 +496,9 @@ class RecurrentLIF(SpikingClassifier):
         Neurons of ``h``.
     beta_h, threshold_h, beta_out, threshold_out
         Initial decay and threshold of each population.
-    learn_neuron_params, surrogate_alpha, dt, seed, label, add_to_container
+    learn_neuron_params, surrogate_alpha, reset, min_voltage, chip_timing, dt
+        As for `L2MU`.
+    seed, label, add_to_container
         As for `L2MU`.
     """
 
@@ -484,6 +511,9 @@ class RecurrentLIF(SpikingClassifier):
         beta_out=0.6, threshold_out=0.15,
         learn_neuron_params=True,
         surrogate_alpha=2.0,
+        reset="subtract",
+        min_voltage=-np.inf,
+        chip_timing=False,
         dt=0.001,
         seed=None,
         label=None,
@@ -491,12 +521,14 @@ class RecurrentLIF(SpikingClassifier):
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self._config_keys = ("n_inputs", "n_classes", "hidden_size",
-                             "learn_neuron_params", "surrogate_alpha", "dt")
+                             "learn_neuron_params", "surrogate_alpha", "dt", "reset",
+                             "min_voltage", "chip_timing")
         self.hidden_size = check_int("hidden_size", hidden_size, self)
         rng = np.random.RandomState(seed)
         H = self.hidden_size
         with self:
-            self._setup(n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params)
+            self._setup(n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params,
+                        reset, min_voltage, chip_timing)
             n_in, C = self.n_inputs, self.n_classes
             self.h = self._population("h", H, beta_h, threshold_h)
             self.out = self._population("out", C, beta_out, threshold_out)
@@ -543,9 +575,13 @@ def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0, record_activity=True
     I[t] / threshold`` and fires when ``V > 1``, as the original does. What
     differs, as the chip requires: after a spike the voltage is reset to
     zero instead of having the threshold subtracted, the voltage is clipped
-    at ``min_voltage`` (in units of the threshold) from below, and on
-    nengo-loihi every connection takes at least one step (the L2MU's
-    same-step connections are delayed by one), weights are quantised.
+    from below (at the neurons' own ``min_voltage`` if finite, else at
+    ``min_voltage`` in units of the threshold), and on nengo-loihi every
+    connection takes at least one step (same-step connections are delayed
+    by one) and weights are quantised. A network built with
+    ``reset="zero"``, a finite ``min_voltage`` and ``chip_timing=True``
+    differs from its map only by that quantisation (and a constant delay
+    of the input from the host).
 
     The input events come from an off-chip population that re-emits them
     (nengo-loihi sends off-chip spikes to the chip as spikes).
@@ -581,11 +617,14 @@ def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0, record_activity=True
             pops = {"x": host.neurons}
             for name, ens in net.populations.items():
                 nt = ens.neuron_type
+                # the LIF's voltage is U / threshold
+                vmin = (nt.min_voltage / nt.threshold if np.isfinite(nt.min_voltage)
+                        else min_voltage)
                 lif = nengo.Ensemble(
                     ens.n_neurons, 1,
                     neuron_type=nengo.LIF(
                         tau_rc=lif_tau_rc(nt.beta, dt), tau_ref=0.0,
-                        min_voltage=min_voltage,
+                        min_voltage=vmin,
                         initial_state={"voltage": nengo.dists.Choice([0.0])},
                     ),
                     gain=nengo.dists.Choice([1.0]), bias=nengo.dists.Choice([0.0]),
@@ -653,7 +692,8 @@ def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=Tr
                 model.config[h].on_chip = False
             sim = nengo_loihi.Simulator(model, dt=net.dt, target="sim", progress_bar=False)
         else:
-            sim = nengo.Simulator(model, dt=net.dt, progress_bar=False)
+            # nengo's operator merging scales badly with many copies
+            sim = nengo.Simulator(model, dt=net.dt, optimize=False, progress_bar=False)
         with sim:
             sim.run_steps(x.shape[1] + pad_steps)
             for copy in probes:
