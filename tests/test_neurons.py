@@ -33,6 +33,9 @@ def loop_reference(J, beta, threshold):
         (dict(beta=0.5, threshold=1, amplitude=0), "amplitude", "0"),
         (dict(beta=0.5, threshold=1, surrogate_alpha=-1), "surrogate_alpha", "-1"),
         (dict(beta=0.5, threshold=1, learnable="yes"), "learnable", "'yes'"),
+        (dict(beta=0.5, threshold=1, reset="hard"), "reset", "'hard'"),
+        (dict(beta=0.5, threshold=1, min_voltage=0.5), "min_voltage", "0.5"),
+        (dict(beta=0.5, threshold=1, min_voltage="x"), "min_voltage", "'x'"),
     ],
 )
 def test_bad_parameters(kwargs, attr, bad):
@@ -58,6 +61,26 @@ def test_step_by_hand():
         volts.append(v[0])
     assert spikes == [1, 0, 1, 0]
     assert np.allclose(volts, [1.5, -0.25, 1.075, -0.4625])
+
+
+def test_zero_reset_and_clipping_by_hand():
+    # beta 0.5, threshold 1, reset to zero, clip at -0.3:
+    # U = 1.5 (spike, V = 0), 0 + -1 = -1 -> V = -0.3, -0.15 + 1.2 = 1.05
+    # (spike, V = 0), 0 + 0.4 = 0.4
+    v, s = np.zeros(1), np.zeros(1)
+    spikes, volts = [], []
+    for j in [1.5, -1.0, 1.2, 0.4]:
+        discrete_lif_step(np.array([j]), v, s, 0.5, 1.0, "zero", -0.3)
+        spikes.append(s[0])
+        volts.append(v[0])
+    assert spikes == [1, 0, 1, 0]
+    assert np.allclose(volts, [0.0, -0.3, 0.0, 0.4])
+    # subtract reset, no clipping: 1.5 (spike), 0.75 - 1 - 1 = -1.25,
+    # -0.625 + 1.2 = 0.575, 0.2875 + 0.4 = 0.6875
+    v, s = np.zeros(1), np.zeros(1)
+    out = [discrete_lif_step(np.array([j]), v, s, 0.5, 1.0)[0]
+           for j in [1.5, -1.0, 1.2, 0.4]]
+    assert out == [1, 0, 0, 0] and np.allclose(v, [0.6875])
 
 
 def test_exactly_at_threshold_does_not_spike():
@@ -109,17 +132,18 @@ def test_no_rate_curve():
 # --- NengoDL ---------------------------------------------------------------
 
 
-def _two_population_net(learnable=True, surrogate_alpha=2.0):
+def _two_population_net(learnable=True, surrogate_alpha=2.0, reset="subtract",
+                        min_voltage=-np.inf):
     rng = np.random.RandomState(0)
     with nengo.Network(seed=0) as net:
         inp = nengo.Node(np.zeros(5))
         kw = dict(gain=nengo.dists.Choice([1]), bias=nengo.dists.Choice([0]))
         a = nengo.Ensemble(20, 1, neuron_type=DiscreteLIF(
             0.8, 0.5, amplitude=0.001, learnable=learnable,
-            surrogate_alpha=surrogate_alpha), **kw)
+            surrogate_alpha=surrogate_alpha, reset=reset, min_voltage=min_voltage), **kw)
         b = nengo.Ensemble(10, 1, neuron_type=DiscreteLIF(
             0.3, 0.2, amplitude=0.001, learnable=learnable,
-            surrogate_alpha=surrogate_alpha), **kw)
+            surrogate_alpha=surrogate_alpha, reset=reset, min_voltage=min_voltage), **kw)
         nengo.Connection(inp, a.neurons, transform=rng.randn(20, 5), synapse=None)
         nengo.Connection(a.neurons, b.neurons, transform=rng.randn(10, 20) * 0.5,
                          synapse=None)
@@ -130,7 +154,8 @@ def _two_population_net(learnable=True, surrogate_alpha=2.0):
     return net, inp, a, b, pa, pb
 
 
-def test_nengo_dl_equals_nengo_spike_for_spike():
+@pytest.mark.parametrize("reset, min_voltage", [("subtract", -np.inf), ("zero", -0.4)])
+def test_nengo_dl_equals_nengo_spike_for_spike(reset, min_voltage):
     nengo_dl = pytest.importorskip("nengo_dl")
     from nengo_lmu.dl.neurons import DiscreteLIFBuilder
     from nengo_lmu.neurons import SimDiscreteLIF
@@ -138,7 +163,7 @@ def test_nengo_dl_equals_nengo_spike_for_spike():
     # importing nengo_lmu.dl registers the builder with NengoDL
     assert nengo_dl.builder.Builder.builders[SimDiscreteLIF] is DiscreteLIFBuilder
 
-    net, inp, a, b, pa, pb = _two_population_net()
+    net, inp, a, b, pa, pb = _two_population_net(reset=reset, min_voltage=min_voltage)
     rng = np.random.RandomState(3)
     x = (rng.rand(3, 50, 5) < 0.3).astype(float)
     with net:
