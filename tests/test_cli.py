@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -112,7 +113,12 @@ def test_train_l2mu_quick_with_baseline_and_loihi(tmp_path, capsys):
     rc = main(["train-l2mu", "--quick", "--loihi", "--save", str(tmp_path / "a.npz")])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "recurrent LIF" in out and "loihi emulator" in out
+    assert re.search(r"recurrent LIF\s+NengoDL\s+\d+\s+[01]\.\d{4}", out)
+    chip = {tuple(line.split()[2:4]): line.split()[4:6] for line in out.splitlines()
+            if line.lstrip().startswith("L2MU chip ")}
+    assert set(chip) == {("NengoDL", "1368"), ("nengo", "1368"), ("nengo", "LIF"),
+                         ("loihi", "emu")}
+    assert 0 <= float(chip[("loihi", "emu")][1]) <= 1
 
 
 def test_train_l2mu_reports_bad_values(capsys):
