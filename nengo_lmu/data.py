@@ -170,3 +170,225 @@ def check_sequence_data(x, y=None, n_inputs=None, n_classes=None, n_steps=None):
             f"[{y.min()}, {y.max()}]",
             attr="y",
         )
+
+
+def sigma_delta_encode(x, threshold=0.1):
+    """Encode analog channels as ON/OFF events by sigma-delta modulation.
+
+    For each channel a reference level starts at the first sample and
+    follows the signal in steps of ``threshold``: on a step where the signal
+    is at least ``threshold`` above the reference, the channel's ON output
+    emits one event and the reference rises by ``threshold``; at least
+    ``threshold`` below, the OFF output emits one event and the reference
+    falls by ``threshold``. At most one event per channel and step, so a
+    change faster than ``threshold`` per step is spread over the following
+    steps (the residual is kept, not lost). This is the scheme used for the
+    event-based Braille data set [1]_.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n_steps, n_channels)
+        Analog signals, time along the second-to-last axis.
+    threshold : float
+        Change that triggers an event (> 0), in the units of ``x``.
+
+    Returns
+    -------
+    ndarray, shape (..., n_steps, 2 * n_channels), float32
+        Events (0 or 1): ON of channel ``c`` in column ``2c``, OFF in
+        ``2c + 1``.
+
+    References
+    ----------
+    .. [1] Müller-Cleve, S. F., et al. (2022). Braille letter reading: a
+       benchmark for spatio-temporal pattern recognition on neuromorphic
+       hardware. Frontiers in Neuroscience 16.
+    """
+    from nengo_lmu.systems import _check_positive
+
+    threshold = _check_positive("threshold", threshold)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim < 2:
+        raise ValidationError(
+            f"must be (..., n_steps, n_channels), got shape {x.shape}", attr="x"
+        )
+    check_finite("x", x)
+    ref = x[..., 0, :].copy()
+    events = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=np.float32)
+    for t in range(x.shape[-2]):
+        up = x[..., t, :] - ref >= threshold
+        down = ref - x[..., t, :] >= threshold
+        ref += threshold * (up.astype(np.float64) - down)
+        events[..., t, 0::2] = up
+        events[..., t, 1::2] = down
+    return events
+
+
+def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0,
+                 n_samples=None):
+    """Event-based digits: a stand-in for the event-based Braille task.
+
+    The Braille data set of Müller-Cleve et al. [1]_ (12 capacitive taxels
+    slid over embossed letters, sigma-delta encoded into 24 ON/OFF event
+    channels) cannot be downloaded here. This task has the same structure,
+    built from scikit-learn's bundled 8x8 digits (1797 images, ten classes):
+    each image slides past a column of 8 "taxels", one per image row, so
+    taxel ``r`` reads pixel ``(r, c)`` when column ``c`` passes. The 8
+    columns, with a blank column before and after (the sensor starts and
+    ends off the image), are interpolated linearly to ``n_steps`` steps and
+    each taxel's signal (pixel values scaled to [0, 1]) is encoded by
+    `sigma_delta_encode` into an ON and an OFF channel: 16 event channels.
+    The class is only in the timing of events across taxels, as in Braille.
+
+    Parameters
+    ----------
+    n_steps : int
+        Sequence length in steps (>= 10).
+    threshold : float
+        Sigma-delta threshold, in units of full pixel intensity (> 0).
+    test_size : float
+        Fraction held out for testing (stratified split).
+    split_seed : int
+        Seed of the train/test split (and of the subset, if any).
+    n_samples : int, optional
+        Use a stratified random subset of this many images (all by default).
+
+    Returns
+    -------
+    dict
+        ``x_train`` ``(n, n_steps, 16)`` float32 events, ``y_train``
+        ``(n, 1, 1)`` int32, ``x_test``, ``y_test`` likewise, and
+        ``n_classes`` (10).
+
+    References
+    ----------
+    .. [1] Müller-Cleve, S. F., et al. (2022). Braille letter reading: a
+       benchmark for spatio-temporal pattern recognition on neuromorphic
+       hardware. Frontiers in Neuroscience 16.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from nengo_lmu.systems import check_int
+
+    n_steps = check_int("n_steps", n_steps, minimum=10)
+    if not 0 < test_size < 1:
+        raise ValidationError(
+            f"must be a fraction in (0, 1), got {test_size}", attr="test_size"
+        )
+    digits = load_digits()
+    images = digits.images / 16.0  # (n, rows = taxels, cols = time)
+    y = digits.target.astype(np.int32)
+    if n_samples is not None:
+        n_samples = check_int("n_samples", n_samples, minimum=20)
+        if n_samples < len(y):
+            images, _, y, _ = train_test_split(
+                images, y, train_size=n_samples, stratify=y, random_state=split_seed
+            )
+    blank = np.zeros(images.shape[:2] + (1,))
+    sweep = np.concatenate([blank, images, blank], axis=2)  # (n, 8, 10)
+    src = np.arange(sweep.shape[2])
+    dst = np.linspace(0, src[-1], n_steps)
+    analog = np.stack(
+        [np.interp(dst, src, row) for row in sweep.reshape(-1, len(src))]
+    ).reshape(len(sweep), sweep.shape[1], n_steps)
+    x = sigma_delta_encode(analog.transpose(0, 2, 1), threshold=threshold)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, y, test_size=test_size, stratify=y, random_state=split_seed
+    )
+    return dict(
+        x_train=x_tr,
+        y_train=y_tr[:, None, None],
+        x_test=x_te,
+        y_test=y_te[:, None, None],
+        n_classes=10,
+    )
+
+
+BRAILLE_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def check_event_data(x, n_channels, attr="x"):
+    """Check event data ``(batch, n_steps, n_channels)`` of 0/1 values."""
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValidationError(
+            f"must be events (batch, n_steps, n_channels), got shape {x.shape}",
+            attr=attr,
+        )
+    if x.shape[2] != n_channels:
+        raise ValidationError(
+            f"must have {n_channels} event channels in its last axis, got "
+            f"{x.shape[2]} (shape {x.shape})",
+            attr=attr,
+        )
+    check_finite(attr, x)
+    bad = (x != 0) & (x != 1)
+    if np.any(bad):
+        raise ValidationError(
+            f"events must be 0 or 1, got {x[bad].ravel()[0]!r} at "
+            f"{tuple(np.argwhere(bad)[0])}",
+            attr=attr,
+        )
+    return x
+
+
+def load_braille_npz(path, n_channels=24):
+    """Load the event-based Braille data set from an ``.npz`` file.
+
+    For users who have the data of Müller-Cleve et al. (2022) (12 taxels,
+    sigma-delta encoded into 24 ON/OFF channels; nothing is downloaded here).
+    Convert it once to an ``.npz`` holding ``x_train``, ``x_test`` (event
+    arrays ``(n, n_steps, n_channels)`` of 0/1) and ``y_train``, ``y_test``
+    (integer letter labels).
+
+    Parameters
+    ----------
+    path : str
+        The ``.npz`` file.
+    n_channels : int
+        Expected event channels (24 for the 12-taxel data).
+
+    Returns
+    -------
+    dict
+        As `event_digits`, with ``n_classes`` = the number of distinct
+        labels (27 for the full set, 7 for the vowel subset).
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"no Braille file at {path!r}: expected an .npz with arrays "
+            f"{', '.join(BRAILLE_KEYS)}: events (n, n_steps, {n_channels}) of "
+            f"0/1 and integer labels; nengo_lmu downloads nothing"
+        )
+    with np.load(path) as f:
+        missing = [k for k in BRAILLE_KEYS if k not in f]
+        if missing:
+            raise ValidationError(
+                f"the file lacks arrays {missing}; it has {sorted(f.keys())}",
+                attr="path",
+            )
+        arrays = {k: f[k] for k in BRAILLE_KEYS}
+    out = {}
+    for split in ("train", "test"):
+        x = check_event_data(arrays[f"x_{split}"], n_channels, attr=f"x_{split}")
+        y = np.asarray(arrays[f"y_{split}"]).ravel()
+        if len(y) != len(x) or y.dtype.kind not in "iu":
+            raise ValidationError(
+                f"y_{split} must hold one integer label per sequence ({len(x)}), "
+                f"got shape {y.shape} of {y.dtype}",
+                attr="path",
+            )
+        out[f"x_{split}"] = x.astype(np.float32)
+        out[f"y_{split}"] = y.astype(np.int32)[:, None, None]
+    if out["x_train"].shape[1] != out["x_test"].shape[1]:
+        raise ValidationError(
+            f"x_train has {out['x_train'].shape[1]} steps, x_test "
+            f"{out['x_test'].shape[1]}",
+            attr="path",
+        )
+    labels = np.concatenate([out["y_train"].ravel(), out["y_test"].ravel()])
+    if labels.min() < 0:
+        raise ValidationError(f"labels must be >= 0, got {labels.min()}", attr="path")
+    out["n_classes"] = int(labels.max()) + 1
+    return out

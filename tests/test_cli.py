@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -46,7 +47,7 @@ def test_demo_rejects_bad_options(arg, capsys):
     assert arg.split("=")[0].lstrip("-").split("-")[0] in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["demo", "train-digits"])
+@pytest.mark.parametrize("command", ["demo", "train-digits", "train-l2mu"])
 def test_help_lists_every_option(command):
     text = subprocess.run(
         [sys.executable, "-m", "nengo_lmu.cli", command, "--help"],
@@ -99,6 +100,53 @@ def test_train_digits_parallel_quick(tmp_path, capsys):
     diff = float(out.split("Keras vs NengoDL: ")[1].split()[0])
     assert diff < 1e-3
     assert LMUClassifier.load(path).cells[0].units == 16
+
+
+def _l2mu_rows(out):
+    """Result rows of the L2MU table by (model, run)."""
+    return {
+        tuple(line.split()[:2]): line.split()
+        for line in out.splitlines()
+        if line.lstrip().startswith("L2MU ")
+    }
+
+
+def test_train_l2mu_quick(tmp_path, capsys):
+    pytest.importorskip("nengo_dl")
+    from nengo_lmu.networks import L2MU
+
+    path = tmp_path / "l2mu.npz"
+    rc = main(["train-l2mu", "--quick", "--no-baseline", "--save", str(path)])
+    out = capsys.readouterr().out
+    assert rc == 0 and path.exists()
+    rows = _l2mu_rows(out)
+    dl, ref = rows[("L2MU", "NengoDL")], rows[("L2MU", "nengo")]
+    net = L2MU.load(str(path))
+    assert int(dl[2]) == int(ref[2]) == net.n_parameters
+    assert 0 <= float(dl[3]) <= 1 and abs(float(dl[3]) - float(ref[3])) <= 0.1
+    assert 0 < float(ref[4]) < 1  # activation sparsity
+    assert (net.memory_size, net.hidden_size) == (4, 16)
+
+
+@pytest.mark.slow
+def test_train_l2mu_quick_with_baseline_and_loihi(tmp_path, capsys):
+    pytest.importorskip("nengo_dl")
+    pytest.importorskip("nengo_loihi")
+    rc = main(["train-l2mu", "--quick", "--loihi", "--save", str(tmp_path / "a.npz")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert re.search(r"recurrent LIF\s+NengoDL\s+\d+\s+[01]\.\d{4}", out)
+    chip = {tuple(line.split()[2:4]): line.split()[4:6] for line in out.splitlines()
+            if line.lstrip().startswith("L2MU chip ")}
+    assert set(chip) == {("NengoDL", "1368"), ("nengo", "1368"), ("nengo", "LIF"),
+                         ("loihi", "emu")}
+    assert 0 <= float(chip[("loihi", "emu")][1]) <= 1
+
+
+def test_train_l2mu_reports_bad_values(capsys):
+    with pytest.raises(SystemExit):
+        main(["train-l2mu", "--event-threshold", "-1"])
+    assert "event-threshold" in capsys.readouterr().err
 
 
 def test_import_is_light():

@@ -15,6 +15,13 @@ from nengo_lmu.dl.convert import (
 )
 from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer
 from nengo_lmu.dl.memory import legendre_memory
+from nengo_lmu.dl.neurons import DiscreteLIFBuilder, atan_spike, trained_neuron_params
+from nengo_lmu.dl.spiking import (
+    SpikingTrainResult,
+    spike_count_accuracy,
+    spike_count_loss,
+    train_spiking_classifier,
+)
 from nengo_lmu.dl.training import (
     TrainResult,
     count_parameters,
@@ -48,4 +55,11 @@ __all__ = [
     "keras_lstm_baseline",
     "lstm_units_for",
     "count_parameters",
+    "DiscreteLIFBuilder",
+    "atan_spike",
+    "trained_neuron_params",
+    "SpikingTrainResult",
+    "spike_count_loss",
+    "spike_count_accuracy",
+    "train_spiking_classifier",
 ]
