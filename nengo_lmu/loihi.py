@@ -391,8 +391,13 @@ def prepare(
                 note = f"Lowpass({decode_tau:g}) applied on the chip"
             report.crossings.append(Crossing(conn, "host->chip", note))
         elif pre_chip:
+            what = (
+                "spikes read by the host"
+                if isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+                else "decoded on the chip (non-spiking readout block)"
+            )
             report.crossings.append(
-                Crossing(conn, "chip->host", f"decoded on the host, synapse {conn.synapse}")
+                Crossing(conn, "chip->host", f"{what}, host synapse {conn.synapse}")
             )
     for ens, ts in taus.items():
         by_ens[ens].tau = max(ts) if ts else None
@@ -514,7 +519,47 @@ def simulator(network, target="sim", dt=0.001, decode_tau=DECODE_TAU, **kwargs):
     model.decode_tau = decode_tau
     kwargs.setdefault("remove_passthrough", False)
     with _host_filters_on_chip(network, decode_tau):
-        return nengo_loihi.Simulator(network, dt=dt, target=target, model=model, **kwargs)
+        sim = nengo_loihi.Simulator(network, dt=dt, target=target, model=model, **kwargs)
+    if target != "loihi":
+        _count_input_spikes(sim)
+    return sim
+
+
+def _fanout(axons, n):
+    """Synapses reached by a spike of each of ``n`` sources through ``axons``."""
+    fan = np.zeros(n, dtype=np.int64)
+    for axon in axons:
+        if not hasattr(axon.target, "axon_weights_indices"):
+            continue
+        ids = axon.map_axon(np.arange(n))
+        atoms = axon.map_atoms(np.arange(n))
+        for k, (a, atom) in enumerate(zip(ids, atoms)):
+            if a >= 0:
+                w, _ = axon.target.axon_weights_indices(a, atom=atom)
+                fan[k] += np.count_nonzero(w)
+    return fan
+
+
+def _count_input_spikes(sim):
+    """Count the host's spikes as the emulator delivers them to the chip.
+
+    nengo-loihi hands each step's host spikes to the emulator once and then
+    forgets them, so they are counted on the way (a wrapper around each
+    input's ``spike_idxs``).
+    """
+    for inp in sim.model.inputs:
+        fan = _fanout(inp.axons, inp.n_neurons)
+        tally = inp.nengo_lmu_tally = dict(spikes=0, synaptic_ops=0)
+        original = inp.spike_idxs
+
+        def counted(ti, original=original, fan=fan, tally=tally):
+            idxs = original(ti)
+            idx = np.asarray(idxs, dtype=np.int64).ravel()
+            tally["spikes"] += idx.size
+            tally["synaptic_ops"] += int(fan[idx].sum()) if idx.size else 0
+            return idxs
+
+        inp.spike_idxs = counted
 
 
 def simulator_factory(target="sim", decode_tau=DECODE_TAU, **kwargs):
@@ -573,22 +618,20 @@ def resource_counts(sim, n_inferences=1):
         out["weights"] += sum(int(np.count_nonzero(w)) for s in block.synapses for w in s.weights)
         c = np.asarray(counts[slices[block]], dtype=np.int64)
         spikes += int(c.sum())
-        fanout = np.zeros(block.n_neurons, dtype=np.int64)
-        for axon in block.axons:
-            if not hasattr(axon.target, "axon_weights_indices"):
-                continue
-            ids = axon.map_axon(np.arange(block.n_neurons))
-            atoms = axon.map_atoms(np.arange(block.n_neurons))
-            for k, (a, atom) in enumerate(zip(ids, atoms)):
-                if a >= 0:
-                    w, _ = axon.target.axon_weights_indices(a, atom=atom)
-                    fanout[k] += np.count_nonzero(w)
-        synops += int(c @ fanout)
+        synops += int(c @ _fanout(block.axons, block.n_neurons))
+    in_spikes = in_synops = 0
+    for inp in sim.model.inputs:
+        tally = getattr(inp, "nengo_lmu_tally", None)
+        if tally is not None:
+            in_spikes += tally["spikes"]
+            in_synops += tally["synaptic_ops"]
     steps = sim.n_steps
     out.update(
         steps=steps,
         spikes=spikes,
-        synaptic_ops=synops,
+        input_spikes=in_spikes,
+        synaptic_ops=synops + in_synops,
+        input_synaptic_ops=in_synops,
         activation_sparsity=1.0 - spikes / max(out["compartments"] * steps, 1),
         spikes_per_inference=spikes / n_inferences,
         synaptic_ops_per_inference=synops / n_inferences,
@@ -795,18 +838,25 @@ def delay_comparison(targets=("sim", "simreal"), n_neurons=200, duration=10.0,
         def make(network, dt=0.001, **more):
             report[:] = [prepare(network, build=False)]
             sim = simulator(network, target=target, dt=dt)
-            sims.append(sim)
+            emu = sim.sims["emulator"]
+            close = emu.close
+
+            def count_then_close():
+                # the emulator forgets its state when it is closed
+                if not emu.closed:
+                    resources[target] = resource_counts(sim)
+                close()
+
+            emu.close = count_then_close
             return sim
 
         return make
 
     for target in targets:
-        sims = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             results[target] = run_delay_task(label=target, simulator=factory(target),
                                              **kwargs)
-        resources[target] = resource_counts(sims[0])
     return results, resources, (report[0] if report else None)
 
 
@@ -947,10 +997,38 @@ def predict_spiking(clf, x, target="nengo", progress=None):
         res.update(
             steps=info["steps"],
             spikes=totals["spikes"],
+            input_spikes=totals["input_spikes"],
             synaptic_ops=totals["synaptic_ops"],
+            input_synaptic_ops=totals["input_synaptic_ops"],
             activation_sparsity=totals["activation_sparsity"] / n,
             spikes_per_inference=totals["spikes"] / n,
             synaptic_ops_per_inference=totals["synaptic_ops"] / n,
         )
         info["resources"] = res
     return out, info
+
+
+def digits_comparison(path, n_test=30, gain=150.0, steps_per_sample=50,
+                      targets=("sim",), data=None, progress=None):
+    """A saved digits classifier with spiking hidden neurons: held-out
+    accuracy on ``nengo.Simulator`` and on each emulator target.
+
+    Uses the first ``n_test`` held-out sequences of
+    `nengo_lmu.data.permuted_digits` (or of ``data``), the same ones for
+    every simulator. Returns ``{name: dict(accuracy, logits, seconds,
+    steps, resources, report)}`` with ``name`` ``"nengo"`` or a target.
+    """
+    from nengo_lmu.data import permuted_digits
+
+    n_test = check_int("n_test", n_test, None)
+    data = permuted_digits() if data is None else data
+    x = data["x_test"][:n_test]
+    y = np.asarray(data["y_test"]).ravel()[:n_test]
+    out = {}
+    for name in ("nengo",) + tuple(targets):
+        clf = spiking_classifier(path, gain=gain, steps_per_sample=steps_per_sample)
+        logits, info = predict_spiking(clf, x, target=name, progress=progress)
+        info.update(accuracy=float(np.mean(logits.argmax(-1) == y)), logits=logits,
+                    n=len(x))
+        out[name] = info
+    return out
