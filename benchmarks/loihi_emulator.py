@@ -11,7 +11,7 @@ Both with the resources the emulator counted and the speed of each simulator
 (simulated steps per wall second, measured in the same run: use the ratio).
 
     python benchmarks/loihi_emulator.py [--weights lmu_digits_loihi.npz]
-        [--seeds 0 1 2] [--n-test 30] [--steps-per-sample 50] [--gain 150]
+        [--seeds 0 1] [--n-test 30] [--steps-per-sample 20] [--gain 400]
 
 Without --weights a classifier is trained first (NengoDL, ~5-10 min here).
 """
@@ -29,15 +29,15 @@ from nengo_lmu.cli import _print_resources, _print_table
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--n-neurons", type=int, default=200)
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--weights", default=None)
     p.add_argument("--save", default="lmu_digits_loihi.npz")
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--n-test", type=int, default=30)
-    p.add_argument("--steps-per-sample", type=int, default=50)
-    p.add_argument("--gain", type=float, default=150.0)
+    p.add_argument("--steps-per-sample", type=int, default=20)
+    p.add_argument("--gain", type=float, default=400.0)
     p.add_argument("--no-delay", action="store_true")
     p.add_argument("--no-digits", action="store_true")
     args = p.parse_args(argv)

@@ -138,10 +138,10 @@ def build_parser():
                     help="where to save the classifier trained when --weights is absent")
     lo.add_argument("--epochs", type=_positive(int), default=20,
                     help="training epochs when --weights is absent")
-    lo.add_argument("--gain", type=_positive(float), default=150.0,
+    lo.add_argument("--gain", type=_positive(float), default=400.0,
                     help="gain of the spiking hidden neurons (rate = gain * h Hz; a "
                          "Loihi neuron spikes at most once per step)")
-    lo.add_argument("--steps-per-sample", type=_positive(int), default=50,
+    lo.add_argument("--steps-per-sample", type=_positive(int), default=20,
                     help="simulator steps per sequence sample (logits: the readout "
                          "averaged over the last sample)")
     lo.add_argument("--n-test", type=_positive(int), default=30,

@@ -1008,7 +1008,7 @@ def predict_spiking(clf, x, target="nengo", progress=None):
     return out, info
 
 
-def digits_comparison(path, n_test=30, gain=150.0, steps_per_sample=50,
+def digits_comparison(path, n_test=30, gain=400.0, steps_per_sample=20,
                       targets=("sim",), data=None, progress=None):
     """A saved digits classifier with spiking hidden neurons: held-out
     accuracy on ``nengo.Simulator`` and on each emulator target.
