@@ -870,7 +870,9 @@ def spiking_classifier(path, gain=100.0, steps_per_sample=10, input_synapse=DECO
     steps (``theta`` is scaled by the same factor, which leaves the
     zero-order-hold memory unchanged at the end of each sample), and the
     logits are the readout averaged over the last sample's steps (see
-    `predict_spiking`). A cell with ``hidden_to_hidden=True`` runs its
+    `predict_spiking`; the memory moves during those steps, so even with
+    rate neurons this average differs slightly from the last step's
+    logits). A cell with ``hidden_to_hidden=True`` runs its
     recurrence every step, so it can only be slowed down with
     ``steps_per_sample=1``.
 

@@ -225,3 +225,56 @@ def test_plain_neural_form_is_refused_by_name():
         nengo.Connection(stim, mem.input, synapse=None)
     with pytest.raises(BuildError, match="nengo-loihi cannot build.*ensemble.*weight exponent"):
         loihi.prepare(net)
+
+
+def test_spiking_classifier_arguments(tmp_path):
+    from nengo_lmu.networks import LMUClassifier
+
+    cell = dict(units=6, order=4, theta=16.0, hidden_neuron_type=nengo.RectifiedLinear())
+    ff = tmp_path / "ff.npz"
+    rec = tmp_path / "rec.npz"
+    LMUClassifier(3, [dict(cell, hidden_to_hidden=False)], seed=0).save(ff)
+    LMUClassifier(3, [cell], seed=0).save(rec)
+    clf = loihi.spiking_classifier(ff, gain=50, steps_per_sample=3)
+    c = clf.cells[0]
+    assert c.memory.theta == 48.0 and clf.steps_per_sample == 3
+    assert c.hidden_neuron_type.amplitude == pytest.approx(1 / 50) and c.hidden_gain == 50
+    assert c.weights["W_m"].synapse == nengo.Lowpass(loihi.DECODE_TAU)
+    clf = loihi.spiking_classifier(ff, input_synapse=None)
+    assert clf.cells[0].weights["W_x"].synapse is None
+    # a recurrent hidden layer cannot be slowed down, but runs at one step
+    with pytest.raises(ValidationError, match="hidden_to_hidden=True"):
+        loihi.spiking_classifier(rec, steps_per_sample=2)
+    assert loihi.spiking_classifier(rec, steps_per_sample=1).steps_per_sample == 1
+    with pytest.raises(ValidationError, match="gain"):
+        loihi.spiking_classifier(ff, gain=0)
+    with pytest.raises(ValidationError, match="target"):
+        loihi.predict_spiking(clf, np.zeros((1, 5, 1)), target="loihi")
+
+
+def test_predict_spiking_holds_each_sample(tmp_path):
+    # with the rate network (no spikes), holding each sample for k steps and
+    # scaling theta by k gives the same readout at the end of the sequence as
+    # one step per sample (the memory is exact at the end of each sample and
+    # the hidden layer has no recurrence); the logits average the last
+    # sample's k steps, during which the memory moves, so they differ a little
+    from nengo_lmu.networks import LMUClassifier
+
+    rng = np.random.RandomState(0)
+    path = tmp_path / "ff.npz"
+    LMUClassifier(3, [dict(units=6, order=4, theta=16.0, hidden_to_hidden=False,
+                           hidden_neuron_type=nengo.RectifiedLinear())], seed=0).save(path)
+    x = rng.rand(2, 20, 1)
+    ref = LMUClassifier.load(path).predict(x)
+    clf = loihi.spiking_classifier(path, steps_per_sample=4, input_synapse=None)
+    for cell in clf.cells:  # back to rate neurons for an exact comparison
+        cell.hidden.neuron_type = nengo.RectifiedLinear()
+        cell.hidden.gain = nengo.dists.Choice([1.0])
+    logits, info = loihi.predict_spiking(clf, x, target="nengo")
+    assert info["steps"] == 2 * 80
+    assert np.allclose(logits, ref, atol=0.01) and not np.allclose(logits, ref, atol=1e-6)
+    with nengo.Simulator(clf, progress_bar=False) as sim:
+        clf._sequence.data = np.repeat(x[1], 4, axis=0)
+        clf._sequence.dt = sim.dt
+        sim.run_steps(80)
+    assert np.allclose(sim.data[clf.probe][-1], ref[1], atol=1e-10)
