@@ -165,6 +165,52 @@ def build_parser():
     l2mu.add_argument("--quick", action="store_true",
                       help="a tiny run (200 digits, 20 steps, 1 epoch) to check the setup")
     l2mu.set_defaults(func=train_l2mu_command)
+
+    lo = sub.add_parser(
+        "loihi",
+        help="run the delay task and a digits classifier on the nengo-loihi emulator",
+        description=(
+            "Run two LMU networks on the nengo-loihi emulator next to nengo.Simulator: "
+            "(1) the delay task with the Loihi-ready spiking Legendre memory "
+            "(NRMSE on nengo, 'sim' and 'simreal'); (2) a digits LMUClassifier with "
+            "spiking hidden neurons (held-out accuracy on nengo and the emulator). "
+            "Prints the placement table, the scores and the resource counts."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    lo.add_argument("--theta", type=_positive(float), default=0.1,
+                    help="delay window in seconds")
+    lo.add_argument("--order", type=_positive(int), default=6,
+                    help="Legendre coefficients of the delay memory")
+    lo.add_argument("--n-neurons", type=_positive(int), default=200,
+                    help="neurons per memory dimension")
+    lo.add_argument("--duration", type=_positive(float), default=10.0,
+                    help="simulated seconds of the delay task")
+    lo.add_argument("--discard", type=float, default=1.0,
+                    help="seconds at the start left out of the delay score")
+    lo.add_argument("--seed", type=int, default=0,
+                    help="seed of the input, the networks and of training")
+    lo.add_argument("--weights", default=None,
+                    help="a digits classifier saved with LMUClassifier.save (hidden "
+                         "layer RectifiedLinear without hidden_to_hidden); without it one "
+                         "is trained with NengoDL and saved to --save")
+    lo.add_argument("--save", default="lmu_digits_loihi.npz",
+                    help="where to save the classifier trained when --weights is absent")
+    lo.add_argument("--epochs", type=_positive(int), default=20,
+                    help="training epochs when --weights is absent")
+    lo.add_argument("--gain", type=_positive(float), default=400.0,
+                    help="gain of the spiking hidden neurons (rate = gain * h Hz; a "
+                         "Loihi neuron spikes at most once per step)")
+    lo.add_argument("--steps-per-sample", type=_positive(int), default=20,
+                    help="simulator steps per sequence sample (logits: the readout "
+                         "averaged over the last sample)")
+    lo.add_argument("--n-test", type=_positive(int), default=30,
+                    help="held-out digit sequences to score (the first N)")
+    lo.add_argument("--targets", default="sim,simreal",
+                    help="emulator targets, comma separated: sim, simreal")
+    lo.add_argument("--no-delay", action="store_true", help="skip the delay task")
+    lo.add_argument("--no-digits", action="store_true", help="skip the digits task")
+    lo.set_defaults(func=loihi_command)
     return parser
 
 
@@ -366,6 +412,81 @@ def _train_parallel(args, data, rows, n_params):
         fig.savefig(args.plot, dpi=100)
         print(f"per-step outputs plotted in {args.plot}")
     return clf
+
+
+def loihi_command(args):
+    import os
+    import warnings
+
+    from nengo.exceptions import ValidationError
+
+    targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
+    for t in targets:
+        if t not in ("sim", "simreal"):
+            raise ValidationError(f"must be sim or simreal, got {t!r}", attr="targets")
+    warnings.simplefilter("ignore")
+    from nengo_lmu import loihi
+
+    if not args.no_delay:
+        print(f"Delay task on the emulator: 10 Hz white noise, theta {args.theta:g} s, "
+              f"order {args.order}, {args.n_neurons} neurons per dimension, "
+              f"{args.duration:g} s (seed {args.seed})", flush=True)
+        results, resources, report = loihi.delay_comparison(
+            targets=targets, n_neurons=args.n_neurons, duration=args.duration,
+            seed=args.seed, theta=args.theta, order=args.order, discard=args.discard)
+        print(report)
+        rows = [("simulator", "NRMSE", "best lag (steps)", "best-lag NRMSE", "sim s / wall s")]
+        for name, r in results.items():
+            rows.append((name, f"{r.nrmse:.4f}", str(r.best_lag_steps),
+                         f"{r.best_nrmse:.4f}", f"{r.speed:.2f}"))
+        _print_table(rows)
+        _print_resources(resources)
+    if not args.no_digits:
+        path = args.weights
+        if path is None:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            import nengo
+
+            from nengo_lmu.data import permuted_digits
+            from nengo_lmu.dl import train_classifier
+            from nengo_lmu.networks import LMUClassifier
+
+            print(f"Training a digits LMU (100 relu units, order 48, no hidden-to-hidden) "
+                  f"for {args.epochs} epochs with NengoDL (seed {args.seed}) ...", flush=True)
+            clf = LMUClassifier(10, [dict(units=100, order=48, theta=64.0,
+                                          hidden_neuron_type=nengo.RectifiedLinear(),
+                                          hidden_to_hidden=False)], seed=args.seed)
+            res = train_classifier(clf, permuted_digits(), epochs=args.epochs, seed=args.seed)
+            clf.save(args.save, res.weights)
+            path = args.save
+            print(f"rate test accuracy (NengoDL, all held-out): {res.test_accuracy:.4f}; "
+                  f"saved to {path}")
+        print(f"Digits on the emulator: first {args.n_test} held-out sequences, spiking "
+              f"hidden neurons (gain {args.gain:g}), {args.steps_per_sample} steps per "
+              f"sample ...", flush=True)
+        out = loihi.digits_comparison(path, n_test=args.n_test, gain=args.gain,
+                                      steps_per_sample=args.steps_per_sample,
+                                      targets=targets)
+        print(out[targets[0]]["report"] if targets else "")
+        rows = [("simulator", "accuracy", "sequences", "steps/s")]
+        for name, info in out.items():
+            rows.append((name, f"{info['accuracy']:.4f}", str(info["n"]),
+                         f"{info['steps'] / max(info['seconds'], 1e-9):.0f}"))
+        _print_table(rows)
+        _print_resources({t: out[t]["resources"] for t in targets}, per="sequence")
+    return 0
+
+
+def _print_resources(resources, per="run"):
+    keys = ("cores", "compartments", "in_axons", "out_axons", "weights",
+            "spikes_per_inference", "synaptic_ops_per_inference", "activation_sparsity")
+    names = dict(spikes_per_inference=f"spikes per {per}",
+                 synaptic_ops_per_inference=f"synaptic ops per {per}")
+    rows = [("resource",) + tuple(resources)]
+    for k in keys:
+        rows.append((names.get(k, k.replace("_", " ")),)
+                    + tuple(f"{r[k]:.4g}" for r in resources.values()))
+    _print_table(rows)
 
 
 def _print_table(rows):

@@ -61,6 +61,7 @@ def run_delay_task(
     simulator=None,
     progress_bar=False,
     label=None,
+    memory=None,
     **memory_kwargs,
 ):
     """Delay ``high``-Hz white noise by ``theta`` with a `.LegendreMemory`.
@@ -89,6 +90,10 @@ def run_delay_task(
         Show the simulator's progress bar.
     label : str, optional
         Name of the run in the result.
+    memory : callable, optional
+        The memory class (default `.LegendreMemory`; e.g.
+        `nengo_lmu.loihi.LoihiLegendreMemory`), called as
+        ``memory(order, theta, n_neurons=..., dt=..., **memory_kwargs)``.
     **memory_kwargs
         Passed to `.LegendreMemory` (e.g. ``neuron_type``, ``mapping``).
 
@@ -113,7 +118,8 @@ def run_delay_task(
     )
     with nengo.Network(seed=seed, label="delay task") as net:
         stim = nengo.Node(delay_input(high=high, rms=rms, period=duration, seed=seed))
-        mem = LegendreMemory(order, theta, n_neurons=n_neurons, dt=dt, **memory_kwargs)
+        memory = LegendreMemory if memory is None else memory
+        mem = memory(order, theta, n_neurons=n_neurons, dt=dt, **memory_kwargs)
         nengo.Connection(stim, mem.input, synapse=None)
         delayed = mem.add_delay_output(1.0)
         p_u = nengo.Probe(stim, synapse=None)

@@ -47,7 +47,7 @@ def test_demo_rejects_bad_options(arg, capsys):
     assert arg.split("=")[0].lstrip("-").split("-")[0] in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["demo", "train-digits", "train-l2mu"])
+@pytest.mark.parametrize("command", ["demo", "train-digits", "train-l2mu", "loihi"])
 def test_help_lists_every_option(command):
     text = subprocess.run(
         [sys.executable, "-m", "nengo_lmu.cli", command, "--help"],
@@ -161,3 +161,35 @@ def test_import_is_light():
     heavy, seconds = out.rsplit(" ", 1)
     assert heavy == "[]"
     assert float(seconds) < 1.0
+
+
+def test_loihi_quick(tmp_path, capsys):
+    pytest.importorskip("nengo_loihi")
+    import nengo
+
+    from nengo_lmu.networks import LMUClassifier
+
+    # a small untrained classifier: this checks the command's path and
+    # output, not accuracy (benchmarks/loihi_emulator.py measures that)
+    path = tmp_path / "clf.npz"
+    LMUClassifier(10, [dict(units=8, order=4, theta=64.0, hidden_to_hidden=False,
+                            hidden_neuron_type=nengo.RectifiedLinear())], seed=0).save(path)
+    rc = main(["loihi", "--duration", "1.2", "--discard", "0.2", "--n-neurons", "30",
+               "--targets", "sim", "--weights", str(path), "--n-test", "2",
+               "--steps-per-sample", "1", "--gain", "100"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.strip().startswith(("nengo ", "sim "))}
+    # the delay table's rows come first, then the digits table's
+    nrmse = [float(line.split()[1]) for line in out.splitlines()
+             if line.strip().startswith(("nengo ", "sim ")) and "." in line.split()[1]]
+    assert len(nrmse) == 4 and all(0 < v < 2 for v in nrmse[:2])
+    assert 0 <= float(rows["sim"][1]) <= 1
+    assert "input ensemble" in out and "host->chip" in out and "chip->host" in out
+    assert "synaptic ops per sequence" in out and "h.neurons -> readout" in out
+
+
+def test_loihi_rejects_bad_target(capsys):
+    assert main(["loihi", "--targets", "loihi", "--no-digits"]) == 2
+    assert "targets" in capsys.readouterr().err

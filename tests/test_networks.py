@@ -300,29 +300,28 @@ def test_linear_system_network_explicit_realizer(rng, allclose):
     assert np.array_equal(net.T, T)
 
 
-@pytest.mark.xfail(
-    raises=nengo.exceptions.BuildError,
-    strict=True,
-    reason=(
-        "known gap, left to the Loihi issue: nengo-loihi finds no weight "
-        "exponent for the small recurrent blocks of the neural form (with 2-3 "
-        "dimensions per ensemble it builds, but the output is lost: NRMSE 1.0)"
-    ),
-)
 def test_spiking_memory_on_loihi_emulator():
-    # The neural-form network object should build and delay its input on the
-    # nengo-loihi emulator; the exact form already does (see above).
+    # The plain neural form does not build for nengo-loihi (see
+    # tests/test_loihi.py::test_plain_neural_form_is_refused_by_name); its
+    # Loihi-ready form builds and delays its input on the emulator about as
+    # well as on nengo (the exact form runs there too, see above).
     pytest.importorskip("nengo_loihi")
-    from conftest import make_simulator
+    from nengo_lmu import loihi
 
-    run = run_delay_task
-
+    # LIF (the Loihi form's default); with SpikingRectifiedLinear the gap
+    # to nengo is larger (seed 0: 0.28 vs 0.67), as a Loihi neuron resets to
+    # zero and loses the overshoot that nengo's keeps
     kwargs = dict(n_neurons=100, duration=2.0, discard=0.5, seed=0,
-                  neuron_type=nengo.SpikingRectifiedLinear())
-    ref = run(**kwargs)
-    emu = run(simulator=make_simulator("nengo_loihi"), **kwargs)
-    assert ref.nrmse < 0.2
-    assert emu.nrmse < 0.5, emu
+                  memory=loihi.LoihiLegendreMemory)
+    ref = run_delay_task(**kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        emu = run_delay_task(simulator=loihi.simulator_factory("sim"), **kwargs)
+    assert ref.nrmse < 0.4, ref
+    # on short runs the emulator is worse (3 s, 100 neurons, seed 0: 0.25
+    # against 0.34); the README's 10 s run with 200 neurons is within 0.001
+    assert emu.nrmse < ref.nrmse + 0.25, (ref.nrmse, emu.nrmse)
+    assert emu.nrmse < 0.6
 
 
 def test_general_system_neural_direct(rng, allclose):

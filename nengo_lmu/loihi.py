@@ -1,0 +1,1036 @@
+"""Running nengo_lmu networks on Loihi (the nengo-loihi emulator or hardware).
+
+Three steps, each usable on its own:
+
+- `prepare` checks a network before it is built for nengo-loihi (neuron and
+  synapse types, one synaptic time constant per block, per-core limits),
+  adds the nengo-loihi configuration (``on_chip``, ``block_shape``), and
+  returns a `LoihiReport` whose table says what runs on the chip, what on
+  the host, why, and what the host-chip traffic adds.
+- `simulator` builds a ``nengo_loihi.Simulator`` for ``target="sim"`` (the
+  emulator), ``"simreal"`` (the emulator without discretisation) or
+  ``"loihi"`` (needs Intel's NxSDK, which is not on the package index).
+- `resource_counts` reads, from an emulator run, what the chip used and did:
+  cores, compartments, axons, synaptic weights, spikes and synaptic
+  operations (the NeuroBench-style measures: activation sparsity, synaptic
+  operations, parameter footprint).
+
+`LoihiLegendreMemory` is the spiking Legendre memory in a form that builds
+and runs on the chip.
+
+nengo-loihi is imported inside the functions, so ``import nengo_lmu`` stays
+light.
+
+References
+----------
+.. [1] nengo-loihi 1.1 documentation, "Hardware restrictions" and "API".
+.. [2] Voelker, A. R. (2019). Dynamical systems in spiking neuromorphic
+   hardware. PhD thesis, University of Waterloo (synapse mappings).
+"""
+
+import contextlib
+import importlib.util
+import warnings
+from dataclasses import dataclass, field
+
+import nengo
+import numpy as np
+from nengo.exceptions import BuildError, ValidationError
+
+from nengo_lmu.networks.legendre_memory import LegendreMemory
+from nengo_lmu.networks.linear_system import (
+    EVAL_STRETCH,
+    LinearSystemNetwork,
+    default_process,
+    sample_input,
+)
+from nengo_lmu.systems import (
+    REALIZERS,
+    _check_positive,
+    check_choice,
+    check_int,
+    lowpass_mapping,
+    realize,
+)
+
+#: Per-core limits of Loihi (nengo-loihi 1.1, ``nengo_loihi.block``).
+MAX_COMPARTMENTS = 1024
+MAX_IN_AXONS = 4096
+MAX_OUT_AXONS = 4096
+#: nengo-loihi's default filter on the chip side of host-to-chip inputs and
+#: on the output of decode neurons (``Model.decode_tau``).
+DECODE_TAU = 0.005
+TARGETS = ("sim", "simreal", "loihi")
+UNSUPPORTED = ("error", "host")
+
+
+def chip_neuron_types():
+    """Neuron types that nengo-loihi places on the chip."""
+    return (nengo.LIF, nengo.SpikingRectifiedLinear)
+
+
+def _is_lowpass(synapse):
+    return synapse is None or type(synapse) is nengo.Lowpass
+
+
+def _tau(synapse):
+    return 0.0 if synapse is None else float(synapse.tau)
+
+
+def _ens_of(obj):
+    """The ensemble behind a connection end (ensemble or its neurons)."""
+    if isinstance(obj, nengo.Ensemble):
+        return obj
+    if isinstance(obj, nengo.ensemble.Neurons):
+        return obj.ensemble
+    return None
+
+
+def _name(obj):
+    label = getattr(obj, "label", None)
+    return label if label else type(obj).__name__
+
+
+def _conn_name(conn):
+    pre = conn.pre_obj
+    post = conn.post_obj
+    pre = pre.ensemble if isinstance(pre, nengo.ensemble.Neurons) else pre
+    post = post.ensemble if isinstance(post, nengo.ensemble.Neurons) else post
+    pre_s = _name(pre) + (".neurons" if isinstance(conn.pre_obj, nengo.ensemble.Neurons) else "")
+    post_s = _name(post) + (
+        ".neurons" if isinstance(conn.post_obj, nengo.ensemble.Neurons) else ""
+    )
+    return f"{pre_s} -> {post_s}"
+
+
+@dataclass
+class Placement:
+    """Where one ensemble runs and why (a row of the `LoihiReport` table)."""
+
+    ensemble: nengo.Ensemble
+    on_chip: bool
+    reason: str
+    n_blocks: int = 0
+    block_size: int = 0
+    tau: float = None
+
+
+@dataclass
+class Crossing:
+    """A connection between host and chip (each adds a step of delay)."""
+
+    connection: nengo.Connection
+    direction: str  # "host->chip" or "chip->host"
+    note: str
+
+
+@dataclass
+class LoihiReport:
+    """What `prepare` decided and found.
+
+    Attributes
+    ----------
+    placements : list of Placement
+        One per ensemble.
+    crossings : list of Crossing
+        Connections between host and chip.
+    warnings : list of str
+        Things that build but change the model (e.g. a time-constant
+        conflict in a block, a host filter added by the chip).
+    blocks : list of dict
+        Per-core use from a trial build (``build=True``): block label,
+        compartments, input and output axons, synapse bits.
+    """
+
+    placements: list = field(default_factory=list)
+    crossings: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    blocks: list = field(default_factory=list)
+
+    @property
+    def on_chip(self):
+        """Ensembles placed on the chip."""
+        return [p.ensemble for p in self.placements if p.on_chip]
+
+    @property
+    def on_host(self):
+        """Ensembles placed on the host."""
+        return [p.ensemble for p in self.placements if not p.on_chip]
+
+    def table(self):
+        """The placement table as text."""
+        rows = [("ensemble", "neurons", "type", "where", "cores", "tau (s)", "why")]
+        for p in self.placements:
+            ens = p.ensemble
+            rows.append(
+                (
+                    _name(ens),
+                    str(ens.n_neurons),
+                    type(ens.neuron_type).__name__,
+                    "chip" if p.on_chip else "host",
+                    str(p.n_blocks) if p.on_chip else "-",
+                    "-" if p.tau is None else f"{p.tau:g}",
+                    p.reason,
+                )
+            )
+        lines = [_format_rows(rows)]
+        if self.crossings:
+            n_in = sum(c.direction == "host->chip" for c in self.crossings)
+            n_out = len(self.crossings) - n_in
+            lines.append(
+                f"\nhost<->chip connections: {n_in} host->chip, {n_out} chip->host "
+                "(each crossing adds one step of delay)"
+            )
+            rows = [("connection", "direction", "note")]
+            for c in self.crossings:
+                rows.append((_conn_name(c.connection), c.direction, c.note))
+            lines.append(_format_rows(rows))
+        if self.blocks:
+            rows = [("block (core)", "compartments", "in-axons", "out-axons", "synapse bits")]
+            for b in self.blocks:
+                rows.append(
+                    (
+                        b["label"][:48],
+                        f"{b['compartments']}/{MAX_COMPARTMENTS}",
+                        f"{b['in_axons']}/{MAX_IN_AXONS}",
+                        f"{b['out_axons']}/{MAX_OUT_AXONS}",
+                        str(b["synapse_bits"]),
+                    )
+                )
+            lines.append("\nper-core use (trial build):")
+            lines.append(_format_rows(rows))
+        for w in self.warnings:
+            lines.append(f"warning: {w}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.table()
+
+
+def _format_rows(rows):
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for k, r in enumerate(rows):
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        if k == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def _ensure_params(network):
+    import nengo_loihi
+
+    try:
+        network.config[nengo.Ensemble].on_chip  # noqa: B018 - probe the param
+    except (AttributeError, KeyError, nengo.exceptions.ConfigError):
+        nengo_loihi.add_params(network)
+
+
+def prepare(
+    network,
+    unsupported="error",
+    max_neurons_per_core=MAX_COMPARTMENTS,
+    decode_tau=DECODE_TAU,
+    build=True,
+    dt=0.001,
+):
+    """Check a network for nengo-loihi, configure it and report the placement.
+
+    Every ensemble is checked and placed:
+
+    - neuron type: only `nengo.LIF` and `nengo.SpikingRectifiedLinear` run on
+      the chip. Others raise a `ValidationError` (``unsupported="error"``)
+      or are placed on the host (``unsupported="host"``; ``nengo.Direct``
+      ensembles always run on the host).
+    - size: an ensemble of more than ``max_neurons_per_core`` neurons is
+      split over several cores with a ``block_shape``; with
+      ``max_neurons_per_core=None`` it raises instead.
+    - synapses: a connection between two on-chip objects must have a
+      `nengo.Lowpass` synapse (or none); every on-chip block has a single
+      input time constant, so conflicting ones are reported (nengo-loihi
+      uses the largest).
+
+    Connections between the host and the chip are listed; nengo-loihi
+    filters every host-to-chip input with ``Lowpass(decode_tau)`` on the
+    chip, which is reported where the connection has no such synapse (see
+    `simulator`, which applies a connection's ``Lowpass(decode_tau)`` on
+    the chip instead of on the host).
+
+    Parameters
+    ----------
+    network : nengo.Network
+        The network (it is configured in place: ``on_chip`` and
+        ``block_shape``).
+    unsupported : "error" or "host"
+        What to do with an ensemble whose neuron type the chip cannot run.
+    max_neurons_per_core : int or None
+        Largest block; ``None`` forbids splitting.
+    decode_tau : float
+        The chip-side filter of host inputs that `simulator` will use.
+    build : bool
+        Also build the network with the emulator (no simulation) to report
+        the use of each core and to turn build failures (e.g. weights that
+        do not fit the 8-bit discretisation) into a `BuildError` that names
+        the object.
+    dt : float
+        Time step of the trial build.
+
+    Returns
+    -------
+    LoihiReport
+
+    Raises
+    ------
+    ValidationError
+        A neuron type, synapse or size the chip cannot take (names the
+        object, the limit and the bad value).
+    BuildError
+        The trial build failed.
+    """
+    import nengo_loihi
+
+    check_choice("unsupported", unsupported, UNSUPPORTED)
+    if max_neurons_per_core is not None:
+        check_int("max_neurons_per_core", max_neurons_per_core, None)
+        if max_neurons_per_core > MAX_COMPARTMENTS:
+            raise ValidationError(
+                f"must be at most {MAX_COMPARTMENTS} (compartments per core), "
+                f"got {max_neurons_per_core}",
+                attr="max_neurons_per_core",
+            )
+    decode_tau = _check_positive("decode_tau", decode_tau)
+    _ensure_params(network)
+    config = network.config
+    report = LoihiReport()
+
+    chip = set()
+    for ens in network.all_ensembles:
+        nt = ens.neuron_type
+        user_off = config[ens].on_chip is False
+        if isinstance(nt, nengo.Direct):
+            config[ens].on_chip = False
+            report.placements.append(Placement(ens, False, "Direct mode runs on the host"))
+            continue
+        if not isinstance(nt, chip_neuron_types()):
+            if unsupported == "error" and not user_off:
+                raise ValidationError(
+                    f"{ens}: neuron type {type(nt).__name__} cannot run on Loihi "
+                    f"(the chip runs LIF and SpikingRectifiedLinear); use one of "
+                    f"those or prepare(..., unsupported='host') to run it on the host",
+                    attr="neuron_type",
+                    obj=ens,
+                )
+            config[ens].on_chip = False
+            report.placements.append(
+                Placement(ens, False, f"{type(nt).__name__} is not a chip neuron type")
+            )
+            continue
+        if user_off:
+            report.placements.append(Placement(ens, False, "on_chip=False set by user"))
+            continue
+        n = ens.n_neurons
+        n_blocks, size = 1, n
+        if n > MAX_COMPARTMENTS or (
+            max_neurons_per_core is not None and n > max_neurons_per_core
+        ):
+            if max_neurons_per_core is None:
+                raise ValidationError(
+                    f"{ens}: {n} neurons exceed the {MAX_COMPARTMENTS} compartments "
+                    f"of one Loihi core (splitting is off: max_neurons_per_core=None)",
+                    attr="n_neurons",
+                    obj=ens,
+                )
+            n_blocks = -(-n // max_neurons_per_core)
+            size = -(-n // n_blocks)
+            config[ens].block_shape = nengo_loihi.BlockShape((size,), (n,))
+        elif config[ens].block_shape is not None:
+            size = int(np.prod(config[ens].block_shape.shape))
+            n_blocks = -(-n // size)
+        config[ens].on_chip = True
+        chip.add(ens)
+        why = "LIF/SpikingRectifiedLinear"
+        if n_blocks > 1:
+            why += f"; split into {n_blocks} blocks of <= {size} neurons"
+        report.placements.append(Placement(ens, True, why, n_blocks, size))
+
+    by_ens = {p.ensemble: p for p in report.placements}
+    taus = {ens: set() for ens in chip}
+    for conn in network.all_connections:
+        pre = _ens_of(conn.pre_obj)
+        post = _ens_of(conn.post_obj)
+        pre_chip = pre in chip
+        post_chip = post in chip
+        if pre_chip and post_chip:
+            if not _is_lowpass(conn.synapse):
+                raise ValidationError(
+                    f"{conn}: synapse {conn.synapse} cannot run on Loihi (on-chip "
+                    f"connections take nengo.Lowpass or None)",
+                    attr="synapse",
+                    obj=conn,
+                )
+            weights = getattr(conn.solver, "weights", False) or isinstance(
+                conn.pre_obj, nengo.ensemble.Neurons
+            )
+            if isinstance(conn.post_obj, nengo.Ensemble) and not weights:
+                # decoded: decode neurons filter with the connection's tau,
+                # the post block with decode_tau
+                taus[post].add(decode_tau)
+            else:
+                taus[post].add(_tau(conn.synapse))
+        elif post_chip:
+            taus[post].add(decode_tau)
+            if conn.synapse is None or not (
+                type(conn.synapse) is nengo.Lowpass
+                and np.isclose(conn.synapse.tau, decode_tau)
+            ):
+                note = (
+                    f"chip adds Lowpass({decode_tau:g}) to the host filter "
+                    f"{conn.synapse}"
+                )
+            else:
+                note = f"Lowpass({decode_tau:g}) applied on the chip"
+            report.crossings.append(Crossing(conn, "host->chip", note))
+        elif pre_chip:
+            what = (
+                "spikes read by the host"
+                if isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+                else "decoded on the chip (non-spiking readout block)"
+            )
+            report.crossings.append(
+                Crossing(conn, "chip->host", f"{what}, host synapse {conn.synapse}")
+            )
+    for ens, ts in taus.items():
+        by_ens[ens].tau = max(ts) if ts else None
+        if len(ts) > 1:
+            report.warnings.append(
+                f"{_name(ens)}: inputs with time constants "
+                f"{sorted(float(t) for t in ts)}; one block has one, nengo-loihi "
+                f"uses the largest ({max(ts):g})"
+            )
+
+    if not chip:
+        raise ValidationError(
+            "no ensemble can run on the chip; nengo-loihi needs at least one "
+            "LIF or SpikingRectifiedLinear ensemble",
+            attr="network",
+            obj=network,
+        )
+
+    if build:
+        with _host_filters_on_chip(network, decode_tau), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = nengo_loihi.builder.Model(dt=dt)
+            model.decode_tau = decode_tau
+            try:
+                sim = nengo_loihi.Simulator(
+                    network, dt=dt, target="sim", model=model, remove_passthrough=False
+                )
+            except BuildError as e:
+                raise BuildError(f"nengo-loihi cannot build this network: {e}") from e
+            sim.close()
+        for block in model.blocks:
+            use = block.utilization()
+            report.blocks.append(
+                dict(
+                    label=str(block.label),
+                    compartments=use["compartments"][0],
+                    in_axons=use["in-axons"][0],
+                    out_axons=use["out-axons"][0],
+                    synapse_bits=use["synapses"][0],
+                )
+            )
+    return report
+
+
+@contextlib.contextmanager
+def _host_filters_on_chip(network, decode_tau):
+    """Leave a host-to-chip connection's ``Lowpass(decode_tau)`` to the chip.
+
+    nengo-loihi filters every host input on the chip with
+    ``Lowpass(decode_tau)`` and applies the connection's own synapse on the
+    host as well. Where that synapse is the same filter, the model asked for
+    it once: the host copy is dropped for the build and restored after.
+    """
+    config = network.config
+    moved = []
+    try:
+        for conn in network.all_connections:
+            post = _ens_of(conn.post_obj)
+            pre = _ens_of(conn.pre_obj)
+            post_chip = post is not None and config[post].on_chip is not False
+            pre_chip = pre is not None and config[pre].on_chip is not False
+            if (
+                post_chip
+                and not pre_chip
+                and type(conn.synapse) is nengo.Lowpass
+                and np.isclose(conn.synapse.tau, decode_tau)
+            ):
+                moved.append((conn, conn.synapse))
+                conn.synapse = None
+        yield moved
+    finally:
+        for conn, syn in moved:
+            conn.synapse = syn
+
+
+def nxsdk_available():
+    """Whether Intel's NxSDK (needed for ``target="loihi"``) is importable."""
+    return importlib.util.find_spec("nxsdk") is not None
+
+
+def simulator(network, target="sim", dt=0.001, decode_tau=DECODE_TAU, **kwargs):
+    """A ``nengo_loihi.Simulator`` for a prepared network.
+
+    Differences from calling ``nengo_loihi.Simulator`` directly:
+
+    - passthrough nodes are kept (``remove_passthrough=False``): nengo-loihi
+      1.1 otherwise loses a probed node that only relays an ensemble's
+      decoded output (the delay readout of a neural memory read 0);
+    - a host-to-chip connection whose synapse is ``Lowpass(decode_tau)``
+      gets that filter once, on the chip, instead of twice;
+    - ``target="loihi"`` without NxSDK fails with a clear message.
+
+    Parameters
+    ----------
+    network : nengo.Network
+    target : "sim", "simreal" or "loihi"
+        ``"sim"``: the emulator with discretised (integer) state and
+        weights; ``"simreal"``: the emulator in floating point (no
+        discretisation); ``"loihi"``: the chip (NxSDK required).
+    dt : float
+    decode_tau : float
+        nengo-loihi's chip-side filter of host inputs and decode neurons.
+    **kwargs
+        Passed to ``nengo_loihi.Simulator`` (``seed``, ``precompute``, ...).
+    """
+    import nengo_loihi
+
+    check_choice("target", target, TARGETS)
+    decode_tau = _check_positive("decode_tau", decode_tau)
+    if target == "loihi" and not nxsdk_available():
+        raise ValidationError(
+            "needs Intel's NxSDK, which is not installed (it is not on the "
+            "package index; the emulator runs with target='sim' or 'simreal')",
+            attr="target",
+        )
+    kwargs.pop("progress_bar", None)  # nengo-loihi has none
+    _ensure_params(network)
+    model = nengo_loihi.builder.Model(dt=dt)
+    model.decode_tau = decode_tau
+    kwargs.setdefault("remove_passthrough", False)
+    with _host_filters_on_chip(network, decode_tau):
+        sim = nengo_loihi.Simulator(network, dt=dt, target=target, model=model, **kwargs)
+    if target != "loihi":
+        _count_input_spikes(sim)
+    return sim
+
+
+def _fanout(axons, n):
+    """Synapses reached by a spike of each of ``n`` sources through ``axons``."""
+    fan = np.zeros(n, dtype=np.int64)
+    for axon in axons:
+        if not hasattr(axon.target, "axon_weights_indices"):
+            continue
+        ids = axon.map_axon(np.arange(n))
+        atoms = axon.map_atoms(np.arange(n))
+        for k, (a, atom) in enumerate(zip(ids, atoms)):
+            if a >= 0:
+                w, _ = axon.target.axon_weights_indices(a, atom=atom)
+                fan[k] += np.count_nonzero(w)
+    return fan
+
+
+def _count_input_spikes(sim):
+    """Count the host's spikes as the emulator delivers them to the chip.
+
+    nengo-loihi hands each step's host spikes to the emulator once and then
+    forgets them, so they are counted on the way (a wrapper around each
+    input's ``spike_idxs``).
+    """
+    for inp in sim.model.inputs:
+        fan = _fanout(inp.axons, inp.n_neurons)
+        tally = inp.nengo_lmu_tally = dict(spikes=0, synaptic_ops=0)
+        original = inp.spike_idxs
+
+        def counted(ti, original=original, fan=fan, tally=tally):
+            idxs = original(ti)
+            idx = np.asarray(idxs, dtype=np.int64).ravel()
+            tally["spikes"] += idx.size
+            tally["synaptic_ops"] += int(fan[idx].sum()) if idx.size else 0
+            return idxs
+
+        inp.spike_idxs = counted
+
+
+def simulator_factory(target="sim", decode_tau=DECODE_TAU, **kwargs):
+    """`simulator` as a class-like callable ``(network, dt=..., ...)``,
+    for functions that take a simulator class (e.g. `run_delay_task`)."""
+
+    def make(network, dt=0.001, **more):
+        more = {**kwargs, **more}
+        return simulator(network, target=target, dt=dt, decode_tau=decode_tau, **more)
+
+    return make
+
+
+def resource_counts(sim, n_inferences=1):
+    """What the chip used and did during an emulator run.
+
+    Parameters
+    ----------
+    sim : nengo_loihi.Simulator
+        After running, with ``target="sim"`` or ``"simreal"``.
+    n_inferences : int
+        Number of inferences (e.g. sequences) the run contained; the
+        ``*_per_inference`` entries divide by it.
+
+    Returns
+    -------
+    dict
+        ``cores`` (one block per core in nengo-loihi 1.1), ``compartments``,
+        ``in_axons``, ``out_axons``, ``weights`` (synaptic weights stored:
+        the parameter footprint), ``synapse_bits``, ``steps``, ``spikes``
+        (of all chip compartments), ``synaptic_ops`` (for every spike, the
+        synapses it reaches on the chip), ``activation_sparsity`` (fraction
+        of compartment-steps without a spike), and the per-inference
+        ``spikes_per_inference`` and ``synaptic_ops_per_inference``.
+    """
+    n_inferences = check_int("n_inferences", n_inferences, None)
+    emu = sim.sims.get("emulator")
+    if emu is None:
+        raise ValidationError(
+            "resource counts come from the emulator: use target='sim' or 'simreal'",
+            attr="sim",
+        )
+    blocks = list(sim.model.blocks)
+    slices = emu.block_info.slices
+    counts = emu.compartment.spike_count
+    out = dict(cores=len(blocks), compartments=0, in_axons=0, out_axons=0,
+               weights=0, synapse_bits=0)
+    spikes = 0
+    synops = 0
+    for block in blocks:
+        use = block.utilization()
+        out["compartments"] += use["compartments"][0]
+        out["in_axons"] += use["in-axons"][0]
+        out["out_axons"] += use["out-axons"][0]
+        out["synapse_bits"] += use["synapses"][0]
+        out["weights"] += sum(int(np.count_nonzero(w)) for s in block.synapses for w in s.weights)
+        c = np.asarray(counts[slices[block]], dtype=np.int64)
+        spikes += int(c.sum())
+        synops += int(c @ _fanout(block.axons, block.n_neurons))
+    in_spikes = in_synops = 0
+    for inp in sim.model.inputs:
+        tally = getattr(inp, "nengo_lmu_tally", None)
+        if tally is not None:
+            in_spikes += tally["spikes"]
+            in_synops += tally["synaptic_ops"]
+    steps = sim.n_steps
+    out.update(
+        steps=steps,
+        spikes=spikes,
+        input_spikes=in_spikes,
+        synaptic_ops=synops + in_synops,
+        input_synaptic_ops=in_synops,
+        activation_sparsity=1.0 - spikes / max(out["compartments"] * steps, 1),
+        spikes_per_inference=spikes / n_inferences,
+        synaptic_ops_per_inference=synops / n_inferences,
+    )
+    return out
+
+
+class _LoihiNeural:
+    """The neural form of `.LinearSystemNetwork`, built to run on Loihi.
+
+    What changes against the plain neural form, and why:
+
+    - the input enters through an input ensemble (``input_neurons``
+      neurons, on the chip) with synapse ``Lowpass(DECODE_TAU)``: host input
+      reaches the chip through that filter anyway, and a block has a single
+      time constant, so the state populations (time constant ``synapse``)
+      cannot take host input directly;
+    - the memory therefore holds the input filtered by that Lowpass (a
+      lag of about 5 ms; compensating it in the mapping was tried and made
+      the spiking network worse);
+    - populations connect neuron to neuron (solver ``weights=True``): a
+      decoded connection would go through decode neurons, whose block needs
+      weights that the 8-bit discretisation cannot hold for the small
+      entries of the recurrent matrix (nengo-loihi: "Could not find
+      appropriate weight exponent"), and which add a second filter;
+    - default neurons: LIF at 100-200 Hz (nengo-loihi recommends low rates
+      because a Loihi neuron spikes at most once per step).
+    """
+
+    def _build_neural(self, synapse, neuron_type, mapping, realizer, process,
+                      radius, ens_dimensions, ens_kwargs):
+        if isinstance(synapse, nengo.synapses.Synapse):
+            if type(synapse) is not nengo.Lowpass:
+                raise ValidationError(
+                    f"must be a Lowpass synapse (Loihi has no other), got {synapse}",
+                    attr="synapse", obj=self,
+                )
+        else:
+            synapse = nengo.Lowpass(_check_positive("synapse", synapse, obj=self))
+        tau = _check_positive("synapse", synapse.tau, obj=self)
+        n = self.system.n_states
+        if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
+            raise ValidationError(
+                f"must be a positive integer dividing n_states={n}, got {ens_dimensions!r}",
+                attr="ens_dimensions", obj=self,
+            )
+        neuron_type = nengo.LIF() if neuron_type is None else neuron_type
+        if not isinstance(neuron_type, chip_neuron_types()):
+            raise ValidationError(
+                f"must be LIF or SpikingRectifiedLinear to run on Loihi, got "
+                f"{type(neuron_type).__name__}",
+                attr="neuron_type", obj=self,
+            )
+        ens_kwargs = {} if ens_kwargs is None else dict(ens_kwargs)
+        ens_kwargs.setdefault("max_rates", nengo.dists.Uniform(100, 200))
+        ens_kwargs.setdefault("intercepts", nengo.dists.Uniform(-0.75, 0.75))
+        tau_in = DECODE_TAU
+        m_in = self.system.n_inputs
+        wsys = self.system
+        dwsys = self.discrete_system
+
+        rng = np.random.RandomState(self.seed)
+        if process is None:
+            process = default_process(self.discrete_system)
+        u = sample_input(process, m_in, self.dt, rng, obj=self)
+        if isinstance(realizer, str):
+            check_choice("realizer", realizer, REALIZERS, self, " or a matrix")
+            _, T = realize(dwsys, u, method=realizer, radius=radius)
+        else:
+            T = np.asarray(realizer, dtype=np.float64)
+        self.T = T
+        self.mapped_system = lowpass_mapping(
+            wsys.transform(T), tau, dt=self.dt if mapping == "discrete" else None
+        )
+        Ap, Bp = self.mapped_system.A, self.mapped_system.B
+        Ad = dwsys.A
+        Bd = dwsys.B
+        z = dwsys.transform(T).simulate(u, output=False)
+        z_eval = z[rng.choice(len(z), size=min(len(z), 5000), replace=False)]
+        z_eval *= EVAL_STRETCH / radius
+        u_peak = float(np.max(np.abs(u)))
+        in_radius = 1.2 * u_peak
+        self.input_filter = nengo.Lowpass(tau_in)
+
+        self.input_ensemble = nengo.Ensemble(
+            self.input_neurons * m_in, m_in, neuron_type=neuron_type,
+            radius=in_radius,
+            **{k: v for k, v in ens_kwargs.items() if k in ("max_rates", "intercepts")},
+            label="input ensemble",
+        )
+        nengo.Connection(self.input, self.input_ensemble, synapse=self.input_filter)
+        k = ens_dimensions
+        slices = [slice(i, i + k) for i in range(0, n, k)]
+        pops = []
+        for i, sl in enumerate(slices):
+            kw = dict(n_neurons=self.neurons_per_ensemble, dimensions=k,
+                      neuron_type=neuron_type, radius=radius, label=f"ensemble[{i}]")
+            if "eval_points" not in ens_kwargs:
+                kw["eval_points"] = z_eval[:, sl]
+            kw.update(ens_kwargs)
+            pops.append(nengo.Ensemble(**kw))
+        solver = nengo.solvers.LstsqL2(weights=True)
+        for dst, sl in zip(pops, slices):
+            nengo.Connection(self.input_ensemble, dst, transform=Bp[sl],
+                             synapse=synapse, solver=solver)
+        for src, sl_src in zip(pops, slices):
+            for dst, sl_dst in zip(pops, slices):
+                block = Ap[sl_dst, sl_src]
+                if np.any(block):
+                    nengo.Connection(src, dst, transform=block, synapse=synapse,
+                                     solver=solver)
+            nengo.Connection(src, self.state, transform=Ad @ T @ Ap[:, sl_src],
+                             synapse=synapse)
+        # the input terms of the readout (see LinearSystemNetwork), with the
+        # populations' input u_f computed exactly on the host
+        both = nengo.LinearFilter(*_series(tau, tau_in))
+        nengo.Connection(self.input, self.state, transform=Ad @ T @ Bp, synapse=both)
+        nengo.Connection(self.input, self.state, transform=Bd, synapse=self.input_filter)
+
+
+def _series(tau1, tau2):
+    """Numerator and denominator of Lowpass(tau1) followed by Lowpass(tau2)."""
+    return [1.0], [tau1 * tau2, tau1 + tau2, 1.0]
+
+
+class LoihiLinearSystemNetwork(_LoihiNeural, LinearSystemNetwork):
+    """`.LinearSystemNetwork`'s neural form, built to run on Loihi.
+
+    Takes the arguments of `.LinearSystemNetwork` (``n_neurons`` is
+    required) and ``input_neurons``, the neurons per input dimension of the
+    on-chip input ensemble. See ``_LoihiNeural`` for what differs.
+    ``neuron_type`` defaults to `nengo.LIF`; ensembles default to
+    ``max_rates`` uniform in [100, 200] Hz and intercepts in [-0.75, 0.75].
+
+    Attributes
+    ----------
+    input_ensemble : nengo.Ensemble
+        The input population on the chip.
+    input_filter : nengo.Lowpass
+        The filter on the way to it (the chip's host-input filter).
+    """
+
+    def __init__(self, system, n_neurons, input_neurons=100, **kwargs):
+        self.input_neurons = check_int("input_neurons", input_neurons, None)
+        if n_neurons is None:
+            raise ValidationError(
+                "the Loihi form is neural: give n_neurons", attr="n_neurons"
+            )
+        super().__init__(system, n_neurons=n_neurons, **kwargs)
+
+
+class LoihiLegendreMemory(_LoihiNeural, LegendreMemory):
+    """`.LegendreMemory`'s spiking form, built to run on Loihi.
+
+    Takes the arguments of `.LegendreMemory` (``n_neurons`` is required)
+    and ``input_neurons`` (see `LoihiLinearSystemNetwork`).
+
+    Examples
+    --------
+    >>> with nengo.Network() as net:
+    ...     stim = nengo.Node(nengo.processes.WhiteSignal(10, high=10))
+    ...     mem = LoihiLegendreMemory(6, 0.1, n_neurons=200)
+    ...     nengo.Connection(stim, mem.input, synapse=None)
+    ...     delayed = mem.add_delay_output(1.0)
+    """
+
+    def __init__(self, order, theta, n_neurons, input_neurons=100, **kwargs):
+        self.input_neurons = check_int("input_neurons", input_neurons, None)
+        if n_neurons is None:
+            raise ValidationError(
+                "the Loihi form is neural: give n_neurons", attr="n_neurons"
+            )
+        super().__init__(order, theta, n_neurons=n_neurons, **kwargs)
+
+
+# --- tasks: the delay task and a trained classifier on the chip -----------
+
+
+def delay_comparison(targets=("sim", "simreal"), n_neurons=200, duration=10.0,
+                     seed=0, **kwargs):
+    """The delay task (`.run_delay_task`) with `LoihiLegendreMemory`, on
+    ``nengo.Simulator`` and on each emulator target, same network and input.
+
+    Returns
+    -------
+    results : dict
+        ``{"nengo": DelayResult, target: DelayResult, ...}``.
+    resources : dict
+        ``{target: resource_counts(...)}`` (one inference = the whole run).
+    report : LoihiReport
+        The placement of the memory.
+    """
+    from nengo_lmu.tasks import run_delay_task
+
+    for t in targets:
+        check_choice("targets", t, TARGETS[:2])
+    kwargs = dict(kwargs, n_neurons=n_neurons, duration=duration, seed=seed,
+                  memory=LoihiLegendreMemory)
+    results = {"nengo": run_delay_task(label="nengo", **kwargs)}
+    resources = {}
+    report = []
+
+    def factory(target):
+        def make(network, dt=0.001, **more):
+            report[:] = [prepare(network, build=False)]
+            sim = simulator(network, target=target, dt=dt)
+            emu = sim.sims["emulator"]
+            close = emu.close
+
+            def count_then_close():
+                # the emulator forgets its state when it is closed
+                if not emu.closed:
+                    resources[target] = resource_counts(sim)
+                close()
+
+            emu.close = count_then_close
+            return sim
+
+        return make
+
+    for target in targets:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            results[target] = run_delay_task(label=target, simulator=factory(target),
+                                             **kwargs)
+    return results, resources, (report[0] if report else None)
+
+
+def spiking_classifier(path, gain=100.0, steps_per_sample=10, input_synapse=DECODE_TAU):
+    """Load a saved `.LMUClassifier` with spiking hidden neurons for Loihi.
+
+    A Loihi neuron spikes at most once per step, so a hidden neuron whose
+    rate-trained output is ``h`` can only signal it with about
+    ``steps_per_sample * gain * h * dt`` spikes per sample. The sequence is
+    therefore slowed down: each sample is held for ``steps_per_sample``
+    steps (``theta`` is scaled by the same factor, which leaves the
+    zero-order-hold memory unchanged at the end of each sample), and the
+    logits are the readout averaged over the last sample's steps (see
+    `predict_spiking`; the memory moves during those steps, so even with
+    rate neurons this average differs slightly from the last step's
+    logits). A cell with ``hidden_to_hidden=True`` runs its
+    recurrence every step, so it can only be slowed down with
+    ``steps_per_sample=1``.
+
+    Parameters
+    ----------
+    path : str
+        A file written by `.LMUClassifier.save` (trained with a
+        ``RectifiedLinear`` hidden layer).
+    gain : float
+        Hidden neurons become ``SpikingRectifiedLinear(amplitude=1/gain)``
+        with this gain (rate ``gain * h`` Hz); keep ``gain * max(h)`` below
+        ``1/dt``.
+    steps_per_sample : int
+        Simulator steps per sample.
+    input_synapse : float or None
+        Synapse of the host inputs (``x`` and the memory) to the hidden
+        neurons: the chip filters host input with ``Lowpass(decode_tau)``
+        anyway, so the nengo reference gets the same filter.
+
+    Returns
+    -------
+    LMUClassifier
+        With ``steps_per_sample`` stored on it.
+    """
+    from nengo_lmu.networks import LMUClassifier
+
+    gain = _check_positive("gain", gain)
+    k = check_int("steps_per_sample", steps_per_sample, None)
+    plain = LMUClassifier.load(path, add_to_container=False)
+    thetas = {c.memory.theta for c in plain.cells}
+    if k > 1 and any(c.hidden_to_hidden for c in plain.cells):
+        raise ValidationError(
+            "a cell with hidden_to_hidden=True runs its recurrence every step: "
+            f"it needs steps_per_sample=1, got {k}",
+            attr="steps_per_sample",
+        )
+    if len(thetas) != 1:
+        raise ValidationError("every cell must have the same theta", attr="path")
+    clf = LMUClassifier.load(
+        path,
+        overrides=dict(
+            hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1.0 / gain),
+            hidden_gain=gain,
+            theta=thetas.pop() * k,
+        ),
+    )
+    syn = None if input_synapse is None else nengo.Lowpass(input_synapse)
+    for cell in clf.cells[:1]:
+        for name in ("W_x", "W_m"):
+            if name in cell.weights:
+                cell.weights[name].synapse = syn
+    clf.steps_per_sample = k
+    return clf
+
+
+def predict_spiking(clf, x, target="nengo", progress=None):
+    """Logits of a `spiking_classifier` on sequences ``x`` and what it cost.
+
+    Each sequence runs in a fresh simulator (nengo-loihi cannot reset one);
+    its logits are the readout averaged over the last sample's steps.
+
+    Parameters
+    ----------
+    clf : LMUClassifier
+        From `spiking_classifier`.
+    x : ndarray (n, n_steps, input_d)
+    target : "nengo", "sim" or "simreal"
+    progress : callable, optional
+        Wraps the loop over sequences (e.g. ``tqdm.tqdm``).
+
+    Returns
+    -------
+    logits : ndarray (n, n_classes)
+    info : dict
+        ``seconds`` (simulation only, without builds), ``steps`` and, for
+        the emulator, ``resources`` (`resource_counts` summed over sequences
+        and divided per inference) and the placement ``report``.
+    """
+    import time
+
+    from nengo_lmu.data import check_sequence_data
+
+    check_choice("target", target, ("nengo",) + TARGETS[:2])
+    x = np.asarray(x)
+    check_sequence_data(x, n_inputs=clf.input.size_out)
+    k = getattr(clf, "steps_per_sample", 1)
+    xr = np.repeat(x, k, axis=1)
+    n_steps = xr.shape[1]
+    out = np.empty((len(x), clf.n_classes))
+    info = dict(seconds=0.0, steps=0)
+    totals = {}
+    items = range(len(x)) if progress is None else progress(range(len(x)))
+    sim = None
+    if target == "nengo":
+        sim = nengo.Simulator(clf, progress_bar=False)
+    else:
+        info["report"] = prepare(clf, build=False)
+    for i in items:
+        clf._sequence.data = xr[i]
+        if target == "nengo":
+            sim.reset()
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                sim = simulator(clf, target=target)
+        clf._sequence.dt = sim.dt
+        t0 = time.perf_counter()
+        sim.run_steps(n_steps)
+        info["seconds"] += time.perf_counter() - t0
+        info["steps"] += n_steps
+        out[i] = sim.data[clf.probe][-k:].mean(axis=0)
+        if target != "nengo":
+            res = resource_counts(sim)
+            for key, v in res.items():
+                totals[key] = totals.get(key, 0) + v
+            sim.close()
+    if target == "nengo":
+        sim.close()
+    else:
+        n = len(x)
+        static = ("cores", "compartments", "in_axons", "out_axons", "weights",
+                  "synapse_bits")
+        res = {key: totals[key] / n for key in static}
+        res.update(
+            steps=info["steps"],
+            spikes=totals["spikes"],
+            input_spikes=totals["input_spikes"],
+            synaptic_ops=totals["synaptic_ops"],
+            input_synaptic_ops=totals["input_synaptic_ops"],
+            activation_sparsity=totals["activation_sparsity"] / n,
+            spikes_per_inference=totals["spikes"] / n,
+            synaptic_ops_per_inference=totals["synaptic_ops"] / n,
+        )
+        info["resources"] = res
+    return out, info
+
+
+def digits_comparison(path, n_test=30, gain=400.0, steps_per_sample=20,
+                      targets=("sim",), data=None, progress=None):
+    """A saved digits classifier with spiking hidden neurons: held-out
+    accuracy on ``nengo.Simulator`` and on each emulator target.
+
+    Uses the first ``n_test`` held-out sequences of
+    `nengo_lmu.data.permuted_digits` (or of ``data``), the same ones for
+    every simulator. Returns ``{name: dict(accuracy, logits, seconds,
+    steps, resources, report)}`` with ``name`` ``"nengo"`` or a target.
+    """
+    from nengo_lmu.data import permuted_digits
+
+    n_test = check_int("n_test", n_test, None)
+    data = permuted_digits() if data is None else data
+    x = data["x_test"][:n_test]
+    y = np.asarray(data["y_test"]).ravel()[:n_test]
+    out = {}
+    for name in ("nengo",) + tuple(targets):
+        clf = spiking_classifier(path, gain=gain, steps_per_sample=steps_per_sample)
+        logits, info = predict_spiking(clf, x, target=name, progress=progress)
+        info.update(accuracy=float(np.mean(logits.argmax(-1) == y)), logits=logits,
+                    n=len(x))
+        out[name] = info
+    return out
