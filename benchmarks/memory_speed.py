@@ -45,6 +45,9 @@ import tensorflow as tf  # noqa: E402
 
 from nengo_lmu.dl.memory import default_chunk_size, legendre_memory  # noqa: E402
 
+# every variant is its own tf.function: the retracing warnings are expected
+tf.get_logger().setLevel("ERROR")
+
 SHAPES = ((32, 4096, 256), (100, 784, 256))
 
 
