@@ -25,7 +25,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.data import check_event_data, check_sequence_data
 from nengo_lmu.dl.neurons import trained_neuron_params
-from nengo_lmu.dl.training import _pad
+from nengo_lmu.dl.training import _pad, check_trained_weights, epoch_history
 
 
 def _counts_and_labels(y_true, y_pred):
@@ -141,13 +141,7 @@ def train_spiking_classifier(
         counts = spikes.sum(axis=1)  # amplitude == dt: each spike is 1
         sim.freeze_params(net)
         params = trained_neuron_params(sim, list(net.populations.values()))
-    for name, w in net.get_weights().items():
-        if not np.all(np.isfinite(w)):
-            raise ValidationError(
-                f"training diverged: weights[{name!r}] contains NaN or inf "
-                f"(try a lower learning_rate)",
-                attr="learning_rate",
-            )
+    check_trained_weights(net.get_weights())
     by_name = {k: params[ens] for k, ens in net.populations.items()}
     net.set_neuron_params(by_name)
     accuracy = float(np.mean(np.argmax(counts, axis=-1) == y_te.ravel()))
@@ -155,10 +149,7 @@ def train_spiking_classifier(
         test_accuracy=accuracy,
         train_seconds=seconds,
         epochs=epochs,
-        history={
-            "loss": list(history.history["loss"]),
-            "accuracy": next(v for k, v in history.history.items() if k.endswith("accuracy")),
-        },
+        history=epoch_history(history),
         test_counts=counts,
         neuron_params=by_name,
     )

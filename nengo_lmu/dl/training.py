@@ -140,7 +140,20 @@ def train_classifier(
         seconds = time.perf_counter() - t0
         logits = predict_logits(sim, net.probe, x_te)
         sim.freeze_params(net)
-    weights = net.get_weights()
+    weights = check_trained_weights(net.get_weights())
+    accuracy = float(np.mean(np.argmax(logits, axis=-1) == y_te.ravel()))
+    return TrainResult(
+        test_accuracy=accuracy,
+        train_seconds=seconds,
+        epochs=epochs,
+        history=epoch_history(history),
+        weights=weights,
+        test_logits=logits,
+    )
+
+
+def check_trained_weights(weights):
+    """Raise where training diverged (a NaN or inf weight); return ``weights``."""
     for name, w in weights.items():
         if not np.all(np.isfinite(w)):
             raise ValidationError(
@@ -148,19 +161,16 @@ def train_classifier(
                 f"(try a lower learning_rate)",
                 attr="learning_rate",
             )
-    accuracy = float(np.mean(np.argmax(logits, axis=-1) == y_te.ravel()))
-    return TrainResult(
-        test_accuracy=accuracy,
-        train_seconds=seconds,
-        epochs=epochs,
-        # per epoch; NengoDL names the metrics after the probe ("logits_...")
-        history={
-            "loss": list(history.history["loss"]),
-            "accuracy": next(v for k, v in history.history.items() if k.endswith("accuracy")),
-        },
-        weights=weights,
-        test_logits=logits,
-    )
+    return weights
+
+
+def epoch_history(history):
+    """Loss and accuracy per epoch from a NengoDL ``fit`` (which names the
+    metrics after the probe, e.g. ``"logits_accuracy"``)."""
+    return {
+        "loss": list(history.history["loss"]),
+        "accuracy": next(v for k, v in history.history.items() if k.endswith("accuracy")),
+    }
 
 
 def keras_lstm_baseline(data, units, n_classes, epochs, minibatch_size=50,
