@@ -77,6 +77,25 @@ class _SequenceInput:
         return self.data[min(max(step, 0), len(self.data) - 1)]
 
 
+def simulate_each(network, sequence, x, simulator=None, progress=None, **sim_kwargs):
+    """Run ``network`` on each sequence ``x[i]`` from rest, one simulator.
+
+    ``sequence`` is the network's `_SequenceInput`. Yields ``(i, sim)`` after
+    each run, for the caller to read ``sim.data``; the simulator is reset
+    before each sequence and closed at the end.
+    """
+    simulator = nengo.Simulator if simulator is None else simulator
+    sim_kwargs.setdefault("progress_bar", False)
+    items = range(len(x)) if progress is None else progress(range(len(x)))
+    with simulator(network, **sim_kwargs) as sim:
+        for i in items:
+            sim.reset()
+            sequence.data = x[i]
+            sequence.dt = sim.dt
+            sim.run_steps(x.shape[1])
+            yield i, sim
+
+
 class LMUClassifier(nengo.Network):
     """LMU cells followed by a linear readout: a sequence classifier.
 
@@ -311,15 +330,8 @@ class LMUClassifier(nengo.Network):
 
         x = np.asarray(x)
         check_sequence_data(x, n_inputs=self.input.size_out)
-        simulator = nengo.Simulator if simulator is None else simulator
-        sim_kwargs.setdefault("progress_bar", False)
         out = np.empty((len(x),) + (x.shape[1:2] if all_steps else ()) + (self.n_classes,))
-        items = range(len(x)) if progress is None else progress(range(len(x)))
-        with simulator(self, **sim_kwargs) as sim:
-            for i in items:
-                sim.reset()
-                self._sequence.data = x[i]
-                self._sequence.dt = sim.dt
-                sim.run_steps(x.shape[1])
-                out[i] = sim.data[self.probe] if all_steps else sim.data[self.probe][-1]
+        runs = simulate_each(self, self._sequence, x, simulator, progress, **sim_kwargs)
+        for i, sim in runs:
+            out[i] = sim.data[self.probe] if all_steps else sim.data[self.probe][-1]
         return out

@@ -12,7 +12,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.params import BoolParam
 
-from nengo_lmu.networks.classifier import _SequenceInput
+from nengo_lmu.networks.classifier import _SequenceInput, simulate_each
 from nengo_lmu.networks.lmu_cell import initial_weights
 from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.systems import _check_positive, check_int, legendre_system
@@ -221,23 +221,16 @@ class SpikingClassifier(nengo.Network):
         from nengo_lmu.data import check_event_data
 
         x = check_event_data(x, self.n_inputs)
-        simulator = nengo.Simulator if simulator is None else simulator
-        sim_kwargs.setdefault("progress_bar", False)
         sim_kwargs.setdefault("dt", self.dt)
         probes = {} if probes is None else probes
         counts = np.empty((len(x), self.n_classes))
         records = {k: [] for k in probes}
-        items = range(len(x)) if progress is None else progress(range(len(x)))
-        with simulator(self, **sim_kwargs) as sim:
-            for i in items:
-                sim.reset()
-                self._sequence.data = x[i]
-                self._sequence.dt = sim.dt
-                sim.run_steps(x.shape[1])
-                # spikes are amplitude/dt = self.dt/sim.dt each
-                counts[i] = np.sum(sim.data[self.probe], axis=0) * (sim.dt / self.dt)
-                for k, p in probes.items():
-                    records[k].append(np.array(sim.data[p]))
+        runs = simulate_each(self, self._sequence, x, simulator, progress, **sim_kwargs)
+        for i, sim in runs:
+            # spikes are amplitude/dt = self.dt/sim.dt each
+            counts[i] = np.sum(sim.data[self.probe], axis=0) * (sim.dt / self.dt)
+            for k, p in probes.items():
+                records[k].append(np.array(sim.data[p]))
         return counts, {k: np.stack(v) for k, v in records.items()}
 
     def config_dict(self):
