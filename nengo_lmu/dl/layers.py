@@ -39,13 +39,6 @@ def _check_chunk(chunk_size, obj):
     return check_int("chunk_size", chunk_size, obj)
 
 
-def _check_finite_input(x, name):
-    """Stop with a clear message on NaN or infinite inputs (never propagate)."""
-    return tf.debugging.assert_all_finite(
-        x, f"{name}: the input contains NaN or infinite values"
-    )
-
-
 class _SequenceLayer(tf.keras.layers.Layer):
     """What both layers share: modes, state handling and Keras RNN options."""
 
@@ -196,8 +189,10 @@ class _SequenceLayer(tf.keras.layers.Layer):
 
     def call(self, inputs, initial_state=None, training=None):
         inputs = tf.cast(inputs, self.compute_dtype)
-        with tf.control_dependencies([_check_finite_input(inputs, self.name)]):
-            inputs = tf.identity(inputs)
+        # stop with a clear message on NaN or inf inputs (never propagate them)
+        inputs = tf.debugging.assert_all_finite(
+            inputs, f"{self.name}: the input contains NaN or infinite values"
+        )
         if self.go_backwards:
             inputs = tf.reverse(inputs, axis=[1])
         states = self._initial_states(inputs, initial_state)
