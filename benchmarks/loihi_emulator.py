@@ -69,21 +69,11 @@ def main(argv=None):
         path = args.weights
         if path is None:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            import nengo
-
-            from nengo_lmu.data import permuted_digits
-            from nengo_lmu.dl import train_classifier
-            from nengo_lmu.networks import LMUClassifier
-
-            clf = LMUClassifier(10, [dict(units=100, order=48, theta=64.0,
-                                          hidden_neuron_type=nengo.RectifiedLinear(),
-                                          hidden_to_hidden=False)], seed=0)
             t0 = time.perf_counter()
-            res = train_classifier(clf, permuted_digits(), epochs=args.epochs, seed=0)
-            clf.save(args.save, res.weights)
+            acc = loihi.train_digits_classifier(args.save, epochs=args.epochs, seed=0)
             path = args.save
             print(f"trained in {time.perf_counter() - t0:.0f} s; rate accuracy (NengoDL, "
-                  f"all 360 held-out): {res.test_accuracy:.4f}")
+                  f"all 360 held-out): {acc:.4f}")
         print(f"Digits: first {args.n_test} held-out sequences, gain {args.gain:g}, "
               f"{args.steps_per_sample} steps per sample", flush=True)
         out = loihi.digits_comparison(path, n_test=args.n_test, gain=args.gain,

@@ -445,21 +445,11 @@ def loihi_command(args):
         path = args.weights
         if path is None:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            import nengo
-
-            from nengo_lmu.data import permuted_digits
-            from nengo_lmu.dl import train_classifier
-            from nengo_lmu.networks import LMUClassifier
-
             print(f"Training a digits LMU (100 relu units, order 48, no hidden-to-hidden) "
                   f"for {args.epochs} epochs with NengoDL (seed {args.seed}) ...", flush=True)
-            clf = LMUClassifier(10, [dict(units=100, order=48, theta=64.0,
-                                          hidden_neuron_type=nengo.RectifiedLinear(),
-                                          hidden_to_hidden=False)], seed=args.seed)
-            res = train_classifier(clf, permuted_digits(), epochs=args.epochs, seed=args.seed)
-            clf.save(args.save, res.weights)
+            acc = loihi.train_digits_classifier(args.save, epochs=args.epochs, seed=args.seed)
             path = args.save
-            print(f"rate test accuracy (NengoDL, all held-out): {res.test_accuracy:.4f}; "
+            print(f"rate test accuracy (NengoDL, all held-out): {acc:.4f}; "
                   f"saved to {path}")
         print(f"Digits on the emulator: first {args.n_test} held-out sequences, spiking "
               f"hidden neurons (gain {args.gain:g}), {args.steps_per_sample} steps per "

@@ -72,6 +72,19 @@ def permuted_digits(test_size=0.2, permute=True, permutation_seed=0, split_seed=
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
+def _load_arrays(path, keys):
+    """The arrays ``keys`` of an ``.npz`` file; a `ValidationError` names
+    any that are missing."""
+    with np.load(path) as f:
+        missing = [k for k in keys if k not in f]
+        if missing:
+            raise ValidationError(
+                f"the file lacks arrays {missing}; it has {sorted(f.keys())}",
+                attr="path",
+            )
+        return {k: f[k] for k in keys}
+
+
 def load_mnist_npz(path, permute=True, permutation_seed=0):
     """psMNIST from the standard ``mnist.npz`` file, for users who have it.
 
@@ -98,14 +111,7 @@ def load_mnist_npz(path, permute=True, permutation_seed=0):
             f"such as the mnist.npz that Keras distributes; nengo_lmu downloads "
             f"nothing"
         )
-    with np.load(path) as f:
-        missing = [k for k in MNIST_KEYS if k not in f]
-        if missing:
-            raise ValidationError(
-                f"the file lacks arrays {missing}; it has {sorted(f.keys())}",
-                attr="path",
-            )
-        arrays = {k: f[k] for k in MNIST_KEYS}
+    arrays = _load_arrays(path, MNIST_KEYS)
     out = {}
     perm = None
     for split in ("train", "test"):
@@ -361,14 +367,7 @@ def load_braille_npz(path, n_channels=24):
             f"{', '.join(BRAILLE_KEYS)}: events (n, n_steps, {n_channels}) of "
             f"0/1 and integer labels; nengo_lmu downloads nothing"
         )
-    with np.load(path) as f:
-        missing = [k for k in BRAILLE_KEYS if k not in f]
-        if missing:
-            raise ValidationError(
-                f"the file lacks arrays {missing}; it has {sorted(f.keys())}",
-                attr="path",
-            )
-        arrays = {k: f[k] for k in BRAILLE_KEYS}
+    arrays = _load_arrays(path, BRAILLE_KEYS)
     out = {}
     for split in ("train", "test"):
         x = check_event_data(arrays[f"x_{split}"], n_channels, attr=f"x_{split}")

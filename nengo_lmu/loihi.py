@@ -1010,6 +1010,26 @@ def predict_spiking(clf, x, target="nengo", progress=None):
     return out, info
 
 
+def train_digits_classifier(path, epochs=20, seed=0):
+    """Train the digits classifier that `spiking_classifier` can run; save it.
+
+    100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights (a
+    recurrent hidden layer cannot be held over several steps per sample),
+    trained on `nengo_lmu.data.permuted_digits` with NengoDL (imports
+    TensorFlow). Returns the rate accuracy on all held-out sequences.
+    """
+    from nengo_lmu.data import permuted_digits  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.dl import train_classifier  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.networks import LMUClassifier  # pylint: disable=import-outside-toplevel
+
+    clf = LMUClassifier(10, [dict(units=100, order=48, theta=64.0,
+                                  hidden_neuron_type=nengo.RectifiedLinear(),
+                                  hidden_to_hidden=False)], seed=seed)
+    res = train_classifier(clf, permuted_digits(), epochs=epochs, seed=seed)
+    clf.save(path, res.weights)
+    return res.test_accuracy
+
+
 def digits_comparison(path, n_test=30, gain=400.0, steps_per_sample=20,
                       targets=("sim",), data=None, progress=None):
     """A saved digits classifier with spiking hidden neurons: held-out
