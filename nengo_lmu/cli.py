@@ -191,21 +191,25 @@ def build_parser():
     lo.add_argument("--seed", type=int, default=0,
                     help="seed of the input, the networks and of training")
     lo.add_argument("--weights", default=None,
-                    help="a digits classifier saved with LMUClassifier.save (hidden "
-                         "layer RectifiedLinear without hidden_to_hidden); without it one "
-                         "is trained with NengoDL and saved to --save")
+                    help="a digits classifier saved with LMUClassifier.save (one cell, "
+                         "RectifiedLinear hidden layer, no hidden_to_hidden); without it "
+                         "one is trained in parallel (Keras, seconds) and saved to --save")
     lo.add_argument("--save", default="lmu_digits_loihi.npz",
                     help="where to save the classifier trained when --weights is absent")
     lo.add_argument("--epochs", type=_positive(int), default=20,
                     help="training epochs when --weights is absent")
-    lo.add_argument("--gain", type=_positive(float), default=400.0,
+    lo.add_argument("--gain", type=_positive(float), default=300.0,
                     help="gain of the spiking hidden neurons (rate = gain * h Hz; a "
                          "Loihi neuron spikes at most once per step)")
-    lo.add_argument("--steps-per-sample", type=_positive(int), default=20,
-                    help="simulator steps per sequence sample (logits: the readout "
-                         "averaged over the last sample)")
-    lo.add_argument("--n-test", type=_positive(int), default=30,
-                    help="held-out digit sequences to score (the first N)")
+    lo.add_argument("--hold-steps", type=_positive(int), default=40,
+                    help="steps the last sample of each sequence is held")
+    lo.add_argument("--window", type=_positive(int), default=20,
+                    help="logits: the readout averaged over the hold's last WINDOW steps")
+    lo.add_argument("--neuron-type", choices=("loihi", "ideal"), default="loihi",
+                    help="hidden neurons in the nengo reference: nengo-loihi's "
+                         "LoihiSpikingRectifiedLinear or nengo.SpikingRectifiedLinear")
+    lo.add_argument("--n-test", type=_positive(int), default=None,
+                    help="held-out digit sequences to score (the first N; all by default)")
     lo.add_argument("--targets", default="sim,simreal",
                     help="emulator targets, comma separated: sim, simreal")
     lo.add_argument("--no-delay", action="store_true", help="skip the delay task")
@@ -446,25 +450,40 @@ def loihi_command(args):
         if path is None:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
             print(f"Training a digits LMU (100 relu units, order 48, no hidden-to-hidden) "
-                  f"for {args.epochs} epochs with NengoDL (seed {args.seed}) ...", flush=True)
+                  f"for {args.epochs} epochs in parallel (seed {args.seed}) ...", flush=True)
             acc = loihi.train_digits_classifier(args.save, epochs=args.epochs, seed=args.seed)
             path = args.save
-            print(f"rate test accuracy (NengoDL, all held-out): {acc:.4f}; "
-                  f"saved to {path}")
-        print(f"Digits on the emulator: first {args.n_test} held-out sequences, spiking "
-              f"hidden neurons (gain {args.gain:g}), {args.steps_per_sample} steps per "
-              f"sample ...", flush=True)
-        out = loihi.digits_comparison(path, n_test=args.n_test, gain=args.gain,
-                                      steps_per_sample=args.steps_per_sample,
-                                      targets=targets)
+            print(f"rate test accuracy (all held-out): {acc:.4f}; saved to {path}")
+        print(f"Digits on the emulator: memory exact on the host, spiking hidden layer "
+              f"on the chip (gain {args.gain:g}, {args.neuron_type} neurons in nengo), "
+              f"each sequence's last sample held {args.hold_steps} steps ...", flush=True)
+        out = loihi.digits_comparison(path, n_test=args.n_test, targets=targets,
+                                      gain=args.gain, hold_steps=args.hold_steps,
+                                      window=args.window, neuron_type=args.neuron_type)
         print(out[targets[0]]["report"] if targets else "")
-        rows = [("simulator", "accuracy", "sequences", "steps/s")]
-        for name, info in out.items():
-            rows.append((name, f"{info['accuracy']:.4f}", str(info["n"]),
-                         f"{info['steps'] / max(info['seconds'], 1e-9):.0f}"))
-        _print_table(rows)
+        _print_digits(out)
         _print_resources({t: out[t]["resources"] for t in targets}, per="sequence")
     return 0
+
+
+def _print_digits(out):
+    """The accuracy table of `nengo_lmu.loihi.digits_comparison`'s result."""
+    import numpy as np
+
+    base = out["nengo"]
+    rows = [("simulator", "accuracy", "vs nengo (points)", "sequences", "steps/s",
+             "clipped inputs")]
+    for name, info in out.items():
+        steps = (f"{info['steps'] / max(info['seconds'], 1e-9):.0f}"
+                 if "steps" in info else "-")
+        rows.append((name, f"{info['accuracy']:.4f}",
+                     f"{100 * (info['accuracy'] - base['accuracy']):+.2f}", str(info["n"]),
+                     steps, f"{info['clipped']:.2e}" if "clipped" in info else "-"))
+    _print_table(rows)
+    if len(out) > 2:
+        for name in list(out)[2:]:
+            agree = np.mean(out[name]["logits"].argmax(-1) == base["logits"].argmax(-1))
+            print(f"{name}: the same class as nengo for {agree:.2%} of the sequences")
 
 
 def _print_resources(resources, per="run"):

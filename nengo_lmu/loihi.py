@@ -30,6 +30,7 @@ References
 
 import contextlib
 import importlib.util
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -326,7 +327,7 @@ def prepare(
             )
             continue
         if user_off:
-            report.placements.append(Placement(ens, False, "on_chip=False set by user"))
+            report.placements.append(Placement(ens, False, "on_chip=False in the config"))
             continue
         n = ens.n_neurons
         n_blocks, size = 1, n
@@ -377,6 +378,14 @@ def prepare(
                 taus[post].add(decode_tau)
             else:
                 taus[post].add(_tau(conn.synapse))
+        elif post_chip and isinstance(conn.pre_obj, nengo.ensemble.Neurons):
+            # host spikes go to the chip as they are; the connection's weights
+            # and synapse run on the chip (no decode_tau filter is added)
+            taus[post].add(_tau(conn.synapse))
+            report.crossings.append(
+                Crossing(conn, "host->chip",
+                         f"host spikes; weights and synapse {conn.synapse} on the chip")
+            )
         elif post_chip:
             taus[post].add(decode_tau)
             if conn.synapse is None or not (
@@ -450,6 +459,8 @@ def _host_filters_on_chip(network, decode_tau):
     ``Lowpass(decode_tau)`` and applies the connection's own synapse on the
     host as well. Where that synapse is the same filter, the model asked for
     it once: the host copy is dropped for the build and restored after.
+    Host neurons are different: their spikes are sent as they are and the
+    connection's synapse already runs on the chip, so it is kept.
     """
     config = network.config
     moved = []
@@ -462,6 +473,7 @@ def _host_filters_on_chip(network, decode_tau):
             if (
                 post_chip
                 and not pre_chip
+                and not isinstance(conn.pre_obj, nengo.ensemble.Neurons)
                 and type(conn.synapse) is nengo.Lowpass
                 and np.isclose(conn.synapse.tau, decode_tau)
             ):
@@ -634,7 +646,7 @@ def resource_counts(sim, n_inferences=1):
         input_synaptic_ops=in_synops,
         activation_sparsity=1.0 - spikes / max(out["compartments"] * steps, 1),
         spikes_per_inference=spikes / n_inferences,
-        synaptic_ops_per_inference=synops / n_inferences,
+        synaptic_ops_per_inference=(synops + in_synops) / n_inferences,
     )
     return out
 
@@ -860,197 +872,354 @@ def delay_comparison(targets=("sim", "simreal"), n_neurons=200, duration=10.0,
     return results, resources, (report[0] if report else None)
 
 
-def spiking_classifier(path, gain=100.0, steps_per_sample=10, input_synapse=DECODE_TAU):
-    """Load a saved `.LMUClassifier` with spiking hidden neurons for Loihi.
+NEURON_KINDS = ("loihi", "ideal")
 
-    A Loihi neuron spikes at most once per step, so a hidden neuron whose
-    rate-trained output is ``h`` can only signal it with about
-    ``steps_per_sample * gain * h * dt`` spikes per sample. The sequence is
-    therefore slowed down: each sample is held for ``steps_per_sample``
-    steps (``theta`` is scaled by the same factor, which leaves the
-    zero-order-hold memory unchanged at the end of each sample), and the
-    logits are the readout averaged over the last sample's steps (see
-    `predict_spiking`; the memory moves during those steps, so even with
-    rate neurons this average differs slightly from the last step's
-    logits). A cell with ``hidden_to_hidden=True`` runs its
-    recurrence every step, so it can only be slowed down with
-    ``steps_per_sample=1``.
+
+class LoihiLMUClassifier(nengo.Network):
+    """A trained LMU classifier laid out for Loihi: memory on the host,
+    spiking hidden layer on the chip.
+
+    The network has four parts. Each sequence is played one sample per step,
+    and the decision is read after it:
+
+    1. ``frontend`` (host): a node that plays ``[x[t], m[t]]``. ``m`` is the
+       cell's exact Legendre memory (``Ad``, ``Bd`` of its `.LegendreMemory`),
+       computed on the host from zero at the start of every sequence. After
+       the last sample, the node holds the final ``[x, m]`` for
+       ``hold_steps`` steps.
+    2. ``encoder`` (host, ``on_chip=False``): on/off pairs of integrate-and-fire
+       neurons, one pair per feature. Each pair fires at ``input_rate`` Hz
+       at the feature's full scale ``input_scale``. Their spikes go to the
+       chip as they are: nengo-loihi's own host-to-chip encoding clips
+       values outside [-1, 1].
+    3. ``hidden`` (chip): the cell's ``units`` ReLU neurons, spiking, with
+       gain ``gain`` (``gain * h`` Hz) and ``amplitude = 1 / gain``. Their
+       input is ``[W_x, W_m]`` applied to the encoder's spikes through
+       ``Lowpass(synapse)``, on the chip.
+    4. ``readout`` (host): ``W_o`` applied to the hidden spikes. The logits
+       are its average over the last ``window`` steps of the hold.
+
+    The cell must have no recurrence through the chip:
+    ``hidden_to_hidden``, ``hidden_to_memory`` and ``memory_to_memory``
+    must all be False, and there must be one cell. Then the last step's
+    logits depend only on the final ``[x, m]``, and holding it gives the
+    hidden neurons time to express their rates as spike counts. The same
+    network runs on ``nengo.Simulator`` and on nengo-loihi (`predict`).
 
     Parameters
     ----------
-    path : str
-        A file written by `.LMUClassifier.save` (trained with a
-        ``RectifiedLinear`` hidden layer).
+    classifier : LMUClassifier or path
+        A trained classifier with a rate ReLU hidden layer
+        (``nengo.RectifiedLinear``), or the path of one saved with
+        `.LMUClassifier.save`.
+    scale_x : ndarray (n, n_steps, input_d), optional
+        Sequences, typically the training data, that set ``input_scale``:
+        the largest ``|x|`` and ``|m|`` of each feature over them. Give
+        exactly one of ``scale_x`` and ``input_scale``.
+    input_scale : array_like, optional
+        The encoder's full scale, one value per feature (``input_d``
+        values for ``x`` when ``input_to_hidden``, then the memory's
+        ``memory_d * order``), or a scalar for all. `predict` clips larger
+        values to it and reports how many were clipped.
     gain : float
-        Hidden neurons become ``SpikingRectifiedLinear(amplitude=1/gain)``
-        with this gain (rate ``gain * h`` Hz); keep ``gain * max(h)`` below
-        ``1/dt``.
-    steps_per_sample : int
-        Simulator steps per sample.
-    input_synapse : float or None
-        Synapse of the host inputs (``x`` and the memory) to the hidden
-        neurons: the chip filters host input with ``Lowpass(decode_tau)``
-        anyway, so the nengo reference gets the same filter.
+        Gain of the hidden neurons (Hz per unit of ``h``). Loihi fires at
+        most once a step, so rates above ``1 / dt`` (1000 Hz) saturate.
+    input_rate : float
+        Rate of an encoder neuron at full scale, at most ``1 / dt``.
+    synapse : float
+        Time constant (s) of the chip's synapse from the encoder's spikes.
+    hold_steps : int
+        Steps for which the last sample is held after each sequence.
+    window : int
+        The logits average the readout over the last ``window`` steps of
+        the hold (at most ``hold_steps``).
+    neuron_type : "loihi" or "ideal"
+        Hidden neurons in the nengo reference:
+        ``nengo_loihi.neurons.LoihiSpikingRectifiedLinear`` ("loihi") keeps
+        the chip's integer inter-spike intervals and its reset to zero;
+        ``nengo.SpikingRectifiedLinear`` ("ideal") does not. On the chip
+        both run as the same compartments.
+    seed, label, add_to_container
+        As for `nengo.Network`.
 
-    Returns
-    -------
-    LMUClassifier
-        With ``steps_per_sample`` stored on it.
-    """
-    from nengo_lmu.networks import LMUClassifier
-
-    gain = _check_positive("gain", gain)
-    k = check_int("steps_per_sample", steps_per_sample, None)
-    plain = LMUClassifier.load(path, add_to_container=False)
-    thetas = {c.memory.theta for c in plain.cells}
-    if k > 1 and any(c.hidden_to_hidden for c in plain.cells):
-        raise ValidationError(
-            "a cell with hidden_to_hidden=True runs its recurrence every step: "
-            f"it needs steps_per_sample=1, got {k}",
-            attr="steps_per_sample",
-        )
-    if len(thetas) != 1:
-        raise ValidationError("every cell must have the same theta", attr="path")
-    clf = LMUClassifier.load(
-        path,
-        overrides=dict(
-            hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1.0 / gain),
-            hidden_gain=gain,
-            theta=thetas.pop() * k,
-        ),
-    )
-    syn = None if input_synapse is None else nengo.Lowpass(input_synapse)
-    for cell in clf.cells[:1]:
-        for name in ("W_x", "W_m"):
-            if name in cell.weights:
-                cell.weights[name].synapse = syn
-    clf.steps_per_sample = k
-    return clf
-
-
-def predict_spiking(clf, x, target="nengo", progress=None):
-    """Logits of a `spiking_classifier` on sequences ``x`` and what it cost.
-
-    Each sequence runs in a fresh simulator (nengo-loihi cannot reset one);
-    its logits are the readout averaged over the last sample's steps.
-
-    Parameters
+    Attributes
     ----------
-    clf : LMUClassifier
-        From `spiking_classifier`.
-    x : ndarray (n, n_steps, input_d)
-    target : "nengo", "sim" or "simreal"
-    progress : callable, optional
-        Wraps the loop over sequences (e.g. ``tqdm.tqdm``).
-
-    Returns
-    -------
-    logits : ndarray (n, n_classes)
-    info : dict
-        ``seconds`` (simulation only, without builds), ``steps`` and, for
-        the emulator, ``resources`` (`resource_counts` summed over sequences
-        and divided per inference) and the placement ``report``.
+    weights : dict
+        ``W_x`` (if present), ``W_m`` and ``readout``, as given.
+    e_x : ndarray
+        The memory's input encoder.
+    memory : nengo_lmu.systems.LinearSystem
+        The discrete memory (one step per sample).
+    input_scale : ndarray
+        The encoder's full scale per feature.
+    steps_per_sequence : int or None
+        ``n_steps + hold_steps`` of the last `predict` call.
+    last_output : ndarray (n, steps_per_sequence, n_classes) or None
+        The readout on every step of the last `predict` call.
     """
-    import time
 
-    from nengo_lmu.data import check_sequence_data
+    def __init__(self, classifier, scale_x=None, input_scale=None, gain=300.0,
+                 input_rate=1000.0, synapse=DECODE_TAU, hold_steps=40, window=20,
+                 neuron_type="loihi", seed=None, label=None, add_to_container=None):
+        from nengo_lmu.networks.classifier import LMUClassifier, _SequenceInput
 
-    check_choice("target", target, ("nengo",) + TARGETS[:2])
-    x = np.asarray(x)
-    check_sequence_data(x, n_inputs=clf.input.size_out)
-    k = getattr(clf, "steps_per_sample", 1)
-    xr = np.repeat(x, k, axis=1)
-    n_steps = xr.shape[1]
-    out = np.empty((len(x), clf.n_classes))
-    info = dict(seconds=0.0, steps=0)
-    totals = {}
-    items = range(len(x)) if progress is None else progress(range(len(x)))
-    sim = None
-    if target == "nengo":
-        sim = nengo.Simulator(clf, progress_bar=False)
-    else:
-        info["report"] = prepare(clf, build=False)
-    for i in items:
-        clf._sequence.data = xr[i]
+        super().__init__(label=label or "LoihiLMUClassifier", seed=seed,
+                         add_to_container=add_to_container)
+        if isinstance(classifier, (str, os.PathLike)):
+            classifier = LMUClassifier.load(classifier, add_to_container=False)
+        if not isinstance(classifier, LMUClassifier):
+            raise ValidationError(
+                f"must be an LMUClassifier or the path of a saved one, got "
+                f"{type(classifier).__name__}", attr="classifier", obj=self)
+        self._check_classifier(classifier)
+        cell = classifier.cells[0]
+        self.gain = _check_positive("gain", gain, obj=self)
+        self.input_rate = _check_positive("input_rate", input_rate, obj=self)
+        if self.input_rate > 1 / self.dt:
+            raise ValidationError(
+                f"must be at most 1/dt = {1 / self.dt:g} Hz (Loihi fires at most "
+                f"once a step), got {input_rate}", attr="input_rate", obj=self)
+        self.synapse = _check_positive("synapse", synapse, obj=self)
+        self.hold_steps = check_int("hold_steps", hold_steps, self)
+        self.window = check_int("window", window, self)
+        if self.window > self.hold_steps:
+            raise ValidationError(
+                f"must be at most hold_steps={self.hold_steps}, got {window}",
+                attr="window", obj=self)
+        self.neuron_kind = check_choice("neuron_type", neuron_type, NEURON_KINDS, self)
+
+        w = classifier.get_weights()
+        self.e_x = np.asarray(w["cell0.e_x"], dtype=float)
+        self.memory = cell.memory.discrete_system
+        self.input_d = cell.input_d
+        self.n_classes = classifier.n_classes
+        self.uses_x = cell.input_to_hidden
+        self.weights = {"W_m": w["cell0.W_m"], "readout": w["readout"]}
+        if self.uses_x:
+            self.weights["W_x"] = w["cell0.W_x"]
+        self.n_features = (self.input_d if self.uses_x else 0) + self.memory.n_states
+        if (scale_x is None) == (input_scale is None):
+            raise ValidationError(
+                "give exactly one of scale_x (sequences to measure) and input_scale",
+                attr="input_scale", obj=self)
+        if scale_x is not None:
+            feats = self.features(scale_x, hold=False)
+            input_scale = np.abs(feats).max(axis=(0, 1))
+        scale = np.broadcast_to(np.asarray(input_scale, dtype=float),
+                                (self.n_features,)).copy()
+        if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+            bad = scale[~(np.isfinite(scale) & (scale > 0))][0]
+            raise ValidationError(
+                f"every full scale must be finite and > 0, got {bad} (a feature "
+                f"that is always zero in scale_x?)", attr="input_scale", obj=self)
+        self.input_scale = scale
+        self.steps_per_sequence = None
+        self.last_output = None
+
+        d = self.n_features
+        signs = np.concatenate([np.ones(d), -np.ones(d)])
+        dims = np.concatenate([np.arange(d), np.arange(d)])
+        encoders = signs[:, None] * np.eye(d)[dims]
+        # value of feature i = sum over its pair of sign * scale / rate * rate_j
+        decode = np.zeros((d, 2 * d))
+        decode[dims, np.arange(2 * d)] = signs * scale[dims] / self.input_rate
+        w_in = self.weights["W_m"]
+        if self.uses_x:
+            w_in = np.concatenate([self.weights["W_x"], w_in], axis=1)
+        if self.neuron_kind == "loihi":
+            from nengo_loihi.neurons import LoihiSpikingRectifiedLinear
+
+            hidden_type = LoihiSpikingRectifiedLinear(amplitude=1.0 / self.gain)
+        else:
+            hidden_type = nengo.SpikingRectifiedLinear(amplitude=1.0 / self.gain)
+
+        _ensure_params(self)
+        with self:
+            self._sequence = _SequenceInput(d)
+            self.frontend = nengo.Node(self._sequence, size_out=d, label="frontend [x, m]")
+            self.encoder = nengo.Ensemble(
+                2 * d, d, encoders=encoders, normalize_encoders=False,
+                neuron_type=nengo.SpikingRectifiedLinear(),
+                gain=self.input_rate / scale[dims], bias=np.zeros(2 * d),
+                label="encoder")
+            self.config[self.encoder].on_chip = False
+            nengo.Connection(self.frontend, self.encoder, synapse=None)
+            self.hidden = nengo.Ensemble(
+                cell.units, 1, neuron_type=hidden_type,
+                gain=nengo.dists.Choice([self.gain]), bias=nengo.dists.Choice([0.0]),
+                label="hidden")
+            self.input_connection = nengo.Connection(
+                self.encoder.neurons, self.hidden.neurons, transform=w_in @ decode,
+                synapse=nengo.Lowpass(self.synapse))
+            self.readout = nengo.Node(size_in=self.n_classes, label="readout")
+            nengo.Connection(self.hidden.neurons, self.readout,
+                             transform=self.weights["readout"], synapse=None)
+            self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
+
+    dt = 0.001
+
+    @staticmethod
+    def _check_classifier(clf):
+        if len(clf.cells) != 1:
+            raise ValidationError(
+                f"must have one cell (a second cell's memory would need the hidden "
+                f"spikes back on the host), got {len(clf.cells)}", attr="classifier")
+        cell = clf.cells[0]
+        for flag in ("hidden_to_hidden", "hidden_to_memory", "memory_to_memory"):
+            if getattr(cell, flag):
+                raise ValidationError(
+                    f"the cell must have {flag}=False (the memory runs on the host and "
+                    f"the hidden layer is read once per sequence), got True",
+                    attr="classifier")
+        if type(cell.hidden_neuron_type) not in (nengo.RectifiedLinear,
+                                                  nengo.SpikingRectifiedLinear):
+            raise ValidationError(
+                f"the hidden layer must be ReLU (the chip has no "
+                f"{type(cell.hidden_neuron_type).__name__}); train with "
+                f"RectifiedLinear", attr="classifier")
+
+    def features(self, x, hold=True):
+        """What the host's front end plays: ``[x[t], m[t]]`` per step.
+
+        Parameters
+        ----------
+        x : ndarray (n, n_steps, input_d)
+        hold : bool
+            Append ``hold_steps`` copies of the last step.
+
+        Returns
+        -------
+        ndarray (n, n_steps [+ hold_steps], n_features), not clipped.
+        """
+        from nengo_lmu.data import check_sequence_data
+
+        x = np.asarray(x, dtype=float)
+        check_sequence_data(x, n_inputs=self.input_d)
+        u = x @ self.e_x.T
+        A, B = self.memory.A, self.memory.B
+        m = np.empty(x.shape[:2] + (self.memory.n_states,))
+        state = np.zeros((len(x), self.memory.n_states))
+        for t in range(x.shape[1]):
+            state = state @ A.T + u[:, t] @ B.T
+            m[:, t] = state
+        f = np.concatenate([x, m], axis=2) if self.uses_x else m
+        if hold:
+            f = np.concatenate([f, np.repeat(f[:, -1:], self.hold_steps, axis=1)], axis=1)
+        return f
+
+    def rate_logits(self, x):
+        """The trained rate network's logits on the last step (no spikes)."""
+        f = self.features(x, hold=False)[:, -1]
+        w_in = self.weights["W_m"]
+        if self.uses_x:
+            w_in = np.concatenate([self.weights["W_x"], w_in], axis=1)
+        return np.maximum(f @ w_in.T, 0) @ self.weights["readout"].T
+
+    def predict(self, x, target="nengo"):
+        """Logits on sequences ``x``, with what the run cost.
+
+        The sequences are played back to back in one simulator: the host
+        memory restarts from zero for each one (the hidden layer has no
+        recurrence; its synapse forgets the previous sequence within a few
+        ``synapse`` time constants).
+
+        Parameters
+        ----------
+        x : ndarray (n, n_steps, input_d)
+        target : "nengo", "sim", "simreal" or "loihi"
+            ``nengo.Simulator`` or a nengo-loihi target (`simulator`).
+
+        Returns
+        -------
+        logits : ndarray (n, n_classes)
+        info : dict
+            ``seconds`` (the run, without the build), ``build_seconds``,
+            ``steps``, ``clipped`` (fraction of feature values beyond
+            ``input_scale``, clipped), ``report`` (`prepare`'s placement)
+            and, on the emulator, ``resources`` (`resource_counts`, per
+            inference over ``n`` sequences).
+        """
+        import time
+
+        check_choice("target", target, ("nengo",) + TARGETS, self)
+        f = self.features(x)
+        n, steps = f.shape[:2]
+        over = np.abs(f) > self.input_scale
+        clipped = float(over.mean())
+        if clipped > 1e-3:
+            warnings.warn(
+                f"{clipped:.3%} of the feature values exceed input_scale and are "
+                f"clipped (largest ratio {np.max(np.abs(f) / self.input_scale):.3g})")
+        f = np.clip(f, -self.input_scale, self.input_scale)
+        self._sequence.data = f.reshape(n * steps, -1)
+        self.steps_per_sequence = steps
+        info = dict(steps=n * steps, n=n, clipped=clipped,
+                    report=prepare(self, build=False))
+        t0 = time.perf_counter()
         if target == "nengo":
-            sim.reset()
+            sim = nengo.Simulator(self, dt=self.dt, progress_bar=False)
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                sim = simulator(clf, target=target)
-        clf._sequence.dt = sim.dt
-        t0 = time.perf_counter()
-        sim.run_steps(n_steps)
-        info["seconds"] += time.perf_counter() - t0
-        info["steps"] += n_steps
-        out[i] = sim.data[clf.probe][-k:].mean(axis=0)
-        if target != "nengo":
-            res = resource_counts(sim)
-            for key, v in res.items():
-                totals[key] = totals.get(key, 0) + v
-            sim.close()
-    if target == "nengo":
-        sim.close()
-    else:
-        n = len(x)
-        static = ("cores", "compartments", "in_axons", "out_axons", "weights",
-                  "synapse_bits")
-        res = {key: totals[key] / n for key in static}
-        res.update(
-            steps=info["steps"],
-            spikes=totals["spikes"],
-            input_spikes=totals["input_spikes"],
-            synaptic_ops=totals["synaptic_ops"],
-            input_synaptic_ops=totals["input_synaptic_ops"],
-            activation_sparsity=totals["activation_sparsity"] / n,
-            spikes_per_inference=totals["spikes"] / n,
-            synaptic_ops_per_inference=totals["synaptic_ops"] / n,
-        )
-        info["resources"] = res
-    return out, info
+                sim = simulator(self, target=target, dt=self.dt)
+        info["build_seconds"] = time.perf_counter() - t0
+        self._sequence.dt = self.dt
+        with sim:
+            t0 = time.perf_counter()
+            sim.run_steps(n * steps)
+            info["seconds"] = time.perf_counter() - t0
+            out = sim.data[self.probe].reshape(n, steps, -1)
+            self.last_output = out
+            if target != "nengo":
+                info["resources"] = resource_counts(sim, n_inferences=n)
+        return out[:, -self.window:].mean(axis=1), info
 
 
 def train_digits_classifier(path, epochs=20, seed=0):
-    """Train the digits classifier that `spiking_classifier` can run; save it.
+    """Train a digits classifier that `LoihiLMUClassifier` can run; save it.
 
-    100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights (a
-    recurrent hidden layer cannot be held over several steps per sample),
-    trained on `nengo_lmu.data.permuted_digits` with NengoDL (imports
-    TensorFlow). Returns the rate accuracy on all held-out sequences.
+    100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights,
+    trained in parallel (`nengo_lmu.dl.train_parallel_classifier`, imports
+    TensorFlow; seconds) on `nengo_lmu.data.permuted_digits` and converted
+    to an `.LMUClassifier`. Returns the rate accuracy on all held-out
+    sequences.
     """
-    from nengo_lmu.data import permuted_digits  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.dl import train_classifier  # pylint: disable=import-outside-toplevel
-    from nengo_lmu.networks import LMUClassifier  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.dl import to_classifier, train_parallel_classifier
 
-    clf = LMUClassifier(10, [dict(units=100, order=48, theta=64.0,
-                                  hidden_neuron_type=nengo.RectifiedLinear(),
-                                  hidden_to_hidden=False)], seed=seed)
-    res = train_classifier(clf, permuted_digits(), epochs=epochs, seed=seed)
-    clf.save(path, res.weights)
+    res = train_parallel_classifier(
+        permuted_digits(), 10,
+        [dict(units=100, order=48, theta=64.0, hidden_activation="relu",
+              hidden_to_hidden=False)],
+        epochs=epochs, seed=seed)
+    to_classifier(res.model, seed=seed).save(path)
     return res.test_accuracy
 
 
-def digits_comparison(path, n_test=30, gain=400.0, steps_per_sample=20,
-                      targets=("sim",), data=None, progress=None):
-    """A saved digits classifier with spiking hidden neurons: held-out
-    accuracy on ``nengo.Simulator`` and on each emulator target.
+def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
+    """A saved digits classifier as a `LoihiLMUClassifier`: held-out
+    accuracy on ``nengo.Simulator`` and on each nengo-loihi target.
 
-    Uses the first ``n_test`` held-out sequences of
-    `nengo_lmu.data.permuted_digits` (or of ``data``), the same ones for
-    every simulator. Returns ``{name: dict(accuracy, logits, seconds,
-    steps, resources, report)}`` with ``name`` ``"nengo"`` or a target.
+    The encoder's scale comes from the training sequences of
+    `nengo_lmu.data.permuted_digits` (or of ``data``); the first ``n_test``
+    held-out sequences (all by default) are the same for every simulator.
+    ``kwargs`` go to `LoihiLMUClassifier`. Returns ``{name: info}`` with
+    ``name`` ``"rate"`` (the trained network without spikes), ``"nengo"``
+    or a target; each ``info`` is `LoihiLMUClassifier.predict`'s, plus
+    ``accuracy`` and ``logits``.
     """
     from nengo_lmu.data import permuted_digits
 
-    n_test = check_int("n_test", n_test, None)
     data = permuted_digits() if data is None else data
-    x = data["x_test"][:n_test]
-    y = np.asarray(data["y_test"]).ravel()[:n_test]
-    out = {}
+    n = len(data["x_test"]) if n_test is None else check_int("n_test", n_test, None)
+    x = np.asarray(data["x_test"][:n])
+    y = np.asarray(data["y_test"]).ravel()[:n]
+    net = LoihiLMUClassifier(path, scale_x=data["x_train"], **kwargs)
+    rate = net.rate_logits(x)
+    out = {"rate": dict(accuracy=float(np.mean(rate.argmax(-1) == y)), logits=rate, n=n)}
     for name in ("nengo",) + tuple(targets):
-        clf = spiking_classifier(path, gain=gain, steps_per_sample=steps_per_sample)
-        logits, info = predict_spiking(clf, x, target=name, progress=progress)
-        info.update(accuracy=float(np.mean(logits.argmax(-1) == y)), logits=logits,
-                    n=len(x))
+        logits, info = net.predict(x, target=name)
+        info.update(accuracy=float(np.mean(logits.argmax(-1) == y)), logits=logits)
         out[name] = info
     return out

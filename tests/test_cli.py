@@ -176,7 +176,7 @@ def test_loihi_quick(tmp_path, capsys):
                             hidden_neuron_type=nengo.RectifiedLinear())], seed=0).save(path)
     rc = main(["loihi", "--duration", "1.2", "--discard", "0.2", "--n-neurons", "30",
                "--targets", "sim", "--weights", str(path), "--n-test", "2",
-               "--steps-per-sample", "1", "--gain", "100"])
+               "--hold-steps", "5", "--window", "3", "--gain", "100"])
     out = capsys.readouterr().out
     assert rc == 0
     rows = {line.split()[0]: line.split() for line in out.splitlines()
@@ -187,7 +187,8 @@ def test_loihi_quick(tmp_path, capsys):
     assert len(nrmse) == 4 and all(0 < v < 2 for v in nrmse[:2])
     assert 0 <= float(rows["sim"][1]) <= 1
     assert "input ensemble" in out and "host->chip" in out and "chip->host" in out
-    assert "synaptic ops per sequence" in out and "h.neurons -> readout" in out
+    assert "synaptic ops per sequence" in out and "hidden.neurons -> readout" in out
+    assert "encoder.neurons -> hidden.neurons  host->chip  host spikes" in out
 
 
 def test_loihi_rejects_bad_target(capsys):

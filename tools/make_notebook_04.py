@@ -95,40 +95,64 @@ for key in ("cores", "compartments", "in_axons", "out_axons", "weights", "spikes
     print(f"{key:20s} " + "  ".join(f"{t}: {res[key]:.4g}" for t, res in resources.items()))
 """)
 md("""
-## A digits classifier with spiking hidden neurons
+## A digits classifier with a spiking hidden layer on the chip
 
-A Loihi neuron spikes at most once per step, so a rate-trained hidden layer
-cannot signal its value in one step: each sample is held for
-`steps_per_sample` steps (the memory's `theta` scaled by the same factor, so
-it is unchanged at the end of each sample) and the logits are the readout
-averaged over the last sample. The memory runs on the host, exactly; the
-hidden neurons on the chip. This needs a cell without a hidden-to-hidden
-recurrence. In quick mode the classifier is small and untrained (this only
-shows the steps); otherwise it is trained with NengoDL first.
+`LoihiLMUClassifier` lays a trained one-cell classifier out for Loihi:
+
+- the host computes the exact Legendre memory of each sequence and plays
+  `[x, m]` one sample per step, then holds the last sample for `hold_steps`;
+- on the host, on/off integrate-and-fire pairs encode each feature as spikes
+  (full scale: the largest value over the training sequences);
+- on the chip, the cell's ReLU hidden layer spikes (`gain` Hz per unit), its
+  input weights and `Lowpass(synapse)` applied on the chip;
+- the host reads the hidden spikes through the readout weights, and the logits
+  average the last `window` steps of the hold.
+
+The same network object runs on `nengo.Simulator` and on the emulator. Its hidden
+neurons are `nengo_loihi`'s `LoihiSpikingRectifiedLinear`, which have the chip's
+integer inter-spike intervals. The cell must have no recurrence through the chip
+(no hidden-to-hidden weights). In quick mode the classifier is small and untrained,
+so this only shows the steps. Otherwise it is trained in parallel first, which takes
+seconds.
 """)
 code("""
+from nengo_lmu.data import permuted_digits
 from nengo_lmu.networks import LMUClassifier
 
 path = "lmu_digits_loihi.npz"
-cell = dict(units=100, order=48, theta=64.0, hidden_to_hidden=False,
-            hidden_neuron_type=nengo.RectifiedLinear())
 if QUICK:
-    cell.update(units=8, order=4)
-    LMUClassifier(10, [cell], seed=0).save(path)
+    LMUClassifier(10, [dict(units=8, order=4, theta=64.0, hidden_to_hidden=False,
+                            hidden_neuron_type=nengo.RectifiedLinear())],
+                  seed=0).save(path)
 elif not os.path.exists(path):
-    from nengo_lmu.data import permuted_digits
-    from nengo_lmu.dl import train_classifier
-
-    clf = LMUClassifier(10, [cell], seed=0)
-    res = train_classifier(clf, permuted_digits(), epochs=20, seed=0)
-    clf.save(path, res.weights)
-    print("rate accuracy (NengoDL):", res.test_accuracy)
-out = loihi.digits_comparison(path, n_test=2 if QUICK else 30, gain=150,
-                              steps_per_sample=2 if QUICK else 20, targets=("sim",))
+    print("rate accuracy:", loihi.train_digits_classifier(path, epochs=20, seed=0))
+out = loihi.digits_comparison(path, n_test=4 if QUICK else None, targets=("sim",))
 print(out["sim"]["report"])
 for name, info in out.items():
-    print(f"{name:6s} accuracy {info['accuracy']:.3f} on {info['n']} sequences")
+    print(f"{name:6s} accuracy {info['accuracy']:.4f} on {info['n']} held-out sequences")
 print(out["sim"]["resources"])
+""")
+md("""
+One sequence in detail: the running readout on nengo and on the emulator. The
+dashed line marks the end of the sequence, and the shaded band is the window
+that gives the logits.
+""")
+code("""
+data = permuted_digits()
+net = loihi.LoihiLMUClassifier(path, scale_x=data["x_train"])
+x1 = data["x_test"][:1]
+runs = {}
+for target in ("nengo", "sim"):
+    net.predict(x1, target=target)
+    runs[target] = net.last_output[0]
+fig, axes = plt.subplots(1, 2, figsize=(11, 3), sharey=True)
+steps = net.steps_per_sequence
+for ax, (name, y) in zip(axes, runs.items()):
+    ax.plot(y, lw=0.8)
+    ax.axvline(x1.shape[1] - 0.5, color="k", ls="--")
+    ax.axvspan(steps - net.window, steps, color="0.9")
+    ax.set_title(f"{name}: readout per step (digit {data['y_test'].ravel()[0]})")
+    ax.set_xlabel("step")
 """)
 
 nb = nbf.v4.new_notebook()
