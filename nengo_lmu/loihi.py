@@ -140,7 +140,8 @@ class LoihiReport:
         conflict in a block, a host filter added by the chip).
     blocks : list of dict
         Per-core use from a trial build (``build=True``): block label,
-        compartments, input and output axons, synapse bits.
+        compartments, input and output axons, synapse bits, and the
+        `weight_precision` of its weights on 8 bits.
     """
 
     placements: list = field(default_factory=list)
@@ -187,7 +188,8 @@ class LoihiReport:
                 rows.append((_conn_name(c.connection), c.direction, c.note))
             lines.append(_format_rows(rows))
         if self.blocks:
-            rows = [("block (core)", "compartments", "in-axons", "out-axons", "synapse bits")]
+            rows = [("block (core)", "compartments", "in-axons", "out-axons", "synapse bits",
+                     "8-bit weights: lost", "error")]
             for b in self.blocks:
                 rows.append(
                     (
@@ -196,6 +198,8 @@ class LoihiReport:
                         f"{b['in_axons']}/{MAX_IN_AXONS}",
                         f"{b['out_axons']}/{MAX_OUT_AXONS}",
                         str(b["synapse_bits"]),
+                        f"{b['weights_lost']:.1%}",
+                        f"{b['weight_error']:.2%}",
                     )
                 )
             lines.append("\nper-core use (trial build):")
@@ -234,6 +238,8 @@ def prepare(
     decode_tau=DECODE_TAU,
     build=True,
     dt=0.001,
+    max_weights_lost=0.1,
+    max_weight_error=0.05,
 ):
     """Check a network for nengo-loihi, configure it and report the placement.
 
@@ -270,11 +276,16 @@ def prepare(
         The chip-side filter of host inputs that `simulator` will use.
     build : bool
         Also build the network with the emulator (no simulation) to report
-        the use of each core and to turn build failures (e.g. weights that
-        do not fit the 8-bit discretisation) into a `BuildError` that names
-        the object.
+        the use of each core and the precision of each block's weights on
+        8 bits (`weight_precision`), and to turn build failures (e.g.
+        weights that do not fit the 8-bit discretisation) into a
+        `BuildError` that names the object.
     dt : float
         Time step of the trial build.
+    max_weights_lost, max_weight_error : float
+        A block whose discretised weights lose more than this fraction of
+        its non-zero weights (rounded to zero), or change by more than this
+        relative rms error, gets a warning in the report.
 
     Returns
     -------
@@ -300,6 +311,10 @@ def prepare(
                 attr="max_neurons_per_core",
             )
     decode_tau = _check_positive("decode_tau", decode_tau)
+    for name, value in (("max_weights_lost", max_weights_lost),
+                        ("max_weight_error", max_weight_error)):
+        if not 0 <= value <= 1:
+            raise ValidationError(f"must be a fraction in [0, 1], got {value}", attr=name)
     _ensure_params(network)
     config = network.config
     report = LoihiReport()
@@ -426,19 +441,28 @@ def prepare(
         )
 
     if build:
+        from nengo_loihi.builder.discretize import discretize_model
+
         with _host_filters_on_chip(network, decode_tau), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = nengo_loihi.builder.Model(dt=dt)
             model.decode_tau = decode_tau
             try:
+                # built in floating point, then discretised here, so that the
+                # weights can be compared before and after
                 sim = nengo_loihi.Simulator(
-                    network, dt=dt, target="sim", model=model, remove_passthrough=False
+                    network, dt=dt, target="simreal", model=model, remove_passthrough=False
                 )
+                sim.close()
+                floats = {b: [np.array(w, dtype=float) for s in b.synapses for w in s.weights]
+                          for b in model.blocks}
+                discretize_model(model)
             except BuildError as e:
                 raise BuildError(f"nengo-loihi cannot build this network: {e}") from e
-            sim.close()
         for block in model.blocks:
             use = block.utilization()
+            ints = [np.array(w, dtype=float) for s in block.synapses for w in s.weights]
+            precision = weight_precision(floats[block], ints)
             report.blocks.append(
                 dict(
                     label=str(block.label),
@@ -446,9 +470,56 @@ def prepare(
                     in_axons=use["in-axons"][0],
                     out_axons=use["out-axons"][0],
                     synapse_bits=use["synapses"][0],
+                    **precision,
                 )
             )
+            if (precision["weights_lost"] > max_weights_lost
+                    or precision["weight_error"] > max_weight_error):
+                report.warnings.append(
+                    f"block {str(block.label)[:48]}: on 8 bits "
+                    f"{precision['weights_lost']:.1%} of its non-zero weights round to "
+                    f"zero and the weights change by {precision['weight_error']:.1%} "
+                    f"(relative rms; limits {max_weights_lost:.0%} and "
+                    f"{max_weight_error:.0%}): its largest and smallest weights are "
+                    f"{precision['weight_range']:.3g}x apart"
+                )
     return report
+
+
+def weight_precision(floats, ints):
+    """How well a block's weights survive Loihi's 8-bit discretisation.
+
+    nengo-loihi scales every weight of a block by one factor (per synapse, a
+    power of two) and rounds it to a signed 8-bit mantissa, so small weights
+    next to large ones lose their precision or become zero.
+
+    Parameters
+    ----------
+    floats, ints : list of ndarray
+        The block's weights before and after discretisation, same shapes.
+
+    Returns
+    -------
+    dict
+        ``weights_lost``: fraction of the non-zero weights that became
+        zero; ``weight_error``: relative rms error of the discretised
+        weights, rescaled by the least-squares factor between the two;
+        ``weight_range``: largest over smallest non-zero ``|weight|``.
+    """
+    if not floats:
+        return dict(weights_lost=0.0, weight_error=0.0, weight_range=1.0)
+    f = np.concatenate([w.ravel() for w in floats])
+    q = np.concatenate([w.ravel() for w in ints])
+    nz = f != 0
+    if not nz.any():
+        return dict(weights_lost=0.0, weight_error=0.0, weight_range=1.0)
+    lost = float(np.mean(q[nz] == 0))
+    # the discretised weights are (per synapse) a scaled, rounded copy
+    scale = float(q @ f) / float(f @ f)
+    error = (float(np.linalg.norm(q / scale - f) / np.linalg.norm(f))
+             if scale != 0 else 1.0)
+    a = np.abs(f[nz])
+    return dict(weights_lost=lost, weight_error=error, weight_range=float(a.max() / a.min()))
 
 
 @contextlib.contextmanager

@@ -403,3 +403,40 @@ def test_trained_digits_on_the_emulator_within_3_points(tmp_path):
     assert abs(out["sim"]["accuracy"] - out["nengo"]["accuracy"]) <= 0.03
     assert abs(out["nengo"]["accuracy"] - out["rate"]["accuracy"]) <= 0.03
     assert out["sim"]["resources"]["cores"] == 1
+
+
+def test_weight_precision_of_a_block():
+    f = [np.array([[1.0, 0.001], [0.5, 0.0]])]
+    q = [np.array([[254.0, 0.0], [127.0, 0.0]])]
+    p = loihi.weight_precision(f, q)
+    assert p["weights_lost"] == pytest.approx(1 / 3)
+    assert p["weight_range"] == pytest.approx(1000)
+    assert 0 < p["weight_error"] < 0.01  # the lost weight is small
+    assert loihi.weight_precision([], [])["weights_lost"] == 0
+
+
+def test_prepare_reports_weights_lost_on_8_bits():
+    def net_with(w):
+        with nengo.Network(seed=0) as net:
+            a = nengo.Ensemble(20, 1, neuron_type=nengo.SpikingRectifiedLinear(), label="a")
+            b = nengo.Ensemble(20, 1, neuron_type=nengo.SpikingRectifiedLinear(), label="b")
+            nengo.Connection(a.neurons, b.neurons, transform=w)
+        return net
+
+    rng = np.random.RandomState(0)
+    good = loihi.prepare(net_with(rng.uniform(0.5, 1, (20, 20))))
+    assert not good.warnings
+    b = [blk for blk in good.blocks if "'b'" in blk["label"]][0]
+    assert b["weights_lost"] == 0 and b["weight_error"] < 0.01
+    # one large weight among small ones: the small ones round to zero
+    w = np.full((20, 20), 1e-4)
+    w[0, 0] = 1.0
+    bad = loihi.prepare(net_with(w))
+    b = [blk for blk in bad.blocks if "'b'" in blk["label"]][0]
+    assert b["weights_lost"] > 0.99
+    assert any("'b'" in m and "round to zero" in m for m in bad.warnings)
+    assert "8-bit weights: lost" in str(bad)
+    # the limits are arguments
+    assert not loihi.prepare(net_with(w), max_weights_lost=1.0).warnings
+    with pytest.raises(ValidationError, match="max_weights_lost.*fraction"):
+        loihi.prepare(net_with(w), max_weights_lost=2)
