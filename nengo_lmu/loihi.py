@@ -1127,6 +1127,7 @@ class LoihiLMUClassifier(nengo.Network):
                              transform=self.weights["readout"], synapse=None)
             self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
 
+    #: Simulator step (s): one step per sample, as the rate network was trained.
     dt = 0.001
 
     @staticmethod
@@ -1241,7 +1242,7 @@ class LoihiLMUClassifier(nengo.Network):
             info["seconds"] = time.perf_counter() - t0
             out = sim.data[self.probe].reshape(n, steps, -1)
             self.last_output = out
-            if target != "nengo":
+            if target in ("sim", "simreal"):
                 info["resources"] = resource_counts(sim, n_inferences=n)
         return out[:, -self.window:].mean(axis=1), info
 
