@@ -454,15 +454,13 @@ def prepare(
                     network, dt=dt, target="simreal", model=model, remove_passthrough=False
                 )
                 sim.close()
-                floats = {b: [np.array(w, dtype=float) for s in b.synapses for w in s.weights]
-                          for b in model.blocks}
+                floats = {b: _synapse_weights(b) for b in model.blocks}
                 discretize_model(model)
             except BuildError as e:
                 raise BuildError(f"nengo-loihi cannot build this network: {e}") from e
         for block in model.blocks:
             use = block.utilization()
-            ints = [np.array(w, dtype=float) for s in block.synapses for w in s.weights]
-            precision = weight_precision(floats[block], ints)
+            precision = weight_precision(floats[block], _synapse_weights(block))
             report.blocks.append(
                 dict(
                     label=str(block.label),
@@ -486,40 +484,54 @@ def prepare(
     return report
 
 
+def _synapse_weights(block):
+    """A copy of each of a block's synapses' weights, flattened, as floats."""
+    return [np.concatenate([np.ravel(w) for w in s.weights]).astype(float)
+            if s.weights else np.zeros(0) for s in block.synapses]
+
+
 def weight_precision(floats, ints):
     """How well a block's weights survive Loihi's 8-bit discretisation.
 
-    nengo-loihi scales every weight of a block by one factor (per synapse, a
-    power of two) and rounds it to a signed 8-bit mantissa, so small weights
-    next to large ones lose their precision or become zero.
+    nengo-loihi scales the weights of each synapse of a block by one factor
+    (the block's scale times a power of two per synapse) and rounds them to
+    a signed 8-bit mantissa, so small weights next to large ones lose their
+    precision or become zero.
 
     Parameters
     ----------
     floats, ints : list of ndarray
-        The block's weights before and after discretisation, same shapes.
+        One array per synapse: its weights before and after discretisation.
 
     Returns
     -------
     dict
         ``weights_lost``: fraction of the non-zero weights that became
         zero; ``weight_error``: relative rms error of the discretised
-        weights, rescaled by the least-squares factor between the two;
-        ``weight_range``: largest over smallest non-zero ``|weight|``.
+        weights, each synapse rescaled by the least-squares factor between
+        its two arrays; ``weight_range``: largest over smallest non-zero
+        ``|weight|``.
     """
-    if not floats:
+    n_nonzero = n_lost = 0
+    err2 = norm2 = 0.0
+    smallest, largest = np.inf, 0.0
+    for f, q in zip(floats, ints):
+        f = np.asarray(f, dtype=float).ravel()
+        q = np.asarray(q, dtype=float).ravel()
+        nz = f != 0
+        if not nz.any():
+            continue
+        n_nonzero += int(nz.sum())
+        n_lost += int(np.sum(q[nz] == 0))
+        scale = float(q @ f) / float(f @ f)
+        err2 += float(np.sum((q / scale - f) ** 2)) if scale != 0 else float(f @ f)
+        norm2 += float(f @ f)
+        a = np.abs(f[nz])
+        smallest, largest = min(smallest, a.min()), max(largest, a.max())
+    if n_nonzero == 0:
         return dict(weights_lost=0.0, weight_error=0.0, weight_range=1.0)
-    f = np.concatenate([w.ravel() for w in floats])
-    q = np.concatenate([w.ravel() for w in ints])
-    nz = f != 0
-    if not nz.any():
-        return dict(weights_lost=0.0, weight_error=0.0, weight_range=1.0)
-    lost = float(np.mean(q[nz] == 0))
-    # the discretised weights are (per synapse) a scaled, rounded copy
-    scale = float(q @ f) / float(f @ f)
-    error = (float(np.linalg.norm(q / scale - f) / np.linalg.norm(f))
-             if scale != 0 else 1.0)
-    a = np.abs(f[nz])
-    return dict(weights_lost=lost, weight_error=error, weight_range=float(a.max() / a.min()))
+    return dict(weights_lost=n_lost / n_nonzero, weight_error=float(np.sqrt(err2 / norm2)),
+                weight_range=float(largest / smallest))
 
 
 @contextlib.contextmanager

@@ -413,6 +413,12 @@ def test_weight_precision_of_a_block():
     assert p["weight_range"] == pytest.approx(1000)
     assert 0 < p["weight_error"] < 0.01  # the lost weight is small
     assert loihi.weight_precision([], [])["weights_lost"] == 0
+    # each synapse has its own scale: two exact copies at different scales
+    # lose nothing
+    g = [np.array([1.0, 0.5]), np.array([0.01, 0.02])]
+    p = loihi.weight_precision(g, [np.array([254.0, 127.0]), np.array([100.0, 200.0])])
+    assert p["weights_lost"] == 0 and p["weight_error"] < 1e-12
+    assert p["weight_range"] == pytest.approx(100)
 
 
 def test_prepare_reports_weights_lost_on_8_bits():
