@@ -1022,13 +1022,20 @@ class LoihiLMUClassifier(nengo.Network):
         the chip's integer inter-spike intervals and its reset to zero;
         ``nengo.SpikingRectifiedLinear`` ("ideal") does not. On the chip
         both run as the same compartments.
-    seed, label, add_to_container
+    seed : int, optional
+        Seeds the encoder's initial voltages, i.e. the phases of its spikes
+        (and, with ``neuron_type="ideal"``, of the hidden neurons'); the
+        classifier's seed by default, so repeated runs give the same spikes.
+    label, add_to_container
         As for `nengo.Network`.
 
     Attributes
     ----------
     weights : dict
         ``W_x`` (if present), ``W_m`` and ``readout``, as given.
+    input_weights : ndarray (units, n_features)
+        ``[W_x, W_m]`` (or ``W_m``): the hidden layer's weights on the
+        features.
     e_x : ndarray
         The memory's input encoder.
     memory : nengo_lmu.systems.LinearSystem
@@ -1046,14 +1053,17 @@ class LoihiLMUClassifier(nengo.Network):
                  neuron_type="loihi", seed=None, label=None, add_to_container=None):
         from nengo_lmu.networks.classifier import LMUClassifier, _SequenceInput
 
-        super().__init__(label=label or "LoihiLMUClassifier", seed=seed,
-                         add_to_container=add_to_container)
         if isinstance(classifier, (str, os.PathLike)):
             classifier = LMUClassifier.load(classifier, add_to_container=False)
         if not isinstance(classifier, LMUClassifier):
             raise ValidationError(
                 f"must be an LMUClassifier or the path of a saved one, got "
-                f"{type(classifier).__name__}", attr="classifier", obj=self)
+                f"{type(classifier).__name__}", attr="classifier")
+        # the encoder's initial voltages (spike phases) are drawn from the
+        # seed: the classifier's by default, so runs repeat
+        super().__init__(label=label or "LoihiLMUClassifier",
+                         seed=classifier.seed if seed is None else seed,
+                         add_to_container=add_to_container)
         self._check_classifier(classifier)
         cell = classifier.cells[0]
         self.gain = _check_positive("gain", gain, obj=self)
@@ -1080,6 +1090,9 @@ class LoihiLMUClassifier(nengo.Network):
         self.weights = {"W_m": w["cell0.W_m"], "readout": w["readout"]}
         if self.uses_x:
             self.weights["W_x"] = w["cell0.W_x"]
+        # the hidden layer's weights on the features [x, m] (or [m])
+        self.input_weights = (np.concatenate([w["cell0.W_x"], w["cell0.W_m"]], axis=1)
+                              if self.uses_x else w["cell0.W_m"])
         self.n_features = (self.input_d if self.uses_x else 0) + self.memory.n_states
         if (scale_x is None) == (input_scale is None):
             raise ValidationError(
@@ -1106,9 +1119,6 @@ class LoihiLMUClassifier(nengo.Network):
         # value of feature i = sum over its pair of sign * scale / rate * rate_j
         decode = np.zeros((d, 2 * d))
         decode[dims, np.arange(2 * d)] = signs * scale[dims] / self.input_rate
-        w_in = self.weights["W_m"]
-        if self.uses_x:
-            w_in = np.concatenate([self.weights["W_x"], w_in], axis=1)
         if self.neuron_kind == "loihi":
             from nengo_loihi.neurons import LoihiSpikingRectifiedLinear
 
@@ -1132,7 +1142,7 @@ class LoihiLMUClassifier(nengo.Network):
                 gain=nengo.dists.Choice([self.gain]), bias=nengo.dists.Choice([0.0]),
                 label="hidden")
             self.input_connection = nengo.Connection(
-                self.encoder.neurons, self.hidden.neurons, transform=w_in @ decode,
+                self.encoder.neurons, self.hidden.neurons, transform=self.input_weights @ decode,
                 synapse=nengo.Lowpass(self.synapse))
             self.readout = nengo.Node(size_in=self.n_classes, label="readout")
             nengo.Connection(self.hidden.neurons, self.readout,
@@ -1194,10 +1204,7 @@ class LoihiLMUClassifier(nengo.Network):
     def rate_logits(self, x):
         """The trained rate network's logits on the last step (no spikes)."""
         f = self.features(x, hold=False)[:, -1]
-        w_in = self.weights["W_m"]
-        if self.uses_x:
-            w_in = np.concatenate([self.weights["W_x"], w_in], axis=1)
-        return np.maximum(f @ w_in.T, 0) @ self.weights["readout"].T
+        return np.maximum(f @ self.input_weights.T, 0) @ self.weights["readout"].T
 
     def predict(self, x, target="nengo"):
         """Logits on sequences ``x``, with what the run cost.

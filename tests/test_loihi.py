@@ -342,11 +342,28 @@ def test_loihi_classifier_spikes_give_the_rate_logits(tmp_path):
         logits, info = net.predict(x)
         assert info["steps"] == 6 * (20 + hold) and info["clipped"] == 0
         errors[kind, hold] = np.abs(logits - rate).max() / np.abs(rate).max()
-    assert errors["ideal", 300] < 0.05
-    # Loihi's integer inter-spike intervals lower the rates a little more
-    assert errors["ideal", 300] < errors["loihi", 300] < 0.15
+    # (over network seeds 0-5 these were 0.037-0.066, 0.068-0.088 and
+    # 0.29-0.50; the network's seed is the classifier's, 3, by default)
+    assert errors["ideal", 300] < 0.1
+    assert errors["loihi", 300] < 0.15  # also integer inter-spike intervals
     # a short window is a coarser estimate
     assert errors["ideal", 30] > 4 * errors["ideal", 300]
+
+
+def test_loihi_classifier_runs_repeat(tmp_path):
+    # the encoder's spike phases come from the seed (the classifier's by
+    # default): the same network gives the same logits, another seed others
+    rng = np.random.RandomState(5)
+    x = rng.rand(2, 10, 1)
+    clf = small_classifier(seed=5)
+    kw = dict(scale_x=x, gain=1000, hold_steps=40, window=30, neuron_type="ideal")
+    a = loihi.LoihiLMUClassifier(clf, **kw)
+    assert a.seed == clf.seed == 5
+    logits = a.predict(x)[0]
+    assert np.array_equal(logits, loihi.LoihiLMUClassifier(clf, **kw).predict(x)[0])
+    assert np.array_equal(logits, a.predict(x)[0])
+    other = loihi.LoihiLMUClassifier(clf, seed=6, **kw).predict(x)[0]
+    assert np.abs(logits).max() > 0 and not np.array_equal(logits, other)
 
 
 def test_loihi_classifier_emulator_matches_nengo(tmp_path):
