@@ -472,13 +472,14 @@ def _print_digits(out):
 
     base = out["nengo"]
     rows = [("simulator", "accuracy", "vs nengo (points)", "sequences", "steps/s",
-             "clipped inputs")]
+             "clipped inputs", "saturated hidden")]
     for name, info in out.items():
         steps = (f"{info['steps'] / max(info['seconds'], 1e-9):.0f}"
                  if "steps" in info else "-")
         rows.append((name, f"{info['accuracy']:.4f}",
                      f"{100 * (info['accuracy'] - base['accuracy']):+.2f}", str(info["n"]),
-                     steps, f"{info['clipped']:.2e}" if "clipped" in info else "-"))
+                     steps, f"{info['clipped']:.2e}" if "clipped" in info else "-",
+                     f"{info['saturated']:.2e}" if "saturated" in info else "-"))
     _print_table(rows)
     if len(out) > 2:
         for name in list(out)[2:]:

@@ -261,7 +261,9 @@ def prepare(
     filters every host-to-chip input with ``Lowpass(decode_tau)`` on the
     chip, which is reported where the connection has no such synapse (see
     `simulator`, which applies a connection's ``Lowpass(decode_tau)`` on
-    the chip instead of on the host).
+    the chip instead of on the host). Spikes of host neurons into chip
+    neurons are the exception: they are sent as they are, and the
+    connection's own synapse (``Lowpass`` or none) runs on the chip.
 
     Parameters
     ----------
@@ -396,11 +398,23 @@ def prepare(
         elif post_chip and isinstance(conn.pre_obj, nengo.ensemble.Neurons):
             # host spikes go to the chip as they are; the connection's weights
             # and synapse run on the chip (no decode_tau filter is added)
-            taus[post].add(_tau(conn.synapse))
-            report.crossings.append(
-                Crossing(conn, "host->chip",
-                         f"host spikes; weights and synapse {conn.synapse} on the chip")
-            )
+            if not _is_lowpass(conn.synapse):
+                raise ValidationError(
+                    f"{conn}: synapse {conn.synapse} cannot run on Loihi (host spikes "
+                    f"are filtered on the chip, which takes nengo.Lowpass or None)",
+                    attr="synapse",
+                    obj=conn,
+                )
+            if isinstance(conn.post_obj, nengo.ensemble.Neurons):
+                taus[post].add(_tau(conn.synapse))
+                note = f"host spikes; weights and synapse {conn.synapse} on the chip"
+            else:
+                # into an ensemble: decode neurons with the connection's
+                # synapse, then the post block's decode_tau
+                taus[post].add(decode_tau)
+                note = (f"host spikes; decoded on the chip ({conn.synapse}, then "
+                        f"Lowpass({decode_tau:g}))")
+            report.crossings.append(Crossing(conn, "host->chip", note))
         elif post_chip:
             taus[post].add(decode_tau)
             if conn.synapse is None or not (
@@ -992,9 +1006,11 @@ class LoihiLMUClassifier(nengo.Network):
     Parameters
     ----------
     classifier : LMUClassifier or path
-        A trained classifier with a rate ReLU hidden layer
-        (``nengo.RectifiedLinear``), or the path of one saved with
-        `.LMUClassifier.save`.
+        A trained classifier with a ReLU hidden layer
+        (``nengo.RectifiedLinear``, or ``SpikingRectifiedLinear``; any
+        ``hidden_gain`` and ``amplitude``), or the path of one saved with
+        `.LMUClassifier.save`. Trained memory weights
+        (``trainable_memory=True``) are used as trained.
     scale_x : ndarray (n, n_steps, input_d), optional
         Sequences, typically the training data, that set ``input_scale``:
         the largest ``|x|`` and ``|m|`` of each feature over them. Give
@@ -1036,10 +1052,14 @@ class LoihiLMUClassifier(nengo.Network):
     input_weights : ndarray (units, n_features)
         ``[W_x, W_m]`` (or ``W_m``): the hidden layer's weights on the
         features.
+    readout_weights : ndarray (n_classes, units)
+        The readout times the cell's ``hidden_gain`` and hidden
+        ``amplitude`` (the chip's neurons compute ``relu(z)``; the cell's
+        ``amplitude * relu(hidden_gain * z)`` is that times both).
     e_x : ndarray
         The memory's input encoder.
     memory : nengo_lmu.systems.LinearSystem
-        The discrete memory (one step per sample).
+        The discrete memory (one step per sample; the cell's ``Ad``, ``Bd``).
     input_scale : ndarray
         The encoder's full scale per feature.
     steps_per_sequence : int or None
@@ -1083,11 +1103,19 @@ class LoihiLMUClassifier(nengo.Network):
 
         w = classifier.get_weights()
         self.e_x = np.asarray(w["cell0.e_x"], dtype=float)
-        self.memory = cell.memory.discrete_system
+        # the memory as the cell runs it: trained Ad and Bd where they are
+        # trainable (trainable_memory=True), else the exact discretisation
+        exact = cell.memory.discrete_system
+        self.memory = exact.replace(A=w.get("cell0.Ad", exact.A),
+                                    B=w.get("cell0.Bd", exact.B))
         self.input_d = cell.input_d
         self.n_classes = classifier.n_classes
         self.uses_x = cell.input_to_hidden
         self.weights = {"W_m": w["cell0.W_m"], "readout": w["readout"]}
+        # the cell's h = amplitude * relu(hidden_gain * z) = c * relu(z) (c > 0);
+        # the chip's neurons give relu(z), so c goes into the readout
+        self.readout_weights = (w["readout"] * cell.hidden_gain
+                                * cell.hidden_neuron_type.amplitude)
         if self.uses_x:
             self.weights["W_x"] = w["cell0.W_x"]
         # the hidden layer's weights on the features [x, m] (or [m])
@@ -1146,7 +1174,7 @@ class LoihiLMUClassifier(nengo.Network):
                 synapse=nengo.Lowpass(self.synapse))
             self.readout = nengo.Node(size_in=self.n_classes, label="readout")
             nengo.Connection(self.hidden.neurons, self.readout,
-                             transform=self.weights["readout"], synapse=None)
+                             transform=self.readout_weights, synapse=None)
             self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
 
     #: Simulator step (s): one step per sample, as the rate network was trained.
@@ -1204,7 +1232,7 @@ class LoihiLMUClassifier(nengo.Network):
     def rate_logits(self, x):
         """The trained rate network's logits on the last step (no spikes)."""
         f = self.features(x, hold=False)[:, -1]
-        return np.maximum(f @ self.input_weights.T, 0) @ self.weights["readout"].T
+        return np.maximum(f @ self.input_weights.T, 0) @ self.readout_weights.T
 
     def predict(self, x, target="nengo"):
         """Logits on sequences ``x``, with what the run cost.
@@ -1212,7 +1240,10 @@ class LoihiLMUClassifier(nengo.Network):
         The sequences are played back to back in one simulator: the host
         memory restarts from zero for each one (the hidden layer has no
         recurrence; its synapse forgets the previous sequence within a few
-        ``synapse`` time constants).
+        ``synapse`` time constants). The neurons' voltages, i.e. the phases
+        of their spikes, carry over, so a sequence's logits can differ by a
+        spike or so with the sequences played before it (the runs repeat
+        for the same ``x``).
 
         Parameters
         ----------
@@ -1226,7 +1257,10 @@ class LoihiLMUClassifier(nengo.Network):
         info : dict
             ``seconds`` (the run, without the build), ``build_seconds``,
             ``steps``, ``clipped`` (fraction of feature values beyond
-            ``input_scale``, clipped), ``report`` (`prepare`'s placement)
+            ``input_scale``, clipped), ``saturated`` (fraction of the hidden
+            neurons, over the sequences' held last samples, that the rate
+            network drives above ``1 / dt``, where the chip's one spike a
+            step saturates), ``report`` (`prepare`'s placement)
             and, on the emulator, ``resources`` (`resource_counts`, per
             inference over ``n`` sequences).
         """
@@ -1242,9 +1276,16 @@ class LoihiLMUClassifier(nengo.Network):
                 f"{clipped:.3%} of the feature values exceed input_scale and are "
                 f"clipped (largest ratio {np.max(np.abs(f) / self.input_scale):.3g})")
         f = np.clip(f, -self.input_scale, self.input_scale)
+        rates = self.gain * np.maximum(f[:, -1] @ self.input_weights.T, 0)
+        saturated = float(np.mean(rates > 1 / self.dt))
+        if saturated > 1e-3:
+            warnings.warn(
+                f"{saturated:.3%} of the hidden neurons would fire above 1/dt = "
+                f"{1 / self.dt:g} Hz (at most {rates.max():.4g} Hz), where Loihi "
+                f"saturates: lower the gain")
         self._sequence.data = f.reshape(n * steps, -1)
         self.steps_per_sequence = steps
-        info = dict(steps=n * steps, n=n, clipped=clipped,
+        info = dict(steps=n * steps, n=n, clipped=clipped, saturated=saturated,
                     report=prepare(self, build=False))
         t0 = time.perf_counter()
         if target == "nengo":

@@ -312,16 +312,28 @@ def test_loihi_classifier_layout(tmp_path):
     assert "host spikes" in notes["host->chip"] and "0.01" in notes["host->chip"]
 
 
-@pytest.mark.parametrize("input_to_hidden", [True, False])
-def test_loihi_classifier_rate_logits_are_the_trained_network(tmp_path, input_to_hidden):
-    # features() computes the memory on the host as the LMUCell does: the
-    # rate logits equal LMUClassifier.predict on nengo.Simulator
+@pytest.mark.parametrize("cell", [
+    dict(),
+    dict(input_to_hidden=False),
+    dict(hidden_gain=2.5, hidden_neuron_type=nengo.RectifiedLinear(amplitude=0.3)),
+    dict(trainable_memory=True),
+    dict(input_d=2, memory_d=2),
+], ids=["plain", "no W_x", "gain and amplitude", "trained memory", "2-d"])
+def test_loihi_classifier_rate_logits_are_the_trained_network(tmp_path, cell):
+    # features() computes the memory on the host as the LMUCell does, and the
+    # readout folds in the hidden gain and amplitude: the rate logits equal
+    # LMUClassifier.predict on nengo.Simulator
     from nengo_lmu.networks import LMUClassifier
 
     rng = np.random.RandomState(2)
-    x = rng.rand(3, 20, 1)
+    x = rng.rand(3, 20, cell.get("input_d", 1))
     path = tmp_path / "clf.npz"
-    small_classifier(path, input_to_hidden=input_to_hidden)
+    clf = small_classifier(**cell)
+    w = clf.get_weights()
+    if "cell0.Ad" in w:  # a memory changed by training
+        w["cell0.Ad"] = w["cell0.Ad"] * 0.9
+        w["cell0.Bd"] = w["cell0.Bd"] * 1.5
+    clf.save(path, w)
     ref = LMUClassifier.load(path).predict(x)
     net = loihi.LoihiLMUClassifier(path, scale_x=x)
     assert np.allclose(net.rate_logits(x), ref, atol=1e-10)
@@ -341,6 +353,7 @@ def test_loihi_classifier_spikes_give_the_rate_logits(tmp_path):
         rate = net.rate_logits(x)
         logits, info = net.predict(x)
         assert info["steps"] == 6 * (20 + hold) and info["clipped"] == 0
+        assert info["saturated"] == 0
         errors[kind, hold] = np.abs(logits - rate).max() / np.abs(rate).max()
     # (over network seeds 0-5 these were 0.037-0.066, 0.068-0.088 and
     # 0.29-0.50; the network's seed is the classifier's, 3, by default)
@@ -382,6 +395,13 @@ def test_loihi_classifier_emulator_matches_nengo(tmp_path):
         assert res["cores"] == 1 and res["compartments"] == 12
         assert res["input_spikes"] > 0 and res["spikes"] > 0
         assert res["synaptic_ops_per_inference"] == res["synaptic_ops"] / 4
+    # hidden neurons driven above one spike a step are counted and warned about
+    fast = loihi.LoihiLMUClassifier(small_classifier(seed=4), scale_x=x[:2], gain=1e5,
+                                    hold_steps=2, window=1)
+    with pytest.warns(UserWarning, match="above 1/dt.*lower the gain"):
+        _, info = fast.predict(x[:1])
+    z = fast.features(x[:1])[:, -1] @ fast.input_weights.T
+    assert info["saturated"] == np.mean(1e5 * z > 1000) > 0
     # inputs beyond the scale are clipped, counted and warned about
     assert info0["clipped"] == 0
     with pytest.warns(UserWarning, match="exceed input_scale and are clipped"):
@@ -404,8 +424,22 @@ def test_host_neuron_synapse_stays_on_the_chip():
                                 synapse=loihi.DECODE_TAU)
     with loihi._host_filters_on_chip(net, loihi.DECODE_TAU) as moved:
         assert moved == [] and conn.synapse == nengo.Lowpass(loihi.DECODE_TAU)
-    report = loihi.prepare(net, build=False)
-    assert report.placements[1].tau == loihi.DECODE_TAU
+    # the block's time constant is the connection's own, not decode_tau
+    conn.synapse = nengo.Lowpass(0.02)
+    report = loihi.prepare(net)
+    assert report.placements[1].tau == 0.02
+    assert "host spikes; weights and synapse Lowpass(tau=0.02) on the chip" in str(report)
+    # into an ensemble, nengo-loihi decodes on the chip: decode_tau
+    with net:
+        c = nengo.Ensemble(10, 1, neuron_type=nengo.SpikingRectifiedLinear(), label="c")
+        nengo.Connection(a.neurons, c, transform=np.ones((1, 10)) / 100, synapse=0.02)
+    report = loihi.prepare(net)
+    assert report.placements[2].tau == loihi.DECODE_TAU
+    assert "decoded on the chip" in str(report)
+    # and a synapse the chip cannot run is named
+    conn.synapse = nengo.Alpha(0.01)
+    with pytest.raises(ValidationError, match="Alpha.*cannot run on Loihi"):
+        loihi.prepare(net, build=False)
 
 
 def test_trained_digits_on_the_emulator_within_3_points(tmp_path):
