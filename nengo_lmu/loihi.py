@@ -378,43 +378,31 @@ def prepare(
         post = _ens_of(conn.post_obj)
         pre_chip = pre in chip
         post_chip = post in chip
-        if pre_chip and post_chip:
+        host_spikes = post_chip and not pre_chip and isinstance(
+            conn.pre_obj, nengo.ensemble.Neurons)
+        if post_chip and (pre_chip or host_spikes):
+            # the connection's synapse runs on the chip (host spikes are sent
+            # as they are, with no decode_tau filter added)
             if not _is_lowpass(conn.synapse):
                 raise ValidationError(
-                    f"{conn}: synapse {conn.synapse} cannot run on Loihi (on-chip "
-                    f"connections take nengo.Lowpass or None)",
+                    f"{conn}: synapse {conn.synapse} cannot run on Loihi (a synapse "
+                    f"on the chip must be nengo.Lowpass or None)",
                     attr="synapse",
                     obj=conn,
                 )
-            weights = getattr(conn.solver, "weights", False) or isinstance(
-                conn.pre_obj, nengo.ensemble.Neurons
+            # into an ensemble, nengo-loihi decodes through decode neurons
+            # (filtered with the connection's tau), and the post block gets
+            # decode_tau; only an ensemble's weight-solver connection is direct
+            decoded = isinstance(conn.post_obj, nengo.Ensemble) and not (
+                isinstance(conn.pre_obj, nengo.Ensemble)
+                and getattr(conn.solver, "weights", False)
             )
-            if isinstance(conn.post_obj, nengo.Ensemble) and not weights:
-                # decoded: decode neurons filter with the connection's tau,
-                # the post block with decode_tau
-                taus[post].add(decode_tau)
-            else:
-                taus[post].add(_tau(conn.synapse))
-        elif post_chip and isinstance(conn.pre_obj, nengo.ensemble.Neurons):
-            # host spikes go to the chip as they are; the connection's weights
-            # and synapse run on the chip (no decode_tau filter is added)
-            if not _is_lowpass(conn.synapse):
-                raise ValidationError(
-                    f"{conn}: synapse {conn.synapse} cannot run on Loihi (host spikes "
-                    f"are filtered on the chip, which takes nengo.Lowpass or None)",
-                    attr="synapse",
-                    obj=conn,
-                )
-            if isinstance(conn.post_obj, nengo.ensemble.Neurons):
-                taus[post].add(_tau(conn.synapse))
-                note = f"host spikes; weights and synapse {conn.synapse} on the chip"
-            else:
-                # into an ensemble: decode neurons with the connection's
-                # synapse, then the post block's decode_tau
-                taus[post].add(decode_tau)
+            taus[post].add(decode_tau if decoded else _tau(conn.synapse))
+            if host_spikes:
                 note = (f"host spikes; decoded on the chip ({conn.synapse}, then "
-                        f"Lowpass({decode_tau:g}))")
-            report.crossings.append(Crossing(conn, "host->chip", note))
+                        f"Lowpass({decode_tau:g}))" if decoded else
+                        f"host spikes; weights and synapse {conn.synapse} on the chip")
+                report.crossings.append(Crossing(conn, "host->chip", note))
         elif post_chip:
             taus[post].add(decode_tau)
             if conn.synapse is None or not (

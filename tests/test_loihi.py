@@ -438,7 +438,7 @@ def test_host_neuron_synapse_stays_on_the_chip():
     assert "decoded on the chip" in str(report)
     # and a synapse the chip cannot run is named
     conn.synapse = nengo.Alpha(0.01)
-    with pytest.raises(ValidationError, match="Alpha.*cannot run on Loihi"):
+    with pytest.raises(ValidationError, match="Alpha.*cannot run on Loihi.*Lowpass or None"):
         loihi.prepare(net, build=False)
 
 
@@ -497,3 +497,30 @@ def test_prepare_reports_weights_lost_on_8_bits():
     assert not loihi.prepare(net_with(w), max_weights_lost=1.0).warnings
     with pytest.raises(ValidationError, match="max_weights_lost.*fraction"):
         loihi.prepare(net_with(w), max_weights_lost=2)
+
+
+@pytest.mark.parametrize("host", [True, False], ids=["host", "chip"])
+@pytest.mark.parametrize("post_neurons", [True, False], ids=["to neurons", "to ensemble"])
+def test_reported_tau_is_the_built_blocks(host, post_neurons):
+    # neurons into neurons keep the connection's tau; into an ensemble
+    # nengo-loihi decodes through decode neurons and the block gets decode_tau
+    with nengo.Network(seed=0) as net:
+        nengo_loihi.add_params(net)
+        stim = nengo.Node(0.5)
+        a = nengo.Ensemble(10, 1, neuron_type=nengo.SpikingRectifiedLinear(), label="a")
+        c = nengo.Ensemble(10, 1, neuron_type=nengo.SpikingRectifiedLinear(), label="c")
+        net.config[a].on_chip = not host
+        nengo.Connection(stim, a)
+        nengo.Connection(a.neurons, c.neurons if post_neurons else c,
+                         transform=np.eye(10) / 50 if post_neurons else np.ones((1, 10)) / 100,
+                         synapse=0.02)
+    report = loihi.prepare(net, build=False)
+    tau = [p.tau for p in report.placements if p.ensemble is c][0]
+    assert tau == (0.02 if post_neurons else loihi.DECODE_TAU)
+    model = nengo_loihi.builder.Model(dt=0.001)
+    model.decode_tau = loihi.DECODE_TAU
+    with loihi._host_filters_on_chip(net, loihi.DECODE_TAU):
+        nengo_loihi.Simulator(net, target="simreal", model=model,
+                              remove_passthrough=False).close()
+    built = [b.compartment.tau_s for b in model.blocks if str(b.label) == "<Ensemble 'c'>"]
+    assert built == [tau]
