@@ -39,20 +39,8 @@ import numpy as np
 from nengo.exceptions import BuildError, ValidationError
 
 from nengo_lmu.networks.legendre_memory import LegendreMemory
-from nengo_lmu.networks.linear_system import (
-    EVAL_STRETCH,
-    LinearSystemNetwork,
-    default_process,
-    sample_input,
-)
-from nengo_lmu.systems import (
-    REALIZERS,
-    _check_positive,
-    check_choice,
-    check_int,
-    lowpass_mapping,
-    realize,
-)
+from nengo_lmu.networks.linear_system import LinearSystemNetwork
+from nengo_lmu.systems import _check_positive, check_choice, check_int
 
 #: Per-core limits of Loihi (nengo-loihi 1.1, ``nengo_loihi.block``).
 MAX_COMPARTMENTS = 1024
@@ -760,21 +748,11 @@ class _LoihiNeural:
 
     def _build_neural(self, synapse, neuron_type, mapping, realizer, process,
                       radius, ens_dimensions, ens_kwargs):
-        if isinstance(synapse, nengo.synapses.Synapse):
-            if type(synapse) is not nengo.Lowpass:
-                raise ValidationError(
-                    f"must be a Lowpass synapse (Loihi has no other), got {synapse}",
-                    attr="synapse", obj=self,
-                )
-        else:
-            synapse = nengo.Lowpass(_check_positive("synapse", synapse, obj=self))
-        tau = _check_positive("synapse", synapse.tau, obj=self)
+        synapse, u, z_eval = self._neural_plan(
+            synapse, mapping, realizer, process, radius, ens_dimensions
+        )
+        tau = synapse.tau
         n = self.system.n_states
-        if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
-            raise ValidationError(
-                f"must be a positive integer dividing n_states={n}, got {ens_dimensions!r}",
-                attr="ens_dimensions", obj=self,
-            )
         neuron_type = nengo.LIF() if neuron_type is None else neuron_type
         if not isinstance(neuron_type, chip_neuron_types()):
             raise ValidationError(
@@ -787,28 +765,10 @@ class _LoihiNeural:
         ens_kwargs.setdefault("intercepts", nengo.dists.Uniform(-0.75, 0.75))
         tau_in = DECODE_TAU
         m_in = self.system.n_inputs
-        wsys = self.system
-        dwsys = self.discrete_system
-
-        rng = np.random.RandomState(self.seed)
-        if process is None:
-            process = default_process(self.discrete_system)
-        u = sample_input(process, m_in, self.dt, rng, obj=self)
-        if isinstance(realizer, str):
-            check_choice("realizer", realizer, REALIZERS, self, " or a matrix")
-            _, T = realize(dwsys, u, method=realizer, radius=radius)
-        else:
-            T = np.asarray(realizer, dtype=np.float64)
-        self.T = T
-        self.mapped_system = lowpass_mapping(
-            wsys.transform(T), tau, dt=self.dt if mapping == "discrete" else None
-        )
+        T = self.T
         Ap, Bp = self.mapped_system.A, self.mapped_system.B
-        Ad = dwsys.A
-        Bd = dwsys.B
-        z = dwsys.transform(T).simulate(u, output=False)
-        z_eval = z[rng.choice(len(z), size=min(len(z), 5000), replace=False)]
-        z_eval *= EVAL_STRETCH / radius
+        Ad = self.discrete_system.A
+        Bd = self.discrete_system.B
         u_peak = float(np.max(np.abs(u)))
         in_radius = 1.2 * u_peak
         self.input_filter = nengo.Lowpass(tau_in)
@@ -1206,12 +1166,7 @@ class LoihiLMUClassifier(nengo.Network):
         x = np.asarray(x, dtype=float)
         check_sequence_data(x, n_inputs=self.input_d)
         u = x @ self.e_x.T
-        A, B = self.memory.A, self.memory.B
-        m = np.empty(x.shape[:2] + (self.memory.n_states,))
-        state = np.zeros((len(x), self.memory.n_states))
-        for t in range(x.shape[1]):
-            state = state @ A.T + u[:, t] @ B.T
-            m[:, t] = state
+        m = np.stack([self.memory.simulate(ui, output=False) for ui in u])
         f = np.concatenate([x, m], axis=2) if self.uses_x else m
         if hold:
             f = np.concatenate([f, np.repeat(f[:, -1:], self.hold_steps, axis=1)], axis=1)

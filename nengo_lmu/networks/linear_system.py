@@ -248,17 +248,14 @@ class LinearSystemNetwork(nengo.Network):
             self.state, self.state, transform=dsys.A, synapse=0
         )
 
-    def _build_neural(
-        self,
-        synapse,
-        neuron_type,
-        mapping,
-        realizer,
-        process,
-        radius,
-        ens_dimensions,
-        ens_kwargs,
-    ):
+    def _neural_plan(self, synapse, mapping, realizer, process, radius, ens_dimensions):
+        """What every neural form needs before it builds: the checked
+        ``synapse`` and ``ens_dimensions``, the sample input ``u``, the
+        realisation ``T`` (stored as ``self.T``), the mapped system (stored as
+        ``self.mapped_system``) and the evaluation points ``z_eval``.
+
+        Returns ``(synapse, u, z_eval)``.
+        """
         if isinstance(synapse, nengo.synapses.Synapse):
             if type(synapse) is not nengo.Lowpass:
                 raise ValidationError(
@@ -278,8 +275,6 @@ class LinearSystemNetwork(nengo.Network):
                 attr="ens_dimensions",
                 obj=self,
             )
-        neuron_type = nengo.LIF() if neuron_type is None else neuron_type
-        ens_kwargs = {} if ens_kwargs is None else dict(ens_kwargs)
 
         rng = np.random.RandomState(self.seed)
         if process is None:
@@ -290,14 +285,10 @@ class LinearSystemNetwork(nengo.Network):
             _, T = realize(self.discrete_system, u, method=realizer, radius=radius)
         else:
             T = np.asarray(realizer, dtype=np.float64)
-        z_sys = self.system.transform(T)
         self.T = T
-
         self.mapped_system = lowpass_mapping(
-            z_sys, tau, dt=self.dt if mapping == "discrete" else None
+            self.system.transform(T), tau, dt=self.dt if mapping == "discrete" else None
         )
-        Ap, Bp = self.mapped_system.A, self.mapped_system.B
-        Ad, Bd = self.discrete_system.A, self.discrete_system.B
 
         # The state trajectory under the sample input tells where the
         # populations must be accurate: use it as evaluation points.
@@ -308,6 +299,28 @@ class LinearSystemNetwork(nengo.Network):
         n_eval = min(len(z), 5000)
         z_eval = z[rng.choice(len(z), size=n_eval, replace=False)]
         z_eval *= EVAL_STRETCH / radius
+        return synapse, u, z_eval
+
+    def _build_neural(
+        self,
+        synapse,
+        neuron_type,
+        mapping,
+        realizer,
+        process,
+        radius,
+        ens_dimensions,
+        ens_kwargs,
+    ):
+        synapse, _, z_eval = self._neural_plan(
+            synapse, mapping, realizer, process, radius, ens_dimensions
+        )
+        neuron_type = nengo.LIF() if neuron_type is None else neuron_type
+        ens_kwargs = {} if ens_kwargs is None else dict(ens_kwargs)
+        T = self.T
+        Ap, Bp = self.mapped_system.A, self.mapped_system.B
+        Ad, Bd = self.discrete_system.A, self.discrete_system.B
+        n = self.system.n_states
         k = ens_dimensions
 
         slices = [slice(i, i + k) for i in range(0, n, k)]
