@@ -210,9 +210,9 @@ def sigma_delta_encode(x, threshold=0.1):
        benchmark for spatio-temporal pattern recognition on neuromorphic
        hardware. Frontiers in Neuroscience 16.
     """
-    from nengo_lmu.systems import _check_positive
+    from nengo_lmu.validation import check_positive
 
-    threshold = _check_positive("threshold", threshold)
+    threshold = check_positive("threshold", threshold)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim < 2:
         raise ValidationError(
@@ -275,7 +275,7 @@ def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0,
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    from nengo_lmu.systems import check_int
+    from nengo_lmu.validation import check_int
 
     n_steps = check_int("n_steps", n_steps, minimum=10)
     if not 0 < test_size < 1:

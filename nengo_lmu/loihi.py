@@ -40,7 +40,7 @@ from nengo.exceptions import BuildError, ValidationError
 
 from nengo_lmu.networks.legendre_memory import LegendreMemory
 from nengo_lmu.networks.linear_system import LinearSystemNetwork
-from nengo_lmu.systems import _check_positive, check_choice, check_int
+from nengo_lmu.validation import check_choice, check_int, check_positive
 
 #: Per-core limits of Loihi (nengo-loihi 1.1, ``nengo_loihi.block``).
 MAX_COMPARTMENTS = 1024
@@ -300,7 +300,7 @@ def prepare(
                 f"got {max_neurons_per_core}",
                 attr="max_neurons_per_core",
             )
-    decode_tau = _check_positive("decode_tau", decode_tau)
+    decode_tau = check_positive("decode_tau", decode_tau)
     for name, value in (("max_weights_lost", max_weights_lost),
                         ("max_weight_error", max_weight_error)):
         if not 0 <= value <= 1:
@@ -591,7 +591,7 @@ def simulator(network, target="sim", dt=0.001, decode_tau=DECODE_TAU, **kwargs):
     import nengo_loihi
 
     check_choice("target", target, TARGETS)
-    decode_tau = _check_positive("decode_tau", decode_tau)
+    decode_tau = check_positive("decode_tau", decode_tau)
     if target == "loihi" and not nxsdk_available():
         raise ValidationError(
             "needs Intel's NxSDK, which is not installed (it is not on the "
@@ -1034,13 +1034,13 @@ class LoihiLMUClassifier(nengo.Network):
                          add_to_container=add_to_container)
         self._check_classifier(classifier)
         cell = classifier.cells[0]
-        self.gain = _check_positive("gain", gain, obj=self)
-        self.input_rate = _check_positive("input_rate", input_rate, obj=self)
+        self.gain = check_positive("gain", gain, obj=self)
+        self.input_rate = check_positive("input_rate", input_rate, obj=self)
         if self.input_rate > 1 / self.dt:
             raise ValidationError(
                 f"must be at most 1/dt = {1 / self.dt:g} Hz (Loihi fires at most "
                 f"once a step), got {input_rate}", attr="input_rate", obj=self)
-        self.synapse = _check_positive("synapse", synapse, obj=self)
+        self.synapse = check_positive("synapse", synapse, obj=self)
         self.hold_steps = check_int("hold_steps", hold_steps, self)
         self.window = check_int("window", window, self)
         if self.window > self.hold_steps:

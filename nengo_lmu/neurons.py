@@ -27,7 +27,7 @@ from nengo.builder import Builder, Operator, Signal
 from nengo.dists import Choice
 from nengo.exceptions import BuildError, ValidationError
 
-from nengo_lmu.systems import _check_positive
+from nengo_lmu.validation import check_positive
 
 
 def check_beta(beta, obj=None, attr="beta"):
@@ -47,7 +47,7 @@ def check_beta(beta, obj=None, attr="beta"):
 
 def check_threshold(threshold, obj=None, attr="threshold"):
     """Check a firing threshold: a positive finite number."""
-    return _check_positive(attr, threshold, obj=obj)
+    return check_positive(attr, threshold, obj=obj)
 
 
 RESETS = ("subtract", "zero")
@@ -149,8 +149,8 @@ class DiscreteLIF(nengo.neurons.NeuronType):
         super().__init__(initial_state=initial_state)
         self.beta = check_beta(beta, obj=self)
         self.threshold = check_threshold(threshold, obj=self)
-        self.amplitude = _check_positive("amplitude", amplitude, obj=self)
-        self.surrogate_alpha = _check_positive("surrogate_alpha", surrogate_alpha, obj=self)
+        self.amplitude = check_positive("amplitude", amplitude, obj=self)
+        self.surrogate_alpha = check_positive("surrogate_alpha", surrogate_alpha, obj=self)
         if not isinstance(learnable, (bool, np.bool_)):
             raise ValidationError(
                 f"must be True or False, got {learnable!r}", attr="learnable", obj=self

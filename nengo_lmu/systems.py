@@ -32,6 +32,8 @@ import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.validation import check_choice, check_int, check_positive
+
 DISCRETIZERS = ("zoh", "euler")
 
 
@@ -59,46 +61,6 @@ def _as_matrix(name, value, obj=None, ndim=2):
             obj=obj,
         )
     return arr
-
-
-def _check_positive(name, value, obj=None):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            f"must be a positive number, got {value!r}", attr=name, obj=obj
-        ) from None
-    if not np.isfinite(value) or value <= 0:
-        raise ValidationError(
-            f"must be a positive finite number, got {value}", attr=name, obj=obj
-        )
-    return value
-
-
-def check_int(name, value, obj=None, minimum=1):
-    """Validate an integer parameter ``>= minimum`` and return it as an int."""
-    if (
-        isinstance(value, (bool, np.bool_))
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValidationError(
-            f"must be an integer >= {minimum}, got {value!r}", attr=name, obj=obj
-        )
-    return int(value)
-
-
-def check_choice(name, value, choices, obj=None, alternatives=""):
-    """Check that ``value`` is one of the strings ``choices`` and return it.
-
-    ``alternatives`` names other accepted kinds of value in the message
-    (e.g. ``" or a matrix"``), for callers that handle those first.
-    """
-    if not (isinstance(value, str) and value in choices):
-        raise ValidationError(
-            f"must be one of {choices}{alternatives}, got {value!r}", attr=name, obj=obj
-        )
-    return value
 
 
 def check_order(order, obj=None):
@@ -172,7 +134,7 @@ class LinearSystem:
                 obj=self,
             )
         if dt is not None:
-            dt = _check_positive("dt", dt, obj=self)
+            dt = check_positive("dt", dt, obj=self)
         for name, arr in zip("ABCD", (A, B, C, D)):
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
@@ -257,7 +219,7 @@ class LinearSystem:
             raise ValidationError(
                 f"system is already discrete (dt={self.dt})", attr="dt", obj=self
             )
-        dt = _check_positive("dt", dt, obj=self)
+        dt = check_positive("dt", dt, obj=self)
         check_choice("method", method, DISCRETIZERS, obj=self)
         n, m = self.n_states, self.n_inputs
         if method == "zoh":
@@ -426,7 +388,7 @@ def legendre_system(order, theta):
     >>> dsys = sys.discretize(dt=0.001)
     """
     order = check_order(order)
-    theta = _check_positive("theta", theta)
+    theta = check_positive("theta", theta)
     i = np.arange(order)[:, None]
     j = np.arange(order)[None, :]
     A = np.where(i < j, -1.0, (-1.0) ** (i - j + 1)) * (2 * i + 1) / theta
@@ -470,8 +432,8 @@ def legendre_readout(order, r):
 
 def check_theta_dt(theta, dt, obj=None):
     """Check that the time step is below the window (``dt < theta``)."""
-    theta = _check_positive("theta", theta, obj=obj)
-    dt = _check_positive("dt", dt, obj=obj)
+    theta = check_positive("theta", theta, obj=obj)
+    dt = check_positive("dt", dt, obj=obj)
     if dt >= theta:
         raise ValidationError(
             f"must be smaller than theta={theta}, got {dt}", attr="dt", obj=obj
@@ -522,7 +484,7 @@ def lowpass_mapping(system, tau, dt=None):
     LinearSystem
         ``(A', B', C, D)`` with the system's ``dt`` (None for continuous).
     """
-    tau = _check_positive("tau", tau)
+    tau = check_positive("tau", tau)
     if system.is_discrete:
         if dt is not None and not np.isclose(dt, system.dt):
             raise ValidationError(
@@ -622,7 +584,7 @@ def realize(system, u, method="balanced", radius=1.0):
         The change of basis, ``x = T z``.
     """
     check_choice("method", method, REALIZERS)
-    radius = _check_positive("radius", radius)
+    radius = check_positive("radius", radius)
     n = system.n_states
     T = np.eye(n)
     if method == "balanced":

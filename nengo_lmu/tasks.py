@@ -10,7 +10,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.metrics import delayed_nrmse
 from nengo_lmu.networks import LegendreMemory
-from nengo_lmu.systems import _check_positive
+from nengo_lmu.validation import check_positive
 
 
 @dataclass
@@ -101,7 +101,7 @@ def run_delay_task(
     -------
     DelayResult
     """
-    duration = _check_positive("duration", duration)
+    duration = check_positive("duration", duration)
     if not 0 <= discard < duration:
         raise ValidationError(
             f"must be in [0, duration={duration}), got {discard}", attr="discard"

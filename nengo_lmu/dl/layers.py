@@ -23,8 +23,9 @@ from nengo_lmu.dl.memory import (
     discrete_memory,
     legendre_memory,
 )
-from nengo_lmu.networks.lmu_cell import INITIALIZERS, _check_bool, initial_weights
-from nengo_lmu.systems import DISCRETIZERS, check_choice, check_int, check_order
+from nengo_lmu.networks.lmu_cell import INITIALIZERS, initial_weights
+from nengo_lmu.systems import DISCRETIZERS, check_order
+from nengo_lmu.validation import check_bool, check_choice, check_int
 
 #: Hidden nonlinearities of `LMULayer` and the nengo neuron types that
 #: compute the same function (used when converting to an `.LMUCell`).
@@ -67,7 +68,7 @@ class _SequenceLayer(tf.keras.layers.Layer):
             stateful=stateful,
             go_backwards=go_backwards,
         ).items():
-            setattr(self, name, _check_bool(name, value, self))
+            setattr(self, name, check_bool(name, value, self))
         # warn now for Euler's accuracy, and cache (Ad, Bd)
         discrete_memory(self.order, self.theta, self.discretizer)
         self.state_variables = None
@@ -412,7 +413,7 @@ go_backwards
             hidden_to_hidden=hidden_to_hidden,
             trainable_memory=trainable_memory,
         ).items():
-            setattr(self, name, _check_bool(name, value, self))
+            setattr(self, name, check_bool(name, value, self))
         for name, value in dict(
             kernel_initializer=kernel_initializer,
             recurrent_initializer=recurrent_initializer,

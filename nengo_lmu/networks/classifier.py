@@ -8,7 +8,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
-from nengo_lmu.systems import check_int
+from nengo_lmu.validation import check_int
 
 #: LMUCell attributes stored with saved parameters (with ``order``, ``theta``
 #: and ``hidden_neuron_type``; not the initialisers, which trained weights

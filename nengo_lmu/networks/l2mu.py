@@ -15,7 +15,8 @@ from nengo.params import BoolParam
 from nengo_lmu.networks.classifier import _SequenceInput, simulate_each
 from nengo_lmu.networks.lmu_cell import initial_weights
 from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
-from nengo_lmu.systems import _check_positive, check_int, legendre_system
+from nengo_lmu.systems import legendre_system
+from nengo_lmu.validation import check_int, check_positive
 
 #: The two hyper-parameter sets of [1]_ (event-based Braille, 24 input
 #: channels). "m population size" in the paper's table is ``memory_size``
@@ -96,8 +97,8 @@ class SpikingClassifier(nengo.Network):
                reset="subtract", min_voltage=-np.inf, chip_timing=False):
         self.n_inputs = check_int("n_inputs", n_inputs, self)
         self.n_classes = check_int("n_classes", n_classes, self)
-        self.dt = _check_positive("dt", dt, obj=self)
-        self.surrogate_alpha = _check_positive("surrogate_alpha", surrogate_alpha, obj=self)
+        self.dt = check_positive("dt", dt, obj=self)
+        self.surrogate_alpha = check_positive("surrogate_alpha", surrogate_alpha, obj=self)
         if not isinstance(learn_neuron_params, (bool, np.bool_)):
             raise ValidationError(
                 f"must be True or False, got {learn_neuron_params!r}",
@@ -416,7 +417,7 @@ class L2MU(SpikingClassifier):
         self.memory_size = check_int("memory_size", memory_size, self)
         self.order = check_int("order", order, self)
         self.hidden_size = check_int("hidden_size", hidden_size, self)
-        self.theta = _check_positive("theta", theta, obj=self)
+        self.theta = check_positive("theta", theta, obj=self)
         if self.theta <= 1:
             raise ValidationError(
                 f"must be > 1 step (the memory is discretised at 1 step), got {theta}",
@@ -667,7 +668,7 @@ def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=Tr
         ``{population: (n, n_steps + pad_steps, size)}`` spikes (0/1),
         including ``"x"``, for `nengo_lmu.metrics.spiking_network_metrics`.
     """
-    from nengo_lmu.systems import check_choice
+    from nengo_lmu.validation import check_choice
 
     check_choice("simulator", simulator, ("nengo", "loihi"))
     batch = check_int("batch", batch)

@@ -8,7 +8,7 @@ from nengo_lmu.systems import (
     DISCRETIZERS,
     REALIZERS,
     LinearSystem,
-    _check_positive,
+    check_positive,
     check_choice,
     check_int,
     lowpass_mapping,
@@ -166,7 +166,7 @@ class LinearSystemNetwork(nengo.Network):
                 attr="system",
                 obj=self,
             )
-        dt = _check_positive("dt", dt, obj=self)
+        dt = check_positive("dt", dt, obj=self)
         if system.is_discrete and not np.isclose(system.dt, dt, rtol=1e-9, atol=0):
             raise ValidationError(
                 f"must equal the discrete system's dt={system.dt}, got {dt}",
@@ -265,8 +265,8 @@ class LinearSystemNetwork(nengo.Network):
                     obj=self,
                 )
         else:
-            synapse = nengo.Lowpass(_check_positive("synapse", synapse, obj=self))
-        tau = _check_positive("synapse", synapse.tau, obj=self)
+            synapse = nengo.Lowpass(check_positive("synapse", synapse, obj=self))
+        tau = check_positive("synapse", synapse.tau, obj=self)
         n = self.system.n_states
         if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
             raise ValidationError(

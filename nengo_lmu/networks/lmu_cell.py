@@ -6,7 +6,7 @@ from nengo.exceptions import ValidationError
 from nengo.params import BoolParam
 
 from nengo_lmu.networks.legendre_memory import LegendreMemory
-from nengo_lmu.systems import _check_positive, check_choice, check_int
+from nengo_lmu.validation import check_bool, check_choice, check_int, check_positive
 
 INITIALIZERS = ("glorot_uniform", "lecun_uniform", "zeros", "ones")
 
@@ -42,12 +42,6 @@ def initial_weights(init, shape, rng, attr="initializer", obj=None):
     if not np.all(np.isfinite(arr)):
         raise ValidationError("an array must be finite", attr=attr, obj=obj)
     return arr
-
-
-def _check_bool(name, value, obj):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValidationError(f"must be True or False, got {value!r}", attr=name, obj=obj)
-    return bool(value)
 
 
 class LMUCell(nengo.Network):
@@ -154,7 +148,7 @@ class LMUCell(nengo.Network):
         self.units = check_int("units", units, self)
         self.input_d = check_int("input_d", input_d, self)
         self.memory_d = check_int("memory_d", memory_d, self)
-        self.hidden_gain = _check_positive("hidden_gain", hidden_gain, obj=self)
+        self.hidden_gain = check_positive("hidden_gain", hidden_gain, obj=self)
         flags = dict(
             hidden_to_memory=hidden_to_memory,
             memory_to_memory=memory_to_memory,
@@ -163,7 +157,7 @@ class LMUCell(nengo.Network):
             trainable_memory=trainable_memory,
         )
         for name, value in flags.items():
-            setattr(self, name, _check_bool(name, value, self))
+            setattr(self, name, check_bool(name, value, self))
         if hidden_neuron_type is None:
             hidden_neuron_type = nengo.Tanh(tau_ref=1.0)
         if not isinstance(hidden_neuron_type, nengo.neurons.NeuronType):

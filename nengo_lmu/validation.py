@@ -1,0 +1,110 @@
+"""Parameter checks shared by every part of ``nengo_lmu``.
+
+Each check raises `nengo.exceptions.ValidationError` naming the parameter
+(``attr``), the object it belongs to (``obj``), the rule and the bad value,
+and returns the value in its canonical type. The checks import only numpy
+and nengo, so every layer of the package (math, networks, backends, data)
+can use them.
+
+Examples
+--------
+>>> from nengo_lmu.validation import check_positive, check_int
+>>> check_positive("theta", 0.1)
+0.1
+>>> check_int("order", 6)
+6
+"""
+
+import numpy as np
+from nengo.exceptions import ValidationError
+
+__all__ = [
+    "check_positive",
+    "check_int",
+    "check_choice",
+    "check_bool",
+    "check_finite_array",
+]
+
+
+def check_positive(name, value, obj=None):
+    """Validate a positive finite number and return it as a float."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValidationError(
+            f"must be a positive number, got {value!r}", attr=name, obj=obj
+        )
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"must be a positive number, got {value!r}", attr=name, obj=obj
+        ) from None
+    if not np.isfinite(value) or value <= 0:
+        raise ValidationError(
+            f"must be a positive finite number, got {value}", attr=name, obj=obj
+        )
+    return value
+
+
+def check_int(name, value, obj=None, minimum=1, maximum=None):
+    """Validate an integer in ``[minimum, maximum]`` and return it as an int.
+
+    numpy integers are accepted; booleans and floats are not.
+    """
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        rule = (
+            f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        )
+        raise ValidationError(
+            f"must be an integer {rule}, got {value!r}", attr=name, obj=obj
+        )
+    return int(value)
+
+
+def check_choice(name, value, choices, obj=None, alternatives=""):
+    """Check that ``value`` is one of the strings ``choices`` and return it.
+
+    ``alternatives`` names other accepted kinds of value in the message
+    (e.g. ``" or a matrix"``), for callers that handle those first.
+    """
+    if not (isinstance(value, str) and value in choices):
+        raise ValidationError(
+            f"must be one of {tuple(choices)}{alternatives}, got {value!r}",
+            attr=name,
+            obj=obj,
+        )
+    return value
+
+
+def check_bool(name, value, obj=None):
+    """Validate a boolean (Python or numpy) and return it as a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(
+            f"must be True or False, got {value!r}", attr=name, obj=obj
+        )
+    return bool(value)
+
+
+def check_finite_array(name, value, obj=None, dtype=np.float64):
+    """Convert ``value`` to an array and refuse NaN or infinite entries."""
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise ValidationError(
+            f"must be a numeric array, got {type(value).__name__} ({e})",
+            attr=name,
+            obj=obj,
+        ) from None
+    if not np.all(np.isfinite(arr)):
+        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValidationError(
+            f"must contain only finite values, got {arr[idx]} at index {idx}",
+            attr=name,
+            obj=obj,
+        )
+    return arr
