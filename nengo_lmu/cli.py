@@ -32,8 +32,13 @@ def build_parser():
         prog="nengo-lmu",
         description="Legendre Memory Units in Nengo: demos and tasks.",
     )
+    parser.add_argument(
+        "--version", action="version", version=_version_text(),
+        help="print nengo-lmu's and Python's versions and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    _add_info_parser(sub)
 
     demo = sub.add_parser(
         "demo",
@@ -550,6 +555,29 @@ def demo_command(args):
     return 0
 
 
+def _version_text():
+    import platform
+
+    from nengo_lmu.version import version
+
+    return f"nengo-lmu {version} (Python {platform.python_version()})"
+
+
+def _add_info_parser(sub):
+    info = sub.add_parser(
+        "info",
+        help="versions, usable extras and known-bad combinations (for bug reports)",
+    )
+    info.set_defaults(func=info_command)
+
+
+def info_command(args):
+    from nengo_lmu.info import report
+
+    print(report())
+    return 0
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -558,7 +586,9 @@ def main(argv=None):
     except Exception as e:  # noqa: BLE001 - report, don't dump a traceback
         from nengo.exceptions import NengoException
 
-        if isinstance(e, NengoException):
+        from nengo_lmu.info import MissingExtraError
+
+        if isinstance(e, (NengoException, MissingExtraError)):
             print(f"nengo-lmu: error: {e}", file=sys.stderr)
             return 2
         raise

@@ -28,7 +28,7 @@ def format_cell(value, precision=4):
         return str(value)
 
 
-def format_table(headers, rows, precision=4):
+def format_table(headers, rows, precision=4, align=None):
     """Return ``rows`` under ``headers`` as right-aligned text columns.
 
     Parameters
@@ -40,6 +40,9 @@ def format_table(headers, rows, precision=4):
         that are not strings go through `format_cell`.
     precision : int
         Significant digits for floating-point cells.
+    align : str, optional
+        One letter per column, ``"l"`` (left) or ``"r"`` (right); by default
+        every column is right-aligned.
     """
     headers = [str(h) for h in headers]
     cells = [[format_cell(c, precision) for c in row] for row in rows]
@@ -48,10 +51,18 @@ def format_table(headers, rows, precision=4):
             raise ValueError(
                 f"row {i} has {len(row)} cells, but there are {len(headers)} headers"
             )
+    align = "r" * len(headers) if align is None else align
+    if len(align) != len(headers) or set(align) - set("lr"):
+        raise ValueError(f"align must be one of 'l'/'r' per column, got {align!r}")
+
+    def line(row):
+        return "  ".join(
+            c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align)
+        ).rstrip()
+
     widths = [
         max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)
     ]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells)
+    lines = [line(headers), "  ".join("-" * w for w in widths)]
+    lines.extend(line(row) for row in cells)
     return "\n".join(lines)

@@ -1,9 +1,19 @@
-"""Shared fixtures: one network, every simulator."""
+"""Shared fixtures: one network, every simulator.
+
+Tests that need an optional part (TensorFlow / NengoDL, nengo-loihi, eSpeak
+NG, KerasLMU) skip when it is not installed, so the core's tests run in a core
+install. Set ``NENGO_LMU_REQUIRE_EXTRAS`` (e.g. ``dl,loihi,speech,peers``) to
+make a missing extra an error instead: CI does, so that no test is skipped by
+accident in the full environment.
+"""
 
 import importlib
+import os
 
 import nengo
 import pytest
+
+from nengo_lmu.info import EXTRAS, extra_status
 
 BACKENDS = ("nengo", "nengo_dl", "nengo_loihi")
 
@@ -33,7 +43,26 @@ def make_simulator(backend):
     raise ValueError(backend)
 
 
+def pytest_configure(config):
+    required = os.environ.get("NENGO_LMU_REQUIRE_EXTRAS", "")
+    names = [n.strip() for n in required.split(",") if n.strip()]
+    unknown = [n for n in names if n not in EXTRAS]
+    if unknown:
+        raise pytest.UsageError(
+            f"NENGO_LMU_REQUIRE_EXTRAS names unknown extras {unknown}; "
+            f"known: {sorted(EXTRAS)}"
+        )
+    missing = [f"{n} ({extra_status(n)[1]})" for n in names if not extra_status(n)[0]]
+    if missing:
+        raise pytest.UsageError(
+            "NENGO_LMU_REQUIRE_EXTRAS asks for extras that are not installed: "
+            + ", ".join(missing)
+        )
+
+
 @pytest.fixture(params=BACKENDS)
 def AnySimulator(request):
     """Each simulator in turn: nengo, NengoDL and the nengo-loihi emulator."""
+    if request.param != "nengo":
+        pytest.importorskip(request.param)
     return make_simulator(request.param)

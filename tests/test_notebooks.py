@@ -1,10 +1,25 @@
 """Every notebook runs top to bottom (in quick mode) without an error."""
 
 import pathlib
+import re
 
 import pytest
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+
+
+# What a notebook needs beyond the core, recognised from its code.
+NEEDS = {
+    r"nengo_lmu\.dl\b|\bnengo_dl\b|\btensorflow\b": ("tensorflow", "nengo_dl"),
+    r"nengo_lmu\.loihi\b|\bnengo_loihi\b": ("nengo_loihi",),
+    r"spoken_keywords|espeakng": ("espeakng_loader",),
+}
+
+
+def needed_modules(nb):
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return sorted({m for pattern, mods in NEEDS.items() if re.search(pattern, code)
+                   for m in mods})
 
 
 def test_there_are_notebooks():
@@ -16,6 +31,8 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(str(path), as_version=4)
+    for module in needed_modules(nb):
+        pytest.importorskip(module)
     # stored without outputs, so diffs stay readable and nothing is stale
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     monkeypatch.setenv("NENGO_LMU_QUICK", "1")

@@ -2,8 +2,15 @@
 
 Importing this module imports TensorFlow and NengoDL (and registers the LMU
 layers' converters with ``nengo_dl.Converter``); ``import nengo_lmu`` alone
-does not.
+does not. Without them (``pip install nengo-lmu[dl]``, Python 3.8-3.11),
+importing it raises `nengo_lmu.info.MissingExtraError` saying so.
 """
+
+from nengo_lmu.info import require_extra
+
+require_extra("dl", "nengo_lmu.dl")
+
+# The checks above must run before anything imports TensorFlow.
 
 from nengo_lmu.dl.convert import (
     ConvertLegendreMemoryLayer,
