@@ -10,8 +10,10 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.
 
 # What a notebook needs beyond the core, recognised from its code.
 NEEDS = {
-    r"nengo_lmu\.dl\b|\bnengo_dl\b|\btensorflow\b": ("tensorflow", "nengo_dl"),
-    r"nengo_lmu\.loihi\b|\bnengo_loihi\b": ("nengo_loihi",),
+    r"nengo_lmu\.dl\b|from nengo_lmu import [\w, ]*\bdl\b|\bnengo_dl\b|\btensorflow\b": (
+        "tensorflow", "nengo_dl"),
+    r"nengo_lmu\.loihi\b|from nengo_lmu import [\w, ]*\bloihi\b|\bnengo_loihi\b": (
+        "nengo_loihi",),
     r"spoken_keywords|espeakng": ("espeakng_loader",),
 }
 
