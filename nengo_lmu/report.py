@@ -28,7 +28,7 @@ def format_cell(value, precision=4):
         return str(value)
 
 
-def format_table(headers, rows, precision=4):
+def format_table(headers, rows, precision=4, align="right"):
     """Return ``rows`` under ``headers`` as right-aligned text columns.
 
     Parameters
@@ -40,7 +40,20 @@ def format_table(headers, rows, precision=4):
         that are not strings go through `format_cell`.
     precision : int
         Significant digits for floating-point cells.
+    align : "right" or "left"
+        Alignment of every column (right suits numbers, left text).
+
+    Examples
+    --------
+    >>> print(format_table(["where", "why"], [["chip", "LIF"], ["host", "-"]],
+    ...                    align="left"))
+    where  why
+    -----  ---
+    chip   LIF
+    host   -
     """
+    if align not in ("right", "left"):
+        raise ValueError(f"align must be 'right' or 'left', got {align!r}")
     headers = [str(h) for h in headers]
     cells = [[format_cell(c, precision) for c in row] for row in rows]
     for i, row in enumerate(cells):
@@ -51,7 +64,11 @@ def format_table(headers, rows, precision=4):
     widths = [
         max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)
     ]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells)
+    def line(row):
+        if align == "left":
+            return "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+        return "  ".join(c.rjust(w) for c, w in zip(row, widths))
+
+    lines = [line(headers), "  ".join("-" * w for w in widths)]
+    lines.extend(line(row) for row in cells)
     return "\n".join(lines)

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.validation import check_choice, check_int, check_positive
+from nengo_lmu.validation import check_choice, check_finite, check_int, check_positive
 
 DISCRETIZERS = ("zoh", "euler")
 
@@ -349,17 +349,6 @@ class LinearSystem:
         return LinearSystem(self.A, self.B, C, D, self.dt)
 
 
-def check_finite(name, value, obj=None):
-    """Raise a `ValidationError` naming ``name`` if ``value`` has NaN or inf."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValidationError(
-            f"must be finite, got {arr[idx]} at index {idx}", attr=name, obj=obj
-        )
-    return value
-
-
 def legendre_system(order, theta):
     """The continuous LMU memory: Legendre delay system of ``order`` states.
 
@@ -552,10 +541,104 @@ def state_scales(system, u, x0=None):
     return np.where(scale > 1e-12, scale, 1.0)
 
 
-REALIZERS = ("identity", "scaled", "balanced")
+class Realizer:
+    """A rule that picks the basis ``x = T z`` in which neurons hold a state.
+
+    A realiser is called as ``realizer(system, u, radius)`` with a discrete
+    `LinearSystem`, a sample ``u`` of its input and the radius each state
+    should peak at, and returns ``T``. `IdentityRealizer`,
+    `ScaledRealizer` and `BalancedRealizer` are the three rules; any
+    callable with that signature works wherever a realiser is taken, and
+    `as_realizer` turns a name or a fixed matrix into one.
+    """
+
+    name = None
+
+    def __call__(self, system, u, radius=1.0):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
 
 
-def realize(system, u, method="balanced", radius=1.0):
+class IdentityRealizer(Realizer):
+    """Keep the system's own basis (``T = I``)."""
+
+    name = "identity"
+
+    def __call__(self, system, u, radius=1.0):
+        return np.eye(system.n_states)
+
+
+class ScaledRealizer(Realizer):
+    """Rescale each state so that it peaks at ``radius`` over ``u``
+    (diagonal ``T``)."""
+
+    name = "scaled"
+
+    def __call__(self, system, u, radius=1.0):
+        return self.rescale(system, np.eye(system.n_states), u, radius)
+
+    @staticmethod
+    def rescale(system, T, u, radius):
+        """``T`` with each column scaled so that its state peaks at ``radius``."""
+        inner = system.transform(T)
+        return T * (state_scales(inner, u) / radius)[None, :]
+
+
+class BalancedRealizer(ScaledRealizer):
+    """Balance the system with respect to its output ``C``
+    (`balanced_transform`), which spreads the signal evenly across states
+    and decouples them, then rescale each state."""
+
+    name = "balanced"
+
+    def __call__(self, system, u, radius=1.0):
+        T, _ = balanced_transform(system)
+        return self.rescale(system, T, u, radius)
+
+
+class FixedRealizer(Realizer):
+    """A given change of basis ``T``, whatever the system and input."""
+
+    def __init__(self, T):
+        self.T = np.asarray(T, dtype=np.float64)
+
+    def __call__(self, system, u, radius=1.0):
+        return self.T
+
+    def __repr__(self):
+        return f"FixedRealizer(shape={self.T.shape})"
+
+
+#: The realisers by name.
+REALIZER_RULES = {r.name: r for r in (IdentityRealizer, ScaledRealizer, BalancedRealizer)}
+REALIZERS = tuple(REALIZER_RULES)
+#: The one default of `realize` and of every neural network: on the delay
+#: task (996 LIF neurons, seeds 0-3) ``"scaled"`` scored NRMSE 0.069-0.081
+#: against 0.081-0.091 for ``"balanced"``.
+DEFAULT_REALIZER = "scaled"
+
+
+def as_realizer(realizer, obj=None, attr="realizer"):
+    """A realiser from a name in `REALIZERS`, a callable, or a matrix ``T``.
+
+    Examples
+    --------
+    >>> as_realizer("scaled")
+    ScaledRealizer()
+    >>> as_realizer(np.eye(2))
+    FixedRealizer(shape=(2, 2))
+    """
+    if isinstance(realizer, str):
+        check_choice(attr, realizer, REALIZERS, obj, " or a matrix")
+        return REALIZER_RULES[realizer]()
+    if callable(realizer):
+        return realizer
+    return FixedRealizer(realizer)
+
+
+def realize(system, u, method=DEFAULT_REALIZER, radius=1.0):
     """Choose a state basis in which each state spans about ``[-radius, radius]``.
 
     Spiking populations represent values in a range near ``[-1, 1]`` best;
@@ -568,11 +651,12 @@ def realize(system, u, method="balanced", radius=1.0):
         Discrete system (the time step of the simulation that will run it).
     u : array_like, shape (n_steps, n_inputs)
         A sample of the input the system will see.
-    method : "identity", "scaled" or "balanced"
-        ``"identity"`` keeps the basis (``T = I``); ``"scaled"`` rescales each
-        state (diagonal ``T``); ``"balanced"`` first balances the system with
-        respect to its output ``C`` (`balanced_transform`), which spreads the
-        signal evenly across states and decouples them, then rescales.
+    method : "identity", "scaled", "balanced" or callable
+        ``"identity"`` keeps the basis (``T = I``); ``"scaled"`` (the
+        default, as for the networks) rescales each state (diagonal ``T``);
+        ``"balanced"`` first balances the system with respect to its output
+        ``C`` (`balanced_transform`), which spreads the signal evenly across
+        states and decouples them, then rescales. A callable is a `Realizer`.
     radius : float
         The peak value of each state over ``u``.
 
@@ -582,14 +666,17 @@ def realize(system, u, method="balanced", radius=1.0):
         ``system.transform(T)``.
     T : ndarray
         The change of basis, ``x = T z``.
+
+    Examples
+    --------
+    >>> sys = legendre_system(3, 0.1).discretize(0.001)
+    >>> u = np.sin(np.linspace(0, 20, 1000))[:, None]
+    >>> _, T = realize(sys, u, radius=0.5)
+    >>> bool(np.allclose(T, np.diag(np.diag(T))))
+    True
     """
-    check_choice("method", method, REALIZERS)
+    if isinstance(method, str):
+        check_choice("method", method, REALIZERS)
     radius = check_positive("radius", radius)
-    n = system.n_states
-    T = np.eye(n)
-    if method == "balanced":
-        T, _ = balanced_transform(system)
-    if method != "identity":
-        inner = system.transform(T)
-        T = T * (state_scales(inner, u) / radius)[None, :]
+    T = as_realizer(method, attr="method")(system, u, radius)
     return system.transform(T), T

@@ -13,13 +13,9 @@ from nengo_lmu.data import (
 )
 from nengo_lmu.metrics import spiking_network_metrics
 from nengo_lmu.networks import L2MU, RecurrentLIF
-from nengo_lmu.networks.l2mu import (
-    PRESETS,
-    build_lif_copies,
-    lif_run,
-    lif_tau_rc,
-    transform_matrix,
-)
+from nengo_lmu.loihi import build_lif_copies, lif_run, lif_tau_rc
+from nengo_lmu.networks.classifier import transform_matrix
+from nengo_lmu.networks.l2mu import PRESETS
 from nengo_lmu.systems import legendre_system
 
 

@@ -84,7 +84,11 @@ def digits(out):
 
 def l2mu(out):
     from nengo_lmu.networks import L2MU
-    from nengo_lmu.networks.l2mu import lif_run
+
+    try:
+        from nengo_lmu.loihi import lif_run
+    except ImportError:  # before the L2MU-to-LIF map moved to nengo_lmu.loihi
+        from nengo_lmu.networks.l2mu import lif_run
 
     x = (np.random.RandomState(6).rand(3, 30, 6) < 0.3).astype(np.float32)
     args = dict(memory_size=3, order=4, theta=6.0, hidden_size=12, threshold_u=0.1,
@@ -106,9 +110,14 @@ def loihi_cases(out, clf, data):
     from nengo_lmu import loihi
     from nengo_lmu.tasks import run_delay_task
 
+    try:
+        from nengo_lmu.experiments.loihi import delay_comparison
+    except ImportError:  # before the experiments moved out of nengo_lmu.loihi
+        delay_comparison = loihi.delay_comparison
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results, resources, report = loihi.delay_comparison(
+        results, resources, report = delay_comparison(
             targets=("sim",), n_neurons=30, duration=1.5, seed=0, discard=0.5)
     # the emulator's 8-bit weights hide the unseeded memory's last bits (see
     # `delay`); nengo's run does not, so it is run again with a seeded memory
@@ -150,7 +159,7 @@ def structure(out):
         with nengo.Network(seed=1):
             mem = cls(6, 0.1, n_neurons=20, seed=5)
         conns = sorted(
-            (str(c), str(c.synapse), digest(c.transform.init), type(c.solver).__name__,
+            (str(c), str(c.synapse), digest(getattr(c.transform, "init", np.nan)), type(c.solver).__name__,
              bool(getattr(c.solver, "weights", False)))
             for c in mem.all_connections)
         enss = sorted(

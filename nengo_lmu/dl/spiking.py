@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.data import check_event_data, check_sequence_data
+from nengo_lmu.validation import check_event_data, check_sequence_data
 from nengo_lmu.dl.neurons import trained_neuron_params
 from nengo_lmu.dl.training import _pad, check_trained_weights, epoch_history
 

@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.data import check_sequence_data
+from nengo_lmu.validation import check_sequence_data
 from nengo_lmu.networks.lmu_cell import initial_weights
 
 

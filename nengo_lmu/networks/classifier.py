@@ -50,12 +50,29 @@ def _neuron_type_from_str(text):
         ) from None
 
 
-def _full_matrix(conn):
-    """A connection's transform as a full ``(size_out, size_in)`` matrix.
+def transform_matrix(conn):
+    """A connection's transform as a dense ``(size_out, size_in)`` matrix.
 
-    (NengoDL's ``freeze_params`` may store a 1x1 matrix as a scalar.)
+    Dense, sparse and scalar transforms alike (NengoDL's ``freeze_params``
+    may store a 1x1 matrix as a scalar, and a vector as the diagonal). A
+    scalar keeps its dtype.
+
+    Examples
+    --------
+    >>> with nengo.Network():
+    ...     a, b = nengo.Node(size_in=2), nengo.Node(size_in=2)
+    ...     conn = nengo.Connection(a, b, transform=3.0)
+    >>> transform_matrix(conn)
+    array([[3., 0.],
+           [0., 3.]])
     """
-    init = np.array(conn.transform.init)
+    tr = conn.transform
+    if isinstance(tr, nengo.transforms.Sparse):
+        out = np.zeros(tr.shape)
+        init = tr.init
+        out[tuple(np.asarray(init.indices).T)] = np.asarray(init.data)
+        return out
+    init = np.array(tr.init)
     shape = (conn.post.size_in, conn.pre.size_out)
     if init.ndim == 0:
         return init * np.eye(*shape, dtype=init.dtype)
@@ -64,7 +81,7 @@ def _full_matrix(conn):
     return init
 
 
-class _SequenceInput:
+class SequenceInput:
     """Node output that plays one sequence, one sample per step."""
 
     def __init__(self, d):
@@ -80,7 +97,7 @@ class _SequenceInput:
 def simulate_each(network, sequence, x, simulator=None, progress=None, **sim_kwargs):
     """Run ``network`` on each sequence ``x[i]`` from rest, one simulator.
 
-    ``sequence`` is the network's `_SequenceInput`. Yields ``(i, sim)`` after
+    ``sequence`` is the network's `SequenceInput`. Yields ``(i, sim)`` after
     each run, for the caller to read ``sim.data``; the simulator is reset
     before each sequence and closed at the end.
     """
@@ -160,7 +177,7 @@ class LMUClassifier(nengo.Network):
                 args.setdefault("label", f"cell[{i}]")
                 self.cells.append(LMUCell(**args))
                 self.cell_args[i] = {k: args[k] for k in args if k not in ("label",)}
-            self._sequence = _SequenceInput(input_d)
+            self._sequence = SequenceInput(input_d)
             self.input = nengo.Node(self._sequence, size_out=input_d, label="input")
             first, last = stack_cells(self.cells)
             nengo.Connection(self.input, first, synapse=None)
@@ -193,7 +210,7 @@ class LMUClassifier(nengo.Network):
     def get_weights(self):
         """The current weights as a dict of full matrices (copies)."""
         return {
-            name: _full_matrix(conn) for name, conn in self.weighted_connections.items()
+            name: transform_matrix(conn) for name, conn in self.weighted_connections.items()
         }
 
     def config_dict(self):
@@ -326,7 +343,7 @@ class LMUClassifier(nengo.Network):
         -------
         ndarray, shape (n, n_classes)
         """
-        from nengo_lmu.data import check_sequence_data
+        from nengo_lmu.validation import check_sequence_data
 
         x = np.asarray(x)
         check_sequence_data(x, n_inputs=self.input.size_out)
