@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer, _SequenceLayer
+from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer, SequenceLayer
 from nengo_lmu.networks import LegendreMemory, LMUCell
 from nengo_lmu.networks.classifier import LMUClassifier
 
@@ -195,7 +195,7 @@ def sequence_copy(model):
 
     def clone(layer):
         config = layer.get_config()
-        if isinstance(layer, _SequenceLayer):
+        if isinstance(layer, SequenceLayer):
             config["return_sequences"] = True
         return type(layer).from_config(config)
 
@@ -244,13 +244,13 @@ def convert(model, **converter_kwargs):
     converter_kwargs["temporal_model"] = True
     converter_kwargs.setdefault("allow_fallback", False)
     needs_copy = any(
-        isinstance(layer, _SequenceLayer) and not layer.return_sequences
+        isinstance(layer, SequenceLayer) and not layer.return_sequences
         for layer in model.submodules
     )
     if needs_copy:
         model = sequence_copy(model)
     for layer in model.submodules:
-        if isinstance(layer, _SequenceLayer):
+        if isinstance(layer, SequenceLayer):
             reasons = _why_not_convertible(layer)
             if reasons:
                 raise ValidationError(

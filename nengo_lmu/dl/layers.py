@@ -18,8 +18,8 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.dl.memory import (
     MODES,
-    _check_theta_steps,
-    _discrete_memory,
+    check_theta_steps,
+    discrete_memory,
     discrete_memory,
     legendre_memory,
 )
@@ -40,7 +40,7 @@ def _check_chunk(chunk_size, obj):
     return check_int("chunk_size", chunk_size, obj)
 
 
-class _SequenceLayer(tf.keras.layers.Layer):
+class SequenceLayer(tf.keras.layers.Layer):
     """What both layers share: modes, state handling and Keras RNN options."""
 
     def __init__(
@@ -58,7 +58,7 @@ class _SequenceLayer(tf.keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.order = check_order(order, obj=self)
-        self.theta = _check_theta_steps(theta, self)
+        self.theta = check_theta_steps(theta, self)
         self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS, self)
         self.mode = check_choice("mode", mode, MODES, self)
         self.chunk_size = _check_chunk(chunk_size, self)
@@ -216,7 +216,7 @@ class _SequenceLayer(tf.keras.layers.Layer):
 
 
 @tf.keras.utils.register_keras_serializable(package="nengo_lmu")
-class LegendreMemoryLayer(_SequenceLayer):
+class LegendreMemoryLayer(SequenceLayer):
     """The LMU memory [1]_ over whole sequences, as a Keras layer.
 
     For input ``x`` of shape ``(batch, T, memory_d)`` each channel gets its
@@ -316,7 +316,7 @@ class LegendreMemoryLayer(_SequenceLayer):
 
 
 @tf.keras.utils.register_keras_serializable(package="nengo_lmu")
-class LMULayer(_SequenceLayer):
+class LMULayer(SequenceLayer):
     """The LMU cell [1]_ over whole sequences, as a Keras layer.
 
     The same equations and options as `nengo_lmu.networks.LMUCell` (and
@@ -470,7 +470,7 @@ go_backwards
                     initializer=tf.keras.initializers.Constant(value),
                 )
         if self.trainable_memory:
-            Ad, Bd = _discrete_memory(self.order, self.theta, self.discretizer)
+            Ad, Bd = discrete_memory(self.order, self.theta, self.discretizer)
             eye = np.eye(md)
             for name, value in (("Ad", np.kron(eye, Ad)), ("Bd", np.kron(eye, Bd[:, None]))):
                 self.kernels[name] = self.add_weight(
@@ -534,7 +534,7 @@ go_backwards
             Ad = tf.cast(self.kernels["Ad"], dtype)
             Bd = tf.cast(self.kernels["Bd"], dtype)
         else:
-            Ad_, Bd_ = _discrete_memory(self.order, self.theta, self.discretizer)
+            Ad_, Bd_ = discrete_memory(self.order, self.theta, self.discretizer)
             eye = np.eye(self.memory_d)
             Ad = tf.constant(np.kron(eye, Ad_), dtype=dtype)
             Bd = tf.constant(np.kron(eye, Bd_[:, None]), dtype=dtype)

@@ -25,7 +25,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.validation import check_event_data, check_sequence_data
 from nengo_lmu.dl.neurons import trained_neuron_params
-from nengo_lmu.dl.training import _pad, check_trained_weights, epoch_history
+from nengo_lmu.dl.training import pad_batch, check_trained_weights, epoch_history
 
 
 def _counts_and_labels(y_true, y_pred):
@@ -137,7 +137,7 @@ def train_spiking_classifier(
         )
         seconds = time.perf_counter() - t0
         n = len(x_te)
-        spikes = sim.predict(_pad(x_te, minibatch_size), verbose=0)[net.probe][:n]
+        spikes = sim.predict(pad_batch(x_te, minibatch_size), verbose=0)[net.probe][:n]
         counts = spikes.sum(axis=1)  # amplitude == dt: each spike is 1
         sim.freeze_params(net)
         params = trained_neuron_params(sim, list(net.populations.values()))

@@ -24,7 +24,7 @@ class TrainResult:
     test_logits: np.ndarray = field(repr=False)
 
 
-def _pad(x, minibatch_size):
+def pad_batch(x, minibatch_size):
     """Pad the batch axis to a multiple of ``minibatch_size`` (NengoDL needs it)."""
     extra = -len(x) % minibatch_size
     if extra == 0:
@@ -61,7 +61,7 @@ def predict_logits(sim, probe, x):
     sequence is scored (NengoDL only runs whole minibatches).
     """
     n = len(x)
-    out = sim.predict(_pad(x, sim.minibatch_size), verbose=0)[probe]
+    out = sim.predict(pad_batch(x, sim.minibatch_size), verbose=0)[probe]
     return out[:n, -1]
 
 

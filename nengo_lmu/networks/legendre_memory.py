@@ -64,8 +64,10 @@ class LegendreMemory(LinearSystemNetwork):
     >>> with nengo.Network() as net:
     ...     stim = nengo.Node(nengo.processes.WhiteSignal(10, high=10))
     ...     mem = LegendreMemory(order=6, theta=0.1)
-    ...     nengo.Connection(stim, mem.input, synapse=None)
+    ...     _ = nengo.Connection(stim, mem.input, synapse=None)
     ...     delayed = mem.add_delay_output(1.0)
+    >>> mem.output.size_out, delayed.size_out
+    (6, 1)
     """
 
     def __init__(
