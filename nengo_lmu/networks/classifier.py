@@ -1,12 +1,12 @@
 """A sequence classifier built from LMU cells, with saving and loading."""
 
 import ast
-import json
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.networks.saving import read_network, save_network
 from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
 from nengo_lmu.validation import check_int
 
@@ -25,7 +25,6 @@ CELL_ARGS = (
     "discretizer",
     "trainable_memory",
 )
-FORMAT_VERSION = 1
 
 
 def _neuron_type_to_str(neuron_type):
@@ -223,7 +222,6 @@ class LMUClassifier(nengo.Network):
             args["hidden_neuron_type"] = _neuron_type_to_str(cell.hidden_neuron_type)
             cells.append(args)
         return dict(
-            format_version=FORMAT_VERSION,
             n_classes=self.n_classes,
             cells=cells,
             seed=self.seed,
@@ -231,7 +229,8 @@ class LMUClassifier(nengo.Network):
         )
 
     def save(self, path, weights=None):
-        """Save the configuration and weights to ``path`` (``.npz``).
+        """Save the configuration and weights to ``path`` (``.npz``, the
+        format of `nengo_lmu.networks.saving`).
 
         ``weights`` (a dict as from `get_weights`, e.g. trained ones read
         back from NengoDL) defaults to the network's current weights. Arrays
@@ -252,11 +251,7 @@ class LMUClassifier(nengo.Network):
                     attr="weights",
                     obj=self,
                 )
-        np.savez(
-            path,
-            __config__=np.array(json.dumps(self.config_dict())),
-            **{f"w:{k}": np.asarray(v) for k, v in weights.items()},
-        )
+        save_network(path, "LMUClassifier", self.config_dict(), weights)
 
     @classmethod
     def load(cls, path, overrides=None, add_to_container=None):
@@ -272,14 +267,10 @@ class LMUClassifier(nengo.Network):
             "hidden_gain": 100}`` to run a rate-trained cell with spiking
             neurons.
         """
-        with np.load(path, allow_pickle=False) as f:
-            config = json.loads(str(f["__config__"]))
-            weights = {k[2:]: f[k] for k in f.files if k.startswith("w:")}
-        if config.get("format_version") != FORMAT_VERSION:
+        kind, config, weights, _ = read_network(path)
+        if kind != "LMUClassifier":
             raise ValidationError(
-                f"unsupported format version {config.get('format_version')}",
-                attr="path",
-            )
+                f"holds a {kind}, not an LMUClassifier: {path}", attr="path")
         cells = []
         for args in config["cells"]:
             args = dict(args)

@@ -14,6 +14,7 @@ from nengo.params import BoolParam
 
 from nengo_lmu.networks.classifier import SequenceInput, simulate_each, transform_matrix
 from nengo_lmu.networks.lmu_cell import initial_weights
+from nengo_lmu.networks.saving import read_network, save_network
 from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.systems import legendre_system
 from nengo_lmu.validation import check_int, check_positive
@@ -77,6 +78,13 @@ class SpikingClassifier(nengo.Network):
     spike counts of the ``out`` population over the whole sequence
     (``probe`` records its spikes every step).
     """
+
+    #: Every subclass by name, for `load` (filled in as subclasses are made).
+    subclasses = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        SpikingClassifier.subclasses[cls.__name__] = cls
 
     def _setup(self, n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params,
                reset="subtract", min_voltage=-np.inf, chip_timing=False):
@@ -225,33 +233,23 @@ class SpikingClassifier(nengo.Network):
 
     def save(self, path):
         """Save constructor arguments, weights, ``beta`` and ``threshold``
-        to an ``.npz`` file; `load` rebuilds the network."""
-        import json
-
-        arrays = {f"w_{k}": v for k, v in self.get_weights().items()}
-        arrays["config"] = np.array(json.dumps(
-            dict(cls=type(self).__name__, args=self.config_dict(),
-                 neuron_params=self.neuron_params)
-        ))
-        np.savez(path, **arrays)
+        to an ``.npz`` file (`nengo_lmu.networks.saving`); `load` rebuilds
+        the network."""
+        save_network(path, type(self).__name__, self.config_dict(), self.get_weights(),
+                     extra=dict(neuron_params=self.neuron_params))
 
     @staticmethod
     def load(path, **overrides):
         """Rebuild a network saved with `save` (``overrides`` replace
-        constructor arguments, e.g. ``dt``)."""
-        import json
-
-        classes = {"L2MU": L2MU, "RecurrentLIF": RecurrentLIF}
-        with np.load(path) as f:
-            cfg = json.loads(str(f["config"]))
-            weights = {k[2:]: f[k] for k in f.files if k.startswith("w_")}
-        if cfg.get("cls") not in classes:
+        constructor arguments, e.g. ``dt``); files of earlier versions load."""
+        kind, config, weights, extra = read_network(path)
+        if kind not in SpikingClassifier.subclasses:
             raise ValidationError(f"not a saved spiking classifier: {path}", attr="path")
-        args = dict(cfg["args"])
+        args = dict(config)
         args.update(overrides)
-        net = classes[cfg["cls"]](**args)
+        net = SpikingClassifier.subclasses[kind](**args)
         net.set_weights(weights)
-        net.set_neuron_params({k: tuple(v) for k, v in cfg["neuron_params"].items()})
+        net.set_neuron_params({k: tuple(v) for k, v in extra["neuron_params"].items()})
         return net
 
     def add_probes(self):
