@@ -82,6 +82,33 @@ def digits(out):
     return clf, data
 
 
+def nengo_dl_training(out):
+    """One short NengoDL training of each kind (the rate classifier and the
+    spiking L2MU), from their seeds."""
+    import nengo
+
+    from nengo_lmu.data import event_digits, permuted_digits
+    from nengo_lmu.dl import train_classifier, train_spiking_classifier
+    from nengo_lmu.networks import L2MU, LMUClassifier
+
+    data = permuted_digits()
+    small = {k: v[:100] for k, v in data.items()}
+    clf = LMUClassifier(10, [dict(units=8, order=4, theta=16.0,
+                                  hidden_neuron_type=nengo.RectifiedLinear())], seed=2)
+    res = train_classifier(clf, small, epochs=1, minibatch_size=20, seed=2)
+    out["nengo_dl.classifier"] = dict(accuracy=res.test_accuracy,
+                                      logits=digest(np.round(res.test_logits, 5)),
+                                      loss=[round(v, 5) for v in res.history["loss"]])
+    events = event_digits(n_steps=12, n_samples=100, threshold=0.2)
+    net = L2MU(16, 10, memory_size=4, order=3, theta=6.0, hidden_size=16, seed=0)
+    res = train_spiking_classifier(net, events, epochs=1, minibatch_size=20,
+                                   learning_rate=5e-3, unroll_simulation=1)
+    out["nengo_dl.l2mu"] = dict(accuracy=res.test_accuracy, counts=digest(res.test_counts),
+                                params=digest(np.concatenate(
+                                    [np.ravel(v) for p in res.neuron_params.values()
+                                     for v in p])))
+
+
 def l2mu(out):
     from nengo_lmu.networks import L2MU
 
@@ -175,6 +202,7 @@ def main(path):
     structure(out)
     delay(out)
     clf, data = digits(out)
+    nengo_dl_training(out)
     l2mu(out)
     loihi_cases(out, clf, data)
     with open(path, "w") as f:
