@@ -10,7 +10,6 @@ unit reaches into another unit's private module (``nengo_lmu.x._y``).
 import ast
 import pathlib
 
-import pytest
 
 ROOT = pathlib.Path(__file__).parent.parent / "nengo_lmu"
 

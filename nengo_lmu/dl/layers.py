@@ -19,7 +19,7 @@ from nengo.exceptions import ValidationError
 from nengo_lmu.dl.memory import (
     MODES,
     check_theta_steps,
-    discrete_memory,
+    cached_discrete_memory,
     discrete_memory,
     legendre_memory,
 )
@@ -470,7 +470,7 @@ go_backwards
                     initializer=tf.keras.initializers.Constant(value),
                 )
         if self.trainable_memory:
-            Ad, Bd = discrete_memory(self.order, self.theta, self.discretizer)
+            Ad, Bd = cached_discrete_memory(self.order, self.theta, self.discretizer)
             eye = np.eye(md)
             for name, value in (("Ad", np.kron(eye, Ad)), ("Bd", np.kron(eye, Bd[:, None]))):
                 self.kernels[name] = self.add_weight(
@@ -534,7 +534,7 @@ go_backwards
             Ad = tf.cast(self.kernels["Ad"], dtype)
             Bd = tf.cast(self.kernels["Bd"], dtype)
         else:
-            Ad_, Bd_ = discrete_memory(self.order, self.theta, self.discretizer)
+            Ad_, Bd_ = cached_discrete_memory(self.order, self.theta, self.discretizer)
             eye = np.eye(self.memory_d)
             Ad = tf.constant(np.kron(eye, Ad_), dtype=dtype)
             Bd = tf.constant(np.kron(eye, Bd_[:, None]), dtype=dtype)
