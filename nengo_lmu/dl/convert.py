@@ -22,17 +22,13 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer, SequenceLayer
+from nengo_lmu.dl.layers import TF_ACTIVATIONS, LegendreMemoryLayer, LMULayer, SequenceLayer
 from nengo_lmu.networks import LegendreMemory, LMUCell
 from nengo_lmu.networks.classifier import LMUClassifier
+from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS
 
-#: The nengo neuron type computing each `.LMULayer` activation (``rates``
-#: of ``Tanh``/``Sigmoid`` are divided by ``tau_ref``, hence 1).
-NEURON_TYPES = {
-    "tanh": lambda: nengo.Tanh(tau_ref=1.0),
-    "relu": lambda: nengo.RectifiedLinear(),
-    "sigmoid": lambda: nengo.Sigmoid(tau_ref=1.0),
-}
+#: The nengo neuron type computing each `.LMULayer` activation.
+NEURON_TYPES = HIDDEN_ACTIVATIONS
 
 
 def _why_not_convertible(layer, temporal_model=True):
@@ -133,9 +129,7 @@ class ConvertLMULayer(_ConvertSequenceLayer):
 
     def convert(self, node_id):
         layer = self.layer
-        tf_fn = {"tanh": tf.nn.tanh, "relu": tf.nn.relu, "sigmoid": tf.nn.sigmoid}[
-            layer.hidden_activation
-        ]
+        tf_fn = TF_ACTIVATIONS[layer.hidden_activation]
         swaps = self.converter.swap_activations
         neuron_type = NEURON_TYPES[layer.hidden_activation]()
         if tf_fn in swaps:

@@ -23,15 +23,17 @@ from nengo_lmu.dl.memory import (
     discrete_memory,
     legendre_memory,
 )
-from nengo_lmu.networks.lmu_cell import INITIALIZERS, initial_weights
+from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, cell_initial_weights
 from nengo_lmu.systems import DISCRETIZERS, check_order
 from nengo_lmu.validation import check_bool, check_choice, check_int
 
 #: Hidden nonlinearities of `LMULayer` and the nengo neuron types that
 #: compute the same function (used when converting to an `.LMUCell`).
-ACTIVATIONS = ("tanh", "relu", "sigmoid")
+ACTIVATIONS = tuple(HIDDEN_ACTIVATIONS)
 
-_TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
+#: The TensorFlow function of each hidden activation (the names of
+#: `nengo_lmu.networks.common.HIDDEN_ACTIVATIONS`).
+TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
 
 
 def _check_chunk(chunk_size, obj):
@@ -441,18 +443,10 @@ go_backwards
         units, md, q = self.units, self.memory_d, self.memory_d * self.order
         rng = np.random.RandomState(self.seed)
 
-        def init(attr, kind, shape):
-            return initial_weights(kind, shape, rng, attr=attr, obj=self)
-
         # the same draws, in the same order, as LMUCell
-        values = dict(
-            e_x=init("encoder_initializer", self.encoder_initializer, (md, self.input_d)),
-            e_h=init("encoder_initializer", self.encoder_initializer, (md, units)),
-            e_m=np.zeros((md, q)),
-            W_x=init("kernel_initializer", self.kernel_initializer, (units, self.input_d)),
-            W_h=init("recurrent_initializer", self.recurrent_initializer, (units, units)),
-            W_m=init("kernel_initializer", self.kernel_initializer, (units, q)),
-        )
+        values = cell_initial_weights(
+            rng, md, self.input_d, units, q, self.encoder_initializer,
+            self.kernel_initializer, self.recurrent_initializer, obj=self)
         used = dict(
             e_x=True,
             e_h=self.hidden_to_memory,
@@ -490,7 +484,7 @@ go_backwards
 
     def _run(self, x, states):
         m0, h0 = states
-        f = _TF_ACTIVATIONS[self.hidden_activation]
+        f = TF_ACTIVATIONS[self.hidden_activation]
         if self.effective_mode == "recurrent":
             return self._run_recurrent(x, m0, h0, f)
         u = self._dense("e_x", x)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import nengo
 import numpy as np
 
+from nengo_lmu.networks.common import hidden_neuron_type
 from nengo_lmu.report import format_table
 
 #: Classes of `nengo_lmu.data.permuted_digits`.
@@ -66,11 +67,6 @@ class DigitsExperiment:
         return format_table(("model", "parameters", "test accuracy", "train s"), rows)
 
 
-def hidden_neuron_type(hidden):
-    """The nengo neuron type of a ``"relu"`` or ``"tanh"`` hidden layer."""
-    return nengo.RectifiedLinear() if hidden == "relu" else nengo.Tanh(tau_ref=1.0)
-
-
 def train_digits(units=100, order=48, theta=64.0, hidden="relu", epochs=20,
                  minibatch_size=50, learning_rate=3e-3, seed=0, spiking_gain=1e4,
                  lstm=True, spiking=True, save="lmu_digits.npz", parallel=False,
@@ -114,7 +110,7 @@ def train_digits(units=100, order=48, theta=64.0, hidden="relu", epochs=20,
     data = permuted_digits() if data is None else data
     n_inputs = data["x_train"].shape[2]
     cells = [dict(units=units, order=order, theta=theta,
-                  hidden_neuron_type=hidden_neuron_type(hidden))]
+                  hidden_neuron_type=hidden_neuron_type(hidden, attr="hidden"))]
     clf = LMUClassifier(N_CLASSES, cells, seed=seed)
     n_params = count_parameters(clf)
     out = DigitsExperiment(n_train=len(data["x_train"]), n_test=len(data["x_test"]),

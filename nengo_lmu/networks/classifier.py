@@ -6,6 +6,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.networks.common import transform_matrix
 from nengo_lmu.networks.saving import read_network, save_network
 from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
 from nengo_lmu.validation import check_int
@@ -47,37 +48,6 @@ def _neuron_type_from_str(text):
         raise ValidationError(
             f"cannot rebuild neuron type {text!r}: {e}", attr="hidden_neuron_type"
         ) from None
-
-
-def transform_matrix(conn):
-    """A connection's transform as a dense ``(size_out, size_in)`` matrix.
-
-    Dense, sparse and scalar transforms alike (NengoDL's ``freeze_params``
-    may store a 1x1 matrix as a scalar, and a vector as the diagonal). A
-    scalar keeps its dtype.
-
-    Examples
-    --------
-    >>> with nengo.Network():
-    ...     a, b = nengo.Node(size_in=2), nengo.Node(size_in=2)
-    ...     conn = nengo.Connection(a, b, transform=3.0)
-    >>> transform_matrix(conn)
-    array([[3., 0.],
-           [0., 3.]])
-    """
-    tr = conn.transform
-    if isinstance(tr, nengo.transforms.Sparse):
-        out = np.zeros(tr.shape)
-        init = tr.init
-        out[tuple(np.asarray(init.indices).T)] = np.asarray(init.data)
-        return out
-    init = np.array(tr.init)
-    shape = (conn.post.size_in, conn.pre.size_out)
-    if init.ndim == 0:
-        return init * np.eye(*shape, dtype=init.dtype)
-    if init.ndim == 1:
-        return np.diag(init)
-    return init
 
 
 class SequenceInput:

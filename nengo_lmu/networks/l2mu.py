@@ -10,10 +10,9 @@ References
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam
 
-from nengo_lmu.networks.classifier import SequenceInput, simulate_each, transform_matrix
-from nengo_lmu.networks.lmu_cell import initial_weights
+from nengo_lmu.networks.classifier import SequenceInput, simulate_each
+from nengo_lmu.networks.common import add_trainable_config, initial_weights, transform_matrix
 from nengo_lmu.networks.saving import read_network, save_network
 from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.systems import legendre_system
@@ -108,10 +107,7 @@ class SpikingClassifier(nengo.Network):
         self.populations = {}
         self.weights = {}
         self.connection_info = {}  # name: (pre name, post name, Connection, trained)
-        # the `trainable` config NengoDL reads, added without importing it
-        for cls in (nengo.Ensemble, nengo.Connection, nengo.ensemble.Neurons):
-            self.config.configures(cls)
-            self.config[cls].set_param("trainable", BoolParam("trainable", None, optional=True))
+        add_trainable_config(self)
         self._sequence = SequenceInput(self.n_inputs)
         self.input = nengo.Node(self._sequence, size_out=self.n_inputs, label="x")
 
