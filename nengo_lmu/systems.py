@@ -52,15 +52,7 @@ def _as_matrix(name, value, obj=None, ndim=2):
         raise ValidationError(
             f"must be a {ndim}-D matrix, got shape {arr.shape}", attr=name, obj=obj
         )
-    if not np.all(np.isfinite(arr)):
-        bad = arr[~np.isfinite(arr)].ravel()[0]
-        raise ValidationError(
-            f"must contain only finite values, got {bad} "
-            f"(at {tuple(np.argwhere(~np.isfinite(arr))[0])})",
-            attr=name,
-            obj=obj,
-        )
-    return arr
+    return check_finite(name, arr, obj)
 
 
 def check_order(order, obj=None):

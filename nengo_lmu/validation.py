@@ -103,14 +103,7 @@ def check_finite_array(name, value, obj=None, dtype=np.float64):
             attr=name,
             obj=obj,
         ) from None
-    if not np.all(np.isfinite(arr)):
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValidationError(
-            f"must contain only finite values, got {arr[idx]} at index {idx}",
-            attr=name,
-            obj=obj,
-        )
-    return arr
+    return check_finite(name, arr, obj)
 
 
 def check_finite(name, value, obj=None):

@@ -298,8 +298,8 @@ def test_linear_system_equality_and_replace():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(A=[[np.nan]], B=[[1.0]]), "A: must contain only finite values, got nan"),
-        (dict(A=[[-1.0]], B=[[np.inf]]), "B: must contain only finite values, got inf"),
+        (dict(A=[[np.nan]], B=[[1.0]]), "A: must be finite, got nan"),
+        (dict(A=[[-1.0]], B=[[np.inf]]), "B: must be finite, got inf"),
         (dict(A=np.ones((2, 3)), B=np.ones((2, 1))), "A: must be square"),
         (dict(A=-np.eye(2), B=np.ones((3, 1))), "B: must have 2 rows"),
         (dict(A=-np.eye(2), B=np.ones((2, 1)), C=np.ones((1, 3))), "C: must have 2 columns"),
