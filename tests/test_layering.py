@@ -18,6 +18,7 @@ LAYERS = {
     "nengo_lmu.version": 0,
     "nengo_lmu.validation": 0,
     "nengo_lmu.report": 0,
+    "nengo_lmu.realizers": 0.5,
     "nengo_lmu.systems": 1,
     "nengo_lmu.metrics": 1,
     "nengo_lmu.neurons": 2,

@@ -212,9 +212,9 @@ def test_balanced_transform(discrete):
         sys = sys.discretize(0.001)
     T, hsv = balanced_transform(sys)
     bal = sys.transform(T)
-    from nengo_lmu.systems import _gramians
+    from nengo_lmu.realizers import gramians
 
-    P, Q = _gramians(bal)
+    P, Q = gramians(bal)
     assert np.allclose(P, np.diag(hsv), atol=1e-8 * hsv[0])
     assert np.allclose(Q, np.diag(hsv), atol=1e-8 * hsv[0])
     assert np.all(np.diff(hsv) < 0)
