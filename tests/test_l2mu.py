@@ -249,7 +249,7 @@ def test_lif_mapping_matches_zero_reset_equations():
     got = {k: sim.data[p] * net.dt for k, p in probes[0].items()}
     w = net.get_weights()
 
-    def loop(I, beta, thr, prev_input=None):
+    def loop(I, beta, thr, prev_input=None):  # noqa: E741 - I: the input current
         V = np.zeros(I.shape[1])
         out = []
         for t in range(len(I)):

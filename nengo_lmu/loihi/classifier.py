@@ -315,7 +315,8 @@ class LoihiLMUClassifier(nengo.Network):
         if clipped > 1e-3:
             warnings.warn(
                 f"{clipped:.3%} of the feature values exceed input_scale and are "
-                f"clipped (largest ratio {np.max(np.abs(f) / self.input_scale):.3g})")
+                f"clipped (largest ratio {np.max(np.abs(f) / self.input_scale):.3g})",
+                stacklevel=2)
         f = np.clip(f, -self.input_scale, self.input_scale)
         rates = self.gain * np.maximum(f[:, -1] @ self.input_weights.T, 0)
         saturated = float(np.mean(rates > 1 / self.dt))
@@ -323,7 +324,7 @@ class LoihiLMUClassifier(nengo.Network):
             warnings.warn(
                 f"{saturated:.3%} of the hidden neurons would fire above 1/dt = "
                 f"{1 / self.dt:g} Hz (at most {rates.max():.4g} Hz), where Loihi "
-                f"saturates: lower the gain")
+                f"saturates: lower the gain", stacklevel=2)
         self._sequence.data = f.reshape(n * steps, -1)
         self.steps_per_sequence = steps
         info = dict(steps=n * steps, n=n, clipped=clipped, saturated=saturated,
