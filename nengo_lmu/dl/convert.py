@@ -24,6 +24,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.dl.layers import TF_ACTIVATIONS, LegendreMemoryLayer, LMULayer, SequenceLayer
 from nengo_lmu.networks import LegendreMemory, LMUCell
+from nengo_lmu.networks.classifier import CELL_ARGS as SAVED_CELL_ARGS
 from nengo_lmu.networks.classifier import LMUClassifier
 from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS
 
@@ -55,12 +56,10 @@ def layer_weights(layer):
     return {name: np.array(w.numpy()) for name, w in layer.kernels.items()}
 
 
-#: LMULayer attributes that are LMUCell arguments of the same name
-CELL_ARGS = (
-    "units", "order", "theta", "input_d", "memory_d", "hidden_to_memory",
-    "memory_to_memory", "input_to_hidden", "hidden_to_hidden", "discretizer",
-    "trainable_memory",
-)
+#: LMULayer attributes that are LMUCell arguments of the same name: the
+#: ones a saved classifier keeps (`nengo_lmu.networks.classifier.CELL_ARGS`)
+#: but ``hidden_gain`` (a layer has none), and ``order`` and ``theta``
+CELL_ARGS = ("order", "theta") + tuple(a for a in SAVED_CELL_ARGS if a != "hidden_gain")
 
 
 def cell_args(layer, hidden_neuron_type=None, hidden_gain=1.0):
