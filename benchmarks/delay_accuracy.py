@@ -9,8 +9,9 @@ Legendre memory delays 10 Hz white noise by theta = 0.1 s, dt = 1 ms):
    - "naive": the mapping of the old nengo-loihi LMU example (continuous
      mapping ``A' = tau A + I``, no change of basis, LIF neurons, intercepts
      uniform in [-1, 1] and evaluation points uniform in the hypersphere);
-   - "ours": the package defaults (discrete mapping, balanced realisation,
-     LIF neurons, intercepts and evaluation points chosen from the input).
+   - "ours": the package defaults (discrete mapping, the "scaled"
+     realisation, LIF neurons, intercepts and evaluation points chosen from
+     the input).
 
    Both use the same seeds; NRMSE is the mean over seeds. The best-fitting lag
    (in steps, searched within +-5 of the nominal theta/dt = 100) shows any
@@ -41,6 +42,7 @@ import warnings
 import nengo
 import numpy as np
 
+from nengo_lmu.report import format_table
 from nengo_lmu.tasks import run_delay_task
 
 ORDER = 6
@@ -80,10 +82,7 @@ def run(n_neurons, seed, duration, kwargs=None, simulator=None):
 def accuracy_table(sizes, seeds, duration):
     print(f"\n## Accuracy: NRMSE vs neuron count (mean over seeds {seeds}, "
           f"{duration:g} s each; nominal lag {int(round(THETA / DT))} steps)")
-    header = (f"{'n/dim':>6} {'total':>6} | {'naive':>7} {'ours':>7} "
-              f"{'naive/ours':>10} | {'naive lag':>11} {'ours lag':>11}")
-    print(header)
-    print("-" * len(header))
+    rows = []
     for n in sizes:
         scores, lags, total = {}, {}, None
         for name, make in VARIANTS.items():
@@ -91,10 +90,11 @@ def accuracy_table(sizes, seeds, duration):
             scores[name] = np.mean([r.nrmse for r in results])
             lags[name] = "/".join(str(r.best_lag_steps) for r in results)
             total = results[0].n_neurons
-        ratio = scores["naive"] / scores["ours"]
-        print(f"{n:>6} {total:>6} | {scores['naive']:>7.4f} {scores['ours']:>7.4f} "
-              f"{ratio:>10.2f} | {lags['naive']:>11} {lags['ours']:>11}",
-              flush=True)
+        rows.append((n, total, f"{scores['naive']:.4f}", f"{scores['ours']:.4f}",
+                     f"{scores['naive'] / scores['ours']:.2f}", lags["naive"], lags["ours"]))
+        print(f"  {n} neurons per dimension done", flush=True)
+    print(format_table(("n/dim", "total", "naive", "ours", "naive/ours", "naive lag",
+                        "ours lag"), rows))
     print("(lags: best-fitting delay in steps, one per seed, searched "
           "within +-5 of nominal)")
 
@@ -108,29 +108,30 @@ def speed_table(duration, use_dl):
         tf = nengo_dl.compat.tf
         gpus = tf.config.list_physical_devices("GPU")
         # Said once here instead of by a warning from every simulator.
-        warnings.filterwarnings("ignore", message="No GPU support detected")
+        warnings.filterwarnings("ignore", message="No GPU support detected",
+                                category=UserWarning)
         simulators["nengo_dl"] = nengo_dl.Simulator
         print(f"\nnengo_dl {nengo_dl.__version__}, tensorflow {tf.__version__}, "
               f"{len(gpus)} GPU(s) visible")
     print(f"\n## Speed: simulated s per wall s of the run phase "
           f"({duration:g} s simulated, seed 0)")
-    header = (f"{'network':>16} {'neurons':>7} | "
-              + " ".join(f"{s + ' speed':>14} {s + ' build s':>16}"
-                         for s in simulators))
+    headers = ["network", "neurons"]
+    for s in simulators:
+        headers += [f"{s} speed", f"{s} build s"]
     if use_dl:
-        header += f" | {'nengo/dl speed':>14}"
-    print(header)
-    print("-" * len(header))
+        headers.append("nengo/dl speed")
+    rows = []
     for label, n in (("exact", None), ("ours", SPEED_N_PER_DIM)):
         kwargs = None if n is None else ours_kwargs()
         res = {name: run(n, 0, duration, kwargs, sim)
                for name, sim in simulators.items()}
-        total = res["nengo"].n_neurons
-        row = f"{label:>16} {total:>7} | " + " ".join(
-            f"{r.speed:>14.2f} {r.build_seconds:>16.2f}" for r in res.values())
+        row = [label, res["nengo"].n_neurons]
+        for r in res.values():
+            row += [f"{r.speed:.2f}", f"{r.build_seconds:.2f}"]
         if use_dl:
-            row += f" | {res['nengo'].speed / res['nengo_dl'].speed:>14.2f}"
-        print(row, flush=True)
+            row.append(f"{res['nengo'].speed / res['nengo_dl'].speed:.2f}")
+        rows.append(row)
+    print(format_table(headers, rows))
 
 
 def parse_args(argv=None):

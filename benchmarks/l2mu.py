@@ -34,10 +34,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from nengo_lmu.data import event_digits  # noqa: E402
-from nengo_lmu.dl import train_spiking_classifier  # noqa: E402
-from nengo_lmu.networks import L2MU, RecurrentLIF  # noqa: E402
-from nengo_lmu.networks.l2mu import preset  # noqa: E402
+from nengo_lmu.experiments.l2mu import train_l2mu  # noqa: E402
+from nengo_lmu.report import format_table  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -52,6 +50,8 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
     parser.add_argument("--minibatch", type=int, default=64, help="minibatch size")
     parser.add_argument("--seed", type=int, default=0, help="initial weights and training")
+    parser.add_argument("--save", default="l2mu_benchmark.npz",
+                        help="where the trained L2MU is saved")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     return parser.parse_args(argv)
 
@@ -65,46 +65,32 @@ def main(argv=None):
     print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"{os.cpu_count()} CPUs")
-    data = event_digits(n_steps=args.steps, n_samples=samples)
-    y = data["y_test"].ravel()
-    hp = preset("braille7")
-    l2mu = L2MU.from_preset("braille7", 16, 10, memory_size=args.memory_size,
-                            hidden_size=args.hidden_size, seed=args.seed)
-    k = RecurrentLIF.hidden_size_for(l2mu.n_parameters, 16, 10)
-    rsnn = RecurrentLIF(16, 10, k, beta_h=hp["beta_h"], threshold_h=hp["threshold_h"],
-                        beta_out=hp["beta_out"], threshold_out=hp["threshold_out"],
-                        seed=args.seed)
-    print(f"event digits: {len(data['x_train'])} train / {len(y)} held-out, "
-          f"{args.steps} steps; L2MU u {args.memory_size} m {args.memory_size}x7 "
-          f"h {args.hidden_size}; recurrent LIF h {k}; {args.epochs} epochs, lr "
-          f"{args.lr:g}, minibatch {args.minibatch}, seed {args.seed}", flush=True)
+    print(f"event digits, {args.steps} steps; L2MU u {args.memory_size} "
+          f"h {args.hidden_size} (braille7 preset) and a recurrent LIF network of no more "
+          f"parameters; {args.epochs} epochs, lr {args.lr:g}, minibatch {args.minibatch}, "
+          f"seed {args.seed}", flush=True)
+    out = train_l2mu(preset_name="braille7", memory_size=args.memory_size,
+                     hidden_size=args.hidden_size, steps=args.steps, epochs=args.epochs,
+                     learning_rate=args.lr, minibatch_size=args.minibatch, seed=args.seed,
+                     samples=samples, save=args.save, verbose=0,
+                     log=lambda text: print(text, flush=True))
+    print(f"{out.n_train} train / {out.n_test} held-out sequences")
     results = {}
-    for name, net in (("L2MU", l2mu), ("recurrent LIF", rsnn)):
-        r = train_spiking_classifier(net, data, epochs=args.epochs,
-                                     minibatch_size=args.minibatch,
-                                     learning_rate=args.lr, seed=args.seed)
-        m = net.metrics(data["x_test"])
-        m["accuracy (NengoDL)"] = r.test_accuracy
-        m["accuracy (nengo)"] = float(np.mean(m["counts"].argmax(-1) == y))
-        m["train seconds"] = r.train_seconds
-        results[name] = m
-        print(f"  {name}: trained in {r.train_seconds:.0f} s", flush=True)
+    for name in ("L2MU", "recurrent LIF"):
+        dl, ref = out.run(name, "NengoDL"), out.run(name, "nengo")
+        results[name] = dict(ref.metrics, **{"accuracy (NengoDL)": dl.accuracy,
+                                             "accuracy (nengo)": ref.accuracy,
+                                             "train seconds": dl.train_seconds})
     keys = [("accuracy (NengoDL)", ".4f"), ("accuracy (nengo)", ".4f"),
             ("parameters", "d"), ("footprint_bytes", "d"),
             ("activation_sparsity", ".3f"), ("synaptic_ops", ".4g"),
             ("effective_macs", ".4g"), ("dense_ops", ".4g"),
             ("membrane_updates", ".4g"), ("train seconds", ".0f")]
     a, b = results["L2MU"], results["recurrent LIF"]
-    rows = [("measure (per sequence)", "L2MU", "recurrent LIF", "ratio")]
-    for key, fmt in keys:
-        ratio = f"{a[key] / b[key]:.3f}" if b[key] else "-"
-        rows.append((key, format(a[key], fmt), format(b[key], fmt), ratio))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    rows = [(key, format(a[key], fmt), format(b[key], fmt),
+             f"{a[key] / b[key]:.3f}" if b[key] else "-") for key, fmt in keys]
     print()
-    for i, r in enumerate(rows):
-        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
-        if i == 0:
-            print("  ".join("-" * w for w in widths))
+    print(format_table(("measure (per sequence)", "L2MU", "recurrent LIF", "ratio"), rows))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The two tasks on the nengo-loihi emulator next to nengo.Simulator.
 
 1. The delay task (10 Hz white noise, theta 0.1 s, order 6, dt 1 ms) with the
-   Loihi-ready spiking memory (`nengo_lmu.loihi.LoihiLegendreMemory`): NRMSE
+   Loihi-ready spiking memory (`nengo_lmu.loihi.LoihiLegendreMemory`,
+   `nengo_lmu.experiments.loihi.delay_comparison`): NRMSE
    on nengo, on the emulator ("sim") and on the emulator without
    discretisation ("simreal"), for several seeds.
 2. A digits classifier (`nengo_lmu.loihi.LoihiLMUClassifier`: memory exact on
@@ -23,12 +24,9 @@ seconds each); with --weights that file is used once.
 import argparse
 import os
 import time
-import warnings
 
-import numpy as np
-
-from nengo_lmu import loihi
-from nengo_lmu.cli import _print_resources, _print_table
+from nengo_lmu.experiments import loihi as experiment
+from nengo_lmu.report import format_table
 
 
 def main(argv=None):
@@ -45,16 +43,16 @@ def main(argv=None):
     p.add_argument("--no-delay", action="store_true")
     p.add_argument("--no-digits", action="store_true")
     args = p.parse_args(argv)
-    warnings.simplefilter("ignore")
 
     if not args.no_delay:
         print(f"Delay task: theta 0.1 s, order 6, {args.n_neurons} LIF per dimension, "
               f"{args.duration:g} s, 10 Hz white noise rms 0.3, dt 1 ms", flush=True)
-        rows = [("seed", "nengo NRMSE", "sim NRMSE", "simreal NRMSE", "sim - nengo",
-                 "sim - simreal", "nengo steps/s", "sim steps/s", "sim / nengo speed")]
+        headers = ("seed", "nengo NRMSE", "sim NRMSE", "simreal NRMSE", "sim - nengo",
+                   "sim - simreal", "nengo steps/s", "sim steps/s", "sim / nengo speed")
+        rows = []
         res_sim = None
         for seed in args.seeds:
-            results, resources, report = loihi.delay_comparison(
+            results, resources, report = experiment.delay_comparison(
                 targets=("sim", "simreal"), n_neurons=args.n_neurons,
                 duration=args.duration, seed=seed)
             r0, rs, rr = results["nengo"], results["sim"], results["simreal"]
@@ -66,27 +64,30 @@ def main(argv=None):
             res_sim = resources
             print(f"  seed {seed} done", flush=True)
         print(report)
-        _print_table(rows)
-        _print_resources(res_sim)
+        print()
+        print(format_table(headers, rows))
+        print()
+        print(experiment.resources_table(res_sim))
 
     if not args.no_digits:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         runs = [(None, args.weights)] if args.weights else [
             (seed, f"lmu_digits_loihi_seed{seed}.npz") for seed in args.digit_seeds]
-        rows = [("seed", "rate", "nengo", "sim", "simreal", "sim - nengo (points)",
-                 "same class sim/nengo", "nengo steps/s", "sim steps/s", "sim / nengo speed")]
+        headers = ("seed", "rate", "nengo", "sim", "simreal", "sim - nengo (points)",
+                   "same class sim/nengo", "nengo steps/s", "sim steps/s",
+                   "sim / nengo speed")
+        rows = []
         out = None
         for seed, path in runs:
             if seed is not None:
                 t0 = time.perf_counter()
-                loihi.train_digits_classifier(path, epochs=args.epochs, seed=seed)
+                experiment.train_digits_classifier(path, epochs=args.epochs, seed=seed)
                 print(f"seed {seed}: trained in {time.perf_counter() - t0:.0f} s", flush=True)
-            out = loihi.digits_comparison(path, n_test=args.n_test,
+            out = experiment.digits_comparison(path, n_test=args.n_test,
                                           targets=("sim", "simreal"), gain=args.gain,
                                           neuron_type=args.neuron_type)
             sp = {k: out[k]["steps"] / out[k]["seconds"] for k in ("nengo", "sim")}
-            agree = np.mean(out["sim"]["logits"].argmax(-1)
-                            == out["nengo"]["logits"].argmax(-1))
+            agree = out.agreement("sim")
             rows.append((str(seed if seed is not None else path),
                          *(f"{out[k]['accuracy']:.4f}" for k in ("rate", "nengo", "sim",
                                                                   "simreal")),
@@ -97,9 +98,11 @@ def main(argv=None):
               f"{args.neuron_type} hidden neurons in nengo, last sample held 40 steps, "
               f"logits averaged over the last 20")
         print(out["sim"]["report"])
-        _print_table(rows)
-        _print_resources({t: out[t]["resources"] for t in ("sim", "simreal")},
-                         per="sequence")
+        print()
+        print(format_table(headers, rows))
+        print()
+        print(experiment.resources_table({t: out[t]["resources"] for t in ("sim", "simreal")},
+                                         per="sequence"))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from nengo_lmu.systems import (
 from nengo_lmu import networks
 
 __all__ = [
+    "__version__",
     "LinearSystem",
     "balanced_transform",
     "legendre_readout",

@@ -1,20 +1,10 @@
 """The ``nengo-lmu`` command."""
 
 import argparse
+import os
 import sys
 
-NEURON_TYPES = ("lif", "lifrate", "spikingrelu", "relu")
-
-
-def _neuron_type(name):
-    import nengo
-
-    return {
-        "lif": nengo.LIF,
-        "lifrate": nengo.LIFRate,
-        "spikingrelu": nengo.SpikingRectifiedLinear,
-        "relu": nengo.RectifiedLinear,
-    }[name]()
+from nengo_lmu.experiments.delay import NEURON_TYPES
 
 
 def _positive(kind):
@@ -57,7 +47,7 @@ def build_parser():
                       help="Legendre coefficients (memory dimensions)")
     demo.add_argument("--n-neurons", type=_positive(int), default=166,
                       help="neurons per memory dimension in the spiking form")
-    demo.add_argument("--neuron-type", choices=NEURON_TYPES, default="lif",
+    demo.add_argument("--neuron-type", choices=tuple(NEURON_TYPES), default="lif",
                       help="neuron type of the neural form")
     demo.add_argument("--synapse", type=_positive(float), default=0.1,
                       help="recurrent lowpass time constant (s) of the neural form")
@@ -223,96 +213,32 @@ def build_parser():
     return parser
 
 
-def train_l2mu_command(args):
-    import os
+def _log(text):
+    print(text, flush=True)
 
+
+def _quiet_tensorflow():
+    # TensorFlow's C++ start-up messages, before a command imports it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import numpy as np
 
-    from nengo_lmu.data import event_digits
-    from nengo_lmu.dl import train_spiking_classifier
-    from nengo_lmu.networks import L2MU, RecurrentLIF
-    from nengo_lmu.networks.l2mu import activity_metrics, lif_run, preset
+
+def train_l2mu_command(args):
+    _quiet_tensorflow()
+    from nengo_lmu.experiments.l2mu import train_l2mu
 
     if args.quick:
         args.samples, args.steps, args.epochs = 200, 20, 1
         args.memory_size, args.hidden_size = 4, 16
-    hp = preset(args.preset)
-    minibatch = args.minibatch or hp["minibatch_size"]
-    data = event_digits(n_steps=args.steps, threshold=args.event_threshold,
-                        n_samples=args.samples)
-    x_te, y_te = data["x_test"], data["y_test"].ravel()
-    overrides = dict(memory_size=args.memory_size, hidden_size=args.hidden_size,
-                     seed=args.seed)
-    if args.order is not None:
-        overrides["order"] = args.order
-    if args.theta is not None:
-        overrides["theta"] = args.theta
-    net = L2MU.from_preset(args.preset, 16, 10, **overrides)
-    print(f"Event digits: {len(data['x_train'])} training and {len(x_te)} held-out "
-          f"sequences, {args.steps} steps x 16 event channels (seed {args.seed})")
-    print(f"L2MU ({args.preset}): u {net.memory_size}, m {net.memory_size}x{net.order}, "
-          f"h {net.hidden_size}, out 10 neurons, theta {net.theta:g} steps, "
-          f"{net.n_parameters} parameters; training {args.epochs} epochs ...", flush=True)
-    train = dict(epochs=args.epochs, minibatch_size=minibatch, learning_rate=args.lr,
-                 seed=args.seed, verbose=2)
-    res = train_spiking_classifier(net, data, **train)
-    net.save(args.save)
-    models = [("L2MU", net, res)]
-    if not args.no_baseline:
-        k = RecurrentLIF.hidden_size_for(net.n_parameters, 16, 10)
-        base = RecurrentLIF(16, 10, k, beta_h=hp["beta_h"], threshold_h=hp["threshold_h"],
-                            beta_out=hp["beta_out"], threshold_out=hp["threshold_out"],
-                            seed=args.seed)
-        print(f"Recurrent LIF baseline: h {k}, out 10 neurons, {base.n_parameters} "
-              f"parameters; training {args.epochs} epochs ...", flush=True)
-        models.append(("recurrent LIF", base, train_spiking_classifier(base, data, **train)))
-    print("Running the trained networks in the nengo reference simulator ...", flush=True)
-    rows = [("model", "run", "parameters", "accuracy", "act. sparsity", "syn. ops (AC)",
-             "dense ops", "membrane upd.", "footprint kB", "train s")]
-
-    def row(name, run, m, acc, seconds="-"):
-        return (name, run, str(m["parameters"]), f"{acc:.4f}",
-                f"{m['activation_sparsity']:.3f}", f"{m['synaptic_ops']:.3g}",
-                f"{m['dense_ops']:.3g}", f"{m['membrane_updates']:.3g}",
-                f"{m['footprint_bytes'] / 1e3:.1f}", seconds)
-
-    for name, model, r in models:
-        m = model.metrics(x_te)
-        acc_ref = float(np.mean(m["counts"].argmax(-1) == y_te))
-        rows.append(row(name, "NengoDL", m, r.test_accuracy, f"{r.train_seconds:.0f}"))
-        rows.append(row(name, "nengo", m, acc_ref))
-        print(f"  {name}: NengoDL {r.test_accuracy:.4f}, nengo {acc_ref:.4f}", flush=True)
-    if args.loihi:
-        # the chip's semantics, trained as such: reset to zero, clipped
-        # voltage, one step per connection; sequences get 4 blank steps so
-        # the last events reach the output
-        chip_data = dict(data)
-        for part in ("train", "test"):
-            xp = data[f"x_{part}"]
-            chip_data[f"x_{part}"] = np.concatenate(
-                [xp, np.zeros((len(xp), 4, 16), dtype=xp.dtype)], axis=1)
-        x_chip = chip_data["x_test"]
-        chip = L2MU.from_preset(args.preset, 16, 10, reset="zero", min_voltage=-1.0,
-                                chip_timing=True, **overrides)
-        print(f"Loihi-ready L2MU (reset to zero, voltage clipped at -1, one step per "
-              f"connection), {chip.n_parameters} parameters; training {args.epochs} "
-              f"epochs ...", flush=True)
-        r = train_spiking_classifier(chip, chip_data, **train)
-        chip.save(os.path.splitext(args.save)[0] + "_chip.npz")
-        m = chip.metrics(x_chip)
-        acc_ref = float(np.mean(m["counts"].argmax(-1) == y_te))
-        rows.append(row("L2MU chip", "NengoDL", m, r.test_accuracy, f"{r.train_seconds:.0f}"))
-        rows.append(row("L2MU chip", "nengo", m, acc_ref))
-        print(f"  L2MU chip: nengo {acc_ref:.4f}", flush=True)
-        for run in ("nengo", "loihi"):
-            print(f"Running the Loihi-ready L2MU as nengo.LIF on {run} ...", flush=True)
-            counts, act = lif_run(chip, x_chip, simulator=run)
-            acc = float(np.mean(counts.argmax(-1) == y_te))
-            label = "nengo LIF" if run == "nengo" else "loihi emu"
-            rows.append(row("L2MU chip", label, activity_metrics(chip, act), acc))
-            print(f"  {label}: {acc:.4f}", flush=True)
-    _print_table(rows)
+    out = train_l2mu(
+        preset_name=args.preset, memory_size=args.memory_size,
+        hidden_size=args.hidden_size, order=args.order, theta=args.theta,
+        steps=args.steps, event_threshold=args.event_threshold, epochs=args.epochs,
+        learning_rate=args.lr, minibatch_size=args.minibatch, seed=args.seed,
+        samples=args.samples, baseline=not args.no_baseline, loihi=args.loihi,
+        save=args.save, log=_log)
+    print(f"\nEvent digits: {out.n_train} training and {out.n_test} held-out sequences, "
+          f"{out.n_steps} steps x {out.n_channels} event channels (seed {args.seed})\n")
+    print(out.table())
     print("\nAccuracy: argmax of output spike counts on held-out sequences (ties go to "
           "the lowest class). Operation counts are per sequence; 'syn. ops' are "
           "effective accumulates (one per spike per non-zero weight).")
@@ -321,236 +247,107 @@ def train_l2mu_command(args):
 
 
 def train_digits_command(args):
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import nengo
-    import numpy as np
+    _quiet_tensorflow()
     from tqdm import tqdm
 
-    from nengo_lmu.data import permuted_digits
-    from nengo_lmu.dl import count_parameters, keras_lstm_baseline, lstm_units_for, train_classifier
-    from nengo_lmu.networks import LMUClassifier
+    from nengo_lmu.experiments.digits import train_digits
 
-    data = permuted_digits()
-    hidden = nengo.RectifiedLinear() if args.hidden == "relu" else nengo.Tanh(tau_ref=1.0)
-    cells = [dict(units=args.units, order=args.order, theta=args.theta,
-                  hidden_neuron_type=hidden)]
-    clf = LMUClassifier(10, cells, seed=args.seed)
-    n_params = count_parameters(clf)
-    print(f"Permuted sequential digits: {len(data['x_train'])} training and "
-          f"{len(data['x_test'])} held-out sequences of 64 steps (seed {args.seed})")
-    print(f"LMU: {args.units} {args.hidden} units, order {args.order}, theta "
-          f"{args.theta:g} steps, {n_params} parameters; training {args.epochs} epochs ...",
-          flush=True)
-    rows = [("model", "parameters", "test accuracy", "train s")]
-    y = data["y_test"].ravel()
-    if args.parallel:
-        clf = _train_parallel(args, data, rows, n_params)
-    else:
-        res = train_classifier(clf, data, epochs=args.epochs, minibatch_size=args.minibatch,
-                               learning_rate=args.lr, seed=args.seed, verbose=1)
-        clf.save(args.save, res.weights)
-        rows.append(("LMU (NengoDL)", str(n_params), f"{res.test_accuracy:.4f}",
-                     f"{res.train_seconds:.0f}"))
-    if not args.no_spiking:
-        if args.hidden != "relu":
-            print("(no spiking run: tanh has no spiking counterpart; use --hidden relu)")
-        else:
-            print("Running the trained LMU in nengo with spiking hidden neurons ...", flush=True)
-            g = args.spiking_gain
-            spiking = LMUClassifier.load(args.save, overrides=dict(
-                hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / g),
-                hidden_gain=g))
-            logits = spiking.predict(data["x_test"], progress=tqdm)
-            acc = float(np.mean(logits.argmax(-1) == y))
-            rows.append((f"same, spiking (nengo, gain {g:g})", str(n_params), f"{acc:.4f}", "-"))
-    if not args.no_lstm:
-        k = lstm_units_for(n_params, 1, 10)
-        print(f"Training a Keras LSTM ({k} units) the same way ...", flush=True)
-        acc, n, sec = keras_lstm_baseline(data, k, 10, epochs=args.epochs,
-                                          minibatch_size=args.minibatch,
-                                          learning_rate=args.lr, seed=args.seed, verbose=0)
-        rows.append((f"Keras LSTM ({k} units)", str(n), f"{acc:.4f}", f"{sec:.0f}"))
-    _print_table(rows)
+    out = train_digits(
+        units=args.units, order=args.order, theta=args.theta, hidden=args.hidden,
+        epochs=args.epochs, minibatch_size=args.minibatch, learning_rate=args.lr,
+        seed=args.seed, spiking_gain=args.spiking_gain, lstm=not args.no_lstm,
+        spiking=not args.no_spiking, save=args.save, parallel=args.parallel,
+        mode=args.mode, progress=tqdm, log=_log)
+    print(f"\nPermuted sequential digits: {out.n_train} training and {out.n_test} "
+          f"held-out sequences of {out.n_steps} steps (seed {args.seed})")
+    for note in out.notes:
+        print(f"({note})")
+    if out.logit_difference is not None:
+        print(f"largest difference of the held-out logits, Keras vs NengoDL: "
+              f"{out.logit_difference:.2e}")
+    print()
+    print(out.table())
+    if out.steps is not None and args.plot:
+        from nengo_lmu.plots import plot_sequence_outputs
+
+        keras_steps, nengo_steps, label = out.steps
+        plot_sequence_outputs(keras_steps, nengo_steps, f"digit {label}", args.plot)
+        print(f"per-step outputs plotted in {args.plot}")
     print(f"\nTrained parameters saved to {args.save} "
           f"(LMUClassifier.load('{args.save}') rebuilds the network)")
     return 0
 
 
-def _train_parallel(args, data, rows, n_params):
-    """--parallel: Keras training, conversion, NengoDL scoring and a plot."""
-    import numpy as np
-
-    from nengo_lmu.dl import nengo_dl_logits, sequence_copy, to_classifier
-    from nengo_lmu.dl.training import train_parallel_classifier
-
-    cell = dict(units=args.units, order=args.order, theta=args.theta,
-                hidden_activation=args.hidden, mode=args.mode)
-    res = train_parallel_classifier(data, 10, [cell], epochs=args.epochs,
-                                    minibatch_size=args.minibatch, learning_rate=args.lr,
-                                    seed=args.seed, verbose=1)
-    rows.append((f"LMU, trained in parallel (Keras, {args.mode})", str(n_params),
-                 f"{res.test_accuracy:.4f}", f"{res.train_seconds:.0f}"))
-    print("Converting into the LMUClassifier and scoring it in NengoDL ...", flush=True)
-    clf = to_classifier(res.model, seed=args.seed)
-    x, y = data["x_test"], data["y_test"].ravel()
-    logits = nengo_dl_logits(clf, x)
-    acc = float(np.mean(logits.argmax(-1) == y))
-    rows.append(("same weights, converted, NengoDL", str(n_params), f"{acc:.4f}", "-"))
-    diff = float(np.max(np.abs(logits - res.test_logits)))
-    print(f"largest difference of the held-out logits, Keras vs NengoDL: {diff:.2e}")
-    clf.save(args.save, clf.get_weights())
-    if args.plot:
-        # per-step outputs of one held-out sequence: Keras vs nengo.Simulator
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        keras_steps = sequence_copy(res.model).predict(x[:1], verbose=0)[0]
-        nengo_steps = clf.predict(x[:1], all_steps=True)[0]
-        fig, ax = plt.subplots(figsize=(8, 4))
-        ax.plot(keras_steps, lw=3, alpha=0.4)
-        ax.set_prop_cycle(None)
-        ax.plot(nengo_steps, "--", lw=1)
-        ax.set_xlabel("step (pixel)")
-        ax.set_ylabel("logit")
-        ax.set_title(f"digit {y[0]}: Keras (thick) vs nengo.Simulator (dashed); "
-                     f"max diff {np.max(np.abs(keras_steps - nengo_steps)):.1e}")
-        fig.tight_layout()
-        fig.savefig(args.plot, dpi=100)
-        print(f"per-step outputs plotted in {args.plot}")
-    return clf
-
-
 def loihi_command(args):
-    import os
-    import warnings
-
+    _quiet_tensorflow()
     from nengo.exceptions import ValidationError
+
+    from nengo_lmu.experiments import loihi as experiment
 
     targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
     for t in targets:
         if t not in ("sim", "simreal"):
             raise ValidationError(f"must be sim or simreal, got {t!r}", attr="targets")
-    warnings.simplefilter("ignore")
-    from nengo_lmu import loihi
-
     if not args.no_delay:
-        print(f"Delay task on the emulator: 10 Hz white noise, theta {args.theta:g} s, "
-              f"order {args.order}, {args.n_neurons} neurons per dimension, "
-              f"{args.duration:g} s (seed {args.seed})", flush=True)
-        results, resources, report = loihi.delay_comparison(
+        _log(f"Delay task on the emulator: 10 Hz white noise, theta {args.theta:g} s, "
+             f"order {args.order}, {args.n_neurons} neurons per dimension, "
+             f"{args.duration:g} s (seed {args.seed})")
+        out = experiment.delay_comparison(
             targets=targets, n_neurons=args.n_neurons, duration=args.duration,
             seed=args.seed, theta=args.theta, order=args.order, discard=args.discard)
-        print(report)
-        rows = [("simulator", "NRMSE", "best lag (steps)", "best-lag NRMSE", "sim s / wall s")]
-        for name, r in results.items():
-            rows.append((name, f"{r.nrmse:.4f}", str(r.best_lag_steps),
-                         f"{r.best_nrmse:.4f}", f"{r.speed:.2f}"))
-        _print_table(rows)
-        _print_resources(resources)
+        print(out.report)
+        print()
+        print(out.table())
+        print()
+        print(experiment.resources_table(out.resources))
     if not args.no_digits:
         path = args.weights
         if path is None:
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            print(f"Training a digits LMU (100 relu units, order 48, no hidden-to-hidden) "
-                  f"for {args.epochs} epochs in parallel (seed {args.seed}) ...", flush=True)
-            acc = loihi.train_digits_classifier(args.save, epochs=args.epochs, seed=args.seed)
+            _log(f"Training a digits LMU (100 relu units, order 48, no hidden-to-hidden) "
+                 f"for {args.epochs} epochs in parallel (seed {args.seed}) ...")
+            trained = experiment.train_digits_classifier(args.save, epochs=args.epochs,
+                                                         seed=args.seed)
             path = args.save
-            print(f"rate test accuracy (all held-out): {acc:.4f}; saved to {path}")
-        print(f"Digits on the emulator: memory exact on the host, spiking hidden layer "
-              f"on the chip (gain {args.gain:g}, {args.neuron_type} neurons in nengo), "
-              f"each sequence's last sample held {args.hold_steps} steps ...", flush=True)
-        out = loihi.digits_comparison(path, n_test=args.n_test, targets=targets,
-                                      gain=args.gain, hold_steps=args.hold_steps,
-                                      window=args.window, neuron_type=args.neuron_type)
+            print(f"rate test accuracy (all held-out): {trained.test_accuracy:.4f}; "
+                  f"saved to {path}")
+        _log(f"Digits on the emulator: memory exact on the host, spiking hidden layer "
+             f"on the chip (gain {args.gain:g}, {args.neuron_type} neurons in nengo), "
+             f"each sequence's last sample held {args.hold_steps} steps ...")
+        out = experiment.digits_comparison(
+            path, n_test=args.n_test, targets=targets, gain=args.gain,
+            hold_steps=args.hold_steps, window=args.window, neuron_type=args.neuron_type)
         print(out[targets[0]]["report"] if targets else "")
-        _print_digits(out)
-        _print_resources({t: out[t]["resources"] for t in targets}, per="sequence")
+        print()
+        print(out.table())
+        for name in targets:
+            print(f"{name}: the same class as nengo for {out.agreement(name):.2%} of the "
+                  f"sequences")
+        if targets:
+            print()
+            print(experiment.resources_table({t: out[t]["resources"] for t in targets},
+                                             per="sequence"))
     return 0
 
 
-def _print_digits(out):
-    """The accuracy table of `nengo_lmu.loihi.digits_comparison`'s result."""
-    import numpy as np
-
-    base = out["nengo"]
-    rows = [("simulator", "accuracy", "vs nengo (points)", "sequences", "steps/s",
-             "clipped inputs", "saturated hidden")]
-    for name, info in out.items():
-        steps = (f"{info['steps'] / max(info['seconds'], 1e-9):.0f}"
-                 if "steps" in info else "-")
-        rows.append((name, f"{info['accuracy']:.4f}",
-                     f"{100 * (info['accuracy'] - base['accuracy']):+.2f}", str(info["n"]),
-                     steps, f"{info['clipped']:.2e}" if "clipped" in info else "-",
-                     f"{info['saturated']:.2e}" if "saturated" in info else "-"))
-    _print_table(rows)
-    if len(out) > 2:
-        for name in list(out)[2:]:
-            agree = np.mean(out[name]["logits"].argmax(-1) == base["logits"].argmax(-1))
-            print(f"{name}: the same class as nengo for {agree:.2%} of the sequences")
-
-
-def _print_resources(resources, per="run"):
-    keys = ("cores", "compartments", "in_axons", "out_axons", "weights",
-            "spikes_per_inference", "synaptic_ops_per_inference", "activation_sparsity")
-    names = dict(spikes_per_inference=f"spikes per {per}",
-                 synaptic_ops_per_inference=f"synaptic ops per {per}")
-    rows = [("resource",) + tuple(resources)]
-    for k in keys:
-        rows.append((names.get(k, k.replace("_", " ")),)
-                    + tuple(f"{r[k]:.4g}" for r in resources.values()))
-    _print_table(rows)
-
-
-def _print_table(rows):
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    print()
-    for k, row in enumerate(rows):
-        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths)))
-        if k == 0:
-            print("  ".join("-" * w for w in widths))
-
-
 def demo_command(args):
-    from nengo_lmu.tasks import run_delay_task
+    from nengo_lmu.experiments.delay import delay_demo
 
-    common = dict(
-        theta=args.theta,
-        order=args.order,
-        duration=args.duration,
-        dt=args.dt,
-        high=args.high,
-        rms=args.rms,
-        seed=args.seed,
-        discard=args.discard,
-        progress_bar=not args.no_progress,
-    )
     print(f"Delay task: {args.high:g} Hz white noise (rms {args.rms:g}), theta "
           f"{args.theta:g} s, order {args.order}, dt {args.dt:g} s, "
-          f"{args.duration:g} s (seed {args.seed})")
-    print("Simulating the exact memory ...", flush=True)
-    exact = run_delay_task(label="exact", **common)
-    print(f"Simulating the {args.neuron_type} memory ...", flush=True)
-    neural = run_delay_task(
-        label=args.neuron_type,
-        n_neurons=args.n_neurons,
-        neuron_type=_neuron_type(args.neuron_type),
-        synapse=args.synapse,
-        **common,
-    )
-    rows = [("form", "NRMSE", "best lag (steps)", "neurons", "simulated s", "sim s / wall s")]
-    for r in (exact, neural):
-        rows.append((r.label, f"{r.nrmse:.4f}", f"{r.best_lag_steps}", f"{r.n_neurons}",
-                     f"{r.sim_time:g}", f"{r.speed:.2f}"))
-    _print_table(rows)
+          f"{args.duration:g} s (seed {args.seed})", flush=True)
+    out = delay_demo(
+        theta=args.theta, order=args.order, n_neurons=args.n_neurons,
+        neuron_type_name=args.neuron_type, synapse=args.synapse,
+        duration=args.duration, dt=args.dt, high=args.high, rms=args.rms,
+        seed=args.seed, discard=args.discard, progress_bar=not args.no_progress)
+    print()
+    print(out.table())
     print(f"\nNRMSE is against u(t - theta), theta = {round(args.theta / args.dt)} "
           f"steps; 'best lag' is the delay that fits best.")
     if not args.no_plot:
         from nengo_lmu.plots import plot_delay
 
-        plot_delay([exact, neural], args.plot, theta=args.theta)
+        plot_delay([out.exact, out.neural], args.plot, theta=args.theta)
         print(f"Plot saved to {args.plot}")
     return 0
 

@@ -12,7 +12,12 @@ import os
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.systems import check_finite
+# the data checks live with the other checks; imported here for data users
+from nengo_lmu.validation import (  # noqa: F401
+    check_event_data,
+    check_finite,
+    check_sequence_data,
+)
 
 
 def _permute(x, permute, seed):
@@ -129,53 +134,6 @@ def load_mnist_npz(path, permute=True, permutation_seed=0):
         out[f"y_{split}"] = y.astype(np.int32)[:, None, None]
     out["permutation"] = perm
     return out
-
-
-def check_sequence_data(x, y=None, n_inputs=None, n_classes=None, n_steps=None):
-    """Check sequence data before training; raise a `ValidationError` that
-    says what is wrong.
-
-    Parameters
-    ----------
-    x : ndarray
-        Inputs ``(batch, n_steps, n_inputs)``.
-    y : ndarray, optional
-        Integer labels ``(batch, 1, 1)`` (or ``(batch,)``).
-    n_inputs, n_classes, n_steps : int, optional
-        Expected sizes.
-    """
-    x = np.asarray(x)
-    if x.ndim != 3:
-        raise ValidationError(
-            f"must be (batch, n_steps, n_inputs), got shape {x.shape}", attr="x"
-        )
-    if n_inputs is not None and x.shape[2] != n_inputs:
-        raise ValidationError(
-            f"must have {n_inputs} input dimension(s) in its last axis, got "
-            f"shape {x.shape}",
-            attr="x",
-        )
-    if n_steps is not None and x.shape[1] != n_steps:
-        raise ValidationError(
-            f"must have {n_steps} steps, got shape {x.shape}", attr="x"
-        )
-    check_finite("x", x)
-    if y is None:
-        return
-    y = np.asarray(y)
-    if y.shape[0] != x.shape[0] or y.size != y.shape[0]:
-        raise ValidationError(
-            f"must hold one label per sequence ({x.shape[0]}), got shape {y.shape}",
-            attr="y",
-        )
-    if y.dtype.kind not in "iu" and not np.all(np.equal(np.mod(y, 1), 0)):
-        raise ValidationError("labels must be integers", attr="y")
-    if n_classes is not None and (y.min() < 0 or y.max() >= n_classes):
-        raise ValidationError(
-            f"labels must lie in [0, {n_classes}), got range "
-            f"[{y.min()}, {y.max()}]",
-            attr="y",
-        )
 
 
 def sigma_delta_encode(x, threshold=0.1):
@@ -312,31 +270,6 @@ def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0,
 
 
 BRAILLE_KEYS = ("x_train", "y_train", "x_test", "y_test")
-
-
-def check_event_data(x, n_channels, attr="x"):
-    """Check event data ``(batch, n_steps, n_channels)`` of 0/1 values."""
-    x = np.asarray(x)
-    if x.ndim != 3:
-        raise ValidationError(
-            f"must be events (batch, n_steps, n_channels), got shape {x.shape}",
-            attr=attr,
-        )
-    if x.shape[2] != n_channels:
-        raise ValidationError(
-            f"must have {n_channels} event channels in its last axis, got "
-            f"{x.shape[2]} (shape {x.shape})",
-            attr=attr,
-        )
-    check_finite(attr, x)
-    bad = (x != 0) & (x != 1)
-    if np.any(bad):
-        raise ValidationError(
-            f"events must be 0 or 1, got {x[bad].ravel()[0]!r} at "
-            f"{tuple(np.argwhere(bad)[0])}",
-            attr=attr,
-        )
-    return x
 
 
 def load_braille_npz(path, n_channels=24):

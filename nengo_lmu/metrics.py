@@ -3,7 +3,7 @@
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.systems import check_finite
+from nengo_lmu.validation import check_finite
 
 
 def nrmse(y, target, axis=None):

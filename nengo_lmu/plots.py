@@ -1,4 +1,21 @@
-"""Plots of nengo_lmu results (matplotlib is imported only when called)."""
+"""Plots of nengo_lmu results (matplotlib is imported only when called).
+
+A plot saved to a file is drawn on a bare `matplotlib.figure.Figure`, which
+needs no GUI and leaves the user's backend alone; without a path the figure
+comes from `matplotlib.pyplot`, to show it (e.g. in a notebook).
+"""
+
+
+def new_figure(path=None, figsize=(9, 4)):
+    """``(fig, ax)``: a bare Figure when saving to ``path``, else pyplot's."""
+    if path is None:
+        import matplotlib.pyplot as plt
+
+        return plt.subplots(figsize=figsize)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
 
 
 def plot_delay(results, path=None, theta=None, window=1.0):
@@ -15,18 +32,12 @@ def plot_delay(results, path=None, theta=None, window=1.0):
     window : float
         Seconds shown, starting one second in (after the memory filled).
     """
-    import matplotlib
-
-    if path is not None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     first = results[0]
     t = first.t
     sel = (t >= 1.0) & (t < 1.0 + window)
     if not sel.any():
         sel = slice(None)
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = new_figure(path, figsize=(9, 4))
     ax.plot(t[sel], first.u[sel], color="0.75", label="input u(t)")
     ax.plot(t[sel], first.delayed[sel], "k--", lw=2, label="u(t - theta)")
     for r in results:
@@ -42,5 +53,24 @@ def plot_delay(results, path=None, theta=None, window=1.0):
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=100)
-        plt.close(fig)
+    return fig
+
+
+def plot_sequence_outputs(reference, other, label, path=None,
+                          names=("Keras", "nengo.Simulator")):
+    """Per-step outputs of one sequence from two runs of the same network:
+    ``reference`` thick, ``other`` dashed (arrays ``(n_steps, n_outputs)``)."""
+    import numpy as np
+
+    fig, ax = new_figure(path, figsize=(8, 4))
+    ax.plot(reference, lw=3, alpha=0.4)
+    ax.set_prop_cycle(None)
+    ax.plot(other, "--", lw=1)
+    ax.set_xlabel("step (pixel)")
+    ax.set_ylabel("logit")
+    ax.set_title(f"{label}: {names[0]} (thick) vs {names[1]} (dashed); "
+                 f"max diff {np.max(np.abs(reference - other)):.1e}")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
     return fig

@@ -28,8 +28,8 @@ def format_cell(value, precision=4):
         return str(value)
 
 
-def format_table(headers, rows, precision=4, align=None):
-    """Return ``rows`` under ``headers`` as right-aligned text columns.
+def format_table(headers, rows, precision=4, align="right"):
+    """Return ``rows`` under ``headers`` as aligned text columns.
 
     Parameters
     ----------
@@ -40,10 +40,25 @@ def format_table(headers, rows, precision=4, align=None):
         that are not strings go through `format_cell`.
     precision : int
         Significant digits for floating-point cells.
-    align : str, optional
-        One letter per column, ``"l"`` (left) or ``"r"`` (right); by default
-        every column is right-aligned.
+    align : str
+        ``"right"`` or ``"left"`` for every column (right suits numbers, left
+        text), or one letter per column, ``"l"`` or ``"r"``.
+
+    Examples
+    --------
+    >>> print(format_table(["where", "why"], [["chip", "LIF"], ["host", "-"]],
+    ...                    align="left"))
+    where  why
+    -----  ---
+    chip   LIF
+    host   -
     """
+    if align in ("right", "left"):
+        align = align[0] * len(headers)
+    if not isinstance(align, str) or len(align) != len(headers) or set(align) - set("lr"):
+        raise ValueError(
+            f"align must be 'right', 'left' or one of 'l'/'r' per column, got {align!r}"
+        )
     headers = [str(h) for h in headers]
     cells = [[format_cell(c, precision) for c in row] for row in rows]
     for i, row in enumerate(cells):
@@ -51,18 +66,15 @@ def format_table(headers, rows, precision=4, align=None):
             raise ValueError(
                 f"row {i} has {len(row)} cells, but there are {len(headers)} headers"
             )
-    align = "r" * len(headers) if align is None else align
-    if len(align) != len(headers) or set(align) - set("lr"):
-        raise ValueError(f"align must be one of 'l'/'r' per column, got {align!r}")
+    widths = [
+        max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)
+    ]
 
     def line(row):
         return "  ".join(
             c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(row, widths, align)
         ).rstrip()
 
-    widths = [
-        max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)
-    ]
     lines = [line(headers), "  ".join("-" * w for w in widths)]
     lines.extend(line(row) for row in cells)
     return "\n".join(lines)

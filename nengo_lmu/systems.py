@@ -32,7 +32,7 @@ import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.validation import check_choice, check_int, check_positive
+from nengo_lmu.validation import check_choice, check_finite, check_int, check_positive
 
 DISCRETIZERS = ("zoh", "euler")
 
@@ -52,15 +52,7 @@ def _as_matrix(name, value, obj=None, ndim=2):
         raise ValidationError(
             f"must be a {ndim}-D matrix, got shape {arr.shape}", attr=name, obj=obj
         )
-    if not np.all(np.isfinite(arr)):
-        bad = arr[~np.isfinite(arr)].ravel()[0]
-        raise ValidationError(
-            f"must contain only finite values, got {bad} "
-            f"(at {tuple(np.argwhere(~np.isfinite(arr))[0])})",
-            attr=name,
-            obj=obj,
-        )
-    return arr
+    return check_finite(name, arr, obj)
 
 
 def check_order(order, obj=None):
@@ -349,17 +341,6 @@ class LinearSystem:
         return LinearSystem(self.A, self.B, C, D, self.dt)
 
 
-def check_finite(name, value, obj=None):
-    """Raise a `ValidationError` naming ``name`` if ``value`` has NaN or inf."""
-    arr = np.asarray(value)
-    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValidationError(
-            f"must be finite, got {arr[idx]} at index {idx}", attr=name, obj=obj
-        )
-    return value
-
-
 def legendre_system(order, theta):
     """The continuous LMU memory: Legendre delay system of ``order`` states.
 
@@ -506,90 +487,19 @@ def lowpass_mapping(system, tau, dt=None):
     )
 
 
-def _gramians(system):
-    if system.is_discrete:
-        P = scipy.linalg.solve_discrete_lyapunov(system.A, system.B @ system.B.T)
-        Q = scipy.linalg.solve_discrete_lyapunov(system.A.T, system.C.T @ system.C)
-    else:
-        P = scipy.linalg.solve_continuous_lyapunov(system.A, -system.B @ system.B.T)
-        Q = scipy.linalg.solve_continuous_lyapunov(
-            system.A.T, -system.C.T @ system.C
-        )
-    return P, Q
-
-
-def balanced_transform(system):
-    """Balancing transform of a stable, minimal system (Moore 1981) [3]_.
-
-    Returns ``(T, hsv)`` such that ``system.transform(T)`` has equal,
-    diagonal controllability and observability Gramians, both equal to
-    ``diag(hsv)`` (the Hankel singular values, largest first). States with
-    small ``hsv`` matter little to the output ``C x``.
-    """
-    eig = np.linalg.eigvals(system.A)
-    stable = np.all(np.abs(eig) < 1) if system.is_discrete else np.all(eig.real < 0)
-    if not stable:
-        raise ValidationError("must be stable to be balanced", attr="system.A")
-    P, Q = _gramians(system)
-    # Square-root balancing: P = R R^T, Q = L L^T, svd(L^T R) = U S V^T.
-    R = scipy.linalg.cholesky((P + P.T) / 2, lower=True)
-    L = scipy.linalg.cholesky((Q + Q.T) / 2, lower=True)
-    U, s, Vt = np.linalg.svd(L.T @ R)
-    T = R @ Vt.T / np.sqrt(s)
-    return T, s
-
-
-def state_scales(system, u, x0=None):
-    """Largest absolute value of each state over the response to ``u``.
-
-    ``u`` is an input sequence (``(n_steps, n_inputs)``) typical of what the
-    system will see; the system must be discrete.
-    """
-    x = system.simulate(u, x0=x0, output=False)
-    scale = np.max(np.abs(x), axis=0)
-    # A state the input never reaches keeps unit scale rather than dividing
-    # by zero.
-    return np.where(scale > 1e-12, scale, 1.0)
-
-
-REALIZERS = ("identity", "scaled", "balanced")
-
-
-def realize(system, u, method="balanced", radius=1.0):
-    """Choose a state basis in which each state spans about ``[-radius, radius]``.
-
-    Spiking populations represent values in a range near ``[-1, 1]`` best;
-    this picks a change of basis ``x = T z`` so that, for the input ``u``,
-    every state ``z_i`` peaks at ``radius``.
-
-    Parameters
-    ----------
-    system : LinearSystem
-        Discrete system (the time step of the simulation that will run it).
-    u : array_like, shape (n_steps, n_inputs)
-        A sample of the input the system will see.
-    method : "identity", "scaled" or "balanced"
-        ``"identity"`` keeps the basis (``T = I``); ``"scaled"`` rescales each
-        state (diagonal ``T``); ``"balanced"`` first balances the system with
-        respect to its output ``C`` (`balanced_transform`), which spreads the
-        signal evenly across states and decouples them, then rescales.
-    radius : float
-        The peak value of each state over ``u``.
-
-    Returns
-    -------
-    realized : LinearSystem
-        ``system.transform(T)``.
-    T : ndarray
-        The change of basis, ``x = T z``.
-    """
-    check_choice("method", method, REALIZERS)
-    radius = check_positive("radius", radius)
-    n = system.n_states
-    T = np.eye(n)
-    if method == "balanced":
-        T, _ = balanced_transform(system)
-    if method != "identity":
-        inner = system.transform(T)
-        T = T * (state_scales(inner, u) / radius)[None, :]
-    return system.transform(T), T
+# The realisations (balanced_transform, realize, the Realizer rules) live in
+# nengo_lmu.realizers; they are importable from here as before.
+from nengo_lmu.realizers import (  # noqa: E402,F401
+    DEFAULT_REALIZER,
+    REALIZER_RULES,
+    REALIZERS,
+    BalancedRealizer,
+    FixedRealizer,
+    IdentityRealizer,
+    Realizer,
+    ScaledRealizer,
+    as_realizer,
+    balanced_transform,
+    realize,
+    state_scales,
+)

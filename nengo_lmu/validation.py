@@ -24,6 +24,9 @@ __all__ = [
     "check_choice",
     "check_bool",
     "check_finite_array",
+    "check_finite",
+    "check_sequence_data",
+    "check_event_data",
 ]
 
 
@@ -100,11 +103,87 @@ def check_finite_array(name, value, obj=None, dtype=np.float64):
             attr=name,
             obj=obj,
         ) from None
-    if not np.all(np.isfinite(arr)):
+    return check_finite(name, arr, obj)
+
+
+def check_finite(name, value, obj=None):
+    """Raise a `ValidationError` naming ``name`` if ``value`` has NaN or inf."""
+    arr = np.asarray(value)
+    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValidationError(
-            f"must contain only finite values, got {arr[idx]} at index {idx}",
-            attr=name,
-            obj=obj,
+            f"must be finite, got {arr[idx]} at index {idx}", attr=name, obj=obj
         )
-    return arr
+    return value
+
+
+def check_sequence_data(x, y=None, n_inputs=None, n_classes=None, n_steps=None):
+    """Check sequence data before training; raise a `ValidationError` that
+    says what is wrong.
+
+    Parameters
+    ----------
+    x : ndarray
+        Inputs ``(batch, n_steps, n_inputs)``.
+    y : ndarray, optional
+        Integer labels ``(batch, 1, 1)`` (or ``(batch,)``).
+    n_inputs, n_classes, n_steps : int, optional
+        Expected sizes.
+    """
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValidationError(
+            f"must be (batch, n_steps, n_inputs), got shape {x.shape}", attr="x"
+        )
+    if n_inputs is not None and x.shape[2] != n_inputs:
+        raise ValidationError(
+            f"must have {n_inputs} input dimension(s) in its last axis, got "
+            f"shape {x.shape}",
+            attr="x",
+        )
+    if n_steps is not None and x.shape[1] != n_steps:
+        raise ValidationError(
+            f"must have {n_steps} steps, got shape {x.shape}", attr="x"
+        )
+    check_finite("x", x)
+    if y is None:
+        return
+    y = np.asarray(y)
+    if y.shape[0] != x.shape[0] or y.size != y.shape[0]:
+        raise ValidationError(
+            f"must hold one label per sequence ({x.shape[0]}), got shape {y.shape}",
+            attr="y",
+        )
+    if y.dtype.kind not in "iu" and not np.all(np.equal(np.mod(y, 1), 0)):
+        raise ValidationError("labels must be integers", attr="y")
+    if n_classes is not None and (y.min() < 0 or y.max() >= n_classes):
+        raise ValidationError(
+            f"labels must lie in [0, {n_classes}), got range "
+            f"[{y.min()}, {y.max()}]",
+            attr="y",
+        )
+
+
+def check_event_data(x, n_channels, attr="x"):
+    """Check event data ``(batch, n_steps, n_channels)`` of 0/1 values."""
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValidationError(
+            f"must be events (batch, n_steps, n_channels), got shape {x.shape}",
+            attr=attr,
+        )
+    if x.shape[2] != n_channels:
+        raise ValidationError(
+            f"must have {n_channels} event channels in its last axis, got "
+            f"{x.shape[2]} (shape {x.shape})",
+            attr=attr,
+        )
+    check_finite(attr, x)
+    bad = (x != 0) & (x != 1)
+    if np.any(bad):
+        raise ValidationError(
+            f"events must be 0 or 1, got {x[bad].ravel()[0]!r} at "
+            f"{tuple(np.argwhere(bad)[0])}",
+            attr=attr,
+        )
+    return x

@@ -1,4 +1,7 @@
-import re
+"""The ``nengo-lmu`` command: every option reaches its experiment, and each
+command's run is checked on the values the experiment returned (not on the
+printed table)."""
+
 import subprocess
 import sys
 
@@ -7,29 +10,53 @@ import pytest
 from nengo_lmu.cli import build_parser, main
 
 
-def test_demo_quick_run(tmp_path, capsys):
+@pytest.fixture
+def record(monkeypatch):
+    """Wrap an experiment function so that the test sees its arguments and
+    what it returned: ``calls = record(module, "name")``."""
+
+    def wrap(module, name, replace=None):
+        calls = []
+        original = getattr(module, name)
+
+        def recorded(*args, **kwargs):
+            result = (replace or original)(*args, **kwargs)
+            calls.append(dict(args=args, kwargs=kwargs, result=result))
+            return result
+
+        monkeypatch.setattr(module, name, recorded)
+        return calls
+
+    return wrap
+
+
+def test_demo_quick_run(tmp_path, capsys, record):
+    from nengo_lmu.experiments import delay
+
+    calls = record(delay, "delay_demo")
     plot = tmp_path / "demo.png"
-    rc = main(
-        ["demo", "--duration", "1.5", "--discard", "0.5", "--n-neurons", "50",
-         "--plot", str(plot), "--no-progress"]
-    )
-    out = capsys.readouterr().out
+    rc = main(["demo", "--duration", "1.5", "--discard", "0.5", "--n-neurons", "50",
+               "--plot", str(plot), "--no-progress"])
     assert rc == 0
     assert plot.exists() and plot.stat().st_size > 10_000
-    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip().startswith(("exact", "lif"))}
-    exact_nrmse = float(rows["exact"][1])
-    lif_nrmse = float(rows["lif"][1])
-    assert exact_nrmse < 0.03 and exact_nrmse < lif_nrmse < 0.5
-    assert rows["lif"][3] == "300" and rows["exact"][3] == "0"
+    out = calls[0]["result"]
+    assert out.exact.nrmse < 0.03 and out.exact.nrmse < out.neural.nrmse < 0.5
+    assert (out.exact.n_neurons, out.neural.n_neurons) == (0, 300)
+    assert abs(out.neural.best_lag_steps - 100) <= 5
+    assert f"{out.neural.nrmse:.4f}" in capsys.readouterr().out
 
 
-def test_demo_no_plot(tmp_path, capsys, monkeypatch):
+def test_demo_no_plot(tmp_path, monkeypatch, record):
+    from nengo_lmu.experiments import delay
+
+    calls = record(delay, "delay_demo")
     monkeypatch.chdir(tmp_path)
     rc = main(["demo", "--duration", "1.2", "--discard", "0.2", "--n-neurons", "10",
                "--neuron-type", "lifrate", "--no-plot", "--no-progress"])
     assert rc == 0
     assert list(tmp_path.iterdir()) == []
-    assert "lifrate" in capsys.readouterr().out
+    neural = calls[0]["result"].neural
+    assert neural.label == "lifrate" and neural.n_neurons == 60
 
 
 def test_demo_reports_invalid_values(capsys):
@@ -47,100 +74,162 @@ def test_demo_rejects_bad_options(arg, capsys):
     assert arg.split("=")[0].lstrip("-").split("-")[0] in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["demo", "train-digits", "train-l2mu", "loihi"])
-def test_help_lists_every_option(command):
-    text = subprocess.run(
-        [sys.executable, "-m", "nengo_lmu.cli", command, "--help"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    parser = build_parser()
-    sub = parser._subparsers._group_actions[0].choices[command]
-    for action in sub._actions:
-        for flag in action.option_strings:
-            assert flag in text
-        assert action.help and len(action.help) > 5
+# Every option of a command, set to a value other than its default, and the
+# keyword argument of the experiment function that must receive it.
+WIRING = {
+    "demo": ("nengo_lmu.experiments.delay", "delay_demo", [
+        ("--theta", "0.2", "theta", 0.2), ("--order", "4", "order", 4),
+        ("--n-neurons", "7", "n_neurons", 7),
+        ("--neuron-type", "relu", "neuron_type_name", "relu"),
+        ("--synapse", "0.05", "synapse", 0.05), ("--duration", "3", "duration", 3.0),
+        ("--discard", "0.5", "discard", 0.5), ("--dt", "0.002", "dt", 0.002),
+        ("--high", "5", "high", 5.0), ("--rms", "0.2", "rms", 0.2),
+        ("--seed", "3", "seed", 3), ("--no-progress", None, "progress_bar", False),
+    ]),
+    "train-digits": ("nengo_lmu.experiments.digits", "train_digits", [
+        ("--units", "7", "units", 7), ("--order", "5", "order", 5),
+        ("--theta", "9", "theta", 9.0), ("--hidden", "tanh", "hidden", "tanh"),
+        ("--epochs", "2", "epochs", 2), ("--minibatch", "8", "minibatch_size", 8),
+        ("--lr", "0.1", "learning_rate", 0.1), ("--seed", "4", "seed", 4),
+        ("--spiking-gain", "99", "spiking_gain", 99.0), ("--no-lstm", None, "lstm", False),
+        ("--no-spiking", None, "spiking", False), ("--save", "x.npz", "save", "x.npz"),
+        ("--parallel", None, "parallel", True), ("--mode", "fft", "mode", "fft"),
+    ]),
+    "train-l2mu": ("nengo_lmu.experiments.l2mu", "train_l2mu", [
+        ("--preset", "braille27", "preset_name", "braille27"),
+        ("--memory-size", "5", "memory_size", 5), ("--hidden-size", "6", "hidden_size", 6),
+        ("--order", "3", "order", 3), ("--theta", "8", "theta", 8.0),
+        ("--steps", "11", "steps", 11), ("--event-threshold", "0.2", "event_threshold", 0.2),
+        ("--epochs", "2", "epochs", 2), ("--lr", "0.1", "learning_rate", 0.1),
+        ("--minibatch", "9", "minibatch_size", 9), ("--seed", "5", "seed", 5),
+        ("--samples", "50", "samples", 50), ("--no-baseline", None, "baseline", False),
+        ("--loihi", None, "loihi", True), ("--save", "y.npz", "save", "y.npz"),
+    ]),
+}
 
 
-def test_train_digits_quick(tmp_path, capsys):
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("command", sorted(WIRING))
+def test_every_option_reaches_the_experiment(command, monkeypatch):
+    import importlib
+
+    module_name, function, options = WIRING[command]
+    module = importlib.import_module(module_name)
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(module, function, fake)
+    argv = [command]
+    for flag, value, _, _ in options:
+        argv += [flag] if value is None else [flag, value]
+    with pytest.raises(_Stop):
+        main(argv)
+    for flag, _, kwarg, expected in options:
+        assert seen[kwarg] == expected, flag
+    # and the table covers every option the command has (a new one needs a row)
+    sub = build_parser()._subparsers._group_actions[0].choices[command]
+    flags = {f for a in sub._actions for f in a.option_strings} - {"-h", "--help"}
+    untested = {"--plot", "--no-plot", "--quick"}
+    assert flags - untested == {flag for flag, *_ in options}
+
+
+def test_train_l2mu_quick_sets_the_small_run(monkeypatch):
+    from nengo_lmu.experiments import l2mu
+
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(l2mu, "train_l2mu", fake)
+    with pytest.raises(_Stop):
+        main(["train-l2mu", "--quick"])
+    assert (seen["samples"], seen["steps"], seen["epochs"], seen["memory_size"],
+            seen["hidden_size"]) == (200, 20, 1, 4, 16)
+
+
+def test_train_digits_quick(tmp_path, record):
     pytest.importorskip("nengo_dl")
+    from nengo_lmu.experiments import digits
     from nengo_lmu.networks import LMUClassifier
 
+    calls = record(digits, "train_digits")
     path = tmp_path / "w.npz"
     rc = main(["train-digits", "--epochs", "2", "--units", "16", "--order", "16",
                "--no-lstm", "--spiking-gain", "1000", "--save", str(path)])
-    out = capsys.readouterr().out
     assert rc == 0 and path.exists()
-    rows = [line for line in out.splitlines()
-            if line.lstrip().startswith(("LMU (NengoDL)", "same, spiking"))]
-    acc = float(rows[0].split()[-2])
-    spiking_acc = float(rows[1].split()[-2])
+    out = calls[0]["result"]
+    acc = out.score("LMU (NengoDL)").accuracy
+    spiking_acc = out.score("same, spiking").accuracy
     assert acc > 0.3 and 0.1 < spiking_acc <= 1
-    assert str(path) in out
     assert set(LMUClassifier.load(path).get_weights()) == {
         "cell0.e_x", "cell0.W_x", "cell0.W_h", "cell0.W_m", "readout"}
 
 
-def test_train_digits_parallel_quick(tmp_path, capsys):
+def test_train_digits_parallel_quick(tmp_path, record):
     pytest.importorskip("nengo_dl")
+    from nengo_lmu.experiments import digits
     from nengo_lmu.networks import LMUClassifier
 
+    calls = record(digits, "train_digits")
     path, plot = tmp_path / "p.npz", tmp_path / "p.png"
     rc = main(["train-digits", "--parallel", "--epochs", "3", "--units", "16",
                "--order", "16", "--no-lstm", "--no-spiking", "--save", str(path),
                "--plot", str(plot)])
-    out = capsys.readouterr().out
     assert rc == 0 and path.exists() and plot.exists()
-    rows = {line.split("  ")[0].strip(): float(line.split()[-2])
-            for line in out.splitlines()
-            if line.lstrip().startswith(("LMU, trained in parallel", "same weights"))}
-    keras_acc, nengo_dl_acc = rows.values()
+    out = calls[0]["result"]
+    keras_acc = out.score("LMU, trained in parallel").accuracy
+    nengo_dl_acc = out.score("same weights").accuracy
     assert keras_acc > 0.3
     # the converted network scores what the Keras model scored
     assert abs(keras_acc - nengo_dl_acc) <= 1 / 360 + 1e-9
-    diff = float(out.split("Keras vs NengoDL: ")[1].split()[0])
-    assert diff < 1e-3
+    assert out.logit_difference < 1e-3
+    keras_steps, nengo_steps, _ = out.steps
+    assert abs(keras_steps - nengo_steps).max() < 1e-3
     assert LMUClassifier.load(path).cells[0].units == 16
 
 
-def _l2mu_rows(out):
-    """Result rows of the L2MU table by (model, run)."""
-    return {
-        tuple(line.split()[:2]): line.split()
-        for line in out.splitlines()
-        if line.lstrip().startswith("L2MU ")
-    }
-
-
-def test_train_l2mu_quick(tmp_path, capsys):
+def test_train_l2mu_quick(tmp_path, record):
     pytest.importorskip("nengo_dl")
+    from nengo_lmu.experiments import l2mu
     from nengo_lmu.networks import L2MU
 
+    calls = record(l2mu, "train_l2mu")
     path = tmp_path / "l2mu.npz"
     rc = main(["train-l2mu", "--quick", "--no-baseline", "--save", str(path)])
-    out = capsys.readouterr().out
     assert rc == 0 and path.exists()
-    rows = _l2mu_rows(out)
-    dl, ref = rows[("L2MU", "NengoDL")], rows[("L2MU", "nengo")]
+    out = calls[0]["result"]
+    dl, ref = out.run("L2MU", "NengoDL"), out.run("L2MU", "nengo")
     net = L2MU.load(str(path))
-    assert int(dl[2]) == int(ref[2]) == net.n_parameters
-    assert 0 <= float(dl[3]) <= 1 and abs(float(dl[3]) - float(ref[3])) <= 0.1
-    assert 0 < float(ref[4]) < 1  # activation sparsity
+    assert dl.metrics["parameters"] == ref.metrics["parameters"] == net.n_parameters
+    assert 0 <= dl.accuracy <= 1 and abs(dl.accuracy - ref.accuracy) <= 0.1
+    assert 0 < ref.metrics["activation_sparsity"] < 1
     assert (net.memory_size, net.hidden_size) == (4, 16)
+    assert [r.model for r in out.runs] == ["L2MU", "L2MU"]
 
 
 @pytest.mark.slow
-def test_train_l2mu_quick_with_baseline_and_loihi(tmp_path, capsys):
+def test_train_l2mu_quick_with_baseline_and_loihi(tmp_path, record):
     pytest.importorskip("nengo_dl")
     pytest.importorskip("nengo_loihi")
+    from nengo_lmu.experiments import l2mu
+
+    calls = record(l2mu, "train_l2mu")
     rc = main(["train-l2mu", "--quick", "--loihi", "--save", str(tmp_path / "a.npz")])
-    out = capsys.readouterr().out
     assert rc == 0
-    assert re.search(r"recurrent LIF\s+NengoDL\s+\d+\s+[01]\.\d{4}", out)
-    chip = {tuple(line.split()[2:4]): line.split()[4:6] for line in out.splitlines()
-            if line.lstrip().startswith("L2MU chip ")}
-    assert set(chip) == {("NengoDL", "1368"), ("nengo", "1368"), ("nengo", "LIF"),
-                         ("loihi", "emu")}
-    assert 0 <= float(chip[("loihi", "emu")][1]) <= 1
+    out = calls[0]["result"]
+    assert 0 <= out.run("recurrent LIF", "NengoDL").accuracy <= 1
+    chip = [(r.run, r.metrics["parameters"]) for r in out.runs if r.model == "L2MU chip"]
+    assert chip == [("NengoDL", 1368), ("nengo", 1368), ("nengo LIF", 1368),
+                    ("loihi emu", 1368)]
+    assert 0 <= out.run("L2MU chip", "loihi emu").accuracy <= 1
 
 
 def test_train_l2mu_reports_bad_values(capsys):
@@ -163,12 +252,15 @@ def test_import_is_light():
     assert float(seconds) < 1.0
 
 
-def test_loihi_quick(tmp_path, capsys):
+def test_loihi_quick(tmp_path, capsys, record):
     pytest.importorskip("nengo_loihi")
     import nengo
 
+    from nengo_lmu.experiments import loihi as experiment
     from nengo_lmu.networks import LMUClassifier
 
+    delay_calls = record(experiment, "delay_comparison")
+    digits_calls = record(experiment, "digits_comparison")
     # a small untrained classifier: this checks the command's path and
     # output, not accuracy (benchmarks/loihi_emulator.py measures that)
     path = tmp_path / "clf.npz"
@@ -177,18 +269,23 @@ def test_loihi_quick(tmp_path, capsys):
     rc = main(["loihi", "--duration", "1.2", "--discard", "0.2", "--n-neurons", "30",
                "--targets", "sim", "--weights", str(path), "--n-test", "2",
                "--hold-steps", "5", "--window", "3", "--gain", "100"])
-    out = capsys.readouterr().out
     assert rc == 0
-    rows = {line.split()[0]: line.split() for line in out.splitlines()
-            if line.strip().startswith(("nengo ", "sim "))}
-    # the delay table's rows come first, then the digits table's
-    nrmse = [float(line.split()[1]) for line in out.splitlines()
-             if line.strip().startswith(("nengo ", "sim ")) and "." in line.split()[1]]
-    assert len(nrmse) == 4 and all(0 < v < 2 for v in nrmse[:2])
-    assert 0 <= float(rows["sim"][1]) <= 1
-    assert "input ensemble" in out and "host->chip" in out and "chip->host" in out
-    assert "synaptic ops per sequence" in out and "hidden.neurons -> readout" in out
-    assert "encoder.neurons -> hidden.neurons  host->chip  host spikes" in out
+    delay = delay_calls[0]["result"]
+    assert set(delay.results) == {"nengo", "sim"}
+    assert all(0 < r.nrmse < 2 for r in delay.results.values())
+    assert delay.resources["sim"]["cores"] >= 7  # input ensemble + 6 state ensembles
+    placed = {p.ensemble.label: p.on_chip for p in delay.report.placements}
+    assert placed["input ensemble"] and placed["ensemble[0]"]
+    digits = digits_calls[0]["result"]
+    assert set(digits.runs) == {"rate", "nengo", "sim"}
+    assert digits["sim"]["n"] == 2 and 0 <= digits["sim"]["accuracy"] <= 1
+    assert digits["sim"]["resources"]["spikes_per_inference"] > 0
+    crossings = {(str(c.connection.pre_obj.ensemble.label), c.direction)
+                 for c in digits["sim"]["report"].crossings
+                 if hasattr(c.connection.pre_obj, "ensemble")}
+    assert crossings == {("encoder", "host->chip"), ("hidden", "chip->host")}
+    out = capsys.readouterr().out
+    assert "synaptic ops per sequence" in out
 
 
 def test_loihi_rejects_bad_target(capsys):

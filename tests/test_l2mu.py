@@ -13,13 +13,9 @@ from nengo_lmu.data import (
 )
 from nengo_lmu.metrics import spiking_network_metrics
 from nengo_lmu.networks import L2MU, RecurrentLIF
-from nengo_lmu.networks.l2mu import (
-    PRESETS,
-    build_lif_copies,
-    lif_run,
-    lif_tau_rc,
-    transform_matrix,
-)
+from nengo_lmu.loihi import build_lif_copies, lif_run, lif_tau_rc
+from nengo_lmu.networks.classifier import transform_matrix
+from nengo_lmu.networks.l2mu import PRESETS, preset
 from nengo_lmu.systems import legendre_system
 
 
@@ -38,20 +34,28 @@ def random_events(n, n_steps, channels, p=0.3, seed=0):
 # --- network ---------------------------------------------------------------
 
 
-def test_presets_match_paper():
-    p27, p7 = PRESETS["braille27"], PRESETS["braille7"]
-    assert (p27["order"], p27["theta"], p27["hidden_size"], p27["memory_size"]) == (4, 7, 160, 250)
-    assert (p7["order"], p7["theta"], p7["hidden_size"], p7["memory_size"]) == (7, 10, 120, 70)
-    assert (p27["beta_h"], p27["threshold_h"], p7["beta_out"], p7["threshold_out"]) == (
-        0.15, 0.75, 0.6, 0.15)
-    assert (p27["learning_rate"], p7["learning_rate"]) == (4e-4, 1.45e-3)
-    # 24 event channels (12 taxels ON/OFF): the paper reports 4.9e5 and 1.19e5
+def test_presets_reach_the_network_and_match_the_papers_sizes():
+    # every network argument of a preset arrives in the network it builds
+    for name in PRESETS:
+        hp = preset(name)
+        net = L2MU.from_preset(name, 24, 7)
+        assert (net.order, net.theta, net.memory_size, net.hidden_size) == (
+            hp["order"], hp["theta"], hp["memory_size"], hp["hidden_size"])
+        for pop in ("u", "m", "h", "out"):
+            nt = net.populations[pop].neuron_type
+            assert (nt.beta, nt.threshold) == (hp[f"beta_{pop}"], hp[f"threshold_{pop}"]), pop
+        assert net.populations["m"].n_neurons == hp["memory_size"] * hp["order"]
+        # overrides win, and preset() hands out a copy
+        assert L2MU.from_preset(name, 24, 7, hidden_size=5).hidden_size == 5
+        preset(name)["order"] = -1
+        assert PRESETS[name]["order"] == hp["order"]
+    # with 24 event channels (12 taxels ON/OFF) the sizes are the paper's
+    # reported parameter counts: 4.9e5 (27 classes) and 1.19e5 (7 classes,
+    # whose 121,300 the paper rounds to 1.19e5, 2% off)
     n27 = L2MU.from_preset("braille27", 24, 27)
-    assert n27.n_parameters == 489760 + 8
+    assert round(n27.n_parameters, -4) == 490_000
     n7 = L2MU.from_preset("braille7", 24, 7, learn_neuron_params=False)
-    assert n7.n_parameters == 121300
-    assert n7.populations["h"].neuron_type.beta == 0.45
-    assert n7.populations["m"].n_neurons == 70 * 7
+    assert abs(n7.n_parameters - 119_000) / 119_000 < 0.02
     with pytest.raises(ValidationError, match="braille"):
         L2MU.from_preset("braille8", 24, 7)
 
@@ -204,20 +208,23 @@ def test_spiking_training_learns():
 
 
 @pytest.mark.slow
-def test_l2mu_beats_recurrent_lif_on_event_digits():
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_l2mu_learns_event_digits(seed):
+    """L2MU reaches 90% held-out on event digits on each of seeds 0-2 (as the
+    README's runs did: 95.8%, 91.1%, 94.2%).
+
+    Whether it beats the recurrent LIF network of the same budget is not
+    asserted: over those seeds it won twice and tied once (README), within
+    the seed-to-seed spread, so no test can claim it; benchmarks/l2mu.py
+    measures both side by side.
+    """
     pytest.importorskip("nengo_dl")
     from nengo_lmu.dl import train_spiking_classifier
 
     data = event_digits(n_steps=40)
-    net = L2MU.from_preset("braille7", 16, 10, memory_size=32, hidden_size=96, seed=0)
-    base = RecurrentLIF(16, 10, RecurrentLIF.hidden_size_for(net.n_parameters, 16, 10),
-                        beta_h=0.45, threshold_h=0.65, beta_out=0.6, threshold_out=0.15,
-                        seed=0)
-    kw = dict(epochs=15, minibatch_size=64, learning_rate=2e-3, seed=0)
-    acc = train_spiking_classifier(net, data, **kw).test_accuracy
-    acc_base = train_spiking_classifier(base, data, **kw).test_accuracy
-    assert acc >= 0.9
-    assert acc > acc_base
+    net = L2MU.from_preset("braille7", 16, 10, memory_size=32, hidden_size=96, seed=seed)
+    kw = dict(epochs=15, minibatch_size=64, learning_rate=2e-3, seed=seed)
+    assert train_spiking_classifier(net, data, **kw).test_accuracy >= 0.9
 
 
 # --- LIF / nengo-loihi mapping -------------------------------------------------
@@ -242,7 +249,7 @@ def test_lif_mapping_matches_zero_reset_equations():
     got = {k: sim.data[p] * net.dt for k, p in probes[0].items()}
     w = net.get_weights()
 
-    def loop(I, beta, thr, prev_input=None):
+    def loop(I, beta, thr, prev_input=None):  # noqa: E741 - I: the input current
         V = np.zeros(I.shape[1])
         out = []
         for t in range(len(I)):

@@ -10,6 +10,8 @@ from nengo.exceptions import ValidationError
 nengo_loihi = pytest.importorskip("nengo_loihi")
 
 from nengo_lmu import loihi  # noqa: E402
+from nengo_lmu.experiments.loihi import digits_comparison, train_digits_classifier  # noqa: E402
+from nengo_lmu.loihi._compat import host_filters_on_chip  # noqa: E402
 
 
 def two_ensembles(neuron_type=None, synapse=0.01, n=50):
@@ -422,7 +424,7 @@ def test_host_neuron_synapse_stays_on_the_chip():
         nengo.Connection(stim, a)
         conn = nengo.Connection(a.neurons, b.neurons, transform=np.eye(10),
                                 synapse=loihi.DECODE_TAU)
-    with loihi._host_filters_on_chip(net, loihi.DECODE_TAU) as moved:
+    with host_filters_on_chip(net, loihi.DECODE_TAU) as moved:
         assert moved == [] and conn.synapse == nengo.Lowpass(loihi.DECODE_TAU)
     # the block's time constant is the connection's own, not decode_tau
     conn.synapse = nengo.Lowpass(0.02)
@@ -447,9 +449,9 @@ def test_trained_digits_on_the_emulator_within_3_points(tmp_path):
     # reports all 360 and more seeds)
     pytest.importorskip("tensorflow")
     path = str(tmp_path / "digits.npz")
-    rate = loihi.train_digits_classifier(path, epochs=20, seed=0)
+    rate = train_digits_classifier(path, epochs=20, seed=0).test_accuracy
     assert rate > 0.9
-    out = loihi.digits_comparison(path, n_test=180, targets=("sim",))
+    out = digits_comparison(path, n_test=180, targets=("sim",))
     assert out["nengo"]["accuracy"] > 0.9
     assert abs(out["sim"]["accuracy"] - out["nengo"]["accuracy"]) <= 0.03
     assert abs(out["nengo"]["accuracy"] - out["rate"]["accuracy"]) <= 0.03
@@ -519,7 +521,7 @@ def test_reported_tau_is_the_built_blocks(host, post_neurons):
     assert tau == (0.02 if post_neurons else loihi.DECODE_TAU)
     model = nengo_loihi.builder.Model(dt=0.001)
     model.decode_tau = loihi.DECODE_TAU
-    with loihi._host_filters_on_chip(net, loihi.DECODE_TAU):
+    with host_filters_on_chip(net, loihi.DECODE_TAU):
         nengo_loihi.Simulator(net, target="simreal", model=model,
                               remove_passthrough=False).close()
     built = [b.compartment.tau_s for b in model.blocks if str(b.label) == "<Ensemble 'c'>"]

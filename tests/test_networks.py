@@ -88,7 +88,7 @@ def test_continuous_mapping_is_less_accurate(rng):
     errs = {}
     for mapping in ("discrete", "continuous"):
         x, _, _ = run_net(
-            lambda: LegendreMemory(
+            lambda mapping=mapping: LegendreMemory(
                 6, 0.1, n_neurons=1, neuron_type=nengo.Direct(), mapping=mapping
             ),
             u,

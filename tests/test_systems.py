@@ -212,9 +212,9 @@ def test_balanced_transform(discrete):
         sys = sys.discretize(0.001)
     T, hsv = balanced_transform(sys)
     bal = sys.transform(T)
-    from nengo_lmu.systems import _gramians
+    from nengo_lmu.realizers import gramians
 
-    P, Q = _gramians(bal)
+    P, Q = gramians(bal)
     assert np.allclose(P, np.diag(hsv), atol=1e-8 * hsv[0])
     assert np.allclose(Q, np.diag(hsv), atol=1e-8 * hsv[0])
     assert np.all(np.diff(hsv) < 0)
@@ -298,8 +298,8 @@ def test_linear_system_equality_and_replace():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(A=[[np.nan]], B=[[1.0]]), "A: must contain only finite values, got nan"),
-        (dict(A=[[-1.0]], B=[[np.inf]]), "B: must contain only finite values, got inf"),
+        (dict(A=[[np.nan]], B=[[1.0]]), "A: must be finite, got nan"),
+        (dict(A=[[-1.0]], B=[[np.inf]]), "B: must be finite, got inf"),
         (dict(A=np.ones((2, 3)), B=np.ones((2, 1))), "A: must be square"),
         (dict(A=-np.eye(2), B=np.ones((3, 1))), "B: must have 2 rows"),
         (dict(A=-np.eye(2), B=np.ones((2, 1)), C=np.ones((1, 3))), "C: must have 2 columns"),

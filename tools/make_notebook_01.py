@@ -1,10 +1,9 @@
 """Write notebooks/01-legendre-memory.ipynb (stored without outputs)."""
 
-import nbformat as nbf
+from nbgen import Notebook
 
-cells = []
-md = lambda s: cells.append(nbf.v4.new_markdown_cell(s.strip()))  # noqa: E731
-code = lambda s: cells.append(nbf.v4.new_code_cell(s.strip()))  # noqa: E731
+nb = Notebook("notebooks/01-legendre-memory.ipynb")
+md, code = nb.md, nb.code
 
 md("""
 # The Legendre memory
@@ -157,7 +156,4 @@ plt.show()
 print(dict(zip(orders, np.round(errors, 5))))
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/01-legendre-memory.ipynb")
+nb.write()

@@ -1,10 +1,9 @@
 """Write notebooks/02-lmu-cell-nengodl.ipynb (stored without outputs)."""
 
-import nbformat as nbf
+from nbgen import Notebook
 
-cells = []
-md = lambda s: cells.append(nbf.v4.new_markdown_cell(s.strip()))  # noqa: E731
-code = lambda s: cells.append(nbf.v4.new_code_cell(s.strip()))  # noqa: E731
+nb = Notebook("notebooks/02-lmu-cell-nengodl.ipynb")
+md, code = nb.md, nb.code
 
 md("""
 # An LMU cell in Nengo, trained with NengoDL
@@ -130,7 +129,4 @@ ax[1].set_xlabel("step")
 plt.show()
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/02-lmu-cell-nengodl.ipynb")
+nb.write()

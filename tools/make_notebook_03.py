@@ -1,10 +1,9 @@
 """Write notebooks/03-parallel-training.ipynb (stored without outputs)."""
 
-import nbformat as nbf
+from nbgen import Notebook
 
-cells = []
-md = lambda s: cells.append(nbf.v4.new_markdown_cell(s.strip()))  # noqa: E731
-code = lambda s: cells.append(nbf.v4.new_code_cell(s.strip()))  # noqa: E731
+nb = Notebook("notebooks/03-parallel-training.ipynb")
+md, code = nb.md, nb.code
 
 md("""
 # Train the LMU in parallel, run it in Nengo
@@ -117,7 +116,4 @@ bi = tf.keras.layers.Bidirectional(LegendreMemoryLayer(8, 32.0))(inp)
 print("Bidirectional memory output:", bi.shape)
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/03-parallel-training.ipynb")
+nb.write()

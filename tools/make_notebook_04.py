@@ -1,10 +1,9 @@
 """Write notebooks/04-loihi.ipynb (stored without outputs)."""
 
-import nbformat as nbf
+from nbgen import Notebook
 
-cells = []
-md = lambda s: cells.append(nbf.v4.new_markdown_cell(s.strip()))  # noqa: E731
-code = lambda s: cells.append(nbf.v4.new_code_cell(s.strip()))  # noqa: E731
+nb = Notebook("notebooks/04-loihi.ipynb")
+md, code = nb.md, nb.code
 
 md("""
 # LMU networks on the Loihi emulator
@@ -23,14 +22,13 @@ numbers come from `benchmarks/loihi_emulator.py`.
 """)
 code("""
 import os
-import warnings
 
-warnings.simplefilter("ignore")
 import matplotlib.pyplot as plt
 import nengo
 import numpy as np
 
 from nengo_lmu import loihi
+from nengo_lmu.experiments import loihi as experiment
 from nengo_lmu.networks import LegendreMemory
 
 QUICK = os.environ.get("NENGO_LMU_QUICK", "0") == "1"
@@ -76,7 +74,7 @@ md("""
 """)
 code("""
 duration = 1.5 if QUICK else 10.0
-results, resources, report = loihi.delay_comparison(
+results, resources, report = experiment.delay_comparison(
     targets=("sim", "simreal"), n_neurons=n_neurons, duration=duration,
     discard=0.5 if QUICK else 1.0, seed=0)
 for name, r in results.items():
@@ -125,8 +123,9 @@ if QUICK:
                             hidden_neuron_type=nengo.RectifiedLinear())],
                   seed=0).save(path)
 elif not os.path.exists(path):
-    print("rate accuracy:", loihi.train_digits_classifier(path, epochs=20, seed=0))
-out = loihi.digits_comparison(path, n_test=4 if QUICK else None, targets=("sim",))
+    trained = experiment.train_digits_classifier(path, epochs=20, seed=0)
+    print("rate accuracy:", trained.test_accuracy)
+out = experiment.digits_comparison(path, n_test=4 if QUICK else None, targets=("sim",))
 print(out["sim"]["report"])
 for name, info in out.items():
     print(f"{name:6s} accuracy {info['accuracy']:.4f} on {info['n']} held-out sequences")
@@ -155,7 +154,4 @@ for ax, (name, y) in zip(axes, runs.items()):
     ax.set_xlabel("step")
 """)
 
-nb = nbf.v4.new_notebook()
-nb["cells"] = cells
-nb["metadata"] = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
-nbf.write(nb, "notebooks/04-loihi.ipynb")
+nb.write()

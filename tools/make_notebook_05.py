@@ -1,10 +1,9 @@
 """Write notebooks/05-l2mu.ipynb (stored without outputs)."""
 
-import nbformat as nbf
+from nbgen import Notebook
 
-cells = []
-md = lambda s: cells.append(nbf.v4.new_markdown_cell(s.strip()))  # noqa: E731
-code = lambda s: cells.append(nbf.v4.new_code_cell(s.strip()))  # noqa: E731
+nb = Notebook("notebooks/05-l2mu.ipynb")
+md, code = nb.md, nb.code
 
 md("""
 # L2MU: a Legendre Memory Unit made of spiking LIF populations
@@ -111,7 +110,4 @@ axes[0].set_title(f"digit {y0}: output spike counts {counts[0].astype(int).tolis
 plt.show()
 """)
 
-nb = nbf.v4.new_notebook()
-nb.cells = cells
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/05-l2mu.ipynb")
+nb.write()

@@ -22,17 +22,14 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer, _SequenceLayer
+from nengo_lmu.dl.layers import TF_ACTIVATIONS, LegendreMemoryLayer, LMULayer, SequenceLayer
 from nengo_lmu.networks import LegendreMemory, LMUCell
+from nengo_lmu.networks.classifier import CELL_ARGS as SAVED_CELL_ARGS
 from nengo_lmu.networks.classifier import LMUClassifier
+from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS
 
-#: The nengo neuron type computing each `.LMULayer` activation (``rates``
-#: of ``Tanh``/``Sigmoid`` are divided by ``tau_ref``, hence 1).
-NEURON_TYPES = {
-    "tanh": lambda: nengo.Tanh(tau_ref=1.0),
-    "relu": lambda: nengo.RectifiedLinear(),
-    "sigmoid": lambda: nengo.Sigmoid(tau_ref=1.0),
-}
+#: The nengo neuron type computing each `.LMULayer` activation.
+NEURON_TYPES = HIDDEN_ACTIVATIONS
 
 
 def _why_not_convertible(layer, temporal_model=True):
@@ -59,12 +56,10 @@ def layer_weights(layer):
     return {name: np.array(w.numpy()) for name, w in layer.kernels.items()}
 
 
-#: LMULayer attributes that are LMUCell arguments of the same name
-CELL_ARGS = (
-    "units", "order", "theta", "input_d", "memory_d", "hidden_to_memory",
-    "memory_to_memory", "input_to_hidden", "hidden_to_hidden", "discretizer",
-    "trainable_memory",
-)
+#: LMULayer attributes that are LMUCell arguments of the same name: the
+#: ones a saved classifier keeps (`nengo_lmu.networks.classifier.CELL_ARGS`)
+#: but ``hidden_gain`` (a layer has none), and ``order`` and ``theta``
+CELL_ARGS = ("order", "theta") + tuple(a for a in SAVED_CELL_ARGS if a != "hidden_gain")
 
 
 def cell_args(layer, hidden_neuron_type=None, hidden_gain=1.0):
@@ -133,9 +128,7 @@ class ConvertLMULayer(_ConvertSequenceLayer):
 
     def convert(self, node_id):
         layer = self.layer
-        tf_fn = {"tanh": tf.nn.tanh, "relu": tf.nn.relu, "sigmoid": tf.nn.sigmoid}[
-            layer.hidden_activation
-        ]
+        tf_fn = TF_ACTIVATIONS[layer.hidden_activation]
         swaps = self.converter.swap_activations
         neuron_type = NEURON_TYPES[layer.hidden_activation]()
         if tf_fn in swaps:
@@ -195,7 +188,7 @@ def sequence_copy(model):
 
     def clone(layer):
         config = layer.get_config()
-        if isinstance(layer, _SequenceLayer):
+        if isinstance(layer, SequenceLayer):
             config["return_sequences"] = True
         return type(layer).from_config(config)
 
@@ -244,13 +237,13 @@ def convert(model, **converter_kwargs):
     converter_kwargs["temporal_model"] = True
     converter_kwargs.setdefault("allow_fallback", False)
     needs_copy = any(
-        isinstance(layer, _SequenceLayer) and not layer.return_sequences
+        isinstance(layer, SequenceLayer) and not layer.return_sequences
         for layer in model.submodules
     )
     if needs_copy:
         model = sequence_copy(model)
     for layer in model.submodules:
-        if isinstance(layer, _SequenceLayer):
+        if isinstance(layer, SequenceLayer):
             reasons = _why_not_convertible(layer)
             if reasons:
                 raise ValidationError(

@@ -18,20 +18,22 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.dl.memory import (
     MODES,
-    _check_theta_steps,
-    _discrete_memory,
+    check_theta_steps,
+    cached_discrete_memory,
     discrete_memory,
     legendre_memory,
 )
-from nengo_lmu.networks.lmu_cell import INITIALIZERS, initial_weights
+from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, cell_initial_weights
 from nengo_lmu.systems import DISCRETIZERS, check_order
 from nengo_lmu.validation import check_bool, check_choice, check_int
 
 #: Hidden nonlinearities of `LMULayer` and the nengo neuron types that
 #: compute the same function (used when converting to an `.LMUCell`).
-ACTIVATIONS = ("tanh", "relu", "sigmoid")
+ACTIVATIONS = tuple(HIDDEN_ACTIVATIONS)
 
-_TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
+#: The TensorFlow function of each hidden activation (the names of
+#: `nengo_lmu.networks.common.HIDDEN_ACTIVATIONS`).
+TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
 
 
 def _check_chunk(chunk_size, obj):
@@ -40,7 +42,7 @@ def _check_chunk(chunk_size, obj):
     return check_int("chunk_size", chunk_size, obj)
 
 
-class _SequenceLayer(tf.keras.layers.Layer):
+class SequenceLayer(tf.keras.layers.Layer):
     """What both layers share: modes, state handling and Keras RNN options."""
 
     def __init__(
@@ -58,7 +60,7 @@ class _SequenceLayer(tf.keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.order = check_order(order, obj=self)
-        self.theta = _check_theta_steps(theta, self)
+        self.theta = check_theta_steps(theta, self)
         self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS, self)
         self.mode = check_choice("mode", mode, MODES, self)
         self.chunk_size = _check_chunk(chunk_size, self)
@@ -216,7 +218,7 @@ class _SequenceLayer(tf.keras.layers.Layer):
 
 
 @tf.keras.utils.register_keras_serializable(package="nengo_lmu")
-class LegendreMemoryLayer(_SequenceLayer):
+class LegendreMemoryLayer(SequenceLayer):
     """The LMU memory [1]_ over whole sequences, as a Keras layer.
 
     For input ``x`` of shape ``(batch, T, memory_d)`` each channel gets its
@@ -316,7 +318,7 @@ class LegendreMemoryLayer(_SequenceLayer):
 
 
 @tf.keras.utils.register_keras_serializable(package="nengo_lmu")
-class LMULayer(_SequenceLayer):
+class LMULayer(SequenceLayer):
     """The LMU cell [1]_ over whole sequences, as a Keras layer.
 
     The same equations and options as `nengo_lmu.networks.LMUCell` (and
@@ -441,18 +443,10 @@ go_backwards
         units, md, q = self.units, self.memory_d, self.memory_d * self.order
         rng = np.random.RandomState(self.seed)
 
-        def init(attr, kind, shape):
-            return initial_weights(kind, shape, rng, attr=attr, obj=self)
-
         # the same draws, in the same order, as LMUCell
-        values = dict(
-            e_x=init("encoder_initializer", self.encoder_initializer, (md, self.input_d)),
-            e_h=init("encoder_initializer", self.encoder_initializer, (md, units)),
-            e_m=np.zeros((md, q)),
-            W_x=init("kernel_initializer", self.kernel_initializer, (units, self.input_d)),
-            W_h=init("recurrent_initializer", self.recurrent_initializer, (units, units)),
-            W_m=init("kernel_initializer", self.kernel_initializer, (units, q)),
-        )
+        values = cell_initial_weights(
+            rng, md, self.input_d, units, q, self.encoder_initializer,
+            self.kernel_initializer, self.recurrent_initializer, obj=self)
         used = dict(
             e_x=True,
             e_h=self.hidden_to_memory,
@@ -470,7 +464,7 @@ go_backwards
                     initializer=tf.keras.initializers.Constant(value),
                 )
         if self.trainable_memory:
-            Ad, Bd = _discrete_memory(self.order, self.theta, self.discretizer)
+            Ad, Bd = cached_discrete_memory(self.order, self.theta, self.discretizer)
             eye = np.eye(md)
             for name, value in (("Ad", np.kron(eye, Ad)), ("Bd", np.kron(eye, Bd[:, None]))):
                 self.kernels[name] = self.add_weight(
@@ -490,7 +484,7 @@ go_backwards
 
     def _run(self, x, states):
         m0, h0 = states
-        f = _TF_ACTIVATIONS[self.hidden_activation]
+        f = TF_ACTIVATIONS[self.hidden_activation]
         if self.effective_mode == "recurrent":
             return self._run_recurrent(x, m0, h0, f)
         u = self._dense("e_x", x)
@@ -534,7 +528,7 @@ go_backwards
             Ad = tf.cast(self.kernels["Ad"], dtype)
             Bd = tf.cast(self.kernels["Bd"], dtype)
         else:
-            Ad_, Bd_ = _discrete_memory(self.order, self.theta, self.discretizer)
+            Ad_, Bd_ = cached_discrete_memory(self.order, self.theta, self.discretizer)
             eye = np.eye(self.memory_d)
             Ad = tf.constant(np.kron(eye, Ad_), dtype=dtype)
             Bd = tf.constant(np.kron(eye, Bd_[:, None]), dtype=dtype)

@@ -47,7 +47,8 @@ from nengo_lmu.systems import (
 MODES = ("chunked", "fft", "recurrent")
 
 
-def _check_theta_steps(theta, obj=None):
+def check_theta_steps(theta, obj=None):
+    """``theta`` (in steps) as a float, or a `ValidationError` naming it."""
     try:
         theta = float(theta)
     except (TypeError, ValueError):
@@ -68,15 +69,16 @@ def discrete_memory(order, theta, discretizer="zoh"):
     (read-only: they are cached). Warns where Euler is inaccurate.
     """
     order = check_order(order)
-    theta = _check_theta_steps(theta)
+    theta = check_theta_steps(theta)
     check_choice("discretizer", discretizer, DISCRETIZERS)
     if discretizer == "euler":
         euler_accuracy_warning(order, theta, 1.0)
-    return _discrete_memory(order, theta, discretizer)
+    return cached_discrete_memory(order, theta, discretizer)
 
 
 @functools.lru_cache(maxsize=16)
-def _discrete_memory(order, theta, discretizer):
+def cached_discrete_memory(order, theta, discretizer):
+    """`discrete_memory` without its checks, cached (read-only arrays)."""
     sys = legendre_system(order, theta).discretize(1.0, discretizer)
     Ad, Bd = sys.A.copy(), sys.B[:, 0].copy()
     Ad.setflags(write=False)
@@ -97,7 +99,7 @@ def impulse_response(Ad, Bd, n):
 @functools.lru_cache(maxsize=16)
 def _chunk_constants(order, theta, discretizer, chunk):
     """``K`` ((L + q), L q), ``W_end`` (L, q) and ``(Ad^L)^T`` in float64."""
-    Ad, Bd = _discrete_memory(order, theta, discretizer)
+    Ad, Bd = cached_discrete_memory(order, theta, discretizer)
     q, L = order, chunk
     H = impulse_response(Ad, Bd, L)
     K = np.zeros((L + q, L, q))
@@ -181,7 +183,7 @@ def _fft_length(T):
 
 @functools.lru_cache(maxsize=8)
 def _fft_kernel(order, theta, discretizer, T):
-    Ad, Bd = _discrete_memory(order, theta, discretizer)
+    Ad, Bd = cached_discrete_memory(order, theta, discretizer)
     H = impulse_response(Ad, Bd, T)
     return np.fft.rfft(H.T, n=_fft_length(T))  # (q, F) complex128
 
@@ -214,7 +216,7 @@ def memory_fft(u, order, theta, discretizer="zoh", m0=None):
 
 @functools.lru_cache(maxsize=8)
 def _last_kernel(order, theta, discretizer, T):
-    Ad, Bd = _discrete_memory(order, theta, discretizer)
+    Ad, Bd = cached_discrete_memory(order, theta, discretizer)
     H = impulse_response(Ad, Bd, T + 1)
     # m[T-1] = sum_t H[T-1-t] u[t] + Ad^T m0;  Ad^T m0 = (Ad^T) m0
     power = np.linalg.matrix_power(Ad, T)
@@ -280,7 +282,7 @@ def legendre_memory(u, order, theta, mode="chunked", discretizer="zoh", chunk=No
     elif mode == "fft":
         m = memory_fft(flat, order, theta, discretizer, m0f)
     else:
-        Ad, Bd = _discrete_memory(order, float(theta), discretizer)
+        Ad, Bd = cached_discrete_memory(order, float(theta), discretizer)
         m = memory_recurrent(flat, Ad, Bd, m0f)
     if d == 1:
         m = tf.reshape(m, (batch, T, order))

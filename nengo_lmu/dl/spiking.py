@@ -15,17 +15,14 @@ References
    second-long spatio-temporal task. NICE 2025.
 """
 
-import time
 from dataclasses import dataclass, field
 
-import nengo_dl
 import numpy as np
 import tensorflow as tf
-from nengo.exceptions import ValidationError
 
-from nengo_lmu.data import check_event_data, check_sequence_data
+from nengo_lmu.validation import check_event_data
 from nengo_lmu.dl.neurons import trained_neuron_params
-from nengo_lmu.dl.training import _pad, check_trained_weights, epoch_history
+from nengo_lmu.dl.training import check_trained_weights, check_training_data, fit_nengo_dl
 
 
 def _counts_and_labels(y_true, y_pred):
@@ -99,57 +96,29 @@ def train_spiking_classifier(
         nengo reference run of the trained network (`run_sequences`) may
         differ by a few spikes where float32 and float64 round differently.
     """
-    x_tr, y_tr = data["x_train"], data["y_train"]
-    x_te, y_te = data["x_test"], data["y_test"]
-    for x, y, part in ((x_tr, y_tr, "train"), (x_te, y_te, "test")):
-        check_event_data(x, net.n_inputs, attr=f"x_{part}")
-        check_sequence_data(x, y, n_classes=net.n_classes)
-    n_steps = x_tr.shape[1]
-    if x_te.shape[1] != n_steps:
-        raise ValidationError(
-            f"test sequences have {x_te.shape[1]} steps, training ones {n_steps}",
-            attr="data",
-        )
-    if not isinstance(minibatch_size, int) or not 1 <= minibatch_size <= len(x_tr):
-        raise ValidationError(
-            f"must be an integer in [1, {len(x_tr)}], got {minibatch_size!r}",
-            attr="minibatch_size",
-        )
-    unroll = max(k for k in range(1, min(unroll_simulation, n_steps) + 1)
-                 if n_steps % k == 0)
-    with net:
-        nengo_dl.configure_settings(stateful=False)
-    tf.random.set_seed(seed)
-    n_fit = len(x_tr) - len(x_tr) % minibatch_size
-    with nengo_dl.Simulator(
-        net, dt=net.dt, minibatch_size=minibatch_size, unroll_simulation=unroll,
-        seed=seed, progress_bar=progress_bar,
-    ) as sim:
-        sim.compile(
-            optimizer=tf.optimizers.Adam(learning_rate),
-            loss={net.probe: spike_count_loss},
-            metrics={net.probe: spike_count_accuracy},
-        )
-        t0 = time.perf_counter()
-        history = sim.fit(
-            x_tr[:n_fit], {net.probe: y_tr[:n_fit].astype(np.float32)},
-            epochs=epochs, verbose=verbose,
-        )
-        seconds = time.perf_counter() - t0
-        n = len(x_te)
-        spikes = sim.predict(_pad(x_te, minibatch_size), verbose=0)[net.probe][:n]
-        counts = spikes.sum(axis=1)  # amplitude == dt: each spike is 1
-        sim.freeze_params(net)
-        params = trained_neuron_params(sim, list(net.populations.values()))
+    for part in ("train", "test"):
+        check_event_data(data[f"x_{part}"], net.n_inputs, attr=f"x_{part}")
+    x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size,
+                                                 n_classes=net.n_classes)
+    pops = list(net.populations.values())
+    fit = fit_nengo_dl(
+        net, net.probe, x_tr, y_tr.astype(np.float32), x_te,
+        loss=spike_count_loss, metric=spike_count_accuracy, epochs=epochs,
+        minibatch_size=minibatch_size, learning_rate=learning_rate,
+        unroll_simulation=unroll_simulation, seed=seed, verbose=verbose,
+        progress_bar=progress_bar, simulator_kwargs=dict(dt=net.dt),
+        inspect=lambda sim: trained_neuron_params(sim, pops))
+    counts = fit.test_output.sum(axis=1)  # amplitude == dt: each spike is 1
+    params = fit.inspected
     check_trained_weights(net.get_weights())
     by_name = {k: params[ens] for k, ens in net.populations.items()}
     net.set_neuron_params(by_name)
     accuracy = float(np.mean(np.argmax(counts, axis=-1) == y_te.ravel()))
     return SpikingTrainResult(
         test_accuracy=accuracy,
-        train_seconds=seconds,
+        train_seconds=fit.seconds,
         epochs=epochs,
-        history=epoch_history(history),
+        history=fit.history,
         test_counts=counts,
         neuron_params=by_name,
     )

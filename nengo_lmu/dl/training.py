@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.data import check_sequence_data
+from nengo_lmu.validation import check_sequence_data
 from nengo_lmu.networks.lmu_cell import initial_weights
 
 
@@ -24,7 +24,7 @@ class TrainResult:
     test_logits: np.ndarray = field(repr=False)
 
 
-def _pad(x, minibatch_size):
+def pad_batch(x, minibatch_size):
     """Pad the batch axis to a multiple of ``minibatch_size`` (NengoDL needs it)."""
     extra = -len(x) % minibatch_size
     if extra == 0:
@@ -32,7 +32,7 @@ def _pad(x, minibatch_size):
     return np.concatenate([x, np.zeros((extra,) + x.shape[1:], dtype=x.dtype)])
 
 
-def _check_training_data(data, minibatch_size, n_inputs=None, n_classes=None):
+def check_training_data(data, minibatch_size, n_inputs=None, n_classes=None):
     """Check the data dict and the minibatch size; return the four arrays."""
     x_tr, y_tr = data["x_train"], data["y_train"]
     x_te, y_te = data["x_test"], data["y_test"]
@@ -54,6 +54,92 @@ def _check_training_data(data, minibatch_size, n_inputs=None, n_classes=None):
     return x_tr, y_tr, x_te, y_te
 
 
+def largest_unroll(n_steps, unroll_simulation):
+    """The largest loop unrolling up to ``unroll_simulation`` that divides
+    ``n_steps`` (NengoDL needs a divisor)."""
+    return max(k for k in range(1, min(unroll_simulation, n_steps) + 1) if n_steps % k == 0)
+
+
+@dataclass
+class FitOutput:
+    """What `fit_nengo_dl` returns."""
+
+    history: dict
+    seconds: float
+    test_output: np.ndarray
+    inspected: object = None
+
+
+def fit_nengo_dl(net, probe, x_train, y_train, x_test, loss, metric, epochs,
+                 minibatch_size, learning_rate, unroll_simulation, seed, verbose=0,
+                 progress_bar=False, last_step_only=False, simulator_kwargs=None,
+                 inspect=None):
+    """The NengoDL training run behind `train_classifier` and
+    `.train_spiking_classifier`: Adam on ``loss`` at ``probe``, then the
+    probe's output on every test sequence, and the trained parameters
+    frozen into ``net``.
+
+    Parameters
+    ----------
+    net : nengo.Network
+        The top-level network; updated in place (``freeze_params``).
+    probe : nengo.Probe
+        Where the loss is taken.
+    x_train, y_train, x_test : ndarray
+        Checked data; training uses the largest whole number of minibatches.
+    loss, metric
+        Keras loss and metric of the probe.
+    last_step_only : bool
+        Keep only the probe's last step (NengoDL's ``keep_history=False``
+        for it), as a classifier scored on its last step needs.
+    simulator_kwargs : dict, optional
+        More arguments of ``nengo_dl.Simulator`` (e.g. ``dt``).
+    inspect : callable, optional
+        Called with the simulator after training, before it closes; its
+        result is ``FitOutput.inspected``.
+
+    Returns
+    -------
+    FitOutput
+        ``test_output`` is the probe's output on ``x_test``, ``(n, steps,
+        d)`` (one step with ``last_step_only``).
+    """
+    n_steps = x_train.shape[1]
+    unroll = largest_unroll(n_steps, unroll_simulation)
+    with net:
+        if last_step_only:
+            nengo_dl.configure_settings(stateful=False, keep_history=True)
+        else:
+            nengo_dl.configure_settings(stateful=False)
+    if last_step_only:
+        net.config[probe].keep_history = False
+    tf.random.set_seed(seed)
+    n_fit = len(x_train) - len(x_train) % minibatch_size
+    with nengo_dl.Simulator(
+        net,
+        minibatch_size=minibatch_size,
+        unroll_simulation=unroll,
+        seed=seed,
+        progress_bar=progress_bar,
+        **(simulator_kwargs or {}),
+    ) as sim:
+        sim.compile(
+            optimizer=tf.optimizers.Adam(learning_rate),
+            loss={probe: loss},
+            metrics={probe: metric},
+        )
+        t0 = time.perf_counter()
+        history = sim.fit(
+            x_train[:n_fit], {probe: y_train[:n_fit]}, epochs=epochs, verbose=verbose
+        )
+        seconds = time.perf_counter() - t0
+        n = len(x_test)
+        out = sim.predict(pad_batch(x_test, minibatch_size), verbose=0)[probe][:n]
+        sim.freeze_params(net)
+        inspected = None if inspect is None else inspect(sim)
+    return FitOutput(epoch_history(history), seconds, out, inspected)
+
+
 def predict_logits(sim, probe, x):
     """Last-step outputs of ``probe`` for every sequence in ``x``.
 
@@ -61,7 +147,7 @@ def predict_logits(sim, probe, x):
     sequence is scored (NengoDL only runs whole minibatches).
     """
     n = len(x)
-    out = sim.predict(_pad(x, sim.minibatch_size), verbose=0)[probe]
+    out = sim.predict(pad_batch(x, sim.minibatch_size), verbose=0)[probe]
     return out[:n, -1]
 
 
@@ -110,43 +196,23 @@ def train_classifier(
         With the trained weights (``net.get_weights()`` form, float32 as
         NengoDL holds them); the network itself is updated to them.
     """
-    x_tr, y_tr, x_te, y_te = _check_training_data(
+    x_tr, y_tr, x_te, y_te = check_training_data(
         data, minibatch_size, n_inputs=net.input.size_out, n_classes=net.n_classes
     )
-    n_steps = x_tr.shape[1]
-    unroll = max(k for k in range(1, min(unroll_simulation, n_steps) + 1) if n_steps % k == 0)
-
-    with net:
-        nengo_dl.configure_settings(stateful=False, keep_history=True)
-    net.config[net.probe].keep_history = False
-    tf.random.set_seed(seed)
-    n_fit = len(x_tr) - len(x_tr) % minibatch_size
-    with nengo_dl.Simulator(
-        net,
-        minibatch_size=minibatch_size,
-        unroll_simulation=unroll,
-        seed=seed,
-        progress_bar=progress_bar,
-    ) as sim:
-        sim.compile(
-            optimizer=tf.optimizers.Adam(learning_rate),
-            loss={net.probe: tf.losses.SparseCategoricalCrossentropy(from_logits=True)},
-            metrics={net.probe: "accuracy"},
-        )
-        t0 = time.perf_counter()
-        history = sim.fit(
-            x_tr[:n_fit], {net.probe: y_tr[:n_fit]}, epochs=epochs, verbose=verbose
-        )
-        seconds = time.perf_counter() - t0
-        logits = predict_logits(sim, net.probe, x_te)
-        sim.freeze_params(net)
+    fit = fit_nengo_dl(
+        net, net.probe, x_tr, y_tr, x_te,
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True), metric="accuracy",
+        epochs=epochs, minibatch_size=minibatch_size, learning_rate=learning_rate,
+        unroll_simulation=unroll_simulation, seed=seed, verbose=verbose,
+        progress_bar=progress_bar, last_step_only=True)
+    logits = fit.test_output[:, -1]
     weights = check_trained_weights(net.get_weights())
     accuracy = float(np.mean(np.argmax(logits, axis=-1) == y_te.ravel()))
     return TrainResult(
         test_accuracy=accuracy,
-        train_seconds=seconds,
+        train_seconds=fit.seconds,
         epochs=epochs,
-        history=epoch_history(history),
+        history=fit.history,
         weights=weights,
         test_logits=logits,
     )
@@ -282,7 +348,7 @@ def train_parallel_classifier(
     ParallelResult
         ``model`` is the trained Keras model.
     """
-    x_tr, y_tr, x_te, y_te = _check_training_data(data, minibatch_size, n_classes=n_classes)
+    x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size, n_classes=n_classes)
     tf.keras.utils.set_random_seed(seed)
     model = parallel_classifier_model(x_tr.shape[1:], n_classes, cells, seed=seed)
     model.compile(

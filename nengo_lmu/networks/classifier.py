@@ -1,12 +1,13 @@
 """A sequence classifier built from LMU cells, with saving and loading."""
 
 import ast
-import json
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.networks.common import transform_matrix
+from nengo_lmu.networks.saving import read_network, save_network
 from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
 from nengo_lmu.validation import check_int
 
@@ -25,7 +26,6 @@ CELL_ARGS = (
     "discretizer",
     "trainable_memory",
 )
-FORMAT_VERSION = 1
 
 
 def _neuron_type_to_str(neuron_type):
@@ -50,21 +50,7 @@ def _neuron_type_from_str(text):
         ) from None
 
 
-def _full_matrix(conn):
-    """A connection's transform as a full ``(size_out, size_in)`` matrix.
-
-    (NengoDL's ``freeze_params`` may store a 1x1 matrix as a scalar.)
-    """
-    init = np.array(conn.transform.init)
-    shape = (conn.post.size_in, conn.pre.size_out)
-    if init.ndim == 0:
-        return init * np.eye(*shape, dtype=init.dtype)
-    if init.ndim == 1:
-        return np.diag(init)
-    return init
-
-
-class _SequenceInput:
+class SequenceInput:
     """Node output that plays one sequence, one sample per step."""
 
     def __init__(self, d):
@@ -80,7 +66,7 @@ class _SequenceInput:
 def simulate_each(network, sequence, x, simulator=None, progress=None, **sim_kwargs):
     """Run ``network`` on each sequence ``x[i]`` from rest, one simulator.
 
-    ``sequence`` is the network's `_SequenceInput`. Yields ``(i, sim)`` after
+    ``sequence`` is the network's `SequenceInput`. Yields ``(i, sim)`` after
     each run, for the caller to read ``sim.data``; the simulator is reset
     before each sequence and closed at the end.
     """
@@ -160,7 +146,7 @@ class LMUClassifier(nengo.Network):
                 args.setdefault("label", f"cell[{i}]")
                 self.cells.append(LMUCell(**args))
                 self.cell_args[i] = {k: args[k] for k in args if k not in ("label",)}
-            self._sequence = _SequenceInput(input_d)
+            self._sequence = SequenceInput(input_d)
             self.input = nengo.Node(self._sequence, size_out=input_d, label="input")
             first, last = stack_cells(self.cells)
             nengo.Connection(self.input, first, synapse=None)
@@ -193,7 +179,7 @@ class LMUClassifier(nengo.Network):
     def get_weights(self):
         """The current weights as a dict of full matrices (copies)."""
         return {
-            name: _full_matrix(conn) for name, conn in self.weighted_connections.items()
+            name: transform_matrix(conn) for name, conn in self.weighted_connections.items()
         }
 
     def config_dict(self):
@@ -206,7 +192,6 @@ class LMUClassifier(nengo.Network):
             args["hidden_neuron_type"] = _neuron_type_to_str(cell.hidden_neuron_type)
             cells.append(args)
         return dict(
-            format_version=FORMAT_VERSION,
             n_classes=self.n_classes,
             cells=cells,
             seed=self.seed,
@@ -214,7 +199,8 @@ class LMUClassifier(nengo.Network):
         )
 
     def save(self, path, weights=None):
-        """Save the configuration and weights to ``path`` (``.npz``).
+        """Save the configuration and weights to ``path`` (``.npz``, the
+        format of `nengo_lmu.networks.saving`).
 
         ``weights`` (a dict as from `get_weights`, e.g. trained ones read
         back from NengoDL) defaults to the network's current weights. Arrays
@@ -235,11 +221,7 @@ class LMUClassifier(nengo.Network):
                     attr="weights",
                     obj=self,
                 )
-        np.savez(
-            path,
-            __config__=np.array(json.dumps(self.config_dict())),
-            **{f"w:{k}": np.asarray(v) for k, v in weights.items()},
-        )
+        save_network(path, "LMUClassifier", self.config_dict(), weights)
 
     @classmethod
     def load(cls, path, overrides=None, add_to_container=None):
@@ -255,14 +237,10 @@ class LMUClassifier(nengo.Network):
             "hidden_gain": 100}`` to run a rate-trained cell with spiking
             neurons.
         """
-        with np.load(path, allow_pickle=False) as f:
-            config = json.loads(str(f["__config__"]))
-            weights = {k[2:]: f[k] for k in f.files if k.startswith("w:")}
-        if config.get("format_version") != FORMAT_VERSION:
+        kind, config, weights, _ = read_network(path)
+        if kind != "LMUClassifier":
             raise ValidationError(
-                f"unsupported format version {config.get('format_version')}",
-                attr="path",
-            )
+                f"holds a {kind}, not an LMUClassifier: {path}", attr="path")
         cells = []
         for args in config["cells"]:
             args = dict(args)
@@ -326,7 +304,7 @@ class LMUClassifier(nengo.Network):
         -------
         ndarray, shape (n, n_classes)
         """
-        from nengo_lmu.data import check_sequence_data
+        from nengo_lmu.validation import check_sequence_data
 
         x = np.asarray(x)
         check_sequence_data(x, n_inputs=self.input.size_out)

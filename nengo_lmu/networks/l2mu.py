@@ -10,10 +10,10 @@ References
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam
 
-from nengo_lmu.networks.classifier import _SequenceInput, simulate_each
-from nengo_lmu.networks.lmu_cell import initial_weights
+from nengo_lmu.networks.classifier import SequenceInput, simulate_each
+from nengo_lmu.networks.common import add_trainable_config, initial_weights, transform_matrix
+from nengo_lmu.networks.saving import read_network, save_network
 from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.systems import legendre_system
 from nengo_lmu.validation import check_int, check_positive
@@ -68,21 +68,6 @@ def _block_diagonal(block, n):
     return nengo.transforms.Sparse((n * r, n * c), indices=indices, init=data)
 
 
-def transform_matrix(conn):
-    """A connection's transform as a dense ``(post, pre)`` matrix."""
-    tr = conn.transform
-    if isinstance(tr, nengo.transforms.Sparse):
-        out = np.zeros(tr.shape)
-        init = tr.init
-        out[tuple(np.asarray(init.indices).T)] = np.asarray(init.data)
-        return out
-    init = np.array(tr.init)
-    shape = (conn.post.size_in, conn.pre.size_out)
-    if init.ndim == 0:
-        return init * np.eye(*shape)
-    return init
-
-
 class SpikingClassifier(nengo.Network):
     """Shared parts of the spiking sequence classifiers (`L2MU`, `RecurrentLIF`).
 
@@ -92,6 +77,13 @@ class SpikingClassifier(nengo.Network):
     spike counts of the ``out`` population over the whole sequence
     (``probe`` records its spikes every step).
     """
+
+    #: Every subclass by name, for `load` (filled in as subclasses are made).
+    subclasses = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        SpikingClassifier.subclasses[cls.__name__] = cls
 
     def _setup(self, n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params,
                reset="subtract", min_voltage=-np.inf, chip_timing=False):
@@ -115,11 +107,8 @@ class SpikingClassifier(nengo.Network):
         self.populations = {}
         self.weights = {}
         self.connection_info = {}  # name: (pre name, post name, Connection, trained)
-        # the `trainable` config NengoDL reads, added without importing it
-        for cls in (nengo.Ensemble, nengo.Connection, nengo.ensemble.Neurons):
-            self.config.configures(cls)
-            self.config[cls].set_param("trainable", BoolParam("trainable", None, optional=True))
-        self._sequence = _SequenceInput(self.n_inputs)
+        add_trainable_config(self)
+        self._sequence = SequenceInput(self.n_inputs)
         self.input = nengo.Node(self._sequence, size_out=self.n_inputs, label="x")
 
     def _population(self, name, n, beta, threshold):
@@ -219,7 +208,7 @@ class SpikingClassifier(nengo.Network):
         records : dict
             ``{name: (n, n_steps, size)}`` for ``probes``.
         """
-        from nengo_lmu.data import check_event_data
+        from nengo_lmu.validation import check_event_data
 
         x = check_event_data(x, self.n_inputs)
         sim_kwargs.setdefault("dt", self.dt)
@@ -240,33 +229,23 @@ class SpikingClassifier(nengo.Network):
 
     def save(self, path):
         """Save constructor arguments, weights, ``beta`` and ``threshold``
-        to an ``.npz`` file; `load` rebuilds the network."""
-        import json
-
-        arrays = {f"w_{k}": v for k, v in self.get_weights().items()}
-        arrays["config"] = np.array(json.dumps(
-            dict(cls=type(self).__name__, args=self.config_dict(),
-                 neuron_params=self.neuron_params)
-        ))
-        np.savez(path, **arrays)
+        to an ``.npz`` file (`nengo_lmu.networks.saving`); `load` rebuilds
+        the network."""
+        save_network(path, type(self).__name__, self.config_dict(), self.get_weights(),
+                     extra=dict(neuron_params=self.neuron_params))
 
     @staticmethod
     def load(path, **overrides):
         """Rebuild a network saved with `save` (``overrides`` replace
-        constructor arguments, e.g. ``dt``)."""
-        import json
-
-        classes = {"L2MU": L2MU, "RecurrentLIF": RecurrentLIF}
-        with np.load(path) as f:
-            cfg = json.loads(str(f["config"]))
-            weights = {k[2:]: f[k] for k in f.files if k.startswith("w_")}
-        if cfg.get("cls") not in classes:
+        constructor arguments, e.g. ``dt``); files of earlier versions load."""
+        kind, config, weights, extra = read_network(path)
+        if kind not in SpikingClassifier.subclasses:
             raise ValidationError(f"not a saved spiking classifier: {path}", attr="path")
-        args = dict(cfg["args"])
+        args = dict(config)
         args.update(overrides)
-        net = classes[cfg["cls"]](**args)
+        net = SpikingClassifier.subclasses[kind](**args)
         net.set_weights(weights)
-        net.set_neuron_params({k: tuple(v) for k, v in cfg["neuron_params"].items()})
+        net.set_neuron_params({k: tuple(v) for k, v in extra["neuron_params"].items()})
         return net
 
     def add_probes(self):
@@ -546,155 +525,6 @@ class RecurrentLIF(SpikingClassifier):
         while count(k + 1) <= n_parameters:
             k += 1
         return k
-
-
-def lif_tau_rc(beta, dt):
-    """The `nengo.LIF` ``tau_rc`` whose per-step decay is ``beta`` (0 < beta < 1)."""
-    if not 0 < beta < 1:
-        raise ValidationError(
-            f"a LIF decay must be in (0, 1) to map to tau_rc, got {beta}", attr="beta"
-        )
-    return -dt / np.log(beta)
-
-
-def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0, record_activity=True):
-    """``len(x)`` copies of a trained `SpikingClassifier` as `nengo.LIF`
-    populations, copy ``k`` playing sequence ``x[k]``: for nengo-loihi.
-
-    The mapping of a `.DiscreteLIF` population (``beta``, ``threshold``):
-    ``nengo.LIF`` with ``tau_rc = -dt / ln(beta)`` (its voltage then decays
-    by ``beta`` per step, as on Loihi), ``tau_ref = 0``, and every incoming
-    weight multiplied by ``dt / (threshold * (1 - beta))``, so that its
-    normalised voltage ``V = U / threshold`` obeys ``V[t] = beta V[t-1] +
-    I[t] / threshold`` and fires when ``V > 1``, as the original does. What
-    differs, as the chip requires: after a spike the voltage is reset to
-    zero instead of having the threshold subtracted, the voltage is clipped
-    from below (at the neurons' own ``min_voltage`` if finite, else at
-    ``min_voltage`` in units of the threshold), and on nengo-loihi every
-    connection takes at least one step (same-step connections are delayed
-    by one) and weights are quantised. A network built with
-    ``reset="zero"``, a finite ``min_voltage`` and ``chip_timing=True``
-    differs from its map only by that quantisation (and a constant delay
-    of the input from the host).
-
-    The input events come from an off-chip population that re-emits them
-    (nengo-loihi sends off-chip spikes to the chip as spikes).
-
-    Returns
-    -------
-    model : nengo.Network
-    probes : list of dict
-        Per copy, ``{population name: probe}`` of spikes (``"x"``: the
-        re-emitted input; only ``"out"`` unless ``record_activity``).
-    host_ensembles : list of nengo.Ensemble
-        The off-chip input populations (mark them ``on_chip=False``).
-    """
-    from nengo_lmu.data import check_event_data
-
-    x = check_event_data(x, net.n_inputs)
-    dt = net.dt
-    n, n_steps, _ = x.shape
-    padded = np.concatenate([x, np.zeros((n, pad_steps, x.shape[2]))], axis=1)
-    probes, hosts = [], []
-    with nengo.Network(label=f"{type(net).__name__} as LIF x{n}") as model:
-        for k in range(n):
-            node = nengo.Node(nengo.processes.PresentInput(padded[k], dt))
-            # SpikingRectifiedLinear from zero voltage with input 1/dt fires
-            # exactly on the steps with an event
-            host = nengo.Ensemble(
-                net.n_inputs, 1,
-                neuron_type=nengo.SpikingRectifiedLinear(
-                    initial_state={"voltage": nengo.dists.Choice([0.0])}),
-                gain=nengo.dists.Choice([1.0]), bias=nengo.dists.Choice([0.0]),
-            )
-            nengo.Connection(node, host.neurons, transform=1.0 / dt, synapse=None)
-            pops = {"x": host.neurons}
-            for name, ens in net.populations.items():
-                nt = ens.neuron_type
-                # the LIF's voltage is U / threshold
-                vmin = (nt.min_voltage / nt.threshold if np.isfinite(nt.min_voltage)
-                        else min_voltage)
-                lif = nengo.Ensemble(
-                    ens.n_neurons, 1,
-                    neuron_type=nengo.LIF(
-                        tau_rc=lif_tau_rc(nt.beta, dt), tau_ref=0.0,
-                        min_voltage=vmin,
-                        initial_state={"voltage": nengo.dists.Choice([0.0])},
-                    ),
-                    gain=nengo.dists.Choice([1.0]), bias=nengo.dists.Choice([0.0]),
-                    label=f"{name}[{k}]",
-                )
-                pops[name] = lif.neurons
-            for pre, post, conn, _ in net.connection_info.values():
-                nt = net.populations[post].neuron_type
-                scale = dt / (nt.threshold * (1.0 - nt.beta))
-                nengo.Connection(pops[pre], pops[post],
-                                 transform=transform_matrix(conn) * scale,
-                                 synapse=conn.synapse)
-            probes.append({k: nengo.Probe(v, synapse=None) for k, v in pops.items()
-                           if record_activity or k == "out"})
-            hosts.append(host)
-    return model, probes, hosts
-
-
-def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=True,
-            progress=None):
-    """Run the LIF mapping (`build_lif_copies`) of ``net`` on every sequence.
-
-    Parameters
-    ----------
-    net : SpikingClassifier
-        A trained network.
-    x : ndarray, shape (n, n_steps, n_inputs)
-        Event sequences.
-    simulator : "nengo" or "loihi"
-        `nengo.Simulator`, or the nengo-loihi emulator
-        (``nengo_loihi.Simulator(target="sim")``, imported here).
-    batch : int
-        Sequences simulated side by side per simulator (nengo-loihi cannot
-        reset a simulator, so each sequence gets its own copy).
-    pad_steps : int
-        Extra steps at the end (nengo-loihi delays spikes by a few steps).
-    record_activity : bool
-        Record every population (slower on nengo-loihi), not only ``out``.
-    progress : callable, optional
-        Wraps the loop over batches.
-
-    Returns
-    -------
-    counts : ndarray, shape (n, n_classes)
-        Output spike counts.
-    activity : dict
-        ``{population: (n, n_steps + pad_steps, size)}`` spikes (0/1),
-        including ``"x"``, for `nengo_lmu.metrics.spiking_network_metrics`.
-    """
-    from nengo_lmu.validation import check_choice
-
-    check_choice("simulator", simulator, ("nengo", "loihi"))
-    batch = check_int("batch", batch)
-    x = np.asarray(x)
-    counts, activity = [], {}
-    starts = range(0, len(x), batch)
-    for i in (starts if progress is None else progress(starts)):
-        model, probes, hosts = build_lif_copies(
-            net, x[i:i + batch], pad_steps, record_activity=record_activity)
-        if simulator == "loihi":
-            import nengo_loihi
-
-            nengo_loihi.add_params(model)
-            for h in hosts:
-                model.config[h].on_chip = False
-            sim = nengo_loihi.Simulator(model, dt=net.dt, target="sim", progress_bar=False)
-        else:
-            # nengo's operator merging scales badly with many copies
-            sim = nengo.Simulator(model, dt=net.dt, optimize=False, progress_bar=False)
-        with sim:
-            sim.run_steps(x.shape[1] + pad_steps)
-            for copy in probes:
-                for k, p in copy.items():
-                    activity.setdefault(k, []).append(np.asarray(sim.data[p]) * sim.dt)
-                counts.append(np.sum(sim.data[copy["out"]], axis=0) * sim.dt)
-    return np.array(counts), {k: np.stack(v) for k, v in activity.items()}
 
 
 def activity_metrics(net, activity):

@@ -9,18 +9,17 @@ from nengo_lmu.networks.linear_system import (
     sample_input,
 )
 from nengo_lmu.systems import (
+    DEFAULT_REALIZER,
     DISCRETIZERS,
-    REALIZERS,
     LinearSystem,
-    check_choice,
-    check_int,
+    as_realizer,
     check_order,
     check_theta_dt,
     euler_accuracy_warning,
     legendre_readout,
     legendre_system,
-    realize,
 )
+from nengo_lmu.validation import check_choice, check_int, check_positive
 
 
 class LegendreMemory(LinearSystemNetwork):
@@ -49,8 +48,9 @@ class LegendreMemory(LinearSystemNetwork):
     discretizer : "zoh" or "euler"
         Discretisation of the exact form. Euler is rejected where it is
         unstable and warns where ``theta < 4*order*dt`` (inaccurate).
-    realizer : str or array_like
-        As for `.LinearSystemNetwork` (default ``"scaled"``); ``"balanced"``
+    realizer : str, callable or array_like
+        As for `.LinearSystemNetwork` (default ``"scaled"``), applied to
+        one input dimension's memory and repeated; ``"balanced"``
         balances each memory with respect to its delay-``theta`` readout.
     process : nengo.Process or array_like, optional
         A sample of one input dimension, used to scale the neural form.
@@ -64,8 +64,10 @@ class LegendreMemory(LinearSystemNetwork):
     >>> with nengo.Network() as net:
     ...     stim = nengo.Node(nengo.processes.WhiteSignal(10, high=10))
     ...     mem = LegendreMemory(order=6, theta=0.1)
-    ...     nengo.Connection(stim, mem.input, synapse=None)
+    ...     _ = nengo.Connection(stim, mem.input, synapse=None)
     ...     delayed = mem.add_delay_output(1.0)
+    >>> mem.output.size_out, delayed.size_out
+    (6, 1)
     """
 
     def __init__(
@@ -76,7 +78,7 @@ class LegendreMemory(LinearSystemNetwork):
         n_neurons=None,
         dt=0.001,
         discretizer="zoh",
-        realizer="scaled",
+        realizer=DEFAULT_REALIZER,
         process=None,
         label=None,
         seed=None,
@@ -97,8 +99,8 @@ class LegendreMemory(LinearSystemNetwork):
         eye = np.eye(self.size_in)
         system = LinearSystem(np.kron(eye, block.A), np.kron(eye, block.B))
 
-        if n_neurons is not None and isinstance(realizer, str):
-            check_choice("realizer", realizer, REALIZERS, self, " or a matrix")
+        if n_neurons is not None and (isinstance(realizer, str) or callable(realizer)):
+            rule = as_realizer(realizer, obj=self)
             # Realise one memory and repeat it: balancing the block-diagonal
             # system directly would mix identical memories arbitrarily.
             one = block.with_outputs(legendre_readout(order, 1.0)[None, :])
@@ -107,7 +109,7 @@ class LegendreMemory(LinearSystemNetwork):
                 process = default_process(done)
             rng = np.random.RandomState(seed)
             u = sample_input(process, 1, dt, rng, obj=self)
-            _, T1 = realize(done, u, method=realizer, radius=kwargs.get("radius", 1.0))
+            T1 = rule(done, u, check_positive("radius", kwargs.get("radius", 1.0), self))
             realizer = np.kron(eye, T1)
             process = np.tile(u, (1, self.size_in))
 

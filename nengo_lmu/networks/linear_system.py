@@ -5,15 +5,13 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.systems import (
+    DEFAULT_REALIZER,
     DISCRETIZERS,
-    REALIZERS,
     LinearSystem,
-    check_positive,
-    check_choice,
-    check_int,
+    as_realizer,
     lowpass_mapping,
-    realize,
 )
+from nengo_lmu.validation import check_choice, check_int, check_positive
 
 MAPPINGS = ("discrete", "continuous")
 # Defaults of the neural form (relative to the radius); see _build_neural.
@@ -93,12 +91,13 @@ class LinearSystemNetwork(nengo.Network):
         zoh-discretised synapse and is exact for nengo's ``Lowpass``;
         ``"continuous"`` uses ``A' = tau A + I``, which is what most older
         examples do and is only accurate when ``dt << tau``.
-    realizer : "scaled", "balanced", "identity" or array_like
-        Basis in which the neurons represent the state (see
-        `nengo_lmu.systems.realize`), or an explicit change of basis ``T``
-        (``x = T z``). The default rescales each state; on the delay task
-        (996 LIF neurons, seeds 0-3) it scored NRMSE 0.069-0.081 against
-        0.081-0.091 for ``"balanced"``.
+    realizer : "scaled", "balanced", "identity", callable or array_like
+        Basis in which the neurons represent the state: a name or a
+        `nengo_lmu.systems.Realizer` (see `nengo_lmu.systems.realize`), or an
+        explicit change of basis ``T`` (``x = T z``). The default
+        (`nengo_lmu.systems.DEFAULT_REALIZER`) rescales each state; on the
+        delay task (996 LIF neurons, seeds 0-3) it scored NRMSE 0.069-0.081
+        against 0.081-0.091 for ``"balanced"``.
     process : nengo.Process or array_like, optional
         A sample of the input, used to scale the state (and as evaluation
         points). Defaults to white noise band-limited to the system's fastest
@@ -139,6 +138,20 @@ class LinearSystemNetwork(nengo.Network):
         The transforms the populations were given (in the realised basis).
     T : ndarray
         The change of basis (``x = T z``) of the neural form.
+    input_filter : nengo.synapses.Synapse or None
+        A filter that the populations' input passes through before the
+        recurrent synapse (``None`` here; the Loihi form's input ensemble
+        adds one), which the readout of the state accounts for.
+
+    Notes
+    -----
+    Variants of the neural form override its hooks, each called once per
+    build in this order: `_neuron_type` (default and check),
+    `_ensemble_defaults` (defaults of ``ens_kwargs``), `_make_input` (what
+    feeds the populations, e.g. an input ensemble; sets ``input_filter``)
+    and `_connection_kwargs` (extra arguments of the population
+    connections, e.g. a solver). The rest (realisation, mapping,
+    evaluation points, populations and the state readout) is shared.
     """
 
     def __init__(
@@ -149,7 +162,7 @@ class LinearSystemNetwork(nengo.Network):
         dt=0.001,
         neuron_type=None,
         mapping="discrete",
-        realizer="scaled",
+        realizer=DEFAULT_REALIZER,
         process=None,
         radius=1.0,
         ens_dimensions=1,
@@ -199,6 +212,7 @@ class LinearSystemNetwork(nengo.Network):
         )
         self.mapped_system = None
         self.T = np.eye(system.n_states)
+        self.input_filter = None
         self.exact_connections = {}
 
         with self:
@@ -276,15 +290,15 @@ class LinearSystemNetwork(nengo.Network):
                 obj=self,
             )
 
+        radius = check_positive("radius", radius, obj=self)
         rng = np.random.RandomState(self.seed)
         if process is None:
             process = default_process(self.discrete_system)
         u = sample_input(process, self.system.n_inputs, self.dt, rng, obj=self)
-        if isinstance(realizer, str):
-            check_choice("realizer", realizer, REALIZERS, self, " or a matrix")
-            _, T = realize(self.discrete_system, u, method=realizer, radius=radius)
-        else:
-            T = np.asarray(realizer, dtype=np.float64)
+        T = np.asarray(
+            as_realizer(realizer, obj=self)(self.discrete_system, u, radius),
+            dtype=np.float64,
+        )
         self.T = T
         self.mapped_system = lowpass_mapping(
             self.system.transform(T), tau, dt=self.dt if mapping == "discrete" else None
@@ -301,6 +315,35 @@ class LinearSystemNetwork(nengo.Network):
         z_eval *= EVAL_STRETCH / radius
         return synapse, u, z_eval
 
+    # --- hooks of the neural form (see the class notes) ---------------------
+
+    def _neuron_type(self, neuron_type):
+        """The populations' neuron type: the given one, or `nengo.LIF`."""
+        return nengo.LIF() if neuron_type is None else neuron_type
+
+    def _ensemble_defaults(self, neuron_type, ens_kwargs):
+        """``ens_kwargs`` with this form's defaults for every population.
+
+        The base form sets none here: its evaluation points and (for
+        spiking neurons) intercepts are set per population in
+        `_build_neural`, where ``ens_kwargs`` does not give them.
+        """
+        return ens_kwargs
+
+    def _make_input(self, neuron_type, u, ens_kwargs):
+        """What feeds the populations (here the ``input`` node itself).
+
+        An override may add objects (built before the populations) and set
+        ``self.input_filter``, the filter they add on the way.
+        """
+        return self.input
+
+    def _connection_kwargs(self):
+        """Extra arguments of the input and recurrent connections."""
+        return {}
+
+    # --------------------------------------------------------------------------
+
     def _build_neural(
         self,
         synapse,
@@ -312,11 +355,15 @@ class LinearSystemNetwork(nengo.Network):
         ens_dimensions,
         ens_kwargs,
     ):
-        synapse, _, z_eval = self._neural_plan(
+        synapse, u, z_eval = self._neural_plan(
             synapse, mapping, realizer, process, radius, ens_dimensions
         )
-        neuron_type = nengo.LIF() if neuron_type is None else neuron_type
-        ens_kwargs = {} if ens_kwargs is None else dict(ens_kwargs)
+        neuron_type = self._neuron_type(neuron_type)
+        ens_kwargs = self._ensemble_defaults(
+            neuron_type, {} if ens_kwargs is None else dict(ens_kwargs)
+        )
+        source = self._make_input(neuron_type, u, ens_kwargs)
+        conn_kwargs = self._connection_kwargs()
         T = self.T
         Ap, Bp = self.mapped_system.A, self.mapped_system.B
         Ad, Bd = self.discrete_system.A, self.discrete_system.B
@@ -324,6 +371,7 @@ class LinearSystemNetwork(nengo.Network):
         k = ens_dimensions
 
         slices = [slice(i, i + k) for i in range(0, n, k)]
+        populations = []
         for i, sl in enumerate(slices):
             kwargs = dict(
                 n_neurons=self.neurons_per_ensemble,
@@ -348,17 +396,19 @@ class LinearSystemNetwork(nengo.Network):
                     -SPIKING_INTERCEPT, SPIKING_INTERCEPT
                 )
             kwargs.update(ens_kwargs)
-            nengo.Ensemble(**kwargs)  # joins self.ensembles
+            populations.append(nengo.Ensemble(**kwargs))
 
-        for dst, sl_dst in zip(self.ensembles, slices):
+        for dst, sl_dst in zip(populations, slices):
             nengo.Connection(
-                self.input, dst, transform=Bp[sl_dst], synapse=synapse
+                source, dst, transform=Bp[sl_dst], synapse=synapse, **conn_kwargs
             )
-        for src, sl_src in zip(self.ensembles, slices):
-            for dst, sl_dst in zip(self.ensembles, slices):
+        for src, sl_src in zip(populations, slices):
+            for dst, sl_dst in zip(populations, slices):
                 block = Ap[sl_dst, sl_src]
                 if np.any(block):
-                    nengo.Connection(src, dst, transform=block, synapse=synapse)
+                    nengo.Connection(
+                        src, dst, transform=block, synapse=synapse, **conn_kwargs
+                    )
             # What the populations represent, read back in the system's
             # basis through the same synapse, T (h * (A' z_hat + B' u)), is
             # the state of the previous step (the synapse sees the input one
@@ -367,10 +417,36 @@ class LinearSystemNetwork(nengo.Network):
             nengo.Connection(
                 src, self.state, transform=Ad @ T @ Ap[:, sl_src], synapse=synapse
             )
+        # The input terms of that step, computed exactly from the input node:
+        # the populations saw it through input_filter, then the synapse.
         nengo.Connection(
-            self.input, self.state, transform=Ad @ T @ Bp, synapse=synapse
+            self.input,
+            self.state,
+            transform=Ad @ T @ Bp,
+            synapse=series_lowpass(synapse, self.input_filter),
         )
-        nengo.Connection(self.input, self.state, transform=Bd, synapse=None)
+        nengo.Connection(
+            self.input, self.state, transform=Bd, synapse=self.input_filter
+        )
+
+
+def series_lowpass(first, second):
+    """``first`` followed by ``second`` (two `nengo.Lowpass`, or ``None``
+    for no filter) as one synapse.
+
+    Examples
+    --------
+    >>> series_lowpass(nengo.Lowpass(0.1), None)
+    Lowpass(tau=0.1)
+    >>> [round(c, 6) for c in series_lowpass(nengo.Lowpass(0.1), nengo.Lowpass(0.005)).den]
+    [0.0005, 0.105, 1.0]
+    """
+    if second is None:
+        return first
+    if first is None:
+        return second
+    tau1, tau2 = first.tau, second.tau
+    return nengo.LinearFilter([1.0], [tau1 * tau2, tau1 + tau2, 1.0])
 
 
 def default_process(discrete_system, rms=0.5, seed=0):

@@ -3,46 +3,15 @@
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam
 
+from nengo_lmu.networks.common import (  # noqa: F401 - INITIALIZERS, initial_weights: public here too
+    INITIALIZERS,
+    add_trainable_config,
+    cell_initial_weights,
+    initial_weights,
+)
 from nengo_lmu.networks.legendre_memory import LegendreMemory
-from nengo_lmu.validation import check_bool, check_choice, check_int, check_positive
-
-INITIALIZERS = ("glorot_uniform", "lecun_uniform", "zeros", "ones")
-
-
-def initial_weights(init, shape, rng, attr="initializer", obj=None):
-    """Sample a weight matrix of ``shape`` (``(fan_out, fan_in)``).
-
-    ``init`` is one of ``"glorot_uniform"`` (limit
-    ``sqrt(6 / (fan_in + fan_out))``), ``"lecun_uniform"`` (limit
-    ``sqrt(3 / fan_in)``), ``"zeros"``, ``"ones"``, a `nengo.dists.Distribution`
-    or an array of that shape (used as given).
-    """
-    fan_out, fan_in = shape
-    if isinstance(init, str):
-        check_choice(attr, init, INITIALIZERS, obj, ", a nengo Distribution or an array")
-        if init == "zeros":
-            return np.zeros(shape)
-        if init == "ones":
-            return np.ones(shape)
-        limit = np.sqrt(
-            6.0 / (fan_in + fan_out) if init == "glorot_uniform" else 3.0 / fan_in
-        )
-        return rng.uniform(-limit, limit, size=shape)
-    if isinstance(init, nengo.dists.Distribution):
-        return init.sample(fan_out * fan_in, rng=rng).reshape(shape)
-    arr = np.array(init, dtype=np.float64)
-    if arr.shape != tuple(shape):
-        raise ValidationError(
-            f"an array must have shape {tuple(shape)}, got {arr.shape}",
-            attr=attr,
-            obj=obj,
-        )
-    if not np.all(np.isfinite(arr)):
-        raise ValidationError("an array must be finite", attr=attr, obj=obj)
-    return arr
-
+from nengo_lmu.validation import check_bool, check_int, check_positive
 
 class LMUCell(nengo.Network):
     """A Legendre Memory Unit cell [1]_ as a nengo network.
@@ -171,29 +140,12 @@ class LMUCell(nengo.Network):
         rng = np.random.RandomState(seed)
         q = self.memory_d * check_int("order", order, self)
 
-        def init(name, kind, shape):
-            return initial_weights(kind, shape, rng, attr=name, obj=self)
-
-        # sampled first, in a fixed order, so a seed gives the same weights
-        # whatever connections are switched on
-        weights = dict(
-            e_x=init("encoder_initializer", encoder_initializer, (memory_d, input_d)),
-            e_h=init("encoder_initializer", encoder_initializer, (memory_d, units)),
-            e_m=np.zeros((memory_d, q)),
-            W_x=init("kernel_initializer", kernel_initializer, (units, input_d)),
-            W_h=init("recurrent_initializer", recurrent_initializer, (units, units)),
-            W_m=init("kernel_initializer", kernel_initializer, (units, q)),
-        )
+        weights = cell_initial_weights(
+            rng, memory_d, input_d, units, q, encoder_initializer, kernel_initializer,
+            recurrent_initializer, obj=self)
 
         with self:
-            # what NengoDL reads as `trainable` (the same parameter that
-            # nengo_dl.configure_settings(trainable=None) adds), added
-            # without importing NengoDL
-            for cls in (nengo.Ensemble, nengo.Connection, nengo.ensemble.Neurons):
-                self.config.configures(cls)
-                self.config[cls].set_param(
-                    "trainable", BoolParam("trainable", None, optional=True)
-                )
+            add_trainable_config(self)
 
             self.input = nengo.Node(size_in=self.input_d, label="x")
             self.memory = LegendreMemory(

@@ -1,0 +1,33 @@
+"""Doctest collection over ``nengo_lmu/`` in an install without every extra.
+
+``--doctest-modules`` imports each module of the package. A module that needs
+an extra which is not installed (TensorFlow for ``nengo_lmu.dl``, nengo-loihi
+for ``nengo_lmu.loihi``, ...) is left out instead of failing the collection,
+as the tests of that extra skip; any other import error still fails.
+"""
+
+import importlib
+from pathlib import Path
+
+from nengo_lmu.info import EXTRAS, MissingExtraError
+
+PACKAGE = Path(__file__).resolve().parent / "nengo_lmu"
+OPTIONAL = {m for extra in EXTRAS.values() for m in extra.modules}
+
+
+def pytest_ignore_collect(collection_path, config):
+    path = Path(collection_path).resolve()
+    if path.suffix != ".py" or PACKAGE not in path.parents:
+        return None
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    try:
+        importlib.import_module(".".join(parts))
+    except MissingExtraError:
+        return True
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] in OPTIONAL:
+            return True
+        raise
+    return None

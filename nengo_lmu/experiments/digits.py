@@ -1,0 +1,173 @@
+"""An LMU classifier on permuted sequential digits (``nengo-lmu
+train-digits``): trained in NengoDL or in parallel (Keras), scored in
+NengoDL and with spiking hidden neurons in nengo, next to a Keras LSTM of
+no more parameters. Imports TensorFlow when run."""
+
+from dataclasses import dataclass, field
+
+import nengo
+import numpy as np
+
+from nengo_lmu.networks.common import hidden_neuron_type
+from nengo_lmu.report import format_table
+
+#: Classes of `nengo_lmu.data.permuted_digits`.
+N_CLASSES = 10
+
+
+@dataclass
+class ModelScore:
+    """One row of the comparison: a model, its size and its accuracy."""
+
+    name: str
+    parameters: int
+    accuracy: float
+    train_seconds: float = None
+
+
+@dataclass
+class DigitsExperiment:
+    """What `train_digits` measured.
+
+    Attributes
+    ----------
+    scores : list of ModelScore
+        The LMU as trained, then (where run) converted, spiking and LSTM.
+    n_train, n_test, n_steps : int
+        The data.
+    path : str
+        Where the trained classifier was saved.
+    notes : list of str
+        What was skipped and why.
+    logit_difference : float or None
+        ``--parallel``: the largest difference of the held-out logits,
+        Keras against NengoDL.
+    steps : tuple of ndarray or None
+        ``--parallel``: per-step outputs of the first held-out sequence,
+        Keras and ``nengo.Simulator``, and its label.
+    """
+
+    scores: list = field(default_factory=list)
+    n_train: int = 0
+    n_test: int = 0
+    n_steps: int = 0
+    path: str = None
+    notes: list = field(default_factory=list)
+    logit_difference: float = None
+    steps: tuple = field(default=None, repr=False)
+
+    def score(self, prefix):
+        """The first score whose name starts with ``prefix``."""
+        return next(s for s in self.scores if s.name.startswith(prefix))
+
+    def table(self):
+        rows = [(s.name, str(s.parameters), f"{s.accuracy:.4f}",
+                 "-" if s.train_seconds is None else f"{s.train_seconds:.0f}")
+                for s in self.scores]
+        return format_table(("model", "parameters", "test accuracy", "train s"), rows)
+
+
+def train_digits(units=100, order=48, theta=64.0, hidden="relu", epochs=20,
+                 minibatch_size=50, learning_rate=3e-3, seed=0, spiking_gain=1e4,
+                 lstm=True, spiking=True, save="lmu_digits.npz", parallel=False,
+                 mode="chunked", progress=None, verbose=1, data=None, log=None):
+    """Train an LMU on permuted sequential digits and compare.
+
+    Parameters
+    ----------
+    units, order, theta, hidden
+        The LMU cell (``hidden``: ``"relu"`` or ``"tanh"``).
+    epochs, minibatch_size, learning_rate, seed
+        Training (the LSTM is trained the same way).
+    spiking_gain : float
+        Gain of the spiking hidden neurons of the nengo run (``relu`` only).
+    lstm, spiking : bool
+        Run the LSTM baseline and the spiking nengo run.
+    save : str
+        Where the trained `.LMUClassifier` is saved.
+    parallel : bool
+        Train in parallel (Keras `.LMULayer`, memory evaluated as ``mode``),
+        convert into the `.LMUClassifier` and score it in NengoDL.
+    progress : callable, optional
+        Wraps the spiking run's loop over sequences (e.g. ``tqdm``).
+    verbose : int
+        Keras' verbosity.
+    data : dict, optional
+        Instead of `nengo_lmu.data.permuted_digits`.
+    log : callable, optional
+        Called with a line of text before each long step.
+
+    Returns
+    -------
+    DigitsExperiment
+    """
+    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.dl import count_parameters, keras_lstm_baseline, lstm_units_for
+    from nengo_lmu.dl import train_classifier
+    from nengo_lmu.networks import LMUClassifier
+
+    log = log or (lambda text: None)
+    data = permuted_digits() if data is None else data
+    n_inputs = data["x_train"].shape[2]
+    cells = [dict(units=units, order=order, theta=theta,
+                  hidden_neuron_type=hidden_neuron_type(hidden, attr="hidden"))]
+    clf = LMUClassifier(N_CLASSES, cells, seed=seed)
+    n_params = count_parameters(clf)
+    out = DigitsExperiment(n_train=len(data["x_train"]), n_test=len(data["x_test"]),
+                           n_steps=data["x_train"].shape[1], path=str(save))
+    log(f"LMU: {units} {hidden} units, order {order}, theta {theta:g} steps, "
+        f"{n_params} parameters; training {epochs} epochs ...")
+    y = np.asarray(data["y_test"]).ravel()
+    train = dict(epochs=epochs, minibatch_size=minibatch_size,
+                 learning_rate=learning_rate, seed=seed, verbose=verbose)
+    if parallel:
+        _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save,
+                        train, log)
+    else:
+        res = train_classifier(clf, data, **train)
+        clf.save(save, res.weights)
+        out.scores.append(ModelScore("LMU (NengoDL)", n_params, res.test_accuracy,
+                                     res.train_seconds))
+    if spiking and hidden != "relu":
+        out.notes.append("no spiking run: tanh has no spiking counterpart; use relu")
+    elif spiking:
+        log("Running the trained LMU in nengo with spiking hidden neurons ...")
+        spiking_clf = LMUClassifier.load(save, overrides=dict(
+            hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / spiking_gain),
+            hidden_gain=spiking_gain))
+        logits = spiking_clf.predict(data["x_test"], progress=progress)
+        out.scores.append(ModelScore(f"same, spiking (nengo, gain {spiking_gain:g})",
+                                     n_params, float(np.mean(logits.argmax(-1) == y))))
+    if lstm:
+        k = lstm_units_for(n_params, n_inputs, N_CLASSES)
+        log(f"Training a Keras LSTM ({k} units) the same way ...")
+        acc, n, sec = keras_lstm_baseline(data, k, N_CLASSES, epochs=epochs,
+                                          minibatch_size=minibatch_size,
+                                          learning_rate=learning_rate, seed=seed,
+                                          verbose=0)
+        out.scores.append(ModelScore(f"Keras LSTM ({k} units)", n, acc, sec))
+    return out
+
+
+def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save,
+                    train, log):
+    """Keras training, conversion, NengoDL scoring and the per-step outputs."""
+    from nengo_lmu.dl import nengo_dl_logits, sequence_copy, to_classifier
+    from nengo_lmu.dl.training import train_parallel_classifier
+
+    cell = dict(units=units, order=order, theta=theta, hidden_activation=hidden,
+                mode=mode)
+    res = train_parallel_classifier(data, N_CLASSES, [cell], **train)
+    out.scores.append(ModelScore(f"LMU, trained in parallel (Keras, {mode})", n_params,
+                                 res.test_accuracy, res.train_seconds))
+    log("Converting into the LMUClassifier and scoring it in NengoDL ...")
+    clf = to_classifier(res.model, seed=train["seed"])
+    x, y = data["x_test"], np.asarray(data["y_test"]).ravel()
+    logits = nengo_dl_logits(clf, x)
+    out.scores.append(ModelScore("same weights, converted, NengoDL", n_params,
+                                 float(np.mean(logits.argmax(-1) == y))))
+    out.logit_difference = float(np.max(np.abs(logits - res.test_logits)))
+    clf.save(save, clf.get_weights())
+    keras_steps = sequence_copy(res.model).predict(x[:1], verbose=0)[0]
+    nengo_steps = clf.predict(x[:1], all_steps=True)[0]
+    out.steps = (keras_steps, nengo_steps, int(y[0]))

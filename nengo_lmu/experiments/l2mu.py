@@ -1,0 +1,175 @@
+"""The spiking L2MU on event digits (``nengo-lmu train-l2mu``,
+``benchmarks/l2mu.py``): trained in NengoDL next to a recurrent-LIF network
+of no more parameters, both run in the nengo reference simulation with
+their neuromorphic measures, and optionally a Loihi-ready L2MU on
+`nengo.LIF` and on the nengo-loihi emulator. Imports TensorFlow when run."""
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nengo_lmu.report import format_table
+
+#: Blank steps appended to every sequence of the Loihi-ready L2MU, so that
+#: the last events reach the output through its one-step connections.
+CHIP_PAD_STEPS = 4
+
+
+@dataclass
+class SpikingRun:
+    """One model on one simulator: accuracy and the measures of
+    `nengo_lmu.metrics.spiking_network_metrics` (per sequence)."""
+
+    model: str
+    run: str
+    accuracy: float
+    metrics: dict = field(repr=False)
+    train_seconds: float = None
+
+
+@dataclass
+class L2MUExperiment:
+    """What `train_l2mu` measured: one `SpikingRun` per model and simulator,
+    the sizes, and where the trained networks were saved."""
+
+    runs: list = field(default_factory=list)
+    n_train: int = 0
+    n_test: int = 0
+    n_steps: int = 0
+    n_channels: int = 0
+    parameters: dict = field(default_factory=dict)
+    saved: dict = field(default_factory=dict)
+
+    def run(self, model, run):
+        """The `SpikingRun` of ``model`` on ``run``."""
+        return next(r for r in self.runs if r.model == model and r.run == run)
+
+    def table(self):
+        rows = []
+        for r in self.runs:
+            m = r.metrics
+            rows.append((r.model, r.run, str(m["parameters"]), f"{r.accuracy:.4f}",
+                         f"{m['activation_sparsity']:.3f}", f"{m['synaptic_ops']:.3g}",
+                         f"{m['dense_ops']:.3g}", f"{m['membrane_updates']:.3g}",
+                         f"{m['footprint_bytes'] / 1e3:.1f}",
+                         "-" if r.train_seconds is None else f"{r.train_seconds:.0f}"))
+        return format_table(("model", "run", "parameters", "accuracy", "act. sparsity",
+                             "syn. ops (AC)", "dense ops", "membrane upd.",
+                             "footprint kB", "train s"), rows)
+
+
+def pad_sequences(data, steps):
+    """``data`` with ``steps`` blank steps appended to every sequence."""
+    out = dict(data)
+    for part in ("train", "test"):
+        x = data[f"x_{part}"]
+        out[f"x_{part}"] = np.concatenate(
+            [x, np.zeros((len(x), steps, x.shape[2]), dtype=x.dtype)], axis=1)
+    return out
+
+
+def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=None,
+               theta=None, steps=40, event_threshold=0.1, epochs=15, learning_rate=2e-3,
+               minibatch_size=None, seed=0, samples=None, baseline=True, loihi=False,
+               save="l2mu_digits.npz", data=None, verbose=2, log=None):
+    """Train the L2MU (and a recurrent-LIF baseline) on event digits; score.
+
+    Parameters
+    ----------
+    preset_name : "braille7" or "braille27"
+        The paper's hyper-parameters (`nengo_lmu.networks.l2mu.PRESETS`);
+        ``memory_size``, ``hidden_size`` and, where given, ``order`` and
+        ``theta`` override it.
+    steps, event_threshold, samples
+        The data (`nengo_lmu.data.event_digits`), unless ``data`` is given.
+    epochs, learning_rate, minibatch_size, seed
+        Training (``minibatch_size`` defaults to the preset's).
+    baseline : bool
+        Also train `.RecurrentLIF` with no more parameters.
+    loihi : bool
+        Also train a Loihi-ready L2MU (reset to zero, voltage clipped at -1,
+        one step per connection) on sequences padded by `CHIP_PAD_STEPS`,
+        and run its `nengo.LIF` map on nengo and on the emulator.
+    save : str
+        Where the trained L2MU is saved (the Loihi-ready one next to it,
+        ``*_chip.npz``).
+    verbose : int
+        Keras' verbosity.
+    log : callable, optional
+        Called with a line of text before each long step.
+
+    Returns
+    -------
+    L2MUExperiment
+    """
+    from nengo_lmu.data import event_digits
+    from nengo_lmu.dl import train_spiking_classifier
+    from nengo_lmu.networks import L2MU, RecurrentLIF
+    from nengo_lmu.networks.l2mu import activity_metrics, preset
+
+    log = log or (lambda text: None)
+    hp = preset(preset_name)
+    if data is None:
+        data = event_digits(n_steps=steps, threshold=event_threshold, n_samples=samples)
+    x_te, y_te = data["x_test"], np.asarray(data["y_test"]).ravel()
+    n_channels = data["x_train"].shape[2]
+    n_classes = int(max(np.max(data["y_train"]), np.max(y_te))) + 1
+    out = L2MUExperiment(n_train=len(data["x_train"]), n_test=len(x_te),
+                         n_steps=data["x_train"].shape[1], n_channels=n_channels)
+    overrides = dict(memory_size=memory_size, hidden_size=hidden_size, seed=seed)
+    if order is not None:
+        overrides["order"] = order
+    if theta is not None:
+        overrides["theta"] = theta
+    net = L2MU.from_preset(preset_name, n_channels, n_classes, **overrides)
+    log(f"L2MU ({preset_name}): u {net.memory_size}, m {net.memory_size}x{net.order}, "
+        f"h {net.hidden_size}, out {n_classes} neurons, theta {net.theta:g} steps, "
+        f"{net.n_parameters} parameters; training {epochs} epochs ...")
+    train = dict(epochs=epochs, minibatch_size=minibatch_size or hp["minibatch_size"],
+                 learning_rate=learning_rate, seed=seed, verbose=verbose)
+    res = train_spiking_classifier(net, data, **train)
+    net.save(save)
+    out.saved["L2MU"] = str(save)
+    models = [("L2MU", net, res)]
+    if baseline:
+        k = RecurrentLIF.hidden_size_for(net.n_parameters, n_channels, n_classes)
+        base = RecurrentLIF(n_channels, n_classes, k, beta_h=hp["beta_h"],
+                            threshold_h=hp["threshold_h"], beta_out=hp["beta_out"],
+                            threshold_out=hp["threshold_out"], seed=seed)
+        log(f"Recurrent LIF baseline: h {k}, out {n_classes} neurons, "
+            f"{base.n_parameters} parameters; training {epochs} epochs ...")
+        models.append(("recurrent LIF", base, train_spiking_classifier(base, data, **train)))
+    log("Running the trained networks in the nengo reference simulator ...")
+    for name, model, r in models:
+        out.parameters[name] = model.n_parameters
+        m = model.metrics(x_te)
+        acc = float(np.mean(m["counts"].argmax(-1) == y_te))
+        out.runs.append(SpikingRun(name, "NengoDL", r.test_accuracy, m, r.train_seconds))
+        out.runs.append(SpikingRun(name, "nengo", acc, m))
+    if loihi:
+        from nengo_lmu.loihi import lif_run
+
+        chip_data = pad_sequences(data, CHIP_PAD_STEPS)
+        x_chip = chip_data["x_test"]
+        chip = L2MU.from_preset(preset_name, n_channels, n_classes, reset="zero",
+                                min_voltage=-1.0, chip_timing=True, **overrides)
+        log(f"Loihi-ready L2MU (reset to zero, voltage clipped at -1, one step per "
+            f"connection), {chip.n_parameters} parameters; training {epochs} epochs ...")
+        r = train_spiking_classifier(chip, chip_data, **train)
+        out.saved["L2MU chip"] = os.path.splitext(save)[0] + "_chip.npz"
+        chip.save(out.saved["L2MU chip"])
+        out.parameters["L2MU chip"] = chip.n_parameters
+        m = chip.metrics(x_chip)
+        acc = float(np.mean(m["counts"].argmax(-1) == y_te))
+        out.runs.append(SpikingRun("L2MU chip", "NengoDL", r.test_accuracy, m,
+                                   r.train_seconds))
+        out.runs.append(SpikingRun("L2MU chip", "nengo", acc, m))
+        for run in ("nengo", "loihi"):
+            log(f"Running the Loihi-ready L2MU as nengo.LIF on {run} ...")
+            counts, act = lif_run(chip, x_chip, simulator=run)
+            acc = float(np.mean(counts.argmax(-1) == y_te))
+            label = "nengo LIF" if run == "nengo" else "loihi emu"
+            out.runs.append(SpikingRun("L2MU chip", label, acc,
+                                       activity_metrics(chip, act)))
+    return out

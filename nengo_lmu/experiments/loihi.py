@@ -1,0 +1,210 @@
+"""The delay task and a trained digits classifier on the nengo-loihi
+emulator, next to ``nengo.Simulator`` (``nengo-lmu loihi``,
+``benchmarks/loihi_emulator.py``)."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nengo_lmu.loihi import (
+    TARGETS,
+    LoihiLegendreMemory,
+    LoihiLMUClassifier,
+    expected_warnings,
+    prepare,
+    resource_counts,
+    simulator,
+)
+from nengo_lmu.report import format_table
+from nengo_lmu.tasks import run_delay_task
+from nengo_lmu.validation import check_choice, check_int
+
+#: The rows of `resources_table`.
+RESOURCE_KEYS = ("cores", "compartments", "in_axons", "out_axons", "weights",
+                 "spikes_per_inference", "synaptic_ops_per_inference",
+                 "activation_sparsity")
+
+
+def resources_table(resources, per="run"):
+    """`resource_counts` of several runs (``{name: counts}``) side by side."""
+    names = dict(spikes_per_inference=f"spikes per {per}",
+                 synaptic_ops_per_inference=f"synaptic ops per {per}")
+    rows = [(names.get(k, k.replace("_", " ")),)
+            + tuple(f"{r[k]:.4g}" for r in resources.values()) for k in RESOURCE_KEYS]
+    return format_table(("resource",) + tuple(resources), rows)
+
+
+@dataclass
+class DelayComparison:
+    """What `delay_comparison` measured.
+
+    Unpacks as ``results, resources, report`` (its earlier return value).
+
+    Attributes
+    ----------
+    results : dict
+        ``{"nengo": DelayResult, target: DelayResult, ...}``.
+    resources : dict
+        ``{target: resource_counts(...)}`` (one inference = the whole run).
+    report : LoihiReport
+        The placement of the memory.
+    """
+
+    results: dict
+    resources: dict = field(default_factory=dict)
+    report: object = None
+
+    def __iter__(self):
+        return iter((self.results, self.resources, self.report))
+
+    def table(self):
+        """NRMSE, lag and speed of each simulator."""
+        rows = [(name, f"{r.nrmse:.4f}", str(r.best_lag_steps), f"{r.best_nrmse:.4f}",
+                 f"{r.speed:.2f}") for name, r in self.results.items()]
+        return format_table(
+            ("simulator", "NRMSE", "best lag (steps)", "best-lag NRMSE", "sim s / wall s"),
+            rows)
+
+
+def delay_comparison(targets=("sim", "simreal"), n_neurons=200, duration=10.0,
+                     seed=0, **kwargs):
+    """The delay task (`.run_delay_task`) with `LoihiLegendreMemory`, on
+    ``nengo.Simulator`` and on each emulator target, same network and input.
+
+    ``kwargs`` go to `.run_delay_task` (``theta``, ``order``, ``discard``,
+    ...). Returns a `DelayComparison`.
+
+    Examples
+    --------
+    >>> out = delay_comparison(targets=("sim",), n_neurons=20, duration=0.5,
+    ...                        discard=0.2)  # doctest: +SKIP
+    >>> sorted(out.results)  # doctest: +SKIP
+    ['nengo', 'sim']
+    """
+    for t in targets:
+        check_choice("targets", t, TARGETS[:2])
+    kwargs = dict(kwargs, n_neurons=n_neurons, duration=duration, seed=seed,
+                  memory=LoihiLegendreMemory)
+    out = DelayComparison({"nengo": run_delay_task(label="nengo", **kwargs)})
+
+    def factory(target):
+        def make(network, dt=0.001, **more):
+            out.report = prepare(network, build=False)
+            sim = simulator(network, target=target, dt=dt)
+            emu = sim.sims["emulator"]
+            close = emu.close
+
+            def count_then_close():
+                # the emulator forgets its state when it is closed
+                if not emu.closed:
+                    out.resources[target] = resource_counts(sim)
+                close()
+
+            emu.close = count_then_close
+            return sim
+
+        return make
+
+    for target in targets:
+        with expected_warnings():
+            out.results[target] = run_delay_task(label=target, simulator=factory(target),
+                                                 **kwargs)
+    return out
+
+
+@dataclass
+class DigitsTraining:
+    """What `train_digits_classifier` did: the saved file and the rate
+    network's held-out accuracy."""
+
+    path: str
+    test_accuracy: float
+    train_seconds: float
+
+
+def train_digits_classifier(path, epochs=20, seed=0):
+    """Train a digits classifier that `LoihiLMUClassifier` can run; save it.
+
+    100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights,
+    trained in parallel (`nengo_lmu.dl.train_parallel_classifier`, imports
+    TensorFlow; seconds) on `nengo_lmu.data.permuted_digits` and converted
+    to an `.LMUClassifier`. Returns a `DigitsTraining` (the rate accuracy
+    on all held-out sequences).
+    """
+    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.dl import to_classifier, train_parallel_classifier
+
+    res = train_parallel_classifier(
+        permuted_digits(), 10,
+        [dict(units=100, order=48, theta=64.0, hidden_activation="relu",
+              hidden_to_hidden=False)],
+        epochs=epochs, seed=seed)
+    to_classifier(res.model, seed=seed).save(path)
+    return DigitsTraining(str(path), float(res.test_accuracy), float(res.train_seconds))
+
+
+@dataclass
+class DigitsComparison:
+    """What `digits_comparison` measured.
+
+    ``runs`` is ``{name: info}`` with ``name`` ``"rate"`` (the trained
+    network without spikes), ``"nengo"`` or a target; each ``info`` is
+    `LoihiLMUClassifier.predict`'s, plus ``accuracy`` and ``logits``. The
+    object reads like that dict (``out["sim"]["accuracy"]``).
+    """
+
+    runs: dict
+
+    def __getitem__(self, name):
+        return self.runs[name]
+
+    def __iter__(self):
+        return iter(self.runs)
+
+    def items(self):
+        return self.runs.items()
+
+    def agreement(self, name, reference="nengo"):
+        """Fraction of sequences where ``name`` picks ``reference``'s class."""
+        return float(np.mean(self.runs[name]["logits"].argmax(-1)
+                             == self.runs[reference]["logits"].argmax(-1)))
+
+    def table(self):
+        """Accuracy, speed, clipping and saturation of each run."""
+        base = self.runs["nengo"]
+        rows = []
+        for name, info in self.runs.items():
+            steps = (f"{info['steps'] / max(info['seconds'], 1e-9):.0f}"
+                     if "steps" in info else "-")
+            rows.append((name, f"{info['accuracy']:.4f}",
+                         f"{100 * (info['accuracy'] - base['accuracy']):+.2f}",
+                         str(info["n"]), steps,
+                         f"{info['clipped']:.2e}" if "clipped" in info else "-",
+                         f"{info['saturated']:.2e}" if "saturated" in info else "-"))
+        return format_table(("simulator", "accuracy", "vs nengo (points)", "sequences",
+                             "steps/s", "clipped inputs", "saturated hidden"), rows)
+
+
+def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
+    """A saved digits classifier as a `LoihiLMUClassifier`: held-out
+    accuracy on ``nengo.Simulator`` and on each nengo-loihi target.
+
+    The encoder's scale comes from the training sequences of
+    `nengo_lmu.data.permuted_digits` (or of ``data``); the first ``n_test``
+    held-out sequences (all by default) are the same for every simulator.
+    ``kwargs`` go to `LoihiLMUClassifier`. Returns a `DigitsComparison`.
+    """
+    from nengo_lmu.data import permuted_digits
+
+    data = permuted_digits() if data is None else data
+    n = len(data["x_test"]) if n_test is None else check_int("n_test", n_test, None)
+    x = np.asarray(data["x_test"][:n])
+    y = np.asarray(data["y_test"]).ravel()[:n]
+    net = LoihiLMUClassifier(path, scale_x=data["x_train"], **kwargs)
+    rate = net.rate_logits(x)
+    out = {"rate": dict(accuracy=float(np.mean(rate.argmax(-1) == y)), logits=rate, n=n)}
+    for name in ("nengo",) + tuple(targets):
+        logits, info = net.predict(x, target=name)
+        info.update(accuracy=float(np.mean(logits.argmax(-1) == y)), logits=logits)
+        out[name] = info
+    return DigitsComparison(out)

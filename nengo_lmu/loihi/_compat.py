@@ -1,0 +1,159 @@
+"""Every workaround for nengo-loihi 1.1, in one place.
+
+Each function says what nengo-loihi 1.1 does and why nengo_lmu works around
+it; when nengo-loihi changes, this is the module to revisit.
+
+- `nengo_loihi_module`: nengo-loihi is an optional extra; it is imported
+  where it is used, with a `.MissingExtraError` naming the extra if absent.
+- `ensure_params`: ``on_chip`` and ``block_shape`` exist only after
+  ``nengo_loihi.add_params``.
+- `new_model`: a builder model with our ``decode_tau`` (nengo-loihi takes it
+  only as a model attribute).
+- `BUILD_KWARGS`: ``remove_passthrough=False``, since nengo-loihi 1.1's
+  passthrough removal loses a probed node that only relays an ensemble's
+  decoded output (a neural memory's delay readout read 0).
+- `host_filters_on_chip`: nengo-loihi filters every host input on the chip
+  with ``Lowpass(decode_tau)`` and also applies the connection's own
+  synapse on the host; where the two are the same filter, the host copy is
+  dropped for the build.
+- `count_input_spikes` and `fanout`: nengo-loihi hands each step's host
+  spikes to the emulator once and forgets them, so they are counted on the
+  way (a wrapper around each input's ``spike_idxs``).
+- `expected_warnings`: the warnings nengo-loihi gives for what `prepare`
+  measures and reports itself, filtered by category and message.
+"""
+
+import contextlib
+import warnings
+
+import nengo
+import numpy as np
+
+from nengo_lmu.info import require_extra
+from nengo_lmu.loihi.hardware import ensemble_of
+
+#: Passed to every ``nengo_loihi.Simulator`` that nengo_lmu builds.
+BUILD_KWARGS = {"remove_passthrough": False}
+
+#: ``(category, message regex, why it is expected)`` of the warnings that
+#: `expected_warnings` filters. "Lost N extra bits in weight rounding" is the
+#: 8-bit discretisation of weights, which `prepare` measures per block
+#: (`weight_precision`) and reports; nengo-loihi's time-constant warnings
+#: (``tau_s is already set ...``) are not filtered: `prepare` reports the
+#: same conflicts, and a user who builds without it should see them.
+EXPECTED_WARNINGS = (
+    (UserWarning, r"Lost \d+ extra bits in weight rounding",
+     "8-bit weights, measured and reported by prepare"),
+)
+
+
+@contextlib.contextmanager
+def expected_warnings():
+    """Ignore `EXPECTED_WARNINGS` (and only those) inside the block."""
+    with warnings.catch_warnings():
+        for category, message, _ in EXPECTED_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        yield
+
+
+def nengo_loihi_module():
+    """Import nengo-loihi, or raise `.MissingExtraError` naming the extra."""
+    require_extra("loihi", "nengo_lmu.loihi")
+    import nengo_loihi
+
+    return nengo_loihi
+
+
+def ensure_params(network):
+    """Add nengo-loihi's config parameters to ``network`` if it lacks them."""
+    nengo_loihi = nengo_loihi_module()
+
+    try:
+        network.config[nengo.Ensemble].on_chip  # noqa: B018 - probe the param
+    except (AttributeError, KeyError, nengo.exceptions.ConfigError):
+        nengo_loihi.add_params(network)
+
+
+def new_model(dt, decode_tau):
+    """A ``nengo_loihi.builder.Model`` with ``decode_tau`` set."""
+    nengo_loihi = nengo_loihi_module()
+
+    model = nengo_loihi.builder.Model(dt=dt)
+    model.decode_tau = decode_tau
+    return model
+
+
+@contextlib.contextmanager
+def host_filters_on_chip(network, decode_tau):
+    """Leave a host-to-chip connection's ``Lowpass(decode_tau)`` to the chip.
+
+    nengo-loihi filters every host input on the chip with
+    ``Lowpass(decode_tau)`` and applies the connection's own synapse on the
+    host as well. Where that synapse is the same filter, the model asked for
+    it once: the host copy is dropped for the build and restored after.
+    Host neurons are different: their spikes are sent as they are and the
+    connection's synapse already runs on the chip, so it is kept.
+    """
+    config = network.config
+    moved = []
+    try:
+        for conn in network.all_connections:
+            post = ensemble_of(conn.post_obj)
+            pre = ensemble_of(conn.pre_obj)
+            post_chip = post is not None and config[post].on_chip is not False
+            pre_chip = pre is not None and config[pre].on_chip is not False
+            if (
+                post_chip
+                and not pre_chip
+                and not isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+                and type(conn.synapse) is nengo.Lowpass
+                and np.isclose(conn.synapse.tau, decode_tau)
+            ):
+                moved.append((conn, conn.synapse))
+                conn.synapse = None
+        yield moved
+    finally:
+        for conn, syn in moved:
+            conn.synapse = syn
+
+
+def fanout(axons, n):
+    """Synapses reached by a spike of each of ``n`` sources through ``axons``."""
+    fan = np.zeros(n, dtype=np.int64)
+    for axon in axons:
+        if not hasattr(axon.target, "axon_weights_indices"):
+            continue
+        ids = axon.map_axon(np.arange(n))
+        atoms = axon.map_atoms(np.arange(n))
+        for k, (a, atom) in enumerate(zip(ids, atoms)):
+            if a >= 0:
+                w, _ = axon.target.axon_weights_indices(a, atom=atom)
+                fan[k] += np.count_nonzero(w)
+    return fan
+
+
+#: The attribute under which `count_input_spikes` keeps an input's tally.
+TALLY = "nengo_lmu_tally"
+
+
+def count_input_spikes(sim):
+    """Count the host's spikes as the emulator delivers them to the chip.
+
+    nengo-loihi hands each step's host spikes to the emulator once and then
+    forgets them, so they are counted on the way (a wrapper around each
+    input's ``spike_idxs``); the tally is ``getattr(input, TALLY)``.
+    """
+    for inp in sim.model.inputs:
+        fan = fanout(inp.axons, inp.n_neurons)
+        tally = dict(spikes=0, synaptic_ops=0)
+        setattr(inp, TALLY, tally)
+        original = inp.spike_idxs
+
+        def counted(ti, original=original, fan=fan, tally=tally):
+            idxs = original(ti)
+            idx = np.asarray(idxs, dtype=np.int64).ravel()
+            tally["spikes"] += idx.size
+            tally["synaptic_ops"] += int(fan[idx].sum()) if idx.size else 0
+            return idxs
+
+        inp.spike_idxs = counted

@@ -1,0 +1,64 @@
+"""What the Loihi chip takes, as nengo-loihi 1.1 builds for it: per-core
+limits, the neuron types that run on the chip, the host-input filter, and
+small helpers that name objects and read synapses."""
+
+import nengo
+
+#: Per-core limits of Loihi (nengo-loihi 1.1, ``nengo_loihi.block``).
+MAX_COMPARTMENTS = 1024
+MAX_IN_AXONS = 4096
+MAX_OUT_AXONS = 4096
+#: nengo-loihi's default filter on the chip side of host-to-chip inputs and
+#: on the output of decode neurons (``Model.decode_tau``).
+DECODE_TAU = 0.005
+#: nengo-loihi targets: the emulator, the emulator in floating point, the chip.
+TARGETS = ("sim", "simreal", "loihi")
+#: The emulator targets (the ones `resource_counts` can read).
+EMULATOR_TARGETS = ("sim", "simreal")
+
+
+def chip_neuron_types():
+    """Neuron types that nengo-loihi places on the chip.
+
+    Examples
+    --------
+    >>> [t.__name__ for t in chip_neuron_types()]
+    ['LIF', 'SpikingRectifiedLinear']
+    """
+    return (nengo.LIF, nengo.SpikingRectifiedLinear)
+
+
+def is_lowpass(synapse):
+    """Whether a synapse can run on the chip (`nengo.Lowpass` or none)."""
+    return synapse is None or type(synapse) is nengo.Lowpass
+
+
+def synapse_tau(synapse):
+    """A Lowpass synapse's time constant (0 for none)."""
+    return 0.0 if synapse is None else float(synapse.tau)
+
+
+def ensemble_of(obj):
+    """The ensemble behind a connection end (ensemble or its neurons)."""
+    if isinstance(obj, nengo.Ensemble):
+        return obj
+    if isinstance(obj, nengo.ensemble.Neurons):
+        return obj.ensemble
+    return None
+
+
+def object_name(obj):
+    """An object's label, or its type's name."""
+    label = getattr(obj, "label", None)
+    return label if label else type(obj).__name__
+
+
+def connection_name(conn):
+    """``"pre -> post"`` with labels (``.neurons`` for a neuron end)."""
+
+    def end(obj):
+        if isinstance(obj, nengo.ensemble.Neurons):
+            return object_name(obj.ensemble) + ".neurons"
+        return object_name(obj)
+
+    return f"{end(conn.pre_obj)} -> {end(conn.post_obj)}"

@@ -1,0 +1,337 @@
+"""`prepare`: check a network for nengo-loihi, place it, report.
+
+`prepare` runs four steps, each a function of its own: `place_ensembles`
+(neuron types and sizes), `check_connections` (synapses on the chip, the
+host-chip crossings and each block's time constant), the check that
+something runs on the chip, and `trial_build` (per-core use and 8-bit
+weight precision from a build with the emulator).
+
+nengo-loihi 1.1 itself splits an ensemble larger than a core into blocks
+and uses the largest of a block's input time constants. What `prepare`
+adds: it does that split by the limit you choose (``max_neurons_per_core``,
+or refuses it), it names the ensemble, the connection, the rule and the bad
+value before a build, reports what runs where and why, what each crossing
+adds, the time-constant conflicts, and how much of each block's weights
+survive 8 bits.
+"""
+
+import nengo
+import numpy as np
+from nengo.exceptions import BuildError, ValidationError
+
+from nengo_lmu.loihi._compat import (
+    BUILD_KWARGS,
+    ensure_params,
+    expected_warnings,
+    host_filters_on_chip,
+    new_model,
+    nengo_loihi_module,
+)
+from nengo_lmu.loihi.hardware import (
+    DECODE_TAU,
+    MAX_COMPARTMENTS,
+    chip_neuron_types,
+    ensemble_of,
+    is_lowpass,
+    object_name,
+    synapse_tau,
+)
+from nengo_lmu.loihi.precision import synapse_weights, weight_precision
+from nengo_lmu.loihi.report import Crossing, LoihiReport, Placement
+from nengo_lmu.validation import check_choice, check_int, check_positive
+
+#: What `prepare` may do with an ensemble whose neuron type the chip lacks.
+UNSUPPORTED = ("error", "host")
+
+
+def prepare(
+    network,
+    unsupported="error",
+    max_neurons_per_core=MAX_COMPARTMENTS,
+    decode_tau=DECODE_TAU,
+    build=True,
+    dt=0.001,
+    max_weights_lost=0.1,
+    max_weight_error=0.05,
+):
+    """Check a network for nengo-loihi, configure it and report the placement.
+
+    Every ensemble is checked and placed:
+
+    - neuron type: only `nengo.LIF` and `nengo.SpikingRectifiedLinear` run on
+      the chip. Others raise a `ValidationError` (``unsupported="error"``)
+      or are placed on the host (``unsupported="host"``; ``nengo.Direct``
+      ensembles always run on the host).
+    - size: an ensemble of more than ``max_neurons_per_core`` neurons is
+      given a ``block_shape`` that splits it over several cores (nengo-loihi
+      would split one larger than a core by itself, at the core's limit);
+      with ``max_neurons_per_core=None`` it raises instead.
+    - synapses: a connection between two on-chip objects must have a
+      `nengo.Lowpass` synapse (or none); every on-chip block has a single
+      input time constant, so conflicting ones are reported (nengo-loihi
+      uses the largest).
+
+    Connections between the host and the chip are listed; nengo-loihi
+    filters every host-to-chip input with ``Lowpass(decode_tau)`` on the
+    chip, which is reported where the connection has no such synapse (see
+    `simulator`, which applies a connection's ``Lowpass(decode_tau)`` on
+    the chip instead of on the host). Spikes of host neurons into chip
+    neurons are the exception: they are sent as they are, and the
+    connection's own synapse (``Lowpass`` or none) runs on the chip.
+
+    Parameters
+    ----------
+    network : nengo.Network
+        The network (it is configured in place: ``on_chip`` and
+        ``block_shape``).
+    unsupported : "error" or "host"
+        What to do with an ensemble whose neuron type the chip cannot run.
+    max_neurons_per_core : int or None
+        Largest block; ``None`` forbids splitting.
+    decode_tau : float
+        The chip-side filter of host inputs that `simulator` will use.
+    build : bool
+        Also build the network with the emulator (no simulation) to report
+        the use of each core and the precision of each block's weights on
+        8 bits (`weight_precision`), and to turn build failures (e.g.
+        weights that do not fit the 8-bit discretisation) into a
+        `BuildError` that names the object.
+    dt : float
+        Time step of the trial build.
+    max_weights_lost, max_weight_error : float
+        A block whose discretised weights lose more than this fraction of
+        its non-zero weights (rounded to zero), or change by more than this
+        relative rms error, gets a warning in the report.
+
+    Returns
+    -------
+    LoihiReport
+
+    Raises
+    ------
+    ValidationError
+        A neuron type, synapse or size the chip cannot take (names the
+        object, the limit and the bad value).
+    BuildError
+        The trial build failed.
+
+    Examples
+    --------
+    >>> with nengo.Network(seed=0) as net:
+    ...     stim = nengo.Node([0.5])
+    ...     a = nengo.Ensemble(50, 1, label="a")
+    ...     _ = nengo.Connection(stim, a)
+    >>> report = prepare(net, build=False)
+    >>> [object_name(e) for e in report.on_chip]
+    ['a']
+    """
+    check_choice("unsupported", unsupported, UNSUPPORTED)
+    if max_neurons_per_core is not None:
+        check_int("max_neurons_per_core", max_neurons_per_core, None)
+        if max_neurons_per_core > MAX_COMPARTMENTS:
+            raise ValidationError(
+                f"must be at most {MAX_COMPARTMENTS} (compartments per core), "
+                f"got {max_neurons_per_core}",
+                attr="max_neurons_per_core",
+            )
+    decode_tau = check_positive("decode_tau", decode_tau)
+    for name, value in (("max_weights_lost", max_weights_lost),
+                        ("max_weight_error", max_weight_error)):
+        if not 0 <= value <= 1:
+            raise ValidationError(f"must be a fraction in [0, 1], got {value}", attr=name)
+    ensure_params(network)
+    report = LoihiReport()
+    chip = place_ensembles(network, report, unsupported, max_neurons_per_core)
+    check_connections(network, report, chip, decode_tau)
+    if not chip:
+        raise ValidationError(
+            "no ensemble can run on the chip; nengo-loihi needs at least one "
+            "LIF or SpikingRectifiedLinear ensemble",
+            attr="network",
+            obj=network,
+        )
+    if build:
+        trial_build(network, report, dt, decode_tau, max_weights_lost, max_weight_error)
+    return report
+
+
+def place_ensembles(network, report, unsupported="error",
+                    max_neurons_per_core=MAX_COMPARTMENTS):
+    """Step 1 of `prepare`: decide where each ensemble runs.
+
+    Sets ``on_chip`` (and ``block_shape`` where an ensemble is split) in the
+    network's config, appends a `Placement` per ensemble to ``report`` and
+    returns the set of on-chip ensembles.
+    """
+    nengo_loihi = nengo_loihi_module()
+
+    config = network.config
+    chip = set()
+    for ens in network.all_ensembles:
+        nt = ens.neuron_type
+        user_off = config[ens].on_chip is False
+        if isinstance(nt, nengo.Direct):
+            config[ens].on_chip = False
+            report.placements.append(Placement(ens, False, "Direct mode runs on the host"))
+            continue
+        if not isinstance(nt, chip_neuron_types()):
+            if unsupported == "error" and not user_off:
+                raise ValidationError(
+                    f"{ens}: neuron type {type(nt).__name__} cannot run on Loihi "
+                    f"(the chip runs LIF and SpikingRectifiedLinear); use one of "
+                    f"those or prepare(..., unsupported='host') to run it on the host",
+                    attr="neuron_type",
+                    obj=ens,
+                )
+            config[ens].on_chip = False
+            report.placements.append(
+                Placement(ens, False, f"{type(nt).__name__} is not a chip neuron type")
+            )
+            continue
+        if user_off:
+            report.placements.append(Placement(ens, False, "on_chip=False in the config"))
+            continue
+        n = ens.n_neurons
+        n_blocks, size = 1, n
+        if n > MAX_COMPARTMENTS or (
+            max_neurons_per_core is not None and n > max_neurons_per_core
+        ):
+            if max_neurons_per_core is None:
+                raise ValidationError(
+                    f"{ens}: {n} neurons exceed the {MAX_COMPARTMENTS} compartments "
+                    f"of one Loihi core (splitting is off: max_neurons_per_core=None)",
+                    attr="n_neurons",
+                    obj=ens,
+                )
+            n_blocks = -(-n // max_neurons_per_core)
+            size = -(-n // n_blocks)
+            config[ens].block_shape = nengo_loihi.BlockShape((size,), (n,))
+        elif config[ens].block_shape is not None:
+            size = int(np.prod(config[ens].block_shape.shape))
+            n_blocks = -(-n // size)
+        config[ens].on_chip = True
+        chip.add(ens)
+        why = "LIF/SpikingRectifiedLinear"
+        if n_blocks > 1:
+            why += f"; split into {n_blocks} blocks of <= {size} neurons"
+        report.placements.append(Placement(ens, True, why, n_blocks, size))
+    return chip
+
+
+def check_connections(network, report, chip, decode_tau=DECODE_TAU):
+    """Step 2 of `prepare`: synapses that run on the chip, host-chip
+    crossings, and the time constant of each on-chip block.
+
+    Appends a `Crossing` per host-chip connection and a warning per block
+    with conflicting time constants to ``report``, and sets each
+    placement's ``tau``.
+    """
+    by_ens = {p.ensemble: p for p in report.placements}
+    taus = {ens: set() for ens in chip}
+    for conn in network.all_connections:
+        pre = ensemble_of(conn.pre_obj)
+        post = ensemble_of(conn.post_obj)
+        pre_chip = pre in chip
+        post_chip = post in chip
+        host_spikes = post_chip and not pre_chip and isinstance(
+            conn.pre_obj, nengo.ensemble.Neurons)
+        if post_chip and (pre_chip or host_spikes):
+            # the connection's synapse runs on the chip (host spikes are sent
+            # as they are, with no decode_tau filter added)
+            if not is_lowpass(conn.synapse):
+                raise ValidationError(
+                    f"{conn}: synapse {conn.synapse} cannot run on Loihi (a synapse "
+                    f"on the chip must be nengo.Lowpass or None)",
+                    attr="synapse",
+                    obj=conn,
+                )
+            # into an ensemble, nengo-loihi decodes through decode neurons
+            # (filtered with the connection's tau), and the post block gets
+            # decode_tau; only an ensemble's weight-solver connection is direct
+            decoded = isinstance(conn.post_obj, nengo.Ensemble) and not (
+                isinstance(conn.pre_obj, nengo.Ensemble)
+                and getattr(conn.solver, "weights", False)
+            )
+            taus[post].add(decode_tau if decoded else synapse_tau(conn.synapse))
+            if host_spikes:
+                note = (f"host spikes; decoded on the chip ({conn.synapse}, then "
+                        f"Lowpass({decode_tau:g}))" if decoded else
+                        f"host spikes; weights and synapse {conn.synapse} on the chip")
+                report.crossings.append(Crossing(conn, "host->chip", note))
+        elif post_chip:
+            taus[post].add(decode_tau)
+            if conn.synapse is None or not (
+                type(conn.synapse) is nengo.Lowpass
+                and np.isclose(conn.synapse.tau, decode_tau)
+            ):
+                note = (
+                    f"chip adds Lowpass({decode_tau:g}) to the host filter "
+                    f"{conn.synapse}"
+                )
+            else:
+                note = f"Lowpass({decode_tau:g}) applied on the chip"
+            report.crossings.append(Crossing(conn, "host->chip", note))
+        elif pre_chip:
+            what = (
+                "spikes read by the host"
+                if isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+                else "decoded on the chip (non-spiking readout block)"
+            )
+            report.crossings.append(
+                Crossing(conn, "chip->host", f"{what}, host synapse {conn.synapse}")
+            )
+    for ens, ts in taus.items():
+        by_ens[ens].tau = max(ts) if ts else None
+        if len(ts) > 1:
+            report.warnings.append(
+                f"{object_name(ens)}: inputs with time constants "
+                f"{sorted(float(t) for t in ts)}; one block has one, nengo-loihi "
+                f"uses the largest ({max(ts):g})"
+            )
+
+
+def trial_build(network, report, dt=0.001, decode_tau=DECODE_TAU,
+                max_weights_lost=0.1, max_weight_error=0.05):
+    """Step 4 of `prepare`: build with the emulator (no simulation) and
+    report each block's use of its core and its weights on 8 bits.
+
+    The network is built in floating point, then discretised here, so that
+    each block's weights can be compared before and after.
+    """
+    nengo_loihi = nengo_loihi_module()
+    from nengo_loihi.builder.discretize import discretize_model
+
+    with host_filters_on_chip(network, decode_tau), expected_warnings():
+        model = new_model(dt, decode_tau)
+        try:
+            sim = nengo_loihi.Simulator(
+                network, dt=dt, target="simreal", model=model, **BUILD_KWARGS
+            )
+            sim.close()
+            floats = {b: synapse_weights(b) for b in model.blocks}
+            discretize_model(model)
+        except BuildError as e:
+            raise BuildError(f"nengo-loihi cannot build this network: {e}") from e
+    for block in model.blocks:
+        use = block.utilization()
+        precision = weight_precision(floats[block], synapse_weights(block))
+        report.blocks.append(
+            dict(
+                label=str(block.label),
+                compartments=use["compartments"][0],
+                in_axons=use["in-axons"][0],
+                out_axons=use["out-axons"][0],
+                synapse_bits=use["synapses"][0],
+                **precision,
+            )
+        )
+        if (precision["weights_lost"] > max_weights_lost
+                or precision["weight_error"] > max_weight_error):
+            report.warnings.append(
+                f"block {str(block.label)[:48]}: on 8 bits "
+                f"{precision['weights_lost']:.1%} of its non-zero weights round to "
+                f"zero and the weights change by {precision['weight_error']:.1%} "
+                f"(relative rms; limits {max_weights_lost:.0%} and "
+                f"{max_weight_error:.0%}): its largest and smallest weights are "
+                f"{precision['weight_range']:.3g}x apart"
+            )

@@ -1,0 +1,82 @@
+"""`simulator`: a ``nengo_loihi.Simulator`` with nengo_lmu's workarounds."""
+
+import importlib.util
+
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.loihi._compat import (
+    BUILD_KWARGS,
+    count_input_spikes,
+    ensure_params,
+    host_filters_on_chip,
+    new_model,
+    nengo_loihi_module,
+)
+from nengo_lmu.loihi.hardware import DECODE_TAU, TARGETS
+from nengo_lmu.validation import check_choice, check_positive
+
+
+def nxsdk_available():
+    """Whether Intel's NxSDK (needed for ``target="loihi"``) is importable."""
+    return importlib.util.find_spec("nxsdk") is not None
+
+
+def simulator(network, target="sim", dt=0.001, decode_tau=DECODE_TAU, **kwargs):
+    """A ``nengo_loihi.Simulator`` for a prepared network.
+
+    Differences from calling ``nengo_loihi.Simulator`` directly (each one a
+    workaround in ``nengo_lmu.loihi._compat``):
+
+    - passthrough nodes are kept (``remove_passthrough=False``): nengo-loihi
+      1.1 otherwise loses a probed node that only relays an ensemble's
+      decoded output (the delay readout of a neural memory read 0);
+    - a host-to-chip connection whose synapse is ``Lowpass(decode_tau)``
+      gets that filter once, on the chip, instead of twice;
+    - on the emulator, the host's spikes into the chip are counted for
+      `resource_counts`;
+    - ``target="loihi"`` without NxSDK fails with a clear message.
+
+    Parameters
+    ----------
+    network : nengo.Network
+    target : "sim", "simreal" or "loihi"
+        ``"sim"``: the emulator with discretised (integer) state and
+        weights; ``"simreal"``: the emulator in floating point (no
+        discretisation); ``"loihi"``: the chip (NxSDK required).
+    dt : float
+    decode_tau : float
+        nengo-loihi's chip-side filter of host inputs and decode neurons.
+    **kwargs
+        Passed to ``nengo_loihi.Simulator`` (``seed``, ``precompute``, ...).
+    """
+    nengo_loihi = nengo_loihi_module()
+
+    check_choice("target", target, TARGETS)
+    decode_tau = check_positive("decode_tau", decode_tau)
+    if target == "loihi" and not nxsdk_available():
+        raise ValidationError(
+            "needs Intel's NxSDK, which is not installed (it is not on the "
+            "package index; the emulator runs with target='sim' or 'simreal')",
+            attr="target",
+        )
+    kwargs.pop("progress_bar", None)  # nengo-loihi has none
+    ensure_params(network)
+    model = new_model(dt, decode_tau)
+    for key, value in BUILD_KWARGS.items():
+        kwargs.setdefault(key, value)
+    with host_filters_on_chip(network, decode_tau):
+        sim = nengo_loihi.Simulator(network, dt=dt, target=target, model=model, **kwargs)
+    if target != "loihi":
+        count_input_spikes(sim)
+    return sim
+
+
+def simulator_factory(target="sim", decode_tau=DECODE_TAU, **kwargs):
+    """`simulator` as a class-like callable ``(network, dt=..., ...)``,
+    for functions that take a simulator class (e.g. `run_delay_task`)."""
+
+    def make(network, dt=0.001, **more):
+        more = {**kwargs, **more}
+        return simulator(network, target=target, dt=dt, decode_tau=decode_tau, **more)
+
+    return make

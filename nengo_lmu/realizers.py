@@ -1,0 +1,207 @@
+"""Realisations: the basis ``x = T z`` in which neurons hold a linear
+system's state, as strategy objects (`Realizer`), and balancing [1]_.
+
+Every realiser works on any object with the `nengo_lmu.LinearSystem`
+interface (``A``, ``B``, ``C``, ``is_discrete``, ``transform``,
+``simulate``); `realize` is the one entry point with the one default.
+
+References
+----------
+.. [1] Moore, B. (1981). Principal component analysis in linear systems:
+   controllability, observability, and model reduction. IEEE TAC 26(1).
+"""
+
+import numpy as np
+import scipy.linalg
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.validation import check_choice, check_positive
+
+
+def gramians(system):
+    """Controllability and observability Gramians ``(P, Q)`` of a stable system."""
+    if system.is_discrete:
+        P = scipy.linalg.solve_discrete_lyapunov(system.A, system.B @ system.B.T)
+        Q = scipy.linalg.solve_discrete_lyapunov(system.A.T, system.C.T @ system.C)
+    else:
+        P = scipy.linalg.solve_continuous_lyapunov(system.A, -system.B @ system.B.T)
+        Q = scipy.linalg.solve_continuous_lyapunov(
+            system.A.T, -system.C.T @ system.C
+        )
+    return P, Q
+
+
+def balanced_transform(system):
+    """Balancing transform of a stable, minimal system (Moore 1981) [1]_.
+
+    Returns ``(T, hsv)`` such that ``system.transform(T)`` has equal,
+    diagonal controllability and observability Gramians, both equal to
+    ``diag(hsv)`` (the Hankel singular values, largest first). States with
+    small ``hsv`` matter little to the output ``C x``.
+    """
+    eig = np.linalg.eigvals(system.A)
+    stable = np.all(np.abs(eig) < 1) if system.is_discrete else np.all(eig.real < 0)
+    if not stable:
+        raise ValidationError("must be stable to be balanced", attr="system.A")
+    P, Q = gramians(system)
+    # Square-root balancing: P = R R^T, Q = L L^T, svd(L^T R) = U S V^T.
+    R = scipy.linalg.cholesky((P + P.T) / 2, lower=True)
+    L = scipy.linalg.cholesky((Q + Q.T) / 2, lower=True)
+    U, s, Vt = np.linalg.svd(L.T @ R)
+    T = R @ Vt.T / np.sqrt(s)
+    return T, s
+
+
+def state_scales(system, u, x0=None):
+    """Largest absolute value of each state over the response to ``u``.
+
+    ``u`` is an input sequence (``(n_steps, n_inputs)``) typical of what the
+    system will see; the system must be discrete.
+    """
+    x = system.simulate(u, x0=x0, output=False)
+    scale = np.max(np.abs(x), axis=0)
+    # A state the input never reaches keeps unit scale rather than dividing
+    # by zero.
+    return np.where(scale > 1e-12, scale, 1.0)
+
+
+class Realizer:
+    """A rule that picks the basis ``x = T z`` in which neurons hold a state.
+
+    A realiser is called as ``realizer(system, u, radius)`` with a discrete
+    `LinearSystem`, a sample ``u`` of its input and the radius each state
+    should peak at, and returns ``T``. `IdentityRealizer`,
+    `ScaledRealizer` and `BalancedRealizer` are the three rules; any
+    callable with that signature works wherever a realiser is taken, and
+    `as_realizer` turns a name or a fixed matrix into one.
+    """
+
+    name = None
+
+    def __call__(self, system, u, radius=1.0):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class IdentityRealizer(Realizer):
+    """Keep the system's own basis (``T = I``)."""
+
+    name = "identity"
+
+    def __call__(self, system, u, radius=1.0):
+        return np.eye(system.n_states)
+
+
+class ScaledRealizer(Realizer):
+    """Rescale each state so that it peaks at ``radius`` over ``u``
+    (diagonal ``T``)."""
+
+    name = "scaled"
+
+    def __call__(self, system, u, radius=1.0):
+        return self.rescale(system, np.eye(system.n_states), u, radius)
+
+    @staticmethod
+    def rescale(system, T, u, radius):
+        """``T`` with each column scaled so that its state peaks at ``radius``."""
+        inner = system.transform(T)
+        return T * (state_scales(inner, u) / radius)[None, :]
+
+
+class BalancedRealizer(ScaledRealizer):
+    """Balance the system with respect to its output ``C``
+    (`balanced_transform`), which spreads the signal evenly across states
+    and decouples them, then rescale each state."""
+
+    name = "balanced"
+
+    def __call__(self, system, u, radius=1.0):
+        T, _ = balanced_transform(system)
+        return self.rescale(system, T, u, radius)
+
+
+class FixedRealizer(Realizer):
+    """A given change of basis ``T``, whatever the system and input."""
+
+    def __init__(self, T):
+        self.T = np.asarray(T, dtype=np.float64)
+
+    def __call__(self, system, u, radius=1.0):
+        return self.T
+
+    def __repr__(self):
+        return f"FixedRealizer(shape={self.T.shape})"
+
+
+#: The realisers by name.
+REALIZER_RULES = {r.name: r for r in (IdentityRealizer, ScaledRealizer, BalancedRealizer)}
+REALIZERS = tuple(REALIZER_RULES)
+#: The one default of `realize` and of every neural network: on the delay
+#: task (996 LIF neurons, seeds 0-3) ``"scaled"`` scored NRMSE 0.069-0.081
+#: against 0.081-0.091 for ``"balanced"``.
+DEFAULT_REALIZER = "scaled"
+
+
+def as_realizer(realizer, obj=None, attr="realizer"):
+    """A realiser from a name in `REALIZERS`, a callable, or a matrix ``T``.
+
+    Examples
+    --------
+    >>> as_realizer("scaled")
+    ScaledRealizer()
+    >>> as_realizer(np.eye(2))
+    FixedRealizer(shape=(2, 2))
+    """
+    if isinstance(realizer, str):
+        check_choice(attr, realizer, REALIZERS, obj, " or a matrix")
+        return REALIZER_RULES[realizer]()
+    if callable(realizer):
+        return realizer
+    return FixedRealizer(realizer)
+
+
+def realize(system, u, method=DEFAULT_REALIZER, radius=1.0):
+    """Choose a state basis in which each state spans about ``[-radius, radius]``.
+
+    Spiking populations represent values in a range near ``[-1, 1]`` best;
+    this picks a change of basis ``x = T z`` so that, for the input ``u``,
+    every state ``z_i`` peaks at ``radius``.
+
+    Parameters
+    ----------
+    system : LinearSystem
+        Discrete system (the time step of the simulation that will run it).
+    u : array_like, shape (n_steps, n_inputs)
+        A sample of the input the system will see.
+    method : "identity", "scaled", "balanced" or callable
+        ``"identity"`` keeps the basis (``T = I``); ``"scaled"`` (the
+        default, as for the networks) rescales each state (diagonal ``T``);
+        ``"balanced"`` first balances the system with respect to its output
+        ``C`` (`balanced_transform`), which spreads the signal evenly across
+        states and decouples them, then rescales. A callable is a `Realizer`.
+    radius : float
+        The peak value of each state over ``u``.
+
+    Returns
+    -------
+    realized : LinearSystem
+        ``system.transform(T)``.
+    T : ndarray
+        The change of basis, ``x = T z``.
+
+    Examples
+    --------
+    >>> from nengo_lmu import legendre_system
+    >>> sys = legendre_system(3, 0.1).discretize(0.001)
+    >>> u = np.sin(np.linspace(0, 20, 1000))[:, None]
+    >>> _, T = realize(sys, u, radius=0.5)
+    >>> bool(np.allclose(T, np.diag(np.diag(T))))
+    True
+    """
+    if isinstance(method, str):
+        check_choice("method", method, REALIZERS)
+    radius = check_positive("radius", radius)
+    T = as_realizer(method, attr="method")(system, u, radius)
+    return system.transform(T), T
