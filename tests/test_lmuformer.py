@@ -170,3 +170,32 @@ def test_operation_counts(rng):
     # accumulates from the measured spikes: zero input spikes cost nothing
     assert sops["acs"] > 0 and 0 < sops["spike_rate"] < 1
     assert operation_counts(spiking, np.zeros((1, T, n_in)))["acs"] < sops["acs"]
+
+
+def test_train_lmuformer_cli(tmp_path, capsys):
+    import json
+
+    from nengo_lmu.cli import main
+    from nengo_lmu.experiments.lmuformer import frames_to_fraction
+
+    args = ["train-lmuformer", "--keywords", "yes,no,up", "--n-train", "4", "--n-test",
+            "2", "--n-mels", "8", "--dim", "8", "--epochs", "1", "--models", "lmuformer",
+            "lstm", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c"),
+            "--no-progress"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "lmuformer" in printed and "lstm" in printed
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    streamed = [r for r in results["runs"] if r["model"] == "lmuformer"][0]
+    # the accuracy-vs-frames curve comes from the streaming network, which
+    # gave the parallel model's scores
+    assert streamed["stream_error"] < 1e-4
+    assert len(streamed["frame_accuracy"]) == 98
+    assert (tmp_path / "out" / "frames.png").stat().st_size > 1000
+    model = load_lmuformer(tmp_path / "out" / "model")
+    assert model.lmuformer_config["n_inputs"] == 8
+    # outputs exist: refused without --force
+    assert main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert frames_to_fraction([0.1, 0.5, 0.99, 0.995, 1.0]) == 3
+    assert frames_to_fraction([0.1, 0.995, 0.5, 1.0]) == 4
