@@ -3,11 +3,18 @@
 import nengo
 import numpy as np
 import pytest
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl import lmuformer, operation_counts, run_streaming, streaming_network
-from nengo_lmu.dl.lmuformer import (
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("nengo_dl")
+
+from nengo_lmu.dl import (  # noqa: E402
+    lmuformer,
+    operation_counts,
+    run_streaming,
+    streaming_network,
+)
+from nengo_lmu.dl.lmuformer import (  # noqa: E402
     PAPER_LOOKAHEAD,
     RECEPTIVE_FIELD,
     FrameLIF,
@@ -172,6 +179,20 @@ def test_operation_counts(rng):
     assert operation_counts(spiking, np.zeros((1, T, n_in)))["acs"] < sops["acs"]
 
 
+def test_train_lmuformer_cli_refuses_to_overwrite(tmp_path, capsys):
+    from nengo_lmu.cli import main
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "results.json").write_text("{}")
+    assert main(["train-lmuformer", "--out", str(tmp_path / "out"), "--epochs", "1"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "out" / "results.json").read_text() == "{}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("espeakng_loader") is None,
+    reason="needs espeakng-loader")
 def test_train_lmuformer_cli(tmp_path, capsys):
     import json
 

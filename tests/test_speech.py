@@ -1,5 +1,7 @@
 """Spoken keywords: the synthesiser's data set, the features, the real-set loader."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
@@ -15,6 +17,10 @@ from nengo_lmu.speech import (
     synthesize,
 )
 
+needs_espeak = pytest.mark.skipif(
+    importlib.util.find_spec("espeakng_loader") is None,
+    reason="needs espeakng-loader (the 'speech' extra)",
+)
 QUICK = dict(keywords=["yes", "no", "up"], n_train=3, n_test=2, n_mels=16)
 
 
@@ -57,6 +63,7 @@ def test_log_mel_of_a_tone_peaks_at_its_band():
         assert np.all(feats[:, far].max(axis=1) < feats.max(axis=1) - np.log(1e3)), f
 
 
+@needs_espeak
 def test_synthesize_speaks():
     audio = synthesize("seven", "en-us+m3")
     # a word of a few hundred ms, not silence
@@ -66,6 +73,7 @@ def test_synthesize_speaks():
         synthesize("seven", "xx-nonexistent+nobody")
 
 
+@needs_espeak
 def test_spoken_keywords_deterministic_and_split_by_voice():
     a = spoken_keywords(**QUICK, use_cache=False)
     b = spoken_keywords(**QUICK, use_cache=False)
@@ -83,6 +91,7 @@ def test_spoken_keywords_deterministic_and_split_by_voice():
     assert {v.split("+")[1] for v in a["voices_test"]} <= test_v
 
 
+@needs_espeak
 def test_spoken_keywords_cache(tmp_path):
     a = spoken_keywords(**QUICK, cache_dir=tmp_path)
     files = list(tmp_path.iterdir())
@@ -111,6 +120,7 @@ def test_bad_keywords_and_arguments():
     assert len(KEYWORDS) == 35
 
 
+@needs_espeak
 def test_load_speech_commands(tmp_path, rng):
     # a few generated clips laid out like the real data set
     clips = {}
