@@ -220,3 +220,12 @@ def test_train_lmuformer_cli(tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
     assert frames_to_fraction([0.1, 0.5, 0.99, 0.995, 1.0]) == 3
     assert frames_to_fraction([0.1, 0.995, 0.5, 1.0]) == 4
+
+
+def test_streaming_two_blocks_and_other_sizes(rng, allclose):
+    model = lmuformer(n_inputs=5, n_classes=3, dim=6, order=7, theta=12.5, mlp_ratio=2,
+                      n_blocks=2, seed=2)
+    randomise_batch_norm(model, rng)
+    x = rng.randn(2, 20, 5)
+    out = run_streaming(streaming_network(model), x, backend="nengo")
+    assert allclose(out, model.predict(x, verbose=0), atol=1e-4, rtol=1e-4)
