@@ -593,6 +593,8 @@ def _add_train_lmuformer_parser(sub):
     p.add_argument("--learning-rate", type=_positive(float), default=3e-3)
     p.add_argument("--stream-clips", type=_positive(int), default=None,
                    help="test clips streamed frame by frame (default: all)")
+    p.add_argument("--stream-dtype", default="float32", choices=("float32", "float64"),
+                   help="precision of the streamed run (float64: spike for spike)")
     p.add_argument("--out", default="lmuformer-results",
                    help="folder for model/, results.json and frames.png")
     p.add_argument("--cache-dir", default=None, help="cache of generated data")
@@ -635,7 +637,8 @@ def train_lmuformer_command(args):
         keywords=keywords, n_train=args.n_train, n_test=args.n_test,
         n_mels=args.n_mels, dim=args.dim, epochs=args.epochs, seeds=args.seeds,
         models=args.models, learning_rate=args.learning_rate,
-        stream_clips=args.stream_clips, cache_dir=args.cache_dir, progress=progress,
+        stream_clips=args.stream_clips, stream_dtype=args.stream_dtype,
+        cache_dir=args.cache_dir, progress=progress,
         keep_models=True,
     )
     bar.close()

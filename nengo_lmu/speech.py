@@ -23,12 +23,13 @@ References
    speech recognition. arXiv:1804.03209.
 """
 
-import concurrent.futures
 import ctypes
 import hashlib
 import json
-import multiprocessing
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -301,6 +302,34 @@ def _generate(keywords, n_train, n_test, n_mels, test_fraction, snr_db, max_shif
     return out
 
 
+def _generate_to_file(args_json, path):
+    """Entry point of the fresh process: `_generate` into an ``.npz``."""
+    args = json.loads(args_json)
+    args["snr_db"] = tuple(args["snr_db"])
+    out = _generate(**args)
+    out["keywords"] = np.array(out["keywords"])
+    np.savez(path, **out)
+
+
+def _generate_in_fresh_process(args):
+    # a plain subprocess (not multiprocessing) so that callers' scripts need
+    # no ``if __name__ == "__main__"`` guard
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "set.npz")
+        code = ("import sys; from nengo_lmu.speech import _generate_to_file; "
+                "_generate_to_file(sys.argv[1], sys.argv[2])")
+        done = subprocess.run([sys.executable, "-c", code, json.dumps(args), path],
+                              env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"generating the spoken keywords failed:\n{done.stderr}")
+        with np.load(path) as f:
+            return {k: f[k] for k in f.files}
+
+
 def spoken_keywords(keywords=None, n_train=40, n_test=10, n_mels=40, test_fraction=0.2,
                     snr_db=(10.0, 30.0), max_shift=0.15, seed=0, split_seed=0,
                     cache_dir=None, use_cache=True, return_audio=False):
@@ -378,10 +407,11 @@ def spoken_keywords(keywords=None, n_train=40, n_test=10, n_mels=40, test_fracti
     # eSpeak NG keeps a little state between utterances (the phase of its
     # pitch flutter), which shifts later words by a few samples: each set is
     # made in a fresh process, so the same parameters give the same set.
-    ctx = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
-        out = pool.submit(_generate, keywords, n_train, n_test, n_mels, test_fraction,
-                          (lo, hi), max_shift, seed, split_seed, return_audio).result()
+    args = dict(keywords=list(keywords), n_train=n_train, n_test=n_test, n_mels=n_mels,
+                test_fraction=test_fraction, snr_db=[lo, hi], max_shift=max_shift,
+                seed=seed, split_seed=split_seed, return_audio=bool(return_audio))
+    out = _generate_in_fresh_process(args)
+    out["keywords"] = keywords
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")

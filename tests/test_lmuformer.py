@@ -229,3 +229,15 @@ def test_streaming_two_blocks_and_other_sizes(rng, allclose):
     x = rng.randn(2, 20, 5)
     out = run_streaming(streaming_network(model), x, backend="nengo")
     assert allclose(out, model.predict(x, verbose=0), atol=1e-4, rtol=1e-4)
+
+
+def test_with_dtype_copies_weights(rng):
+    from nengo_lmu.dl.lmuformer import with_dtype
+
+    model = lmuformer(**SMALL, spiking=True, seed=0)
+    randomise_batch_norm(model, rng, offset=1.0)
+    copy = with_dtype(model, "float64")
+    x = rng.randn(2, 20, 6) * 3
+    assert copy.lmuformer_config["dtype"] == "float64"
+    np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-4)

@@ -403,6 +403,22 @@ def load_lmuformer(path):
     return model
 
 
+def with_dtype(model, dtype):
+    """A copy of ``model`` computing in ``dtype`` ("float32"/"float64"), same weights.
+
+    A spiking model trained in float32 and run in float64 (e.g. by
+    ``nengo.Simulator``) can differ by a spike where a potential sits within
+    float32 rounding of the threshold; comparing float64 with float64 is
+    exact.
+    """
+    config = check_lmuformer(model)
+    check_choice("dtype", dtype, DTYPES)
+    config.update(dtype=dtype, seed=None)
+    copy = lmuformer(**config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def count_trainable(model):
     """Trainable parameters of a Keras model."""
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
@@ -498,6 +514,7 @@ __all__ = [
     "final_scores_model",
     "save_lmuformer",
     "load_lmuformer",
+    "with_dtype",
     "count_trainable",
     "operation_counts",
 ]

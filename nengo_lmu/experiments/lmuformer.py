@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.validation import check_int, check_positive
+from nengo_lmu.validation import check_choice, check_int, check_positive
 
 #: The models `compare_lmuformer` can train, by name.
 MODELS = ("lmuformer", "lmuformer_la5", "spiking_lmuformer", "spiking_lmuformer_la5",
@@ -114,7 +114,7 @@ def _standardise(data):
         ((data["x_test"] - mean) / std).astype(np.float32)
 
 
-def _lmu_model(n_frames, n_inputs, n_classes, units, order, seed):
+def _lmu_model(n_frames, n_inputs, n_classes, units, order, memory_d, seed):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     from nengo_lmu.dl import LMULayer  # pylint: disable=import-outside-toplevel
@@ -122,8 +122,8 @@ def _lmu_model(n_frames, n_inputs, n_classes, units, order, seed):
     tf.keras.utils.set_random_seed(seed)
     return tf.keras.Sequential([
         tf.keras.Input((n_frames, n_inputs)),
-        LMULayer(units=units, order=order, theta=n_frames, hidden_to_hidden=False,
-                 seed=seed),
+        LMULayer(units=units, order=order, theta=n_frames, memory_d=memory_d,
+                 hidden_to_hidden=True, seed=seed),
         tf.keras.layers.Dense(n_classes),
     ])
 
@@ -153,8 +153,9 @@ def _units_for(make, target):
 
 def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
                       epochs=30, seeds=(0, 1, 2), models=MODELS, batch_size=64,
-                      learning_rate=3e-3, lmu_order=64, stream_clips=None,
-                      cache_dir=None, progress=None, verbose=0, keep_models=False):
+                      learning_rate=3e-3, lmu_order=32, lmu_memory_d=8, stream_clips=None,
+                      cache_dir=None, progress=None, verbose=0, keep_models=False,
+                      stream_dtype="float32"):
     """Train every model of `MODELS` on synthesised keywords and score them.
 
     Parameters
@@ -175,9 +176,10 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
     batch_size : int
     learning_rate : float
         Adam's learning rate, with cosine decay to 0 over the epochs.
-    lmu_order : int
-        Memory order of the plain LMU (its width is matched to the
-        LMUFormer's parameter count, as is the LSTM's).
+    lmu_order, lmu_memory_d : int
+        Memory order and number of memories (``u`` channels) of the plain LMU
+        (tanh hidden units with a hidden-to-hidden recurrence; their number is
+        matched to the LMUFormer's parameter count, as is the LSTM's width).
     stream_clips : int, optional
         Test clips run frame by frame through the streaming network (all by
         default).
@@ -189,6 +191,11 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
         Keras verbosity.
     keep_models : bool
         Keep the last seed's Keras models in ``keras_models``.
+    stream_dtype : "float32" or "float64"
+        Precision of the streaming run (NengoDL) and of the parallel model it
+        is compared with (a float64 copy of the trained weights). In float32
+        a spiking network can differ from the parallel model by a spike where
+        a potential sits within rounding of the threshold.
 
     Returns
     -------
@@ -201,6 +208,7 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
         final_scores_model,
         lmuformer,
         operation_counts,
+        with_dtype,
     )
     from nengo_lmu.dl.streaming import (  # pylint: disable=import-outside-toplevel
         run_streaming,
@@ -213,6 +221,7 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
     if unknown or not models:
         raise ValidationError(f"must be a non-empty list of {MODELS}, got unknown "
                               f"{unknown}", attr="models")
+    check_choice("stream_dtype", stream_dtype, ("float32", "float64"))
     epochs = check_int("epochs", epochs)
     batch_size = check_int("batch_size", batch_size)
     learning_rate = check_positive("learning_rate", learning_rate)
@@ -236,7 +245,8 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
 
     target = former("lmuformer", 0).count_params()
     lmu_units = _units_for(
-        lambda u: _lmu_model(n_frames, n_mels, n_classes, u, lmu_order, 0), target)
+        lambda u: _lmu_model(n_frames, n_mels, n_classes, u, lmu_order, lmu_memory_d, 0),
+        target)
     lstm_units = _units_for(lambda u: _lstm_model(n_frames, n_mels, n_classes, u, 0),
                             target)
     steps = int(np.ceil(len(x_tr) / batch_size)) * epochs
@@ -246,7 +256,7 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
         for name in models:
             if name == "lmu":
                 model = train_model = _lmu_model(n_frames, n_mels, n_classes, lmu_units,
-                                                 lmu_order, seed)
+                                                 lmu_order, lmu_memory_d, seed)
             elif name == "lstm":
                 model = train_model = _lstm_model(n_frames, n_mels, n_classes,
                                                   lstm_units, seed)
@@ -279,18 +289,22 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
                 ops = operation_counts(model, x_te[:256])
                 run.macs, run.acs = ops["macs"], ops["acs"]
             elif name == "lmu":
-                # per frame: encoder, memory step, hidden from x and m; readout once
-                run.macs = float(n_frames * (n_mels + lmu_order * lmu_order + lmu_order
-                                             + lmu_units * (n_mels + lmu_order))
+                # per frame: encoders, memory steps, hidden from x, h and m;
+                # the readout once
+                q, d = lmu_order, lmu_memory_d
+                run.macs = float(n_frames * (d * n_mels + d * (q * q + q) + lmu_units
+                                             * (n_mels + lmu_units + d * q))
                                  + lmu_units * n_classes)
             else:
                 run.macs = float(n_frames * 4 * lstm_units * (n_mels + lstm_units)
                                  + lstm_units * n_classes)
             if name in STREAMED:
-                net = streaming_network(model)
+                ref = model if stream_dtype == "float32" else with_dtype(model, stream_dtype)
+                net = streaming_network(ref)
                 streamed = run_streaming(net, x_te[:stream_clips], backend="nengo_dl",
-                                         minibatch_size=min(100, stream_clips))
-                parallel = model.predict(x_te[:stream_clips], batch_size=256, verbose=0)
+                                         minibatch_size=min(100, stream_clips),
+                                         dtype=stream_dtype)
+                parallel = ref.predict(x_te[:stream_clips], batch_size=256, verbose=0)
                 run.stream_error = float(np.abs(streamed - parallel).max())
                 run.frame_accuracy = np.mean(
                     np.argmax(streamed, -1) == y_te[:stream_clips, None], axis=0)
@@ -303,8 +317,9 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
     settings = dict(keywords=list(data["keywords"]), n_mels=n_mels, dim=dim,
                     epochs=epochs, seeds=seeds, batch_size=batch_size,
                     learning_rate=learning_rate, lmu_units=lmu_units,
-                    lmu_order=lmu_order, lstm_units=lstm_units,
-                    stream_clips=stream_clips, test_variants=list(data["test_variants"]))
+                    lmu_order=lmu_order, lmu_memory_d=lmu_memory_d, lstm_units=lstm_units,
+                    stream_clips=stream_clips, stream_dtype=stream_dtype,
+                    test_variants=list(data["test_variants"]))
     return LMUFormerComparison(runs=runs, settings=settings, n_train=len(x_tr),
                                n_test=len(x_te), n_frames=n_frames,
                                seconds=time.perf_counter() - t_start, keras_models=kept)
