@@ -210,6 +210,7 @@ def build_parser():
     lo.add_argument("--no-delay", action="store_true", help="skip the delay task")
     lo.add_argument("--no-digits", action="store_true", help="skip the digits task")
     lo.set_defaults(func=loihi_command)
+    _add_train_lmuformer_parser(sub)
     return parser
 
 
@@ -389,6 +390,102 @@ def main(argv=None):
             print(f"nengo-lmu: error: {e}", file=sys.stderr)
             return 2
         raise
+
+
+# --- train-lmuformer (issue 13) ---------------------------------------------
+
+def _add_train_lmuformer_parser(sub):
+    from nengo_lmu.experiments.lmuformer import MODELS  # light: no TensorFlow
+
+    p = sub.add_parser(
+        "train-lmuformer",
+        help="LMUFormer and spiking LMUFormer vs LMU and LSTM on spoken keywords",
+        description="Synthesise spoken keywords (eSpeak NG; the test split uses "
+        "unseen voices), train the LMUFormers (causal and with the published "
+        "look-ahead), the plain LMU and an LSTM, stream the causal LMUFormers "
+        "frame by frame as Nengo networks, and save the model, the results and "
+        "the accuracy-vs-frames plot.",
+    )
+    p.add_argument("--keywords", default=None,
+                   help="comma-separated Speech Commands words (default: all 35)")
+    p.add_argument("--n-train", type=_positive(int), default=40,
+                   help="training clips per keyword")
+    p.add_argument("--n-test", type=_positive(int), default=12,
+                   help="test clips per keyword (unseen voices)")
+    p.add_argument("--n-mels", type=_positive(int), default=20)
+    p.add_argument("--dim", type=_positive(int), default=32)
+    p.add_argument("--epochs", type=_positive(int), default=30)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    p.add_argument("--learning-rate", type=_positive(float), default=3e-3)
+    p.add_argument("--stream-clips", type=_positive(int), default=None,
+                   help="test clips streamed frame by frame (default: all)")
+    p.add_argument("--stream-dtype", default="float32", choices=("float32", "float64"),
+                   help="precision of the streamed run (float64: spike for spike)")
+    p.add_argument("--out", default="lmuformer-results",
+                   help="folder for model/, results.json and frames.png")
+    p.add_argument("--cache-dir", default=None, help="cache of generated data")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite existing outputs in --out")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=train_lmuformer_command)
+
+
+def train_lmuformer_command(args):
+    import json
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from nengo.exceptions import ValidationError
+
+    from nengo_lmu.report import format_table
+
+    outputs = {name: os.path.join(args.out, name)
+               for name in ("model", "results.json", "frames.png")}
+    existing = [p for p in outputs.values() if os.path.exists(p)]
+    if existing and not args.force:
+        raise ValidationError(f"would overwrite {existing} (use --force)", attr="out")
+    keywords = None if args.keywords is None else \
+        [k.strip() for k in args.keywords.split(",") if k.strip()]
+
+    from tqdm import tqdm
+
+    from nengo_lmu.dl.lmuformer import save_lmuformer
+    from nengo_lmu.experiments.lmuformer import compare_lmuformer, plot_frame_accuracy
+
+    bar = tqdm(total=len(args.models) * len(args.seeds), disable=args.no_progress,
+               desc="training", unit="model")
+
+    def progress(done, total, label):
+        bar.set_postfix_str(label)
+        bar.update(1)
+
+    result = compare_lmuformer(
+        keywords=keywords, n_train=args.n_train, n_test=args.n_test,
+        n_mels=args.n_mels, dim=args.dim, epochs=args.epochs, seeds=args.seeds,
+        models=args.models, learning_rate=args.learning_rate,
+        stream_clips=args.stream_clips, stream_dtype=args.stream_dtype,
+        cache_dir=args.cache_dir, progress=progress,
+        keep_models=True,
+    )
+    bar.close()
+    print(format_table(*result.table()))
+    print(f"\n{result.n_train} training clips, {result.n_test} test clips of unseen "
+          f"voices, {result.n_frames} frames each; {result.seconds:.0f} s in all.")
+    os.makedirs(args.out, exist_ok=True)
+    with open(outputs["results.json"], "w", encoding="utf-8") as f:
+        json.dump(result.to_dict(), f, indent=1)
+    saved = [outputs["results.json"]]
+    model = next((result.keras_models[m] for m in ("lmuformer", "spiking_lmuformer")
+                  if m in result.keras_models), None)
+    if model is not None:
+        save_lmuformer(model, outputs["model"], overwrite=True)
+        saved.append(outputs["model"])
+    if any(r.frame_accuracy is not None for r in result.runs):
+        plot_frame_accuracy(result, outputs["frames.png"])
+        saved.append(outputs["frames.png"])
+    print("Saved " + ", ".join(saved))
+    return 0
 
 
 if __name__ == "__main__":

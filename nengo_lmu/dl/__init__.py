@@ -41,6 +41,14 @@ from nengo_lmu.dl.training import (
     train_classifier,
     train_parallel_classifier,
 )
+from nengo_lmu.dl.lmuformer import (
+    LMUFormerModel,
+    load_lmuformer,
+    lmuformer,
+    operation_counts,
+    save_lmuformer,
+)
+from nengo_lmu.dl.streaming import run_streaming, streaming_network
 
 __all__ = [
     "LegendreMemoryLayer",
@@ -69,4 +77,11 @@ __all__ = [
     "spike_count_loss",
     "spike_count_accuracy",
     "train_spiking_classifier",
+    "LMUFormerModel",
+    "lmuformer",
+    "save_lmuformer",
+    "load_lmuformer",
+    "operation_counts",
+    "streaming_network",
+    "run_streaming",
 ]

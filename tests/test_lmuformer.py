@@ -1,0 +1,243 @@
+"""LMUFormer: the parallel Keras model against its frame-by-frame network."""
+
+import nengo
+import numpy as np
+import pytest
+from nengo.exceptions import ValidationError
+
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("nengo_dl")
+
+from nengo_lmu.dl import (  # noqa: E402
+    lmuformer,
+    operation_counts,
+    run_streaming,
+    streaming_network,
+)
+from nengo_lmu.dl.lmuformer import (  # noqa: E402
+    PAPER_LOOKAHEAD,
+    RECEPTIVE_FIELD,
+    FrameLIF,
+    final_scores_model,
+    load_lmuformer,
+    save_lmuformer,
+)
+
+SMALL = dict(n_inputs=6, n_classes=4, dim=8, theta=10.0)
+
+
+def randomise_batch_norm(model, rng, offset=0.0):
+    """Give every batch norm non-trivial statistics (as a trained model has);
+    ``offset`` > 0 drives spiking layers to fire more."""
+    for layer in model.layers:
+        if isinstance(layer, tf.keras.layers.BatchNormalization):
+            g, b, mu, v = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 1.5, g.shape),
+                               offset + 0.3 * rng.randn(*b.shape),
+                               0.3 * rng.randn(*mu.shape), rng.uniform(0.5, 1.5, v.shape)])
+
+
+def lif_outputs(model, x):
+    """The spikes of every FrameLIF layer of the Keras model, by name."""
+    lifs = [l for l in model.layers if isinstance(l, FrameLIF)]
+    sub = tf.keras.Model(model.input, [l.output for l in lifs])
+    return {l.name: o.numpy() for l, o in zip(lifs, sub(x, training=False))}
+
+
+def check_streaming(model, x, allclose, spiking, simulator=nengo.Simulator,
+                    min_spikes=100):
+    ref = model.predict(x, verbose=0)
+    net = streaming_network(model)
+    for backend in ("nengo", "nengo_dl"):
+        out = run_streaming(net, x, backend=backend, probe_spikes=spiking,
+                            simulator=simulator)
+        if spiking:
+            out, spikes = out
+            keras_spikes = lif_outputs(model, x)
+            assert len(spikes) == len(keras_spikes) == 11
+            n_spikes = 0
+            for ens, s in zip(net.spiking_ensembles, spikes):
+                # spike for spike, every neuron, every frame
+                assert np.array_equal(s, keras_spikes[ens.label]), (backend, ens.label)
+                n_spikes += s.sum()
+            # the comparison is not between silent networks
+            assert n_spikes >= min_spikes
+        # every frame's score is the score of the prefix up to that frame
+        assert allclose(out, ref, atol=1e-4, rtol=1e-4), backend
+    return ref
+
+
+@pytest.mark.parametrize("spiking", [False, True])
+def test_streaming_equals_parallel_random(spiking, rng, allclose, Simulator):
+    dtype = "float64" if spiking else "float32"
+    model = lmuformer(**SMALL, spiking=spiking, dtype=dtype, seed=rng.randint(1000))
+    randomise_batch_norm(model, rng, offset=1.0 if spiking else 0.0)
+    x = rng.randn(3, 24, SMALL["n_inputs"]) * (3.0 if spiking else 1.0)
+    ref = check_streaming(model, x, allclose, spiking, Simulator)
+    # the scores change over frames (a constant output would pass trivially)
+    assert np.std(ref[:, 12:] - ref[:, 11:-1]) > 1e-3
+
+
+@pytest.mark.parametrize("spiking", [False, True])
+def test_streaming_equals_parallel_trained(spiking, rng, allclose, Simulator):
+    dtype = "float64" if spiking else "float32"
+    model = lmuformer(**SMALL, spiking=spiking, dtype=dtype, seed=1)
+    x = rng.randn(32, 20, SMALL["n_inputs"]) * 4
+    y = (x[:, :, 0].mean(axis=1) > 0).astype(np.int32)
+    before = [w.copy() for w in model.get_weights()]
+    train = final_scores_model(model)
+    train.compile(tf.optimizers.Adam(1e-2),
+                  tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+    train.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    # training moved the weights and batch norm statistics
+    assert max(np.abs(a - b).max() for a, b in zip(before, model.get_weights())) > 1e-3
+    # (batch norm scales a trained model's currents to unit variance, so it
+    # fires sparsely at first: fewer spikes to compare than with random BN)
+    check_streaming(model, x[:4], allclose, spiking, Simulator, min_spikes=20)
+
+
+@pytest.mark.parametrize("lookahead", [0, 2, PAPER_LOOKAHEAD])
+def test_receptive_field_looks_exactly_lookahead_ahead(lookahead, rng):
+    model = lmuformer(**SMALL, lookahead=lookahead, seed=0)
+    randomise_batch_norm(model, rng)
+    x = rng.randn(1, 30, SMALL["n_inputs"])
+    base = model.predict(x, verbose=0)[0]
+    for t in (12, 20):
+        x2 = x.copy()
+        x2[0, t] += 1.0
+        out = model.predict(x2, verbose=0)[0]
+        # frame t reaches back exactly `lookahead` frames and no further
+        np.testing.assert_array_equal(out[:t - lookahead], base[:t - lookahead])
+        assert np.abs(out[t - lookahead] - base[t - lookahead]).max() > 1e-6
+
+
+def test_memory_modes_agree(rng):
+    x = rng.randn(2, 40, SMALL["n_inputs"])
+    outs = []
+    for mode in ("chunked", "fft", "recurrent"):
+        model = lmuformer(**SMALL, memory_mode=mode, n_frames=40, dtype="float64",
+                          seed=3)
+        outs.append(model.predict(x, verbose=0))
+    np.testing.assert_allclose(outs[1], outs[0], atol=1e-10)
+    np.testing.assert_allclose(outs[2], outs[0], atol=1e-10)
+
+
+def test_bad_input():
+    model = lmuformer(**SMALL, seed=0)
+    with pytest.raises(ValidationError, match="n_inputs=6"):
+        model.predict(np.zeros((1, 20, 5)), verbose=0)
+    with pytest.raises(ValidationError, match="receptive field"):
+        model.predict(np.zeros((1, RECEPTIVE_FIELD - 1, 6)), verbose=0)
+    model.predict(np.zeros((1, RECEPTIVE_FIELD, 6)), verbose=0)
+    with pytest.raises(ValidationError, match="NaN"):
+        model.predict(np.full((1, 20, 6), np.nan), verbose=0)
+    with pytest.raises(ValidationError, match="lookahead"):
+        lmuformer(**SMALL, lookahead=-1)
+    with pytest.raises(ValidationError, match="lookahead"):
+        lmuformer(**SMALL, lookahead=PAPER_LOOKAHEAD + 1)
+    with pytest.raises(ValidationError, match="lookahead"):
+        streaming_network(lmuformer(**SMALL, lookahead=2))
+    with pytest.raises(ValidationError, match="n_frames"):
+        lmuformer(**SMALL, memory_mode="fft")
+    with pytest.raises(ValidationError, match="n_frames=30"):
+        lmuformer(**SMALL, n_frames=30).predict(np.zeros((1, 20, 6)))
+    with pytest.raises(ValidationError, match="theta"):
+        lmuformer(**SMALL | dict(theta=0.5))
+    with pytest.raises(ValidationError, match="model"):
+        streaming_network(tf.keras.Sequential([tf.keras.layers.Dense(2)]))
+    net = streaming_network(model)
+    with pytest.raises(ValidationError, match="n_inputs=6"):
+        run_streaming(net, np.zeros((1, 20, 7)))
+
+
+def test_save_load(tmp_path, rng):
+    model = lmuformer(**SMALL, spiking=True, seed=0)
+    randomise_batch_norm(model, rng)
+    save_lmuformer(model, tmp_path / "m")
+    with pytest.raises(ValidationError, match="overwrite"):
+        save_lmuformer(model, tmp_path / "m")
+    x = rng.randn(2, 20, 6) * 3
+    np.testing.assert_array_equal(load_lmuformer(tmp_path / "m").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+
+
+def test_operation_counts(rng):
+    d, q, n_in, c, T = 8, 8, 6, 4, 20
+    model = lmuformer(**SMALL, order=q, seed=0)
+    ops = operation_counts(model, np.zeros((1, T, n_in)))
+    per_frame = (3 * n_in * d + 4 * 3 * d * d  # embedding
+                 + d + q * q + q + (q + d) * d + d * d  # LMU block
+                 + 2 * 4 * d * d  # channel mixer
+                 + d + d * c)  # running mean, head
+    assert ops["macs"] == per_frame * T
+    assert ops["params"] == sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    spiking = lmuformer(**SMALL, order=q, spiking=True, seed=0)
+    x = rng.randn(4, T, n_in) * 3
+    sops = operation_counts(spiking, x)
+    # accumulates from the measured spikes: zero input spikes cost nothing
+    assert sops["acs"] > 0 and 0 < sops["spike_rate"] < 1
+    assert operation_counts(spiking, np.zeros((1, T, n_in)))["acs"] < sops["acs"]
+
+
+def test_train_lmuformer_cli_refuses_to_overwrite(tmp_path, capsys):
+    from nengo_lmu.cli import main
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "results.json").write_text("{}")
+    assert main(["train-lmuformer", "--out", str(tmp_path / "out"), "--epochs", "1"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (tmp_path / "out" / "results.json").read_text() == "{}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("espeakng_loader") is None,
+    reason="needs espeakng-loader")
+def test_train_lmuformer_cli(tmp_path, capsys):
+    import json
+
+    from nengo_lmu.cli import main
+    from nengo_lmu.experiments.lmuformer import frames_to_fraction
+
+    args = ["train-lmuformer", "--keywords", "yes,no,up", "--n-train", "4", "--n-test",
+            "2", "--n-mels", "8", "--dim", "8", "--epochs", "1", "--models", "lmuformer",
+            "lstm", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c"),
+            "--no-progress"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "lmuformer" in printed and "lstm" in printed
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    streamed = [r for r in results["runs"] if r["model"] == "lmuformer"][0]
+    # the accuracy-vs-frames curve comes from the streaming network, which
+    # gave the parallel model's scores
+    assert streamed["stream_error"] < 1e-4
+    assert len(streamed["frame_accuracy"]) == 98
+    assert (tmp_path / "out" / "frames.png").stat().st_size > 1000
+    model = load_lmuformer(tmp_path / "out" / "model")
+    assert model.lmuformer_config["n_inputs"] == 8
+    # outputs exist: refused without --force
+    assert main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert frames_to_fraction([0.1, 0.5, 0.99, 0.995, 1.0]) == 3
+    assert frames_to_fraction([0.1, 0.995, 0.5, 1.0]) == 4
+
+
+def test_streaming_two_blocks_and_other_sizes(rng, allclose):
+    model = lmuformer(n_inputs=5, n_classes=3, dim=6, order=7, theta=12.5, mlp_ratio=2,
+                      n_blocks=2, seed=2)
+    randomise_batch_norm(model, rng)
+    x = rng.randn(2, 20, 5)
+    out = run_streaming(streaming_network(model), x, backend="nengo")
+    assert allclose(out, model.predict(x, verbose=0), atol=1e-4, rtol=1e-4)
+
+
+def test_with_dtype_copies_weights(rng):
+    from nengo_lmu.dl.lmuformer import with_dtype
+
+    model = lmuformer(**SMALL, spiking=True, seed=0)
+    randomise_batch_norm(model, rng, offset=1.0)
+    copy = with_dtype(model, "float64")
+    x = rng.randn(2, 20, 6) * 3
+    assert copy.lmuformer_config["dtype"] == "float64"
+    np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-4)
