@@ -19,6 +19,9 @@ from nengo_lmu.validation import (  # noqa: F401
     check_sequence_data,
 )
 
+# the synthesised spoken keywords (eSpeak NG) live in nengo_lmu.speech
+from nengo_lmu.speech import load_speech_commands, spoken_keywords  # noqa: F401
+
 
 def _permute(x, permute, seed):
     if not permute:

@@ -38,6 +38,7 @@ from nengo.exceptions import ValidationError
 from scipy.io import wavfile
 from scipy.signal import resample_poly
 
+from nengo_lmu.info import require_extra
 from nengo_lmu.validation import check_int, check_positive
 
 #: The 35 keywords of Speech Commands v2.
@@ -65,13 +66,8 @@ _ESPEAK = {}
 def _espeak():
     """The initialised library (once per process) and its sample rate."""
     if "lib" not in _ESPEAK:
-        try:
-            import espeakng_loader  # pylint: disable=import-outside-toplevel
-        except ImportError as e:
-            raise ImportError(
-                "spoken_keywords needs the 'espeakng-loader' package "
-                "(pip install espeakng-loader)"
-            ) from e
+        require_extra("speech", "spoken_keywords")
+        import espeakng_loader
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         data = espeakng_loader.get_data_path()
         # AUDIO_OUTPUT_SYNCHRONOUS: samples come back through the callback
@@ -493,7 +489,7 @@ def load_speech_commands(path, keywords=None, n_mels=40, max_per_keyword=None):
         out[f"x_{split}"] = (log_mel(audio, n_mels) if len(items) else
                              np.zeros((0, frame_count(SAMPLE_RATE), n_mels))
                              ).astype(np.float32)
-        out[f"y_{split}"] = np.array([l for _, l in items], dtype=np.int32)
+        out[f"y_{split}"] = np.array([label for _, label in items], dtype=np.int32)
     return out
 
 

@@ -26,6 +26,7 @@ LAYERS = {
     "nengo_lmu.networks": 3,
     "nengo_lmu.dl": 4,
     "nengo_lmu.loihi": 4,
+    "nengo_lmu.speech": 4.5,
     "nengo_lmu.data": 5,
     "nengo_lmu.tasks": 5,
     "nengo_lmu.plots": 5,

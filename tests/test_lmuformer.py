@@ -39,9 +39,9 @@ def randomise_batch_norm(model, rng, offset=0.0):
 
 def lif_outputs(model, x):
     """The spikes of every FrameLIF layer of the Keras model, by name."""
-    lifs = [l for l in model.layers if isinstance(l, FrameLIF)]
-    sub = tf.keras.Model(model.input, [l.output for l in lifs])
-    return {l.name: o.numpy() for l, o in zip(lifs, sub(x, training=False))}
+    lifs = [lay for lay in model.layers if isinstance(lay, FrameLIF)]
+    sub = tf.keras.Model(model.input, [lay.output for lay in lifs])
+    return {lay.name: o.numpy() for lay, o in zip(lifs, sub(x, training=False))}
 
 
 def check_streaming(model, x, allclose, spiking, simulator=nengo.Simulator,

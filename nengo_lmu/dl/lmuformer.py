@@ -425,7 +425,7 @@ def count_trainable(model):
 
 
 def _weight_layers(model):
-    return [l for l in model.layers if isinstance(l, (tf.keras.layers.Conv1D,
+    return [lay for lay in model.layers if isinstance(lay, (tf.keras.layers.Conv1D,
                                                       tf.keras.layers.Dense))]
 
 
@@ -462,17 +462,17 @@ def operation_counts(model, x=None, batch_size=64):
     rate = 0.0
     mem = config["n_blocks"] * (q * q + q)
     if not config["spiking"]:
-        per_frame = sum(int(np.prod(l.kernel.shape)) for l in layers) + mem
+        per_frame = sum(int(np.prod(lay.kernel.shape)) for lay in layers) + mem
         macs = per_frame * frames + config["dim"] * frames  # + the running mean
     else:
         if x is None:
             raise ValidationError("is needed to count spikes of a spiking model",
                                   attr="x")
         model.check_input(x)
-        lifs = [l for l in model.layers if isinstance(l, FrameLIF)]
-        mems = [l for l in model.layers if isinstance(l, LegendreMemoryLayer)]
-        taps = [l.input for l in layers] + [l.input for l in mems]
-        probe = tf.keras.Model(model.input, taps + [l.output for l in lifs])
+        lifs = [lay for lay in model.layers if isinstance(lay, FrameLIF)]
+        mems = [lay for lay in model.layers if isinstance(lay, LegendreMemoryLayer)]
+        taps = [lay.input for lay in layers] + [lay.input for lay in mems]
+        probe = tf.keras.Model(model.input, taps + [lay.output for lay in lifs])
         sums = np.zeros(len(taps))
         n_spikes = 0.0
         n_clips = len(x)
@@ -483,17 +483,17 @@ def operation_counts(model, x=None, batch_size=64):
                 sums[k] += float(np.abs(outs[k].numpy()).sum())
             n_spikes += sum(float(o.numpy().sum()) for o in outs[len(taps):])
         sums /= n_clips
-        for k, l in enumerate(layers):
-            fan_out = int(np.prod(l.kernel.shape)) // int(l.kernel.shape[-2])
-            if l.name in ("embed_conv0", "head"):
-                macs += frames * int(np.prod(l.kernel.shape))
+        for k, lay in enumerate(layers):
+            fan_out = int(np.prod(lay.kernel.shape)) // int(lay.kernel.shape[-2])
+            if lay.name in ("embed_conv0", "head"):
+                macs += frames * int(np.prod(lay.kernel.shape))
             else:
                 acs += sums[k] * fan_out
         # the memory: B u costs q ACs per spike of u, Ad m costs q*q MACs per
         # frame (its state is real-valued); the running mean adds dim per frame
         acs += sum(sums[len(layers):]) * q
         macs += config["n_blocks"] * q * q * frames + config["dim"] * frames
-        n_neurons = sum(int(l.output.shape[-1]) for l in lifs)
+        n_neurons = sum(int(lay.output.shape[-1]) for lay in lifs)
         rate = n_spikes / n_clips / (n_neurons * frames)
     return dict(macs=float(macs), acs=float(acs), frames=frames,
                 params=count_trainable(model), spike_rate=float(rate))
