@@ -34,6 +34,21 @@ from nengo_lmu.dl.training import (
     train_classifier,
     train_parallel_classifier,
 )
+from nengo_lmu.dl.language_model import (
+    language_model_from_config,
+    lm_sizes,
+    lmu_language_model,
+    lmu_non_embedding_count,
+    recurrent_lm,
+    transformer_language_model,
+    transformer_non_embedding_count,
+)
+from nengo_lmu.dl.lm_training import (
+    evaluate_language_model,
+    load_checkpoint,
+    train_language_model,
+    train_multiworker,
+)
 
 __all__ = [
     "LegendreMemoryLayer",
@@ -62,4 +77,15 @@ __all__ = [
     "spike_count_loss",
     "spike_count_accuracy",
     "train_spiking_classifier",
+    "lmu_language_model",
+    "transformer_language_model",
+    "language_model_from_config",
+    "recurrent_lm",
+    "lm_sizes",
+    "lmu_non_embedding_count",
+    "transformer_non_embedding_count",
+    "train_language_model",
+    "evaluate_language_model",
+    "load_checkpoint",
+    "train_multiworker",
 ]

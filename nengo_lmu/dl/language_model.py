@@ -311,12 +311,22 @@ class LanguageModel(tf.keras.Model):
         h = norm_step(self.final_norm, h) if h.shape.rank == 2 else self.final_norm(h)
         return tf.matmul(h, self.embedding.embeddings, transpose_b=True)
 
-    def call(self, tokens):
+    def __call__(self, tokens, *args, **kwargs):
+        # checked before Keras's __call__, which would wrap the error
         tokens = check_tokens(tokens, self.vocab_size, obj=self)
         if tokens.shape.rank != 2:
             raise ValidationError(
                 f"must have shape (batch, n), got {tokens.shape}", attr="tokens", obj=self
             )
+        max_len = getattr(self, "max_len", None)
+        if max_len is not None and tokens.shape[1] is not None and tokens.shape[1] > max_len:
+            raise ValidationError(
+                f"sequence length {tokens.shape[1]} exceeds the positional table "
+                f"(max_len={max_len})", attr="max_len", obj=self,
+            )
+        return super().__call__(tokens, *args, **kwargs)
+
+    def call(self, tokens):
         h = self.embed(tokens)
         for block in self.blocks:
             h = block(h)
@@ -379,12 +389,6 @@ class TransformerLanguageModel(LanguageModel):
         ]
 
     def embed(self, tokens):
-        n = tokens.shape[1]
-        if n is not None and n > self.max_len:
-            raise ValidationError(
-                f"sequence length {n} exceeds the positional table (max_len={self.max_len})",
-                attr="max_len", obj=self,
-            )
         n = tf.shape(tokens)[1]
         return self.embedding(tokens) + self.positions[None, :n]
 
