@@ -225,3 +225,29 @@ def test_multiworker_equals_single_worker(tmp_path):
     diff = max(np.abs(a - b).max() for a, b in zip(one.get_weights(), two))
     assert moved > 1e-3
     assert diff < 1e-5
+
+
+def test_cli_train_lm_and_generate(tmp_path, capsys):
+    from nengo_lmu.cli import main
+
+    ck = tmp_path / "ck"
+    args = ["train-lm", "--checkpoint", str(ck), "--max-files", "20", "--tokens", "4096",
+            "--seq-len", "32", "--params", "2000", "--order", "8", "--theta", "16",
+            "--no-progress", "--checkpoint-every", "4"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    nats = float(out.split("\n")[3].split()[-2])
+    assert 0 < nats < np.log(V) + 0.5
+    assert (ck / "model.json").exists()
+    # refuses to overwrite without --force
+    assert main(args) == 2
+    assert "exists" in capsys.readouterr().err
+    out_file = tmp_path / "gen.txt"
+    gen = ["generate", "def ", "--checkpoint", str(ck), "--tokens", "12", "--seed", "3",
+           "--output", str(out_file)]
+    assert main(gen) == 0
+    text = out_file.read_text()
+    assert text.startswith("def ") and len(text.encode("utf-8", "replace")) >= 4
+    assert main(gen) == 2
+    assert main(gen + ["--force"]) == 0
+    assert out_file.read_text() == text  # same seed, same text

@@ -345,6 +345,64 @@ def run_lm_cost(seq_lens=(256, 512, 1024, 2048, 4096, 8192), d=32, n_layers=2, o
     return LMCostResult(rows, settings)
 
 
-__all__ = ["LMRun", "LMScalingResult", "LMCostResult", "run_lm_scaling", "run_lm_cost",
+@dataclass
+class TrainLMResult:
+    """What `train_lm` returns."""
+
+    model_kind: str
+    params: int
+    config: dict
+    train: object = field(repr=False)  # LMTrainResult
+    val_nats_per_byte: float = float("nan")
+    corpus: str = ""
+
+    @property
+    def val_bits_per_byte(self):
+        return self.val_nats_per_byte / math.log(2)
+
+
+def train_lm(model="lmu", params=20_000, token_budget=200_000, seq_len=256, batch_size=8,
+             order=40, theta=128, lr=3e-3, seed=0, data_dir=None, max_files=None,
+             checkpoint_dir=None, checkpoint_every=None, val_sequences=32, progress=True):
+    """Train one language model on a corpus; evaluate it on the validation split.
+
+    ``model`` is "lmu", "lmu_global" or "transformer", sized by
+    `nengo_lmu.dl.lm_sizes` for ``params`` non-embedding parameters. The
+    corpus is the Python standard library, or the text files of
+    ``data_dir``. With ``checkpoint_dir``, checkpoints (and ``model.json``)
+    go there, and an existing checkpoint there is resumed.
+    """
+    from nengo_lmu.dl import lm_sizes
+    from nengo_lmu.dl.lm_training import evaluate_language_model, train_language_model
+    from nengo_lmu.text import directory_corpus, pack_sequences, stdlib_corpus
+    from nengo_lmu.validation import check_choice
+
+    check_choice("model", model, MODELS, "train_lm")
+    corpus = (directory_corpus(data_dir, seed=0, max_files=max_files) if data_dir
+              else stdlib_corpus(seed=0, max_files=max_files))
+    sizes = lm_sizes(params, order=order)
+    net = _make_model(model, sizes, seq_len, order, theta, seed)
+    res = train_language_model(net, corpus.train, token_budget, seq_len, batch_size, lr=lr,
+                               seed=seed, checkpoint_dir=checkpoint_dir,
+                               checkpoint_every=checkpoint_every, progress=progress)
+    val = pack_sequences(corpus.val, seq_len)[:val_sequences]
+    ev = evaluate_language_model(net, val, seq_len)
+    return TrainLMResult(model, net.non_embedding_parameters(), net.config, res,
+                         ev.nats_per_token, corpus.describe())
+
+
+def generate_text(checkpoint_dir, prompt, n=200, temperature=0.8, seed=0):
+    """Load a trained model from ``checkpoint_dir`` and continue ``prompt`` (text)."""
+    from nengo_lmu.dl import recurrent_lm
+    from nengo_lmu.dl.lm_training import load_checkpoint
+    from nengo_lmu.text import decode, encode
+
+    model = load_checkpoint(checkpoint_dir)
+    tokens = recurrent_lm(model).generate(encode(prompt), n, temperature=temperature,
+                                          seed=seed)
+    return decode(tokens)
+
+
+__all__ = ["TrainLMResult", "train_lm", "generate_text", "LMRun", "LMScalingResult", "LMCostResult", "run_lm_scaling", "run_lm_cost",
            "measure_train_memory",
            "MODELS"]
