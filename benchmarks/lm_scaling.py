@@ -63,14 +63,36 @@ def scaling_tables(result):
     return out, match
 
 
+def binned(curve, n_bins=16):
+    """Mean of ``curve`` in geometric position bins: (bin centres, means)."""
+    n = len(curve)
+    edges = np.unique(np.round(np.geomspace(1, n + 1, n_bins + 1)).astype(int))
+    centres = [np.sqrt(a * (b - 1)) for a, b in zip(edges[:-1], edges[1:])]
+    means = [np.mean(curve[a - 1:b - 1]) for a, b in zip(edges[:-1], edges[1:])]
+    return np.array(centres), np.array(means)
+
+
 def plot_scaling(result, path):
+    """Loss against budget, and per-position loss (``result`` or its JSON dict)."""
     import matplotlib.pyplot as plt
 
+    if isinstance(result, dict):  # from --json
+        s, runs = result["settings"], result["runs"]
+    else:
+        s = result.settings
+        runs = [dict(model=r.model, target=r.target_params, budget=r.budget,
+                     nats_per_byte=r.nats_per_byte, per_position=r.per_position)
+                for r in result.runs]
+
+    def pick(model, target, budget):
+        return [r for r in runs if (r["model"], r["target"], r["budget"]) ==
+                (model, target, budget)]
+
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    s = result.settings
     for target in s["sizes"]:
         for model in s["models"]:
-            ys = [result.mean_loss(model, target, b)[0] for b in s["budgets"]]
+            ys = [np.mean([r["nats_per_byte"] for r in pick(model, target, b)])
+                  for b in s["budgets"]]
             ax1.plot(s["budgets"], ys, "o-", label=f"{model} N={target:,}")
     ax1.set_xscale("log")
     ax1.set_xlabel("training tokens")
@@ -78,14 +100,14 @@ def plot_scaling(result, path):
     ax1.legend(fontsize=7)
     target, budget = max(s["sizes"]), max(s["budgets"])
     for model in s["models"]:
-        curves = [r.per_position for r in result.runs
-                  if (r.model, r.target_params, r.budget) == (model, target, budget)]
+        curves = [r["per_position"] for r in pick(model, target, budget)]
         if curves:
-            ax2.plot(np.arange(1, len(curves[0]) + 1), np.mean(curves, axis=0), label=model)
+            ax2.plot(*binned(np.mean(curves, axis=0)), "o-", label=model)
     ax2.set_xscale("log")
     ax2.set_xlabel("position in sequence")
     ax2.set_ylabel("nats / byte")
-    ax2.set_title(f"per-position loss, N={target:,}, {budget:,} tokens")
+    ax2.set_title(f"per-position loss (geometric bins), N={target:,}, {budget:,} tokens",
+                  fontsize=9)
     ax2.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -141,7 +163,14 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="a tiny smoke run")
     p.add_argument("--json", default=None, help="write the results here")
     p.add_argument("--plot-dir", default=None, help="write the plots here")
+    p.add_argument("--replot", default=None,
+                   help="only redraw the scaling plot from a --json file (into --plot-dir)")
     args = p.parse_args(argv)
+    if args.replot:
+        with open(args.replot) as f:
+            plot_scaling(json.load(f)["scaling"], os.path.join(args.plot_dir or ".",
+                                                               "lm_scaling.png"))
+        return 0
     if args.quick:
         args.sizes, args.budgets, args.seq_len = [4000], [2048, 4096, 20480], 64
         args.batch_size, args.val_sequences, args.max_files = 4, 4, 30
