@@ -39,10 +39,10 @@ from nengo_lmu.dl.language_model import (
     lm_sizes,
     lmu_language_model,
     lmu_non_embedding_count,
-    recurrent_lm,
     transformer_language_model,
     transformer_non_embedding_count,
 )
+from nengo_lmu.dl.lm_stream import recurrent_lm
 from nengo_lmu.dl.lm_training import (
     evaluate_language_model,
     load_checkpoint,
