@@ -158,6 +158,7 @@ def main(argv=None):
     p.add_argument("--cost-lens", type=int, nargs="+",
                    default=[256, 512, 1024, 2048, 4096, 8192])
     p.add_argument("--cost-d", type=int, default=32)
+    p.add_argument("--cost-repeats", type=int, default=5)
     p.add_argument("--skip-scaling", action="store_true")
     p.add_argument("--skip-cost", action="store_true")
     p.add_argument("--quick", action="store_true", help="a tiny smoke run")
@@ -202,6 +203,7 @@ def main(argv=None):
     if not args.skip_cost:
         print(f"== cost against sequence length {args.cost_lens}, d={args.cost_d}", flush=True)
         cost = run_lm_cost(args.cost_lens, d=args.cost_d, order=args.order, theta=args.theta,
+                           repeats=args.cost_repeats,
                            log=lambda s: print(s, flush=True))
         print("\n" + cost_table(cost) + "\n")
         out["cost"] = dict(settings=cost.settings, rows=cost.rows)
