@@ -85,13 +85,17 @@ def test_transformer_parallel_equals_kv_cache(rng):
 
 @pytest.mark.parametrize("global_attention", [False, True])
 def test_reduced_order_equals_direct(global_attention, rng):
-    model = sharpen(small_lmu(global_attention, seed=4, order=20, q_reduced=3))
-    tokens = rng.randint(0, V, size=(2, 40))
-    for mode in ("chunked", "fft", "recurrent"):
-        direct = language_model_from_config(
-            dict(model.config, path="direct", memory_mode=mode))
-        direct.set_weights(model.get_weights())
-        assert np.allclose(direct(tokens).numpy(), model(tokens).numpy(), atol=2e-4), mode
+    # order 20: chunks of 64 steps, so 150 tokens span three chunks
+    model = sharpen(small_lmu(global_attention, seed=4, order=20, q_reduced=3, theta=30))
+    assert model.config["path"] == "reduced" and model.config["memory_mode"] == "chunked"
+    tokens = rng.randint(0, V, size=(2, 150))
+    want = model(tokens).numpy()
+    assert np.abs(want).max() > 1
+    for path, mode in (("reduced", "fft"), ("direct", "chunked"), ("direct", "fft"),
+                       ("direct", "recurrent")):
+        other = language_model_from_config(dict(model.config, path=path, memory_mode=mode))
+        other.set_weights(model.get_weights())
+        assert np.allclose(other(tokens).numpy(), want, atol=2e-4), (path, mode)
 
 
 def test_default_q_reduced():
@@ -151,6 +155,8 @@ def test_bad_input():
         lmu_language_model(V, 16, 1, order=10, theta=20, q_reduced=11)
     with pytest.raises(ValidationError, match="theta"):
         lmu_language_model(V, 16, 1, order=10, theta=1)
+    with pytest.raises(ValidationError, match="memory_mode"):
+        lmu_language_model(V, 16, 1, order=10, theta=20, memory_mode="recurrent")
     t = transformer_language_model(V, 16, 1, max_len=8)
     with pytest.raises(ValidationError, match="max_len"):
         t(np.zeros((1, 9), dtype=np.int32))

@@ -37,7 +37,12 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.memory import discrete_memory, impulse_response, legendre_memory
+from nengo_lmu.dl.memory import (
+    default_chunk_size,
+    discrete_memory,
+    impulse_response,
+    legendre_memory,
+)
 from nengo_lmu.validation import check_bool, check_choice, check_int, check_positive
 
 PATHS = ("reduced", "direct")
@@ -78,6 +83,27 @@ def check_tokens(tokens, vocab_size, obj=None):
 
 
 # ---------------------------------------------------------------- layers
+
+
+def chunk_constants(Ad, Bd, chunk):
+    """Constants of a chunked scan of ``m[t] = Ad m[t-1] + Bd u[t]`` (float64).
+
+    ``K`` (``chunk + q, chunk, q``): row ``j < chunk`` holds input ``j``'s
+    contribution ``H[k - j]`` to step ``k >= j`` of the chunk, row
+    ``chunk + i`` the start state's contribution ``(Ad^(k+1))^T``.
+    ``W_end`` (``chunk, q``) maps a chunk's inputs to its last state and
+    ``(Ad^chunk)^T`` carries a state across a chunk.
+    """
+    q, L = len(Bd), chunk
+    H = impulse_response(Ad, Bd, L)
+    K = np.zeros((L + q, L, q))
+    for j in range(L):
+        K[j, j:] = H[: L - j]
+    power = np.eye(q)
+    for k in range(L):
+        power = Ad @ power
+        K[L:, k] = power.T
+    return K, K[:L, L - 1].copy(), power.T.copy()
 
 
 def norm_step(norm, x):
@@ -159,6 +185,12 @@ class ImplicitSelfAttention(tf.keras.layers.Layer):
         self.AdT = tf.constant(Ad.T, dtype=tf.float32)
         self.Bd = tf.constant(Bd, dtype=tf.float32)
         self._H = {}
+        if path == "reduced" and memory_mode == "chunked":
+            self.chunk = default_chunk_size(order)
+            K, W_end, AdL_T = chunk_constants(Ad, Bd, self.chunk)
+            self.K = tf.constant(K, dtype=tf.float32)  # (L + q, L, q)
+            self.W_end = tf.constant(W_end, dtype=tf.float32)  # (L, q)
+            self.AdL_T = tf.constant(AdL_T, dtype=tf.float32)  # (q, q)
 
     def build(self, input_shape):
         q, qr = self.order, self.q_reduced
@@ -185,6 +217,8 @@ class ImplicitSelfAttention(tf.keras.layers.Layer):
             m = legendre_memory(x, self.order, self.theta, mode=mode)
             m = tf.reshape(m, (tf.shape(x)[0], -1, self.d, self.order))
             z = tf.einsum("bndq,iaq->bniad", m, self.L)
+        elif self.memory_mode == "chunked":
+            z = self._reduced_chunked(x)
         else:
             if n is None:
                 raise ValidationError(
@@ -199,6 +233,32 @@ class ImplicitSelfAttention(tf.keras.layers.Layer):
             z = tf.signal.irfft(Xf[:, None, None] * Gf[None, :, :, None], fft_length=[N])
             z = tf.transpose(z[..., :n], (0, 4, 1, 2, 3))  # (b, n, 3, q', d)
         return gelu(z + self.b[None, None, :, :, None])
+
+    def _reduced_chunked(self, x):
+        """Appendix A.1 by a chunked scan: ``3 q'`` output channels, not ``q``.
+
+        The ``q``-dimensional memory is only formed at chunk boundaries (a
+        short scan over chunks); inside a chunk every step comes out of one
+        product ``[u_chunk, s_start] @ K~`` where ``K~`` is the chunk's
+        Toeplitz block of ``L_i H`` stacked over ``L_i Ad^(k+1)``: ``2 (Lc +
+        q) 3 q'`` flops per step and channel instead of ``2 (Lc + q) q``.
+        """
+        q, Lc, qr = self.order, self.chunk, self.q_reduced
+        b, n = tf.shape(x)[0], tf.shape(x)[1]
+        u = tf.reshape(tf.transpose(x, (0, 2, 1)), (-1, n))  # (b d, n)
+        pad = (-n) % Lc
+        u = tf.pad(u, [[0, 0], [0, pad]])
+        n_chunks = (n + pad) // Lc
+        uc = tf.reshape(u, (-1, n_chunks, Lc))
+        ends = tf.einsum("mcl,lq->cmq", uc, self.W_end)
+        s0 = tf.zeros((tf.shape(uc)[0], q), dtype=x.dtype)
+        after = tf.scan(lambda s, e: tf.matmul(s, self.AdL_T) + e, ends, initializer=s0)
+        starts = tf.concat([s0[None], after[:-1]], axis=0)  # (C, m, q)
+        Kt = tf.reshape(tf.einsum("rlq,iaq->rlia", self.K, self.L), (Lc + q, Lc * 3 * qr))
+        xs = tf.concat([uc, tf.transpose(starts, (1, 0, 2))], axis=-1)
+        z = tf.matmul(tf.reshape(xs, (-1, Lc + q)), Kt)
+        z = tf.reshape(z, (b, self.d, n_chunks * Lc, 3, qr))[:, :, :n]
+        return tf.transpose(z, (0, 2, 3, 4, 1))  # (b, n, 3, q', d)
 
     def attend(self, qkv):
         """``p softmax(Q K^T / sqrt(d)) V + c`` over the last two axes."""
@@ -440,7 +500,9 @@ def lmu_language_model(vocab_size, d, n_layers, order, theta, q_reduced=None,
         Appendix A.1's convolution with ``L_i H`` (default) or the memory
         ``M`` first (by `.legendre_memory` in ``memory_mode``).
     memory_mode : "chunked", "fft" or "recurrent"
-        How the direct path computes ``M``.
+        How the convolution runs: a chunked scan (default; the fastest on a
+        CPU), an FFT (needs the sequence length when traced), or, on the
+        direct path only, the step-by-step reference.
     seed : int, optional
         Seeds TensorFlow's initialisers (`tf.keras.utils.set_random_seed`).
 
@@ -468,6 +530,10 @@ def lmu_language_model(vocab_size, d, n_layers, order, theta, q_reduced=None,
     check_choice("path", path, PATHS, "lmu_language_model")
     check_choice("memory_mode", memory_mode, ("chunked", "fft", "recurrent"),
                  "lmu_language_model")
+    if path == "reduced" and memory_mode == "recurrent":
+        raise ValidationError(
+            "'recurrent' needs path='direct' (the reduced path is a convolution: "
+            "'chunked' or 'fft')", attr="memory_mode", obj="lmu_language_model")
     c.update(order=order, theta=theta, q_reduced=q_reduced,
              global_attention=bool(global_attention), path=path, memory_mode=memory_mode)
     if seed is not None:
