@@ -567,18 +567,22 @@ def _add_lm_parsers(sub):
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    tr.add_argument("--model", choices=("lmu", "lmu_global", "transformer"), default="lmu")
+    tr.add_argument("--model", choices=("lmu", "lmu_global", "transformer"), default="lmu",
+                    help="the LMU model, the same with global attention, or the transformer")
     tr.add_argument("--params", type=_positive(int), default=20_000,
                     help="non-embedding parameters (d = sqrt(N/24))")
     tr.add_argument("--tokens", type=_positive(int), default=200_000,
                     help="training token budget")
-    tr.add_argument("--seq-len", type=_positive(int), default=256)
-    tr.add_argument("--batch-size", type=_positive(int), default=8)
+    tr.add_argument("--seq-len", type=_positive(int), default=256,
+                    help="tokens (bytes) per training sequence")
+    tr.add_argument("--batch-size", type=_positive(int), default=8,
+                    help="sequences per training step")
     tr.add_argument("--order", type=_positive(int), default=40, help="LMU memory order q")
     tr.add_argument("--theta", type=_positive(float), default=128,
                     help="LMU memory window in tokens")
     tr.add_argument("--lr", type=_positive(float), default=3e-3, help="peak learning rate")
-    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--seed", type=int, default=0,
+                    help="seed of the initial weights and the batch order")
     tr.add_argument("--data", default=None,
                     help="a directory of text files (default: the Python standard library)")
     tr.add_argument("--max-files", type=_positive(int), default=None,
@@ -603,11 +607,12 @@ def _add_lm_parsers(sub):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     gen.add_argument("prompt", help="text to continue")
-    gen.add_argument("--checkpoint", default="lm_checkpoint")
+    gen.add_argument("--checkpoint", default="lm_checkpoint",
+                     help="directory written by train-lm")
     gen.add_argument("--tokens", type=_positive(int), default=200, help="bytes to generate")
     gen.add_argument("--temperature", type=float, default=0.8,
                      help="sampling temperature (0: always the most likely byte)")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--seed", type=int, default=0, help="seed of the sampling")
     gen.add_argument("--output", default=None, help="also write prompt + text to this file")
     gen.add_argument("--force", action="store_true", help="replace an existing --output")
     gen.set_defaults(func=generate_command)

@@ -257,3 +257,15 @@ def test_cli_train_lm_and_generate(tmp_path, capsys):
     assert main(gen) == 2
     assert main(gen + ["--force"]) == 0
     assert out_file.read_text() == text  # same seed, same text
+
+
+@pytest.mark.parametrize("command", ["train-lm", "generate"])
+def test_cli_help_for_every_option(command):
+    from nengo_lmu.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices[command]
+    text = sub.format_help()
+    for action in sub._actions:
+        for flag in action.option_strings:
+            assert flag in text
+        assert action.help and len(action.help) > 5, action.dest
