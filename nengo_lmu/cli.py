@@ -211,6 +211,7 @@ def build_parser():
     lo.add_argument("--no-digits", action="store_true", help="skip the digits task")
     lo.set_defaults(func=loihi_command)
     _add_train_lmuformer_parser(sub)
+    _add_lm_parsers(sub)
     return parser
 
 
@@ -373,6 +374,122 @@ def info_command(args):
     from nengo_lmu.info import report
 
     print(report())
+    return 0
+
+
+# ---------------------------------------------------------------- language model
+
+
+def _add_lm_parsers(sub):
+    tr = sub.add_parser(
+        "train-lm",
+        help="train the LMU language model (or its transformer baseline) on text",
+        description=(
+            "Train seed 003's LMU language model, with or without global attention, "
+            "or a transformer of the same non-embedding size, on byte-level text (the "
+            "Python standard library's source, or the files of --data) for a token "
+            "budget; print the validation loss in nats and bits per byte; save "
+            "checkpoints that 'nengo-lmu generate' reads."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    tr.add_argument("--model", choices=("lmu", "lmu_global", "transformer"), default="lmu",
+                    help="the LMU model, the same with global attention, or the transformer")
+    tr.add_argument("--params", type=_positive(int), default=20_000,
+                    help="non-embedding parameters (d = sqrt(N/24))")
+    tr.add_argument("--tokens", type=_positive(int), default=200_000,
+                    help="training token budget")
+    tr.add_argument("--seq-len", type=_positive(int), default=256,
+                    help="tokens (bytes) per training sequence")
+    tr.add_argument("--batch-size", type=_positive(int), default=8,
+                    help="sequences per training step")
+    tr.add_argument("--order", type=_positive(int), default=40, help="LMU memory order q")
+    tr.add_argument("--theta", type=_positive(float), default=128,
+                    help="LMU memory window in tokens")
+    tr.add_argument("--lr", type=_positive(float), default=3e-3, help="peak learning rate")
+    tr.add_argument("--seed", type=int, default=0,
+                    help="seed of the initial weights and the batch order")
+    tr.add_argument("--data", default=None,
+                    help="a directory of text files (default: the Python standard library)")
+    tr.add_argument("--max-files", type=_positive(int), default=None,
+                    help="use only this many files of the corpus")
+    tr.add_argument("--checkpoint", default="lm_checkpoint", help="checkpoint directory")
+    tr.add_argument("--checkpoint-every", type=_positive(int), default=100,
+                    help="steps between checkpoints")
+    tr.add_argument("--resume", action="store_true",
+                    help="continue the run saved in --checkpoint")
+    tr.add_argument("--force", action="store_true",
+                    help="replace an existing --checkpoint directory")
+    tr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    tr.add_argument("--quick", action="store_true",
+                    help="a tiny run (40 files, 20k tokens, 64-token sequences)")
+    tr.set_defaults(func=train_lm_command)
+
+    gen = sub.add_parser(
+        "generate",
+        help="continue a text prompt with a model trained by train-lm",
+        description="Load a train-lm checkpoint and continue the prompt token by token "
+                    "(the LMU model runs as a recurrent stepper with constant memory).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    gen.add_argument("prompt", help="text to continue")
+    gen.add_argument("--checkpoint", default="lm_checkpoint",
+                     help="directory written by train-lm")
+    gen.add_argument("--tokens", type=_positive(int), default=200, help="bytes to generate")
+    gen.add_argument("--temperature", type=float, default=0.8,
+                     help="sampling temperature (0: always the most likely byte)")
+    gen.add_argument("--seed", type=int, default=0, help="seed of the sampling")
+    gen.add_argument("--output", default=None, help="also write prompt + text to this file")
+    gen.add_argument("--force", action="store_true", help="replace an existing --output")
+    gen.set_defaults(func=generate_command)
+
+
+def train_lm_command(args):
+    import os
+    import shutil
+
+    from nengo_lmu.experiments.language_model import train_lm
+    from nengo_lmu.report import format_table
+
+    exists = os.path.isdir(args.checkpoint) and os.listdir(args.checkpoint)
+    if exists and not (args.force or args.resume):
+        print(f"nengo-lmu: error: {args.checkpoint} exists (use --resume to continue it "
+              f"or --force to replace it)", file=sys.stderr)
+        return 2
+    if exists and args.force and not args.resume:
+        shutil.rmtree(args.checkpoint)
+    if args.quick:
+        args.max_files, args.tokens, args.seq_len = args.max_files or 40, 20_000, 64
+        args.params = min(args.params, 10_000)
+    out = train_lm(args.model, args.params, args.tokens, args.seq_len, args.batch_size,
+                   args.order, args.theta, args.lr, args.seed, args.data, args.max_files,
+                   args.checkpoint, args.checkpoint_every, progress=not args.no_progress)
+    t = out.train
+    print(f"corpus: {out.corpus}")
+    print(format_table(
+        ["model", "N (non-embedding)", "tokens", "seconds", "tokens/s", "val nats/byte",
+         "val bits/byte"],
+        [(out.model_kind, out.params, t.tokens, t.seconds, t.tokens_per_second,
+          out.val_nats_per_byte, out.val_bits_per_byte)]))
+    print(f"checkpoint: {args.checkpoint}")
+    return 0
+
+
+def generate_command(args):
+    import os
+
+    from nengo_lmu.experiments.language_model import generate_text
+
+    if args.output and os.path.exists(args.output) and not args.force:
+        print(f"nengo-lmu: error: {args.output} exists (use --force to replace it)",
+              file=sys.stderr)
+        return 2
+    text = generate_text(args.checkpoint, args.prompt, args.tokens, args.temperature,
+                         args.seed)
+    print(args.prompt + text)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(args.prompt + text)
     return 0
 
 

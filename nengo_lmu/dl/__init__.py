@@ -49,6 +49,21 @@ from nengo_lmu.dl.lmuformer import (
     save_lmuformer,
 )
 from nengo_lmu.dl.streaming import run_streaming, streaming_network
+from nengo_lmu.dl.language_model import (
+    language_model_from_config,
+    lm_sizes,
+    lmu_language_model,
+    lmu_non_embedding_count,
+    transformer_language_model,
+    transformer_non_embedding_count,
+)
+from nengo_lmu.dl.lm_stream import recurrent_lm
+from nengo_lmu.dl.lm_training import (
+    evaluate_language_model,
+    load_checkpoint,
+    train_language_model,
+    train_multiworker,
+)
 
 __all__ = [
     "LegendreMemoryLayer",
@@ -84,4 +99,15 @@ __all__ = [
     "operation_counts",
     "streaming_network",
     "run_streaming",
+    "lmu_language_model",
+    "transformer_language_model",
+    "language_model_from_config",
+    "recurrent_lm",
+    "lm_sizes",
+    "lmu_non_embedding_count",
+    "transformer_non_embedding_count",
+    "train_language_model",
+    "evaluate_language_model",
+    "load_checkpoint",
+    "train_multiworker",
 ]

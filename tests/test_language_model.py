@@ -1,0 +1,271 @@
+"""The LMU language model (seed 003), its transformer baseline and the stepper."""
+
+import numpy as np
+import pytest
+from nengo.exceptions import ValidationError
+
+tf = pytest.importorskip("tensorflow")
+
+from nengo_lmu.dl import (  # noqa: E402
+    language_model_from_config,
+    lm_sizes,
+    lmu_language_model,
+    lmu_non_embedding_count,
+    recurrent_lm,
+    transformer_language_model,
+    transformer_non_embedding_count,
+)
+from nengo_lmu.dl.lm_training import (  # noqa: E402
+    WarmupCosine,
+    evaluate_language_model,
+    load_checkpoint,
+    train_language_model,
+    train_multiworker,
+)
+
+V = 257
+
+
+def softmax(z):
+    z = z - z.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def small_lmu(global_attention=False, seed=0, **kw):
+    kw = {"d": 16, "n_layers": 2, "order": 12, "theta": 8, **kw}
+    return lmu_language_model(V, global_attention=global_attention, seed=seed, **kw)
+
+
+def sharpen(model, scale=30.0):
+    """Scale the embedding so random-weight logits are far from uniform."""
+    e = model.embedding.embeddings
+    e.assign(e * scale)
+    return model
+
+
+@pytest.mark.parametrize("global_attention", [False, True])
+def test_parallel_equals_recurrent_random(global_attention, rng):
+    model = sharpen(small_lmu(global_attention, seed=1))
+    tokens = rng.randint(0, V, size=(2, 30))  # 30 > theta = 8
+    parallel = model(tokens).numpy()
+    stepped = recurrent_lm(model).run(tokens)
+    p, r = softmax(parallel.astype(np.float64)), softmax(stepped.astype(np.float64))
+    # random logits are spread out, so this compares real distributions
+    assert p.max() > 0.2
+    assert np.allclose(p, r, atol=1e-4)
+    assert np.allclose(parallel, stepped, atol=1e-3)
+
+
+@pytest.mark.parametrize("global_attention", [False, True])
+def test_parallel_equals_recurrent_trained(global_attention):
+    rng = np.random.default_rng(2)
+    # a repeating pattern with noise: learnable in a few steps
+    stream = np.tile(np.frombuffer(b"def f(x):\n    return x\n", np.uint8), 80).astype(int)
+    stream[rng.random(len(stream)) < 0.05] = 32
+    model = small_lmu(global_attention, seed=3, n_layers=1)
+    train_language_model(model, stream, 16 * 24 * 40, 24, batch_size=16, lr=1e-2,
+                         progress=False)
+    # ln(257) = 5.55 untrained
+    assert evaluate_language_model(model, stream, 24, max_sequences=8).nats_per_token < 2.5
+    tokens = stream[None, 5:45]  # 40 > theta
+    parallel = softmax(model(tokens).numpy().astype(np.float64))
+    stepped = softmax(recurrent_lm(model).run(tokens).astype(np.float64))
+    assert parallel.max() > 0.15  # uniform would be 1/257
+    assert np.allclose(parallel, stepped, atol=1e-4)
+
+
+def test_transformer_parallel_equals_kv_cache(rng):
+    model = sharpen(transformer_language_model(V, 16, 2, max_len=32, seed=0))
+    tokens = rng.randint(0, V, size=(2, 20))
+    p = softmax(model(tokens).numpy().astype(np.float64))
+    r = softmax(recurrent_lm(model).run(tokens).astype(np.float64))
+    assert np.allclose(p, r, atol=1e-4)
+
+
+@pytest.mark.parametrize("global_attention", [False, True])
+def test_reduced_order_equals_direct(global_attention, rng):
+    # order 20: chunks of 64 steps, so 150 tokens span three chunks
+    model = sharpen(small_lmu(global_attention, seed=4, order=20, q_reduced=3, theta=30))
+    assert model.config["path"] == "reduced" and model.config["memory_mode"] == "chunked"
+    tokens = rng.randint(0, V, size=(2, 150))
+    want = model(tokens).numpy()
+    assert np.abs(want).max() > 1
+    for path, mode in (("reduced", "fft"), ("direct", "chunked"), ("direct", "fft"),
+                       ("direct", "recurrent")):
+        other = language_model_from_config(dict(model.config, path=path, memory_mode=mode))
+        other.set_weights(model.get_weights())
+        assert np.allclose(other(tokens).numpy(), want, atol=2e-4), (path, mode)
+
+
+def test_default_q_reduced():
+    assert small_lmu(order=40).config["q_reduced"] == 4
+    assert small_lmu(order=4).config["q_reduced"] == 1
+
+
+@pytest.mark.parametrize("kind", ["lmu", "lmu_global", "transformer"])
+def test_causal(kind, rng):
+    if kind == "transformer":
+        model = sharpen(transformer_language_model(V, 16, 2, max_len=64, seed=0))
+    else:
+        model = sharpen(small_lmu(kind == "lmu_global", seed=0))
+    tokens = rng.randint(0, V, size=(1, 40))
+    base = model(tokens).numpy()
+    for t in (0, 17, 38):
+        changed = tokens.copy()
+        changed[0, t + 1] = (changed[0, t + 1] + 1) % V
+        out = model(changed).numpy()
+        assert np.allclose(out[:, : t + 1], base[:, : t + 1], atol=1e-5)
+        assert not np.allclose(out[:, t + 1], base[:, t + 1], atol=1e-5)
+
+
+@pytest.mark.parametrize("global_attention", [False, True])
+def test_parameter_counts_match_keras(global_attention):
+    for d, layers, order, qr, ffn in ((16, 1, 10, 1, None), (24, 3, 30, 5, 50)):
+        model = lmu_language_model(V, d, layers, order, 20, q_reduced=qr, d_ffn=ffn,
+                                   global_attention=global_attention)
+        keras_count = model.count_params() - V * d  # the tied embedding
+        assert model.non_embedding_parameters() == keras_count
+        assert keras_count == lmu_non_embedding_count(d, layers, order, qr, ffn,
+                                                      global_attention)
+    t = transformer_language_model(V, 24, 3, max_len=50)
+    assert t.count_params() - V * 24 - 50 * 24 == transformer_non_embedding_count(24, 3)
+    assert t.non_embedding_parameters() == transformer_non_embedding_count(24, 3)
+
+
+def test_lm_sizes():
+    for target in (20_000, 100_000, 1_000_000):
+        s = lm_sizes(target, order=40)
+        assert s.d == round(np.sqrt(target / 24) / 4) * 4
+        assert abs(s.transformer_params - target) < 0.35 * target
+        assert abs(s.lmu_params - s.transformer_params) < 0.03 * s.transformer_params
+        lmu = lmu_language_model(V, theta=64, **s.lmu_kwargs())
+        assert lmu.non_embedding_parameters() == s.lmu_params
+        tr = transformer_language_model(V, max_len=16, **s.transformer_kwargs())
+        assert tr.non_embedding_parameters() == s.transformer_params
+
+
+def test_bad_input():
+    model = small_lmu()
+    with pytest.raises(ValidationError, match="tokens.*257"):
+        model(np.array([[1, 257]]))
+    with pytest.raises(ValidationError, match="tokens"):
+        model(np.array([[-1, 3]]))
+    with pytest.raises(ValidationError, match="q_reduced"):
+        lmu_language_model(V, 16, 1, order=10, theta=20, q_reduced=11)
+    with pytest.raises(ValidationError, match="theta"):
+        lmu_language_model(V, 16, 1, order=10, theta=1)
+    with pytest.raises(ValidationError, match="memory_mode"):
+        lmu_language_model(V, 16, 1, order=10, theta=20, memory_mode="recurrent")
+    t = transformer_language_model(V, 16, 1, max_len=8)
+    with pytest.raises(ValidationError, match="max_len"):
+        t(np.zeros((1, 9), dtype=np.int32))
+    stream = recurrent_lm(t).reset(1)
+    for _ in range(8):
+        stream.step([1])
+    with pytest.raises(ValidationError, match="max_len"):
+        stream.step([1])
+    with pytest.raises(ValidationError, match="tokens"):
+        recurrent_lm(model).reset(1).step([300])
+    with pytest.raises(ValidationError, match="n_heads"):
+        transformer_language_model(V, 18, 1, n_heads=4)
+    with pytest.raises(ValidationError, match="token_budget"):
+        train_language_model(model, np.arange(200) % V, 10, 16, batch_size=2)
+
+
+def test_generate_deterministic():
+    model = sharpen(small_lmu(seed=5))
+    stream = recurrent_lm(model)
+    a = stream.generate([10, 20, 30], 12, temperature=1.0, seed=7)
+    b = stream.generate([10, 20, 30], 12, temperature=1.0, seed=7)
+    assert a.shape == (12,) and np.array_equal(a, b)
+    greedy = stream.generate([10, 20, 30], 5, temperature=0)
+    # greedy continuation = argmax of the parallel model, fed back
+    seq = [10, 20, 30]
+    for _ in range(5):
+        seq.append(int(np.argmax(model(np.array([seq])).numpy()[0, -1])))
+    assert list(greedy) == seq[3:]
+
+
+def test_schedule():
+    s = WarmupCosine(1.0, warmup_steps=4, total_steps=12)
+    got = np.array([float(s(k)) for k in range(13)])
+    want = [k / 4 for k in range(4)] + [
+        0.5 * (1 + np.cos(np.pi * (k - 4) / 8)) for k in range(4, 13)]
+    assert np.allclose(got, want, atol=1e-6)
+
+
+def test_training_budget_checkpoint_resume(tmp_path):
+    stream = (np.arange(3000) * 7) % V
+    model = small_lmu(seed=0, n_layers=1)
+    before = evaluate_language_model(model, stream, 16, max_sequences=8)
+    res = train_language_model(model, stream, 8 * 16 * 6 + 100, 16, batch_size=8, lr=5e-3,
+                               progress=False, checkpoint_dir=str(tmp_path),
+                               checkpoint_every=3, val=stream, eval_every=3)
+    assert res.steps == 6 and res.tokens == 8 * 16 * 6  # the budget's whole batches
+    assert [v[0] for v in res.val_history] == [3, 6]
+    after = evaluate_language_model(model, stream, 16, max_sequences=8)
+    assert after.nats_per_token < before.nats_per_token
+    assert after.per_position.shape == (16,)
+    loaded = load_checkpoint(str(tmp_path))
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        assert np.array_equal(a, b)
+    # a finished run resumes at its last step and trains no further
+    again = train_language_model(loaded, stream, 8 * 16 * 6, 16, batch_size=8,
+                                 progress=False, checkpoint_dir=str(tmp_path))
+    for a, b in zip(model.get_weights(), again.model.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_multiworker_equals_single_worker(tmp_path):
+    """Two local workers under MultiWorkerMirroredStrategy == one worker."""
+    data = np.random.default_rng(0).integers(0, V, 4000)
+    config = small_lmu(global_attention=True, seed=3, n_layers=1, order=8).config
+    budget, seq_len, batch = 32 * 8 * 4, 32, 8
+    two = train_multiworker(config, data, budget, seq_len, batch, n_workers=2, seed=1,
+                            model_seed=3, workdir=str(tmp_path))
+    one = language_model_from_config(config, seed=3)
+    start = one.get_weights()
+    train_language_model(one, data, budget, seq_len, batch, seed=1, progress=False)
+    moved = max(np.abs(a - b).max() for a, b in zip(one.get_weights(), start))
+    diff = max(np.abs(a - b).max() for a, b in zip(one.get_weights(), two))
+    assert moved > 1e-3
+    assert diff < 1e-5
+
+
+def test_cli_train_lm_and_generate(tmp_path, capsys):
+    from nengo_lmu.cli import main
+
+    ck = tmp_path / "ck"
+    args = ["train-lm", "--checkpoint", str(ck), "--max-files", "20", "--tokens", "4096",
+            "--seq-len", "32", "--params", "2000", "--order", "8", "--theta", "16",
+            "--no-progress", "--checkpoint-every", "4"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    nats = float(out.split("\n")[3].split()[-2])
+    assert 0 < nats < np.log(V) + 0.5
+    assert (ck / "model.json").exists()
+    # refuses to overwrite without --force
+    assert main(args) == 2
+    assert "exists" in capsys.readouterr().err
+    out_file = tmp_path / "gen.txt"
+    gen = ["generate", "def ", "--checkpoint", str(ck), "--tokens", "12", "--seed", "3",
+           "--output", str(out_file)]
+    assert main(gen) == 0
+    text = out_file.read_text()
+    assert text.startswith("def ") and len(text.encode("utf-8", "replace")) >= 4
+    assert main(gen) == 2
+    assert main(gen + ["--force"]) == 0
+    assert out_file.read_text() == text  # same seed, same text
+
+
+@pytest.mark.parametrize("command", ["train-lm", "generate"])
+def test_cli_help_for_every_option(command):
+    from nengo_lmu.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices[command]
+    text = sub.format_help()
+    for action in sub._actions:
+        for flag in action.option_strings:
+            assert flag in text
+        assert action.help and len(action.help) > 5, action.dest
