@@ -41,6 +41,7 @@ import tensorflow as tf
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.dl.memory import (
+    chunk_constants,
     default_chunk_size,
     discrete_memory,
     impulse_response,
@@ -86,27 +87,6 @@ def check_tokens(tokens, vocab_size, obj=None):
 
 
 # ---------------------------------------------------------------- layers
-
-
-def chunk_constants(Ad, Bd, chunk):
-    """Constants of a chunked scan of ``m[t] = Ad m[t-1] + Bd u[t]`` (float64).
-
-    ``K`` (``chunk + q, chunk, q``): row ``j < chunk`` holds input ``j``'s
-    contribution ``H[k - j]`` to step ``k >= j`` of the chunk, row
-    ``chunk + i`` the start state's contribution ``(Ad^(k+1))^T``.
-    ``W_end`` (``chunk, q``) maps a chunk's inputs to its last state and
-    ``(Ad^chunk)^T`` carries a state across a chunk.
-    """
-    q, L = len(Bd), chunk
-    H = impulse_response(Ad, Bd, L)
-    K = np.zeros((L + q, L, q))
-    for j in range(L):
-        K[j, j:] = H[: L - j]
-    power = np.eye(q)
-    for k in range(L):
-        power = Ad @ power
-        K[L:, k] = power.T
-    return K, K[:L, L - 1].copy(), power.T.copy()
 
 
 def norm_step(norm, x):

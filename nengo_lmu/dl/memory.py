@@ -96,24 +96,33 @@ def impulse_response(Ad, Bd, n):
     return H
 
 
-@functools.lru_cache(maxsize=16)
-def _chunk_constants(order, theta, discretizer, chunk):
-    """``K`` ((L + q), L q), ``W_end`` (L, q) and ``(Ad^L)^T`` in float64."""
-    Ad, Bd = cached_discrete_memory(order, theta, discretizer)
-    q, L = order, chunk
+def chunk_constants(Ad, Bd, chunk):
+    """Constants of a chunked scan of ``m[t] = Ad m[t-1] + Bd u[t]`` (float64).
+
+    ``K`` (``chunk + q, chunk, q``): row ``j < chunk`` holds input ``j``'s
+    contribution ``H[k - j]`` to step ``k >= j`` of the chunk, row
+    ``chunk + i`` the start state's contribution ``(Ad^(k+1))^T``.
+    ``W_end`` (``chunk, q``) maps a chunk's inputs to its last state and
+    ``(Ad^chunk)^T`` carries a state across a chunk.
+    """
+    q, L = len(Bd), chunk
     H = impulse_response(Ad, Bd, L)
     K = np.zeros((L + q, L, q))
     for j in range(L):
-        # input j of the chunk reaches sample k >= j through H[k - j]
         K[j, j:] = H[: L - j]
     power = np.eye(q)
     for k in range(L):
         power = Ad @ power
-        # row-vector convention: s @ (Ad^(k+1))^T is (Ad^(k+1) s)^T
         K[L:, k] = power.T
-    K = K.reshape(L + q, L * q)
-    W_end = K[:L, (L - 1) * q :].copy()
-    return K, W_end, power.T.copy()
+    return K, K[:L, L - 1].copy(), power.T.copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _chunk_constants(order, theta, discretizer, chunk):
+    """``K`` ((L + q), L q), ``W_end`` (L, q) and ``(Ad^L)^T`` in float64."""
+    Ad, Bd = cached_discrete_memory(order, theta, discretizer)
+    K, W_end, carry = chunk_constants(Ad, Bd, chunk)
+    return K.reshape(chunk + order, chunk * order), W_end, carry
 
 
 def default_chunk_size(order):
