@@ -216,7 +216,12 @@ class LMUClassifier(nengo.Network):
         """
         weights = self.get_weights() if weights is None else dict(weights)
         conns = self.weighted_connections
-        check_weight_names(path, "LMUClassifier", weights, conns)
+        if set(weights) != set(conns):
+            raise ValidationError(
+                f"must have exactly the keys {sorted(conns)}, got {sorted(weights)}",
+                attr="weights",
+                obj=self,
+            )
         for name, w in weights.items():
             self._check_weight(name, w, conns[name])
         return save_network(path, "LMUClassifier", self.config_dict(), weights)
