@@ -14,7 +14,7 @@ from nengo_lmu.networks.saving import (
     save_network,
 )
 from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
-from nengo_lmu.validation import check_int
+from nengo_lmu.validation import check_int, check_seed
 
 #: LMUCell attributes stored with saved parameters (with ``order``, ``theta``
 #: and ``hidden_neuron_type``; not the initialisers, which trained weights
@@ -134,7 +134,9 @@ class LMUClassifier(nengo.Network):
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.n_classes = check_int("n_classes", n_classes, self, minimum=2)
-        if isinstance(cells, dict) or not cells:
+        check_seed("seed", seed, self)
+        if isinstance(cells, dict) or not isinstance(cells, (list, tuple)) or not cells or (
+                not all(isinstance(c, dict) for c in cells)):
             raise ValidationError(
                 "must be a non-empty list of LMUCell argument dicts", attr="cells", obj=self
             )

@@ -22,7 +22,7 @@ from nengo_lmu.networks.saving import (
 )
 from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.systems import legendre_system
-from nengo_lmu.validation import check_int, check_positive
+from nengo_lmu.validation import check_int, check_positive, check_seed
 
 #: The two hyper-parameter sets of [1]_ (event-based Braille, 24 input
 #: channels). "m population size" in the paper's table is ``memory_size``
@@ -422,6 +422,7 @@ class L2MU(SpikingClassifier):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        check_seed("seed", seed, self)
         self._config_keys = (
             "n_inputs", "n_classes", "memory_size", "order", "theta", "hidden_size",
             "learn_neuron_params", "surrogate_alpha", "dt", "reset", "min_voltage",
@@ -527,6 +528,7 @@ class RecurrentLIF(SpikingClassifier):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        check_seed("seed", seed, self)
         self._config_keys = ("n_inputs", "n_classes", "hidden_size",
                              "learn_neuron_params", "surrogate_alpha", "dt", "reset",
                              "min_voltage", "chip_timing")

@@ -13,7 +13,13 @@ from nengo_lmu.networks.common import (  # noqa: F401 - INITIALIZERS, initial_we
 from nengo_lmu.networks.dt_check import require_dt
 from nengo_lmu.networks.legendre_memory import LegendreMemory
 from nengo_lmu.systems import DISCRETIZERS
-from nengo_lmu.validation import check_bool, check_choice, check_int, check_positive
+from nengo_lmu.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_positive,
+    check_seed,
+)
 
 
 class LMUCell(nengo.Network):
@@ -117,6 +123,7 @@ class LMUCell(nengo.Network):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        check_seed("seed", seed, self)
         self.units = check_int("units", units, self)
         self.input_d = check_int("input_d", input_d, self)
         self.memory_d = check_int("memory_d", memory_d, self)
