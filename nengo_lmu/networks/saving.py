@@ -169,6 +169,7 @@ def check_weight_names(path, kind, weights, expected):
     """Raise a `ValidationError` naming ``path`` unless ``weights`` has
     exactly the names ``expected`` (a file with a weight missing would
     otherwise load with that weight left at its random initial value)."""
+    path = npz_path(path)
     missing = sorted(set(expected) - set(weights))
     extra = sorted(set(weights) - set(expected))
     if missing or extra:
@@ -182,6 +183,7 @@ def check_weight_names(path, kind, weights, expected):
 def check_kind(path, kind, accepted):
     """Raise a `ValidationError` naming ``path`` unless ``kind`` (the class
     a file holds) is one of ``accepted``."""
+    path = npz_path(path)
     if kind not in accepted:
         raise ValidationError(
             f"{path!r} holds a saved {kind}, which {' or '.join(accepted)} cannot "
