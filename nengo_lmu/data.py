@@ -15,10 +15,23 @@ from nengo.exceptions import ValidationError
 
 # the data checks live with the other checks; imported here for data users
 from nengo_lmu.validation import (  # noqa: F401
+    check_bool,
     check_event_data,
     check_finite,
+    check_seed,
     check_sequence_data,
 )
+
+
+def check_split(test_size, split_seed):
+    """Check a held-out fraction in (0, 1) and a split seed (numpy's range)
+    before scikit-learn sees them; returns them."""
+    if (isinstance(test_size, (bool, np.bool_))
+            or not isinstance(test_size, (int, float, np.integer, np.floating))
+            or not 0 < test_size < 1):
+        raise ValidationError(
+            f"must be a fraction in (0, 1), got {test_size!r}", attr="test_size")
+    return float(test_size), check_seed("split_seed", split_seed)
 
 
 def _permute(x, permute, seed):
@@ -55,10 +68,9 @@ def permuted_digits(test_size=0.2, permute=True, permutation_seed=0, split_seed=
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if not 0 < test_size < 1:
-        raise ValidationError(
-            f"must be a fraction in (0, 1), got {test_size}", attr="test_size"
-        )
+    test_size, split_seed = check_split(test_size, split_seed)
+    permute = check_bool("permute", permute)
+    permutation_seed = check_seed("permutation_seed", permutation_seed)
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int32)
@@ -182,6 +194,8 @@ def load_mnist_npz(path, permute=True, permutation_seed=0):
     dict
         As `permuted_digits`, with 784-step sequences.
     """
+    permute = check_bool("permute", permute)
+    permutation_seed = check_seed("permutation_seed", permutation_seed)
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"no MNIST file at {path!r}: expected an .npz with arrays "
@@ -308,10 +322,7 @@ def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0,
     from nengo_lmu.validation import check_int
 
     n_steps = check_int("n_steps", n_steps, minimum=10)
-    if not 0 < test_size < 1:
-        raise ValidationError(
-            f"must be a fraction in (0, 1), got {test_size}", attr="test_size"
-        )
+    test_size, split_seed = check_split(test_size, split_seed)
     digits = load_digits()
     images = digits.images / 16.0  # (n, rows = taxels, cols = time)
     y = digits.target.astype(np.int32)
