@@ -258,10 +258,7 @@ def _quiet_tensorflow():
 
 
 def train_l2mu_command(args):
-    _quiet_tensorflow()
-    from nengo_lmu.experiments.l2mu import train_l2mu
-
-    from nengo_lmu.experiments.l2mu import chip_path
+    from nengo_lmu.experiments.l2mu import chip_path, train_l2mu
 
     for key, value in (L2MU_QUICK if args.quick else L2MU_DEFAULTS).items():
         if getattr(args, key) is None:
@@ -271,6 +268,7 @@ def train_l2mu_command(args):
     args.save = _output(args.save, args, "trained L2MU", ".npz")
     if args.loihi:
         _output(chip_path(args.save), args, "Loihi-ready L2MU", ".npz")
+    _quiet_tensorflow()
     out = train_l2mu(
         preset_name=args.preset, memory_size=args.memory_size,
         hidden_size=args.hidden_size, order=args.order, theta=args.theta,
