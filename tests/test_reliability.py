@@ -514,6 +514,30 @@ def test_messages_name_the_users_argument(make, match):
         make()
 
 
+@AFTER_16
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: LegendreMemory(3, 0.1, n_neurons=10, neuron_type="LIF",
+                            add_to_container=False),
+     ValidationError, "neuron_type: must be a nengo NeuronType instance"),
+    (lambda: LegendreMemory(3, 0.1, seed=-1, add_to_container=False),
+     ValidationError, "LegendreMemory.seed: must be an integer in"),
+    (lambda: __import__("nengo_lmu.realizers", fromlist=["realize"]).realize(
+        legendre_system(3, 0.1).discretize(0.001), np.zeros((0, 1))),
+     ValidationError, r"u: must be a sample of shape \(n_steps >= 1, 1\)"),
+    (lambda: __import__("nengo_lmu.realizers", fromlist=["x"]).balanced_transform(
+        __import__("nengo_lmu").LinearSystem(-np.eye(2), np.array([[1.0], [0.0]]),
+                                             C=np.eye(2))),
+     ValidationError, "must be minimal \\(controllable and observable\\)"),
+    (lambda: legendre_system(3, 0.1).discretize(0.001).simulate(
+        np.zeros((5, 1)), x0=[np.nan, 0, 0]),
+     ValidationError, "x0: must be finite, got nan"),
+])
+def test_issue_16_messages(make, error, match):
+    """Case 9 in issue 16's files (notes/reliability-issue16.patch)."""
+    with pytest.raises(error, match=match):
+        make()
+
+
 # --- 10. options that did nothing ---------------------------------------------------
 
 
