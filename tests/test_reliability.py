@@ -23,7 +23,6 @@ from nengo_lmu.networks.saving import npz_path, read_network
 from nengo_lmu.systems import legendre_system
 
 
-
 def _issue_16_merged():
     # the one line of notes/reliability.md in LinearSystemNetwork.__init__
     return getattr(LegendreMemory(3, 0.1, add_to_container=False), "dt_check",
