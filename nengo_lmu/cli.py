@@ -269,13 +269,15 @@ def train_l2mu_command(args):
     if args.loihi:
         _output(chip_path(args.save), args, "Loihi-ready L2MU", ".npz")
     _quiet_tensorflow()
+    from tqdm import tqdm
+
     out = train_l2mu(
         preset_name=args.preset, memory_size=args.memory_size,
         hidden_size=args.hidden_size, order=args.order, theta=args.theta,
         steps=args.steps, event_threshold=args.event_threshold, epochs=args.epochs,
         learning_rate=args.lr, minibatch_size=args.minibatch, seed=args.seed,
         samples=args.samples, baseline=not args.no_baseline, loihi=args.loihi,
-        save=args.save, log=_log)
+        save=args.save, log=_log, progress=tqdm)
     print(f"\nEvent digits: {out.n_train} training and {out.n_test} held-out sequences, "
           f"{out.n_steps} steps x {out.n_channels} event channels (seed {args.seed})\n")
     print(out.table())

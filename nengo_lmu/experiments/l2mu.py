@@ -78,7 +78,8 @@ def pad_sequences(data, steps):
 def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=None,
                theta=None, steps=40, event_threshold=0.1, epochs=15, learning_rate=2e-3,
                minibatch_size=None, seed=0, samples=None, baseline=True, loihi=False,
-               save="l2mu_digits.npz", data=None, verbose=2, log=None):
+               save="l2mu_digits.npz", data=None, verbose=2, log=None,
+               progress=None):
     """Train the L2MU (and a recurrent-LIF baseline) on event digits; score.
 
     Parameters
@@ -105,6 +106,8 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
         to a temporary file instead, named in ``log`` and ``saved``.
     verbose : int
         Keras' verbosity.
+    progress : callable, optional
+        Wraps the nengo reference runs' loops over sequences (e.g. ``tqdm``).
     log : callable, optional
         Called with a line of text before each long step.
 
@@ -156,7 +159,7 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
     log("Running the trained networks in the nengo reference simulator ...")
     for name, model, r in models:
         out.parameters[name] = model.n_parameters
-        m = model.metrics(x_te)
+        m = model.metrics(x_te, progress=progress)
         acc = float(np.mean(m["counts"].argmax(-1) == y_te))
         out.runs.append(SpikingRun(name, "NengoDL", r.test_accuracy, m, r.train_seconds))
         out.runs.append(SpikingRun(name, "nengo", acc, m))
@@ -173,14 +176,14 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
         out.saved["L2MU chip"] = save_or_rescue(chip.save, chip_path(save),
                                                 what="Loihi-ready L2MU", log=log)
         out.parameters["L2MU chip"] = chip.n_parameters
-        m = chip.metrics(x_chip)
+        m = chip.metrics(x_chip, progress=progress)
         acc = float(np.mean(m["counts"].argmax(-1) == y_te))
         out.runs.append(SpikingRun("L2MU chip", "NengoDL", r.test_accuracy, m,
                                    r.train_seconds))
         out.runs.append(SpikingRun("L2MU chip", "nengo", acc, m))
         for run in ("nengo", "loihi"):
             log(f"Running the Loihi-ready L2MU as nengo.LIF on {run} ...")
-            counts, act = lif_run(chip, x_chip, simulator=run)
+            counts, act = lif_run(chip, x_chip, simulator=run, progress=progress)
             acc = float(np.mean(counts.argmax(-1) == y_te))
             label = "nengo LIF" if run == "nengo" else "loihi emu"
             out.runs.append(SpikingRun("L2MU chip", label, acc,
