@@ -67,6 +67,7 @@ def build_parser():
     demo.add_argument("--no-plot", action="store_true", help="do not save a plot")
     demo.add_argument("--no-progress", action="store_true",
                       help="hide the simulation progress bar")
+    _add_force(demo)
     demo.set_defaults(func=demo_command)
 
     train = sub.add_parser(
@@ -97,17 +98,21 @@ def build_parser():
                             "gain * relu(input) Hz, amplitude 1/gain)")
     train.add_argument("--no-lstm", action="store_true", help="skip the LSTM baseline")
     train.add_argument("--no-spiking", action="store_true", help="skip the spiking run")
-    train.add_argument("--save", default="lmu_digits.npz",
-                       help="where to save the trained parameters")
+    train.add_argument("--save", default=None,
+                       help="where to save the trained parameters (default "
+                            "lmu_digits.npz; lmu_digits_parallel.npz with --parallel)")
     train.add_argument("--parallel", action="store_true",
                        help="train in parallel (Keras LMULayer, whole sequences at "
                             "once), convert into the LMUClassifier and score it in "
                             "NengoDL")
-    train.add_argument("--mode", choices=("chunked", "fft", "recurrent"), default="chunked",
-                       help="with --parallel: how the memory is evaluated")
-    train.add_argument("--plot", default="lmu_digits_parallel.png",
+    train.add_argument("--mode", choices=("chunked", "fft", "recurrent"), default=None,
+                       help="with --parallel: how the memory is evaluated (default "
+                            "chunked)")
+    train.add_argument("--plot", default=None,
                        help="with --parallel: where to save the per-step outputs of "
-                            "the Keras model and the converted network")
+                            "the Keras model and the converted network (default "
+                            "lmu_digits_parallel.png)")
+    _add_force(train)
     train.set_defaults(func=train_digits_command)
 
     l2mu = sub.add_parser(
@@ -128,19 +133,22 @@ def build_parser():
     l2mu.add_argument("--preset", choices=("braille7", "braille27"), default="braille7",
                       help="the paper's hyper-parameter set (betas, thresholds, order, "
                            "theta, learning rate, minibatch)")
-    l2mu.add_argument("--memory-size", type=_positive(int), default=32,
-                      help="neurons of u (memory rows); overrides the preset")
-    l2mu.add_argument("--hidden-size", type=_positive(int), default=96,
-                      help="neurons of h; overrides the preset")
+    l2mu.add_argument("--memory-size", type=_positive(int), default=None,
+                      help="neurons of u (memory rows); overrides the preset "
+                           "(default 32; 4 with --quick)")
+    l2mu.add_argument("--hidden-size", type=_positive(int), default=None,
+                      help="neurons of h; overrides the preset (default 96; 16 with "
+                           "--quick)")
     l2mu.add_argument("--order", type=_positive(int), default=None,
                       help="Legendre order (default: the preset's)")
     l2mu.add_argument("--theta", type=_positive(float), default=None,
                       help="memory window in steps (default: the preset's)")
-    l2mu.add_argument("--steps", type=_positive(int), default=40,
-                      help="steps per event sequence")
+    l2mu.add_argument("--steps", type=_positive(int), default=None,
+                      help="steps per event sequence (default 40; 20 with --quick)")
     l2mu.add_argument("--event-threshold", type=_positive(float), default=0.1,
                       help="sigma-delta threshold (fraction of full pixel intensity)")
-    l2mu.add_argument("--epochs", type=_positive(int), default=15, help="training epochs")
+    l2mu.add_argument("--epochs", type=_positive(int), default=None,
+                      help="training epochs (default 15; 1 with --quick)")
     l2mu.add_argument("--lr", type=_positive(float), default=2e-3,
                       help="Adam learning rate")
     l2mu.add_argument("--minibatch", type=_positive(int), default=None,
@@ -148,17 +156,23 @@ def build_parser():
     l2mu.add_argument("--seed", type=int, default=0,
                       help="seed of the initial weights and of training")
     l2mu.add_argument("--samples", type=_positive(int), default=None,
-                      help="use a stratified subset of this many digits (default all 1797)")
+                      help="use a stratified subset of this many digits (default all "
+                           "1797; 200 with --quick)")
     l2mu.add_argument("--no-baseline", action="store_true",
                       help="skip the recurrent LIF baseline")
     l2mu.add_argument("--loihi", action="store_true",
                       help="also train a Loihi-ready L2MU (reset to zero, clipped "
                            "voltage, one step per connection) and run it in nengo and "
                            "on the nengo-loihi emulator")
-    l2mu.add_argument("--save", default="l2mu_digits.npz",
-                      help="where to save the trained L2MU (L2MU.load reads it)")
+    l2mu.add_argument("--save", default=None,
+                      help="where to save the trained L2MU (L2MU.load reads it; "
+                           "default l2mu_digits.npz, l2mu_digits_quick.npz with --quick; "
+                           "with --loihi the Loihi-ready one goes next to it, *_chip.npz)")
     l2mu.add_argument("--quick", action="store_true",
-                      help="a tiny run (200 digits, 20 steps, 1 epoch) to check the setup")
+                      help="a tiny run (200 digits, 20 steps, 1 epoch, 4 memory and 16 "
+                           "hidden neurons) to check the setup; options given "
+                           "explicitly keep their values")
+    _add_force(l2mu)
     l2mu.set_defaults(func=train_l2mu_command)
 
     lo = sub.add_parser(
@@ -219,36 +233,81 @@ def _log(text):
     print(text, flush=True)
 
 
+def _add_force(parser):
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite existing output files (without it, a command "
+                             "refuses before doing any work)")
+
+
+def _output(path, args, what, suffix=None):
+    """Check an output path before any work starts (see
+    `nengo_lmu.experiments.outputs.check_output_path`)."""
+    from nengo_lmu.experiments.outputs import check_output_path
+
+    return check_output_path(path, force=args.force, what=what, suffix=suffix,
+                             attr="--save" if suffix else "--plot",
+                             hint="pass --force to overwrite it")
+
+
+#: train-l2mu --quick: the small run's settings, where not given explicitly
+L2MU_QUICK = dict(samples=200, steps=20, epochs=1, memory_size=4, hidden_size=16)
+L2MU_DEFAULTS = dict(samples=None, steps=40, epochs=15, memory_size=32, hidden_size=96)
+
+
 def _quiet_tensorflow():
     # TensorFlow's C++ start-up messages, before a command imports it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def train_l2mu_command(args):
-    _quiet_tensorflow()
-    from nengo_lmu.experiments.l2mu import train_l2mu
+    from nengo_lmu.experiments.l2mu import chip_path, train_l2mu
 
-    if args.quick:
-        args.samples, args.steps, args.epochs = 200, 20, 1
-        args.memory_size, args.hidden_size = 4, 16
+    for key, value in (L2MU_QUICK if args.quick else L2MU_DEFAULTS).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.save is None:
+        args.save = "l2mu_digits_quick.npz" if args.quick else "l2mu_digits.npz"
+    args.save = _output(args.save, args, "trained L2MU", ".npz")
+    if args.loihi:
+        _output(chip_path(args.save), args, "Loihi-ready L2MU", ".npz")
+    _quiet_tensorflow()
+    from tqdm import tqdm
+
     out = train_l2mu(
         preset_name=args.preset, memory_size=args.memory_size,
         hidden_size=args.hidden_size, order=args.order, theta=args.theta,
         steps=args.steps, event_threshold=args.event_threshold, epochs=args.epochs,
         learning_rate=args.lr, minibatch_size=args.minibatch, seed=args.seed,
         samples=args.samples, baseline=not args.no_baseline, loihi=args.loihi,
-        save=args.save, log=_log)
+        save=args.save, log=_log, progress=tqdm)
     print(f"\nEvent digits: {out.n_train} training and {out.n_test} held-out sequences, "
           f"{out.n_steps} steps x {out.n_channels} event channels (seed {args.seed})\n")
     print(out.table())
     print("\nAccuracy: argmax of output spike counts on held-out sequences (ties go to "
           "the lowest class). Operation counts are per sequence; 'syn. ops' are "
           "effective accumulates (one per spike per non-zero weight).")
-    print(f"Trained L2MU saved to {args.save} (L2MU.load('{args.save}') rebuilds it)")
+    for name, path in out.saved.items():
+        print(f"Trained {name} saved to {path} (L2MU.load('{path}') rebuilds it)")
     return 0
 
 
 def train_digits_command(args):
+    from nengo.exceptions import ValidationError
+
+    if not args.parallel:
+        for flag, value in (("--mode", args.mode), ("--plot", args.plot)):
+            if value is not None:
+                raise ValidationError("applies only with --parallel (training in "
+                                      "NengoDL has no such setting)", attr=flag)
+    if args.save is None:
+        args.save = "lmu_digits_parallel.npz" if args.parallel else "lmu_digits.npz"
+    args.save = _output(args.save, args, "trained model", ".npz")
+    if args.parallel:
+        args.mode = args.mode or "chunked"
+        args.plot = _output("lmu_digits_parallel.png" if args.plot is None else args.plot,
+                            args, "plot")
+    else:
+        args.mode = "chunked"
     _quiet_tensorflow()
     from tqdm import tqdm
 
@@ -275,8 +334,8 @@ def train_digits_command(args):
         keras_steps, nengo_steps, label = out.steps
         plot_sequence_outputs(keras_steps, nengo_steps, f"digit {label}", args.plot)
         print(f"per-step outputs plotted in {args.plot}")
-    print(f"\nTrained parameters saved to {args.save} "
-          f"(LMUClassifier.load('{args.save}') rebuilds the network)")
+    print(f"\nTrained parameters saved to {out.path} "
+          f"(LMUClassifier.load('{out.path}') rebuilds the network)")
     return 0
 
 
@@ -333,6 +392,9 @@ def loihi_command(args):
 
 def demo_command(args):
     from nengo_lmu.experiments.delay import delay_demo
+
+    if not args.no_plot:
+        args.plot = _output(args.plot, args, "plot")
 
     print(f"Delay task: {args.high:g} Hz white noise (rms {args.rms:g}), theta "
           f"{args.theta:g} s, order {args.order}, dt {args.dt:g} s, "

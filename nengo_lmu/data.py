@@ -8,19 +8,33 @@ is read at the last step, so targets are ``(batch, 1, 1)`` (use
 """
 
 import os
+import zipfile
 
 import numpy as np
 from nengo.exceptions import ValidationError
 
 # the data checks live with the other checks; imported here for data users
 from nengo_lmu.validation import (  # noqa: F401
+    check_bool,
     check_event_data,
     check_finite,
+    check_seed,
     check_sequence_data,
 )
 
 # the synthesised spoken keywords (eSpeak NG) live in nengo_lmu.speech
 from nengo_lmu.speech import load_speech_commands, spoken_keywords  # noqa: F401
+
+
+def check_split(test_size, split_seed):
+    """Check a held-out fraction in (0, 1) and a split seed (numpy's range)
+    before scikit-learn sees them; returns them."""
+    if (isinstance(test_size, (bool, np.bool_))
+            or not isinstance(test_size, (int, float, np.integer, np.floating))
+            or not 0 < test_size < 1):
+        raise ValidationError(
+            f"must be a fraction in (0, 1), got {test_size!r}", attr="test_size")
+    return float(test_size), check_seed("split_seed", split_seed)
 
 
 def _permute(x, permute, seed):
@@ -57,10 +71,9 @@ def permuted_digits(test_size=0.2, permute=True, permutation_seed=0, split_seed=
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if not 0 < test_size < 1:
-        raise ValidationError(
-            f"must be a fraction in (0, 1), got {test_size}", attr="test_size"
-        )
+    test_size, split_seed = check_split(test_size, split_seed)
+    permute = check_bool("permute", permute)
+    permutation_seed = check_seed("permutation_seed", permutation_seed)
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int32)
@@ -82,15 +95,82 @@ MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 def _load_arrays(path, keys):
     """The arrays ``keys`` of an ``.npz`` file; a `ValidationError` names
-    any that are missing."""
-    with np.load(path) as f:
-        missing = [k for k in keys if k not in f]
-        if missing:
+    the file and what is wrong (not an ``.npz``, arrays missing)."""
+    path = os.fspath(path)
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            what = "a .npy array" if f.read(6) == b"\x93NUMPY" else "not an .npz archive"
+        raise ValidationError(
+            f"{path!r} is {what}: expected an .npz with arrays {', '.join(keys)}",
+            attr="path")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in keys if k not in f.files]
+            if missing:
+                raise ValidationError(
+                    f"{path!r} lacks arrays {missing}; it has {sorted(f.files)}",
+                    attr="path",
+                )
+            return {k: f[k] for k in keys}
+    except ValidationError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        raise ValidationError(f"{path!r} cannot be read as an .npz ({e})",
+                              attr="path") from None
+
+
+def _mnist_images(x, name, path):
+    """Images as float32 in [0, 1], by their dtype: integers are 0-255 pixel
+    values (divided by 255), floats must already lie in [0, 1] (kept)."""
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValidationError(
+            f"{path!r}: {name} must be (n, rows, cols) images, got shape {x.shape}",
+            attr="path")
+    if x.dtype.kind in "iu":
+        lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
+        if lo < 0 or hi > 255:
             raise ValidationError(
-                f"the file lacks arrays {missing}; it has {sorted(f.keys())}",
-                attr="path",
-            )
-        return {k: f[k] for k in keys}
+                f"{path!r}: {name} holds integers in [{lo}, {hi}]; integer images "
+                f"must be 0-255 pixel values", attr="path")
+        return x.astype(np.float32) / 255.0
+    if x.dtype.kind == "f":
+        if not np.all(np.isfinite(x)):
+            raise ValidationError(f"{path!r}: {name} contains NaN or inf", attr="path")
+        lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+        if lo < 0 or hi > 1:
+            raise ValidationError(
+                f"{path!r}: {name} holds floats in [{lo:g}, {hi:g}]; float images "
+                f"must already lie in [0, 1] (store 0-255 pixel values as uint8 "
+                f"instead)", attr="path")
+        return x.astype(np.float32)
+    raise ValidationError(
+        f"{path!r}: {name} must hold integer (0-255) or float ([0, 1]) pixels, got "
+        f"dtype {x.dtype}", attr="path")
+
+
+def _mnist_labels(y, n, name, path):
+    """Labels as int32 ``(n, 1, 1)``: integers >= 0 (integral floats are
+    accepted; NaN, fractions and negative values are refused)."""
+    y = np.asarray(y)
+    if y.size != n or (y.ndim > 0 and y.shape[0] != n):
+        raise ValidationError(
+            f"{path!r}: {name} must hold one label per image ({n}), got shape "
+            f"{y.shape}", attr="path")
+    y = y.reshape(n)
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            bad = y[~np.isfinite(y) | (y != np.round(y))][0]
+            raise ValidationError(
+                f"{path!r}: {name} must hold integer labels, got {bad}", attr="path")
+    elif y.dtype.kind not in "iu":
+        raise ValidationError(
+            f"{path!r}: {name} must hold integer labels, got dtype {y.dtype}",
+            attr="path")
+    if n and y.min() < 0:
+        raise ValidationError(
+            f"{path!r}: {name} must hold labels >= 0, got {y.min()}", attr="path")
+    return y.astype(np.int32)[:, None, None]
 
 
 def load_mnist_npz(path, permute=True, permutation_seed=0):
@@ -101,7 +181,12 @@ def load_mnist_npz(path, permute=True, permutation_seed=0):
     path : str
         An ``.npz`` with arrays ``x_train`` (60000, 28, 28), ``y_train``,
         ``x_test`` (10000, 28, 28), ``y_test`` (the layout of the file Keras
-        distributes). Nothing is downloaded.
+        distributes). Nothing is downloaded. Pixels are read by their
+        dtype, never guessed from their values: integer images must hold
+        0-255 values (divided by 255), float images must already lie in
+        [0, 1] (kept as they are); labels must be integers >= 0 (one per
+        image), and training and test images the same size. Anything else
+        raises a `ValidationError` naming the file and the array.
     permute : bool
         Apply a fixed permutation of the 784 pixels (psMNIST).
     permutation_seed : int
@@ -112,6 +197,8 @@ def load_mnist_npz(path, permute=True, permutation_seed=0):
     dict
         As `permuted_digits`, with 784-step sequences.
     """
+    permute = check_bool("permute", permute)
+    permutation_seed = check_seed("permutation_seed", permutation_seed)
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"no MNIST file at {path!r}: expected an .npz with arrays "
@@ -123,18 +210,17 @@ def load_mnist_npz(path, permute=True, permutation_seed=0):
     out = {}
     perm = None
     for split in ("train", "test"):
-        x = arrays[f"x_{split}"]
-        y = arrays[f"y_{split}"]
-        if x.ndim != 3 or len(x) != len(y):
-            raise ValidationError(
-                f"x_{split} must be (n, rows, cols) images with one label each, "
-                f"got x {x.shape} and y {y.shape}",
-                attr="path",
-            )
-        x = x.reshape(len(x), -1).astype(np.float32) / 255.0
+        x = _mnist_images(arrays[f"x_{split}"], f"x_{split}", path)
+        y = _mnist_labels(arrays[f"y_{split}"], len(x), f"y_{split}", path)
+        x = x.reshape(len(x), -1)
         x, perm = _permute(x, permute, permutation_seed)
         out[f"x_{split}"] = x[:, :, None]
-        out[f"y_{split}"] = y.astype(np.int32)[:, None, None]
+        out[f"y_{split}"] = y
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise ValidationError(
+            f"{path!r}: training images are {arrays['x_train'].shape[1:]} and test "
+            f"images {arrays['x_test'].shape[1:]}; they must be the same size",
+            attr="path")
     out["permutation"] = perm
     return out
 
@@ -239,10 +325,7 @@ def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0,
     from nengo_lmu.validation import check_int
 
     n_steps = check_int("n_steps", n_steps, minimum=10)
-    if not 0 < test_size < 1:
-        raise ValidationError(
-            f"must be a fraction in (0, 1), got {test_size}", attr="test_size"
-        )
+    test_size, split_seed = check_split(test_size, split_seed)
     digits = load_digits()
     images = digits.images / 16.0  # (n, rows = taxels, cols = time)
     y = digits.target.astype(np.int32)

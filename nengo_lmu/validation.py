@@ -24,6 +24,7 @@ __all__ = [
     "check_choice",
     "check_bool",
     "check_finite_array",
+    "check_seed",
     "check_finite",
     "check_sequence_data",
     "check_event_data",
@@ -67,6 +68,18 @@ def check_int(name, value, obj=None, minimum=1, maximum=None):
             f"must be an integer {rule}, got {value!r}", attr=name, obj=obj
         )
     return int(value)
+
+
+def check_seed(name, value, obj=None):
+    """Validate a seed: ``None`` or an integer in ``[0, 2**32 - 1]`` (numpy's
+    range; a negative seed would otherwise fail inside numpy).
+
+    >>> check_seed("seed", None), check_seed("seed", np.int64(3))
+    (None, 3)
+    """
+    if value is None:
+        return None
+    return check_int(name, value, obj=obj, minimum=0, maximum=2**32 - 1)
 
 
 def check_choice(name, value, choices, obj=None, alternatives=""):

@@ -135,7 +135,7 @@ def test_every_option_reaches_the_experiment(command, monkeypatch):
     # and the table covers every option the command has (a new one needs a row)
     sub = build_parser()._subparsers._group_actions[0].choices[command]
     flags = {f for a in sub._actions for f in a.option_strings} - {"-h", "--help"}
-    untested = {"--plot", "--no-plot", "--quick"}
+    untested = {"--plot", "--no-plot", "--quick", "--force"}
     assert flags - untested == {flag for flag, *_ in options}
 
 

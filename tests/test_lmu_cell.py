@@ -165,7 +165,7 @@ def test_cell_seed():
     [
         (dict(units=0), "units: must be an integer >= 1"),
         (dict(order=0), "order: must be an integer >= 1"),
-        (dict(theta=1.0), "dt: must be smaller than theta=1.0"),
+        (dict(theta=1.0), "theta: must be > 1 step"),
         (dict(input_d=0), "input_d: must be an integer >= 1"),
         (dict(memory_d=1.5), "memory_d: must be an integer >= 1"),
         (dict(hidden_gain=0), "hidden_gain: must be a positive"),

@@ -92,11 +92,11 @@ def test_every_network_saves_in_the_one_format(tmp_path):
 
 def test_wrong_kind_and_bad_files_are_named(tmp_path):
     spiking(L2MU).save(tmp_path / "l2mu.npz")
-    with pytest.raises(ValidationError, match="holds a L2MU, not an LMUClassifier"):
+    with pytest.raises(ValidationError, match="holds a saved L2MU, which LMUClassifier cannot rebuild"):
         LMUClassifier.load(tmp_path / "l2mu.npz")
     classifier().save(tmp_path / "clf.npz")
-    with pytest.raises(ValidationError, match="not a saved spiking classifier"):
+    with pytest.raises(ValidationError, match="holds a saved LMUClassifier, which L2MU or RecurrentLIF cannot"):
         L2MU.load(tmp_path / "clf.npz")
     np.savez(tmp_path / "other.npz", x=np.zeros(2))
-    with pytest.raises(ValidationError, match="not a saved network"):
+    with pytest.raises(ValidationError, match="other.npz' is not a saved nengo_lmu network: no '__config__' header"):
         read_network(tmp_path / "other.npz")

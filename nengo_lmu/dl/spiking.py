@@ -22,7 +22,12 @@ import tensorflow as tf
 
 from nengo_lmu.validation import check_event_data
 from nengo_lmu.dl.neurons import trained_neuron_params
-from nengo_lmu.dl.training import check_trained_weights, check_training_data, fit_nengo_dl
+from nengo_lmu.dl.training import (
+    check_trained_weights,
+    check_training_args,
+    check_training_data,
+    fit_nengo_dl,
+)
 
 
 def _counts_and_labels(y_true, y_pred):
@@ -64,7 +69,7 @@ def train_spiking_classifier(
     learning_rate=1e-3,
     unroll_simulation=8,
     seed=0,
-    verbose=0,
+    verbose=1,
     progress_bar=False,
 ):
     """Train a `.L2MU` or `.RecurrentLIF` with NengoDL and score it held out.
@@ -85,7 +90,7 @@ def train_spiking_classifier(
     seed : int
         Seed of the NengoDL simulator and TensorFlow.
     verbose : int
-        Keras verbosity of ``fit``.
+        Keras verbosity of ``fit`` (1, the default, shows a progress bar).
     progress_bar : bool
         NengoDL's build progress bar.
 
@@ -96,10 +101,13 @@ def train_spiking_classifier(
         nengo reference run of the trained network (`run_sequences`) may
         differ by a few spikes where float32 and float64 round differently.
     """
-    for part in ("train", "test"):
-        check_event_data(data[f"x_{part}"], net.n_inputs, attr=f"x_{part}")
+    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = (
+        check_training_args(epochs, learning_rate, minibatch_size, unroll_simulation,
+                            seed, verbose))
     x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size,
                                                  n_classes=net.n_classes)
+    for part in ("train", "test"):
+        check_event_data(data[f"x_{part}"], net.n_inputs, attr=f"x_{part}")
     pops = list(net.populations.values())
     fit = fit_nengo_dl(
         net, net.probe, x_tr, y_tr.astype(np.float32), x_te,

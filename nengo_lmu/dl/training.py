@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.validation import check_sequence_data
+from nengo_lmu.validation import check_int, check_positive, check_sequence_data
 from nengo_lmu.networks.lmu_cell import initial_weights
 
 
@@ -32,25 +32,61 @@ def pad_batch(x, minibatch_size):
     return np.concatenate([x, np.zeros((extra,) + x.shape[1:], dtype=x.dtype)])
 
 
+def check_training_args(epochs, learning_rate, minibatch_size=None, unroll_simulation=None,
+                        seed=None, verbose=None):
+    """Check the settings every trainer takes, before any work starts.
+
+    ``epochs``, ``minibatch_size`` and ``unroll_simulation`` are integers
+    >= 1 (numpy integers too), ``learning_rate`` a positive finite number,
+    ``seed`` an integer in ``[0, 2**32 - 1]`` (numpy's seed range) and
+    ``verbose`` Keras' 0, 1 or 2. Returns them in their canonical types.
+
+    Examples
+    --------
+    >>> check_training_args(np.int64(3), 1e-3, minibatch_size=np.int32(5))
+    (3, 0.001, 5, None, None, None)
+    """
+    epochs = check_int("epochs", epochs)
+    learning_rate = check_positive("learning_rate", learning_rate)
+    if minibatch_size is not None:
+        minibatch_size = check_int("minibatch_size", minibatch_size)
+    if unroll_simulation is not None:
+        unroll_simulation = check_int("unroll_simulation", unroll_simulation)
+    if seed is not None:
+        seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    if verbose is not None:
+        verbose = check_int("verbose", verbose, minimum=0, maximum=2)
+    return epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose
+
+
 def check_training_data(data, minibatch_size, n_inputs=None, n_classes=None):
-    """Check the data dict and the minibatch size; return the four arrays."""
-    x_tr, y_tr = data["x_train"], data["y_train"]
-    x_te, y_te = data["x_test"], data["y_test"]
+    """Check the data dict and the minibatch size; return the four arrays,
+    with the labels as ``(n, 1, 1)`` integers (``(n,)`` and ``(n, 1)`` are
+    accepted and reshaped)."""
+    if not isinstance(data, dict):
+        raise ValidationError(
+            f"must be a dict with x_train, y_train, x_test, y_test, got "
+            f"{type(data).__name__}", attr="data")
+    missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in data]
+    if missing:
+        raise ValidationError(f"lacks {missing}", attr="data")
+    x_tr, y_tr = np.asarray(data["x_train"]), data["y_train"]
+    x_te, y_te = np.asarray(data["x_test"]), data["y_test"]
+    labels = []
     for x, y, part in ((x_tr, y_tr, "train"), (x_te, y_te, "test")):
         try:
             check_sequence_data(x, y, n_inputs=n_inputs, n_classes=n_classes)
         except ValidationError as e:
             raise ValidationError(f"{part} data: {e}", attr=f"data['x_{part}']") from None
+        # one label per sequence, in the (n, 1, 1) layout NengoDL's probes use
+        labels.append(np.asarray(y).reshape(len(x), 1, 1).astype(np.int32))
+    y_tr, y_te = labels
     if x_te.shape[1] != x_tr.shape[1]:
         raise ValidationError(
             f"test sequences have {x_te.shape[1]} steps, training ones {x_tr.shape[1]}",
             attr="data",
         )
-    if not isinstance(minibatch_size, int) or not 1 <= minibatch_size <= len(x_tr):
-        raise ValidationError(
-            f"must be an integer in [1, {len(x_tr)}], got {minibatch_size!r}",
-            attr="minibatch_size",
-        )
+    check_int("minibatch_size", minibatch_size, maximum=len(x_tr))
     return x_tr, y_tr, x_te, y_te
 
 
@@ -104,6 +140,9 @@ def fit_nengo_dl(net, probe, x_train, y_train, x_test, loss, metric, epochs,
         ``test_output`` is the probe's output on ``x_test``, ``(n, steps,
         d)`` (one step with ``last_step_only``).
     """
+    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = (
+        check_training_args(epochs, learning_rate, minibatch_size, unroll_simulation,
+                            seed, verbose))
     n_steps = x_train.shape[1]
     unroll = largest_unroll(n_steps, unroll_simulation)
     with net:
@@ -159,7 +198,7 @@ def train_classifier(
     learning_rate=3e-3,
     unroll_simulation=16,
     seed=0,
-    verbose=0,
+    verbose=1,
     progress_bar=False,
 ):
     """Train an `.LMUClassifier` with NengoDL and score it on held-out data.
@@ -186,9 +225,13 @@ def train_classifier(
     seed : int
         Seed of the NengoDL simulator (and of TensorFlow's shuffling).
     verbose : int
-        Keras' verbosity for ``fit`` (1 shows a progress bar).
+        Keras' verbosity for ``fit``: 1 (default) shows a progress bar, 2
+        one line per epoch, 0 nothing.
     progress_bar : bool
         NengoDL's build progress bar.
+
+    Every setting is checked (`check_training_args`) before any work
+    starts; labels may be ``(n, 1, 1)``, ``(n, 1)`` or ``(n,)``.
 
     Returns
     -------
@@ -196,6 +239,9 @@ def train_classifier(
         With the trained weights (``net.get_weights()`` form, float32 as
         NengoDL holds them); the network itself is updated to them.
     """
+    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = (
+        check_training_args(epochs, learning_rate, minibatch_size, unroll_simulation,
+                            seed, verbose))
     x_tr, y_tr, x_te, y_te = check_training_data(
         data, minibatch_size, n_inputs=net.input.size_out, n_classes=net.n_classes
     )
@@ -245,9 +291,13 @@ def keras_lstm_baseline(data, units, n_classes, epochs, minibatch_size=50,
 
     Returns ``(test_accuracy, n_parameters, train_seconds)``.
     """
+    epochs, learning_rate, minibatch_size, _, seed, verbose = check_training_args(
+        epochs, learning_rate, minibatch_size, seed=seed, verbose=verbose)
+    units = check_int("units", units)
+    n_classes = check_int("n_classes", n_classes, minimum=2)
+    x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size, n_classes=n_classes)
     tf.random.set_seed(seed)
-    x_tr, y_tr = data["x_train"], data["y_train"][:, 0, 0]
-    x_te, y_te = data["x_test"], data["y_test"][:, 0, 0]
+    y_tr, y_te = y_tr[:, 0, 0], y_te[:, 0, 0]
     model = tf.keras.Sequential(
         [
             tf.keras.layers.InputLayer(input_shape=x_tr.shape[1:]),
@@ -334,20 +384,24 @@ def train_parallel_classifier(
     minibatch_size=50,
     learning_rate=3e-3,
     seed=0,
-    verbose=0,
+    verbose=1,
 ):
     """Train an LMU classifier in parallel (Keras `.LMULayer`) and score it.
 
     The same data checks, loss (sparse categorical cross-entropy on the last
     step's logits), optimiser and settings as `train_classifier`, with the
-    whole sequence evaluated at once instead of step by step. Convert the
-    result with `nengo_lmu.dl.to_classifier` to run it in Nengo.
+    whole sequence evaluated at once instead of step by step (Keras'
+    progress bar by default, ``verbose=1``). Convert the result with
+    `nengo_lmu.dl.to_classifier` to run it in Nengo.
 
     Returns
     -------
     ParallelResult
         ``model`` is the trained Keras model.
     """
+    epochs, learning_rate, minibatch_size, _, seed, verbose = check_training_args(
+        epochs, learning_rate, minibatch_size, seed=seed, verbose=verbose)
+    n_classes = check_int("n_classes", n_classes, minimum=2)
     x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size, n_classes=n_classes)
     tf.keras.utils.set_random_seed(seed)
     model = parallel_classifier_model(x_tr.shape[1:], n_classes, cells, seed=seed)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import nengo
 import numpy as np
 
+from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
 from nengo_lmu.networks.common import hidden_neuron_type
 from nengo_lmu.report import format_table
 
@@ -84,7 +85,12 @@ def train_digits(units=100, order=48, theta=64.0, hidden="relu", epochs=20,
     lstm, spiking : bool
         Run the LSTM baseline and the spiking nengo run.
     save : str
-        Where the trained `.LMUClassifier` is saved.
+        Where the trained `.LMUClassifier` is saved (``.npz`` added where
+        missing; its folder is checked before training, and an existing
+        file is overwritten: the command line refuses that without
+        ``--force``). Should the save fail after training, the weights go
+        to a temporary file instead, named in ``log`` and in the result's
+        ``path``.
     parallel : bool
         Train in parallel (Keras `.LMULayer`, memory evaluated as ``mode``),
         convert into the `.LMUClassifier` and score it in NengoDL.
@@ -106,6 +112,8 @@ def train_digits(units=100, order=48, theta=64.0, hidden="relu", epochs=20,
     from nengo_lmu.dl import train_classifier
     from nengo_lmu.networks import LMUClassifier
 
+    save = check_output_path(save, force=True, what="trained model", suffix=".npz",
+                             attr="save")
     log = log or (lambda text: None)
     data = permuted_digits() if data is None else data
     n_inputs = data["x_train"].shape[2]
@@ -125,14 +133,14 @@ def train_digits(units=100, order=48, theta=64.0, hidden="relu", epochs=20,
                         train, log)
     else:
         res = train_classifier(clf, data, **train)
-        clf.save(save, res.weights)
+        out.path = save_or_rescue(lambda p: clf.save(p, res.weights), save, log=log)
         out.scores.append(ModelScore("LMU (NengoDL)", n_params, res.test_accuracy,
                                      res.train_seconds))
     if spiking and hidden != "relu":
         out.notes.append("no spiking run: tanh has no spiking counterpart; use relu")
     elif spiking:
         log("Running the trained LMU in nengo with spiking hidden neurons ...")
-        spiking_clf = LMUClassifier.load(save, overrides=dict(
+        spiking_clf = LMUClassifier.load(out.path, overrides=dict(
             hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / spiking_gain),
             hidden_gain=spiking_gain))
         logits = spiking_clf.predict(data["x_test"], progress=progress)
@@ -167,7 +175,7 @@ def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save
     out.scores.append(ModelScore("same weights, converted, NengoDL", n_params,
                                  float(np.mean(logits.argmax(-1) == y))))
     out.logit_difference = float(np.max(np.abs(logits - res.test_logits)))
-    clf.save(save, clf.get_weights())
+    out.path = save_or_rescue(lambda p: clf.save(p, clf.get_weights()), save, log=log)
     keras_steps = sequence_copy(res.model).predict(x[:1], verbose=0)[0]
     nengo_steps = clf.predict(x[:1], all_steps=True)[0]
     out.steps = (keras_steps, nengo_steps, int(y[0]))

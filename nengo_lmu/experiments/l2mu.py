@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
 from nengo_lmu.report import format_table
 
 #: Blank steps appended to every sequence of the Loihi-ready L2MU, so that
@@ -59,6 +60,11 @@ class L2MUExperiment:
                              "footprint kB", "train s"), rows)
 
 
+def chip_path(save):
+    """Where `train_l2mu` saves the Loihi-ready L2MU, next to ``save``."""
+    return os.path.splitext(os.fspath(save))[0] + "_chip.npz"
+
+
 def pad_sequences(data, steps):
     """``data`` with ``steps`` blank steps appended to every sequence."""
     out = dict(data)
@@ -72,7 +78,8 @@ def pad_sequences(data, steps):
 def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=None,
                theta=None, steps=40, event_threshold=0.1, epochs=15, learning_rate=2e-3,
                minibatch_size=None, seed=0, samples=None, baseline=True, loihi=False,
-               save="l2mu_digits.npz", data=None, verbose=2, log=None):
+               save="l2mu_digits.npz", data=None, verbose=2, log=None,
+               progress=None):
     """Train the L2MU (and a recurrent-LIF baseline) on event digits; score.
 
     Parameters
@@ -93,9 +100,14 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
         and run its `nengo.LIF` map on nengo and on the emulator.
     save : str
         Where the trained L2MU is saved (the Loihi-ready one next to it,
-        ``*_chip.npz``).
+        `chip_path`). Folders are checked before training (existing files
+        are overwritten: the command line refuses that without
+        ``--force``); should a save fail after training, the network goes
+        to a temporary file instead, named in ``log`` and ``saved``.
     verbose : int
         Keras' verbosity.
+    progress : callable, optional
+        Wraps the nengo reference runs' loops over sequences (e.g. ``tqdm``).
     log : callable, optional
         Called with a line of text before each long step.
 
@@ -108,6 +120,11 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
     from nengo_lmu.networks import L2MU, RecurrentLIF
     from nengo_lmu.networks.l2mu import activity_metrics, preset
 
+    save = check_output_path(save, force=True, what="trained L2MU", suffix=".npz",
+                             attr="save")
+    if loihi:
+        check_output_path(chip_path(save), force=True, what="Loihi-ready L2MU",
+                          attr="save")
     log = log or (lambda text: None)
     hp = preset(preset_name)
     if data is None:
@@ -129,8 +146,7 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
     train = dict(epochs=epochs, minibatch_size=minibatch_size or hp["minibatch_size"],
                  learning_rate=learning_rate, seed=seed, verbose=verbose)
     res = train_spiking_classifier(net, data, **train)
-    net.save(save)
-    out.saved["L2MU"] = str(save)
+    out.saved["L2MU"] = save_or_rescue(net.save, save, what="trained L2MU", log=log)
     models = [("L2MU", net, res)]
     if baseline:
         k = RecurrentLIF.hidden_size_for(net.n_parameters, n_channels, n_classes)
@@ -143,7 +159,7 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
     log("Running the trained networks in the nengo reference simulator ...")
     for name, model, r in models:
         out.parameters[name] = model.n_parameters
-        m = model.metrics(x_te)
+        m = model.metrics(x_te, progress=progress)
         acc = float(np.mean(m["counts"].argmax(-1) == y_te))
         out.runs.append(SpikingRun(name, "NengoDL", r.test_accuracy, m, r.train_seconds))
         out.runs.append(SpikingRun(name, "nengo", acc, m))
@@ -157,17 +173,17 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
         log(f"Loihi-ready L2MU (reset to zero, voltage clipped at -1, one step per "
             f"connection), {chip.n_parameters} parameters; training {epochs} epochs ...")
         r = train_spiking_classifier(chip, chip_data, **train)
-        out.saved["L2MU chip"] = os.path.splitext(save)[0] + "_chip.npz"
-        chip.save(out.saved["L2MU chip"])
+        out.saved["L2MU chip"] = save_or_rescue(chip.save, chip_path(save),
+                                                what="Loihi-ready L2MU", log=log)
         out.parameters["L2MU chip"] = chip.n_parameters
-        m = chip.metrics(x_chip)
+        m = chip.metrics(x_chip, progress=progress)
         acc = float(np.mean(m["counts"].argmax(-1) == y_te))
         out.runs.append(SpikingRun("L2MU chip", "NengoDL", r.test_accuracy, m,
                                    r.train_seconds))
         out.runs.append(SpikingRun("L2MU chip", "nengo", acc, m))
         for run in ("nengo", "loihi"):
             log(f"Running the Loihi-ready L2MU as nengo.LIF on {run} ...")
-            counts, act = lif_run(chip, x_chip, simulator=run)
+            counts, act = lif_run(chip, x_chip, simulator=run, progress=progress)
             acc = float(np.mean(counts.argmax(-1) == y_te))
             label = "nengo LIF" if run == "nengo" else "loihi emu"
             out.runs.append(SpikingRun("L2MU chip", label, acc,

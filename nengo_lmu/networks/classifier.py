@@ -7,9 +7,14 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.common import transform_matrix
-from nengo_lmu.networks.saving import read_network, save_network
+from nengo_lmu.networks.saving import (
+    check_kind,
+    check_weight_names,
+    read_network,
+    save_network,
+)
 from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
-from nengo_lmu.validation import check_int
+from nengo_lmu.validation import check_int, check_seed
 
 #: LMUCell attributes stored with saved parameters (with ``order``, ``theta``
 #: and ``hidden_neuron_type``; not the initialisers, which trained weights
@@ -129,7 +134,9 @@ class LMUClassifier(nengo.Network):
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.n_classes = check_int("n_classes", n_classes, self, minimum=2)
-        if isinstance(cells, dict) or not cells:
+        check_seed("seed", seed, self)
+        if isinstance(cells, dict) or not isinstance(cells, (list, tuple)) or not cells or (
+                not all(isinstance(c, dict) for c in cells)):
             raise ValidationError(
                 "must be a non-empty list of LMUCell argument dicts", attr="cells", obj=self
             )
@@ -200,28 +207,42 @@ class LMUClassifier(nengo.Network):
 
     def save(self, path, weights=None):
         """Save the configuration and weights to ``path`` (``.npz``, the
-        format of `nengo_lmu.networks.saving`).
+        format of `nengo_lmu.networks.saving`; the suffix is added where
+        missing, as `load` adds it) and return the path written.
 
         ``weights`` (a dict as from `get_weights`, e.g. trained ones read
         back from NengoDL) defaults to the network's current weights. Arrays
         are stored as given (dtype included), so they load back bit for bit.
+        Every weight must be present, of its connection's shape and finite:
+        a file that `load` would refuse is not written.
         """
         weights = self.get_weights() if weights is None else dict(weights)
-        expected = set(self.weighted_connections)
-        if set(weights) != expected:
+        conns = self.weighted_connections
+        if set(weights) != set(conns):
             raise ValidationError(
-                f"must have exactly the keys {sorted(expected)}, got {sorted(weights)}",
+                f"must have exactly the keys {sorted(conns)}, got {sorted(weights)}",
                 attr="weights",
                 obj=self,
             )
         for name, w in weights.items():
-            if not np.all(np.isfinite(w)):
-                raise ValidationError(
-                    f"weights[{name!r}] contains NaN or inf: refusing to save",
-                    attr="weights",
-                    obj=self,
-                )
-        save_network(path, "LMUClassifier", self.config_dict(), weights)
+            self._check_weight(name, w, conns[name])
+        return save_network(path, "LMUClassifier", self.config_dict(), weights)
+
+    def _check_weight(self, name, w, conn):
+        w = np.asarray(w)
+        if w.shape != (conn.post.size_in, conn.pre.size_out):
+            raise ValidationError(
+                f"weights[{name!r}] must have shape "
+                f"{(conn.post.size_in, conn.pre.size_out)}, got {w.shape}",
+                attr="weights",
+                obj=self,
+            )
+        if w.dtype.kind not in "biuf" or not np.all(np.isfinite(w)):
+            raise ValidationError(
+                f"weights[{name!r}] must be finite numbers: refusing "
+                f"{'NaN or inf' if w.dtype.kind in 'f' else f'dtype {w.dtype}'}",
+                attr="weights", obj=self)
+        return w
 
     @classmethod
     def load(cls, path, overrides=None, add_to_container=None):
@@ -230,7 +251,9 @@ class LMUClassifier(nengo.Network):
         Parameters
         ----------
         path : str
-            A file written by `save`.
+            A file written by `save` (``.npz`` is added where missing). A
+            file that is not a saved LMUClassifier, or lacks a weight, raises
+            a `ValidationError` naming the file and what is wrong.
         overrides : dict, optional
             Cell arguments to change in every cell, e.g.
             ``{"hidden_neuron_type": nengo.SpikingRectifiedLinear(...),
@@ -238,9 +261,12 @@ class LMUClassifier(nengo.Network):
             neurons.
         """
         kind, config, weights, _ = read_network(path)
-        if kind != "LMUClassifier":
+        check_kind(path, kind, ["LMUClassifier"])
+        if not (isinstance(config, dict) and {"n_classes", "cells", "seed", "label"}
+                <= set(config) and isinstance(config["cells"], list)):
             raise ValidationError(
-                f"holds a {kind}, not an LMUClassifier: {path}", attr="path")
+                f"{path!r}: the saved LMUClassifier configuration is incomplete: "
+                f"{config!r}", attr="path")
         cells = []
         for args in config["cells"]:
             args = dict(args)
@@ -254,6 +280,7 @@ class LMUClassifier(nengo.Network):
             label=config["label"],
             add_to_container=add_to_container,
         )
+        check_weight_names(path, "LMUClassifier", weights, net.weighted_connections)
         net.set_weights(weights)
         return net
 
@@ -271,18 +298,12 @@ class LMUClassifier(nengo.Network):
                 attr="weights",
                 obj=self,
             )
-        for name, w in weights.items():
-            conn = conns[name]
-            w = np.asarray(w)
-            if w.shape != (conn.post.size_in, conn.pre.size_out):
-                raise ValidationError(
-                    f"weights[{name!r}] must have shape "
-                    f"{(conn.post.size_in, conn.pre.size_out)}, "
-                    f"got {w.shape}",
-                    attr="weights",
-                    obj=self,
-                )
-            conn.transform = nengo.Dense(w.shape, init=w)
+        # every weight is checked before any is replaced: a bad dict leaves
+        # the network as it was
+        checked = {name: self._check_weight(name, w, conns[name])
+                   for name, w in weights.items()}
+        for name, w in checked.items():
+            conns[name].transform = nengo.Dense(w.shape, init=w)
 
     def predict(self, x, simulator=None, progress=None, all_steps=False, **sim_kwargs):
         """Logits on the last step of each sequence, simulated one by one.

@@ -13,10 +13,16 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.classifier import SequenceInput, simulate_each
 from nengo_lmu.networks.common import add_trainable_config, initial_weights, transform_matrix
-from nengo_lmu.networks.saving import read_network, save_network
+from nengo_lmu.networks.dt_check import require_dt
+from nengo_lmu.networks.saving import (
+    check_kind,
+    check_weight_names,
+    read_network,
+    save_network,
+)
 from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.systems import legendre_system
-from nengo_lmu.validation import check_int, check_positive
+from nengo_lmu.validation import check_int, check_positive, check_seed
 
 #: The two hyper-parameter sets of [1]_ (event-based Braille, 24 input
 #: channels). "m population size" in the paper's table is ``memory_size``
@@ -104,6 +110,11 @@ class SpikingClassifier(nengo.Network):
                 f"must be True or False, got {chip_timing!r}", attr="chip_timing", obj=self
             )
         self.chip_timing = bool(chip_timing)
+        # spikes carry amplitude=dt: at another step every current is scaled
+        # by dt / sim.dt and the network computes something else, silently
+        require_dt(self, self.dt, hint=(
+            f"Make it with the simulator's dt (e.g. {type(self).__name__}.load(path, "
+            f"dt=...)) or run the simulator at dt={self.dt:g}."))
         self.populations = {}
         self.weights = {}
         self.connection_info = {}  # name: (pre name, post name, Connection, trained)
@@ -175,17 +186,29 @@ class SpikingClassifier(nengo.Network):
         return {k: np.array(c.transform.init) for k, c in self.weights.items()}
 
     def set_weights(self, weights):
-        """Set trained connection matrices by name (shapes must match)."""
+        """Set trained connection matrices by name (shapes must match,
+        values must be finite; nothing is changed unless all are right)."""
+        unknown = sorted(set(weights) - set(self.weights))
+        if unknown:
+            raise ValidationError(
+                f"unknown weights {unknown}; expected {sorted(self.weights)}",
+                attr="weights", obj=self)
+        checked = {}
         for name, w in weights.items():
             conn = self.weights[name]
-            w = np.asarray(w, dtype=np.float64)
+            w = np.asarray(w)
             if w.shape != np.shape(conn.transform.init):
                 raise ValidationError(
                     f"weights[{name!r}] must have shape "
                     f"{np.shape(conn.transform.init)}, got {w.shape}",
                     attr="weights", obj=self,
                 )
-            conn.transform = nengo.Dense(w.shape, init=w)
+            if w.dtype.kind not in "biuf" or not np.all(np.isfinite(w)):
+                raise ValidationError(
+                    f"weights[{name!r}] must be finite numbers", attr="weights", obj=self)
+            checked[name] = w.astype(np.float64)
+        for name, w in checked.items():
+            self.weights[name].transform = nengo.Dense(w.shape, init=w)
 
     def run_sequences(self, x, simulator=None, probes=None, progress=None, **sim_kwargs):
         """Simulate each sequence from rest; the reference for NengoDL runs.
@@ -229,9 +252,15 @@ class SpikingClassifier(nengo.Network):
 
     def save(self, path):
         """Save constructor arguments, weights, ``beta`` and ``threshold``
-        to an ``.npz`` file (`nengo_lmu.networks.saving`); `load` rebuilds
-        the network."""
-        save_network(path, type(self).__name__, self.config_dict(), self.get_weights(),
+        to an ``.npz`` file (`nengo_lmu.networks.saving`; the suffix is
+        added where missing, as `load` adds it); `load` rebuilds the
+        network. NaN or infinite weights are refused. Returns the path."""
+        for name, (beta, threshold) in self.neuron_params.items():
+            if not (np.isfinite(beta) and np.isfinite(threshold)):
+                raise ValidationError(
+                    f"population {name!r} has beta={beta}, threshold={threshold}: "
+                    f"refusing to save", attr="neuron_params", obj=self)
+        return save_network(path, type(self).__name__, self.config_dict(), self.get_weights(),
                      extra=dict(neuron_params=self.neuron_params))
 
     @staticmethod
@@ -239,13 +268,15 @@ class SpikingClassifier(nengo.Network):
         """Rebuild a network saved with `save` (``overrides`` replace
         constructor arguments, e.g. ``dt``); files of earlier versions load."""
         kind, config, weights, extra = read_network(path)
-        if kind not in SpikingClassifier.subclasses:
-            raise ValidationError(f"not a saved spiking classifier: {path}", attr="path")
+        check_kind(path, kind, sorted(SpikingClassifier.subclasses))
         args = dict(config)
         args.update(overrides)
         net = SpikingClassifier.subclasses[kind](**args)
+        check_weight_names(path, kind, weights, net.weights)
+        params = extra.get("neuron_params", {})
+        check_weight_names(path, f"{kind} (neuron parameters)", params, net.populations)
         net.set_weights(weights)
-        net.set_neuron_params({k: tuple(v) for k, v in extra["neuron_params"].items()})
+        net.set_neuron_params({k: tuple(v) for k, v in params.items()})
         return net
 
     def add_probes(self):
@@ -337,7 +368,10 @@ class L2MU(SpikingClassifier):
         for every term. Allow a few extra steps (zeros) at the end of each
         sequence for the last input to reach ``out``.
     dt : float
-        The simulator's step (only the output scale depends on it).
+        The simulator's step: spikes carry ``amplitude=dt``, so the network
+        must run at this step (building it in a simulator with another
+        ``dt`` raises a `nengo.exceptions.BuildError`, see
+        `nengo_lmu.networks.dt_check`).
     seed : int, optional
         Seeds the initial weights.
     label, add_to_container
@@ -388,6 +422,7 @@ class L2MU(SpikingClassifier):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        check_seed("seed", seed, self)
         self._config_keys = (
             "n_inputs", "n_classes", "memory_size", "order", "theta", "hidden_size",
             "learn_neuron_params", "surrogate_alpha", "dt", "reset", "min_voltage",
@@ -493,6 +528,7 @@ class RecurrentLIF(SpikingClassifier):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        check_seed("seed", seed, self)
         self._config_keys = ("n_inputs", "n_classes", "hidden_size",
                              "learn_neuron_params", "surrogate_alpha", "dt", "reset",
                              "min_voltage", "chip_timing")

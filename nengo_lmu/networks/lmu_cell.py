@@ -10,8 +10,17 @@ from nengo_lmu.networks.common import (  # noqa: F401 - INITIALIZERS, initial_we
     cell_initial_weights,
     initial_weights,
 )
+from nengo_lmu.networks.dt_check import require_dt
 from nengo_lmu.networks.legendre_memory import LegendreMemory
-from nengo_lmu.validation import check_bool, check_int, check_positive
+from nengo_lmu.systems import DISCRETIZERS
+from nengo_lmu.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_positive,
+    check_seed,
+)
+
 
 class LMUCell(nengo.Network):
     """A Legendre Memory Unit cell [1]_ as a nengo network.
@@ -114,6 +123,7 @@ class LMUCell(nengo.Network):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        check_seed("seed", seed, self)
         self.units = check_int("units", units, self)
         self.input_d = check_int("input_d", input_d, self)
         self.memory_d = check_int("memory_d", memory_d, self)
@@ -136,7 +146,14 @@ class LMUCell(nengo.Network):
                 obj=self,
             )
         self.hidden_neuron_type = hidden_neuron_type
-        self.discretizer = discretizer
+        # checked here, not by the memory, so that the message names the
+        # cell's own argument (the memory gets dt=1: theta is in steps)
+        self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS, obj=self)
+        theta = check_positive("theta", theta, obj=self)
+        if theta <= 1:
+            raise ValidationError(
+                f"must be > 1 step (theta is in steps; the memory is discretised at "
+                f"one step), got {theta}", attr="theta", obj=self)
         rng = np.random.RandomState(seed)
         q = self.memory_d * check_int("order", order, self)
 
@@ -152,6 +169,9 @@ class LMUCell(nengo.Network):
                 order, theta, size_in=self.memory_d, dt=1.0, discretizer=discretizer,
                 label="m",
             )
+            # one sample per simulator step whatever the simulator's dt (theta
+            # is in steps), so the memory's own dt check does not apply
+            require_dt(self.memory, None)
             self.hidden = nengo.Ensemble(
                 self.units,
                 1,
