@@ -82,9 +82,9 @@ EXTRAS = {
     ),
     "tests": Extra(
         "tests",
-        "pytest and nengo's pytest plugins, notebook runner, ruff",
-        ("pytest", "pytest_allclose", "pytest_rng", "pytest_plt", "nbclient"),
-        ("pytest", "pytest-allclose", "pytest-rng", "pytest-plt", "nbclient"),
+        "pytest and nengo's pytest plugins, hypothesis, notebook runner, ruff",
+        ("pytest", "pytest_allclose", "pytest_rng", "pytest_plt", "nbclient", "hypothesis"),
+        ("pytest", "pytest-allclose", "pytest-rng", "pytest-plt", "nbclient", "hypothesis"),
         "3.8-3.12",
     ),
 }
