@@ -122,6 +122,130 @@ class BalancedRealizer(ScaledRealizer):
         return self.rescale(system, T, u, radius)
 
 
+def is_stable(system):
+    """Whether a system is exponentially stable (every pole strictly inside
+    the unit circle, or in the open left half-plane for a continuous one).
+
+    Examples
+    --------
+    >>> from nengo_lmu import LinearSystem
+    >>> is_stable(LinearSystem([[-1.0]], [[1.0]])), is_stable(LinearSystem([[0.0]], [[1.0]]))
+    (True, False)
+    """
+    eig = np.linalg.eigvals(system.A)
+    if system.is_discrete:
+        return bool(np.all(np.abs(eig) < 1))
+    return bool(np.all(eig.real < 0))
+
+
+def _require_stable(system, what):
+    if not is_stable(system):
+        raise ValidationError(
+            f"{what} needs an exponentially stable system (the worst-case "
+            f"state of a system that is not is unbounded); use "
+            f"realizer='scaled' with an input sample",
+            attr="system",
+        )
+
+
+def l1_norms(system, rtol=1e-9, max_steps=1_000_000):
+    """The L1 norm of each state's impulse response, ``sum_k |(A^k B)_i|``
+    summed over the inputs, of a stable discrete system.
+
+    It is the largest value state ``i`` can reach for any input bounded by
+    1 in every dimension (the input ``sign(h_i[t - k])`` reaches it), so a
+    state divided by it stays within ``[-1, 1]`` whatever the input.
+
+    Examples
+    --------
+    >>> from nengo_lmu import LinearSystem
+    >>> lowpass = LinearSystem([[-10.0]], [[10.0]]).discretize(0.001)
+    >>> round(float(l1_norms(lowpass)[0]), 6)  # the DC gain of a lowpass
+    1.0
+    """
+    if not system.is_discrete:
+        raise ValidationError(
+            "needs a discrete system; call .discretize(dt) first", attr="system"
+        )
+    _require_stable(system, "the L1 norm")
+    total = np.zeros(system.n_states)
+    h = system.B.copy()
+    # Powers of A in blocks: the tail after k steps is below
+    # |A^k| sum_j |A^j B|, so stop once the block adds less than rtol.
+    for _ in range(max_steps):
+        step = np.abs(h).sum(axis=1)
+        total += step
+        if np.all(step <= rtol * np.maximum(total, 1e-300)) and np.max(step) < rtol:
+            break
+        h = system.A @ h
+    return total
+
+
+def hankel_bounds(system):
+    """Twice the sum of the Hankel singular values of each state's
+    subsystem ``(A, B, e_i)``: a bound on its L1 norm that needs no
+    simulation (Khaisongkram & Banjerdpongchai 2007; nengolib's ``Hankel``).
+    """
+    _require_stable(system, "the Hankel bound")
+    P, _ = gramians(system)
+    out = np.empty(system.n_states)
+    for i in range(system.n_states):
+        sub = system.with_outputs(np.eye(system.n_states)[i : i + 1])
+        _, Q = gramians(sub)
+        hsv = np.sqrt(np.clip(np.linalg.eigvals(P @ Q).real, 0, None))
+        out[i] = 2 * np.sum(hsv)
+    return out
+
+
+class L1Realizer(Realizer):
+    """Scale each state by the L1 norm of its impulse response, so that
+    ``|z_i| <= radius`` for *any* input with ``|u| <= input_radius``
+    (nengolib's ``L1Norm``). It needs no input sample: the ``u`` it is
+    given is ignored.
+
+    Parameters
+    ----------
+    input_radius : float
+        The bound on the input that the states are sized for.
+    balanced : bool
+        Balance the system first (`balanced_transform`), then scale.
+
+    Examples
+    --------
+    >>> from nengo_lmu import LinearSystem
+    >>> lowpass = LinearSystem([[-10.0]], [[10.0]]).discretize(0.001)
+    >>> T = L1Realizer(input_radius=2.0)(lowpass, None, radius=1.0)
+    >>> round(float(T[0, 0]), 6)
+    2.0
+    """
+
+    name = "l1"
+    bound = staticmethod(l1_norms)
+
+    def __init__(self, input_radius=1.0, balanced=False):
+        self.input_radius = check_positive("input_radius", input_radius)
+        self.balanced = bool(balanced)
+
+    def __call__(self, system, u, radius=1.0):
+        T = balanced_transform(system)[0] if self.balanced else np.eye(system.n_states)
+        scale = self.bound(system.transform(T)) * self.input_radius / radius
+        return T * np.where(scale > 1e-12, scale, 1.0)[None, :]
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(input_radius={self.input_radius:g}, "
+            f"balanced={self.balanced})"
+        )
+
+
+class HankelRealizer(L1Realizer):
+    """As `L1Realizer` with the looser bound `hankel_bounds` (nengolib's
+    default realiser): states use less of their range."""
+
+    name = "hankel"
+    bound = staticmethod(hankel_bounds)
+
+
 class FixedRealizer(Realizer):
     """A given change of basis ``T``, whatever the system and input."""
 
@@ -136,7 +260,10 @@ class FixedRealizer(Realizer):
 
 
 #: The realisers by name.
-REALIZER_RULES = {r.name: r for r in (IdentityRealizer, ScaledRealizer, BalancedRealizer)}
+REALIZER_RULES = {
+    r.name: r
+    for r in (IdentityRealizer, ScaledRealizer, BalancedRealizer, L1Realizer, HankelRealizer)
+}
 REALIZERS = tuple(REALIZER_RULES)
 #: The one default of `realize` and of every neural network: on the delay
 #: task (996 LIF neurons, seeds 0-3) ``"scaled"`` scored NRMSE 0.069-0.081

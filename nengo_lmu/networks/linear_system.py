@@ -4,16 +4,22 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+import warnings
+
+from nengo_lmu.realizers import is_stable
 from nengo_lmu.systems import (
     DEFAULT_REALIZER,
     DISCRETIZERS,
     LinearSystem,
     as_realizer,
     lowpass_mapping,
+    synapse_loop_tf,
+    synapse_mapping,
 )
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
 MAPPINGS = ("discrete", "continuous")
+EVAL_MODE = "stretch"
 # Defaults of the neural form (relative to the radius); see _build_neural.
 EVAL_STRETCH = 1.5
 SPIKING_INTERCEPT = 0.75
@@ -168,6 +174,9 @@ class LinearSystemNetwork(nengo.Network):
         ens_dimensions=1,
         discretizer="zoh",
         ens_kwargs=None,
+        input_synapse=None,
+        output_synapse=None,
+        solver=None,
         label=None,
         seed=None,
         add_to_container=None,
@@ -214,16 +223,49 @@ class LinearSystemNetwork(nengo.Network):
         self.T = np.eye(system.n_states)
         self.input_filter = None
         self.exact_connections = {}
+        self.input_synapse = check_synapse("input_synapse", input_synapse, self)
+        self.output_synapse = check_synapse("output_synapse", output_synapse, self)
+        if solver is not None and not isinstance(solver, nengo.solvers.Solver):
+            raise ValidationError(
+                f"must be a nengo.solvers.Solver, got {solver!r}", attr="solver", obj=self
+            )
+        if solver is not None and solver.weights:
+            raise ValidationError(
+                "must decode (weights=False): the state readout goes to a node",
+                attr="solver",
+                obj=self,
+            )
+        self.solver = solver
+        self.mapping = None
+        if n_neurons is not None and not is_stable(self.discrete_system):
+            # Its worst-case state is unbounded: no scaling keeps it within
+            # the populations' range (nengolib warned likewise).
+            warnings.warn(
+                f"{system!r} is not exponentially stable: its state can grow "
+                f"without bound and saturate the populations",
+                stacklevel=2,
+            )
 
         with self:
             self.input = nengo.Node(size_in=system.n_inputs, label="input")
             self.state = nengo.Node(size_in=system.n_states, label="state")
+            # What the system runs on: the input itself, or the input
+            # filtered by input_synapse.
+            self.filtered_input = self.input
+            if self.input_synapse is not None:
+                self.filtered_input = nengo.Node(
+                    size_in=system.n_inputs, label="filtered input"
+                )
+                nengo.Connection(
+                    self.input, self.filtered_input, synapse=self.input_synapse
+                )
             # Where the output is the state, it is the same node: a copy
             # would only cost time (in NengoDL, an operator per step).
             state_is_output = (
                 system.n_outputs == system.n_states
                 and np.array_equal(system.C, np.eye(system.n_states))
                 and not np.any(system.D)
+                and self.output_synapse is None
             )
             self.output = (
                 self.state
@@ -245,17 +287,23 @@ class LinearSystemNetwork(nengo.Network):
                 )
             if not state_is_output:
                 nengo.Connection(
-                    self.state, self.output, transform=system.C, synapse=None
+                    self.state,
+                    self.output,
+                    transform=system.C,
+                    synapse=self.output_synapse,
                 )
                 if np.any(system.D):
                     nengo.Connection(
-                        self.input, self.output, transform=system.D, synapse=None
+                        self.filtered_input,
+                        self.output,
+                        transform=system.D,
+                        synapse=self.output_synapse,
                     )
 
     def _build_exact(self):
         dsys = self.discrete_system
         self.exact_connections["B"] = nengo.Connection(
-            self.input, self.state, transform=dsys.B, synapse=None
+            self.filtered_input, self.state, transform=dsys.B, synapse=None
         )
         # synapse=0 makes the recurrence read the previous step's state.
         self.exact_connections["A"] = nengo.Connection(
@@ -271,16 +319,24 @@ class LinearSystemNetwork(nengo.Network):
         Returns ``(synapse, u, z_eval)``.
         """
         if isinstance(synapse, nengo.synapses.Synapse):
-            if type(synapse) is not nengo.Lowpass:
+            if not isinstance(synapse, nengo.LinearFilter):
                 raise ValidationError(
-                    f"must be a Lowpass synapse (the mapping is derived for "
-                    f"it), got {synapse}",
+                    f"must be a nengo.LinearFilter (Lowpass, Alpha, or any "
+                    f"transfer function), got {synapse}",
                     attr="synapse",
                     obj=self,
                 )
+            if mapping == "continuous" and type(synapse) is not nengo.Lowpass:
+                raise ValidationError(
+                    f"the continuous mapping needs a Lowpass synapse, got "
+                    f"{synapse}; use mapping='discrete'",
+                    attr="synapse",
+                    obj=self,
+                )
+            if type(synapse) is nengo.Lowpass:
+                check_positive("synapse", synapse.tau, obj=self)
         else:
             synapse = nengo.Lowpass(check_positive("synapse", synapse, obj=self))
-        tau = check_positive("synapse", synapse.tau, obj=self)
         n = self.system.n_states
         if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
             raise ValidationError(
@@ -300,19 +356,32 @@ class LinearSystemNetwork(nengo.Network):
             dtype=np.float64,
         )
         self.T = T
-        self.mapped_system = lowpass_mapping(
-            self.system.transform(T), tau, dt=self.dt if mapping == "discrete" else None
-        )
+        realized = self.system.transform(T)
+        if type(synapse) is nengo.Lowpass:
+            # The closed form (bit for bit what earlier versions built).
+            self.mapped_system = lowpass_mapping(
+                realized, synapse.tau, dt=self.dt if mapping == "discrete" else None
+            )
+            taps = [(self.mapped_system.B, synapse)]
+        else:
+            dreal = self.discrete_system.transform(T)
+            self.mapping = synapse_mapping(dreal, synapse, self.dt)
+            taps = self.mapping.taps
+            self.mapped_system = LinearSystem(
+                self.mapping.A, taps[0][0], dreal.C, dreal.D, dt=self.dt
+            )
+            if np.any(np.abs(self.mapping.extra_poles) >= 1):
+                warnings.warn(
+                    f"mapping onto {synapse} adds poles outside the unit "
+                    f"circle (|p| up to "
+                    f"{np.max(np.abs(self.mapping.extra_poles)):.4g}): exact "
+                    f"in principle, but the populations' noise will grow",
+                    stacklevel=4,
+                )
+        self.input_taps = taps
 
-        # The state trajectory under the sample input tells where the
-        # populations must be accurate: use it as evaluation points.
-        # Stretched by EVAL_STRETCH (in units of the radius, as nengo takes
-        # them), so that inputs somewhat larger than the sample are still
-        # decoded well instead of being extrapolated.
         z = self.discrete_system.transform(T).simulate(u, output=False)
-        n_eval = min(len(z), 5000)
-        z_eval = z[rng.choice(len(z), size=n_eval, replace=False)]
-        z_eval *= EVAL_STRETCH / radius
+        z_eval = state_eval_points(z, radius, rng, mode=EVAL_MODE)
         return synapse, u, z_eval
 
     # --- hooks of the neural form (see the class notes) ---------------------
@@ -334,9 +403,10 @@ class LinearSystemNetwork(nengo.Network):
         """What feeds the populations (here the ``input`` node itself).
 
         An override may add objects (built before the populations) and set
-        ``self.input_filter``, the filter they add on the way.
+        ``self.input_filter``, the filter they add on the way. The input
+        (after ``input_synapse``) is ``self.filtered_input``.
         """
-        return self.input
+        return self.filtered_input
 
     def _connection_kwargs(self):
         """Extra arguments of the input and recurrent connections."""
@@ -363,9 +433,22 @@ class LinearSystemNetwork(nengo.Network):
             neuron_type, {} if ens_kwargs is None else dict(ens_kwargs)
         )
         source = self._make_input(neuron_type, u, ens_kwargs)
+        if self.input_synapse is not None and self.input_filter is not None:
+            raise ValidationError(
+                "this form filters its input itself (input_filter); it "
+                "cannot also take input_synapse",
+                attr="input_synapse",
+                obj=self,
+            )
         conn_kwargs = self._connection_kwargs()
+        # The user's solver decodes every connection out of the populations
+        # unless the form pins its own.
+        pop_kwargs = dict(conn_kwargs)
+        if self.solver is not None:
+            pop_kwargs.setdefault("solver", self.solver)
+        readout_kwargs = {} if self.solver is None else {"solver": self.solver}
         T = self.T
-        Ap, Bp = self.mapped_system.A, self.mapped_system.B
+        Ap = self.mapped_system.A
         Ad, Bd = self.discrete_system.A, self.discrete_system.B
         n = self.system.n_states
         k = ens_dimensions
@@ -399,15 +482,20 @@ class LinearSystemNetwork(nengo.Network):
             populations.append(nengo.Ensemble(**kwargs))
 
         for dst, sl_dst in zip(populations, slices):
-            nengo.Connection(
-                source, dst, transform=Bp[sl_dst], synapse=synapse, **conn_kwargs
-            )
+            for Bt, tap_synapse in self.input_taps:
+                nengo.Connection(
+                    source,
+                    dst,
+                    transform=Bt[sl_dst],
+                    synapse=tap_synapse,
+                    **conn_kwargs,
+                )
         for src, sl_src in zip(populations, slices):
             for dst, sl_dst in zip(populations, slices):
                 block = Ap[sl_dst, sl_src]
                 if np.any(block):
                     nengo.Connection(
-                        src, dst, transform=block, synapse=synapse, **conn_kwargs
+                        src, dst, transform=block, synapse=synapse, **pop_kwargs
                     )
             # What the populations represent, read back in the system's
             # basis through the same synapse, T (h * (A' z_hat + B' u)), is
@@ -415,18 +503,23 @@ class LinearSystemNetwork(nengo.Network):
             # step late). One more step of the exact recurrence, with the
             # input of this step, brings it level with the exact form.
             nengo.Connection(
-                src, self.state, transform=Ad @ T @ Ap[:, sl_src], synapse=synapse
+                src,
+                self.state,
+                transform=Ad @ T @ Ap[:, sl_src],
+                synapse=synapse,
+                **readout_kwargs,
             )
         # The input terms of that step, computed exactly from the input node:
-        # the populations saw it through input_filter, then the synapse.
+        # the populations saw it through input_filter, then each tap.
+        for Bt, tap_synapse in self.input_taps:
+            nengo.Connection(
+                self.filtered_input,
+                self.state,
+                transform=Ad @ T @ Bt,
+                synapse=series_synapse(tap_synapse, self.input_filter, self.dt),
+            )
         nengo.Connection(
-            self.input,
-            self.state,
-            transform=Ad @ T @ Bp,
-            synapse=series_lowpass(synapse, self.input_filter),
-        )
-        nengo.Connection(
-            self.input, self.state, transform=Bd, synapse=self.input_filter
+            self.filtered_input, self.state, transform=Bd, synapse=self.input_filter
         )
 
 
@@ -449,6 +542,28 @@ def series_lowpass(first, second):
     return nengo.LinearFilter([1.0], [tau1 * tau2, tau1 + tau2, 1.0])
 
 
+def series_synapse(first, second, dt):
+    """``first`` followed by ``second`` (or ``None``) as one connection's
+    synapse: `series_lowpass` for two lowpass filters, otherwise the
+    discrete product of their loop transfer functions (`synapse_loop_tf`),
+    exact in a simulator at ``dt``.
+    """
+    if second is None:
+        return first
+    if type(first) is nengo.Lowpass and type(second) is nengo.Lowpass:
+        return series_lowpass(first, second)
+    n1, d1 = synapse_loop_tf(first, dt)
+    n2, d2 = synapse_loop_tf(second, dt)
+    return nengo.LinearFilter(np.polymul(n1, n2), np.polymul(d1, d2), analog=False)
+
+
+def check_synapse(name, synapse, obj=None):
+    """``None``, a synapse, or a positive time constant (a `nengo.Lowpass`)."""
+    if synapse is None or isinstance(synapse, nengo.synapses.Synapse):
+        return synapse
+    return nengo.Lowpass(check_positive(name, synapse, obj=obj))
+
+
 def default_process(discrete_system, rms=0.5, seed=0):
     """White noise band-limited to the system's fastest time constant.
 
@@ -462,3 +577,18 @@ def default_process(discrete_system, rms=0.5, seed=0):
     high = float(np.clip(fastest / (2 * np.pi), 1.0 / (20 * dt), 0.4 / dt))
     period = max(10.0, 100.0 / high)
     return nengo.processes.WhiteSignal(period=period, high=high, rms=rms, seed=seed)
+
+
+def state_eval_points(z, radius, rng, n_eval=5000, mode="stretch", uniform=0.2):
+    """Evaluation points (in units of the radius) from a state trajectory."""
+    n = min(len(z), n_eval)
+    pick = z[rng.choice(len(z), size=n, replace=False)] / radius
+    if mode == "stretch":
+        return pick * EVAL_STRETCH
+    if mode == "trajectory":
+        return pick
+    if mode == "mixed":
+        m = int(round(uniform * n))
+        pick[:m] = rng.uniform(-1, 1, size=(m, pick.shape[1]))
+        return pick
+    raise ValueError(mode)
