@@ -2,11 +2,13 @@
 
 import nengo
 import numpy as np
+from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.linear_system import (
     LinearSystemNetwork,
     default_process,
     sample_input,
+    vector_radius,
 )
 from nengo_lmu.systems import (
     DEFAULT_REALIZER,
@@ -153,4 +155,157 @@ class LegendreMemory(LinearSystemNetwork):
                 label=label or f"delay(r={np.round(r, 4).tolist()})",
             )
             nengo.Connection(self.output, node, transform=transform, synapse=synapse)
+        return node
+
+    def basis(self, r=None):
+        """Window values from the memory: ``window = basis(r) @ m``.
+
+        Row ``j`` decodes ``u(t - r[j] * theta)`` from one input
+        dimension's memory ``m`` (in the Legendre basis, as on ``output``).
+
+        Parameters
+        ----------
+        r : array_like, optional
+            Relative delays in ``[0, 1]`` (default: 1000 points across the
+            window).
+
+        Returns
+        -------
+        ndarray, shape (len(r), order)
+
+        Examples
+        --------
+        >>> mem = LegendreMemory(6, 0.1, add_to_container=False)
+        >>> B = mem.basis()
+        >>> bool(np.allclose(mem.inverse_basis() @ B, np.eye(6)))
+        True
+        """
+        r = np.linspace(0, 1, 1000) if r is None else r
+        return np.atleast_2d(legendre_readout(self.order, r))
+
+    def inverse_basis(self, r=None):
+        """The memory from window values: ``m = inverse_basis(r) @ window``
+        (least squares; exact for windows the memory can hold)."""
+        return np.linalg.pinv(self.basis(r))
+
+    def add_output(
+        self,
+        r,
+        function,
+        n_neurons=None,
+        synapse=None,
+        solver=None,
+        label=None,
+    ):
+        """Decode a function of the window, ``function(u(t - r*theta))``.
+
+        As nengolib's ``RollingWindow.add_output``: the function of the
+        window values at the relative delays ``r`` is decoded from neurons
+        that hold the whole memory of an input dimension, so it may be
+        nonlinear (the window's mean, maximum, energy, ...).
+
+        - Exact form: a node computes it exactly.
+        - Neural form whose memory is one ensemble per input dimension
+          (``ens_dimensions=order``): decoded from that ensemble.
+        - Otherwise: a new ensemble of ``n_neurons`` neurons (default
+          ``order`` times ``n_neurons`` of the memory) holds the memory,
+          fed by the lag-free ``state``; the function is decoded from it.
+
+        Parameters
+        ----------
+        r : float or array_like
+            Relative delays in ``[0, 1]``.
+        function : callable
+            Takes the window values of one input dimension (an array of
+            ``len(r)``; a float for a scalar ``r``) and returns a scalar or
+            an array.
+        n_neurons : int, optional
+            Neurons of the new ensemble (where one is needed).
+        synapse : nengo.synapses.Synapse, optional
+            Synapse of the decoded connection.
+        solver : nengo.solvers.Solver, optional
+            Solver of the decoded connection.
+        label : str, optional
+
+        Returns
+        -------
+        nengo.Node
+            The function's value for every input dimension, concatenated.
+
+        Examples
+        --------
+        >>> with nengo.Network() as net:
+        ...     mem = LegendreMemory(6, 0.1)
+        ...     peak = mem.add_output(np.linspace(0, 1, 20), lambda w: np.max(np.abs(w)))
+        >>> peak.size_out
+        1
+        """
+        rows = np.atleast_2d(legendre_readout(self.order, r))
+        scalar = np.ndim(r) == 0
+        if not callable(function):
+            raise ValidationError(
+                f"must be callable, got {function!r}", attr="function", obj=self
+            )
+        try:
+            probe = np.atleast_1d(function(rows[:, 0] * 0.0 if not scalar else 0.0))
+        except Exception as e:
+            raise ValidationError(
+                f"must take the window values (an array of {rows.shape[0]}), "
+                f"but raised {type(e).__name__}: {e}",
+                attr="function",
+                obj=self,
+            ) from None
+        size = probe.size
+
+        def of_memory(m):
+            w = rows @ m
+            return function(w[0] if scalar else w)
+
+        q = self.order
+        kwargs = {} if solver is None else {"solver": solver}
+        with self:
+            node = nengo.Node(
+                size_in=size * self.size_in,
+                label=label or f"function(r={np.round(r, 4).tolist()})",
+            )
+            for i in range(self.size_in):
+                out = slice(i * size, (i + 1) * size)
+                if self.neurons_per_ensemble is None:
+                    inner = nengo.Node(
+                        lambda t, m: of_memory(m), size_in=q, size_out=size
+                    )
+                    nengo.Connection(
+                        self.output[i * q : (i + 1) * q], inner, synapse=None
+                    )
+                    nengo.Connection(inner, node[out], synapse=synapse)
+                    continue
+                T = self.T[i * q : (i + 1) * q, i * q : (i + 1) * q]
+                if self.ens_dimensions == q:
+                    ens = self.ensembles[i]
+                else:
+                    sl = slice(i * q, (i + 1) * q)
+                    factor = vector_radius(self.state_sample[:, sl], self.radius)
+                    ens = nengo.Ensemble(
+                        q * self.neurons_per_ensemble if n_neurons is None else n_neurons,
+                        q,
+                        radius=self.radius * factor,
+                        neuron_type=self.ensembles[0].neuron_type,
+                        eval_points=self.state_eval_points[:, sl] / factor,
+                        label=f"window[{i}]",
+                    )
+                    # The state node is level with the exact memory: feed
+                    # the realised state z = T^-1 m without another synapse.
+                    nengo.Connection(
+                        self.state[i * q : (i + 1) * q],
+                        ens,
+                        transform=np.linalg.inv(T),
+                        synapse=None,
+                    )
+                nengo.Connection(
+                    ens,
+                    node[out],
+                    function=lambda z, T=T: of_memory(T @ z),
+                    synapse=synapse,
+                    **kwargs,
+                )
         return node

@@ -5,6 +5,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 import warnings
+from dataclasses import dataclass
 
 from nengo_lmu.realizers import is_stable
 from nengo_lmu.systems import (
@@ -381,8 +382,69 @@ class LinearSystemNetwork(nengo.Network):
         self.input_taps = taps
 
         z = self.discrete_system.transform(T).simulate(u, output=False)
+        self.radius = radius
+        self.ens_dimensions = int(ens_dimensions)
         z_eval = state_eval_points(z, radius, rng, mode=EVAL_MODE)
+        self.state_sample = z
+        self.state_eval_points = z_eval
         return synapse, u, z_eval
+
+    def check_input(self, u, warn=False):
+        """How much of the input ``u`` would push the populations' state
+        outside the range they are tuned for (``radius``).
+
+        Parameters
+        ----------
+        u : array_like, shape (n_steps, n_inputs)
+            An input sequence at the network's ``dt`` (a 1-D array for one
+            input).
+        warn : bool
+            Also issue a warning when any of it falls outside.
+
+        Returns
+        -------
+        InputCheck
+
+        Examples
+        --------
+        >>> from nengo_lmu import legendre_system
+        >>> net = LinearSystemNetwork(legendre_system(4, 0.1), n_neurons=50,
+        ...                           add_to_container=False)
+        >>> net.check_input(0.1 * np.ones(500)).fraction_outside
+        0.0
+        >>> net.check_input(3 * np.ones(500)).fraction_outside > 0.5
+        True
+        """
+        if self.neurons_per_ensemble is None:
+            raise ValidationError(
+                "the exact form has no tuned range: nothing to check",
+                attr="n_neurons",
+                obj=self,
+            )
+        u = np.asarray(u, dtype=np.float64)
+        if u.ndim == 1 and self.system.n_inputs == 1:
+            u = u[:, None]
+        if not np.all(np.isfinite(u)):
+            raise ValidationError("contains NaN or inf", attr="u", obj=self)
+        z = self.discrete_system.transform(self.T).simulate(u, output=False)
+        # The norm of each population's part of the state, in its radius.
+        load = np.stack(
+            [
+                np.linalg.norm(z[:, i : i + e.dimensions], axis=1) / e.radius
+                for i, e in zip(range(0, z.shape[1], self.ens_dimensions), self.ensembles)
+            ],
+            axis=1,
+        )
+        # A sample scaled to peak at the radius touches it: not outside.
+        outside = load > 1 + 1e-9
+        result = InputCheck(
+            fraction_outside=float(np.mean(np.any(outside, axis=1))),
+            fraction_per_ensemble=np.mean(outside, axis=0),
+            peak=np.max(load, axis=0),
+        )
+        if warn and result.fraction_outside > 0:
+            warnings.warn(str(result), stacklevel=2)
+        return result
 
     # --- hooks of the neural form (see the class notes) ---------------------
 
@@ -456,15 +518,18 @@ class LinearSystemNetwork(nengo.Network):
         slices = [slice(i, i + k) for i in range(0, n, k)]
         populations = []
         for i, sl in enumerate(slices):
+            # Each state peaks near `radius`; a population holding k of
+            # them together sees vectors up to about sqrt(k) radii long.
+            factor = 1.0 if k == 1 else vector_radius(self.state_sample[:, sl], radius)
             kwargs = dict(
                 n_neurons=self.neurons_per_ensemble,
                 dimensions=k,
                 neuron_type=neuron_type,
-                radius=radius,
+                radius=radius * factor,
                 label=f"ensemble[{i}]",
             )
             if "eval_points" not in ens_kwargs:
-                kwargs["eval_points"] = z_eval[:, sl]
+                kwargs["eval_points"] = z_eval[:, sl] / factor
             if "intercepts" not in ens_kwargs and neuron_type.spiking:
                 # Each state peaks at `radius` but spends most of its time
                 # well inside it. Spiking neurons: thresholds away from the
@@ -542,6 +607,42 @@ def series_lowpass(first, second):
     return nengo.LinearFilter([1.0], [tau1 * tau2, tau1 + tau2, 1.0])
 
 
+def vector_radius(z, radius):
+    """How many radii long the state vectors ``z`` (one per row) get: the
+    radius factor of a population holding several states together."""
+    return max(1.0, float(np.max(np.linalg.norm(z, axis=1))) / radius)
+
+
+@dataclass
+class InputCheck:
+    """What `LinearSystemNetwork.check_input` found.
+
+    Attributes
+    ----------
+    fraction_outside : float
+        Fraction of the steps on which some population's state lies outside
+        its radius (where its decoding degrades or saturates).
+    fraction_per_ensemble : ndarray
+        The same per population.
+    peak : ndarray
+        The largest state norm of each population, in radii.
+    """
+
+    fraction_outside: float
+    fraction_per_ensemble: np.ndarray
+    peak: np.ndarray
+
+    def __str__(self):
+        worst = int(np.argmax(self.peak))
+        return (
+            f"{100 * self.fraction_outside:.1f}% of the input's steps put a "
+            f"state outside the populations' radius (peak "
+            f"{self.peak[worst]:.2f} radii, ensemble[{worst}]); scale the "
+            f"input down or give it as process= so that the network is "
+            f"tuned for it"
+        )
+
+
 def series_synapse(first, second, dt):
     """``first`` followed by ``second`` (or ``None``) as one connection's
     synapse: `series_lowpass` for two lowpass filters, otherwise the
@@ -586,6 +687,12 @@ def state_eval_points(z, radius, rng, n_eval=5000, mode="stretch", uniform=0.2):
     if mode == "stretch":
         return pick * EVAL_STRETCH
     if mode == "trajectory":
+        return pick
+    if mode == "scalemix":
+        return pick * rng.uniform(0, EVAL_STRETCH, size=(n, 1))
+    if mode == "headroom":
+        h = n // 2
+        pick[:h] *= rng.uniform(1, EVAL_STRETCH, size=(h, 1))
         return pick
     if mode == "mixed":
         m = int(round(uniform * n))
