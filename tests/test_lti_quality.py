@@ -258,3 +258,74 @@ def test_add_output_neural_ensemble_choice():
     assert len(arr.all_ensembles) == 7
     assert arr.all_ensembles[-1].dimensions == 6
     assert arr.all_ensembles[-1].n_neurons == 120
+
+
+# --- nengolib's network-test bounds at our defaults (slow) ----------------------
+
+
+def lowpass_network_nrmse(neuron_type, seed):
+    """nengolib's test_linear_network: a lowpass (tau 0.1 s) on 500 neurons,
+    synapse 0.02, driven by 10 Hz white noise scaled by 2, probed with a
+    5 ms filter; scored against the exact form on the same input. The
+    network is not told the input (no ``process=``)."""
+    lowpass = LinearSystem([[-10.0]], [[10.0]])
+    with nengo.Network(seed=seed) as net:
+        stim = nengo.Node(nengo.processes.WhiteSignal(1.0, high=10, seed=seed))
+        sub = LinearSystemNetwork(lowpass, 500, synapse=0.02, neuron_type=neuron_type)
+        ref = LinearSystemNetwork(lowpass)
+        for target in (sub, ref):
+            nengo.Connection(stim, target.input, synapse=None, transform=2.0)
+        p = nengo.Probe(sub.output, synapse=0.005)
+        p_ref = nengo.Probe(ref.output, synapse=0.005)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run(1.0)
+    return nrmse(sim.data[p], sim.data[p_ref])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize(
+    "neuron_type, bound", [(nengo.LIFRate(), 0.01), (nengo.LIF(), 0.1)]
+)
+def test_nengolib_lowpass_network_bounds(neuron_type, bound, seed):
+    assert lowpass_network_nrmse(neuron_type, seed) < bound
+
+
+def rolling_window_errors(seed, process=True):
+    """nengolib's test_window_example: the memory (order 6, theta 0.1 s)
+    in one 6-D ensemble of 1000 LIFRate neurons at dt 2 ms, 10 Hz white
+    noise; the delay, a nonlinear function of the window and the state,
+    each against the exact form."""
+    dt = 0.002
+    stim_process = nengo.processes.WhiteSignal(1.0, high=10, seed=seed)
+    r = np.linspace(0, 1, 20)
+
+    def function(w):
+        return -np.max(np.abs(w)), abs(w[0] * w[-1])
+
+    with nengo.Network(seed=seed) as net:
+        stim = nengo.Node(stim_process)
+        kw = dict(process=stim_process) if process else {}
+        rate = LegendreMemory(
+            6, 0.1, n_neurons=1000, ens_dimensions=6, neuron_type=nengo.LIFRate(),
+            dt=dt, **kw,
+        )
+        exact = LegendreMemory(6, 0.1, dt=dt)
+        probes = []
+        for mem in (rate, exact):
+            nengo.Connection(stim, mem.input, synapse=None)
+            probes.append([
+                nengo.Probe(mem.add_delay_output(1.0), synapse=None),
+                nengo.Probe(mem.add_output(r, function), synapse=None),
+                nengo.Probe(mem.output, synapse=None),
+            ])
+    with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
+        sim.run(1.0)
+    return [nrmse(sim.data[a], sim.data[b]) for a, b in zip(*probes)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_nengolib_rolling_window_bounds(seed):
+    delay, function, state = rolling_window_errors(seed)
+    assert delay < 0.05 and function < 0.2 and state < 0.05, (delay, function, state)

@@ -262,6 +262,7 @@ class LegendreMemory(LinearSystemNetwork):
             return function(w[0] if scalar else w)
 
         q = self.order
+        solver = self.population_solver if solver is None else solver
         kwargs = {} if solver is None else {"solver": solver}
         with self:
             node = nengo.Node(

@@ -24,6 +24,8 @@ EVAL_MODE = "stretch"
 # Defaults of the neural form (relative to the radius); see _build_neural.
 EVAL_STRETCH = 1.5
 SPIKING_INTERCEPT = 0.75
+#: Regularisation of the populations' decoders for rate (non-spiking) neurons.
+RATE_SOLVER_REG = 0.01
 
 
 def sample_input(process, n_inputs, dt, rng, n_steps=None, obj=None):
@@ -237,6 +239,7 @@ class LinearSystemNetwork(nengo.Network):
                 obj=self,
             )
         self.solver = solver
+        self.population_solver = None
         self.mapping = None
         if n_neurons is not None and not is_stable(self.discrete_system):
             # Its worst-case state is unbounded: no scaling keeps it within
@@ -504,11 +507,19 @@ class LinearSystemNetwork(nengo.Network):
             )
         conn_kwargs = self._connection_kwargs()
         # The user's solver decodes every connection out of the populations
-        # unless the form pins its own.
+        # unless the form pins its own. Rate neurons have no spike noise to
+        # regularise against: a tenth of nengo's default regularisation
+        # (reg=0.1) decodes them far better (nengolib's rolling window, one
+        # 6-D ensemble of 1000 LIFRate neurons, seeds 0 and 1: delay NRMSE
+        # 0.001-0.003 against 0.07 and a divergence).
+        solver = self.solver
+        if solver is None and not neuron_type.spiking:
+            solver = nengo.solvers.LstsqL2(reg=RATE_SOLVER_REG)
+        self.population_solver = solver
         pop_kwargs = dict(conn_kwargs)
-        if self.solver is not None:
-            pop_kwargs.setdefault("solver", self.solver)
-        readout_kwargs = {} if self.solver is None else {"solver": self.solver}
+        if solver is not None:
+            pop_kwargs.setdefault("solver", solver)
+        readout_kwargs = {} if solver is None else {"solver": solver}
         T = self.T
         Ap = self.mapped_system.A
         Ad, Bd = self.discrete_system.A, self.discrete_system.B
@@ -687,6 +698,12 @@ def state_eval_points(z, radius, rng, n_eval=5000, mode="stretch", uniform=0.2):
     if mode == "stretch":
         return pick * EVAL_STRETCH
     if mode == "trajectory":
+        return pick
+    if mode == "box":
+        return rng.uniform(-EVAL_STRETCH, EVAL_STRETCH, size=pick.shape)
+    if mode == "trajbox":
+        h = n // 2
+        pick[:h] = rng.uniform(-EVAL_STRETCH, EVAL_STRETCH, size=(h, pick.shape[1]))
         return pick
     if mode == "scalemix":
         return pick * rng.uniform(0, EVAL_STRETCH, size=(n, 1))
