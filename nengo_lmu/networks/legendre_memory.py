@@ -10,8 +10,8 @@ from nengo_lmu.networks.linear_system import (
     sample_input,
     vector_radius,
 )
+from nengo_lmu.realizers import FixedRealizer
 from nengo_lmu.systems import (
-    DEFAULT_REALIZER,
     DISCRETIZERS,
     LinearSystem,
     as_realizer,
@@ -22,6 +22,15 @@ from nengo_lmu.systems import (
     legendre_system,
 )
 from nengo_lmu.validation import check_choice, check_int, check_positive
+
+
+#: The memory's default realiser. Bounding each state for any input
+#: (`nengo_lmu.realizers.L1Realizer`, the default of `.LinearSystemNetwork`)
+#: leaves the memory's higher states a few percent of their range on the
+#: band-limited signals it is built for: on the delay task (996 LIF
+#: neurons, seeds 0 and 1, 4 s) NRMSE 0.27-0.29 with it, 0.17-0.19 with it
+#: in the balanced basis, 0.07-0.08 scaled to a sample.
+MEMORY_REALIZER = "scaled"
 
 
 class LegendreMemory(LinearSystemNetwork):
@@ -80,7 +89,7 @@ class LegendreMemory(LinearSystemNetwork):
         n_neurons=None,
         dt=0.001,
         discretizer="zoh",
-        realizer=DEFAULT_REALIZER,
+        realizer=MEMORY_REALIZER,
         process=None,
         label=None,
         seed=None,
@@ -112,7 +121,9 @@ class LegendreMemory(LinearSystemNetwork):
             rng = np.random.RandomState(seed)
             u = sample_input(process, 1, dt, rng, obj=self)
             T1 = rule(done, u, check_positive("radius", kwargs.get("radius", 1.0), self))
-            realizer = np.kron(eye, T1)
+            realizer = FixedRealizer(
+                np.kron(eye, T1), bounded=getattr(rule, "bounded", False)
+            )
             process = np.tile(u, (1, self.size_in))
 
         super().__init__(

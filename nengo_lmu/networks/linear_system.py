@@ -7,7 +7,7 @@ from nengo.exceptions import ValidationError
 import warnings
 from dataclasses import dataclass
 
-from nengo_lmu.realizers import is_stable
+from nengo_lmu.realizers import ScaledRealizer, is_stable
 from nengo_lmu.systems import (
     DEFAULT_REALIZER,
     DISCRETIZERS,
@@ -20,7 +20,6 @@ from nengo_lmu.systems import (
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
 MAPPINGS = ("discrete", "continuous")
-EVAL_MODE = "stretch"
 # Defaults of the neural form (relative to the radius); see _build_neural.
 EVAL_STRETCH = 1.5
 SPIKING_INTERCEPT = 0.75
@@ -318,9 +317,9 @@ class LinearSystemNetwork(nengo.Network):
         """What every neural form needs before it builds: the checked
         ``synapse`` and ``ens_dimensions``, the sample input ``u``, the
         realisation ``T`` (stored as ``self.T``), the mapped system (stored as
-        ``self.mapped_system``) and the evaluation points ``z_eval``.
+        ``self.mapped_system``) and the state over the sample ``z``.
 
-        Returns ``(synapse, u, z_eval)``.
+        Returns ``(synapse, u, z)``.
         """
         if isinstance(synapse, nengo.synapses.Synapse):
             if not isinstance(synapse, nengo.LinearFilter):
@@ -355,10 +354,12 @@ class LinearSystemNetwork(nengo.Network):
         if process is None:
             process = default_process(self.discrete_system)
         u = sample_input(process, self.system.n_inputs, self.dt, rng, obj=self)
-        T = np.asarray(
-            as_realizer(realizer, obj=self)(self.discrete_system, u, radius),
-            dtype=np.float64,
-        )
+        rule = as_realizer(realizer, obj=self)
+        if getattr(rule, "bounded", False) and not is_stable(self.discrete_system):
+            # No bound exists (warned above): scale to the sample instead.
+            rule = ScaledRealizer()
+        self.bounded = bool(getattr(rule, "bounded", False))
+        T = np.asarray(rule(self.discrete_system, u, radius), dtype=np.float64)
         self.T = T
         realized = self.system.transform(T)
         if type(synapse) is nengo.Lowpass:
@@ -387,10 +388,9 @@ class LinearSystemNetwork(nengo.Network):
         z = self.discrete_system.transform(T).simulate(u, output=False)
         self.radius = radius
         self.ens_dimensions = int(ens_dimensions)
-        z_eval = state_eval_points(z, radius, rng, mode=EVAL_MODE)
         self.state_sample = z
-        self.state_eval_points = z_eval
-        return synapse, u, z_eval
+        self._eval_rng = rng
+        return synapse, u, z
 
     def check_input(self, u, warn=False):
         """How much of the input ``u`` would push the populations' state
@@ -490,10 +490,18 @@ class LinearSystemNetwork(nengo.Network):
         ens_dimensions,
         ens_kwargs,
     ):
-        synapse, u, z_eval = self._neural_plan(
+        synapse, u, z = self._neural_plan(
             synapse, mapping, realizer, process, radius, ens_dimensions
         )
         neuron_type = self._neuron_type(neuron_type)
+        z_eval = state_eval_points(
+            z,
+            radius,
+            self._eval_rng,
+            bounded=self.bounded and ens_dimensions == 1,
+            spiking=neuron_type.spiking,
+        )
+        self.state_eval_points = z_eval
         ens_kwargs = self._ensemble_defaults(
             neuron_type, {} if ens_kwargs is None else dict(ens_kwargs)
         )
@@ -691,28 +699,40 @@ def default_process(discrete_system, rms=0.5, seed=0):
     return nengo.processes.WhiteSignal(period=period, high=high, rms=rms, seed=seed)
 
 
-def state_eval_points(z, radius, rng, n_eval=5000, mode="stretch", uniform=0.2):
-    """Evaluation points (in units of the radius) from a state trajectory."""
+def state_eval_points(z, radius, rng, bounded=False, spiking=True, n_eval=5000):
+    """Evaluation points (in units of the radius) for the populations.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n_steps, n_states)
+        The realised state over the sample input.
+    radius : float
+    rng : numpy.random.RandomState
+    bounded : bool
+        The realisation bounds each state by the radius for any input
+        within the input radius (`nengo_lmu.realizers.L1Realizer`): the
+        points cover that whole range uniformly, with headroom
+        (``EVAL_STRETCH``) for inputs beyond it. Only for one state per
+        population (a box of several states holds mostly corners the state
+        never reaches).
+    spiking : bool
+        For a sample-based realisation: spiking neurons decode the sampled
+        trajectory stretched by ``EVAL_STRETCH`` (headroom for inputs larger
+        than the sample, which costs little next to spike noise); rate
+        neurons decode the trajectory itself, where they are most precise.
+    n_eval : int
+        Number of points.
+
+    Examples
+    --------
+    >>> rng = np.random.RandomState(0)
+    >>> z = np.sin(np.linspace(0, 10, 1000))[:, None]
+    >>> pts = state_eval_points(z, 1.0, rng, bounded=True)
+    >>> pts.shape, bool(np.max(np.abs(pts)) <= EVAL_STRETCH)
+    ((5000, 1), True)
+    """
+    if bounded:
+        return rng.uniform(-EVAL_STRETCH, EVAL_STRETCH, size=(n_eval, z.shape[1]))
     n = min(len(z), n_eval)
     pick = z[rng.choice(len(z), size=n, replace=False)] / radius
-    if mode == "stretch":
-        return pick * EVAL_STRETCH
-    if mode == "trajectory":
-        return pick
-    if mode == "box":
-        return rng.uniform(-EVAL_STRETCH, EVAL_STRETCH, size=pick.shape)
-    if mode == "trajbox":
-        h = n // 2
-        pick[:h] = rng.uniform(-EVAL_STRETCH, EVAL_STRETCH, size=(h, pick.shape[1]))
-        return pick
-    if mode == "scalemix":
-        return pick * rng.uniform(0, EVAL_STRETCH, size=(n, 1))
-    if mode == "headroom":
-        h = n // 2
-        pick[:h] *= rng.uniform(1, EVAL_STRETCH, size=(h, 1))
-        return pick
-    if mode == "mixed":
-        m = int(round(uniform * n))
-        pick[:m] = rng.uniform(-1, 1, size=(m, pick.shape[1]))
-        return pick
-    raise ValueError(mode)
+    return pick * EVAL_STRETCH if spiking else pick
