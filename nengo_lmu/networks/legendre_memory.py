@@ -38,7 +38,7 @@ MEMORY_REALIZER = "scaled"
 #: NRMSE 0.10-0.11 at rms 0.15, 0.06 at rms 0.3, 0.06-0.08 at rms 0.45
 #: (the earlier default, 50 Hz at rms 0.5: 0.084 at 0.2, 0.064 at 0.3, 0.106
 #: at 0.4).
-MEMORY_SAMPLE_RMS = 0.3
+MEMORY_SAMPLE_RMS = 0.5
 
 
 def memory_process(theta, dt, rms=MEMORY_SAMPLE_RMS, seed=0):
@@ -91,7 +91,7 @@ class LegendreMemory(LinearSystemNetwork):
     process : nengo.Process or array_like, optional
         A sample of one input dimension, used to scale the neural form.
         Defaults to `memory_process` (white noise band-limited to
-        ``1/theta`` Hz, rms 0.3). `check_input` says how much of a signal
+        ``1/theta`` Hz, rms 0.5). `check_input` says how much of a signal
         falls outside what the network is tuned for.
     **kwargs
         Passed to `.LinearSystemNetwork` (``synapse``, ``neuron_type``,
