@@ -25,9 +25,7 @@ def gramians(system):
         Q = scipy.linalg.solve_discrete_lyapunov(system.A.T, system.C.T @ system.C)
     else:
         P = scipy.linalg.solve_continuous_lyapunov(system.A, -system.B @ system.B.T)
-        Q = scipy.linalg.solve_continuous_lyapunov(
-            system.A.T, -system.C.T @ system.C
-        )
+        Q = scipy.linalg.solve_continuous_lyapunov(system.A.T, -system.C.T @ system.C)
     return P, Q
 
 
@@ -168,9 +166,7 @@ def l1_norms(system, rtol=1e-9, max_steps=1_000_000):
     1.0
     """
     if not system.is_discrete:
-        raise ValidationError(
-            "needs a discrete system; call .discretize(dt) first", attr="system"
-        )
+        raise ValidationError("needs a discrete system; call .discretize(dt) first", attr="system")
     _require_stable(system, "the L1 norm")
     total = np.zeros(system.n_states)
     h = system.B.copy()
@@ -238,8 +234,7 @@ class L1Realizer(Realizer):
 
     def __repr__(self):
         return (
-            f"{type(self).__name__}(input_radius={self.input_radius:g}, "
-            f"balanced={self.balanced})"
+            f"{type(self).__name__}(input_radius={self.input_radius:g}, balanced={self.balanced})"
         )
 
 

@@ -101,8 +101,7 @@ class LinearSystem:
             )
         if B.shape[0] != n or B.shape[1] < 1:
             raise ValidationError(
-                f"must have {n} rows (one per state) and at least one column, "
-                f"got shape {B.shape}",
+                f"must have {n} rows (one per state) and at least one column, got shape {B.shape}",
                 attr="B",
                 obj=self,
             )
@@ -113,11 +112,7 @@ class LinearSystem:
                 attr="C",
                 obj=self,
             )
-        D = (
-            np.zeros((C.shape[0], B.shape[1]))
-            if D is None
-            else _as_matrix("D", D, obj=self)
-        )
+        D = np.zeros((C.shape[0], B.shape[1])) if D is None else _as_matrix("D", D, obj=self)
         if D.shape != (C.shape[0], B.shape[1]):
             raise ValidationError(
                 f"must have shape (n_outputs, n_inputs) = "
@@ -146,9 +141,7 @@ class LinearSystem:
         return (
             isinstance(other, LinearSystem)
             and self.dt == other.dt
-            and all(
-                np.array_equal(getattr(self, k), getattr(other, k)) for k in "ABCD"
-            )
+            and all(np.array_equal(getattr(self, k), getattr(other, k)) for k in "ABCD")
         )
 
     def __hash__(self):
@@ -399,13 +392,9 @@ def legendre_readout(order, r):
     order = check_order(order)
     r_arr = np.asarray(r, dtype=np.float64)
     if r_arr.ndim > 1:
-        raise ValidationError(
-            f"must be a scalar or 1-D array, got shape {r_arr.shape}", attr="r"
-        )
+        raise ValidationError(f"must be a scalar or 1-D array, got shape {r_arr.shape}", attr="r")
     if not np.all(np.isfinite(r_arr)) or np.any(r_arr < 0) or np.any(r_arr > 1):
-        raise ValidationError(
-            f"every relative delay must lie in [0, 1], got {r!r}", attr="r"
-        )
+        raise ValidationError(f"every relative delay must lie in [0, 1], got {r!r}", attr="r")
     x = 2 * np.atleast_1d(r_arr) - 1
     rows = np.polynomial.legendre.legvander(x, order - 1)
     return rows[0] if r_arr.ndim == 0 else rows
@@ -416,9 +405,7 @@ def check_theta_dt(theta, dt, obj=None):
     theta = check_positive("theta", theta, obj=obj)
     dt = check_positive("dt", dt, obj=obj)
     if dt >= theta:
-        raise ValidationError(
-            f"must be smaller than theta={theta}, got {dt}", attr="dt", obj=obj
-        )
+        raise ValidationError(f"must be smaller than theta={theta}, got {dt}", attr="dt", obj=obj)
     return theta, dt
 
 
@@ -511,8 +498,7 @@ def synapse_loop_tf(synapse, dt):
 
     if not isinstance(synapse, nengo.LinearFilter):
         raise ValidationError(
-            f"must be a nengo.LinearFilter (Lowpass, Alpha, DoubleExp, ...), "
-            f"got {synapse!r}",
+            f"must be a nengo.LinearFilter (Lowpass, Alpha, DoubleExp, ...), got {synapse!r}",
             attr="synapse",
         )
     dt = check_positive("dt", dt)
@@ -608,9 +594,7 @@ def synapse_mapping(system, synapse, dt):
     import nengo
 
     if not system.is_discrete or not np.isclose(system.dt, dt, rtol=1e-9, atol=0):
-        raise ValidationError(
-            f"must be discrete with dt={dt}, got {system!r}", attr="system"
-        )
+        raise ValidationError(f"must be discrete with dt={dt}, got {system!r}", attr="system")
     num, den = synapse_loop_tf(synapse, dt)
     k = len(den) - 1
     n = system.n_states
@@ -655,9 +639,7 @@ def synapse_mapping(system, synapse, dt):
             z_j[0] = 1.0
             # A strictly proper discrete filter: nengo steps it with its
             # input advanced, and the connection delays it back.
-            taps.append(
-                (transform, nengo.LinearFilter(z_j, den, analog=False))
-            )
+            taps.append((transform, nengo.LinearFilter(z_j, den, analog=False)))
     # Extra loop poles: the roots of det Q(z), per eigenvalue of Ad.
     poles = []
     for lam in np.linalg.eigvals(Ad):

@@ -73,8 +73,7 @@ def test_bounded_realisers_keep_any_bounded_input_inside(rule, rng):
     assert np.max(np.abs(z)) <= 0.8 + 1e-9
     worst = np.sign(dsys.transform(T).impulse(3000)[::-1, :, 0])
     peaks = [
-        np.abs(dsys.transform(T).simulate(worst[:, [i]], output=False)[-1, i])
-        for i in range(6)
+        np.abs(dsys.transform(T).simulate(worst[:, [i]], output=False)[-1, i]) for i in range(6)
     ]
     if isinstance(rule, L1Realizer) and type(rule) is L1Realizer:
         assert np.allclose(peaks, 0.8, rtol=1e-6)  # tight for L1
@@ -138,7 +137,7 @@ def test_lowpass_mapping_unchanged():
     m = synapse_mapping(dsys, nengo.Lowpass(0.05), DT)
     a = np.exp(-DT / 0.05)
     assert np.allclose(m.A, (dsys.A - a * np.eye(4)) / (1 - a))
-    (B, syn), = m.taps
+    ((B, syn),) = m.taps
     assert syn == nengo.Lowpass(0.05) and np.allclose(B, dsys.B / (1 - a))
     assert m.extra_poles.size == 0
 
@@ -147,21 +146,32 @@ def test_mapping_that_adds_unstable_poles_warns():
     # a passthrough this large puts the loop's extra poles outside the circle
     with pytest.warns(UserWarning, match="outside the unit"):
         LegendreMemory(
-            4, 0.1, n_neurons=5, synapse=nengo.LinearFilter([1, 0.5], [0.01, 1]),
+            4,
+            0.1,
+            n_neurons=5,
+            synapse=nengo.LinearFilter([1, 0.5], [0.01, 1]),
             add_to_container=False,
         )
 
 
 def test_synapse_validation():
     with pytest.raises(ValidationError, match="LinearFilter"):
-        LegendreMemory(4, 0.1, n_neurons=5, synapse=nengo.synapses.Triangle(0.01),
-                       add_to_container=False)
+        LegendreMemory(
+            4, 0.1, n_neurons=5, synapse=nengo.synapses.Triangle(0.01), add_to_container=False
+        )
     with pytest.raises(ValidationError, match="continuous mapping needs a Lowpass"):
-        LegendreMemory(4, 0.1, n_neurons=5, synapse=nengo.Alpha(0.01),
-                       mapping="continuous", add_to_container=False)
+        LegendreMemory(
+            4,
+            0.1,
+            n_neurons=5,
+            synapse=nengo.Alpha(0.01),
+            mapping="continuous",
+            add_to_container=False,
+        )
     with pytest.raises(ValidationError, match="weights=False"):
-        LegendreMemory(4, 0.1, n_neurons=5, add_to_container=False,
-                       solver=nengo.solvers.LstsqL2(weights=True))
+        LegendreMemory(
+            4, 0.1, n_neurons=5, add_to_container=False, solver=nengo.solvers.LstsqL2(weights=True)
+        )
 
 
 @pytest.mark.parametrize("n_neurons", [None, 1])
@@ -171,8 +181,11 @@ def test_input_and_output_synapse(n_neurons, rng):
     lp_in, lp_out = nengo.Lowpass(0.01), nengo.Alpha(0.005)
     (y,), _ = drive(
         lambda: LinearSystemNetwork(
-            sys, n_neurons=n_neurons, neuron_type=nengo.Direct(),
-            input_synapse=lp_in, output_synapse=lp_out,
+            sys,
+            n_neurons=n_neurons,
+            neuron_type=nengo.Direct(),
+            input_synapse=lp_in,
+            output_synapse=lp_out,
         ),
         u,
         probes=("output",),
@@ -284,9 +297,7 @@ def lowpass_network_nrmse(neuron_type, seed):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize(
-    "neuron_type, bound", [(nengo.LIFRate(), 0.01), (nengo.LIF(), 0.1)]
-)
+@pytest.mark.parametrize("neuron_type, bound", [(nengo.LIFRate(), 0.01), (nengo.LIF(), 0.1)])
 def test_nengolib_lowpass_network_bounds(neuron_type, bound, seed):
     assert lowpass_network_nrmse(neuron_type, seed) < bound
 
@@ -307,18 +318,25 @@ def rolling_window_errors(seed, process=True):
         stim = nengo.Node(stim_process)
         kw = dict(process=stim_process) if process else {}
         rate = LegendreMemory(
-            6, 0.1, n_neurons=1000, ens_dimensions=6, neuron_type=nengo.LIFRate(),
-            dt=dt, **kw,
+            6,
+            0.1,
+            n_neurons=1000,
+            ens_dimensions=6,
+            neuron_type=nengo.LIFRate(),
+            dt=dt,
+            **kw,
         )
         exact = LegendreMemory(6, 0.1, dt=dt)
         probes = []
         for mem in (rate, exact):
             nengo.Connection(stim, mem.input, synapse=None)
-            probes.append([
-                nengo.Probe(mem.add_delay_output(1.0), synapse=None),
-                nengo.Probe(mem.add_output(r, function), synapse=None),
-                nengo.Probe(mem.output, synapse=None),
-            ])
+            probes.append(
+                [
+                    nengo.Probe(mem.add_delay_output(1.0), synapse=None),
+                    nengo.Probe(mem.add_output(r, function), synapse=None),
+                    nengo.Probe(mem.output, synapse=None),
+                ]
+            )
     with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
         sim.run(1.0)
     return [nrmse(sim.data[a], sim.data[b]) for a, b in zip(*probes)]

@@ -22,7 +22,6 @@ from nengo_lmu.systems import (
 )
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
-
 #: The memory's default realiser. Bounding each state for any input
 #: (`nengo_lmu.realizers.L1Realizer`, the default of `.LinearSystemNetwork`)
 #: leaves the memory's higher states a few percent of their range on the
@@ -148,9 +147,7 @@ class LegendreMemory(LinearSystemNetwork):
             rng = np.random.RandomState(seed)
             u = sample_input(process, 1, dt, rng, obj=self)
             T1 = rule(done, u, check_positive("radius", kwargs.get("radius", 1.0), self))
-            realizer = FixedRealizer(
-                np.kron(eye, T1), bounded=getattr(rule, "bounded", False)
-            )
+            realizer = FixedRealizer(np.kron(eye, T1), bounded=getattr(rule, "bounded", False))
             process = np.tile(u, (1, self.size_in))
 
         super().__init__(
@@ -281,9 +278,7 @@ class LegendreMemory(LinearSystemNetwork):
         rows = np.atleast_2d(legendre_readout(self.order, r))
         scalar = np.ndim(r) == 0
         if not callable(function):
-            raise ValidationError(
-                f"must be callable, got {function!r}", attr="function", obj=self
-            )
+            raise ValidationError(f"must be callable, got {function!r}", attr="function", obj=self)
         try:
             probe = np.atleast_1d(function(rows[:, 0] * 0.0 if not scalar else 0.0))
         except Exception as e:
@@ -310,12 +305,8 @@ class LegendreMemory(LinearSystemNetwork):
             for i in range(self.size_in):
                 out = slice(i * size, (i + 1) * size)
                 if self.neurons_per_ensemble is None:
-                    inner = nengo.Node(
-                        lambda t, m: of_memory(m), size_in=q, size_out=size
-                    )
-                    nengo.Connection(
-                        self.output[i * q : (i + 1) * q], inner, synapse=None
-                    )
+                    inner = nengo.Node(lambda t, m: of_memory(m), size_in=q, size_out=size)
+                    nengo.Connection(self.output[i * q : (i + 1) * q], inner, synapse=None)
                     nengo.Connection(inner, node[out], synapse=synapse)
                     continue
                 T = self.T[i * q : (i + 1) * q, i * q : (i + 1) * q]

@@ -1,11 +1,11 @@
 """Any linear time-invariant system as a nengo network, exact or spiking."""
 
+import warnings
+from dataclasses import dataclass
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-
-import warnings
-from dataclasses import dataclass
 
 from nengo_lmu.realizers import ScaledRealizer, is_stable
 from nengo_lmu.systems import (
@@ -50,9 +50,7 @@ def sample_input(process, n_inputs, dt, rng, n_steps=None, obj=None):
                 obj=obj,
             )
     if not np.all(np.isfinite(u)):
-        raise ValidationError(
-            "the input sample contains NaN or inf", attr="process", obj=obj
-        )
+        raise ValidationError("the input sample contains NaN or inf", attr="process", obj=obj)
     if not np.any(u):
         raise ValidationError(
             "the input sample is all zeros: it cannot set the state scaling",
@@ -218,9 +216,7 @@ class LinearSystemNetwork(nengo.Network):
         self.system = system
         self.dt = dt
         self.neurons_per_ensemble = n_neurons
-        self.discrete_system = (
-            system if system.is_discrete else system.discretize(dt, discretizer)
-        )
+        self.discrete_system = system if system.is_discrete else system.discretize(dt, discretizer)
         self.mapped_system = None
         self.T = np.eye(system.n_states)
         self.input_filter = None
@@ -256,12 +252,8 @@ class LinearSystemNetwork(nengo.Network):
             # filtered by input_synapse.
             self.filtered_input = self.input
             if self.input_synapse is not None:
-                self.filtered_input = nengo.Node(
-                    size_in=system.n_inputs, label="filtered input"
-                )
-                nengo.Connection(
-                    self.input, self.filtered_input, synapse=self.input_synapse
-                )
+                self.filtered_input = nengo.Node(size_in=system.n_inputs, label="filtered input")
+                nengo.Connection(self.input, self.filtered_input, synapse=self.input_synapse)
             # Where the output is the state, it is the same node: a copy
             # would only cost time (in NengoDL, an operator per step).
             state_is_output = (
@@ -343,8 +335,7 @@ class LinearSystemNetwork(nengo.Network):
         n = self.system.n_states
         if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
             raise ValidationError(
-                f"must be a positive integer dividing n_states={n}, got "
-                f"{ens_dimensions!r}",
+                f"must be a positive integer dividing n_states={n}, got {ens_dimensions!r}",
                 attr="ens_dimensions",
                 obj=self,
             )
@@ -559,9 +550,7 @@ class LinearSystemNetwork(nengo.Network):
                 # balanced realisation). Rate
                 # neurons have no spike noise, and nengo's full-range
                 # intercepts decode them better (LIFRate: 0.023-0.035).
-                kwargs["intercepts"] = nengo.dists.Uniform(
-                    -SPIKING_INTERCEPT, SPIKING_INTERCEPT
-                )
+                kwargs["intercepts"] = nengo.dists.Uniform(-SPIKING_INTERCEPT, SPIKING_INTERCEPT)
             kwargs.update(ens_kwargs)
             populations.append(nengo.Ensemble(**kwargs))
 
@@ -578,9 +567,7 @@ class LinearSystemNetwork(nengo.Network):
             for dst, sl_dst in zip(populations, slices):
                 block = Ap[sl_dst, sl_src]
                 if np.any(block):
-                    nengo.Connection(
-                        src, dst, transform=block, synapse=synapse, **pop_kwargs
-                    )
+                    nengo.Connection(src, dst, transform=block, synapse=synapse, **pop_kwargs)
             # What the populations represent, read back in the system's
             # basis through the same synapse, T (h * (A' z_hat + B' u)), is
             # the state of the previous step (the synapse sees the input one
@@ -602,9 +589,7 @@ class LinearSystemNetwork(nengo.Network):
                 transform=Ad @ T @ Bt,
                 synapse=series_synapse(tap_synapse, self.input_filter, self.dt),
             )
-        nengo.Connection(
-            self.filtered_input, self.state, transform=Bd, synapse=self.input_filter
-        )
+        nengo.Connection(self.filtered_input, self.state, transform=Bd, synapse=self.input_filter)
 
 
 def series_lowpass(first, second):
