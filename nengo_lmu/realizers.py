@@ -98,18 +98,40 @@ class IdentityRealizer(Realizer):
 
 class ScaledRealizer(Realizer):
     """Rescale each state so that it peaks at ``radius`` over ``u``
-    (diagonal ``T``)."""
+    (diagonal ``T``).
+
+    Parameters
+    ----------
+    floor : float
+        No state is scaled below ``floor`` times the largest scale: a
+        state the sample hardly moves is not blown up (which would spread
+        the recurrent weights over orders of magnitude and amplify the
+        other populations' noise into it).
+
+    Examples
+    --------
+    >>> ScaledRealizer(floor=0.1)
+    ScaledRealizer(floor=0.1)
+    """
 
     name = "scaled"
+
+    def __init__(self, floor=0.0):
+        if not 0 <= floor <= 1:
+            raise ValidationError(f"must be in [0, 1], got {floor}", attr="floor")
+        self.floor = float(floor)
 
     def __call__(self, system, u, radius=1.0):
         return self.rescale(system, np.eye(system.n_states), u, radius)
 
-    @staticmethod
-    def rescale(system, T, u, radius):
+    def rescale(self, system, T, u, radius):
         """``T`` with each column scaled so that its state peaks at ``radius``."""
-        inner = system.transform(T)
-        return T * (state_scales(inner, u) / radius)[None, :]
+        scales = state_scales(system.transform(T), u)
+        scales = np.maximum(scales, self.floor * np.max(scales))
+        return T * (scales / radius)[None, :]
+
+    def __repr__(self):
+        return f"{type(self).__name__}(floor={self.floor:g})"
 
 
 class BalancedRealizer(ScaledRealizer):
@@ -282,7 +304,7 @@ def as_realizer(realizer, obj=None, attr="realizer"):
     Examples
     --------
     >>> as_realizer("scaled")
-    ScaledRealizer()
+    ScaledRealizer(floor=0)
     >>> as_realizer(np.eye(2))
     FixedRealizer(shape=(2, 2))
     """

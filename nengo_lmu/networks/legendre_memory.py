@@ -6,6 +6,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.linear_system import (
     LinearSystemNetwork,
+    default_process,
     sample_input,
     vector_radius,
 )
@@ -143,7 +144,7 @@ class LegendreMemory(LinearSystemNetwork):
             one = block.with_outputs(legendre_readout(order, 1.0)[None, :])
             done = one.discretize(dt)
             if process is None:
-                process = memory_process(theta, dt)
+                process = self._default_sample(done)
             rng = np.random.RandomState(seed)
             u = sample_input(process, 1, dt, rng, obj=self)
             T1 = rule(done, u, check_positive("radius", kwargs.get("radius", 1.0), self))
@@ -162,6 +163,22 @@ class LegendreMemory(LinearSystemNetwork):
             add_to_container=add_to_container,
             **kwargs,
         )
+
+    def _default_sample(self, one_memory):
+        """The input sample that scales the memory when none is given.
+
+        `memory_process` (white noise band-limited to ``1/theta`` Hz) for
+        the plain form. A form with its own input path (an overridden
+        `_make_input`, the Loihi form) keeps the broadband sample of
+        earlier versions (`.default_process`): its more even state scales
+        keep the neuron-to-neuron weights within Loihi's 8-bit range (with
+        the band-limited sample 12-20% of ensemble[0]'s weights round to
+        zero); such a form may override this hook.
+        """
+        own_input = type(self)._make_input is not LinearSystemNetwork._make_input
+        if own_input:
+            return default_process(one_memory)
+        return memory_process(self.theta, one_memory.dt)
 
     def add_delay_output(self, r, synapse=None, label=None):
         """Add a node that decodes the input delayed by ``r * theta``.

@@ -152,7 +152,8 @@ class LinearSystemNetwork(nengo.Network):
     Notes
     -----
     Variants of the neural form override its hooks, each called once per
-    build in this order: `_neuron_type` (default and check),
+    build in this order: `_check_synapse` (which synapses the form can
+    build on), `_neuron_type` (default and check),
     `_ensemble_defaults` (defaults of ``ens_kwargs``), `_make_input` (what
     feeds the populations, e.g. an input ensemble; sets ``input_filter``)
     and `_connection_kwargs` (extra arguments of the population
@@ -332,6 +333,7 @@ class LinearSystemNetwork(nengo.Network):
                 check_positive("synapse", synapse.tau, obj=self)
         else:
             synapse = nengo.Lowpass(check_positive("synapse", synapse, obj=self))
+        self._check_synapse(synapse)
         n = self.system.n_states
         if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
             raise ValidationError(
@@ -441,6 +443,24 @@ class LinearSystemNetwork(nengo.Network):
         return result
 
     # --- hooks of the neural form (see the class notes) ---------------------
+
+    def _check_synapse(self, synapse):
+        """Refuse a synapse this form cannot build on (called with the
+        checked `nengo.LinearFilter`).
+
+        The plain form maps onto any of them. A form that feeds its
+        populations through its own input path (an overridden
+        `_make_input`, such as the Loihi form's input ensemble) takes only
+        a `nengo.Lowpass` unless it overrides this hook too: the extra input
+        taps of a higher-order synapse would have to come from that path.
+        """
+        own_input = type(self)._make_input is not LinearSystemNetwork._make_input
+        if own_input and type(synapse) is not nengo.Lowpass:
+            raise ValidationError(
+                f"{type(self).__name__} builds on a Lowpass synapse only, got {synapse}",
+                attr="synapse",
+                obj=self,
+            )
 
     def _neuron_type(self, neuron_type):
         """The populations' neuron type: the given one, or `nengo.LIF`."""
