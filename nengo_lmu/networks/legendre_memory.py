@@ -32,12 +32,13 @@ from nengo_lmu.validation import check_choice, check_int, check_positive
 MEMORY_REALIZER = "scaled"
 
 
-#: The default input sample of the memory's scaling: white noise
-#: band-limited to ``1/theta`` Hz with this rms. On the delay task without
-#: ``process=`` (8 Hz white noise, 996 LIF neurons, seeds 0 and 1, 4 s):
-#: NRMSE 0.10-0.11 at rms 0.15, 0.06 at rms 0.3, 0.06-0.08 at rms 0.45
-#: (the earlier default, 50 Hz at rms 0.5: 0.084 at 0.2, 0.064 at 0.3, 0.106
-#: at 0.4).
+#: The rms of `memory_process`. Band-limited samples trade small inputs
+#: for large ones: on the delay task without ``process=`` (8 Hz white
+#: noise, 996 LIF neurons, seeds 0-3, 10 s), a sample at ``1/theta`` Hz
+#: and rms 0.5 gave NRMSE 0.068-0.078 at input rms 0.45, 0.086-0.102 at
+#: 0.3 and 0.138-0.162 at 0.15; at rms 0.3 it saturated on rms 0.45 input
+#: (0.174, seed 0). The default sample stays the broadband one of
+#: `.default_process` (see `LegendreMemory._default_sample`).
 MEMORY_SAMPLE_RMS = 0.5
 
 
@@ -90,9 +91,10 @@ class LegendreMemory(LinearSystemNetwork):
         far worse on the memory (see ``MEMORY_REALIZER``).
     process : nengo.Process or array_like, optional
         A sample of one input dimension, used to scale the neural form.
-        Defaults to `memory_process` (white noise band-limited to
-        ``1/theta`` Hz, rms 0.5). `check_input` says how much of a signal
-        falls outside what the network is tuned for.
+        Defaults to white noise band-limited to the memory's fastest time
+        constant (`_default_sample`); `memory_process` is a sample
+        band-limited to ``1/theta`` Hz. `check_input` says how much of a
+        signal falls outside what the network is tuned for.
     **kwargs
         Passed to `.LinearSystemNetwork` (``synapse``, ``neuron_type``,
         ``mapping``, ``radius``, ``ens_dimensions``, ``ens_kwargs``, ...).
@@ -165,20 +167,17 @@ class LegendreMemory(LinearSystemNetwork):
         )
 
     def _default_sample(self, one_memory):
-        """The input sample that scales the memory when none is given.
+        """The input sample that scales the memory when none is given:
+        white noise band-limited to the memory's fastest time constant
+        (`.default_process`).
 
-        `memory_process` (white noise band-limited to ``1/theta`` Hz) for
-        the plain form. A form with its own input path (an overridden
-        `_make_input`, the Loihi form) keeps the broadband sample of
-        earlier versions (`.default_process`): its more even state scales
-        keep the neuron-to-neuron weights within Loihi's 8-bit range (with
-        the band-limited sample 12-20% of ensemble[0]'s weights round to
-        zero); such a form may override this hook.
+        Its more even state scales keep the Loihi form's neuron-to-neuron
+        weights within 8 bits, and its worst case over input amplitudes
+        measured best (see ``MEMORY_SAMPLE_RMS``); a form may override this
+        hook, and a user may pass ``process=memory_process(theta, dt)``
+        for signals of about ``1/theta`` Hz.
         """
-        own_input = type(self)._make_input is not LinearSystemNetwork._make_input
-        if own_input:
-            return default_process(one_memory)
-        return memory_process(self.theta, one_memory.dt)
+        return default_process(one_memory)
 
     def add_delay_output(self, r, synapse=None, label=None):
         """Add a node that decodes the input delayed by ``r * theta``.
