@@ -11,8 +11,8 @@ Legendre memory delays 10 Hz white noise by theta = 0.1 s, dt = 1 ms):
      uniform in [-1, 1] and evaluation points uniform in the hypersphere);
    - each realiser of `nengo_lmu.realizers` (``scaled``, ``balanced``,
      ``l1``, ``hankel``) with the package's other defaults (discrete
-     mapping, LIF neurons, tuning from the state's range); the default
-     realiser is marked with ``*``.
+     mapping, LIF neurons, tuning from the state's range); the memory's
+     default realiser is marked with ``*``.
 
    All use the same seeds; NRMSE is the mean over seeds. The best-fitting lag
    (in steps, searched within +-5 of the nominal theta/dt = 100) shows any
@@ -47,7 +47,7 @@ import warnings
 import nengo
 import numpy as np
 
-from nengo_lmu.realizers import DEFAULT_REALIZER
+from nengo_lmu.networks.legendre_memory import MEMORY_REALIZER
 from nengo_lmu.report import format_table
 from nengo_lmu.tasks import run_delay_task
 
@@ -84,7 +84,7 @@ REALIZER_NAMES = ("scaled", "balanced", "l1", "hankel")
 VARIANTS = {"naive": naive_kwargs}
 VARIANTS.update(
     {
-        (f"{name}*" if name == DEFAULT_REALIZER else name): realizer_kwargs(name)
+        (f"{name}*" if name == MEMORY_REALIZER else name): realizer_kwargs(name)
         for name in REALIZER_NAMES
     }
 )
