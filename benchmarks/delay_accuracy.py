@@ -118,7 +118,7 @@ def accuracy_table(sizes, seeds, duration):
     print(format_table(("n/dim", "total", *VARIANTS, "naive/best", "naive lag",
                         "best lag"), rows))
     print("(lags: best-fitting delay in steps, one per seed, searched "
-          "within +-5 of nominal; * the default realiser)")
+          "within +-5 of nominal; * the memory's default realiser)")
 
 
 def amplitude_table(rms_values, n, seeds, duration):
