@@ -9,15 +9,20 @@ Legendre memory delays 10 Hz white noise by theta = 0.1 s, dt = 1 ms):
    - "naive": the mapping of the old nengo-loihi LMU example (continuous
      mapping ``A' = tau A + I``, no change of basis, LIF neurons, intercepts
      uniform in [-1, 1] and evaluation points uniform in the hypersphere);
-   - "ours": the package defaults (discrete mapping, the "scaled"
-     realisation, LIF neurons, intercepts and evaluation points chosen from
-     the input).
+   - each realiser of `nengo_lmu.realizers` (``scaled``, ``balanced``,
+     ``l1``, ``hankel``) with the package's other defaults (discrete
+     mapping, LIF neurons, tuning from the state's range); the memory's
+     default realiser is marked with ``*``.
 
-   Both use the same seeds; NRMSE is the mean over seeds. The best-fitting lag
+   All use the same seeds; NRMSE is the mean over seeds. The best-fitting lag
    (in steps, searched within +-5 of the nominal theta/dt = 100) shows any
    delay the network adds.
 
-2. Speed. Simulated seconds per wall-clock second of the run phase (and the
+2. Robustness. NRMSE against the input's amplitude (8 Hz white noise of
+   several rms) when the network is *not* told the input (no ``process=``),
+   for the same variants at one neuron count.
+
+3. Speed. Simulated seconds per wall-clock second of the run phase (and the
    build time) for the exact (node) form and for "ours" with ~1000 neurons,
    on `nengo.Simulator` and on `nengo_dl.Simulator` (NengoDL's defaults).
 
@@ -26,7 +31,7 @@ run are meaningful.
 
 Run from the repository root::
 
-    python benchmarks/delay_accuracy.py            # full run (~10 min)
+    python benchmarks/delay_accuracy.py            # full run (~1 h on 2 cores)
     python benchmarks/delay_accuracy.py --quick    # smoke run
     python benchmarks/delay_accuracy.py --help
 """
@@ -42,6 +47,7 @@ import warnings
 import nengo
 import numpy as np
 
+from nengo_lmu.networks.legendre_memory import MEMORY_REALIZER
 from nengo_lmu.report import format_table
 from nengo_lmu.tasks import run_delay_task
 
@@ -69,7 +75,20 @@ def ours_kwargs():
     return dict(neuron_type=nengo.LIF())
 
 
-VARIANTS = {"naive": naive_kwargs, "ours": ours_kwargs}
+def realizer_kwargs(name):
+    """The package defaults with the realiser ``name``."""
+    return lambda: dict(neuron_type=nengo.LIF(), realizer=name)
+
+
+REALIZER_NAMES = ("scaled", "balanced", "l1", "hankel")
+VARIANTS = {"naive": naive_kwargs}
+VARIANTS.update(
+    {
+        (f"{name}*" if name == MEMORY_REALIZER else name): realizer_kwargs(name)
+        for name in REALIZER_NAMES
+    }
+)
+AMPLITUDE_HIGH = 8.0
 
 
 def run(n_neurons, seed, duration, kwargs=None, simulator=None):
@@ -81,7 +100,8 @@ def run(n_neurons, seed, duration, kwargs=None, simulator=None):
 
 def accuracy_table(sizes, seeds, duration):
     print(f"\n## Accuracy: NRMSE vs neuron count (mean over seeds {seeds}, "
-          f"{duration:g} s each; nominal lag {int(round(THETA / DT))} steps)")
+          f"{duration:g} s each; 10 Hz rms 0.3, sample given; nominal lag "
+          f"{int(round(THETA / DT))} steps)")
     rows = []
     for n in sizes:
         scores, lags, total = {}, {}, None
@@ -90,13 +110,38 @@ def accuracy_table(sizes, seeds, duration):
             scores[name] = np.mean([r.nrmse for r in results])
             lags[name] = "/".join(str(r.best_lag_steps) for r in results)
             total = results[0].n_neurons
-        rows.append((n, total, f"{scores['naive']:.4f}", f"{scores['ours']:.4f}",
-                     f"{scores['naive'] / scores['ours']:.2f}", lags["naive"], lags["ours"]))
+        best = min((v, k) for k, v in scores.items() if k != "naive")
+        rows.append((n, total, *(f"{v:.4f}" for v in scores.values()),
+                     f"{scores['naive'] / best[0]:.2f}", lags["naive"],
+                     lags[best[1]]))
         print(f"  {n} neurons per dimension done", flush=True)
-    print(format_table(("n/dim", "total", "naive", "ours", "naive/ours", "naive lag",
-                        "ours lag"), rows))
+    print(format_table(("n/dim", "total", *VARIANTS, "naive/best", "naive lag",
+                        "best lag"), rows))
     print("(lags: best-fitting delay in steps, one per seed, searched "
-          "within +-5 of nominal)")
+          "within +-5 of nominal; * the memory's default realiser)")
+
+
+def amplitude_table(rms_values, n, seeds, duration):
+    print(f"\n## Robustness: NRMSE vs input rms, input not described "
+          f"(no process=; {AMPLITUDE_HIGH:g} Hz white noise, {n} neurons per "
+          f"dimension, mean over seeds {seeds}, {duration:g} s each)")
+    rows = []
+    for rms in rms_values:
+        scores = {}
+        for name, make in VARIANTS.items():
+            kwargs = make()
+            kwargs["process"] = None
+            scores[name] = np.mean([
+                run_delay_task(theta=THETA, order=ORDER, n_neurons=n,
+                               duration=duration, dt=DT, seed=s,
+                               high=AMPLITUDE_HIGH, rms=rms, **kwargs).nrmse
+                for s in seeds
+            ])
+        best = min(v for k, v in scores.items() if k != "naive")
+        rows.append((f"{rms:g}", *(f"{v:.4f}" for v in scores.values()),
+                     f"{scores['naive'] / best:.2f}"))
+        print(f"  rms {rms:g} done", flush=True)
+    print(format_table(("rms", *VARIANTS, "naive/best"), rows))
 
 
 def speed_table(duration, use_dl):
@@ -149,6 +194,12 @@ def parse_args(argv=None):
                         default=[50, 100, 166, 333, 500],
                         help=f"neurons per memory dimension (total = "
                              f"{ORDER} x this)")
+    parser.add_argument("--rms", type=float, nargs="+",
+                        default=[0.1, 0.15, 0.3, 0.45, 0.6],
+                        help="input rms values of the robustness table")
+    parser.add_argument("--amplitude-size", type=int, default=166,
+                        help="neurons per memory dimension in the robustness "
+                             "table")
     parser.add_argument("--no-dl", action="store_true",
                         help="skip the NengoDL speed runs")
     parser.add_argument("--quick", action="store_true",
@@ -157,6 +208,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.seeds, args.sizes = 2.0, [0], [50, 100]
+        args.rms, args.amplitude_size = [0.15, 0.45], 50
     return args
 
 
@@ -171,6 +223,7 @@ def main(argv=None):
           "count.")
     t0 = time.perf_counter()
     accuracy_table(args.sizes, args.seeds, args.duration)
+    amplitude_table(args.rms, args.amplitude_size, args.seeds, args.duration)
     speed_table(args.duration, not args.no_dl)
     print(f"\ntotal wall time: {time.perf_counter() - t0:.0f} s")
 

@@ -248,7 +248,7 @@ def test_realize(method, radius, rng):
 def test_realize_rejects_unknown_method(rng):
     sys = legendre_system(3, 0.1).discretize(0.001)
     with pytest.raises(ValidationError, match="method.*one of"):
-        realize(sys, rng.randn(10, 1), method="hankel")
+        realize(sys, rng.randn(10, 1), method="bogus")
     with pytest.raises(ValidationError, match="radius"):
         realize(sys, rng.randn(10, 1), radius=-1)
 
