@@ -15,7 +15,7 @@ import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.validation import check_choice, check_positive
+from nengo_lmu.validation import check_choice, check_finite_array, check_positive
 
 
 def gramians(system):
@@ -43,8 +43,14 @@ def balanced_transform(system):
         raise ValidationError("must be stable to be balanced", attr="system.A")
     P, Q = gramians(system)
     # Square-root balancing: P = R R^T, Q = L L^T, svd(L^T R) = U S V^T.
-    R = scipy.linalg.cholesky((P + P.T) / 2, lower=True)
-    L = scipy.linalg.cholesky((Q + Q.T) / 2, lower=True)
+    try:
+        R = scipy.linalg.cholesky((P + P.T) / 2, lower=True)
+        L = scipy.linalg.cholesky((Q + Q.T) / 2, lower=True)
+    except np.linalg.LinAlgError:
+        raise ValidationError(
+            "must be minimal (controllable and observable) to be balanced: a "
+            "Gramian is singular; remove the unreachable or unobservable states",
+            attr="system") from None
     U, s, Vt = np.linalg.svd(L.T @ R)
     T = R @ Vt.T / np.sqrt(s)
     return T, s
@@ -272,11 +278,17 @@ class FixedRealizer(Realizer):
     """A given change of basis ``T``, whatever the system and input
     (``bounded`` says whether it came from a bounding rule)."""
 
-    def __init__(self, T, bounded=False):
-        self.T = np.asarray(T, dtype=np.float64)
+    def __init__(self, T, bounded=False, obj=None, attr="realizer"):
+        self.T = check_finite_array(attr, T, obj=obj)
         self.bounded = bool(bounded)
+        self.obj, self.attr = obj, attr
 
     def __call__(self, system, u, radius=1.0):
+        n = system.n_states
+        if self.T.shape != (n, n):
+            raise ValidationError(
+                f"must be a ({n}, {n}) change of basis for this system, got shape "
+                f"{self.T.shape}", attr=self.attr, obj=self.obj)
         return self.T
 
     def __repr__(self):
@@ -313,7 +325,7 @@ def as_realizer(realizer, obj=None, attr="realizer"):
         return REALIZER_RULES[realizer]()
     if callable(realizer):
         return realizer
-    return FixedRealizer(realizer)
+    return FixedRealizer(realizer, obj=obj, attr=attr)
 
 
 def realize(system, u, method=DEFAULT_REALIZER, radius=1.0):
@@ -357,5 +369,12 @@ def realize(system, u, method=DEFAULT_REALIZER, radius=1.0):
     if isinstance(method, str):
         check_choice("method", method, REALIZERS)
     radius = check_positive("radius", radius)
+    u = check_finite_array("u", u)
+    if u.ndim == 1:
+        u = u[:, None]
+    if u.ndim != 2 or u.shape[0] < 1 or u.shape[1] != system.n_inputs:
+        raise ValidationError(
+            f"must be a sample of shape (n_steps >= 1, {system.n_inputs}), got shape "
+            f"{u.shape}", attr="u")
     T = as_realizer(method, attr="method")(system, u, radius)
     return system.transform(T), T

@@ -300,6 +300,8 @@ class LinearSystem:
                 attr="x0",
                 obj=self,
             )
+        # a NaN state would silently make every output NaN
+        check_finite("x0", x, obj=self)
         xs = np.empty((u.shape[0], self.n_states))
         for t in range(u.shape[0]):
             x = self.A @ x + self.B @ u[t]

@@ -27,6 +27,7 @@ from nengo_lmu.networks import LegendreMemory, LMUCell
 from nengo_lmu.networks.classifier import CELL_ARGS as SAVED_CELL_ARGS
 from nengo_lmu.networks.classifier import LMUClassifier
 from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS
+from nengo_lmu.networks.dt_check import require_dt
 
 #: The nengo neuron type computing each `.LMULayer` activation.
 NEURON_TYPES = HIDDEN_ACTIVATIONS
@@ -174,6 +175,9 @@ class ConvertLegendreMemoryLayer(_ConvertSequenceLayer):
             discretizer=layer.discretizer,
             label=f"{layer.name}.{node_id}",
         )
+        # one sample per simulator step whatever the simulator's dt (as in
+        # LMUCell), so the memory's dt check does not apply
+        require_dt(memory, None)
         self.add_connection(node_id, memory.input)
         return memory.output
 

@@ -21,7 +21,7 @@ from nengo_lmu.systems import (
     legendre_readout,
     legendre_system,
 )
-from nengo_lmu.validation import check_choice, check_int, check_positive
+from nengo_lmu.validation import check_choice, check_int, check_positive, check_seed
 
 #: The memory's default realiser. Bounding each state for any input
 #: (`nengo_lmu.realizers.L1Realizer`, the default of `.LinearSystemNetwork`)
@@ -126,6 +126,7 @@ class LegendreMemory(LinearSystemNetwork):
         **kwargs,
     ):
         order = check_order(order, obj=self)
+        check_seed("seed", seed, self)  # before the sample input draws from it
         theta, dt = check_theta_dt(theta, dt, obj=self)
         size_in = check_int("size_in", size_in, obj=self)
         check_choice("discretizer", discretizer, DISCRETIZERS, obj=self)

@@ -7,6 +7,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.networks.dt_check import require_dt
 from nengo_lmu.realizers import ScaledRealizer, is_stable
 from nengo_lmu.systems import (
     DEFAULT_REALIZER,
@@ -17,7 +18,7 @@ from nengo_lmu.systems import (
     synapse_loop_tf,
     synapse_mapping,
 )
-from nengo_lmu.validation import check_choice, check_int, check_positive
+from nengo_lmu.validation import check_choice, check_int, check_positive, check_seed
 
 MAPPINGS = ("discrete", "continuous")
 # Defaults of the neural form (relative to the radius); see _build_neural.
@@ -39,7 +40,12 @@ def sample_input(process, n_inputs, dt, rng, n_steps=None, obj=None):
             n_steps = int(round(getattr(process, "period", 10.0) / dt))
         u = process.run_steps(n_steps, d=n_inputs, dt=dt, rng=rng)
     else:
-        u = np.asarray(process, dtype=np.float64)
+        try:
+            u = np.asarray(process, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"must be a nengo.Process or an array of input samples, got "
+                f"{process!r}", attr="process", obj=obj) from None
         if u.ndim == 1 and n_inputs == 1:
             u = u[:, None]
         if u.ndim != 2 or u.shape[1] != n_inputs or u.shape[0] < 2:
@@ -183,6 +189,7 @@ class LinearSystemNetwork(nengo.Network):
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        check_seed("seed", seed, self)
         if not isinstance(system, LinearSystem):
             raise ValidationError(
                 f"must be a nengo_lmu.LinearSystem, got {type(system).__name__}",
@@ -190,6 +197,8 @@ class LinearSystemNetwork(nengo.Network):
                 obj=self,
             )
         dt = check_positive("dt", dt, obj=self)
+        # built at another dt, the network would be silently wrong
+        require_dt(self, dt)
         if system.is_discrete and not np.isclose(system.dt, dt, rtol=1e-9, atol=0):
             raise ValidationError(
                 f"must equal the discrete system's dt={system.dt}, got {dt}",
@@ -208,6 +217,12 @@ class LinearSystemNetwork(nengo.Network):
                 attr="n_neurons",
                 obj=self,
             )
+        check_positive("radius", radius, obj=self)
+        check_int("ens_dimensions", ens_dimensions, obj=self)
+        if ens_kwargs is not None and not isinstance(ens_kwargs, dict):
+            raise ValidationError(
+                f"must be a dict of nengo.Ensemble arguments, got {ens_kwargs!r}",
+                attr="ens_kwargs", obj=self)
         if mapping == "continuous" and system.is_discrete:
             raise ValidationError(
                 "the continuous mapping needs a continuous system",
@@ -464,7 +479,13 @@ class LinearSystemNetwork(nengo.Network):
 
     def _neuron_type(self, neuron_type):
         """The populations' neuron type: the given one, or `nengo.LIF`."""
-        return nengo.LIF() if neuron_type is None else neuron_type
+        if neuron_type is None:
+            return nengo.LIF()
+        if not isinstance(neuron_type, nengo.neurons.NeuronType):
+            raise ValidationError(
+                f"must be a nengo NeuronType instance (e.g. nengo.LIF()), got "
+                f"{neuron_type!r}", attr="neuron_type", obj=self)
+        return neuron_type
 
     def _ensemble_defaults(self, neuron_type, ens_kwargs):
         """``ens_kwargs`` with this form's defaults for every population.
