@@ -41,6 +41,7 @@ from nengo_lmu.dl.training import (
     train_classifier,
     train_parallel_classifier,
 )
+from nengo_lmu.dl.keras_cell import LMUKerasCell
 
 __all__ = [
     "LegendreMemoryLayer",
@@ -69,4 +70,5 @@ __all__ = [
     "spike_count_loss",
     "spike_count_accuracy",
     "train_spiking_classifier",
+    "LMUKerasCell",
 ]

@@ -33,7 +33,12 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.dl.memory import discrete_memory
 from nengo_lmu.networks.lmu_cell import INITIALIZERS, initial_weights
-from nengo_lmu.systems import DISCRETIZERS, check_order, legendre_system
+from nengo_lmu.systems import (
+    DISCRETIZERS,
+    check_order,
+    euler_min_theta,
+    legendre_system,
+)
 from nengo_lmu.validation import check_bool, check_choice, check_int
 
 try:  # the mixin Keras' own cells use for dropout masks fixed over a sequence
@@ -175,6 +180,17 @@ def _transposed(initializer):
         return tf.transpose(initializer((shape[1], shape[0]), dtype=dtype, **kwargs))
 
     return init
+
+
+def theta_inv_constraint(order, discretizer):
+    """Keep a trained ``1/theta`` valid: non-negative, and for Euler inside
+    the stable range (``theta > euler_min_theta(order)``, the one Euler
+    rule), since an optimiser's step can cross it (Adam moves ``1/theta`` by
+    about its learning rate per step: from theta 7000 to ~900 at 1e-3)."""
+    if discretizer != "euler":
+        return tf.keras.constraints.NonNeg()
+    upper = 1.0 / (euler_min_theta(order) * (1 + 1e-6))
+    return lambda w: tf.clip_by_value(w, 0.0, tf.cast(upper, w.dtype))
 
 
 class LMUCore:
@@ -378,7 +394,7 @@ class LMUCore:
                 name="theta_inv",
                 shape=(),
                 initializer=tf.keras.initializers.Constant(1.0 / self.theta_init),
-                constraint=tf.keras.constraints.NonNeg(),
+                constraint=theta_inv_constraint(self.order, self.discretizer),
             )
 
     def dense(self, name, x):

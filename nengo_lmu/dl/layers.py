@@ -547,6 +547,11 @@ go_backwards
 
     def _run(self, x, states, training=None):
         m0, h0s = states[0], list(states[1:])
+        # a Keras hidden cell draws its dropout masks once per sequence
+        # (keras.layers.RNN resets them per call; the recurrent mode must)
+        for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+            if hasattr(self.hidden_cell, reset):
+                getattr(self.hidden_cell, reset)()
         batch, dtype = tf.shape(x)[0], x.dtype
         _, hidden_sizes = self.hidden_sizes(self.input_d)
         h0s = [
