@@ -619,7 +619,9 @@ def _add_train_psmnist_parser(sub):
                     help="held-out digits run in NengoDL with rate neurons (0: skip)")
     ps.add_argument("--n-spiking", type=int, default=200,
                     help="held-out digits run in NengoDL with spiking neurons")
-    ps.add_argument("--scale-firing-rates", type=_positive(float), default=100.0)
+    ps.add_argument("--scale-firing-rates", type=_positive(float), nargs="+",
+                    default=[1000.0, 10000.0],
+                    help="firing-rate scales of the spiking runs (one run each)")
     ps.add_argument("--out", default=None, help="folder for psmnist.json and weights")
     ps.set_defaults(func=train_psmnist_command)
 
@@ -641,13 +643,14 @@ def train_psmnist_command(args):
     ]
     print(format_table(("model", "seed", "held-out acc", "params", "s/epoch"), rows))
     rows = [
-        (n.seed, n.neuron, n.n_test, f"{n.accuracy:.4f}", f"{n.keras_accuracy:.4f}",
-         f"{n.agreement:.4f}")
+        (n.seed, n.neuron, f"{n.scale_firing_rates:g}", n.n_test, f"{n.accuracy:.4f}",
+         f"{n.keras_accuracy:.4f}", f"{n.agreement:.4f}")
         for n in result.nengo
     ]
     if rows:
         print(format_table(
-            ("seed", "NengoDL neurons", "digits", "acc", "Keras acc", "agreement"), rows))
+            ("seed", "NengoDL neurons", "scale", "digits", "acc", "Keras acc",
+             "agreement"), rows))
     return 0
 
 

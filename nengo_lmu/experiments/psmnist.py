@@ -231,8 +231,12 @@ def run_psmnist(seeds=(0, 1, 2), epochs=5, minibatch_size=50, learning_rate=3e-3
     n_nengo, n_spiking : int
         Held-out digits run through the converted LMU in NengoDL with rate
         and spiking neurons (0 skips; the first ``n`` of the held-out set).
-    scale_firing_rates : float
-        Firing-rate scale of the spiking run.
+    scale_firing_rates : float or sequence of float
+        Firing-rate scale(s) of the spiking runs. The hidden layer is read at
+        the last step only, so a spiking neuron gets one step (``dt`` =
+        1 ms) to say its value: at a scale ``s`` a hidden value ``h`` is
+        about ``s * h / 1000`` spikes in that step, and the accuracy needs
+        ``s`` in the thousands.
     out_dir : str, optional
         Where to write ``psmnist.json`` after every model (partial results
         survive) and the trained LMUs' weights.
@@ -291,19 +295,20 @@ def run_psmnist(seeds=(0, 1, 2), epochs=5, minibatch_size=50, learning_rate=3e-3
             if name == "lmu":
                 if out_dir:
                     lmu.save_weights(os.path.join(out_dir, f"lmu_seed{seed}.h5"))
-                for spiking, n in ((False, n_nengo), (True, n_spiking)):
+                scales = np.atleast_1d(scale_firing_rates).tolist()
+                cases = [(False, n_nengo, 1.0)] + [(True, n_spiking, sc) for sc in scales]
+                for spiking, n, scale in cases:
                     if n <= 0:
                         continue
                     acc_n, acc_k, agree, secs = nengo_accuracy(
-                        lmu, data, n, spiking, scale_firing_rates, seed=seed
+                        lmu, data, n, spiking, scale, seed=seed
                     )
                     result.nengo.append(NengoRun(
                         seed, "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
-                        scale_firing_rates if spiking else 1.0, n, acc_n, acc_k, agree,
-                        secs,
+                        float(scale), n, acc_n, acc_k, agree, secs,
                     ))
                     log(f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
-                        f", first {n} held-out): {acc_n:.4f} (Keras {acc_k:.4f}, "
-                        f"agreement {agree:.4f}, {secs:.0f} s)")
+                        f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
+                        f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)")
                     save()
     return result
