@@ -276,7 +276,7 @@ def test_fit_euler_theta_2000_is_refused_with_the_stable_theta():
 
 @pytest.mark.parametrize(
     "order, discretizer, trainable_theta",
-    [(32, "euler", True), pytest.param(32, "zoh", True, marks=pytest.mark.slow)]
+    [pytest.param(32, d, True, marks=pytest.mark.slow) for d in ("euler", "zoh")]
     + [
         pytest.param(256, d, t, marks=pytest.mark.slow)
         for d in ("zoh", "euler") for t in (True, False)
@@ -328,7 +328,7 @@ def test_cont2discrete_zoh():
 
 @pytest.mark.parametrize(
     "discretizer, trainable_theta",
-    [("euler", True), ("euler", False)]
+    [("euler", True), pytest.param("euler", False, marks=pytest.mark.slow)]
     + [pytest.param("zoh", True, marks=pytest.mark.slow),
        pytest.param("zoh", False, marks=pytest.mark.slow)],
 )
