@@ -589,3 +589,30 @@ def test_convert_refuses_a_keras_hidden_cell(cell, match):
     out = LMULayer(None, 4, 8, hidden_cell=cell(), return_sequences=True)(inp)
     with pytest.raises(ValidationError, match=match):
         convert(keras.Model(inp, out))
+
+
+def test_stacked_cells_equal_stacked_layers(rng):
+    # LMUKerasCell in keras.layers.StackedRNNCells equals two LMULayers
+    x = rng.uniform(-1, 1, size=(2, 15, 3))
+
+    def kwargs(i):
+        return dict(units=6, order=4, theta=10, seed=i, use_bias=True,
+                    bias_initializer="uniform", dtype="float64")
+
+    cells = keras.layers.RNN(
+        keras.layers.StackedRNNCells([LMUKerasCell(**kwargs(0)), LMUKerasCell(**kwargs(1))]),
+        dtype="float64",
+    )
+    want = cells(x)
+    first = LMULayer(return_sequences=True, **kwargs(0))
+    second = LMULayer(**kwargs(1))
+    got = second(first(x))
+    # the numpy initial weights are the same draws (same seeds), biases copied
+    first.kernels["b_u"].assign(cells.cell.cells[0].kernels["b_u"])
+    first.kernels["b_h"].assign(cells.cell.cells[0].kernels["b_h"])
+    second.kernels["b_u"].assign(cells.cell.cells[1].kernels["b_u"])
+    second.kernels["b_h"].assign(cells.cell.cells[1].kernels["b_h"])
+    got = second(first(x))
+    for name in ("e_x", "W_x", "W_h", "W_m"):
+        assert np.array_equal(first.kernels[name], cells.cell.cells[0].kernels[name])
+    assert np.allclose(want, got, atol=1e-12)
