@@ -12,12 +12,13 @@ Each step of a sequence is one sample, so ``theta`` is in steps.
 
 import warnings
 
-import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.keras_cell import ACTIVATIONS as _ACTIVATIONS
 from nengo_lmu.dl.keras_cell import (
     DEFAULT_HIDDEN,
+    TF_ACTIVATIONS,
     LMUCore,
     dropout_mask,
     is_rnn_cell,
@@ -32,11 +33,9 @@ from nengo_lmu.dl.memory import (
 from nengo_lmu.systems import DISCRETIZERS, check_order
 from nengo_lmu.validation import check_bool, check_choice, check_int
 
-#: Hidden nonlinearities of `LMULayer` and the nengo neuron types that
-#: compute the same function (used when converting to an `.LMUCell`).
-ACTIVATIONS = ("tanh", "relu", "sigmoid")
-
-_TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
+#: Hidden nonlinearities of `LMULayer` (one table, in `.keras_cell`)
+ACTIVATIONS = _ACTIVATIONS
+_TF_ACTIVATIONS = TF_ACTIVATIONS
 
 
 def _check_chunk(chunk_size, obj):
