@@ -384,7 +384,9 @@ class LMULayer(LMUCore, _SequenceLayer):
         outputs the memory (``[m, x]`` with ``input_to_hidden``); a Keras
         layer (``Dense``) or RNN cell (``SimpleRNNCell``, ``LSTMCell``) gets
         ``[m, x]`` (or ``m``) each step, as in KerasLMU. ``units`` may then
-        be None (it is the hidden part's output size).
+        be None (it is the hidden part's output size); ``hidden_activation``,
+        ``hidden_to_hidden``, ``kernel_initializer`` and
+        ``recurrent_initializer`` apply to the default hidden layer only.
     trainable_theta : bool
         Learn ``theta`` (stored as ``theta_inv = 1/theta``, non-negative);
         ``Ad`` and ``Bd`` are re-discretised from it in the graph.
