@@ -616,3 +616,30 @@ def test_stacked_cells_equal_stacked_layers(rng):
     for name in ("e_x", "W_x", "W_h", "W_m"):
         assert np.array_equal(first.kernels[name], cells.cell.cells[0].kernels[name])
     assert np.allclose(want, got, atol=1e-12)
+
+
+def test_every_new_option_survives_save_and_load(rng, tmp_path):
+    inp = keras.Input((12, 3))
+    layer = LMULayer(
+        None, 4, 9, memory_d=2, mode="fft", trainable_theta=True, use_bias=True,
+        bias_initializer="uniform", kernel_initializer="orthogonal",
+        encoder_initializer=keras.initializers.HeNormal(seed=1),
+        kernel_regularizer=keras.regularizers.L2(0.01),
+        recurrent_regularizer="l1", bias_regularizer=keras.regularizers.L1(0.1),
+        dropout=0.2, recurrent_dropout=0.1, hidden_cell=keras.layers.LSTMCell(5),
+        return_sequences=True,
+    )
+    model = keras.Model(inp, layer(inp))
+    layer.theta_inv.assign(1 / 11.0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    new = loaded.layers[-1]
+    assert isinstance(new.hidden_cell, keras.layers.LSTMCell)
+    assert np.isclose(new.theta, 11.0)
+    config, new_config = layer.get_config(), new.get_config()
+    for key in ("dropout", "recurrent_dropout", "use_bias", "trainable_theta", "theta",
+                "kernel_initializer", "kernel_regularizer", "bias_regularizer", "mode"):
+        assert config[key] == new_config[key], key
+    x = rng.uniform(-1, 1, size=(2, 12, 3))
+    assert np.allclose(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    assert len(model.losses) == len(loaded.losses) > 0
