@@ -324,9 +324,6 @@ class LMUCore:
     def build_weights(self, input_d):
         """Create every weight (call from ``build``); sets ``units``."""
         self.input_d = input_d
-        out, _ = self.hidden_sizes(input_d) if not self.default_hidden else (
-            self.units, None
-        )
         if not self.default_hidden:
             hidden_in = self.hidden_input_size(input_d)
             if self.hidden_cell is not None and not self.hidden_cell.built:
