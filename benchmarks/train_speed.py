@@ -35,6 +35,16 @@ Run from the repository root::
     python benchmarks/train_speed.py             # full run
     python benchmarks/train_speed.py --quick     # smoke run
     python benchmarks/train_speed.py --help
+    python benchmarks/train_speed.py --skip ours ours-parallel dl-example keras-lmu \
+        --psmnist-5k-epochs 1      # only the psMNIST-5k epoch times
+
+``--psmnist-5k-epochs N`` adds the wall time per training epoch on real
+psMNIST (`nengo_lmu.data.mnist_5k`: 4000 digits of 784 steps, minibatch 50)
+for the three models of `nengo_lmu.experiments.psmnist`: our LMU in parallel
+("lmu"), KerasLMU's layer with the same configuration ("keraslmu") and a
+Keras LSTM with no more parameters ("lstm"). The models take turns, one
+epoch each per round, after a warm-up minibatch; the median is reported with
+the ratio to "lmu".
 """
 
 import argparse
@@ -286,6 +296,44 @@ def psmnist_table(names, args):
               f"CPU {ours[3] / par[3]:.2f}")
 
 
+def psmnist_5k_epochs(args):
+    """Wall time per epoch on psMNIST-5k for lmu / keraslmu / lstm."""
+    from nengo_lmu.data import mnist_5k
+    from nengo_lmu.experiments.psmnist import (
+        keraslmu_model,
+        lmu_model,
+        lstm_model,
+    )
+
+    data = mnist_5k()
+    n = args.psmnist_5k_digits
+    x, y = data["x_train"][:n], data["y_train"][:n, 0, 0]
+    lmu = lmu_model(0)
+    models = dict(lmu=lmu, keraslmu=keraslmu_model(0),
+                  lstm=lstm_model(0, lmu.count_params()))
+    for model in models.values():
+        model.compile(optimizer=tf.optimizers.Adam(1e-3),
+                      loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x[:50], y[:50], batch_size=50, epochs=1, verbose=0)  # warm-up
+    times = {name: [] for name in models}
+    for _ in range(args.psmnist_5k_epochs):
+        for name, model in models.items():
+            t0 = time.perf_counter()
+            model.fit(x, y, batch_size=50, epochs=1, verbose=0)
+            times[name].append(time.perf_counter() - t0)
+    ref = float(np.median(times["lmu"]))
+    print(f"\npsMNIST-5k ({n} digits of 784 steps per epoch, minibatch 50, Adam): "
+          f"wall s per epoch, median of {args.psmnist_5k_epochs}")
+    rows = []
+    for name, model in models.items():
+        med = float(np.median(times[name]))
+        rows.append((name, int(model.count_params()), f"{med:.2f}", f"{med / ref:.1f}",
+                     " ".join(f"{t:.2f}" for t in times[name])))
+    from nengo_lmu.report import format_table
+
+    print(format_table(("model", "params", "s/epoch", "ratio to lmu", "each (s)"), rows))
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -310,6 +358,11 @@ def parse_args(argv=None):
                         help="also train the permuted-digits LMU for this many epochs "
                              "in NengoDL and in parallel, and compare wall times and "
                              "held-out accuracy (0: skip)")
+    parser.add_argument("--psmnist-5k-epochs", type=int, default=0,
+                        help="also time this many training epochs on psMNIST-5k for "
+                             "lmu / keraslmu / lstm (0: skip)")
+    parser.add_argument("--psmnist-5k-digits", type=int, default=4000,
+                        help="training digits per psMNIST-5k epoch")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.order, args.units = 64, 32, 32
@@ -344,6 +397,8 @@ def main(argv=None):
         psmnist_table(names, args)
     if args.digits_epochs:
         digits_epochs(args)
+    if args.psmnist_5k_epochs:
+        psmnist_5k_epochs(args)
     print(f"\ntotal wall time: {time.perf_counter() - t0:.0f} s")
 
 

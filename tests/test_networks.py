@@ -247,7 +247,7 @@ def test_euler_memory(rng, allclose):
         (dict(theta=0.001), "dt: must be smaller than theta=0.001, got 0.001"),
         (dict(size_in=0), "size_in: must be an integer >= 1, got 0"),
         (dict(discretizer="tustin"), "discretizer: must be one of"),
-        (dict(order=12, theta=0.01, discretizer="euler"), "method: euler discretization at dt=0.001 is unstable"),
+        (dict(order=12, theta=0.01, discretizer="euler"), "discretizer: the Euler-discretised memory of order 12 is unstable .* stable only for theta > 0.0361871"),
         (dict(n_neurons=0), "n_neurons: must be None .* got 0"),
         (dict(n_neurons=2.5), "n_neurons: must be None .* got 2.5"),
         (dict(n_neurons=10, synapse=nengo.synapses.Triangle(0.1)), "synapse: must be a nengo.LinearFilter"),

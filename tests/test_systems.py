@@ -74,7 +74,7 @@ def test_euler_unstable_is_an_error():
 
 def test_euler_accuracy_warning():
     with pytest.warns(UserWarning, match="fewer than 4\\*order=24"):
-        euler_accuracy_warning(6, 0.01, 0.001)
+        euler_accuracy_warning(6, 0.015, 0.001)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         euler_accuracy_warning(6, 0.1, 0.001)
@@ -363,3 +363,33 @@ def test_simulate_checks():
         sys.impulse(-1)
     with pytest.raises(ValidationError, match="n: must be an int"):
         sys.impulse(2.0)
+
+
+@pytest.mark.parametrize("order", [1, 2, 6, 12, 64, 256])
+def test_euler_rule_is_the_spectral_radius(order):
+    """The one Euler rule: refused exactly where Euler's Ad is unstable, and
+    the message gives the theta that is stable (KerasLMU's theta > 4*order
+    is not enough above order ~12: order 256 needs 6542 steps)."""
+    from nengo_lmu.systems import check_euler, euler_min_theta
+
+    stable = euler_min_theta(order)
+    for theta, ok in ((stable * 1.001, True), (stable * 0.999, False)):
+        Ad = legendre_system(order, theta).discretize(1.0, "zoh")  # any theta is fine
+        radius = np.max(np.abs(np.linalg.eigvals(np.eye(order) + legendre_system(order, theta).A)))
+        assert (radius < 1) == ok
+        assert Ad.A.shape == (order, order)
+        if ok:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                check_euler(order, theta, 1.0)
+            legendre_system(order, theta).discretize(1.0, "euler")
+        else:
+            with pytest.raises(ValidationError, match=f"stable only for theta > {stable:.6g}"):
+                check_euler(order, theta, 1.0)
+            with pytest.raises(ValidationError, match="unstable"):
+                legendre_system(order, theta).discretize(1.0, "euler")
+    # the refusal and the warning agree: never a warning below the refusal
+    if stable < 4 * order:
+        with pytest.warns(UserWarning, match="stable .* but inaccurate"):
+            check_euler(order, (stable + 4 * order) / 2, 1.0)
+    assert round(euler_min_theta(256)) == 6542

@@ -64,6 +64,7 @@ from nengo_lmu.dl.lm_training import (
     train_language_model,
     train_multiworker,
 )
+from nengo_lmu.dl.keras_cell import LMUKerasCell
 
 __all__ = [
     "LegendreMemoryLayer",
@@ -110,4 +111,5 @@ __all__ = [
     "evaluate_language_model",
     "load_checkpoint",
     "train_multiworker",
+    "LMUKerasCell",
 ]

@@ -49,7 +49,36 @@ def _why_not_convertible(layer, temporal_model=True):
         reasons.append("return_state=True")
     if layer.go_backwards:
         reasons.append("go_backwards=True (a network runs forwards in time)")
+    reasons.extend(hidden_cell_reasons(layer))
     return reasons
+
+
+def hidden_cell_reasons(layer):
+    """Why an `.LMULayer`'s hidden part has no Nengo form (empty if it has).
+
+    The Nengo cell's hidden part is one population of neurons (the default
+    fully connected layer, any of its activations). A Keras ``hidden_cell``
+    is refused: an ``LSTMCell``/``GRUCell`` multiplies gates (no neuron
+    population computes that product), and other Keras layers are not
+    mapped yet (convert the memory with ``hidden_cell=None`` and the rest
+    with NengoDL instead).
+    """
+    if not isinstance(layer, LMULayer) or layer.default_hidden:
+        return []
+    cell = layer.hidden_cell
+    if cell is None:
+        return [
+            "hidden_cell=None (an LMUCell always has hidden neurons; use a "
+            "LegendreMemoryLayer after a Dense encoder for the memory alone)"
+        ]
+    kind = type(cell).__name__
+    if "LSTM" in kind or "GRU" in kind:
+        return [
+            f"hidden_cell={kind} (its gates multiply signals, which a Nengo "
+            f"population of neurons cannot express; use the default hidden layer)"
+        ]
+    return [f"hidden_cell={kind} (only the default fully connected hidden layer "
+            f"converts)"]
 
 
 def layer_weights(layer):
@@ -66,6 +95,8 @@ CELL_ARGS = ("order", "theta") + tuple(a for a in SAVED_CELL_ARGS if a != "hidde
 def cell_args(layer, hidden_neuron_type=None, hidden_gain=1.0):
     """The `.LMUCell` arguments equal to a built `.LMULayer`."""
     args = {name: getattr(layer, name) for name in CELL_ARGS}
+    # a trained theta: the Nengo memory is discretised at the learnt window
+    args["theta"] = float(layer.theta)
     args["hidden_neuron_type"] = (
         NEURON_TYPES[layer.hidden_activation]()
         if hidden_neuron_type is None
@@ -92,6 +123,10 @@ def cell_from_layer(layer, hidden_neuron_type=None, hidden_gain=1.0, label=None)
         raise ValidationError(f"must be an LMULayer, got {layer!r}", attr="layer")
     if not layer.built:
         raise ValidationError("must be built (call it on an input first)", attr="layer")
+    reasons = hidden_cell_reasons(layer)
+    if reasons:
+        raise ValidationError(f"cannot convert {layer.name!r}: " + "; ".join(reasons),
+                              attr="layer")
     cell = LMUCell(
         **cell_args(layer, hidden_neuron_type, hidden_gain), label=label or layer.name
     )
@@ -99,8 +134,18 @@ def cell_from_layer(layer, hidden_neuron_type=None, hidden_gain=1.0, label=None)
     conns = dict(cell.weights)
     conns.update(cell.memory_weights)
     for name, w in weights.items():
+        if name in ("b_u", "b_h", "theta_inv"):
+            continue
         conn = conns[name]
         conn.transform = nengo.Dense(w.shape, init=w)
+    with cell:
+        # biases: a constant input to u, and the hidden neurons' own bias
+        # (nengo multiplies what enters the neurons by their gain)
+        if "b_u" in weights:
+            cell.bias_node = nengo.Node(weights["b_u"], label="b_u")
+            nengo.Connection(cell.bias_node, cell.u, synapse=None)
+        if "b_h" in weights:
+            cell.hidden.bias = hidden_gain * weights["b_h"]
     return cell
 
 
@@ -294,6 +339,9 @@ def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
     for layer in cells:
         bad = _why_not_convertible(layer)
         bad = [r for r in bad if not r.startswith("return_sequences")]
+        if layer.use_bias:
+            bad.append("use_bias=True (an LMUClassifier has no biases; use "
+                       "nengo_lmu.dl.convert, which carries them)")
         if bad:
             raise ValidationError(
                 f"layer {layer.name!r} cannot run step by step: " + "; ".join(bad),
@@ -304,7 +352,8 @@ def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
     weights = {}
     for i, layer in enumerate(cells):
         for name, w in layer_weights(layer).items():
-            weights[f"cell{i}.{name}"] = w
+            if name != "theta_inv":  # carried by the cell's theta
+                weights[f"cell{i}.{name}"] = w
     weights["readout"] = np.array(dense.kernel.numpy()).T
     net.set_weights(weights)
     return net

@@ -12,28 +12,30 @@ Each step of a sequence is one sample, so ``theta`` is in steps.
 
 import warnings
 
-import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.keras_cell import ACTIVATIONS as _ACTIVATIONS
+from nengo_lmu.dl.keras_cell import (
+    DEFAULT_HIDDEN,
+    TF_ACTIVATIONS,
+    LMUCore,
+    dropout_mask,
+    is_rnn_cell,
+)
 from nengo_lmu.dl.memory import (
     MODES,
     check_theta_steps,
-    cached_discrete_memory,
     discrete_memory,
     legendre_memory,
+    memory_from_response,
 )
-from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, cell_initial_weights
 from nengo_lmu.systems import DISCRETIZERS, check_order
 from nengo_lmu.validation import check_bool, check_choice, check_int
 
-#: Hidden nonlinearities of `LMULayer` and the nengo neuron types that
-#: compute the same function (used when converting to an `.LMUCell`).
-ACTIVATIONS = tuple(HIDDEN_ACTIVATIONS)
-
-#: The TensorFlow function of each hidden activation (the names of
-#: `nengo_lmu.networks.common.HIDDEN_ACTIVATIONS`).
-TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
+#: Hidden nonlinearities of `LMULayer` (one table, in `.keras_cell`)
+ACTIVATIONS = _ACTIVATIONS
+_TF_ACTIVATIONS = TF_ACTIVATIONS
 
 
 def _check_chunk(chunk_size, obj):
@@ -199,7 +201,7 @@ class SequenceLayer(tf.keras.layers.Layer):
         if self.go_backwards:
             inputs = tf.reverse(inputs, axis=[1])
         states = self._initial_states(inputs, initial_state)
-        return self._run(inputs, states)
+        return self._run(inputs, states, training=training)
 
     def get_config(self):
         config = super().get_config()
@@ -289,7 +291,7 @@ class LegendreMemoryLayer(SequenceLayer):
     def _state_sizes(self):
         return [self.memory_d * self.order]
 
-    def _run(self, x, states):
+    def _run(self, x, states, training=None):
         (m0,) = states
         mode = self.effective_mode
         if not self.return_sequences:
@@ -318,7 +320,7 @@ class LegendreMemoryLayer(SequenceLayer):
 
 
 @tf.keras.utils.register_keras_serializable(package="nengo_lmu")
-class LMULayer(SequenceLayer):
+class LMULayer(LMUCore, SequenceLayer):
     """The LMU cell [1]_ over whole sequences, as a Keras layer.
 
     The same equations and options as `nengo_lmu.networks.LMUCell` (and
@@ -340,7 +342,19 @@ class LMULayer(SequenceLayer):
     ``(post, pre)`` orientation: ``e_x`` ``(memory_d, input_d)``, ``e_h``,
     ``e_m``, ``W_x`` ``(units, input_d)``, ``W_h``, ``W_m``
     ``(units, memory_d * order)``, plus ``Ad`` and ``Bd`` when
-    ``trainable_memory``. There are no biases (as in the Nengo cell).
+    ``trainable_memory``, ``b_u`` ``(memory_d,)`` and ``b_h`` ``(units,)``
+    when ``use_bias``, and ``theta_inv`` (``1 / theta``) when
+    ``trainable_theta``. The step is `.LMUKerasCell`'s (the same weights).
+
+    Which modes run which options in parallel (the memory of every step at
+    once; otherwise the layer warns and steps, see ``effective_mode``):
+    ``dropout``, ``use_bias``, regularizers, initializers and a hidden part
+    of any kind run in every mode (a recurrent hidden part is stepped after
+    the memory); ``trainable_theta`` runs in ``"fft"`` mode and on the
+    last-step path (``return_sequences=False`` with a feed-forward hidden
+    part), and needs a sequence length known when built; with
+    ``mode="chunked"`` it steps. ``hidden_to_memory``, ``memory_to_memory``
+    and ``trainable_memory`` always step.
 
     Parameters
     ----------
@@ -356,11 +370,39 @@ class LMULayer(SequenceLayer):
         Include ``e_h``, ``e_m``, ``W_x`` and ``W_h`` (as `.LMUCell`).
     trainable_memory : bool
         Learn ``Ad`` and ``Bd`` (recurrent mode only).
-    kernel_initializer, recurrent_initializer, encoder_initializer : str
-        As `.LMUCell` (``"glorot_uniform"``, ``"lecun_uniform"``, ``"zeros"``
-        or ``"ones"``); ``e_m`` starts at zero.
+    kernel_initializer, recurrent_initializer, encoder_initializer : str or keras initializer
+        ``"glorot_uniform"``, ``"lecun_uniform"``, ``"zeros"`` or ``"ones"``
+        are drawn with numpy as `.LMUCell` draws them (same ``seed``, same
+        weights); any other Keras initializer name (``"orthogonal"``, ...) or
+        object is drawn by Keras. ``e_m`` starts at zero. Kernels: ``e_x``
+        (encoder), ``W_x``, ``W_m`` (kernel); ``W_h`` (recurrent).
     seed : int, optional
-        Seeds the initial weights (numpy, the same draws as `.LMUCell`).
+        Seeds the numpy initial weights (the same draws as `.LMUCell`).
+    hidden_cell : "default", None, or a Keras layer or RNN cell
+        The hidden part: ``"default"`` is the fully connected layer above
+        (``units``, ``hidden_activation``, ``hidden_to_hidden``); None
+        outputs the memory (``[m, x]`` with ``input_to_hidden``); a Keras
+        layer (``Dense``) or RNN cell (``SimpleRNNCell``, ``LSTMCell``) gets
+        ``[m, x]`` (or ``m``) each step, as in KerasLMU. ``units`` may then
+        be None (it is the hidden part's output size); ``hidden_activation``,
+        ``hidden_to_hidden``, ``kernel_initializer`` and
+        ``recurrent_initializer`` apply to the default hidden layer only.
+    trainable_theta : bool
+        Learn ``theta`` (stored as ``theta_inv = 1/theta``, non-negative);
+        ``Ad`` and ``Bd`` are re-discretised from it in the graph.
+        ``layer.theta`` is the trained value.
+    use_bias : bool
+        Add biases ``b_u`` to the memory input and ``b_h`` to the default
+        hidden layer (KerasLMU's ``use_bias`` is ``b_u`` only; a Keras
+        ``hidden_cell`` has its own bias).
+    bias_initializer : str or keras initializer
+    kernel_regularizer, recurrent_regularizer, bias_regularizer : keras regularizer, optional
+        Kernel: ``e_x``, ``W_x``, ``W_m``; recurrent: ``e_h``, ``e_m``,
+        ``W_h``; bias: ``b_u``, ``b_h``.
+    dropout, recurrent_dropout : float
+        Training-time dropout of the input ``x`` and of the fed-back ``h``
+        and ``m``, one mask per sequence (as Keras' RNN cells); identity at
+        inference (and in the converted Nengo network).
     discretizer, mode, chunk_size, return_sequences, return_state, stateful, \
 go_backwards
         As `LegendreMemoryLayer`; ``return_sequences`` is False by default,
@@ -381,9 +423,6 @@ go_backwards
        Units: continuous-time representation in recurrent neural networks.
     """
 
-    #: what ``return_state`` returns and ``initial_state`` takes
-    state_names = ("m", "h")
-
     def __init__(
         self,
         units,
@@ -400,197 +439,235 @@ go_backwards
         recurrent_initializer="glorot_uniform",
         encoder_initializer="lecun_uniform",
         seed=None,
+        hidden_cell=DEFAULT_HIDDEN,
+        trainable_theta=False,
+        use_bias=False,
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
         **kwargs,
     ):
         super().__init__(order, theta, **kwargs)
-        self.units = check_int("units", units, self)
-        self.memory_d = check_int("memory_d", memory_d, self)
-        self.hidden_activation = check_choice(
-            "hidden_activation", hidden_activation, ACTIVATIONS, self
+        self.init_options(
+            units, order, theta, memory_d, hidden_activation, hidden_to_memory,
+            memory_to_memory, input_to_hidden, hidden_to_hidden, trainable_memory,
+            kernel_initializer, recurrent_initializer, encoder_initializer, seed,
+            self.discretizer, hidden_cell, trainable_theta, use_bias, bias_initializer,
+            kernel_regularizer, recurrent_regularizer, bias_regularizer, dropout,
+            recurrent_dropout,
         )
-        for name, value in dict(
-            hidden_to_memory=hidden_to_memory,
-            memory_to_memory=memory_to_memory,
-            input_to_hidden=input_to_hidden,
-            hidden_to_hidden=hidden_to_hidden,
-            trainable_memory=trainable_memory,
-        ).items():
-            setattr(self, name, check_bool(name, value, self))
-        for name, value in dict(
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            encoder_initializer=encoder_initializer,
-        ).items():
-            setattr(self, name, check_choice(name, value, INITIALIZERS, self))
-        if seed is not None:
-            seed = check_int("seed", seed, self, minimum=0)
-        self.seed = seed
+        self._hidden_rnn = None
         self._warn_fallback()
 
+    # theta is LMUCore's property (the trained value with trainable_theta);
+    # SequenceLayer.__init__ assigns the initial value
+    @property
+    def theta(self):
+        """The window in steps (the trained one with ``trainable_theta``)."""
+        return LMUCore.theta.fget(self)
+
+    @theta.setter
+    def theta(self, value):
+        self.theta_init = value
+
+    @property
+    def state_names(self):
+        """What ``return_state`` returns and ``initial_state`` takes."""
+        if self.default_hidden or (
+            self.hidden_cell is not None and not is_rnn_cell(self.hidden_cell)
+        ):
+            return ("m", "h")
+        if self.hidden_cell is None:
+            return ("m",)
+        n = len(tf.nest.flatten(self.hidden_cell.state_size))
+        return ("m", "h") if n == 1 else ("m",) + tuple(f"h{i}" for i in range(n))
+
     def _recurrent_reasons(self):
-        return [
+        reasons = [
             name
             for name in ("hidden_to_memory", "memory_to_memory", "trainable_memory")
             if getattr(self, name)
         ]
+        if self.trainable_theta and self.mode == "chunked" and self._needs_sequence():
+            reasons.append("trainable_theta (with mode='chunked'; mode='fft' runs it "
+                           "in parallel)")
+        return reasons
+
+    def _stepped_hidden(self):
+        """The hidden part is itself recurrent (stepped after the memory)."""
+        if self.default_hidden:
+            return self.hidden_to_hidden
+        return self.hidden_cell is not None and is_rnn_cell(self.hidden_cell)
+
+    def _needs_sequence(self):
+        """Every step's memory is needed (not only the last)."""
+        return self.return_sequences or self._stepped_hidden()
 
     def _state_sizes(self):
-        return [self.memory_d * self.order, self.units]
+        _, hidden = self.hidden_sizes(self.input_d)
+        return [self.memory_d * self.order] + list(hidden)
 
     def build(self, input_shape):
         input_shape = self._check_input_shape(input_shape, "features")
-        self.input_d = int(input_shape[-1])
-        units, md, q = self.units, self.memory_d, self.memory_d * self.order
-        rng = np.random.RandomState(self.seed)
-
-        # the same draws, in the same order, as LMUCell
-        values = cell_initial_weights(
-            rng, md, self.input_d, units, q, self.encoder_initializer,
-            self.kernel_initializer, self.recurrent_initializer, obj=self)
-        used = dict(
-            e_x=True,
-            e_h=self.hidden_to_memory,
-            e_m=self.memory_to_memory,
-            W_x=self.input_to_hidden,
-            W_h=self.hidden_to_hidden,
-            W_m=True,
-        )
-        self.kernels = {}
-        for name, value in values.items():
-            if used[name]:
-                self.kernels[name] = self.add_weight(
-                    name=name,
-                    shape=value.shape,
-                    initializer=tf.keras.initializers.Constant(value),
-                )
-        if self.trainable_memory:
-            Ad, Bd = cached_discrete_memory(self.order, self.theta, self.discretizer)
-            eye = np.eye(md)
-            for name, value in (("Ad", np.kron(eye, Ad)), ("Bd", np.kron(eye, Bd[:, None]))):
-                self.kernels[name] = self.add_weight(
-                    name=name,
-                    shape=value.shape,
-                    initializer=tf.keras.initializers.Constant(value),
-                )
+        self.build_weights(int(input_shape[-1]))
+        if self.hidden_cell is not None and not self.default_hidden and is_rnn_cell(
+            self.hidden_cell
+        ):
+            self._hidden_rnn = tf.keras.layers.RNN(
+                self.hidden_cell, return_sequences=True, return_state=True,
+                dtype=self.dtype,
+            )
         self._build_states(input_shape)
         super().build(input_shape)
 
-    def _dense(self, name, x):
-        """``x @ W^T`` for a (post, pre) kernel, on the last axis."""
-        w = tf.cast(self.kernels[name], x.dtype)
-        return tf.linalg.matmul(x, w, transpose_b=True) if x.shape.rank == 2 else (
-            tf.einsum("bti,oi->bto", x, w)
-        )
+    # --- running ---------------------------------------------------------
 
-    def _run(self, x, states):
-        m0, h0 = states
-        f = TF_ACTIVATIONS[self.hidden_activation]
+    def _memory(self, u, m0, last_only):
+        """The memory of ``u`` (``(batch, T, memory_d)``) in the layer's mode."""
+        if not self.trainable_theta:
+            return legendre_memory(
+                u, self.order, self.theta_init, self.mode, self.discretizer,
+                self.chunk_size, m0, last_only=last_only,
+            )
+        # theta is a variable: the impulse response is computed in the graph
+        Ad, Bd = self.memory_matrices(u.dtype)
+        batch, T, md = tf.shape(u)[0], u.shape[1], self.memory_d
+        flat = tf.reshape(tf.transpose(u, (0, 2, 1)), (-1, T))
+        m0f = None if m0 is None else tf.reshape(m0, (-1, self.order))
+        m = memory_from_response(flat, Ad, Bd, m0f, last_only=last_only)
+        if last_only:
+            return tf.reshape(m, (batch, md * self.order))
+        m = tf.reshape(m, (batch, md, T, self.order))
+        return tf.reshape(tf.transpose(m, (0, 2, 1, 3)), (batch, T, md * self.order))
+
+    def _zeros(self, batch, size, dtype):
+        return tf.zeros((batch, size), dtype=dtype)
+
+    def _run(self, x, states, training=None):
+        m0, h0s = states[0], list(states[1:])
+        # a Keras hidden cell draws its dropout masks once per sequence
+        # (keras.layers.RNN resets them per call; the recurrent mode must)
+        for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+            if hasattr(self.hidden_cell, reset):
+                getattr(self.hidden_cell, reset)()
+        batch, dtype = tf.shape(x)[0], x.dtype
+        _, hidden_sizes = self.hidden_sizes(self.input_d)
+        h0s = [
+            self._zeros(batch, size, dtype) if h is None else h
+            for h, size in zip(h0s, hidden_sizes)
+        ]
+        x_mask = dropout_mask((batch, self.input_d), self.dropout, training, dtype)
+        h_size = hidden_sizes[0] if self.feeds_back_h() else 0
+        h_mask = (
+            dropout_mask((batch, h_size), self.recurrent_dropout, training, dtype)
+            if h_size
+            else None
+        )
         if self.effective_mode == "recurrent":
-            return self._run_recurrent(x, m0, h0, f)
-        u = self._dense("e_x", x)
-        if not (self.return_sequences or self.hidden_to_hidden):
-            # a feed-forward hidden layer on the last step: only the last
+            m_mask = (
+                dropout_mask((batch, self.memory_d * self.order), self.recurrent_dropout,
+                             training, dtype)
+                if self.memory_to_memory
+                else None
+            )
+            return self._run_recurrent(x, m0, h0s, (x_mask, h_mask, m_mask), training)
+        xd = x if x_mask is None else x * x_mask[:, None, :]
+        u = self.dense("e_x", xd)
+        if self.use_bias:
+            u += self.bias("b_u", dtype)
+        if not self._needs_sequence():
+            # a feed-forward hidden part on the last step: only the last
             # memory state is needed (one product, not a whole convolution)
-            m = legendre_memory(
-                u, self.order, self.theta, self.mode, self.discretizer, self.chunk_size,
-                m0, last_only=True,
-            )
-            pre = self._dense("W_m", m)
-            if self.input_to_hidden:
-                pre += self._dense("W_x", x[:, -1])
-            h = f(pre)
-            return self._finish(None, h, [m, h])
-        m = legendre_memory(
-            u, self.order, self.theta, self.mode, self.discretizer, self.chunk_size, m0
-        )
-        pre = self._dense("W_m", m)
-        if self.input_to_hidden:
-            pre += self._dense("W_x", x)
-        if self.hidden_to_hidden:
-            W_h = tf.cast(self.kernels["W_h"], x.dtype)
-            if h0 is None:
-                h0 = tf.zeros((tf.shape(x)[0], self.units), dtype=x.dtype)
-            hs = tf.scan(
-                lambda h, p: f(p + tf.linalg.matmul(h, W_h, transpose_b=True)),
-                tf.transpose(pre, (1, 0, 2)),
-                initializer=h0,
-            )
-            h = tf.transpose(hs, (1, 0, 2))
-        else:
-            h = f(pre)
-        return self._finish(h, h[:, -1], [m[:, -1], h[:, -1]])
+            m = self._memory(u, m0, last_only=True)
+            h = self._hidden_parallel(m, x[:, -1], xd[:, -1], None, training)
+            hs = [h] if self.default_hidden or self.hidden_cell is not None else []
+            return self._finish(None, h, [m] + hs)
+        m = self._memory(u, m0, last_only=False)
+        h, finals = self._hidden_sequence(m, x, xd, h0s, h_mask, training)
+        return self._finish(h, h[:, -1], [m[:, -1]] + finals)
 
-    def _run_recurrent(self, x, m0, h0, f):
+    def _hidden_parallel(self, m, x, xd, h_mask, training):
+        """A feed-forward hidden part on any number of steps at once."""
+        if self.default_hidden:
+            pre = self.dense("W_m", m)
+            if self.input_to_hidden:
+                pre += self.dense("W_x", xd)
+            if self.use_bias:
+                pre += self.bias("b_h", m.dtype)
+            return _TF_ACTIVATIONS[self.hidden_activation](pre)
+        h_in = tf.concat([m, x], axis=-1) if self.input_to_hidden else m
+        if self.hidden_cell is None:
+            return h_in
+        return self.hidden_cell(h_in, training=training)
+
+    def _hidden_sequence(self, m, x, xd, h0s, h_mask, training):
+        """The hidden part over the whole sequence; ``(h, final states)``."""
+        f = _TF_ACTIVATIONS[self.hidden_activation]
+        if self.default_hidden and self.hidden_to_hidden:
+            pre = self.dense("W_m", m)
+            if self.input_to_hidden:
+                pre += self.dense("W_x", xd)
+            if self.use_bias:
+                pre += self.bias("b_h", m.dtype)
+            W_h = tf.cast(self.kernels["W_h"], x.dtype)
+
+            def step(h, p):
+                hm = h if h_mask is None else h * h_mask
+                return f(p + tf.linalg.matmul(hm, W_h, transpose_b=True))
+
+            hs = tf.scan(step, tf.transpose(pre, (1, 0, 2)), initializer=h0s[0])
+            h = tf.transpose(hs, (1, 0, 2))
+            return h, [h[:, -1]]
+        if self._hidden_rnn is not None:
+            h_in = tf.concat([m, x], axis=-1) if self.input_to_hidden else m
+            out = self._hidden_rnn(h_in, initial_state=h0s, training=training)
+            return out[0], list(out[1:])
+        h = self._hidden_parallel(m, x, xd, None, training)
+        return h, ([] if self.hidden_cell is None and not self.default_hidden else [h[:, -1]])
+
+    def _run_recurrent(self, x, m0, h0s, masks, training=None):
         """The step-by-step reference: every option, one step per sample."""
         batch = tf.shape(x)[0]
         dtype = x.dtype
         if self.trainable_memory:
-            Ad = tf.cast(self.kernels["Ad"], dtype)
-            Bd = tf.cast(self.kernels["Bd"], dtype)
+            memory = (tf.cast(self.kernels["Ad"], dtype), tf.cast(self.kernels["Bd"], dtype))
         else:
-            Ad_, Bd_ = cached_discrete_memory(self.order, self.theta, self.discretizer)
-            eye = np.eye(self.memory_d)
-            Ad = tf.constant(np.kron(eye, Ad_), dtype=dtype)
-            Bd = tf.constant(np.kron(eye, Bd_[:, None]), dtype=dtype)
+            memory = self.memory_matrices(dtype)
         if m0 is None:
             m0 = tf.zeros((batch, self.memory_d * self.order), dtype=dtype)
-        if h0 is None:
-            h0 = tf.zeros((batch, self.units), dtype=dtype)
-        k = {name: tf.cast(w, dtype) for name, w in self.kernels.items()}
-
-        def mm(v, name):
-            return tf.linalg.matmul(v, k[name], transpose_b=True)
+        n_h = len(h0s)
 
         def step(carry, x_t):
-            m, h = carry
-            u = mm(x_t, "e_x")
-            if self.hidden_to_memory:
-                u += mm(h, "e_h")
-            if self.memory_to_memory:
-                u += mm(m, "e_m")
-            m = tf.linalg.matmul(m, Ad, transpose_b=True) + tf.linalg.matmul(
-                u, Bd, transpose_b=True
-            )
-            pre = mm(m, "W_m")
-            if self.input_to_hidden:
-                pre += mm(x_t, "W_x")
-            if self.hidden_to_hidden:
-                pre += mm(h, "W_h")
-            return m, f(pre)
+            m, hs = carry[1], list(carry[2:])
+            o, m, hs = self.lmu_step(x_t, m, hs, memory, masks, training)
+            return (o, m) + tuple(hs)
 
-        ms, hs = tf.scan(step, tf.transpose(x, (1, 0, 2)), initializer=(m0, h0))
-        h = tf.transpose(hs, (1, 0, 2))
-        return self._finish(h, hs[-1], [ms[-1], hs[-1]])
+        out_size, _ = self.hidden_sizes(self.input_d)
+        init = (tf.zeros((batch, out_size), dtype=dtype), m0) + tuple(h0s)
+        outs = tf.scan(step, tf.transpose(x, (1, 0, 2)), initializer=init)
+        os_, ms = outs[0], outs[1]
+        h = tf.transpose(os_, (1, 0, 2))
+        finals = [ms[-1]] + [s[-1] for s in outs[2:2 + n_h]]
+        return self._finish(h, os_[-1], finals)
 
     def compute_output_shape(self, input_shape):
         input_shape = tf.TensorShape(input_shape)
+        units = self.units
         out = (
-            tf.TensorShape([input_shape[0], input_shape[1], self.units])
+            tf.TensorShape([input_shape[0], input_shape[1], units])
             if self.return_sequences
-            else tf.TensorShape([input_shape[0], self.units])
+            else tf.TensorShape([input_shape[0], units])
         )
         if self.return_state:
-            return [
-                out,
-                tf.TensorShape([input_shape[0], self.memory_d * self.order]),
-                tf.TensorShape([input_shape[0], self.units]),
+            return [out] + [
+                tf.TensorShape([input_shape[0], size]) for size in self._state_sizes()
             ]
         return out
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            units=self.units,
-            memory_d=self.memory_d,
-            hidden_activation=self.hidden_activation,
-            hidden_to_memory=self.hidden_to_memory,
-            memory_to_memory=self.memory_to_memory,
-            input_to_hidden=self.input_to_hidden,
-            hidden_to_hidden=self.hidden_to_hidden,
-            trainable_memory=self.trainable_memory,
-            kernel_initializer=self.kernel_initializer,
-            recurrent_initializer=self.recurrent_initializer,
-            encoder_initializer=self.encoder_initializer,
-            seed=self.seed,
-        )
+        config.update(self.options_config())
         return config

@@ -312,3 +312,66 @@ __all__ = [
     "memory_last",
     "legendre_memory",
 ]
+
+
+@tf.autograph.experimental.do_not_convert
+def response_tensor(Ad, Bd, n):
+    """``H[k] = Ad^k Bd`` for ``k < n`` from tensors, shape ``(n, q)``.
+
+    A scan of ``n`` matrix-vector products that does not depend on the
+    batch, differentiable in ``Ad`` and ``Bd`` (for a trainable ``theta``).
+    """
+    if n == 1:
+        return Bd[None]
+    rest = tf.scan(lambda h, _: tf.linalg.matvec(Ad, h), tf.range(n - 1), initializer=Bd)
+    return tf.concat([Bd[None], rest], axis=0)
+
+
+@tf.autograph.experimental.do_not_convert
+def memory_from_response(u, Ad, Bd, m0=None, last_only=False):
+    """The memory of ``u`` (``(n, T)``, T known) from tensor ``(Ad, Bd)``.
+
+    Every step by FFT convolution with the in-graph impulse response
+    (`response_tensor`), or, with ``last_only``, the last step as one
+    product ``u @ H[::-1]``. A nonzero ``m0`` adds its free response,
+    stepped (``(n, q)`` per step). Returns ``(n, T, q)`` or ``(n, q)``.
+    """
+    T = u.shape[1]
+    if T is None:
+        raise ValidationError(
+            "a trainable theta in a parallel mode needs a sequence length known "
+            "when the model is built (or use mode='recurrent')",
+            attr="mode",
+        )
+    H = response_tensor(Ad, Bd, T)
+    if last_only:
+        m = tf.matmul(u, H[::-1])
+        if m0 is not None:
+            power = _matrix_power(Ad, T)
+            m = m + tf.matmul(tf.cast(m0, u.dtype), power, transpose_b=True)
+        return m
+    N = _fft_length(T)
+    U = tf.signal.rfft(u, fft_length=[N])
+    Hf = tf.signal.rfft(tf.transpose(H), fft_length=[N])
+    m = tf.signal.irfft(U[:, None, :] * Hf[None], fft_length=[N])[:, :, :T]
+    m = tf.transpose(m, (0, 2, 1))
+    if m0 is not None:
+        free = tf.scan(lambda s, _: tf.matmul(s, Ad, transpose_b=True), tf.range(T),
+                       initializer=tf.cast(m0, u.dtype))
+        m = m + tf.transpose(free, (1, 0, 2))
+    return m
+
+
+def _matrix_power(A, n):
+    """``A^n`` (n a Python int) by repeated squaring."""
+    result = tf.eye(A.shape[0], dtype=A.dtype)
+    base = A
+    while n:
+        if n & 1:
+            result = tf.matmul(result, base)
+        base = tf.matmul(base, base)
+        n >>= 1
+    return result
+
+
+__all__ += ["response_tensor", "memory_from_response"]

