@@ -9,12 +9,14 @@ import numpy as np
 from nengo_lmu.loihi import (
     TARGETS,
     LoihiLegendreMemory,
+    LoihiNeuralForm,
     LoihiLMUClassifier,
     expected_warnings,
     prepare,
     resource_counts,
     simulator,
 )
+from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
 from nengo_lmu.report import format_table
 from nengo_lmu.tasks import run_delay_task
 from nengo_lmu.validation import check_choice, check_int
@@ -66,13 +68,17 @@ class DelayComparison:
             rows)
 
 
-def delay_comparison(targets=("sim", "simreal"), n_neurons=200, duration=10.0,
-                     seed=0, **kwargs):
+def delay_comparison(targets=("sim", "simreal"), n_neurons=None, duration=10.0,
+                     seed=0, memory=None, **kwargs):
     """The delay task (`.run_delay_task`) with `LoihiLegendreMemory`, on
     ``nengo.Simulator`` and on each emulator target, same network and input.
 
-    ``kwargs`` go to `.run_delay_task` (``theta``, ``order``, ``discard``,
-    ...). Returns a `DelayComparison`.
+    ``n_neurons`` defaults to the memory's default. ``kwargs`` go to
+    `.run_delay_task` (``theta``, ``order``, ``discard``, ...) and from there
+    to the memory. The network is the same on every simulator except for
+    ``latency_steps``, the steps of host-chip latency that the delay readout
+    takes off: 0 on nengo, the memory's default (the emulator's) on the
+    targets. Returns a `DelayComparison`.
 
     Examples
     --------
@@ -83,9 +89,16 @@ def delay_comparison(targets=("sim", "simreal"), n_neurons=200, duration=10.0,
     """
     for t in targets:
         check_choice("targets", t, TARGETS[:2])
-    kwargs = dict(kwargs, n_neurons=n_neurons, duration=duration, seed=seed,
-                  memory=LoihiLegendreMemory)
-    out = DelayComparison({"nengo": run_delay_task(label="nengo", **kwargs)})
+    memory = LoihiLegendreMemory if memory is None else memory
+    kwargs = dict(kwargs, duration=duration, seed=seed, memory=memory)
+    if n_neurons is not None:
+        kwargs["n_neurons"] = n_neurons
+    elif memory is LoihiLegendreMemory:
+        kwargs["n_neurons"] = LOIHI_N_NEURONS
+    nengo_kwargs = dict(kwargs)
+    if issubclass(memory, LoihiNeuralForm):
+        nengo_kwargs["latency_steps"] = 0
+    out = DelayComparison({"nengo": run_delay_task(label="nengo", **nengo_kwargs)})
 
     def factory(target):
         def make(network, dt=0.001, **more):
