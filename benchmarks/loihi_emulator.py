@@ -32,50 +32,15 @@ import os
 import time
 import warnings
 
-import nengo
-import numpy as np
-
 from nengo_lmu.experiments import loihi as experiment
 from nengo_lmu.report import format_table
-from nengo_lmu.systems import legendre_readout, legendre_system
-
-
-class NaiveLoihiMemory(nengo.Network):
-    """nengo-loihi's old LMU example, rebuilt: the continuous mapping
-    (``A' = tau A + I``, ``B' = tau B``) on an EnsembleArray of
-    ``n_neurons`` SpikingRectifiedLinear neurons per dimension (nengo's
-    default tuning), decoded connections with ``Lowpass(tau)``, and a delay
-    readout through ``Lowpass(readout_tau)`` (its decoded value is spikes).
-    Takes `run_delay_task`'s memory arguments."""
-
-    def __init__(self, order, theta, n_neurons=100, tau=0.1, readout_tau=0.01,
-                 dt=0.001, process=None, **kwargs):
-        super().__init__(label="naive LMU")
-        sys = legendre_system(order, theta)
-        self.order, self.readout_tau = order, readout_tau
-        with self:
-            self.input = nengo.Node(size_in=1, label="input")
-            self.array = nengo.networks.EnsembleArray(
-                n_neurons, order, neuron_type=nengo.SpikingRectifiedLinear())
-            nengo.Connection(self.input, self.array.input, transform=tau * sys.B,
-                             synapse=tau)
-            nengo.Connection(self.array.output, self.array.input,
-                             transform=tau * sys.A + np.eye(order), synapse=tau)
-
-    def add_delay_output(self, r):
-        with self:
-            node = nengo.Node(size_in=1, label="delay")
-            nengo.Connection(self.array.output, node,
-                             transform=legendre_readout(self.order, r)[None, :],
-                             synapse=self.readout_tau)
-        return node
 
 
 def size_sweep(sizes, naive_sizes, duration, seed):
     """NRMSE, compartments, cores and synaptic ops on the emulator ("sim")
     for our memory and the naive one, at each size, same input."""
     rows = []
-    for name, memory, ns in (("ours", None, sizes), ("naive", NaiveLoihiMemory, naive_sizes)):
+    for name, memory, ns in (("ours", None, sizes), ("naive", experiment.NaiveLoihiMemory, naive_sizes)):
         for n in ns:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -4,13 +4,14 @@ emulator, next to ``nengo.Simulator`` (``nengo-lmu loihi``,
 
 from dataclasses import dataclass, field
 
+import nengo
 import numpy as np
 
 from nengo_lmu.loihi import (
     TARGETS,
     LoihiLegendreMemory,
-    LoihiNeuralForm,
     LoihiLMUClassifier,
+    LoihiNeuralForm,
     expected_warnings,
     prepare,
     resource_counts,
@@ -18,6 +19,7 @@ from nengo_lmu.loihi import (
 )
 from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
 from nengo_lmu.report import format_table
+from nengo_lmu.systems import legendre_readout, legendre_system
 from nengo_lmu.tasks import run_delay_task
 from nengo_lmu.validation import check_choice, check_int
 
@@ -34,6 +36,37 @@ def resources_table(resources, per="run"):
     rows = [(names.get(k, k.replace("_", " ")),)
             + tuple(f"{r[k]:.4g}" for r in resources.values()) for k in RESOURCE_KEYS]
     return format_table(("resource",) + tuple(resources), rows)
+
+
+class NaiveLoihiMemory(nengo.Network):
+    """nengo-loihi's old LMU example, rebuilt: the continuous mapping
+    (``A' = tau A + I``, ``B' = tau B``) on an EnsembleArray of
+    ``n_neurons`` SpikingRectifiedLinear neurons per dimension (nengo's
+    default tuning), decoded connections with ``Lowpass(tau)``, and a delay
+    readout through ``Lowpass(readout_tau)`` (its decoded value is spikes).
+    Takes `run_delay_task`'s memory arguments."""
+
+    def __init__(self, order, theta, n_neurons=100, tau=0.1, readout_tau=0.01,
+                 dt=0.001, process=None, **kwargs):
+        super().__init__(label="naive LMU")
+        sys = legendre_system(order, theta)
+        self.order, self.readout_tau = order, readout_tau
+        with self:
+            self.input = nengo.Node(size_in=1, label="input")
+            self.array = nengo.networks.EnsembleArray(
+                n_neurons, order, neuron_type=nengo.SpikingRectifiedLinear())
+            nengo.Connection(self.input, self.array.input, transform=tau * sys.B,
+                             synapse=tau)
+            nengo.Connection(self.array.output, self.array.input,
+                             transform=tau * sys.A + np.eye(order), synapse=tau)
+
+    def add_delay_output(self, r):
+        with self:
+            node = nengo.Node(size_in=1, label="delay")
+            nengo.Connection(self.array.output, node,
+                             transform=legendre_readout(self.order, r)[None, :],
+                             synapse=self.readout_tau)
+        return node
 
 
 @dataclass

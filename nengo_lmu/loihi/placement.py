@@ -26,8 +26,8 @@ from nengo_lmu.loihi._compat import (
     ensure_params,
     expected_warnings,
     host_filters_on_chip,
-    new_model,
     nengo_loihi_module,
+    new_model,
 )
 from nengo_lmu.loihi.hardware import (
     DECODE_TAU,
