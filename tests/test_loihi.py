@@ -514,7 +514,8 @@ def test_prepare_reports_weights_lost_on_8_bits():
     # one large weight among small ones: the small ones round to zero
     w = np.full((20, 20), 1e-4)
     w[0, 0] = 1.0
-    bad = loihi.prepare(net_with(w))
+    with pytest.warns(loihi.LoihiPrecisionWarning, match=r"'b'.*round to zero.*limits 10%"):
+        bad = loihi.prepare(net_with(w))
     b = [blk for blk in bad.blocks if "'b'" in blk["label"]][0]
     assert b["weights_lost"] > 0.99
     assert any("'b'" in m and "round to zero" in m for m in bad.warnings)
