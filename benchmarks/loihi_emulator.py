@@ -10,7 +10,13 @@
    rate network, on nengo and on the emulator, same sequences, for several
    training seeds.
 
-Both with the resources the emulator counted and the speed of each simulator
+3. NRMSE against compartments (cores) on the emulator, for our Loihi memory
+   and for the naive mapping of nengo-loihi's old LMU example (rebuilt here:
+   continuous mapping, an EnsembleArray of SpikingRectifiedLinear neurons
+   per dimension, tau 0.1, decoded connections), at several neuron counts,
+   same input, in one run (``--sizes``; ``--no-sizes`` skips it).
+
+Each with the resources the emulator counted and the speed of each simulator
 (simulated steps per wall second, measured in the same run: use the ratio).
 
     python benchmarks/loihi_emulator.py [--seeds 0 1] [--digit-seeds 0 1 2]
@@ -24,15 +30,38 @@ seconds each); with --weights that file is used once.
 import argparse
 import os
 import time
+import warnings
 
 from nengo_lmu.experiments import loihi as experiment
 from nengo_lmu.report import format_table
 
 
+def size_sweep(sizes, naive_sizes, duration, seed):
+    """NRMSE, compartments, cores and synaptic ops on the emulator ("sim")
+    for our memory and the naive one, at each size, same input."""
+    rows = []
+    for name, memory, ns in (("ours", None, sizes), ("naive", experiment.NaiveLoihiMemory, naive_sizes)):
+        for n in ns:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = experiment.delay_comparison(
+                    targets=("sim",), n_neurons=n, duration=duration, seed=seed,
+                    discard=min(1.0, duration / 4),
+                    **({} if memory is None else {"memory": memory}))
+            r0, rs, res = out.results["nengo"], out.results["sim"], out.resources["sim"]
+            rows.append((name, str(n), str(res["compartments"]), str(res["cores"]),
+                         f"{res['synaptic_ops_per_inference']:.3g}", f"{r0.nrmse:.4f}",
+                         f"{rs.nrmse:.4f}", f"{rs.best_nrmse:.4f} ({rs.best_lag_steps})"))
+            print(f"  {name} n={n} done", flush=True)
+    return format_table(("memory", "neurons/dim", "compartments", "cores", "synaptic ops",
+                         "nengo NRMSE", "sim NRMSE", "sim best-lag NRMSE (lag)"), rows)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    p.add_argument("--n-neurons", type=int, default=200)
+    p.add_argument("--n-neurons", type=int, default=None,
+                   help="neurons per dimension (default: the memory's)")
     p.add_argument("--duration", type=float, default=10.0)
     p.add_argument("--weights", default=None)
     p.add_argument("--digit-seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -40,12 +69,16 @@ def main(argv=None):
     p.add_argument("--n-test", type=int, default=None)
     p.add_argument("--gain", type=float, default=300.0)
     p.add_argument("--neuron-type", choices=("loihi", "ideal"), default="loihi")
+    p.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200])
+    p.add_argument("--naive-sizes", type=int, nargs="+", default=[100, 200])
+    p.add_argument("--size-duration", type=float, default=10.0)
+    p.add_argument("--no-sizes", action="store_true")
     p.add_argument("--no-delay", action="store_true")
     p.add_argument("--no-digits", action="store_true")
     args = p.parse_args(argv)
 
     if not args.no_delay:
-        print(f"Delay task: theta 0.1 s, order 6, {args.n_neurons} LIF per dimension, "
+        print(f"Delay task: theta 0.1 s, order 6, {args.n_neurons or 'default'} LIF per dimension, "
               f"{args.duration:g} s, 10 Hz white noise rms 0.3, dt 1 ms", flush=True)
         headers = ("seed", "nengo NRMSE", "sim NRMSE", "simreal NRMSE", "sim - nengo",
                    "sim - simreal", "nengo steps/s", "sim steps/s", "sim / nengo speed")
@@ -68,6 +101,12 @@ def main(argv=None):
         print(format_table(headers, rows))
         print()
         print(experiment.resources_table(res_sim))
+
+    if not args.no_sizes:
+        print(f"NRMSE against compartments on the emulator: {args.size_duration:g} s, "
+              f"seed {args.seeds[0]}", flush=True)
+        print(size_sweep(args.sizes, args.naive_sizes, args.size_duration, args.seeds[0]))
+        print()
 
     if not args.no_digits:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

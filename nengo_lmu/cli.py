@@ -192,8 +192,8 @@ def build_parser():
                     help="delay window in seconds")
     lo.add_argument("--order", type=_positive(int), default=6,
                     help="Legendre coefficients of the delay memory")
-    lo.add_argument("--n-neurons", type=_positive(int), default=200,
-                    help="neurons per memory dimension")
+    lo.add_argument("--n-neurons", type=_positive(int), default=None,
+                    help="neurons per memory dimension (default: LoihiLegendreMemory's, 200)")
     lo.add_argument("--duration", type=_positive(float), default=10.0,
                     help="simulated seconds of the delay task")
     lo.add_argument("--discard", type=float, default=1.0,
@@ -352,7 +352,7 @@ def loihi_command(args):
             raise ValidationError(f"must be sim or simreal, got {t!r}", attr="targets")
     if not args.no_delay:
         _log(f"Delay task on the emulator: 10 Hz white noise, theta {args.theta:g} s, "
-             f"order {args.order}, {args.n_neurons} neurons per dimension, "
+             f"order {args.order}, {args.n_neurons or 'the default'} neurons per dimension, "
              f"{args.duration:g} s (seed {args.seed})")
         out = experiment.delay_comparison(
             targets=targets, n_neurons=args.n_neurons, duration=args.duration,

@@ -273,9 +273,9 @@ def test_loihi_quick(tmp_path, capsys, record):
     delay = delay_calls[0]["result"]
     assert set(delay.results) == {"nengo", "sim"}
     assert all(0 < r.nrmse < 2 for r in delay.results.values())
-    assert delay.resources["sim"]["cores"] >= 7  # input ensemble + 6 state ensembles
+    assert delay.resources["sim"]["cores"] >= 7  # input relay + 6 state ensembles
     placed = {p.ensemble.label: p.on_chip for p in delay.report.placements}
-    assert placed["input ensemble"] and placed["ensemble[0]"]
+    assert not placed["input encoder"] and placed["input relay"] and placed["ensemble[0]"]
     digits = digits_calls[0]["result"]
     assert set(digits.runs) == {"rate", "nengo", "sim"}
     assert digits["sim"]["n"] == 2 and 0 <= digits["sim"]["accuracy"] <= 1

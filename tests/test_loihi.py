@@ -187,32 +187,56 @@ def test_loihi_memory_checks_its_arguments():
         loihi.LoihiLegendreMemory(
             4, 0.1, n_neurons=10, synapse=nengo.Alpha(0.1), add_to_container=False
         )
-    with pytest.raises(ValidationError, match="input_neurons"):
-        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, input_neurons=0,
+    with pytest.raises(ValidationError, match="input_pairs"):
+        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, input_pairs=0,
                                   add_to_container=False)
+    with pytest.raises(ValidationError, match="1000 Hz"):
+        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, input_rate=2000,
+                                  add_to_container=False)
+    with pytest.raises(ValidationError, match="max_rates"):
+        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, max_rates=(300, 200),
+                                  add_to_container=False)
+    with pytest.raises(ValidationError, match="discrete mapping"):
+        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, mapping="continuous",
+                                  add_to_container=False)
+    mem = loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, add_to_container=False)
+    with pytest.raises(ValidationError, match="readout lags by 3 steps"):
+        mem.add_delay_output(0.01)
     sys_net = loihi.LoihiLinearSystemNetwork(
         __import__("nengo_lmu").legendre_system(2, 0.1), n_neurons=10,
-        input_neurons=7, add_to_container=False,
+        input_pairs=3, add_to_container=False,
     )
-    assert sys_net.input_ensemble.n_neurons == 7
-    assert len(sys_net.ensembles) == 3
+    assert sys_net.encoder.n_neurons == sys_net.relay.n_neurons == 6
+    assert len(sys_net.populations) == 2 and len(sys_net.ensembles) == 4
 
 
-def test_loihi_memory_prepares_with_every_ensemble_on_chip():
+def test_loihi_memory_prepares_with_every_population_on_chip():
     with nengo.Network(seed=0) as net:
         stim = nengo.Node(nengo.processes.WhiteSignal(1, high=10, rms=0.3))
         mem = loihi.LoihiLegendreMemory(6, 0.1, n_neurons=50, seed=0)
         nengo.Connection(stim, mem.input, synapse=None)
     report = loihi.prepare(net)
-    assert set(report.on_chip) == set(mem.ensembles) and len(report.on_chip) == 7
-    assert not report.warnings  # one time constant per block
+    # the encoder's on_chip=False is set in the memory's own config, and
+    # lifted to the top level, the only config nengo-loihi reads
+    assert report.on_host == [mem.encoder]
+    assert set(report.on_chip) == set(mem.populations) | {mem.relay}
+    assert not report.warnings  # one time constant per block, weights fit
     # no decode neurons: one block per ensemble, plus one non-spiking
     # readout block per population (their decoded value goes to the host)
     labels = [blk["label"] for blk in report.blocks]
     assert sum(label.startswith("<Ensemble") for label in labels) == 7
     assert len(labels) == 13 and all("to <Node" in lb for lb in labels[7:])
+    # every population's block reports what it was designed for
+    by_label = {b["label"]: b for b in report.blocks}
+    for pop in mem.populations:
+        block = by_label[str(pop)]
+        assert block["design_tau"] == mem.synapse.tau == 0.05
+        assert block["design_range"] == mem.loihi_design[pop]["weight_range"]
+        assert 1 < block["design_range"] < 2 ** 14
+        assert block["weights_lost"] < 0.01
+    assert by_label[str(mem.relay)]["design_tau"] == 0.0
     text = str(report)
-    assert "input ensemble" in text and "Lowpass(0.005) applied on the chip" in text
+    assert "design tau (s)" in text and "host spikes; weights and synapse" in text
 
 
 def test_plain_neural_form_is_refused_by_name():
@@ -490,7 +514,8 @@ def test_prepare_reports_weights_lost_on_8_bits():
     # one large weight among small ones: the small ones round to zero
     w = np.full((20, 20), 1e-4)
     w[0, 0] = 1.0
-    bad = loihi.prepare(net_with(w))
+    with pytest.warns(loihi.LoihiPrecisionWarning, match=r"'b'.*round to zero.*limits 10%"):
+        bad = loihi.prepare(net_with(w))
     b = [blk for blk in bad.blocks if "'b'" in blk["label"]][0]
     assert b["weights_lost"] > 0.99
     assert any("'b'" in m and "round to zero" in m for m in bad.warnings)

@@ -4,18 +4,22 @@ emulator, next to ``nengo.Simulator`` (``nengo-lmu loihi``,
 
 from dataclasses import dataclass, field
 
+import nengo
 import numpy as np
 
 from nengo_lmu.loihi import (
     TARGETS,
     LoihiLegendreMemory,
     LoihiLMUClassifier,
+    LoihiNeuralForm,
     expected_warnings,
     prepare,
     resource_counts,
     simulator,
 )
+from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
 from nengo_lmu.report import format_table
+from nengo_lmu.systems import legendre_readout, legendre_system
 from nengo_lmu.tasks import run_delay_task
 from nengo_lmu.validation import check_choice, check_int
 
@@ -32,6 +36,37 @@ def resources_table(resources, per="run"):
     rows = [(names.get(k, k.replace("_", " ")),)
             + tuple(f"{r[k]:.4g}" for r in resources.values()) for k in RESOURCE_KEYS]
     return format_table(("resource",) + tuple(resources), rows)
+
+
+class NaiveLoihiMemory(nengo.Network):
+    """nengo-loihi's old LMU example, rebuilt: the continuous mapping
+    (``A' = tau A + I``, ``B' = tau B``) on an EnsembleArray of
+    ``n_neurons`` SpikingRectifiedLinear neurons per dimension (nengo's
+    default tuning), decoded connections with ``Lowpass(tau)``, and a delay
+    readout through ``Lowpass(readout_tau)`` (its decoded value is spikes).
+    Takes `run_delay_task`'s memory arguments."""
+
+    def __init__(self, order, theta, n_neurons=100, tau=0.1, readout_tau=0.01,
+                 dt=0.001, process=None, **kwargs):
+        super().__init__(label="naive LMU")
+        sys = legendre_system(order, theta)
+        self.order, self.readout_tau = order, readout_tau
+        with self:
+            self.input = nengo.Node(size_in=1, label="input")
+            self.array = nengo.networks.EnsembleArray(
+                n_neurons, order, neuron_type=nengo.SpikingRectifiedLinear())
+            nengo.Connection(self.input, self.array.input, transform=tau * sys.B,
+                             synapse=tau)
+            nengo.Connection(self.array.output, self.array.input,
+                             transform=tau * sys.A + np.eye(order), synapse=tau)
+
+    def add_delay_output(self, r):
+        with self:
+            node = nengo.Node(size_in=1, label="delay")
+            nengo.Connection(self.array.output, node,
+                             transform=legendre_readout(self.order, r)[None, :],
+                             synapse=self.readout_tau)
+        return node
 
 
 @dataclass
@@ -66,13 +101,17 @@ class DelayComparison:
             rows)
 
 
-def delay_comparison(targets=("sim", "simreal"), n_neurons=200, duration=10.0,
-                     seed=0, **kwargs):
+def delay_comparison(targets=("sim", "simreal"), n_neurons=None, duration=10.0,
+                     seed=0, memory=None, **kwargs):
     """The delay task (`.run_delay_task`) with `LoihiLegendreMemory`, on
     ``nengo.Simulator`` and on each emulator target, same network and input.
 
-    ``kwargs`` go to `.run_delay_task` (``theta``, ``order``, ``discard``,
-    ...). Returns a `DelayComparison`.
+    ``n_neurons`` defaults to the memory's default. ``kwargs`` go to
+    `.run_delay_task` (``theta``, ``order``, ``discard``, ...) and from there
+    to the memory. The network is the same on every simulator except for
+    ``latency_steps``, the steps of host-chip latency that the delay readout
+    takes off: 0 on nengo, the memory's default (the emulator's) on the
+    targets. Returns a `DelayComparison`.
 
     Examples
     --------
@@ -83,9 +122,16 @@ def delay_comparison(targets=("sim", "simreal"), n_neurons=200, duration=10.0,
     """
     for t in targets:
         check_choice("targets", t, TARGETS[:2])
-    kwargs = dict(kwargs, n_neurons=n_neurons, duration=duration, seed=seed,
-                  memory=LoihiLegendreMemory)
-    out = DelayComparison({"nengo": run_delay_task(label="nengo", **kwargs)})
+    memory = LoihiLegendreMemory if memory is None else memory
+    kwargs = dict(kwargs, duration=duration, seed=seed, memory=memory)
+    if n_neurons is not None:
+        kwargs["n_neurons"] = n_neurons
+    elif memory is LoihiLegendreMemory:
+        kwargs["n_neurons"] = LOIHI_N_NEURONS
+    nengo_kwargs = dict(kwargs)
+    if issubclass(memory, LoihiNeuralForm):
+        nengo_kwargs["latency_steps"] = 0
+    out = DelayComparison({"nengo": run_delay_task(label="nengo", **nengo_kwargs)})
 
     def factory(target):
         def make(network, dt=0.001, **more):

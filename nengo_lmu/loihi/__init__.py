@@ -51,7 +51,7 @@ from nengo_lmu.loihi.networks import (
     LoihiLinearSystemNetwork,
     LoihiNeuralForm,
 )
-from nengo_lmu.loihi.placement import UNSUPPORTED, prepare
+from nengo_lmu.loihi.placement import UNSUPPORTED, LoihiPrecisionWarning, prepare
 from nengo_lmu.loihi.precision import weight_precision
 from nengo_lmu.loihi.report import Crossing, LoihiReport, Placement
 from nengo_lmu.loihi.resources import resource_counts
@@ -69,6 +69,7 @@ __all__ = [
     "LoihiLMUClassifier",
     "LoihiLegendreMemory",
     "LoihiLinearSystemNetwork",
+    "LoihiPrecisionWarning",
     "LoihiNeuralForm",
     "LoihiReport",
     "Placement",

@@ -6,7 +6,8 @@ it; when nengo-loihi changes, this is the module to revisit.
 - `nengo_loihi_module`: nengo-loihi is an optional extra; it is imported
   where it is used, with a `.MissingExtraError` naming the extra if absent.
 - `ensure_params`: ``on_chip`` and ``block_shape`` exist only after
-  ``nengo_loihi.add_params``.
+  ``nengo_loihi.add_params``, and nengo-loihi reads them only from the
+  top-level network (a subnetwork's ``on_chip`` is lifted to it).
 - `new_model`: a builder model with our ``decode_tau`` (nengo-loihi takes it
   only as a model attribute).
 - `BUILD_KWARGS`: ``remove_passthrough=False``, since nengo-loihi 1.1's
@@ -64,14 +65,34 @@ def nengo_loihi_module():
     return nengo_loihi
 
 
-def ensure_params(network):
-    """Add nengo-loihi's config parameters to ``network`` if it lacks them."""
-    nengo_loihi = nengo_loihi_module()
-
+def _has_params(network):
     try:
         network.config[nengo.Ensemble].on_chip  # noqa: B018 - probe the param
     except (AttributeError, KeyError, nengo.exceptions.ConfigError):
+        return False
+    return True
+
+
+def ensure_params(network):
+    """Add nengo-loihi's config parameters to ``network`` if it lacks them,
+    and lift its subnetworks' ``on_chip`` settings to it.
+
+    nengo-loihi reads ``on_chip`` only from the top-level network's config,
+    so a subnetwork that keeps an ensemble on the host in its own config
+    (as `LoihiLegendreMemory` does with its input encoder) would be placed
+    on the chip. A setting in the top-level config wins.
+    """
+    nengo_loihi = nengo_loihi_module()
+
+    if not _has_params(network):
         nengo_loihi.add_params(network)
+    for sub in network.all_networks:
+        if not _has_params(sub):
+            continue
+        for ens in sub.ensembles:
+            if (sub.config[ens].on_chip is not None
+                    and network.config[ens].on_chip is None):
+                network.config[ens].on_chip = sub.config[ens].on_chip
 
 
 def new_model(dt, decode_tau):

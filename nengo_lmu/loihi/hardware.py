@@ -8,6 +8,9 @@ import nengo
 MAX_COMPARTMENTS = 1024
 MAX_IN_AXONS = 4096
 MAX_OUT_AXONS = 4096
+#: Neuromorphic cores of one Loihi chip, and so its compartments.
+MAX_CORES = 128
+MAX_CHIP_COMPARTMENTS = MAX_CORES * MAX_COMPARTMENTS
 #: nengo-loihi's default filter on the chip side of host-to-chip inputs and
 #: on the output of decode neurons (``Model.decode_tau``).
 DECODE_TAU = 0.005

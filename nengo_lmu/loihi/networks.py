@@ -1,130 +1,304 @@
 """Loihi-ready forms of the linear-system networks.
 
-They override only the hooks of `.LinearSystemNetwork` where the chip needs
-something else; the realisation, mapping, evaluation points, populations
-and state readout are the plain neural form's.
+`LoihiNeuralForm` replaces `.LinearSystemNetwork`'s neural build
+(``_build_neural``) with one laid out for the chip's timing and weights; it
+reuses only `.LinearSystemNetwork`'s plan of the realisation and mapping
+(``_neural_plan``). Its own choices (realiser, evaluation points,
+intercepts, rates, synapse) are pinned here, so a change of the plain
+network's defaults does not change this form.
 """
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.loihi.hardware import DECODE_TAU, chip_neuron_types
+from nengo_lmu.loihi.hardware import chip_neuron_types
 from nengo_lmu.networks.legendre_memory import LegendreMemory
-from nengo_lmu.networks.linear_system import SPIKING_INTERCEPT, LinearSystemNetwork
-from nengo_lmu.validation import check_int
+from nengo_lmu.networks.linear_system import LinearSystemNetwork
+from nengo_lmu.validation import check_int, check_positive
 
-#: Firing rates of the Loihi form's neurons (Hz): nengo-loihi recommends low
-#: rates, because a Loihi neuron spikes at most once per step.
+#: Firing rates of the state populations (Hz). Higher rates did not help on
+#: the chip: on the delay task (2 s, seed 0, 200 neurons per dimension)
+#: 200-400 Hz scored 0.36 on the emulator against 0.11 at 100-200 Hz, while
+#: nengo scored both alike (notes/chip.md).
 LOIHI_MAX_RATES = (100, 200)
+#: Intercepts of the state populations (relative to the radius).
+LOIHI_INTERCEPT = 0.75
+#: Evaluation points: the sampled state trajectory stretched by this factor.
+LOIHI_EVAL_STRETCH = 1.5
+#: The realisation of the Loihi form (see `LoihiNeuralForm`).
+LOIHI_REALIZER = "scaled"
+#: The populations' synapse (s): with tau = theta the mapped ``A'_00`` of a
+#: Legendre memory is about 0 and rounds to zero on 8 bits; 0.05 keeps every
+#: entry away from zero (notes/chip.md has the measurements).
+LOIHI_SYNAPSE = 0.05
+#: Default neurons per state dimension of `LoihiLegendreMemory` (400 gained
+#: little on the emulator, 2 s, seed 0: best-lag NRMSE 0.104 against 0.109,
+#: for 8x the emulator's time; nengo-loihi splits such populations into
+#: blocks whose small weights lose more on 8 bits).
+LOIHI_N_NEURONS = 200
+#: Steps by which nengo-loihi's emulator delivers a chip value to the host
+#: later than nengo.Simulator does (measured; the delay readout compensates).
+CHIP_TO_HOST_STEPS = 2
 
 
 class LoihiNeuralForm:
-    """The neural form of `.LinearSystemNetwork`, built to run on Loihi.
+    """The neural form of `.LinearSystemNetwork`, laid out for Loihi.
 
-    A mixin placed before a `.LinearSystemNetwork` subclass. What changes
-    against the plain neural form, and why (each a hook):
+    A mixin placed before a `.LinearSystemNetwork` subclass. The layout:
 
-    - `_make_input`: the input enters through an input ensemble
-      (``input_neurons`` neurons per input dimension, on the chip) with
-      synapse ``Lowpass(DECODE_TAU)``: host input reaches the chip through
-      that filter anyway, and a block has a single time constant, so the
-      state populations (time constant ``synapse``) cannot take host input
-      directly. The memory therefore holds the input filtered by that
-      Lowpass (a lag of about 5 ms; compensating it in the mapping was tried
-      and made the spiking network worse); the state readout accounts for
-      it (``input_filter``).
-    - `_connection_kwargs`: populations connect neuron to neuron (solver
-      ``weights=True``): a decoded connection would go through decode
-      neurons, whose block needs weights that the 8-bit discretisation
-      cannot hold for the small entries of the recurrent matrix
-      (nengo-loihi: "Could not find appropriate weight exponent"), and which
-      add a second filter.
-    - `_neuron_type`, `_ensemble_defaults`: LIF or SpikingRectifiedLinear
-      only, at ``LOIHI_MAX_RATES``, with the plain spiking form's intercepts
-      for every ensemble (the input ensemble too).
+    - **input encoder** (host, ``on_chip=False``): ``input_pairs`` on/off
+      pairs of integrate-and-fire neurons per input dimension, each firing
+      up to ``input_rate`` Hz at the largest input of the sample
+      ``process`` (times 1.1; larger inputs are clipped, as on the chip a
+      neuron spikes at most once a step). Their phases are spread, so
+      together they send the input with ``input_pairs`` levels per step.
+      Their spikes go to the chip as they are.
+    - **state populations** (chip): one population of ``n_neurons`` LIF
+      neurons per ``ens_dimensions`` state dimensions, connected neuron to
+      neuron (solver ``weights=True``; a decoded connection would go through
+      decode neurons, whose block cannot hold the small entries of the
+      recurrent matrix on 8 bits). The input is weighted on the chip straight
+      from the encoder's spikes, with the same ``Lowpass(synapse)`` as the
+      recurrence: one time constant per block, and no input filter.
+    - **relay** (chip): one neuron per encoder neuron that repeats its
+      spikes (``Lowpass(0)``: one step), so that the host reads the input
+      through the same chip-to-host path, with the same latency, as the
+      populations (nengo-loihi's emulator delivers chip values one step
+      later than nengo.Simulator; a host copy of the input would be one
+      step out of line with the populations, and the readout relies on the
+      two cancelling).
+    - **readout** (host): the ``state`` node gets the populations' total
+      filtered input in the system's basis, which is the state they
+      represent, from their spikes (``A'``, through ``synapse``) and the
+      relay's (``B'``, through the same lowpass without its step of delay).
+
+    The state is read ``1 + latency_steps`` steps late (one step is the
+    synapse's, ``latency_steps`` the chip-to-host path's); the delay readout
+    of `LoihiLegendreMemory` decodes ``theta`` minus that lag instead, so
+    its output is in time with the input.
     """
 
-    def _init_loihi(self, n_neurons, input_neurons):
-        self.input_neurons = check_int("input_neurons", input_neurons, None)
+    def _init_loihi(self, n_neurons, input_pairs, input_rate, max_rates,
+                    latency_steps):
         if n_neurons is None:
             raise ValidationError(
                 "the Loihi form is neural: give n_neurons", attr="n_neurons"
             )
+        self.input_pairs = check_int("input_pairs", input_pairs, None)
+        self.input_rate = check_positive("input_rate", input_rate, None)
+        if self.input_rate > 1000:
+            raise ValidationError(
+                f"must be at most 1000 Hz (a Loihi neuron spikes at most once a "
+                f"1 ms step), got {input_rate}", attr="input_rate")
+        lo, hi = (float(r) for r in max_rates)
+        if not 0 < lo <= hi <= 1000:
+            raise ValidationError(
+                f"must be (low, high) with 0 < low <= high <= 1000 Hz, got "
+                f"{max_rates}", attr="max_rates")
+        self.max_rates = (lo, hi)
+        self.latency_steps = check_int("latency_steps", latency_steps, None, minimum=0)
 
-    def _neuron_type(self, neuron_type):
-        neuron_type = super()._neuron_type(neuron_type)
+    # The full layout differs from the plain neural form, so the whole
+    # neural build is overridden (the plan of realisation and mapping is
+    # shared through `_neural_plan`).
+    def _build_neural(self, synapse, neuron_type, mapping, realizer, process,
+                      radius, ens_dimensions, ens_kwargs):
+        if mapping != "discrete":
+            raise ValidationError(
+                "the Loihi form uses the discrete mapping (the chip's synapse is "
+                "nengo's zoh Lowpass, step for step)", attr="mapping", obj=self)
+        synapse, u, _ = self._neural_plan(
+            synapse, mapping, realizer, process, radius, ens_dimensions
+        )
+        # the chip starts every voltage at zero; so does nengo, then
+        neuron_type = (nengo.LIF(initial_state={"voltage": nengo.dists.Choice([0])})
+                       if neuron_type is None else neuron_type)
         if not isinstance(neuron_type, chip_neuron_types()):
             raise ValidationError(
                 f"must be LIF or SpikingRectifiedLinear to run on Loihi, got "
-                f"{type(neuron_type).__name__}",
-                attr="neuron_type", obj=self,
-            )
-        return neuron_type
+                f"{type(neuron_type).__name__}", attr="neuron_type", obj=self)
+        ens_kwargs = {} if ens_kwargs is None else dict(ens_kwargs)
+        from nengo_lmu.loihi._compat import ensure_params, nengo_loihi_module
 
-    def _ensemble_defaults(self, neuron_type, ens_kwargs):
-        ens_kwargs = super()._ensemble_defaults(neuron_type, ens_kwargs)
-        ens_kwargs.setdefault("max_rates", nengo.dists.Uniform(*LOIHI_MAX_RATES))
-        ens_kwargs.setdefault(
-            "intercepts", nengo.dists.Uniform(-SPIKING_INTERCEPT, SPIKING_INTERCEPT)
-        )
-        return ens_kwargs
+        loihi_neurons = nengo_loihi_module().neurons
+        ensure_params(self)
+        rng = np.random.RandomState(self._layout_seed())
+        T = self.T
+        Ap, Bp = self.mapped_system.A, self.mapped_system.B
+        dsys_T = self.discrete_system.transform(T)
+        n, m, k = self.system.n_states, self.system.n_inputs, ens_dimensions
+        N, K = self.neurons_per_ensemble, self.input_pairs
+        a = float(np.exp(-self.dt / synapse.tau))
+        self.synapse = synapse
 
-    def _make_input(self, neuron_type, u, ens_kwargs):
-        m_in = self.system.n_inputs
-        self.input_filter = nengo.Lowpass(DECODE_TAU)
-        self.input_ensemble = nengo.Ensemble(
-            self.input_neurons * m_in, m_in, neuron_type=neuron_type,
-            radius=1.2 * float(np.max(np.abs(u))),
-            **{k: v for k, v in ens_kwargs.items() if k in ("max_rates", "intercepts")},
-            label="input ensemble",
-        )
-        nengo.Connection(self.input, self.input_ensemble, synapse=self.input_filter)
-        return self.input_ensemble
+        # evaluation points: the sample's state trajectory, stretched
+        z = dsys_T.simulate(u, output=False)
+        z = z[rng.choice(len(z), size=min(len(z), 5000), replace=False)]
+        z_eval = z * LOIHI_EVAL_STRETCH / radius
 
-    def _connection_kwargs(self):
-        return {"solver": nengo.solvers.LstsqL2(weights=True)}
+        # --- the input encoder (host) ---
+        scale = 1.1 * np.max(np.abs(u), axis=0)
+        self.input_scale = scale
+        clip = nengo.Node(lambda t, x: np.clip(x, -scale, scale), size_in=m,
+                          label="input clip")
+        nengo.Connection(self.input, clip, synapse=None)
+        signs = np.tile(np.repeat([1.0, -1.0], m), K)
+        dims = np.tile(np.arange(m), 2 * K)
+        phase = np.repeat((np.arange(K) + 0.5) / K, 2 * m)
+        self.encoder = nengo.Ensemble(
+            2 * m * K, m, encoders=signs[:, None] * np.eye(m)[dims],
+            normalize_encoders=False,
+            neuron_type=nengo.SpikingRectifiedLinear(initial_state={"voltage": phase}),
+            gain=self.input_rate / scale[dims], bias=np.zeros(2 * m * K),
+            label="input encoder")
+        self.config[self.encoder].on_chip = False
+        nengo.Connection(clip, self.encoder, synapse=None)
+        # u = decode @ (spike trains): each spike is worth scale / (rate K)
+        decode = np.zeros((m, 2 * m * K))
+        decode[dims, np.arange(2 * m * K)] = signs * scale[dims] / (self.input_rate * K)
+        self.input_decode = decode
+
+        # --- the relay (chip): repeats each encoder spike one step later ---
+        self.relay = nengo.Ensemble(
+            2 * m * K, 1, neuron_type=loihi_neurons.LoihiSpikingRectifiedLinear(),
+            gain=np.ones(2 * m * K), bias=np.zeros(2 * m * K),
+            encoders=np.ones((2 * m * K, 1)), label="input relay")
+        # one spike (1/dt for one step) lifts the voltage by 1.5 thresholds;
+        # the neuron resets to zero, so it fires once per input spike
+        nengo.Connection(self.encoder.neurons, self.relay.neurons,
+                         transform=1.5 * np.eye(2 * m * K), synapse=nengo.Lowpass(0))
+
+        # --- the state populations (chip) ---
+        slices = [slice(i, i + k) for i in range(0, n, k)]
+        sphere = nengo.dists.UniformHypersphere(surface=True)
+        lo, hi = self.max_rates
+        populations = []
+        for i, sl in enumerate(slices):
+            enc = sphere.sample(N, k, rng=rng)
+            rates = rng.uniform(lo, hi, size=N)
+            icpt = rng.uniform(-LOIHI_INTERCEPT, LOIHI_INTERCEPT, size=N)
+            gain, bias = neuron_type.gain_bias(rates, icpt)
+            kwargs = dict(n_neurons=N, dimensions=k, neuron_type=neuron_type,
+                          encoders=enc, gain=gain, bias=bias, radius=radius,
+                          eval_points=z_eval[:, sl], label=f"ensemble[{i}]")
+            kwargs.update(ens_kwargs)
+            populations.append(nengo.Ensemble(**kwargs))
+        self.populations = populations
+        # what each block was designed for (`prepare` reports it per block)
+        self.loihi_design = {self.relay: dict(tau=0.0, weight_range=1.0)}
+        for pop, sl in zip(populations, slices):
+            w = np.abs(np.concatenate([Ap[sl].ravel(), Bp[sl].ravel()]))
+            w = w[w > 1e-12 * w.max()]
+            self.loihi_design[pop] = dict(tau=synapse.tau,
+                                          weight_range=float(w.max() / w.min()))
+        weights = nengo.solvers.LstsqL2(weights=True)
+        for dst, sl in zip(populations, slices):
+            # nengo applies the post neurons' gains to a connection into them
+            nengo.Connection(
+                self.encoder.neurons, dst.neurons,
+                transform=(dst.encoders / radius) @ Bp[sl] @ decode, synapse=synapse)
+        for src, sl_src in zip(populations, slices):
+            for dst, sl_dst in zip(populations, slices):
+                block = Ap[sl_dst, sl_src]
+                if np.any(block):
+                    nengo.Connection(src, dst, transform=block, synapse=synapse,
+                                     solver=weights)
+            # the readout: what the populations are given, filtered as they
+            # filter it, is the state they represent
+            nengo.Connection(src, self.state, transform=T @ Ap[:, sl_src],
+                             synapse=synapse)
+        # the relay's spikes are the encoder's one step late, so the same
+        # lowpass without its own step of delay brings them level
+        nengo.Connection(self.relay.neurons, self.state, transform=T @ Bp @ decode,
+                         synapse=nengo.LinearFilter([1 - a, 0], [1, -a], analog=False))
+
+    def _layout_seed(self):
+        """The seed of the sampled neurons: the network's, else the
+        enclosing network's, else 0, so that a network builds the same
+        populations every time (the runs repeat)."""
+        if self.seed is not None:
+            return self.seed
+        for net in reversed(list(nengo.Network.context)):
+            if net is not self and getattr(net, "seed", None) is not None:
+                return net.seed
+        return 0
+
+    @property
+    def readout_lag_steps(self):
+        """Steps by which ``state`` lags the exact memory on the chip."""
+        return 1 + self.latency_steps
 
 
 class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
-    """`.LinearSystemNetwork`'s neural form, built to run on Loihi.
+    """`.LinearSystemNetwork`'s neural form, laid out for Loihi.
 
     Takes the arguments of `.LinearSystemNetwork` (``n_neurons`` is
-    required) and ``input_neurons``, the neurons per input dimension of the
-    on-chip input ensemble. See `LoihiNeuralForm` for what differs.
-    ``neuron_type`` defaults to `nengo.LIF`; ensembles default to
-    ``max_rates`` uniform in [100, 200] Hz and intercepts in [-0.75, 0.75].
+    required; ``realizer`` defaults to ``"scaled"``, ``synapse`` to
+    ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``
+    and ``latency_steps`` (see `LoihiNeuralForm`). The ``state`` node lags
+    the exact system by `readout_lag_steps`.
 
     Attributes
     ----------
-    input_ensemble : nengo.Ensemble
-        The input population on the chip.
-    input_filter : nengo.Lowpass
-        The filter on the way to it (the chip's host-input filter).
+    encoder, relay : nengo.Ensemble
+        The host's input encoder and the chip's relay of its spikes.
+    populations : list of nengo.Ensemble
+        The state populations.
     """
 
-    def __init__(self, system, n_neurons, input_neurons=100, **kwargs):
-        self._init_loihi(n_neurons, input_neurons)
-        super().__init__(system, n_neurons=n_neurons, **kwargs)
+    def __init__(self, system, n_neurons, input_pairs=16, input_rate=1000.0,
+                 max_rates=LOIHI_MAX_RATES, latency_steps=CHIP_TO_HOST_STEPS,
+                 synapse=LOIHI_SYNAPSE, realizer=LOIHI_REALIZER, **kwargs):
+        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps)
+        super().__init__(system, n_neurons=n_neurons, synapse=synapse,
+                         realizer=realizer, **kwargs)
 
 
 class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
-    """`.LegendreMemory`'s spiking form, built to run on Loihi.
+    """`.LegendreMemory`'s spiking form, laid out for Loihi.
 
-    Takes the arguments of `.LegendreMemory` (``n_neurons`` is required)
-    and ``input_neurons`` (see `LoihiLinearSystemNetwork`).
+    Takes the arguments of `.LegendreMemory` (``process=``, ``size_in``,
+    ``dt``, ``radius``, ...; ``realizer`` defaults to ``"scaled"``,
+    ``synapse`` to ``LOIHI_SYNAPSE``, ``n_neurons`` per state dimension to
+    ``LOIHI_N_NEURONS``) and ``input_pairs``, ``input_rate``,
+    ``max_rates`` and ``latency_steps`` (see `LoihiNeuralForm`).
+    `add_delay_output` decodes the delay minus the readout's lag
+    (`readout_lag_steps`), so the output is in time with the input on the
+    chip; on nengo.Simulator, which has no chip-to-host latency, it leads
+    by ``latency_steps`` steps.
 
     Examples
     --------
     >>> with nengo.Network() as net:
     ...     stim = nengo.Node(nengo.processes.WhiteSignal(10, high=10))
-    ...     mem = LoihiLegendreMemory(6, 0.1, n_neurons=200)
+    ...     mem = LoihiLegendreMemory(6, 0.1, n_neurons=100)
     ...     _ = nengo.Connection(stim, mem.input, synapse=None)
     ...     delayed = mem.add_delay_output(1.0)
-    >>> mem.input_ensemble.n_neurons, len(mem.ensembles)
-    (100, 7)
+    >>> len(mem.populations), mem.encoder.n_neurons, mem.relay.n_neurons
+    (6, 32, 32)
     """
 
-    def __init__(self, order, theta, n_neurons, input_neurons=100, **kwargs):
-        self._init_loihi(n_neurons, input_neurons)
-        super().__init__(order, theta, n_neurons=n_neurons, **kwargs)
+    def __init__(self, order, theta, n_neurons=LOIHI_N_NEURONS, input_pairs=16,
+                 input_rate=1000.0, max_rates=LOIHI_MAX_RATES,
+                 latency_steps=CHIP_TO_HOST_STEPS, synapse=LOIHI_SYNAPSE,
+                 realizer=LOIHI_REALIZER, **kwargs):
+        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps)
+        super().__init__(order, theta, n_neurons=n_neurons, synapse=synapse,
+                         realizer=realizer, **kwargs)
+
+    def add_delay_output(self, r, synapse=None, label=None):
+        """Add a node that decodes the input delayed by ``r * theta``, in
+        time with the input on the chip (see the class notes).
+
+        The lag of the readout is taken off the delay, so ``r`` must be at
+        least ``readout_lag_steps * dt / theta``.
+        """
+        shift = self.readout_lag_steps * self.dt / self.theta
+        r_arr = np.asarray(r, dtype=float)
+        if np.any(r_arr < shift) or np.any(r_arr > 1):
+            raise ValidationError(
+                f"must be in [{shift:g}, 1] (the readout lags by "
+                f"{self.readout_lag_steps} steps), got {r}", attr="r", obj=self)
+        return super().add_delay_output(r_arr - shift, synapse=synapse,
+                                        label=label or f"delay(r={np.round(r, 4).tolist()})")

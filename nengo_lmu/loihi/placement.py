@@ -15,6 +15,8 @@ adds, the time-constant conflicts, and how much of each block's weights
 survive 8 bits.
 """
 
+import warnings
+
 import nengo
 import numpy as np
 from nengo.exceptions import BuildError, ValidationError
@@ -24,12 +26,14 @@ from nengo_lmu.loihi._compat import (
     ensure_params,
     expected_warnings,
     host_filters_on_chip,
-    new_model,
     nengo_loihi_module,
+    new_model,
 )
 from nengo_lmu.loihi.hardware import (
     DECODE_TAU,
+    MAX_CHIP_COMPARTMENTS,
     MAX_COMPARTMENTS,
+    MAX_CORES,
     chip_neuron_types,
     ensemble_of,
     is_lowpass,
@@ -142,6 +146,7 @@ def prepare(
     ensure_params(network)
     report = LoihiReport()
     chip = place_ensembles(network, report, unsupported, max_neurons_per_core)
+    check_chip_size(network, report)
     check_connections(network, report, chip, decode_tau)
     if not chip:
         raise ValidationError(
@@ -216,6 +221,26 @@ def place_ensembles(network, report, unsupported="error",
             why += f"; split into {n_blocks} blocks of <= {size} neurons"
         report.placements.append(Placement(ens, True, why, n_blocks, size))
     return chip
+
+
+def check_chip_size(network, report):
+    """Step 1b of `prepare`: the on-chip ensembles must fit one chip
+    (`MAX_CORES` cores of `MAX_COMPARTMENTS` compartments).
+
+    nengo-loihi 1.1 runs on one chip; a network that needs more is refused
+    here, naming the limit, rather than failing in the build.
+    """
+    placed = [p for p in report.placements if p.on_chip]
+    cores = sum(p.n_blocks for p in placed)
+    compartments = sum(p.ensemble.n_neurons for p in placed)
+    if cores > MAX_CORES or compartments > MAX_CHIP_COMPARTMENTS:
+        largest = max(placed, key=lambda p: p.ensemble.n_neurons).ensemble
+        raise ValidationError(
+            f"the on-chip ensembles need {compartments} compartments on {cores} "
+            f"cores; one Loihi chip has {MAX_CORES} cores of {MAX_COMPARTMENTS} "
+            f"compartments ({MAX_CHIP_COMPARTMENTS}); the largest is "
+            f"{object_name(largest)} ({largest.n_neurons} neurons)",
+            attr="n_neurons", obj=network)
 
 
 def check_connections(network, report, chip, decode_tau=DECODE_TAU):
@@ -312,26 +337,52 @@ def trial_build(network, report, dt=0.001, decode_tau=DECODE_TAU,
             discretize_model(model)
         except BuildError as e:
             raise BuildError(f"nengo-loihi cannot build this network: {e}") from e
+    designs = design_of(network)
+    lossy = []
     for block in model.blocks:
         use = block.utilization()
         precision = weight_precision(floats[block], synapse_weights(block))
+        label = str(block.label)
+        design = next((d for ens, d in designs.items() if label.startswith(str(ens))), {})
         report.blocks.append(
             dict(
-                label=str(block.label),
+                label=label,
                 compartments=use["compartments"][0],
                 in_axons=use["in-axons"][0],
                 out_axons=use["out-axons"][0],
                 synapse_bits=use["synapses"][0],
+                design_tau=design.get("tau"),
+                design_range=design.get("weight_range"),
                 **precision,
             )
         )
         if (precision["weights_lost"] > max_weights_lost
                 or precision["weight_error"] > max_weight_error):
-            report.warnings.append(
-                f"block {str(block.label)[:48]}: on 8 bits "
+            message = (
+                f"block {label[:48]}: on 8 bits "
                 f"{precision['weights_lost']:.1%} of its non-zero weights round to "
                 f"zero and the weights change by {precision['weight_error']:.1%} "
                 f"(relative rms; limits {max_weights_lost:.0%} and "
                 f"{max_weight_error:.0%}): its largest and smallest weights are "
                 f"{precision['weight_range']:.3g}x apart"
             )
+            report.warnings.append(message)
+            lossy.append(message)
+    if lossy:
+        more = f" (and {len(lossy) - 1} more blocks: see the report)" if len(lossy) > 1 else ""
+        warnings.warn(lossy[0] + more, LoihiPrecisionWarning, stacklevel=3)
+
+
+class LoihiPrecisionWarning(UserWarning):
+    """A block's weights lose more than `prepare`'s limits on 8 bits."""
+
+
+def design_of(network):
+    """``{ensemble: design}`` from every Loihi-ready subnetwork (those with a
+    ``loihi_design`` attribute, e.g. `LoihiLegendreMemory`): the synapse
+    time constant and the range of mapped weights each population was
+    designed for."""
+    out = {}
+    for net in [network, *network.all_networks]:
+        out.update(getattr(net, "loihi_design", {}) or {})
+    return out

@@ -51,8 +51,12 @@ class LoihiReport:
         conflict in a block, a host filter added by the chip).
     blocks : list of dict
         Per-core use from a trial build (``build=True``): block label,
-        compartments, input and output axons, synapse bits, and the
-        `weight_precision` of its weights on 8 bits.
+        compartments, input and output axons, synapse bits, the
+        `weight_precision` of its weights on 8 bits and, for the populations
+        of a Loihi-ready network, what it was designed for: ``design_tau``
+        (its synapse) and ``design_range`` (largest over smallest non-zero
+        entry of the mapped transforms into it; 8-bit weights with
+        nengo-loihi's per-synapse shifts hold about 2^6 * 2^8).
     """
 
     placements: list = field(default_factory=list)
@@ -109,11 +113,14 @@ class LoihiReport:
                     str(b["synapse_bits"]),
                     f"{b['weights_lost']:.1%}",
                     f"{b['weight_error']:.2%}",
+                    "-" if b.get("design_tau") is None else f"{b['design_tau']:g}",
+                    "-" if b.get("design_range") is None else f"{b['design_range']:.3g}",
                 )
                 for b in self.blocks
             ]
             headers = ("block (core)", "compartments", "in-axons", "out-axons",
-                       "synapse bits", "8-bit weights: lost", "error")
+                       "synapse bits", "8-bit weights: lost", "error",
+                       "design tau (s)", "design weight range")
             lines.append("\nper-core use (trial build):")
             lines.append(format_table(headers, rows, align="left"))
         for w in self.warnings:
