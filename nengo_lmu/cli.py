@@ -224,6 +224,7 @@ def build_parser():
                     help="emulator targets, comma separated: sim, simreal")
     lo.add_argument("--no-delay", action="store_true", help="skip the delay task")
     lo.add_argument("--no-digits", action="store_true", help="skip the digits task")
+    _add_force(lo)
     lo.set_defaults(func=loihi_command)
     _add_train_lmuformer_parser(sub)
     _add_lm_parsers(sub)
@@ -350,6 +351,18 @@ def loihi_command(args):
     for t in targets:
         if t not in ("sim", "simreal"):
             raise ValidationError(f"must be sim or simreal, got {t!r}", attr="targets")
+    if args.no_delay and args.no_digits:
+        raise ValidationError("nothing to run: --no-delay and --no-digits together skip "
+                              "both tasks", attr="--no-digits")
+    if not args.no_digits:
+        if args.weights is not None:
+            # the file is checked now, not after the delay task (minutes)
+            from nengo_lmu.networks.saving import check_kind, read_network
+
+            kind, *_ = read_network(args.weights)
+            check_kind(args.weights, kind, ["LMUClassifier"])
+        else:
+            args.save = _output(args.save, args, "trained classifier", ".npz")
     if not args.no_delay:
         _log(f"Delay task on the emulator: 10 Hz white noise, theta {args.theta:g} s, "
              f"order {args.order}, {args.n_neurons or 'the default'} neurons per dimension, "
@@ -369,7 +382,7 @@ def loihi_command(args):
                  f"for {args.epochs} epochs in parallel (seed {args.seed}) ...")
             trained = experiment.train_digits_classifier(args.save, epochs=args.epochs,
                                                          seed=args.seed)
-            path = args.save
+            path = trained.path
             print(f"rate test accuracy (all held-out): {trained.test_accuracy:.4f}; "
                   f"saved to {path}")
         _log(f"Digits on the emulator: memory exact on the host, spiking hidden layer "

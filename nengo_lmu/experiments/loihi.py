@@ -179,13 +179,19 @@ def train_digits_classifier(path, epochs=20, seed=0):
     """
     from nengo_lmu.data import permuted_digits
     from nengo_lmu.dl import to_classifier, train_parallel_classifier
+    from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
 
+    # the folder is checked before training; a failed save goes to a
+    # temporary file (returned as the result's path) rather than being lost
+    path = check_output_path(path, force=True, what="trained classifier",
+                             suffix=".npz")
     res = train_parallel_classifier(
         permuted_digits(), 10,
         [dict(units=100, order=48, theta=64.0, hidden_activation="relu",
               hidden_to_hidden=False)],
         epochs=epochs, seed=seed)
-    to_classifier(res.model, seed=seed).save(path)
+    path = save_or_rescue(to_classifier(res.model, seed=seed).save, path,
+                          what="trained classifier")
     return DigitsTraining(str(path), float(res.test_accuracy), float(res.train_seconds))
 
 

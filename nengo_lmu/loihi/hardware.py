@@ -31,6 +31,20 @@ def chip_neuron_types():
     return (nengo.LIF, nengo.SpikingRectifiedLinear)
 
 
+def is_chip_neuron_type(neuron_type):
+    """Whether ``neuron_type`` runs on the chip: a `chip_neuron_types`
+    instance without adaptation (`nengo.AdaptiveLIF` is a `nengo.LIF`, but
+    the chip has no adaptation, so nengo-loihi would silently drop it).
+
+    Examples
+    --------
+    >>> is_chip_neuron_type(nengo.LIF()), is_chip_neuron_type(nengo.AdaptiveLIF())
+    (True, False)
+    """
+    return isinstance(neuron_type, chip_neuron_types()) and not isinstance(
+        neuron_type, (nengo.AdaptiveLIF, nengo.AdaptiveLIFRate))
+
+
 def is_lowpass(synapse):
     """Whether a synapse can run on the chip (`nengo.Lowpass` or none)."""
     return synapse is None or type(synapse) is nengo.Lowpass

@@ -30,11 +30,11 @@ from nengo_lmu.loihi._compat import (
     new_model,
 )
 from nengo_lmu.loihi.hardware import (
+    is_chip_neuron_type,
     DECODE_TAU,
     MAX_CHIP_COMPARTMENTS,
     MAX_COMPARTMENTS,
     MAX_CORES,
-    chip_neuron_types,
     ensemble_of,
     is_lowpass,
     object_name,
@@ -130,6 +130,7 @@ def prepare(
     ['a']
     """
     check_choice("unsupported", unsupported, UNSUPPORTED)
+    dt = check_positive("dt", dt)
     if max_neurons_per_core is not None:
         check_int("max_neurons_per_core", max_neurons_per_core, None)
         if max_neurons_per_core > MAX_COMPARTMENTS:
@@ -179,7 +180,7 @@ def place_ensembles(network, report, unsupported="error",
             config[ens].on_chip = False
             report.placements.append(Placement(ens, False, "Direct mode runs on the host"))
             continue
-        if not isinstance(nt, chip_neuron_types()):
+        if not is_chip_neuron_type(nt):
             if unsupported == "error" and not user_off:
                 raise ValidationError(
                     f"{ens}: neuron type {type(nt).__name__} cannot run on Loihi "
@@ -324,7 +325,7 @@ def trial_build(network, report, dt=0.001, decode_tau=DECODE_TAU,
     each block's weights can be compared before and after.
     """
     nengo_loihi = nengo_loihi_module()
-    from nengo_loihi.builder.discretize import discretize_model
+    from nengo_loihi.builder.discretize import discretize_block, discretize_probe
 
     with host_filters_on_chip(network, decode_tau), expected_warnings():
         model = new_model(dt, decode_tau)
@@ -334,9 +335,28 @@ def trial_build(network, report, dt=0.001, decode_tau=DECODE_TAU,
             )
             sim.close()
             floats = {b: synapse_weights(b) for b in model.blocks}
-            discretize_model(model)
         except BuildError as e:
             raise BuildError(f"nengo-loihi cannot build this network: {e}") from e
+        # nengo-loihi's discretize_model, block by block, so that a block
+        # whose weights do not fit 8 bits is named (nengo-loihi fails with a
+        # bare AssertionError where the weights span too many decades)
+        v_scale = {}
+        for block in model.blocks:
+            try:
+                v_scale[block] = discretize_block(block)
+            except (AssertionError, ValueError, OverflowError, BuildError) as e:
+                w = np.abs(np.concatenate([np.ravel(x) for x in floats[block]] or [[0]]))
+                w = w[w > 0]
+                span = f"; its weights span {w.max() / w.min():.3g}x" if w.size else ""
+                raise BuildError(
+                    f"nengo-loihi cannot build this network: block "
+                    f"{str(block.label)[:60]!r} cannot be discretised to the "
+                    f"chip's 8-bit weights{span} ({type(e).__name__}{': ' if str(e) else ''}"
+                    f"{e}); scale "
+                    f"its input or weights so they span fewer decades") from e
+        for probe in model.probes:
+            for i, block in enumerate(probe.target):
+                discretize_probe(probe, i, v_scale[block])
     designs = design_of(network)
     lossy = []
     for block in model.blocks:
