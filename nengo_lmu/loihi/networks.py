@@ -99,6 +99,13 @@ class LoihiNeuralForm:
         self.max_rates = (lo, hi)
         self.latency_steps = check_int("latency_steps", latency_steps, None, minimum=0)
 
+    def _check_synapse(self, synapse):
+        # the chip's only synapse is nengo's zoh Lowpass, one per block
+        if type(synapse) is not nengo.Lowpass:
+            raise ValidationError(
+                f"{type(self).__name__} builds on a Lowpass synapse only (the "
+                f"chip's synapse), got {synapse}", attr="synapse", obj=self)
+
     # The full layout differs from the plain neural form, so the whole
     # neural build is overridden (the plan of realisation and mapping is
     # shared through `_neural_plan`).
