@@ -93,15 +93,23 @@ AMPLITUDE_HIGH = 8.0
 
 def run(n_neurons, seed, duration, kwargs=None, simulator=None):
     return run_delay_task(
-        theta=THETA, order=ORDER, n_neurons=n_neurons, duration=duration,
-        dt=DT, seed=seed, simulator=simulator, **(kwargs or {}),
+        theta=THETA,
+        order=ORDER,
+        n_neurons=n_neurons,
+        duration=duration,
+        dt=DT,
+        seed=seed,
+        simulator=simulator,
+        **(kwargs or {}),
     )
 
 
 def accuracy_table(sizes, seeds, duration):
-    print(f"\n## Accuracy: NRMSE vs neuron count (mean over seeds {seeds}, "
-          f"{duration:g} s each; 10 Hz rms 0.3, sample given; nominal lag "
-          f"{int(round(THETA / DT))} steps)")
+    print(
+        f"\n## Accuracy: NRMSE vs neuron count (mean over seeds {seeds}, "
+        f"{duration:g} s each; 10 Hz rms 0.3, sample given; nominal lag "
+        f"{int(round(THETA / DT))} steps)"
+    )
     rows = []
     for n in sizes:
         scores, lags, total = {}, {}, None
@@ -111,35 +119,56 @@ def accuracy_table(sizes, seeds, duration):
             lags[name] = "/".join(str(r.best_lag_steps) for r in results)
             total = results[0].n_neurons
         best = min((v, k) for k, v in scores.items() if k != "naive")
-        rows.append((n, total, *(f"{v:.4f}" for v in scores.values()),
-                     f"{scores['naive'] / best[0]:.2f}", lags["naive"],
-                     lags[best[1]]))
+        rows.append(
+            (
+                n,
+                total,
+                *(f"{v:.4f}" for v in scores.values()),
+                f"{scores['naive'] / best[0]:.2f}",
+                lags["naive"],
+                lags[best[1]],
+            )
+        )
         print(f"  {n} neurons per dimension done", flush=True)
-    print(format_table(("n/dim", "total", *VARIANTS, "naive/best", "naive lag",
-                        "best lag"), rows))
-    print("(lags: best-fitting delay in steps, one per seed, searched "
-          "within +-5 of nominal; * the memory's default realiser)")
+    print(format_table(("n/dim", "total", *VARIANTS, "naive/best", "naive lag", "best lag"), rows))
+    print(
+        "(lags: best-fitting delay in steps, one per seed, searched "
+        "within +-5 of nominal; * the memory's default realiser)"
+    )
 
 
 def amplitude_table(rms_values, n, seeds, duration):
-    print(f"\n## Robustness: NRMSE vs input rms, input not described "
-          f"(no process=; {AMPLITUDE_HIGH:g} Hz white noise, {n} neurons per "
-          f"dimension, mean over seeds {seeds}, {duration:g} s each)")
+    print(
+        f"\n## Robustness: NRMSE vs input rms, input not described "
+        f"(no process=; {AMPLITUDE_HIGH:g} Hz white noise, {n} neurons per "
+        f"dimension, mean over seeds {seeds}, {duration:g} s each)"
+    )
     rows = []
     for rms in rms_values:
         scores = {}
         for name, make in VARIANTS.items():
             kwargs = make()
             kwargs["process"] = None
-            scores[name] = np.mean([
-                run_delay_task(theta=THETA, order=ORDER, n_neurons=n,
-                               duration=duration, dt=DT, seed=s,
-                               high=AMPLITUDE_HIGH, rms=rms, **kwargs).nrmse
-                for s in seeds
-            ])
+            scores[name] = np.mean(
+                [
+                    run_delay_task(
+                        theta=THETA,
+                        order=ORDER,
+                        n_neurons=n,
+                        duration=duration,
+                        dt=DT,
+                        seed=s,
+                        high=AMPLITUDE_HIGH,
+                        rms=rms,
+                        **kwargs,
+                    ).nrmse
+                    for s in seeds
+                ]
+            )
         best = min(v for k, v in scores.items() if k != "naive")
-        rows.append((f"{rms:g}", *(f"{v:.4f}" for v in scores.values()),
-                     f"{scores['naive'] / best:.2f}"))
+        rows.append(
+            (f"{rms:g}", *(f"{v:.4f}" for v in scores.values()), f"{scores['naive'] / best:.2f}")
+        )
         print(f"  rms {rms:g} done", flush=True)
     print(format_table(("rms", *VARIANTS, "naive/best"), rows))
 
@@ -153,13 +182,15 @@ def speed_table(duration, use_dl):
         tf = nengo_dl.compat.tf
         gpus = tf.config.list_physical_devices("GPU")
         # Said once here instead of by a warning from every simulator.
-        warnings.filterwarnings("ignore", message="No GPU support detected",
-                                category=UserWarning)
+        warnings.filterwarnings("ignore", message="No GPU support detected", category=UserWarning)
         simulators["nengo_dl"] = nengo_dl.Simulator
-        print(f"\nnengo_dl {nengo_dl.__version__}, tensorflow {tf.__version__}, "
-              f"{len(gpus)} GPU(s) visible")
-    print(f"\n## Speed: simulated s per wall s of the run phase "
-          f"({duration:g} s simulated, seed 0)")
+        print(
+            f"\nnengo_dl {nengo_dl.__version__}, tensorflow {tf.__version__}, "
+            f"{len(gpus)} GPU(s) visible"
+        )
+    print(
+        f"\n## Speed: simulated s per wall s of the run phase ({duration:g} s simulated, seed 0)"
+    )
     headers = ["network", "neurons"]
     for s in simulators:
         headers += [f"{s} speed", f"{s} build s"]
@@ -168,8 +199,7 @@ def speed_table(duration, use_dl):
     rows = []
     for label, n in (("exact", None), ("ours", SPEED_N_PER_DIM)):
         kwargs = None if n is None else ours_kwargs()
-        res = {name: run(n, 0, duration, kwargs, sim)
-               for name, sim in simulators.items()}
+        res = {name: run(n, 0, duration, kwargs, sim) for name, sim in simulators.items()}
         row = [label, res["nengo"].n_neurons]
         for r in res.values():
             row += [f"{r.speed:.2f}", f"{r.build_seconds:.2f}"]
@@ -184,27 +214,45 @@ def parse_args(argv=None):
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--duration", type=float, default=10.0,
-                        help="simulated seconds per run (the first 1 s is "
-                             "not scored)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1],
-                        help="seeds of the accuracy runs (NRMSE is averaged "
-                             "over them)")
-    parser.add_argument("--sizes", type=int, nargs="+",
-                        default=[50, 100, 166, 333, 500],
-                        help=f"neurons per memory dimension (total = "
-                             f"{ORDER} x this)")
-    parser.add_argument("--rms", type=float, nargs="+",
-                        default=[0.1, 0.15, 0.3, 0.45, 0.6],
-                        help="input rms values of the robustness table")
-    parser.add_argument("--amplitude-size", type=int, default=166,
-                        help="neurons per memory dimension in the robustness "
-                             "table")
-    parser.add_argument("--no-dl", action="store_true",
-                        help="skip the NengoDL speed runs")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: duration 2 s, seed 0, sizes 50 100 "
-                             "(overrides the options above)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=10.0,
+        help="simulated seconds per run (the first 1 s is not scored)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1],
+        help="seeds of the accuracy runs (NRMSE is averaged over them)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[50, 100, 166, 333, 500],
+        help=f"neurons per memory dimension (total = {ORDER} x this)",
+    )
+    parser.add_argument(
+        "--rms",
+        type=float,
+        nargs="+",
+        default=[0.1, 0.15, 0.3, 0.45, 0.6],
+        help="input rms values of the robustness table",
+    )
+    parser.add_argument(
+        "--amplitude-size",
+        type=int,
+        default=166,
+        help="neurons per memory dimension in the robustness table",
+    )
+    parser.add_argument("--no-dl", action="store_true", help="skip the NengoDL speed runs")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: duration 2 s, seed 0, sizes 50 100 (overrides the options above)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.seeds, args.sizes = 2.0, [0], [50, 100]
@@ -217,10 +265,8 @@ def main(argv=None):
     print("# nengo_lmu delay-task benchmark")
     print("command:", " ".join([os.path.basename(sys.executable)] + sys.argv))
     print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"nengo {nengo.__version__}")
-    print("NOTE: absolute times are machine noise; only ratios within one run "
-          "count.")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, nengo {nengo.__version__}")
+    print("NOTE: absolute times are machine noise; only ratios within one run count.")
     t0 = time.perf_counter()
     accuracy_table(args.sizes, args.seeds, args.duration)
     amplitude_table(args.rms, args.amplitude_size, args.seeds, args.duration)

@@ -50,8 +50,9 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
     parser.add_argument("--minibatch", type=int, default=64, help="minibatch size")
     parser.add_argument("--seed", type=int, default=0, help="initial weights and training")
-    parser.add_argument("--save", default="l2mu_benchmark.npz",
-                        help="where the trained L2MU is saved")
+    parser.add_argument(
+        "--save", default="l2mu_benchmark.npz", help="where the trained L2MU is saved"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     return parser.parse_args(argv)
 
@@ -63,32 +64,62 @@ def main(argv=None):
         args.memory_size, args.hidden_size, args.steps, args.epochs = 4, 16, 20, 1
         samples = 200
     print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"{os.cpu_count()} CPUs")
-    print(f"event digits, {args.steps} steps; L2MU u {args.memory_size} "
-          f"h {args.hidden_size} (braille7 preset) and a recurrent LIF network of no more "
-          f"parameters; {args.epochs} epochs, lr {args.lr:g}, minibatch {args.minibatch}, "
-          f"seed {args.seed}", flush=True)
-    out = train_l2mu(preset_name="braille7", memory_size=args.memory_size,
-                     hidden_size=args.hidden_size, steps=args.steps, epochs=args.epochs,
-                     learning_rate=args.lr, minibatch_size=args.minibatch, seed=args.seed,
-                     samples=samples, save=args.save, verbose=0,
-                     log=lambda text: print(text, flush=True))
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs")
+    print(
+        f"event digits, {args.steps} steps; L2MU u {args.memory_size} "
+        f"h {args.hidden_size} (braille7 preset) and a recurrent LIF network of no more "
+        f"parameters; {args.epochs} epochs, lr {args.lr:g}, minibatch {args.minibatch}, "
+        f"seed {args.seed}",
+        flush=True,
+    )
+    out = train_l2mu(
+        preset_name="braille7",
+        memory_size=args.memory_size,
+        hidden_size=args.hidden_size,
+        steps=args.steps,
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        minibatch_size=args.minibatch,
+        seed=args.seed,
+        samples=samples,
+        save=args.save,
+        verbose=0,
+        log=lambda text: print(text, flush=True),
+    )
     print(f"{out.n_train} train / {out.n_test} held-out sequences")
     results = {}
     for name in ("L2MU", "recurrent LIF"):
         dl, ref = out.run(name, "NengoDL"), out.run(name, "nengo")
-        results[name] = dict(ref.metrics, **{"accuracy (NengoDL)": dl.accuracy,
-                                             "accuracy (nengo)": ref.accuracy,
-                                             "train seconds": dl.train_seconds})
-    keys = [("accuracy (NengoDL)", ".4f"), ("accuracy (nengo)", ".4f"),
-            ("parameters", "d"), ("footprint_bytes", "d"),
-            ("activation_sparsity", ".3f"), ("synaptic_ops", ".4g"),
-            ("effective_macs", ".4g"), ("dense_ops", ".4g"),
-            ("membrane_updates", ".4g"), ("train seconds", ".0f")]
+        results[name] = dict(
+            ref.metrics,
+            **{
+                "accuracy (NengoDL)": dl.accuracy,
+                "accuracy (nengo)": ref.accuracy,
+                "train seconds": dl.train_seconds,
+            },
+        )
+    keys = [
+        ("accuracy (NengoDL)", ".4f"),
+        ("accuracy (nengo)", ".4f"),
+        ("parameters", "d"),
+        ("footprint_bytes", "d"),
+        ("activation_sparsity", ".3f"),
+        ("synaptic_ops", ".4g"),
+        ("effective_macs", ".4g"),
+        ("dense_ops", ".4g"),
+        ("membrane_updates", ".4g"),
+        ("train seconds", ".0f"),
+    ]
     a, b = results["L2MU"], results["recurrent LIF"]
-    rows = [(key, format(a[key], fmt), format(b[key], fmt),
-             f"{a[key] / b[key]:.3f}" if b[key] else "-") for key, fmt in keys]
+    rows = [
+        (
+            key,
+            format(a[key], fmt),
+            format(b[key], fmt),
+            f"{a[key] / b[key]:.3f}" if b[key] else "-",
+        )
+        for key, fmt in keys
+    ]
     print()
     print(format_table(("measure (per sequence)", "L2MU", "recurrent LIF", "ratio"), rows))
 

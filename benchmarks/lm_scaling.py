@@ -52,14 +52,26 @@ def scaling_tables(result):
     rows = []
     for model, target, params, budget, m, s, bits, n, tps in result.table():
         tr = result.mean_loss("transformer", target, budget)[0]
-        rows.append((model, target, params, budget, m, s, bits, n,
-                     m / tr if tr else None, tps))
+        rows.append((model, target, params, budget, m, s, bits, n, m / tr if tr else None, tps))
     out = format_table(
-        ["model", "N target", "N exact", "tokens", "nats/byte", "sd", "bits/byte", "seeds",
-         "/ transformer", "tok/s"], rows)
+        [
+            "model",
+            "N target",
+            "N exact",
+            "tokens",
+            "nats/byte",
+            "sd",
+            "bits/byte",
+            "seeds",
+            "/ transformer",
+            "tok/s",
+        ],
+        rows,
+    )
     match = format_table(
         ["model", "N target", "tokens", "nats/byte", "transformer tokens to match", "ratio"],
-        result.transformer_tokens_to_match())
+        result.transformer_tokens_to_match(),
+    )
     return out, match
 
 
@@ -68,7 +80,7 @@ def binned(curve, n_bins=16):
     n = len(curve)
     edges = np.unique(np.round(np.geomspace(1, n + 1, n_bins + 1)).astype(int))
     centres = [np.sqrt(a * (b - 1)) for a, b in zip(edges[:-1], edges[1:])]
-    means = [np.mean(curve[a - 1:b - 1]) for a, b in zip(edges[:-1], edges[1:])]
+    means = [np.mean(curve[a - 1 : b - 1]) for a, b in zip(edges[:-1], edges[1:])]
     return np.array(centres), np.array(means)
 
 
@@ -80,19 +92,28 @@ def plot_scaling(result, path):
         s, runs = result["settings"], result["runs"]
     else:
         s = result.settings
-        runs = [dict(model=r.model, target=r.target_params, budget=r.budget,
-                     nats_per_byte=r.nats_per_byte, per_position=r.per_position)
-                for r in result.runs]
+        runs = [
+            dict(
+                model=r.model,
+                target=r.target_params,
+                budget=r.budget,
+                nats_per_byte=r.nats_per_byte,
+                per_position=r.per_position,
+            )
+            for r in result.runs
+        ]
 
     def pick(model, target, budget):
-        return [r for r in runs if (r["model"], r["target"], r["budget"]) ==
-                (model, target, budget)]
+        return [
+            r for r in runs if (r["model"], r["target"], r["budget"]) == (model, target, budget)
+        ]
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for target in s["sizes"]:
         for model in s["models"]:
-            ys = [np.mean([r["nats_per_byte"] for r in pick(model, target, b)])
-                  for b in s["budgets"]]
+            ys = [
+                np.mean([r["nats_per_byte"] for r in pick(model, target, b)]) for b in s["budgets"]
+            ]
             ax1.plot(s["budgets"], ys, "o-", label=f"{model} N={target:,}")
     ax1.set_xscale("log")
     ax1.set_xlabel("training tokens")
@@ -106,8 +127,9 @@ def plot_scaling(result, path):
     ax2.set_xscale("log")
     ax2.set_xlabel("position in sequence")
     ax2.set_ylabel("nats / byte")
-    ax2.set_title(f"per-position loss (geometric bins), N={target:,}, {budget:,} tokens",
-                  fontsize=9)
+    ax2.set_title(
+        f"per-position loss (geometric bins), N={target:,}, {budget:,} tokens", fontsize=9
+    )
     ax2.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -118,10 +140,29 @@ def cost_table(cost):
     lmu = {r[1]: r for r in cost.rows if r[0] == "lmu"}
     for r in cost.rows:
         peer = lmu.get(r[1]) if r[0] != "lmu" else None
-        rows.append((r[0], r[1], 1e6 * r[2], r[3], r[4],
-                     peer[2] / r[2] if peer else None, peer[4] / r[4] if peer else None))
-    return format_table(["model", "n", "train us/token", "train peak MB", "generate ms/token",
-                         "lmu/this train", "lmu/this generate"], rows)
+        rows.append(
+            (
+                r[0],
+                r[1],
+                1e6 * r[2],
+                r[3],
+                r[4],
+                peer[2] / r[2] if peer else None,
+                peer[4] / r[4] if peer else None,
+            )
+        )
+    return format_table(
+        [
+            "model",
+            "n",
+            "train us/token",
+            "train peak MB",
+            "generate ms/token",
+            "lmu/this train",
+            "lmu/this generate",
+        ],
+        rows,
+    )
 
 
 def plot_cost(cost, path):
@@ -130,9 +171,11 @@ def plot_cost(cost, path):
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5))
     for model in cost.settings["models"]:
         n = cost.column(model, 1)
-        for ax, i, scale, label in ((axes[0], 2, 1e6, "train us / token"),
-                                    (axes[1], 3, 1, "train peak MB"),
-                                    (axes[2], 4, 1, "generate ms / token")):
+        for ax, i, scale, label in (
+            (axes[0], 2, 1e6, "train us / token"),
+            (axes[1], 3, 1, "train peak MB"),
+            (axes[2], 4, 1, "generate ms / token"),
+        ):
             ax.plot(n, np.array(cost.column(model, i)) * scale, "o-", label=model)
             ax.set_xscale("log", base=2)
             ax.set_xlabel("sequence length / context")
@@ -155,8 +198,7 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--val-sequences", type=int, default=32)
     p.add_argument("--max-files", type=int, default=None)
-    p.add_argument("--cost-lens", type=int, nargs="+",
-                   default=[256, 512, 1024, 2048, 4096, 8192])
+    p.add_argument("--cost-lens", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096, 8192])
     p.add_argument("--cost-d", type=int, default=32)
     p.add_argument("--cost-repeats", type=int, default=5)
     p.add_argument("--skip-scaling", action="store_true")
@@ -164,13 +206,17 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="a tiny smoke run")
     p.add_argument("--json", default=None, help="write the results here")
     p.add_argument("--plot-dir", default=None, help="write the plots here")
-    p.add_argument("--replot", default=None,
-                   help="only redraw the scaling plot from a --json file (into --plot-dir)")
+    p.add_argument(
+        "--replot",
+        default=None,
+        help="only redraw the scaling plot from a --json file (into --plot-dir)",
+    )
     args = p.parse_args(argv)
     if args.replot:
         with open(args.replot) as f:
-            plot_scaling(json.load(f)["scaling"], os.path.join(args.plot_dir or ".",
-                                                               "lm_scaling.png"))
+            plot_scaling(
+                json.load(f)["scaling"], os.path.join(args.plot_dir or ".", "lm_scaling.png")
+            )
         return 0
     if args.quick:
         args.sizes, args.budgets, args.seq_len = [4000], [2048, 4096, 20480], 64
@@ -181,30 +227,59 @@ def main(argv=None):
     tf.get_logger().setLevel("ERROR")
     out = {"argv": sys.argv[1:]}
     if not args.skip_scaling:
-        print(f"== scaling: sizes {args.sizes}, budgets {args.budgets}, seeds {args.seeds}, "
-              f"seq_len {args.seq_len}, batch {args.batch_size}", flush=True)
-        res = run_lm_scaling(args.sizes, args.budgets, args.seeds, args.models, args.seq_len,
-                             args.batch_size, args.order, args.theta, args.lr,
-                             val_sequences=args.val_sequences, max_files=args.max_files,
-                             log=lambda s: print(s, flush=True))
+        print(
+            f"== scaling: sizes {args.sizes}, budgets {args.budgets}, seeds {args.seeds}, "
+            f"seq_len {args.seq_len}, batch {args.batch_size}",
+            flush=True,
+        )
+        res = run_lm_scaling(
+            args.sizes,
+            args.budgets,
+            args.seeds,
+            args.models,
+            args.seq_len,
+            args.batch_size,
+            args.order,
+            args.theta,
+            args.lr,
+            val_sequences=args.val_sequences,
+            max_files=args.max_files,
+            log=lambda s: print(s, flush=True),
+        )
         table, match = scaling_tables(res)
         print(f"\ncorpus: {res.corpus}\n\n{table}\n\n{match}\n")
-        out["scaling"] = dict(settings=res.settings, corpus=res.corpus, rows=res.table(),
-                              match=res.transformer_tokens_to_match(),
-                              runs=[dict(model=r.model, target=r.target_params, params=r.params,
-                                         budget=r.budget, seed=r.seed,
-                                         nats_per_byte=r.nats_per_byte,
-                                         tokens_per_second=r.tokens_per_second,
-                                         per_position=r.per_position.tolist())
-                                    for r in res.runs])
+        out["scaling"] = dict(
+            settings=res.settings,
+            corpus=res.corpus,
+            rows=res.table(),
+            match=res.transformer_tokens_to_match(),
+            runs=[
+                dict(
+                    model=r.model,
+                    target=r.target_params,
+                    params=r.params,
+                    budget=r.budget,
+                    seed=r.seed,
+                    nats_per_byte=r.nats_per_byte,
+                    tokens_per_second=r.tokens_per_second,
+                    per_position=r.per_position.tolist(),
+                )
+                for r in res.runs
+            ],
+        )
         if args.plot_dir:
             os.makedirs(args.plot_dir, exist_ok=True)
             plot_scaling(res, os.path.join(args.plot_dir, "lm_scaling.png"))
     if not args.skip_cost:
         print(f"== cost against sequence length {args.cost_lens}, d={args.cost_d}", flush=True)
-        cost = run_lm_cost(args.cost_lens, d=args.cost_d, order=args.order, theta=args.theta,
-                           repeats=args.cost_repeats,
-                           log=lambda s: print(s, flush=True))
+        cost = run_lm_cost(
+            args.cost_lens,
+            d=args.cost_d,
+            order=args.order,
+            theta=args.theta,
+            repeats=args.cost_repeats,
+            log=lambda s: print(s, flush=True),
+        )
         print("\n" + cost_table(cost) + "\n")
         out["cost"] = dict(settings=cost.settings, rows=cost.rows)
         if args.plot_dir:
@@ -212,8 +287,14 @@ def main(argv=None):
             plot_cost(cost, os.path.join(args.plot_dir, "lm_cost.png"))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(out, f, indent=1, default=lambda o: None if o is None or (
-                isinstance(o, float) and math.isnan(o)) else str(o))
+            json.dump(
+                out,
+                f,
+                indent=1,
+                default=lambda o: (
+                    None if o is None or (isinstance(o, float) and math.isnan(o)) else str(o)
+                ),
+            )
     return 0
 
 

@@ -55,8 +55,10 @@ def standardise(data):
 
 def epoch_seconds(model, x, y, batch_size, repeats):
     train = final_scores_model(model)
-    train.compile(tf.keras.optimizers.Adam(3e-3),
-                  tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    train.compile(
+        tf.keras.optimizers.Adam(3e-3),
+        tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     train.fit(x[:batch_size], y[:batch_size], batch_size=batch_size, verbose=0)  # warm-up
     times = []
     for _ in range(repeats):
@@ -125,48 +127,90 @@ def main(argv=None):
         keywords = ["yes", "no", "up", "down", "left", "right"]
         args.epochs, args.n_train, args.n_test, args.repeats = 2, 10, 4, 2
         args.dim = 16
-    data = spoken_keywords(keywords, n_train=args.n_train, n_test=args.n_test,
-                           n_mels=args.n_mels)
+    data = spoken_keywords(keywords, n_train=args.n_train, n_test=args.n_test, n_mels=args.n_mels)
     x_tr, x_te = standardise(data)
     y_tr, y_te = data["y_train"], data["y_test"]
     n_classes, frames = len(data["keywords"]), x_tr.shape[1]
     rows, results = [], {}
     for spiking in (False, True):
         name = "spiking LMUFormer" if spiking else "LMUFormer"
-        kw = dict(dim=args.dim, theta=frames, spiking=spiking, n_frames=frames,
-                  seed=args.seed)
+        kw = dict(dim=args.dim, theta=frames, spiking=spiking, n_frames=frames, seed=args.seed)
         model = lmuformer(args.n_mels, n_classes, memory_mode="chunked", **kw)
         train = final_scores_model(model)
-        train.compile(tf.keras.optimizers.Adam(3e-3),
-                      tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        train.compile(
+            tf.keras.optimizers.Adam(3e-3),
+            tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
         t0 = time.perf_counter()
         train.fit(x_tr, y_tr, batch_size=64, epochs=args.epochs, verbose=0)
         train_s = time.perf_counter() - t0
         acc = float(np.mean(np.argmax(train.predict(x_te, verbose=0), -1) == y_te))
         ops = operation_counts(model, x_te)
-        par, _ = epoch_seconds(lmuformer(args.n_mels, n_classes, memory_mode="chunked",
-                                         **kw), x_tr, y_tr, 64, args.repeats)
-        step, _ = epoch_seconds(lmuformer(args.n_mels, n_classes,
-                                          memory_mode="recurrent", **kw),
-                                x_tr, y_tr, 64, args.repeats)
+        par, _ = epoch_seconds(
+            lmuformer(args.n_mels, n_classes, memory_mode="chunked", **kw),
+            x_tr,
+            y_tr,
+            64,
+            args.repeats,
+        )
+        step, _ = epoch_seconds(
+            lmuformer(args.n_mels, n_classes, memory_mode="recurrent", **kw),
+            x_tr,
+            y_tr,
+            64,
+            args.repeats,
+        )
         lat = streaming_latency(model, x_te[0], args.repeats)
-        results[name] = dict(test_accuracy=acc, params=ops["params"], macs=ops["macs"],
-                             acs=ops["acs"], spike_rate=ops["spike_rate"],
-                             train_seconds=train_s, epochs=args.epochs,
-                             epoch_parallel_s=par, epoch_stepped_memory_s=step,
-                             latency_s_per_frame=lat)
-        rows.append([name, acc, ops["params"], ops["macs"], ops["acs"], train_s, par, step,
-                     step / par, 1e3 * lat["nengo"], 1e3 * lat["nengo_dl"],
-                     1e3 * lat["keras_whole_clip"],
-                     lat["nengo_dl"] / lat["keras_whole_clip"]])
-    headers = ["model", "test acc", "params", "MACs/clip", "ACs/clip", "train s",
-               "s/epoch parallel", "s/epoch stepped", "stepped/parallel",
-               "nengo ms/frame", "nengo_dl ms/frame", "keras ms/frame (clip)",
-               "nengo_dl/keras"]
+        results[name] = dict(
+            test_accuracy=acc,
+            params=ops["params"],
+            macs=ops["macs"],
+            acs=ops["acs"],
+            spike_rate=ops["spike_rate"],
+            train_seconds=train_s,
+            epochs=args.epochs,
+            epoch_parallel_s=par,
+            epoch_stepped_memory_s=step,
+            latency_s_per_frame=lat,
+        )
+        rows.append(
+            [
+                name,
+                acc,
+                ops["params"],
+                ops["macs"],
+                ops["acs"],
+                train_s,
+                par,
+                step,
+                step / par,
+                1e3 * lat["nengo"],
+                1e3 * lat["nengo_dl"],
+                1e3 * lat["keras_whole_clip"],
+                lat["nengo_dl"] / lat["keras_whole_clip"],
+            ]
+        )
+    headers = [
+        "model",
+        "test acc",
+        "params",
+        "MACs/clip",
+        "ACs/clip",
+        "train s",
+        "s/epoch parallel",
+        "s/epoch stepped",
+        "stepped/parallel",
+        "nengo ms/frame",
+        "nengo_dl ms/frame",
+        "keras ms/frame (clip)",
+        "nengo_dl/keras",
+    ]
     print(format_table(headers, rows))
-    print(f"\n{len(x_tr)} training clips, {len(x_te)} test clips (unseen voices), "
-          f"{frames} frames, {args.n_mels} mel bins, dim {args.dim}, "
-          f"{args.epochs} epochs, seed {args.seed}.")
+    print(
+        f"\n{len(x_tr)} training clips, {len(x_te)} test clips (unseen voices), "
+        f"{frames} frames, {args.n_mels} mel bins, dim {args.dim}, "
+        f"{args.epochs} epochs, seed {args.seed}."
+    )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(dict(args=vars(args), results=results), f, indent=1)

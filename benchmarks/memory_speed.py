@@ -60,8 +60,14 @@ def ours(mode, order, T, chunk=None):
 
 def keras_feedforward(conv_mode, order, T):
     layer = keras_lmu.LMUFeedforward(
-        memory_d=1, order=order, theta=T, hidden_cell=None, kernel_initializer=None,
-        return_sequences=True, conv_mode=conv_mode, truncate_ir=None,
+        memory_d=1,
+        order=order,
+        theta=T,
+        hidden_cell=None,
+        kernel_initializer=None,
+        return_sequences=True,
+        conv_mode=conv_mode,
+        truncate_ir=None,
     )
     layer.build((None, T, 1))
     return layer
@@ -69,8 +75,13 @@ def keras_feedforward(conv_mode, order, T):
 
 def keras_rnn(order, T):
     cell = keras_lmu.LMUCell(
-        memory_d=1, order=order, theta=T, hidden_cell=None, memory_to_memory=True,
-        recurrent_initializer="zeros", kernel_initializer=None,
+        memory_d=1,
+        order=order,
+        theta=T,
+        hidden_cell=None,
+        memory_to_memory=True,
+        recurrent_initializer="zeros",
+        kernel_initializer=None,
     )
     layer = tf.keras.layers.RNN(cell, return_sequences=True)
     layer.build((None, T, 1))
@@ -168,10 +179,16 @@ def measure_shape(batch, T, q, args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per variant")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: shapes (8, 512, 64) and (16, 256, 64), 2 rounds")
-    parser.add_argument("--skip-slow", action="store_true",
-                        help="leave out the slowest variants (ours recurrent, keras raw)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: shapes (8, 512, 64) and (16, 256, 64), 2 rounds",
+    )
+    parser.add_argument(
+        "--skip-slow",
+        action="store_true",
+        help="leave out the slowest variants (ours recurrent, keras raw)",
+    )
     args = parser.parse_args(argv)
     shapes = ((8, 512, 64), (16, 256, 64)) if args.quick else SHAPES
     if args.quick:
@@ -179,33 +196,47 @@ def main(argv=None):
     print("# nengo_lmu memory-speed benchmark (LMU memory over whole sequences)")
     print("command:", " ".join([os.path.basename(sys.executable)] + sys.argv))
     print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
-    print(f"python {platform.python_version()}, numpy {np.__version__}, tensorflow "
-          f"{tf.__version__}, keras_lmu {keras_lmu.__version__}; {os.cpu_count()} CPU(s), "
-          f"{len(tf.config.list_physical_devices('GPU'))} GPU(s)")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, tensorflow "
+        f"{tf.__version__}, keras_lmu {keras_lmu.__version__}; {os.cpu_count()} CPU(s), "
+        f"{len(tf.config.list_physical_devices('GPU'))} GPU(s)"
+    )
     gflops, gbs = machine_limits(args.rounds)
-    print(f"this machine now: matmul {gflops:.1f} GFLOP/s (4096x512 @ 512x4096), "
-          f"elementwise {gbs:.1f} GB/s (256 MB read + write)")
-    print("NOTE: absolute times are noise on a shared machine; the ratios within one "
-          "run are what count.")
+    print(
+        f"this machine now: matmul {gflops:.1f} GFLOP/s (4096x512 @ 512x4096), "
+        f"elementwise {gbs:.1f} GB/s (256 MB read + write)"
+    )
+    print(
+        "NOTE: absolute times are noise on a shared machine; the ratios within one "
+        "run are what count."
+    )
     for batch, T, q in shapes:
         res = measure_shape(batch, T, q, args)
         keras = {k: v for k, v in res.items() if k.startswith("keras")}
         best_f = min(keras, key=lambda k: keras[k][0])
         best_b = min(keras, key=lambda k: keras[k][1])
         out_gb = batch * T * q * 4 / 1e9
-        print(f"\nshape: batch {batch}, T {T}, order {q}, theta {T} "
-              f"(output {out_gb * 1e3:.0f} MB); KerasLMU's fastest: {best_f} forward, "
-              f"{best_b} forward+backward")
-        header = (f"{'variant':<22} {'fwd s':>8} {'x keras best':>12} {'GFLOP/s':>8} "
-                  f"{'GB/s out':>8} {'fwd+bwd s':>10} {'x keras best':>12}")
+        print(
+            f"\nshape: batch {batch}, T {T}, order {q}, theta {T} "
+            f"(output {out_gb * 1e3:.0f} MB); KerasLMU's fastest: {best_f} forward, "
+            f"{best_b} forward+backward"
+        )
+        header = (
+            f"{'variant':<22} {'fwd s':>8} {'x keras best':>12} {'GFLOP/s':>8} "
+            f"{'GB/s out':>8} {'fwd+bwd s':>10} {'x keras best':>12}"
+        )
         print(header)
         print("-" * len(header))
         for name, (tf_, tb) in res.items():
-            print(f"{name:<22} {tf_:>8.3f} {keras[best_f][0] / tf_:>12.2f} "
-                  f"{flops(name, batch, T, q) / tf_ / 1e9:>8.1f} {out_gb / tf_:>8.2f} "
-                  f"{tb:>10.3f} {keras[best_b][1] / tb:>12.2f}")
-    print("\n(x keras best = KerasLMU's fastest variant's time / this variant's time, "
-          "same run: > 1 means faster than KerasLMU)")
+            print(
+                f"{name:<22} {tf_:>8.3f} {keras[best_f][0] / tf_:>12.2f} "
+                f"{flops(name, batch, T, q) / tf_ / 1e9:>8.1f} {out_gb / tf_:>8.2f} "
+                f"{tb:>10.3f} {keras[best_b][1] / tb:>12.2f}"
+            )
+    print(
+        "\n(x keras best = KerasLMU's fastest variant's time / this variant's time, "
+        "same run: > 1 means faster than KerasLMU)"
+    )
 
 
 if __name__ == "__main__":

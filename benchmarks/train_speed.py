@@ -82,13 +82,9 @@ class DocExampleLMUCell(nengo.Network):
             self.x = nengo.Node(size_in=input_d)
             self.u = nengo.Node(size_in=1)
             self.m = nengo.Node(size_in=order)
-            self.h = nengo_dl.TensorNode(
-                tf.nn.tanh, shape_in=(units,), pass_time=False
-            )
+            self.h = nengo_dl.TensorNode(tf.nn.tanh, shape_in=(units,), pass_time=False)
 
-            nengo.Connection(
-                self.x, self.u, transform=np.ones((1, input_d)), synapse=None
-            )
+            nengo.Connection(self.x, self.u, transform=np.ones((1, input_d)), synapse=None)
             # memory: m[t] = Ad m[t-1] + Bd u[t], kept fixed
             fixed = [
                 nengo.Connection(self.m, self.m, transform=dsys.A, synapse=0),
@@ -98,9 +94,7 @@ class DocExampleLMUCell(nengo.Network):
                 self.config[conn].trainable = False
             # hidden: h[t] = tanh(W_x x[t] + W_h h[t-1] + W_m m[t])
             for pre, synapse in ((self.x, None), (self.h, 0), (self.m, None)):
-                nengo.Connection(
-                    pre, self.h, transform=nengo_dl.dists.Glorot(), synapse=synapse
-                )
+                nengo.Connection(pre, self.h, transform=nengo_dl.dists.Glorot(), synapse=synapse)
 
 
 def nengo_dl_model(kind, args):
@@ -110,8 +104,13 @@ def nengo_dl_model(kind, args):
         inp = nengo.Node(np.zeros(1))
         if kind == "ours":
             cell = LMUCell(
-                units=args.units, order=args.order, theta=args.steps, input_d=1,
-                memory_d=1, hidden_to_hidden=True, input_to_hidden=True,
+                units=args.units,
+                order=args.order,
+                theta=args.steps,
+                input_d=1,
+                memory_d=1,
+                hidden_to_hidden=True,
+                input_to_hidden=True,
             )
             cell_in, cell_out = cell.input, cell.output
         else:
@@ -121,14 +120,14 @@ def nengo_dl_model(kind, args):
             cell_in, cell_out = cell.x, cell.h
         nengo.Connection(inp, cell_in, synapse=None)
         out = nengo.Node(size_in=N_CLASSES)
-        nengo.Connection(
-            cell_out, out, transform=nengo_dl.dists.Glorot(), synapse=None
-        )
+        nengo.Connection(cell_out, out, transform=nengo_dl.dists.Glorot(), synapse=None)
         probe = nengo.Probe(out)
         net.config[probe].keep_history = False
 
     sim = nengo_dl.Simulator(
-        net, minibatch_size=args.minibatch, unroll_simulation=UNROLL,
+        net,
+        minibatch_size=args.minibatch,
+        unroll_simulation=UNROLL,
         progress_bar=False,
     )
     sim.compile(
@@ -148,9 +147,13 @@ def keras_lmu_model(args):
     tf.keras.utils.set_random_seed(0)
     inputs = tf.keras.Input((args.steps, 1))
     lmu = keras_lmu.LMU(
-        memory_d=1, order=args.order, theta=args.steps,
+        memory_d=1,
+        order=args.order,
+        theta=args.steps,
         hidden_cell=tf.keras.layers.SimpleRNNCell(args.units),
-        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=True,
+        hidden_to_memory=False,
+        memory_to_memory=False,
+        input_to_hidden=True,
     )
     outputs = tf.keras.layers.Dense(N_CLASSES)(lmu(inputs))
     model = tf.keras.Model(inputs, outputs)
@@ -176,12 +179,21 @@ def parallel_model(args):
     from nengo_lmu.dl import LMULayer
 
     tf.keras.utils.set_random_seed(0)
-    model = tf.keras.Sequential([
-        tf.keras.Input((args.steps, 1)),
-        LMULayer(args.units, args.order, args.steps, hidden_activation="tanh",
-                 input_to_hidden=True, hidden_to_hidden=True, seed=0),
-        tf.keras.layers.Dense(N_CLASSES, use_bias=False),
-    ])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((args.steps, 1)),
+            LMULayer(
+                args.units,
+                args.order,
+                args.steps,
+                hidden_activation="tanh",
+                input_to_hidden=True,
+                hidden_to_hidden=True,
+                seed=0,
+            ),
+            tf.keras.layers.Dense(N_CLASSES, use_bias=False),
+        ]
+    )
     return keras_fitter(model, args)
 
 
@@ -198,14 +210,17 @@ def digits_epochs(args):
     clf = LMUClassifier(10, [dict(cell, hidden_neuron_type=nengo.RectifiedLinear())], seed=0)
     res = train_classifier(clf, data, epochs=args.digits_epochs, seed=0)
     rows.append(("LMUCell in NengoDL", res.train_seconds, res.test_accuracy))
-    par = train_parallel_classifier(data, 10, [dict(cell, hidden_activation="relu")],
-                                    epochs=args.digits_epochs, seed=0)
+    par = train_parallel_classifier(
+        data, 10, [dict(cell, hidden_activation="relu")], epochs=args.digits_epochs, seed=0
+    )
     rows.append(("LMULayer (parallel)", par.train_seconds, par.test_accuracy))
     conv = to_classifier(par.model)
     logits = nengo_dl_logits(conv, data["x_test"])
     acc = float(np.mean(logits.argmax(-1) == data["y_test"].ravel()))
-    print(f"\npermuted sequential digits, {args.digits_epochs} epochs, minibatch 50, "
-          f"Adam 3e-3, seed 0 (100 relu units, order 48, theta 64)")
+    print(
+        f"\npermuted sequential digits, {args.digits_epochs} epochs, minibatch 50, "
+        f"Adam 3e-3, seed 0 (100 relu units, order 48, theta 64)"
+    )
     print(f"{'training':<22} {'wall s':>8} {'held-out acc':>13}")
     for name, sec, a in rows:
         print(f"{name:<22} {sec:>8.1f} {a:>13.4f}")
@@ -234,8 +249,11 @@ def build(name, args, rng):
     # (a fresh `fit` call), and both would swamp a minibatch's time
     for _ in range(2):
         fit(*random_data(args.minibatch, args, rng))
-    print(f"  {name}: build+compile {t_build:.1f} s, warm-up (2 fits of 1 minibatch) "
-          f"{time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"  {name}: build+compile {t_build:.1f} s, warm-up (2 fits of 1 minibatch) "
+        f"{time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
     return fit, close, n_params
 
 
@@ -276,24 +294,32 @@ def psmnist_table(names, args):
     results = measure(names, args)
 
     ours = results.get("ours")
-    header = (f"\n{'model':<12} {'trainable params':>16} {'median s/batch':>15} "
-              f"{'ratio to ours':>14} {'median CPU s':>13} {'CPU ratio':>10}"
-              f"  each round (s)")
+    header = (
+        f"\n{'model':<12} {'trainable params':>16} {'median s/batch':>15} "
+        f"{'ratio to ours':>14} {'median CPU s':>13} {'CPU ratio':>10}"
+        f"  each round (s)"
+    )
     print(header)
     print("-" * (len(header) - 1))
     for name, (n_params, per_batch, each, cpu) in results.items():
         ratio = f"{per_batch / ours[1]:.2f}" if ours else "n/a"
         cpu_ratio = f"{cpu / ours[3]:.2f}" if ours else "n/a"
         rounds = " ".join(f"{t:.2f}" for t in each)
-        print(f"{name:<12} {n_params:>16,d} {per_batch:>15.3f} {ratio:>14} "
-              f"{cpu:>13.2f} {cpu_ratio:>10}  {rounds}")
-    print("(ratio = model time / ours time; > 1 means ours is faster. The models "
-          "take turns, one minibatch each per round. CPU s is this process's CPU "
-          "time, all threads: less disturbed by other load than wall time)")
+        print(
+            f"{name:<12} {n_params:>16,d} {per_batch:>15.3f} {ratio:>14} "
+            f"{cpu:>13.2f} {cpu_ratio:>10}  {rounds}"
+        )
+    print(
+        "(ratio = model time / ours time; > 1 means ours is faster. The models "
+        "take turns, one minibatch each per round. CPU s is this process's CPU "
+        "time, all threads: less disturbed by other load than wall time)"
+    )
     if ours and "ours-parallel" in results:
         par = results["ours-parallel"]
-        print(f"ours in NengoDL / ours-parallel: wall {ours[1] / par[1]:.2f}, "
-              f"CPU {ours[3] / par[3]:.2f}")
+        print(
+            f"ours in NengoDL / ours-parallel: wall {ours[1] / par[1]:.2f}, "
+            f"CPU {ours[3] / par[3]:.2f}"
+        )
 
 
 def psmnist_5k_epochs(args):
@@ -309,11 +335,12 @@ def psmnist_5k_epochs(args):
     n = args.psmnist_5k_digits
     x, y = data["x_train"][:n], data["y_train"][:n, 0, 0]
     lmu = lmu_model(0)
-    models = dict(lmu=lmu, keraslmu=keraslmu_model(0),
-                  lstm=lstm_model(0, lmu.count_params()))
+    models = dict(lmu=lmu, keraslmu=keraslmu_model(0), lstm=lstm_model(0, lmu.count_params()))
     for model in models.values():
-        model.compile(optimizer=tf.optimizers.Adam(1e-3),
-                      loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(
+            optimizer=tf.optimizers.Adam(1e-3),
+            loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
         model.fit(x[:50], y[:50], batch_size=50, epochs=1, verbose=0)  # warm-up
     times = {name: [] for name in models}
     for _ in range(args.psmnist_5k_epochs):
@@ -322,13 +349,22 @@ def psmnist_5k_epochs(args):
             model.fit(x, y, batch_size=50, epochs=1, verbose=0)
             times[name].append(time.perf_counter() - t0)
     ref = float(np.median(times["lmu"]))
-    print(f"\npsMNIST-5k ({n} digits of 784 steps per epoch, minibatch 50, Adam): "
-          f"wall s per epoch, median of {args.psmnist_5k_epochs}")
+    print(
+        f"\npsMNIST-5k ({n} digits of 784 steps per epoch, minibatch 50, Adam): "
+        f"wall s per epoch, median of {args.psmnist_5k_epochs}"
+    )
     rows = []
     for name, model in models.items():
         med = float(np.median(times[name]))
-        rows.append((name, int(model.count_params()), f"{med:.2f}", f"{med / ref:.1f}",
-                     " ".join(f"{t:.2f}" for t in times[name])))
+        rows.append(
+            (
+                name,
+                int(model.count_params()),
+                f"{med:.2f}",
+                f"{med / ref:.1f}",
+                " ".join(f"{t:.2f}" for t in times[name]),
+            )
+        )
     from nengo_lmu.report import format_table
 
     print(format_table(("model", "params", "s/epoch", "ratio to lmu", "each (s)"), rows))
@@ -339,30 +375,53 @@ def parse_args(argv=None):
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--batches", type=int, default=5,
-                        help="rounds of timed minibatches (one per model a round)")
-    parser.add_argument("--steps", type=int, default=784,
-                        help=f"sequence length T (theta = T; a multiple of "
-                             f"{UNROLL}, NengoDL's unroll_simulation)")
+    parser.add_argument(
+        "--batches",
+        type=int,
+        default=5,
+        help="rounds of timed minibatches (one per model a round)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=784,
+        help=f"sequence length T (theta = T; a multiple of {UNROLL}, NengoDL's unroll_simulation)",
+    )
     parser.add_argument("--order", type=int, default=256, help="memory order")
     parser.add_argument("--units", type=int, default=212, help="hidden units")
-    parser.add_argument("--minibatch", type=int, default=100,
-                        help="minibatch size")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: steps 64, order 32, units 32, "
-                             "minibatch 20, batches 3 (overrides the above)")
-    parser.add_argument("--skip", nargs="+", default=[], choices=MODELS,
-                        metavar="MODEL",
-                        help=f"models to leave out, of {', '.join(MODELS)}")
-    parser.add_argument("--digits-epochs", type=int, default=0,
-                        help="also train the permuted-digits LMU for this many epochs "
-                             "in NengoDL and in parallel, and compare wall times and "
-                             "held-out accuracy (0: skip)")
-    parser.add_argument("--psmnist-5k-epochs", type=int, default=0,
-                        help="also time this many training epochs on psMNIST-5k for "
-                             "lmu / keraslmu / lstm (0: skip)")
-    parser.add_argument("--psmnist-5k-digits", type=int, default=4000,
-                        help="training digits per psMNIST-5k epoch")
+    parser.add_argument("--minibatch", type=int, default=100, help="minibatch size")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: steps 64, order 32, units 32, "
+        "minibatch 20, batches 3 (overrides the above)",
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        default=[],
+        choices=MODELS,
+        metavar="MODEL",
+        help=f"models to leave out, of {', '.join(MODELS)}",
+    )
+    parser.add_argument(
+        "--digits-epochs",
+        type=int,
+        default=0,
+        help="also train the permuted-digits LMU for this many epochs "
+        "in NengoDL and in parallel, and compare wall times and "
+        "held-out accuracy (0: skip)",
+    )
+    parser.add_argument(
+        "--psmnist-5k-epochs",
+        type=int,
+        default=0,
+        help="also time this many training epochs on psMNIST-5k for "
+        "lmu / keraslmu / lstm (0: skip)",
+    )
+    parser.add_argument(
+        "--psmnist-5k-digits", type=int, default=4000, help="training digits per psMNIST-5k epoch"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.order, args.units = 64, 32, 32
@@ -380,16 +439,21 @@ def main(argv=None):
     print("# nengo_lmu training-speed benchmark (psMNIST-shaped LMU)")
     print("command:", " ".join([os.path.basename(sys.executable)] + sys.argv))
     print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"tensorflow {tf.__version__}, nengo {nengo.__version__}, "
-          f"nengo_dl {nengo_dl.__version__}, keras_lmu {keras_lmu.__version__}")
-    print(f"{os.cpu_count()} CPU(s), "
-          f"{len(tf.config.list_physical_devices('GPU'))} GPU(s) visible")
-    print("NOTE: absolute times on a small shared machine are noise; only the "
-          "ratios within one run count.")
-    print(f"shape: T={args.steps}, 1 input dim, order={args.order}, "
-          f"theta={args.steps}, units={args.units}, minibatch={args.minibatch}, "
-          f"{N_CLASSES} classes; {args.batches} timed minibatch(es) per model")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"tensorflow {tf.__version__}, nengo {nengo.__version__}, "
+        f"nengo_dl {nengo_dl.__version__}, keras_lmu {keras_lmu.__version__}"
+    )
+    print(f"{os.cpu_count()} CPU(s), {len(tf.config.list_physical_devices('GPU'))} GPU(s) visible")
+    print(
+        "NOTE: absolute times on a small shared machine are noise; only the "
+        "ratios within one run count."
+    )
+    print(
+        f"shape: T={args.steps}, 1 input dim, order={args.order}, "
+        f"theta={args.steps}, units={args.units}, minibatch={args.minibatch}, "
+        f"{N_CLASSES} classes; {args.batches} timed minibatch(es) per model"
+    )
 
     t0 = time.perf_counter()
     names = [name for name in MODELS if name not in args.skip]

@@ -5,7 +5,7 @@ NengoDL side lives in ``nengo_lmu.dl`` and the nengo-loihi side in
 ``nengo_lmu.loihi``.
 """
 
-from nengo_lmu.version import version as __version__
+from nengo_lmu import networks
 from nengo_lmu.systems import (
     LinearSystem,
     balanced_transform,
@@ -14,7 +14,7 @@ from nengo_lmu.systems import (
     lowpass_mapping,
     realize,
 )
-from nengo_lmu import networks
+from nengo_lmu.version import version as __version__
 
 __all__ = [
     "__version__",

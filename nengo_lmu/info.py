@@ -177,9 +177,7 @@ def known_problems(versions, python=None):
             "3.2 at most (nengo 4 breaks NengoDL's LinearFilter); install nengo==3.2.0"
         )
     if has("numpy") and v["numpy"] >= (2,) and has("nengo"):
-        problems.append(
-            f"numpy {raw['numpy']} with nengo {raw['nengo']}: nengo 3.2 needs numpy<2"
-        )
+        problems.append(f"numpy {raw['numpy']} with nengo {raw['nengo']}: nengo 3.2 needs numpy<2")
     if has("tensorflow") and has("numpy") and v["numpy"] >= (1, 25):
         if v["tensorflow"] < (2, 13):
             problems.append(
@@ -254,8 +252,7 @@ def report():
         "",
         format_table(
             ["package", "version"],
-            [[name, ver or "not installed"] for name in PACKAGES
-             for ver in [versions[name]]],
+            [[name, ver or "not installed"] for name in PACKAGES for ver in [versions[name]]],
             align="ll",
         ),
         "",
@@ -263,8 +260,7 @@ def report():
     rows = []
     for name, extra in EXTRAS.items():
         usable, why = extra_status(name)
-        rows.append([name, "yes" if usable else f"no ({why})", extra.pythons,
-                     extra.description])
+        rows.append([name, "yes" if usable else f"no ({why})", extra.pythons, extra.description])
     lines.append(format_table(["extra", "usable", "Pythons", "for"], rows, align="llll"))
     lines.append("")
     problems = known_problems(versions)

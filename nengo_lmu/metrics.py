@@ -60,8 +60,7 @@ def delayed_nrmse(y, u, delay, start=0, lags=0):
         raise ValidationError(f"must have u's shape {u.shape}, got {y.shape}", attr="y")
     if start < delay + lags or start >= len(y):
         raise ValidationError(
-            f"must be in [delay + lags, n_steps) = [{delay + lags}, {len(y)}), "
-            f"got {start}",
+            f"must be in [delay + lags, n_steps) = [{delay + lags}, {len(y)}), got {start}",
             attr="start",
         )
     scores = {
@@ -76,8 +75,9 @@ def _is_binary(a):
     return bool(np.all((a == 0) | (a == 1)))
 
 
-def spiking_network_metrics(connections, activity, trainable_parameters=None,
-                            bytes_per_parameter=4):
+def spiking_network_metrics(
+    connections, activity, trainable_parameters=None, bytes_per_parameter=4
+):
     """NeuroBench-style measures of a simulated run of a network [1]_.
 
     Parameters
@@ -162,9 +162,7 @@ def spiking_network_metrics(connections, activity, trainable_parameters=None,
         else:
             macs += ops
         dense += stored * n_steps
-    outputs = np.concatenate(
-        [np.asarray(activity[p]).reshape(-1) for p in posts]
-    )
+    outputs = np.concatenate([np.asarray(activity[p]).reshape(-1) for p in posts])
     neurons = sum(shapes[p][2] for p in posts)
     params = n_trained if trainable_parameters is None else int(trainable_parameters)
     extra = params - n_trained if trainable_parameters is not None else 0

@@ -39,9 +39,7 @@ def check_beta(beta, obj=None, attr="beta"):
             f"must be a number in [0, 1], got {beta!r}", attr=attr, obj=obj
         ) from None
     if not (np.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValidationError(
-            f"must be a decay factor in [0, 1], got {value}", attr=attr, obj=obj
-        )
+        raise ValidationError(f"must be a decay factor in [0, 1], got {value}", attr=attr, obj=obj)
     return value
 
 
@@ -53,8 +51,7 @@ def check_threshold(threshold, obj=None, attr="threshold"):
 RESETS = ("subtract", "zero")
 
 
-def discrete_lif_step(J, voltage, spiked, beta, threshold, reset="subtract",
-                      min_voltage=-np.inf):
+def discrete_lif_step(J, voltage, spiked, beta, threshold, reset="subtract", min_voltage=-np.inf):
     """One step of the discrete LIF, in place on ``voltage`` and ``spiked``.
 
     ``reset="subtract"``: ``voltage`` holds ``U[t-1]`` and ``spiked``
@@ -143,9 +140,17 @@ class DiscreteLIF(nengo.neurons.NeuronType):
     reset = nengo.params.EnumParam("reset", values=RESETS)
     min_voltage = nengo.params.NumberParam("min_voltage", high=0)
 
-    def __init__(self, beta, threshold, amplitude=1.0, surrogate_alpha=2.0,
-                 learnable=True, reset="subtract", min_voltage=-np.inf,
-                 initial_state=None):
+    def __init__(
+        self,
+        beta,
+        threshold,
+        amplitude=1.0,
+        surrogate_alpha=2.0,
+        learnable=True,
+        reset="subtract",
+        min_voltage=-np.inf,
+        initial_state=None,
+    ):
         super().__init__(initial_state=initial_state)
         self.beta = check_beta(beta, obj=self)
         self.threshold = check_threshold(threshold, obj=self)
@@ -168,7 +173,8 @@ class DiscreteLIF(nengo.neurons.NeuronType):
         if np.isnan(mv) or mv > 0:
             raise ValidationError(
                 f"must be a number <= 0 (or -inf), got {min_voltage!r}",
-                attr="min_voltage", obj=self,
+                attr="min_voltage",
+                obj=self,
             )
         self.min_voltage = mv
 
@@ -188,8 +194,9 @@ class DiscreteLIF(nengo.neurons.NeuronType):
 
     def step(self, dt, J, output, voltage, spiked):
         """The reference step with this type's own ``beta`` and ``threshold``."""
-        discrete_lif_step(J, voltage, spiked, self.beta, self.threshold,
-                          self.reset, self.min_voltage)
+        discrete_lif_step(
+            J, voltage, spiked, self.beta, self.threshold, self.reset, self.min_voltage
+        )
         output[...] = spiked * (self.amplitude / dt)
 
 

@@ -41,8 +41,9 @@ def plot_delay(results, path=None, theta=None, window=1.0):
     ax.plot(t[sel], first.u[sel], color="0.75", label="input u(t)")
     ax.plot(t[sel], first.delayed[sel], "k--", lw=2, label="u(t - theta)")
     for r in results:
-        ax.plot(t[sel], r.output[sel], label=f"{r.label} ({r.n_neurons} neurons), "
-                f"NRMSE {r.nrmse:.3f}")
+        ax.plot(
+            t[sel], r.output[sel], label=f"{r.label} ({r.n_neurons} neurons), NRMSE {r.nrmse:.3f}"
+        )
     ax.set_xlabel("time (s)")
     ax.set_ylabel("value")
     title = "Legendre memory: decoded delay"
@@ -56,8 +57,7 @@ def plot_delay(results, path=None, theta=None, window=1.0):
     return fig
 
 
-def plot_sequence_outputs(reference, other, label, path=None,
-                          names=("Keras", "nengo.Simulator")):
+def plot_sequence_outputs(reference, other, label, path=None, names=("Keras", "nengo.Simulator")):
     """Per-step outputs of one sequence from two runs of the same network:
     ``reference`` thick, ``other`` dashed (arrays ``(n_steps, n_outputs)``)."""
     import numpy as np
@@ -68,8 +68,10 @@ def plot_sequence_outputs(reference, other, label, path=None,
     ax.plot(other, "--", lw=1)
     ax.set_xlabel("step (pixel)")
     ax.set_ylabel("logit")
-    ax.set_title(f"{label}: {names[0]} (thick) vs {names[1]} (dashed); "
-                 f"max diff {np.max(np.abs(reference - other)):.1e}")
+    ax.set_title(
+        f"{label}: {names[0]} (thick) vs {names[1]} (dashed); "
+        f"max diff {np.max(np.abs(reference - other)):.1e}"
+    )
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=100)

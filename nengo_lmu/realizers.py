@@ -50,7 +50,8 @@ def balanced_transform(system):
         raise ValidationError(
             "must be minimal (controllable and observable) to be balanced: a "
             "Gramian is singular; remove the unreachable or unobservable states",
-            attr="system") from None
+            attr="system",
+        ) from None
     U, s, Vt = np.linalg.svd(L.T @ R)
     T = R @ Vt.T / np.sqrt(s)
     return T, s
@@ -287,8 +288,10 @@ class FixedRealizer(Realizer):
         n = system.n_states
         if self.T.shape != (n, n):
             raise ValidationError(
-                f"must be a ({n}, {n}) change of basis for this system, got shape "
-                f"{self.T.shape}", attr=self.attr, obj=self.obj)
+                f"must be a ({n}, {n}) change of basis for this system, got shape {self.T.shape}",
+                attr=self.attr,
+                obj=self.obj,
+            )
         return self.T
 
     def __repr__(self):
@@ -374,7 +377,8 @@ def realize(system, u, method=DEFAULT_REALIZER, radius=1.0):
         u = u[:, None]
     if u.ndim != 2 or u.shape[0] < 1 or u.shape[1] != system.n_inputs:
         raise ValidationError(
-            f"must be a sample of shape (n_steps >= 1, {system.n_inputs}), got shape "
-            f"{u.shape}", attr="u")
+            f"must be a sample of shape (n_steps >= 1, {system.n_inputs}), got shape {u.shape}",
+            attr="u",
+        )
     T = as_realizer(method, attr="method")(system, u, radius)
     return system.transform(T), T

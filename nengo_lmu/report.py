@@ -63,12 +63,8 @@ def format_table(headers, rows, precision=4, align="right"):
     cells = [[format_cell(c, precision) for c in row] for row in rows]
     for i, row in enumerate(cells):
         if len(row) != len(headers):
-            raise ValueError(
-                f"row {i} has {len(row)} cells, but there are {len(headers)} headers"
-            )
-    widths = [
-        max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)
-    ]
+            raise ValueError(f"row {i} has {len(row)} cells, but there are {len(headers)} headers")
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
 
     def line(row):
         return "  ".join(

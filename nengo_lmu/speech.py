@@ -43,15 +43,54 @@ from nengo_lmu.validation import check_int, check_positive
 
 #: The 35 keywords of Speech Commands v2.
 KEYWORDS = (
-    "backward", "bed", "bird", "cat", "dog", "down", "eight", "five", "follow",
-    "forward", "four", "go", "happy", "house", "learn", "left", "marvin", "nine",
-    "no", "off", "on", "one", "right", "seven", "sheila", "six", "stop", "three",
-    "tree", "two", "up", "visual", "wow", "yes", "zero",
+    "backward",
+    "bed",
+    "bird",
+    "cat",
+    "dog",
+    "down",
+    "eight",
+    "five",
+    "follow",
+    "forward",
+    "four",
+    "go",
+    "happy",
+    "house",
+    "learn",
+    "left",
+    "marvin",
+    "nine",
+    "no",
+    "off",
+    "on",
+    "one",
+    "right",
+    "seven",
+    "sheila",
+    "six",
+    "stop",
+    "three",
+    "tree",
+    "two",
+    "up",
+    "visual",
+    "wow",
+    "yes",
+    "zero",
 )
 SAMPLE_RATE = 16000
 #: eSpeak NG's English voices (accents) used for variety.
-ACCENTS = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-gb-x-gbclan",
-           "en-gb-x-gbcwmd", "en-us-nyc")
+ACCENTS = (
+    "en-us",
+    "en",
+    "en-gb-scotland",
+    "en-gb-x-rp",
+    "en-029",
+    "en-gb-x-gbclan",
+    "en-gb-x-gbcwmd",
+    "en-us-nyc",
+)
 #: Voice variants left out: robots, effects and names with spaces.
 EXCLUDED_VARIANTS = ("Demonic", "UniRobot", "anikaRobot", "croak", "Tweaky")
 #: Bump when generation changes, so old caches are not reused.
@@ -63,19 +102,22 @@ _ESPEAK = {}
 
 # --- eSpeak NG through ctypes ------------------------------------------------
 
+
 def _espeak():
     """The initialised library (once per process) and its sample rate."""
     if "lib" not in _ESPEAK:
         require_extra("speech", "spoken_keywords")
         import espeakng_loader
+
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         data = espeakng_loader.get_data_path()
         # AUDIO_OUTPUT_SYNCHRONOUS: samples come back through the callback
         rate = lib.espeak_Initialize(0x02, 0, str(data).encode(), 0)
         if rate <= 0:
             raise RuntimeError(f"espeak_Initialize failed ({rate})")
-        callback_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short),
-                                         ctypes.c_int, ctypes.c_void_p)
+        callback_type = ctypes.CFUNCTYPE(
+            ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+        )
         chunks = []
 
         def collect(wav, n, _events):
@@ -85,8 +127,7 @@ def _espeak():
 
         callback = callback_type(collect)  # kept alive in _ESPEAK
         lib.espeak_SetSynthCallback(callback)
-        _ESPEAK.update(lib=lib, rate=rate, chunks=chunks, callback=callback,
-                       data=Path(data))
+        _ESPEAK.update(lib=lib, rate=rate, chunks=chunks, callback=callback, data=Path(data))
     return _ESPEAK
 
 
@@ -94,8 +135,11 @@ def voice_variants():
     """The eSpeak NG voice variants (sorted) that `spoken_keywords` uses."""
     path = _espeak()["data"] / "voices" / "!v"
     return sorted(
-        p.name for p in path.iterdir()
-        if p.is_file() and " " not in p.name and p.name not in EXCLUDED_VARIANTS
+        p.name
+        for p in path.iterdir()
+        if p.is_file()
+        and " " not in p.name
+        and p.name not in EXCLUDED_VARIANTS
         and not p.name.startswith("robosoft")
     )
 
@@ -124,18 +168,19 @@ def synthesize(word, voice="en-us+m3", rate=175, pitch=50, pitch_range=50):
         lib.espeak_SetParameter(3, int(pitch), 0)
         lib.espeak_SetParameter(4, int(pitch_range), 0)
         es["chunks"].clear()
-        lib.espeak_Synth(ctypes.c_char_p(text), ctypes.c_size_t(len(text) + 1), 0, 1, 0,
-                         0, None, None)
+        lib.espeak_Synth(
+            ctypes.c_char_p(text), ctypes.c_size_t(len(text) + 1), 0, 1, 0, 0, None, None
+        )
         lib.espeak_Synchronize()
         wav = np.concatenate(es["chunks"]) if es["chunks"] else np.zeros(1, np.int16)
         es["chunks"].clear()
     # 22050 Hz -> 16 kHz (a polyphase filter; 16000/22050 = 320/441)
     g = np.gcd(SAMPLE_RATE, es["rate"])
-    return resample_poly(wav.astype(np.float64) / 32768.0, SAMPLE_RATE // g,
-                         es["rate"] // g)
+    return resample_poly(wav.astype(np.float64) / 32768.0, SAMPLE_RATE // g, es["rate"] // g)
 
 
 # --- features ---------------------------------------------------------------
+
 
 def hz_to_mel(f):
     """The HTK mel scale, ``1127 ln(1 + f / 700)``."""
@@ -152,8 +197,10 @@ def mel_filterbank(n_mels, n_fft=512, sample_rate=SAMPLE_RATE, fmin=20.0, fmax=N
     n_mels = check_int("n_mels", n_mels)
     fmax = sample_rate / 2 if fmax is None else fmax
     if not 0 <= fmin < fmax <= sample_rate / 2:
-        raise ValidationError(f"need 0 <= fmin < fmax <= {sample_rate / 2}, got "
-                              f"fmin={fmin}, fmax={fmax}", attr="fmax")
+        raise ValidationError(
+            f"need 0 <= fmin < fmax <= {sample_rate / 2}, got fmin={fmin}, fmax={fmax}",
+            attr="fmax",
+        )
     n_bins = n_fft // 2 + 1
     mel = hz_to_mel(np.linspace(0, sample_rate / 2, n_bins)[1:])[:, None]
     edges = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
@@ -169,8 +216,16 @@ def frame_count(n_samples, window=400, hop=160):
     return 1 + (n_samples - window) // hop
 
 
-def log_mel(audio, n_mels=40, sample_rate=SAMPLE_RATE, window_ms=25.0, hop_ms=10.0,
-            n_fft=512, fmin=20.0, floor=1e-6):
+def log_mel(
+    audio,
+    n_mels=40,
+    sample_rate=SAMPLE_RATE,
+    window_ms=25.0,
+    hop_ms=10.0,
+    n_fft=512,
+    fmin=20.0,
+    floor=1e-6,
+):
     """Log-mel energies of one clip or a batch of clips.
 
     Parameters
@@ -196,11 +251,9 @@ def log_mel(audio, n_mels=40, sample_rate=SAMPLE_RATE, window_ms=25.0, hop_ms=10
     win = int(round(window_ms * sample_rate / 1000))
     hop = int(round(hop_ms * sample_rate / 1000))
     if n_fft < win:
-        raise ValidationError(f"must be >= the window ({win} samples), got {n_fft}",
-                              attr="n_fft")
+        raise ValidationError(f"must be >= the window ({win} samples), got {n_fft}", attr="n_fft")
     if audio.shape[-1] < win:
-        raise ValidationError(f"clips need >= {win} samples, got {audio.shape[-1]}",
-                              attr="audio")
+        raise ValidationError(f"clips need >= {win} samples, got {audio.shape[-1]}", attr="audio")
     n_frames = frame_count(audio.shape[-1], win, hop)
     idx = np.arange(win)[None, :] + hop * np.arange(n_frames)[:, None]
     frames = audio[..., idx] * np.hanning(win + 2)[1:-1]
@@ -209,6 +262,7 @@ def log_mel(audio, n_mels=40, sample_rate=SAMPLE_RATE, window_ms=25.0, hop_ms=10
 
 
 # --- the synthesised data set ----------------------------------------------------
+
 
 def check_keywords(keywords):
     """A tuple of known keywords (all 35 if None)."""
@@ -221,8 +275,9 @@ def check_keywords(keywords):
     if unknown or len(keywords) < 2 or len(set(keywords)) != len(keywords):
         raise ValidationError(
             f"must be at least two distinct words of Speech Commands v2 {KEYWORDS}; "
-            f"unknown: {unknown}" if unknown else
-            f"must be at least two distinct words, got {keywords}",
+            f"unknown: {unknown}"
+            if unknown
+            else f"must be at least two distinct words, got {keywords}",
             attr="keywords",
         )
     return keywords
@@ -230,8 +285,7 @@ def check_keywords(keywords):
 
 def default_cache_dir():
     """``$XDG_CACHE_HOME/nengo_lmu`` (``~/.cache/nengo_lmu`` by default)."""
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                            ".cache")
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(root, "nengo_lmu")
 
 
@@ -248,25 +302,40 @@ def split_voices(test_fraction=0.2, split_seed=0):
 
 def _clip(word, variants, rng, snr_db, shift):
     voice = f"{ACCENTS[rng.randint(len(ACCENTS))]}+{variants[rng.randint(len(variants))]}"
-    audio = synthesize(word, voice, rate=rng.randint(130, 230), pitch=rng.randint(25, 76),
-                       pitch_range=rng.randint(20, 81))
+    audio = synthesize(
+        word,
+        voice,
+        rate=rng.randint(130, 230),
+        pitch=rng.randint(25, 76),
+        pitch_range=rng.randint(20, 81),
+    )
     # trim the synthesiser's leading/trailing silence, then place the word
     loud = np.flatnonzero(np.abs(audio) > 0.02 * np.abs(audio).max())
-    audio = audio[loud[0]:loud[-1] + 1] if len(loud) else audio
+    audio = audio[loud[0] : loud[-1] + 1] if len(loud) else audio
     audio = audio[:SAMPLE_RATE]
     clip = np.zeros(SAMPLE_RATE)
     slack = SAMPLE_RATE - len(audio)
     center = slack // 2
     start = int(np.clip(center + rng.randint(-shift, shift + 1), 0, slack))
-    clip[start:start + len(audio)] = audio * 10 ** rng.uniform(-0.5, 0)
-    rms = np.sqrt(np.mean(audio ** 2)) + 1e-12
+    clip[start : start + len(audio)] = audio * 10 ** rng.uniform(-0.5, 0)
+    rms = np.sqrt(np.mean(audio**2)) + 1e-12
     snr = rng.uniform(*snr_db)
     clip += rng.randn(SAMPLE_RATE) * rms / 10 ** (snr / 20)
     return clip, voice
 
 
-def _generate(keywords, n_train, n_test, n_mels, test_fraction, snr_db, max_shift,
-              seed, split_seed, return_audio):
+def _generate(
+    keywords,
+    n_train,
+    n_test,
+    n_mels,
+    test_fraction,
+    snr_db,
+    max_shift,
+    seed,
+    split_seed,
+    return_audio,
+):
     """Make the set (run in a fresh process by `spoken_keywords`)."""
     lo, hi = snr_db
     es = _espeak()
@@ -274,16 +343,20 @@ def _generate(keywords, n_train, n_test, n_mels, test_fraction, snr_db, max_shif
     es["lib"].espeak_ng_SetRandSeed(int(seed))
     train_variants, test_variants = split_voices(test_fraction, split_seed)
     shift = int(max_shift * SAMPLE_RATE)
-    out = {"keywords": keywords, "train_variants": np.array(train_variants),
-           "test_variants": np.array(test_variants)}
-    for split, n, variants, code in (("train", n_train, train_variants, 0),
-                                     ("test", n_test, test_variants, 1)):
+    out = {
+        "keywords": keywords,
+        "train_variants": np.array(train_variants),
+        "test_variants": np.array(test_variants),
+    }
+    for split, n, variants, code in (
+        ("train", n_train, train_variants, 0),
+        ("test", n_test, test_variants, 1),
+    ):
         clips, labels, voices = [], [], []
         for label, word in enumerate(keywords):
             # one stream per (seed, split, word): the random choices for a
             # word's clips do not depend on which other words were asked for
-            rng = np.random.RandomState(
-                [seed, code, KEYWORDS.index(word), 7919])
+            rng = np.random.RandomState([seed, code, KEYWORDS.index(word), 7919])
             for _ in range(n):
                 clip, voice = _clip(word, variants, rng, (lo, hi), shift)
                 clips.append(clip)
@@ -313,22 +386,41 @@ def _generate_in_fresh_process(args):
     package_root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
-        [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "set.npz")
-        code = ("import sys; from nengo_lmu.speech import _generate_to_file; "
-                "_generate_to_file(sys.argv[1], sys.argv[2])")
-        done = subprocess.run([sys.executable, "-c", code, json.dumps(args), path],
-                              env=env, capture_output=True, text=True, check=False)
+        code = (
+            "import sys; from nengo_lmu.speech import _generate_to_file; "
+            "_generate_to_file(sys.argv[1], sys.argv[2])"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(args), path],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"generating the spoken keywords failed:\n{done.stderr}")
         with np.load(path) as f:
             return {k: f[k] for k in f.files}
 
 
-def spoken_keywords(keywords=None, n_train=40, n_test=10, n_mels=40, test_fraction=0.2,
-                    snr_db=(10.0, 30.0), max_shift=0.15, seed=0, split_seed=0,
-                    cache_dir=None, use_cache=True, return_audio=False):
+def spoken_keywords(
+    keywords=None,
+    n_train=40,
+    n_test=10,
+    n_mels=40,
+    test_fraction=0.2,
+    snr_db=(10.0, 30.0),
+    max_shift=0.15,
+    seed=0,
+    split_seed=0,
+    cache_dir=None,
+    use_cache=True,
+    return_audio=False,
+):
     """Keyword clips spoken by eSpeak NG, as log-mel features.
 
     Parameters
@@ -379,19 +471,26 @@ def spoken_keywords(keywords=None, n_train=40, n_test=10, n_mels=40, test_fracti
     n_mels = check_int("n_mels", n_mels)
     test_fraction = check_positive("test_fraction", test_fraction)
     if test_fraction >= 1:
-        raise ValidationError(f"must be in (0, 1), got {test_fraction}",
-                              attr="test_fraction")
+        raise ValidationError(f"must be in (0, 1), got {test_fraction}", attr="test_fraction")
     lo, hi = (float(v) for v in snr_db)
     if not lo <= hi:
-        raise ValidationError(f"must be (low, high) with low <= high, got {snr_db}",
-                              attr="snr_db")
+        raise ValidationError(f"must be (low, high) with low <= high, got {snr_db}", attr="snr_db")
     if not 0 <= max_shift <= 0.5:
         raise ValidationError(f"must be in [0, 0.5] s, got {max_shift}", attr="max_shift")
     seed = check_int("seed", seed, minimum=0)
     split_seed = check_int("split_seed", split_seed, minimum=0)
-    params = dict(keywords=list(keywords), n_train=n_train, n_test=n_test, n_mels=n_mels,
-                  test_fraction=test_fraction, snr_db=[lo, hi], max_shift=max_shift,
-                  seed=seed, split_seed=split_seed, version=GENERATOR_VERSION)
+    params = dict(
+        keywords=list(keywords),
+        n_train=n_train,
+        n_test=n_test,
+        n_mels=n_mels,
+        test_fraction=test_fraction,
+        snr_db=[lo, hi],
+        max_shift=max_shift,
+        seed=seed,
+        split_seed=split_seed,
+        version=GENERATOR_VERSION,
+    )
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(cache_dir or default_cache_dir()) / f"spoken_keywords_{key}.npz"
     if use_cache and not return_audio and path.exists():
@@ -403,28 +502,37 @@ def spoken_keywords(keywords=None, n_train=40, n_test=10, n_mels=40, test_fracti
     # eSpeak NG keeps a little state between utterances (the phase of its
     # pitch flutter), which shifts later words by a few samples: each set is
     # made in a fresh process, so the same parameters give the same set.
-    args = dict(keywords=list(keywords), n_train=n_train, n_test=n_test, n_mels=n_mels,
-                test_fraction=test_fraction, snr_db=[lo, hi], max_shift=max_shift,
-                seed=seed, split_seed=split_seed, return_audio=bool(return_audio))
+    args = dict(
+        keywords=list(keywords),
+        n_train=n_train,
+        n_test=n_test,
+        n_mels=n_mels,
+        test_fraction=test_fraction,
+        snr_db=[lo, hi],
+        max_shift=max_shift,
+        seed=seed,
+        split_seed=split_seed,
+        return_audio=bool(return_audio),
+    )
     out = _generate_in_fresh_process(args)
     out["keywords"] = keywords
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **{k: v for k, v in out.items()
-                                    if not k.startswith("audio_")})
+        np.savez_compressed(tmp, **{k: v for k, v in out.items() if not k.startswith("audio_")})
         os.replace(tmp, path)
     return out
 
 
 # --- the real data set --------------------------------------------------------
 
+
 def _read_wav(path):
     rate, audio = wavfile.read(path)
     if audio.dtype == np.int16:
         audio = audio / 32768.0
     elif audio.dtype == np.int32:
-        audio = audio / 2.0 ** 31
+        audio = audio / 2.0**31
     audio = np.asarray(audio, dtype=np.float64)
     if audio.ndim > 1:
         audio = audio.mean(axis=1)
@@ -432,7 +540,7 @@ def _read_wav(path):
         g = np.gcd(SAMPLE_RATE, rate)
         audio = resample_poly(audio, SAMPLE_RATE // g, rate // g)
     clip = np.zeros(SAMPLE_RATE)
-    clip[:min(len(audio), SAMPLE_RATE)] = audio[:SAMPLE_RATE]
+    clip[: min(len(audio), SAMPLE_RATE)] = audio[:SAMPLE_RATE]
     return clip
 
 
@@ -465,30 +573,32 @@ def load_speech_commands(path, keywords=None, n_mels=40, max_per_keyword=None):
     for split, name in (("val", "validation_list.txt"), ("test", "testing_list.txt")):
         f = root / name
         if not f.is_file():
-            raise ValidationError(f"{str(root)!r} has no {name} (is it Speech Commands?)",
-                                  attr="path")
-        lists[split] = {line.strip() for line in f.read_text().splitlines()
-                        if line.strip()}
+            raise ValidationError(
+                f"{str(root)!r} has no {name} (is it Speech Commands?)", attr="path"
+            )
+        lists[split] = {line.strip() for line in f.read_text().splitlines() if line.strip()}
     files = {"train": [], "val": [], "test": []}
     for label, word in enumerate(keywords):
         folder = root / word
         if not folder.is_dir():
-            raise ValidationError(f"{str(root)!r} has no folder for keyword {word!r}",
-                                  attr="keywords")
+            raise ValidationError(
+                f"{str(root)!r} has no folder for keyword {word!r}", attr="keywords"
+            )
         counts = dict.fromkeys(files, 0)
         for wav in sorted(folder.glob("*.wav")):
             rel = f"{word}/{wav.name}"
-            split = "val" if rel in lists["val"] else \
-                "test" if rel in lists["test"] else "train"
+            split = "val" if rel in lists["val"] else "test" if rel in lists["test"] else "train"
             if max_per_keyword is None or counts[split] < max_per_keyword:
                 files[split].append((wav, label))
                 counts[split] += 1
     out = {"keywords": keywords}
     for split, items in files.items():
         audio = np.array([_read_wav(f) for f, _ in items]).reshape(-1, SAMPLE_RATE)
-        out[f"x_{split}"] = (log_mel(audio, n_mels) if len(items) else
-                             np.zeros((0, frame_count(SAMPLE_RATE), n_mels))
-                             ).astype(np.float32)
+        out[f"x_{split}"] = (
+            log_mel(audio, n_mels)
+            if len(items)
+            else np.zeros((0, frame_count(SAMPLE_RATE), n_mels))
+        ).astype(np.float32)
         out[f"y_{split}"] = np.array([label for _, label in items], dtype=np.int32)
     return out
 

@@ -43,9 +43,7 @@ class DelayResult:
 
 def delay_input(high=10.0, rms=0.3, period=10.0, seed=0):
     """Band-limited white noise for the delay task (10 Hz, rms 0.3)."""
-    return nengo.processes.WhiteSignal(
-        period=period, high=high, rms=rms, y0=0, seed=seed
-    )
+    return nengo.processes.WhiteSignal(period=period, high=high, rms=rms, y0=0, seed=seed)
 
 
 def run_delay_task(
@@ -108,8 +106,7 @@ def run_delay_task(
         )
     if discard < theta:
         raise ValidationError(
-            f"must be at least theta={theta} so that the delayed input exists, "
-            f"got {discard}",
+            f"must be at least theta={theta} so that the delayed input exists, got {discard}",
             attr="discard",
         )
     simulator = nengo.Simulator if simulator is None else simulator

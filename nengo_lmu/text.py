@@ -53,7 +53,8 @@ def decode(tokens):
     if tokens.size and (tokens.min() < 0 or tokens.max() >= VOCAB_SIZE):
         raise ValidationError(
             f"must be token ids in [0, {VOCAB_SIZE}), got {tokens.min()}..{tokens.max()}",
-            attr="tokens", obj="decode",
+            attr="tokens",
+            obj="decode",
         )
     tokens = np.where(tokens == SEPARATOR, ord("\n"), tokens).astype(np.uint8)
     return tokens.tobytes().decode("utf-8", errors="replace")
@@ -75,8 +76,7 @@ class TextCorpus:
     def sizes(self):
         """``{split: (files, bytes)}`` (separators not counted)."""
         return {
-            s: (len(self.files[s]), int(np.sum(getattr(self, s) != SEPARATOR)))
-            for s in SPLITS
+            s: (len(self.files[s]), int(np.sum(getattr(self, s) != SEPARATOR))) for s in SPLITS
         }
 
     def describe(self):
@@ -99,8 +99,9 @@ def split_files(paths, seed=0, fractions=(0.9, 0.05, 0.05)):
     """
     fr = np.asarray([check_positive("fractions", f, "split_files") for f in fractions])
     if len(fr) != 3:
-        raise ValidationError(f"must be 3 numbers, got {fractions}", attr="fractions",
-                              obj="split_files")
+        raise ValidationError(
+            f"must be 3 numbers, got {fractions}", attr="fractions", obj="split_files"
+        )
     fr = fr / fr.sum()
     paths = sorted(paths)
     n = len(paths)
@@ -108,8 +109,8 @@ def split_files(paths, seed=0, fractions=(0.9, 0.05, 0.05)):
     n_val = max(1, int(round(fr[1] * n))) if n >= 3 else 0
     n_test = max(1, int(round(fr[2] * n))) if n >= 3 else 0
     val = [paths[i] for i in order[:n_val]]
-    test = [paths[i] for i in order[n_val:n_val + n_test]]
-    train = [paths[i] for i in order[n_val + n_test:]]
+    test = [paths[i] for i in order[n_val : n_val + n_test]]
+    train = [paths[i] for i in order[n_val + n_test :]]
     return {"train": train, "val": val, "test": test}
 
 
@@ -118,15 +119,22 @@ def _corpus(root, paths, seed, fractions, what):
         raise ValidationError(f"holds no {what} files", attr="path", obj=str(root))
     files = split_files(paths, seed=seed, fractions=fractions)
     streams = {s: _stream(files[s]) for s in SPLITS}
-    return TextCorpus(streams["train"], streams["val"], streams["test"],
-                      {s: [str(p) for p in files[s]] for s in SPLITS}, str(root), seed)
+    return TextCorpus(
+        streams["train"],
+        streams["val"],
+        streams["test"],
+        {s: [str(p) for p in files[s]] for s in SPLITS},
+        str(root),
+        seed,
+    )
 
 
 def stdlib_files(max_files=None, exclude=STDLIB_EXCLUDE):
     """The standard library's ``*.py`` files (sorted), with ``exclude`` dirs left out."""
     root = pathlib.Path(sysconfig.get_paths()["stdlib"])
     paths = sorted(
-        p for p in root.rglob("*.py")
+        p
+        for p in root.rglob("*.py")
         if p.is_file() and not set(p.relative_to(root).parts[:-1]) & set(exclude)
     )
     if max_files is not None:
@@ -153,8 +161,7 @@ def stdlib_corpus(seed=0, fractions=(0.9, 0.05, 0.05), max_files=None):
     return _corpus(root, paths, seed, fractions, "Python source")
 
 
-def directory_corpus(path, pattern="*", seed=0, fractions=(0.9, 0.05, 0.05),
-                     max_files=None):
+def directory_corpus(path, pattern="*", seed=0, fractions=(0.9, 0.05, 0.05), max_files=None):
     """A byte-level corpus from the files under ``path`` matching ``pattern``.
 
     Files are found recursively (``Path.rglob(pattern)``); an empty
@@ -162,8 +169,9 @@ def directory_corpus(path, pattern="*", seed=0, fractions=(0.9, 0.05, 0.05),
     """
     root = pathlib.Path(path)
     if not root.is_dir():
-        raise ValidationError(f"must be a directory, got {str(path)!r}", attr="path",
-                              obj="directory_corpus")
+        raise ValidationError(
+            f"must be a directory, got {str(path)!r}", attr="path", obj="directory_corpus"
+        )
     paths = sorted(p for p in root.rglob(pattern) if p.is_file())
     if max_files is not None:
         paths = paths[: check_int("max_files", max_files, "directory_corpus")]
@@ -183,7 +191,8 @@ def pack_sequences(stream, seq_len):
     if n < 1:
         raise ValidationError(
             f"a stream of {len(stream)} tokens holds no sequence of {seq_len} + 1",
-            attr="seq_len", obj="pack_sequences",
+            attr="seq_len",
+            obj="pack_sequences",
         )
     idx = np.arange(n)[:, None] * seq_len + np.arange(seq_len + 1)[None]
     return stream[idx].astype(np.int32)
@@ -200,7 +209,7 @@ def batch_indices(n_sequences, batch_size, step, seed=0):
     perm = np.random.default_rng([seed, epoch]).permutation(n_sequences)
     if n_sequences < batch_size:
         perm = np.resize(perm, batch_size)
-    return perm[i * batch_size:(i + 1) * batch_size]
+    return perm[i * batch_size : (i + 1) * batch_size]
 
 
 __all__ = [

@@ -34,9 +34,7 @@ __all__ = [
 def check_positive(name, value, obj=None):
     """Validate a positive finite number and return it as a float."""
     if isinstance(value, (bool, np.bool_)):
-        raise ValidationError(
-            f"must be a positive number, got {value!r}", attr=name, obj=obj
-        )
+        raise ValidationError(f"must be a positive number, got {value!r}", attr=name, obj=obj)
     try:
         value = float(value)
     except (TypeError, ValueError):
@@ -44,9 +42,7 @@ def check_positive(name, value, obj=None):
             f"must be a positive number, got {value!r}", attr=name, obj=obj
         ) from None
     if not np.isfinite(value) or value <= 0:
-        raise ValidationError(
-            f"must be a positive finite number, got {value}", attr=name, obj=obj
-        )
+        raise ValidationError(f"must be a positive finite number, got {value}", attr=name, obj=obj)
     return value
 
 
@@ -61,12 +57,8 @@ def check_int(name, value, obj=None, minimum=1, maximum=None):
         or value < minimum
         or (maximum is not None and value > maximum)
     ):
-        rule = (
-            f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        )
-        raise ValidationError(
-            f"must be an integer {rule}, got {value!r}", attr=name, obj=obj
-        )
+        rule = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise ValidationError(f"must be an integer {rule}, got {value!r}", attr=name, obj=obj)
     return int(value)
 
 
@@ -100,9 +92,7 @@ def check_choice(name, value, choices, obj=None, alternatives=""):
 def check_bool(name, value, obj=None):
     """Validate a boolean (Python or numpy) and return it as a bool."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ValidationError(
-            f"must be True or False, got {value!r}", attr=name, obj=obj
-        )
+        raise ValidationError(f"must be True or False, got {value!r}", attr=name, obj=obj)
     return bool(value)
 
 
@@ -124,9 +114,7 @@ def check_finite(name, value, obj=None):
     arr = np.asarray(value)
     if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValidationError(
-            f"must be finite, got {arr[idx]} at index {idx}", attr=name, obj=obj
-        )
+        raise ValidationError(f"must be finite, got {arr[idx]} at index {idx}", attr=name, obj=obj)
     return value
 
 
@@ -145,19 +133,14 @@ def check_sequence_data(x, y=None, n_inputs=None, n_classes=None, n_steps=None):
     """
     x = np.asarray(x)
     if x.ndim != 3:
-        raise ValidationError(
-            f"must be (batch, n_steps, n_inputs), got shape {x.shape}", attr="x"
-        )
+        raise ValidationError(f"must be (batch, n_steps, n_inputs), got shape {x.shape}", attr="x")
     if n_inputs is not None and x.shape[2] != n_inputs:
         raise ValidationError(
-            f"must have {n_inputs} input dimension(s) in its last axis, got "
-            f"shape {x.shape}",
+            f"must have {n_inputs} input dimension(s) in its last axis, got shape {x.shape}",
             attr="x",
         )
     if n_steps is not None and x.shape[1] != n_steps:
-        raise ValidationError(
-            f"must have {n_steps} steps, got shape {x.shape}", attr="x"
-        )
+        raise ValidationError(f"must have {n_steps} steps, got shape {x.shape}", attr="x")
     check_finite("x", x)
     if y is None:
         return
@@ -171,8 +154,7 @@ def check_sequence_data(x, y=None, n_inputs=None, n_classes=None, n_steps=None):
         raise ValidationError("labels must be integers", attr="y")
     if n_classes is not None and (y.min() < 0 or y.max() >= n_classes):
         raise ValidationError(
-            f"labels must lie in [0, {n_classes}), got range "
-            f"[{y.min()}, {y.max()}]",
+            f"labels must lie in [0, {n_classes}), got range [{y.min()}, {y.max()}]",
             attr="y",
         )
 
@@ -195,8 +177,7 @@ def check_event_data(x, n_channels, attr="x"):
     bad = (x != 0) & (x != 1)
     if np.any(bad):
         raise ValidationError(
-            f"events must be 0 or 1, got {x[bad].ravel()[0]!r} at "
-            f"{tuple(np.argwhere(bad)[0])}",
+            f"events must be 0 or 1, got {x[bad].ravel()[0]!r} at {tuple(np.argwhere(bad)[0])}",
             attr=attr,
         )
     return x

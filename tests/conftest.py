@@ -49,8 +49,7 @@ def pytest_configure(config):
     unknown = [n for n in names if n not in EXTRAS]
     if unknown:
         raise pytest.UsageError(
-            f"NENGO_LMU_REQUIRE_EXTRAS names unknown extras {unknown}; "
-            f"known: {sorted(EXTRAS)}"
+            f"NENGO_LMU_REQUIRE_EXTRAS names unknown extras {unknown}; known: {sorted(EXTRAS)}"
         )
     missing = [f"{n} ({extra_status(n)[1]})" for n in names if not extra_status(n)[0]]
     if missing:

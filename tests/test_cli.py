@@ -35,8 +35,20 @@ def test_demo_quick_run(tmp_path, capsys, record):
 
     calls = record(delay, "delay_demo")
     plot = tmp_path / "demo.png"
-    rc = main(["demo", "--duration", "1.5", "--discard", "0.5", "--n-neurons", "50",
-               "--plot", str(plot), "--no-progress"])
+    rc = main(
+        [
+            "demo",
+            "--duration",
+            "1.5",
+            "--discard",
+            "0.5",
+            "--n-neurons",
+            "50",
+            "--plot",
+            str(plot),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     assert plot.exists() and plot.stat().st_size > 10_000
     out = calls[0]["result"]
@@ -51,8 +63,21 @@ def test_demo_no_plot(tmp_path, monkeypatch, record):
 
     calls = record(delay, "delay_demo")
     monkeypatch.chdir(tmp_path)
-    rc = main(["demo", "--duration", "1.2", "--discard", "0.2", "--n-neurons", "10",
-               "--neuron-type", "lifrate", "--no-plot", "--no-progress"])
+    rc = main(
+        [
+            "demo",
+            "--duration",
+            "1.2",
+            "--discard",
+            "0.2",
+            "--n-neurons",
+            "10",
+            "--neuron-type",
+            "lifrate",
+            "--no-plot",
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     assert list(tmp_path.iterdir()) == []
     neural = calls[0]["result"].neural
@@ -77,34 +102,65 @@ def test_demo_rejects_bad_options(arg, capsys):
 # Every option of a command, set to a value other than its default, and the
 # keyword argument of the experiment function that must receive it.
 WIRING = {
-    "demo": ("nengo_lmu.experiments.delay", "delay_demo", [
-        ("--theta", "0.2", "theta", 0.2), ("--order", "4", "order", 4),
-        ("--n-neurons", "7", "n_neurons", 7),
-        ("--neuron-type", "relu", "neuron_type_name", "relu"),
-        ("--synapse", "0.05", "synapse", 0.05), ("--duration", "3", "duration", 3.0),
-        ("--discard", "0.5", "discard", 0.5), ("--dt", "0.002", "dt", 0.002),
-        ("--high", "5", "high", 5.0), ("--rms", "0.2", "rms", 0.2),
-        ("--seed", "3", "seed", 3), ("--no-progress", None, "progress_bar", False),
-    ]),
-    "train-digits": ("nengo_lmu.experiments.digits", "train_digits", [
-        ("--units", "7", "units", 7), ("--order", "5", "order", 5),
-        ("--theta", "9", "theta", 9.0), ("--hidden", "tanh", "hidden", "tanh"),
-        ("--epochs", "2", "epochs", 2), ("--minibatch", "8", "minibatch_size", 8),
-        ("--lr", "0.1", "learning_rate", 0.1), ("--seed", "4", "seed", 4),
-        ("--spiking-gain", "99", "spiking_gain", 99.0), ("--no-lstm", None, "lstm", False),
-        ("--no-spiking", None, "spiking", False), ("--save", "x.npz", "save", "x.npz"),
-        ("--parallel", None, "parallel", True), ("--mode", "fft", "mode", "fft"),
-    ]),
-    "train-l2mu": ("nengo_lmu.experiments.l2mu", "train_l2mu", [
-        ("--preset", "braille27", "preset_name", "braille27"),
-        ("--memory-size", "5", "memory_size", 5), ("--hidden-size", "6", "hidden_size", 6),
-        ("--order", "3", "order", 3), ("--theta", "8", "theta", 8.0),
-        ("--steps", "11", "steps", 11), ("--event-threshold", "0.2", "event_threshold", 0.2),
-        ("--epochs", "2", "epochs", 2), ("--lr", "0.1", "learning_rate", 0.1),
-        ("--minibatch", "9", "minibatch_size", 9), ("--seed", "5", "seed", 5),
-        ("--samples", "50", "samples", 50), ("--no-baseline", None, "baseline", False),
-        ("--loihi", None, "loihi", True), ("--save", "y.npz", "save", "y.npz"),
-    ]),
+    "demo": (
+        "nengo_lmu.experiments.delay",
+        "delay_demo",
+        [
+            ("--theta", "0.2", "theta", 0.2),
+            ("--order", "4", "order", 4),
+            ("--n-neurons", "7", "n_neurons", 7),
+            ("--neuron-type", "relu", "neuron_type_name", "relu"),
+            ("--synapse", "0.05", "synapse", 0.05),
+            ("--duration", "3", "duration", 3.0),
+            ("--discard", "0.5", "discard", 0.5),
+            ("--dt", "0.002", "dt", 0.002),
+            ("--high", "5", "high", 5.0),
+            ("--rms", "0.2", "rms", 0.2),
+            ("--seed", "3", "seed", 3),
+            ("--no-progress", None, "progress_bar", False),
+        ],
+    ),
+    "train-digits": (
+        "nengo_lmu.experiments.digits",
+        "train_digits",
+        [
+            ("--units", "7", "units", 7),
+            ("--order", "5", "order", 5),
+            ("--theta", "9", "theta", 9.0),
+            ("--hidden", "tanh", "hidden", "tanh"),
+            ("--epochs", "2", "epochs", 2),
+            ("--minibatch", "8", "minibatch_size", 8),
+            ("--lr", "0.1", "learning_rate", 0.1),
+            ("--seed", "4", "seed", 4),
+            ("--spiking-gain", "99", "spiking_gain", 99.0),
+            ("--no-lstm", None, "lstm", False),
+            ("--no-spiking", None, "spiking", False),
+            ("--save", "x.npz", "save", "x.npz"),
+            ("--parallel", None, "parallel", True),
+            ("--mode", "fft", "mode", "fft"),
+        ],
+    ),
+    "train-l2mu": (
+        "nengo_lmu.experiments.l2mu",
+        "train_l2mu",
+        [
+            ("--preset", "braille27", "preset_name", "braille27"),
+            ("--memory-size", "5", "memory_size", 5),
+            ("--hidden-size", "6", "hidden_size", 6),
+            ("--order", "3", "order", 3),
+            ("--theta", "8", "theta", 8.0),
+            ("--steps", "11", "steps", 11),
+            ("--event-threshold", "0.2", "event_threshold", 0.2),
+            ("--epochs", "2", "epochs", 2),
+            ("--lr", "0.1", "learning_rate", 0.1),
+            ("--minibatch", "9", "minibatch_size", 9),
+            ("--seed", "5", "seed", 5),
+            ("--samples", "50", "samples", 50),
+            ("--no-baseline", None, "baseline", False),
+            ("--loihi", None, "loihi", True),
+            ("--save", "y.npz", "save", "y.npz"),
+        ],
+    ),
 }
 
 
@@ -151,8 +207,13 @@ def test_train_l2mu_quick_sets_the_small_run(monkeypatch):
     monkeypatch.setattr(l2mu, "train_l2mu", fake)
     with pytest.raises(_Stop):
         main(["train-l2mu", "--quick"])
-    assert (seen["samples"], seen["steps"], seen["epochs"], seen["memory_size"],
-            seen["hidden_size"]) == (200, 20, 1, 4, 16)
+    assert (
+        seen["samples"],
+        seen["steps"],
+        seen["epochs"],
+        seen["memory_size"],
+        seen["hidden_size"],
+    ) == (200, 20, 1, 4, 16)
 
 
 def test_train_digits_quick(tmp_path, record):
@@ -162,15 +223,34 @@ def test_train_digits_quick(tmp_path, record):
 
     calls = record(digits, "train_digits")
     path = tmp_path / "w.npz"
-    rc = main(["train-digits", "--epochs", "2", "--units", "16", "--order", "16",
-               "--no-lstm", "--spiking-gain", "1000", "--save", str(path)])
+    rc = main(
+        [
+            "train-digits",
+            "--epochs",
+            "2",
+            "--units",
+            "16",
+            "--order",
+            "16",
+            "--no-lstm",
+            "--spiking-gain",
+            "1000",
+            "--save",
+            str(path),
+        ]
+    )
     assert rc == 0 and path.exists()
     out = calls[0]["result"]
     acc = out.score("LMU (NengoDL)").accuracy
     spiking_acc = out.score("same, spiking").accuracy
     assert acc > 0.3 and 0.1 < spiking_acc <= 1
     assert set(LMUClassifier.load(path).get_weights()) == {
-        "cell0.e_x", "cell0.W_x", "cell0.W_h", "cell0.W_m", "readout"}
+        "cell0.e_x",
+        "cell0.W_x",
+        "cell0.W_h",
+        "cell0.W_m",
+        "readout",
+    }
 
 
 def test_train_digits_parallel_quick(tmp_path, record):
@@ -180,9 +260,24 @@ def test_train_digits_parallel_quick(tmp_path, record):
 
     calls = record(digits, "train_digits")
     path, plot = tmp_path / "p.npz", tmp_path / "p.png"
-    rc = main(["train-digits", "--parallel", "--epochs", "3", "--units", "16",
-               "--order", "16", "--no-lstm", "--no-spiking", "--save", str(path),
-               "--plot", str(plot)])
+    rc = main(
+        [
+            "train-digits",
+            "--parallel",
+            "--epochs",
+            "3",
+            "--units",
+            "16",
+            "--order",
+            "16",
+            "--no-lstm",
+            "--no-spiking",
+            "--save",
+            str(path),
+            "--plot",
+            str(plot),
+        ]
+    )
     assert rc == 0 and path.exists() and plot.exists()
     out = calls[0]["result"]
     keras_acc = out.score("LMU, trained in parallel").accuracy
@@ -227,8 +322,7 @@ def test_train_l2mu_quick_with_baseline_and_loihi(tmp_path, record):
     out = calls[0]["result"]
     assert 0 <= out.run("recurrent LIF", "NengoDL").accuracy <= 1
     chip = [(r.run, r.metrics["parameters"]) for r in out.runs if r.model == "L2MU chip"]
-    assert chip == [("NengoDL", 1368), ("nengo", 1368), ("nengo LIF", 1368),
-                    ("loihi emu", 1368)]
+    assert chip == [("NengoDL", 1368), ("nengo", 1368), ("nengo LIF", 1368), ("loihi emu", 1368)]
     assert 0 <= out.run("L2MU chip", "loihi emu").accuracy <= 1
 
 
@@ -246,7 +340,9 @@ def test_import_is_light():
         "heavy = [m for m in ('tensorflow', 'nengo_dl', 'nengo_loihi', 'matplotlib') if m in sys.modules];"
         "print(heavy, t2 - t1)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     heavy, seconds = out.rsplit(" ", 1)
     assert heavy == "[]"
     assert float(seconds) < 1.0
@@ -264,11 +360,42 @@ def test_loihi_quick(tmp_path, capsys, record):
     # a small untrained classifier: this checks the command's path and
     # output, not accuracy (benchmarks/loihi_emulator.py measures that)
     path = tmp_path / "clf.npz"
-    LMUClassifier(10, [dict(units=8, order=4, theta=64.0, hidden_to_hidden=False,
-                            hidden_neuron_type=nengo.RectifiedLinear())], seed=0).save(path)
-    rc = main(["loihi", "--duration", "1.2", "--discard", "0.2", "--n-neurons", "30",
-               "--targets", "sim", "--weights", str(path), "--n-test", "2",
-               "--hold-steps", "5", "--window", "3", "--gain", "100"])
+    LMUClassifier(
+        10,
+        [
+            dict(
+                units=8,
+                order=4,
+                theta=64.0,
+                hidden_to_hidden=False,
+                hidden_neuron_type=nengo.RectifiedLinear(),
+            )
+        ],
+        seed=0,
+    ).save(path)
+    rc = main(
+        [
+            "loihi",
+            "--duration",
+            "1.2",
+            "--discard",
+            "0.2",
+            "--n-neurons",
+            "30",
+            "--targets",
+            "sim",
+            "--weights",
+            str(path),
+            "--n-test",
+            "2",
+            "--hold-steps",
+            "5",
+            "--window",
+            "3",
+            "--gain",
+            "100",
+        ]
+    )
     assert rc == 0
     delay = delay_calls[0]["result"]
     assert set(delay.results) == {"nengo", "sim"}
@@ -280,9 +407,11 @@ def test_loihi_quick(tmp_path, capsys, record):
     assert set(digits.runs) == {"rate", "nengo", "sim"}
     assert digits["sim"]["n"] == 2 and 0 <= digits["sim"]["accuracy"] <= 1
     assert digits["sim"]["resources"]["spikes_per_inference"] > 0
-    crossings = {(str(c.connection.pre_obj.ensemble.label), c.direction)
-                 for c in digits["sim"]["report"].crossings
-                 if hasattr(c.connection.pre_obj, "ensemble")}
+    crossings = {
+        (str(c.connection.pre_obj.ensemble.label), c.direction)
+        for c in digits["sim"]["report"].crossings
+        if hasattr(c.connection.pre_obj, "ensemble")
+    }
     assert crossings == {("encoder", "host->chip"), ("hidden", "chip->host")}
     out = capsys.readouterr().out
     assert "synaptic ops per sequence" in out

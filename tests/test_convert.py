@@ -24,8 +24,15 @@ def mixed_model(return_sequences=False):
     inp = tf.keras.Input((T, 2))
     h = LMULayer(8, 6, 12.0, seed=1, return_sequences=True)(inp)
     m = LegendreMemoryLayer(4, 10.0)(tf.keras.layers.Dense(2)(h))
-    h = LMULayer(5, 4, 9.0, seed=2, hidden_activation="relu", hidden_to_hidden=False,
-                 return_sequences=return_sequences)(m)
+    h = LMULayer(
+        5,
+        4,
+        9.0,
+        seed=2,
+        hidden_activation="relu",
+        hidden_to_hidden=False,
+        return_sequences=return_sequences,
+    )(m)
     out = tf.keras.layers.Dense(3, use_bias=False)(h)
     return tf.keras.Model(inp, out)
 
@@ -96,9 +103,18 @@ def test_cell_from_layer_with_recurrent_options(rng, allclose):
     """Every option (including the memory's inputs) carries over."""
     x = rng.randn(2, 25, 3)
     with pytest.warns(UserWarning, match="recurrent"):
-        layer = LMULayer(6, 5, 10.0, memory_d=2, hidden_to_memory=True, memory_to_memory=True,
-                         trainable_memory=True, seed=4, return_sequences=True,
-                         dtype="float64")
+        layer = LMULayer(
+            6,
+            5,
+            10.0,
+            memory_d=2,
+            hidden_to_memory=True,
+            memory_to_memory=True,
+            trainable_memory=True,
+            seed=4,
+            return_sequences=True,
+            dtype="float64",
+        )
     ref = layer(x).numpy()
     # make the trained-memory weights differ from the defaults
     layer.kernels["Ad"].assign(layer.kernels["Ad"] * 0.99)
@@ -119,11 +135,13 @@ def test_cell_from_layer_with_recurrent_options(rng, allclose):
 
 
 def classifier_model():
-    return tf.keras.Sequential([
-        tf.keras.Input((20, 1)),
-        LMULayer(16, 8, 20.0, seed=0, hidden_activation="relu", hidden_to_hidden=False),
-        tf.keras.layers.Dense(4, use_bias=False),
-    ])
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input((20, 1)),
+            LMULayer(16, 8, 20.0, seed=0, hidden_activation="relu", hidden_to_hidden=False),
+            tf.keras.layers.Dense(4, use_bias=False),
+        ]
+    )
 
 
 def test_to_classifier_rate_and_spiking(rng, allclose):
@@ -135,23 +153,29 @@ def test_to_classifier_rate_and_spiking(rng, allclose):
     # about 100 spikes per step: the last-step quantisation is ~1%
     gain = 1e5
     spiking = to_classifier(
-        model, hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / gain),
+        model,
+        hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / gain),
         hidden_gain=gain,
     )
     err = np.max(np.abs(spiking.predict(x) - ref)) / np.max(np.abs(ref))
     assert err < 0.05
     # the converter's own spiking swap does the same
-    conv = convert(model, swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
-                   scale_firing_rates=gain)
+    conv = convert(
+        model,
+        swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
+        scale_firing_rates=gain,
+    )
     y = run_nengo_dl(conv, x)[:, -1]
     assert np.max(np.abs(y - ref)) / np.max(np.abs(ref)) < 0.05
 
 
 def test_to_classifier_refuses_other_models():
-    bad = tf.keras.Sequential([
-        tf.keras.Input((20, 1)),
-        LMULayer(16, 8, 20.0),
-        tf.keras.layers.Dense(4),  # with a bias
-    ])
+    bad = tf.keras.Sequential(
+        [
+            tf.keras.Input((20, 1)),
+            LMULayer(16, 8, 20.0),
+            tf.keras.layers.Dense(4),  # with a bias
+        ]
+    )
     with pytest.raises(ValidationError, match="Dense"):
         to_classifier(bad)

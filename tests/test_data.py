@@ -46,8 +46,13 @@ def test_load_mnist_npz_errors(tmp_path):
     np.savez(tmp_path / "bad.npz", x_train=np.zeros((2, 28, 28)))
     with pytest.raises(ValidationError, match="lacks arrays"):
         load_mnist_npz(str(tmp_path / "bad.npz"))
-    np.savez(tmp_path / "flat.npz", x_train=np.zeros((2, 784)), y_train=np.zeros(2),
-             x_test=np.zeros((2, 784)), y_test=np.zeros(2))
+    np.savez(
+        tmp_path / "flat.npz",
+        x_train=np.zeros((2, 784)),
+        y_train=np.zeros(2),
+        x_test=np.zeros((2, 784)),
+        y_test=np.zeros(2),
+    )
     with pytest.raises(ValidationError, match="must be \\(n, rows, cols\\)"):
         load_mnist_npz(str(tmp_path / "flat.npz"))
 
@@ -61,7 +66,12 @@ def test_load_mnist_npz_errors(tmp_path):
         (np.full((4, 5, 1), np.inf), None, {}, "x: must be finite, got inf"),
         (np.zeros((4, 5, 1)), np.zeros((3, 1, 1)), {}, "y: must hold one label per sequence"),
         (np.zeros((4, 5, 1)), np.full((4, 1, 1), 0.5), {}, "labels must be integers"),
-        (np.zeros((4, 5, 1)), np.array([0, 1, 2, 10]), dict(n_classes=10), "labels must lie in \\[0, 10\\)"),
+        (
+            np.zeros((4, 5, 1)),
+            np.array([0, 1, 2, 10]),
+            dict(n_classes=10),
+            "labels must lie in \\[0, 10\\)",
+        ),
         (np.zeros((4, 5, 1)), np.array([0, -1, 2, 3]), dict(n_classes=10), "labels must lie in"),
     ],
 )
@@ -71,4 +81,6 @@ def test_check_sequence_data(x, y, kwargs, match):
 
 
 def test_check_sequence_data_accepts_good_data():
-    check_sequence_data(np.zeros((4, 5, 1)), np.arange(4)[:, None, None], n_inputs=1, n_classes=4, n_steps=5)
+    check_sequence_data(
+        np.zeros((4, 5, 1)), np.arange(4)[:, None, None], n_inputs=1, n_classes=4, n_steps=5
+    )

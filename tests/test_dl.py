@@ -26,8 +26,11 @@ def small_data(rng, n_train=40, n_test=13, steps=16):
 
 def test_nengo_dl_matches_nengo_after_training(rng, allclose, tmp_path):
     data = small_data(rng)
-    clf = LMUClassifier(3, [dict(units=8, order=6, theta=16.0, hidden_to_memory=True,
-                                 memory_to_memory=True)], seed=0)
+    clf = LMUClassifier(
+        3,
+        [dict(units=8, order=6, theta=16.0, hidden_to_memory=True, memory_to_memory=True)],
+        seed=0,
+    )
     before = clf.get_weights()
     res = train_classifier(clf, data, epochs=2, minibatch_size=10, learning_rate=1e-2)
     after = clf.get_weights()
@@ -99,8 +102,9 @@ def test_digits_full_beats_lstm(tmp_path):
     clf.save(tmp_path / "digits.npz", res.weights)
     spiking = LMUClassifier.load(
         tmp_path / "digits.npz",
-        overrides=dict(hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1e-4),
-                       hidden_gain=1e4),
+        overrides=dict(
+            hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1e-4), hidden_gain=1e4
+        ),
     )
     logits = spiking.predict(data["x_test"])
     spiking_acc = np.mean(logits.argmax(-1) == data["y_test"].ravel())
@@ -131,11 +135,13 @@ def test_parallel_classifier_checks_its_data(rng):
     data["x_train"] = data["x_train"].copy()
     data["x_train"][0, 0, 0] = np.nan
     with pytest.raises(ValidationError, match="train data"):
-        train_parallel_classifier(data, 3, [dict(units=4, order=4, theta=16.0)], epochs=1,
-                                  minibatch_size=10)
+        train_parallel_classifier(
+            data, 3, [dict(units=4, order=4, theta=16.0)], epochs=1, minibatch_size=10
+        )
     with pytest.raises(ValidationError, match="minibatch_size"):
-        train_parallel_classifier(small_data(rng), 3, [dict(units=4, order=4, theta=16.0)],
-                                  epochs=1, minibatch_size=0)
+        train_parallel_classifier(
+            small_data(rng), 3, [dict(units=4, order=4, theta=16.0)], epochs=1, minibatch_size=0
+        )
     with pytest.raises(ValidationError, match="cells"):
         train_parallel_classifier(small_data(rng), 3, [], epochs=1, minibatch_size=10)
 
@@ -145,8 +151,13 @@ def test_parallel_classifier_matches_lmu_classifier_stack(rng, allclose):
     from nengo_lmu.dl import parallel_classifier_model, to_classifier
 
     model = parallel_classifier_model(
-        (16, 2), 3, [dict(units=6, order=4, theta=8.0), dict(units=5, order=3, theta=6.0,
-                                                            hidden_activation="relu")])
+        (16, 2),
+        3,
+        [
+            dict(units=6, order=4, theta=8.0),
+            dict(units=5, order=3, theta=6.0, hidden_activation="relu"),
+        ],
+    )
     x = rng.randn(4, 16, 2).astype(np.float32)
     net = to_classifier(model)
     assert [c.units for c in net.cells] == [6, 5]

@@ -44,9 +44,11 @@ def parse_lock(path):
 
 
 def marker_env(python):
-    return {"python_version": f"{python[0]}.{python[1]}",
-            "python_full_version": f"{python[0]}.{python[1]}.0",
-            "extra": ""}
+    return {
+        "python_version": f"{python[0]}.{python[1]}",
+        "python_full_version": f"{python[0]}.{python[1]}.0",
+        "extra": "",
+    }
 
 
 def test_there_are_locks_for_311_and_312():
@@ -108,8 +110,11 @@ def quickstart_commands():
     text = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- quickstart:begin.*?-->(.*?)<!-- quickstart:end", text, re.S)
     assert block, "README.md lacks the quickstart markers that .ci/run reads"
-    return [line for line in block[1].splitlines()
-            if line.strip() and not line.startswith(("```", "#"))]
+    return [
+        line
+        for line in block[1].splitlines()
+        if line.strip() and not line.startswith(("```", "#"))
+    ]
 
 
 def test_readme_quickstart_is_two_locked_commands():
@@ -131,10 +136,17 @@ def test_readme_quickstart_is_two_locked_commands():
         ({"pytest": "9.0.1", "nengo": "3.2.0"}, (3, 11), "install pytest<9"),
         ({"pytest": "8.4.2", "nengo": "3.2.0"}, (3, 11), None),
         ({"nengo": "4.0.0"}, (3, 11), "install nengo==3.2.0"),
-        ({"numpy": "2.0.1", "nengo": "3.2.0", "setuptools": "75.0"}, (3, 12), "nengo 3.2 needs numpy<2"),
+        (
+            {"numpy": "2.0.1", "nengo": "3.2.0", "setuptools": "75.0"},
+            (3, 12),
+            "nengo 3.2 needs numpy<2",
+        ),
         ({"numpy": "1.26.4", "tensorflow": "2.12.0"}, (3, 11), "needs numpy<1.25"),
-        ({"tensorflow": "2.12.0", "ipython": "8.25.0", "typing-extensions": "4.5.0"},
-         (3, 11), "install ipython<8.23"),
+        (
+            {"tensorflow": "2.12.0", "ipython": "8.25.0", "typing-extensions": "4.5.0"},
+            (3, 11),
+            "install ipython<8.23",
+        ),
         ({"tensorflow": "2.12.0"}, (3, 12), "supports Python 3.8-3.11"),
         ({"nengo": "3.2.0", "setuptools": None}, (3, 12), "install setuptools"),
         ({"nengo": "3.2.0", "setuptools": "75.0"}, (3, 12), None),
@@ -158,8 +170,7 @@ def test_installed_versions_match_metadata():
 def test_report_lists_versions_and_extras():
     text = info.report()
     assert f"nengo-lmu {info.version}" in text
-    assert re.search(rf"^nengo\s+{re.escape(importlib.metadata.version('nengo'))}$",
-                     text, re.M)
+    assert re.search(rf"^nengo\s+{re.escape(importlib.metadata.version('nengo'))}$", text, re.M)
     for name in info.EXTRAS:
         usable = info.extra_status(name)[0]
         assert re.search(rf"^{name}\s+{'yes' if usable else 'no'}", text, re.M), name
@@ -183,7 +194,8 @@ def test_version_flag(capsys):
 
 def test_extra_status_names_the_missing_module(monkeypatch):
     monkeypatch.setitem(
-        info.EXTRAS, "fake",
+        info.EXTRAS,
+        "fake",
         info.Extra("fake", "a fake", ("surely_not_a_module_xyz",), ("x",), "3.8-3.12"),
     )
     assert info.extra_status("fake") == (False, "missing surely_not_a_module_xyz")
@@ -195,8 +207,9 @@ BLOCK_TF = "import sys; sys.modules['tensorflow'] = None; "
 
 
 def run_python(code):
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def test_dl_without_tensorflow_names_the_extra():

@@ -22,7 +22,7 @@ import tensorflow as tf
 from nengo.exceptions import ValidationError
 from scipy.signal import cont2discrete
 
-from nengo_lmu.dl import LMUKerasCell, LMULayer, LegendreMemoryLayer
+from nengo_lmu.dl import LegendreMemoryLayer, LMUKerasCell, LMULayer
 from nengo_lmu.systems import euler_min_theta, legendre_system
 
 keras = tf.keras
@@ -38,9 +38,7 @@ def rnn(cell, **kwargs):
 # --- KerasLMU's tests ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "discretizer", ("zoh", pytest.param("euler", marks=pytest.mark.slow))
-)
+@pytest.mark.parametrize("discretizer", ("zoh", pytest.param("euler", marks=pytest.mark.slow)))
 def test_multivariate_lmu(rng, discretizer):
     # one memory_d=4 memory equals four one-dimensional memories
     memory_d, order, input_d = 4, 8, 6
@@ -48,24 +46,35 @@ def test_multivariate_lmu(rng, discretizer):
     enc = rng.uniform(0, 1, size=(input_d, memory_d))
     inp = keras.Input((n_steps, input_d))
     multi = LMULayer(
-        None, order, n_steps, memory_d=memory_d, hidden_cell=None,
-        input_to_hidden=False, discretizer=discretizer, return_sequences=True,
+        None,
+        order,
+        n_steps,
+        memory_d=memory_d,
+        hidden_cell=None,
+        input_to_hidden=False,
+        discretizer=discretizer,
+        return_sequences=True,
         encoder_initializer=keras.initializers.Constant(enc),
     )(inp)
     singles = [
-        rnn(LMUKerasCell(
-            None, order, n_steps, hidden_cell=None, input_to_hidden=False,
-            discretizer=discretizer,
-            encoder_initializer=keras.initializers.Constant(enc[:, [i]]),
-        ), return_sequences=True)(inp)
+        rnn(
+            LMUKerasCell(
+                None,
+                order,
+                n_steps,
+                hidden_cell=None,
+                input_to_hidden=False,
+                discretizer=discretizer,
+                encoder_initializer=keras.initializers.Constant(enc[:, [i]]),
+            ),
+            return_sequences=True,
+        )(inp)
         for i in range(memory_d)
     ]
     model = keras.Model(inp, [multi] + singles)
     results = model.predict(rng.uniform(0, 1, size=(1, n_steps, input_d)), verbose=0)
     for i in range(memory_d):
-        assert np.allclose(
-            results[0][..., i * order:(i + 1) * order], results[i + 1], atol=2e-5
-        )
+        assert np.allclose(results[0][..., i * order : (i + 1) * order], results[i + 1], atol=2e-5)
 
 
 @pytest.mark.parametrize("feedforward", (True, False))
@@ -73,9 +82,15 @@ def test_multivariate_lmu(rng, discretizer):
 def test_layer_vs_cell(rng, feedforward, discretizer):
     n_steps, input_d = 10, 8
     kwargs = dict(
-        units=None, order=12, theta=n_steps * (8 if discretizer == "euler" else 1),
-        memory_d=4, discretizer=discretizer, memory_to_memory=not feedforward,
-        use_bias=True, bias_initializer="uniform", recurrent_initializer="orthogonal",
+        units=None,
+        order=12,
+        theta=n_steps * (8 if discretizer == "euler" else 1),
+        memory_d=4,
+        discretizer=discretizer,
+        memory_to_memory=not feedforward,
+        use_bias=True,
+        bias_initializer="uniform",
+        recurrent_initializer="orthogonal",
     )
     x = rng.uniform(-1, 1, size=(2, n_steps, input_d))
     cell = rnn(
@@ -83,8 +98,7 @@ def test_layer_vs_cell(rng, feedforward, discretizer):
         return_sequences=True,
     )
     cell_out = cell(x)
-    layer = LMULayer(hidden_cell=keras.layers.SimpleRNNCell(16), return_sequences=True,
-                     **kwargs)
+    layer = LMULayer(hidden_cell=keras.layers.SimpleRNNCell(16), return_sequences=True, **kwargs)
     layer.build(x.shape)
     layer.set_weights(cell.get_weights())
     assert layer.effective_mode == ("chunked" if feedforward else "recurrent")
@@ -102,8 +116,14 @@ def test_save_load_weights(rng, tmp_path, discretizer, trainable_theta):
 
     def model():
         out = LMULayer(
-            None, 6, 60, memory_d=2, hidden_cell=keras.layers.SimpleRNNCell(16),
-            discretizer=discretizer, trainable_theta=trainable_theta, mode="fft",
+            None,
+            6,
+            60,
+            memory_d=2,
+            hidden_cell=keras.layers.SimpleRNNCell(16),
+            discretizer=discretizer,
+            trainable_theta=trainable_theta,
+            mode="fft",
             return_sequences=True,
         )(inp)
         return keras.Model(inp, out)
@@ -121,8 +141,7 @@ def test_save_load_weights(rng, tmp_path, discretizer, trainable_theta):
 def test_save_load_serialization(mode, tmp_path, trainable_theta):
     inp = keras.Input((None, 8))
     args = (None, 2, 3)
-    kwargs = dict(hidden_cell=keras.layers.SimpleRNNCell(4),
-                  trainable_theta=trainable_theta)
+    kwargs = dict(hidden_cell=keras.layers.SimpleRNNCell(4), trainable_theta=trainable_theta)
     if mode == "cell":
         out = rnn(LMUKerasCell(*args, **kwargs), return_sequences=True)(inp)
     else:
@@ -147,14 +166,17 @@ def test_feedforward(return_sequences, hidden, mode, seq_len, rng):
             rnn=keras.layers.SimpleRNNCell(4, dtype="float64"),
         )[hidden]
 
-    kwargs = dict(units=None, order=2, theta=5, memory_d=4, dtype="float64",
-                  input_to_hidden=False)
+    kwargs = dict(units=None, order=2, theta=5, memory_d=4, dtype="float64", input_to_hidden=False)
     x = rng.uniform(-1, 1, size=(2, seq_len, 8))
-    cell = rnn(LMUKerasCell(hidden_cell=hidden_cell(), **kwargs),
-               return_sequences=return_sequences, dtype="float64")
+    cell = rnn(
+        LMUKerasCell(hidden_cell=hidden_cell(), **kwargs),
+        return_sequences=return_sequences,
+        dtype="float64",
+    )
     rnn_out = cell(x)
-    layer = LMULayer(hidden_cell=hidden_cell(), mode=mode,
-                     return_sequences=return_sequences, **kwargs)
+    layer = LMULayer(
+        hidden_cell=hidden_cell(), mode=mode, return_sequences=return_sequences, **kwargs
+    )
     layer.build((2, seq_len if mode == "fft" else None, 8))
     layer.set_weights(cell.get_weights())
     out = layer(x)
@@ -183,13 +205,18 @@ def test_validation_errors():
         (True, False, False, True),
     ],
 )
-def test_feedforward_auto_swap(parallel, hidden_to_memory, memory_to_memory,
-                               trainable_theta):
+def test_feedforward_auto_swap(parallel, hidden_to_memory, memory_to_memory, trainable_theta):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         layer = LMULayer(
-            None, 2, 3, memory_d=4, hidden_cell=keras.layers.Dense(5), mode="fft",
-            hidden_to_memory=hidden_to_memory, memory_to_memory=memory_to_memory,
+            None,
+            2,
+            3,
+            memory_d=4,
+            hidden_cell=keras.layers.Dense(5),
+            mode="fft",
+            hidden_to_memory=hidden_to_memory,
+            memory_to_memory=memory_to_memory,
             trainable_theta=trainable_theta,
         )
     assert (layer.effective_mode == "fft") == parallel
@@ -200,13 +227,17 @@ def test_feedforward_auto_swap(parallel, hidden_to_memory, memory_to_memory,
 def test_hidden_types(hidden, parallel, rng):
     x = rng.uniform(-1, 1, size=(2, 5, 8))
     enc = keras.initializers.Constant(rng.uniform(-1, 1, size=(8, 1)))
-    params = dict(units=None, order=3, theta=4, encoder_initializer=enc,
-                  input_to_hidden=False)
+    params = dict(units=None, order=3, theta=4, encoder_initializer=enc, input_to_hidden=False)
     base = LMULayer(hidden_cell=None, return_sequences=True, **params)(x)
-    cell = dict(rnn=keras.layers.SimpleRNNCell(10), dense=keras.layers.Dense(10),
-                none=None)[hidden]
-    lmu = LMULayer(hidden_cell=cell, return_sequences=True,
-                   mode="chunked" if parallel else "recurrent", **params)
+    cell = dict(rnn=keras.layers.SimpleRNNCell(10), dense=keras.layers.Dense(10), none=None)[
+        hidden
+    ]
+    lmu = LMULayer(
+        hidden_cell=cell,
+        return_sequences=True,
+        mode="chunked" if parallel else "recurrent",
+        **params,
+    )
     out = lmu(x)
     if hidden == "rnn":
         base = keras.layers.RNN(cell, return_sequences=True)(base)
@@ -220,9 +251,14 @@ def test_hidden_types(hidden, parallel, rng):
 def test_connection_params(hidden_cell, input_to_hidden):
     input_d, memory_d, order = 6, 1, 3
     cell = LMUKerasCell(
-        None, order, 4, memory_d=memory_d, input_d=input_d,
+        None,
+        order,
+        4,
+        memory_d=memory_d,
+        input_d=input_d,
         hidden_cell=None if hidden_cell is None else hidden_cell(units=5),
-        input_to_hidden=input_to_hidden, memory_to_memory=True,
+        input_to_hidden=input_to_hidden,
+        memory_to_memory=True,
         hidden_to_memory=hidden_cell is not None,
     )
     y = rnn(cell)(keras.Input(batch_shape=(32, None, input_d)))
@@ -231,10 +267,10 @@ def test_connection_params(hidden_cell, input_to_hidden):
     if hidden_cell is not None:
         assert cell.kernels["e_h"].shape == (memory_d, 5)
         assert cell.hidden_cell.kernel.shape == (
-            memory_d * order + (input_d if input_to_hidden else 0), 5
+            memory_d * order + (input_d if input_to_hidden else 0),
+            5,
         )
-    size = (memory_d * order + (input_d if input_to_hidden else 0)
-            if hidden_cell is None else 5)
+    size = memory_d * order + (input_d if input_to_hidden else 0) if hidden_cell is None else 5
     assert y.shape == (32, size)
     assert cell.output_size == size
 
@@ -247,8 +283,13 @@ def test_connection_params(hidden_cell, input_to_hidden):
 def test_dropout(dropout, recurrent_dropout, hidden_dropout, parallel):
     kwargs = {} if parallel else dict(memory_to_memory=True)
     lmu = LMULayer(
-        None, 3, 4, hidden_cell=keras.layers.SimpleRNNCell(5, dropout=hidden_dropout),
-        dropout=dropout, recurrent_dropout=recurrent_dropout, **kwargs,
+        None,
+        3,
+        4,
+        hidden_cell=keras.layers.SimpleRNNCell(5, dropout=hidden_dropout),
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        **kwargs,
     )
     x = np.ones((32, 10, 16))
     lmu.build(x.shape)
@@ -260,9 +301,7 @@ def test_dropout(dropout, recurrent_dropout, hidden_dropout, parallel):
     y1 = lmu(x, training=True).numpy()
     # stochastic exactly where a dropout applies (recurrent dropout masks the
     # fed-back memory, so only when it is fed back)
-    stochastic = dropout > 0 or hidden_dropout > 0 or (
-        recurrent_dropout > 0 and not parallel
-    )
+    stochastic = dropout > 0 or hidden_dropout > 0 or (recurrent_dropout > 0 and not parallel)
     assert np.allclose(y0, y1) != stochastic
     assert np.allclose(lmu(x, training=False), lmu(x, training=False))
 
@@ -279,21 +318,31 @@ def test_fit_euler_theta_2000_is_refused_with_the_stable_theta():
     [pytest.param(32, d, True, marks=pytest.mark.slow) for d in ("euler", "zoh")]
     + [
         pytest.param(256, d, t, marks=pytest.mark.slow)
-        for d in ("zoh", "euler") for t in (True, False)
+        for d in ("zoh", "euler")
+        for t in (True, False)
     ],
 )
 def test_fit(order, discretizer, trainable_theta):
     theta = 784 if discretizer == "zoh" else 7000
     assert discretizer == "zoh" or theta > euler_min_theta(order)
     layer = LMULayer(
-        None, order, theta, trainable_theta=trainable_theta,
-        hidden_cell=keras.layers.SimpleRNNCell(units=30), hidden_to_memory=True,
-        memory_to_memory=True, discretizer=discretizer, encoder_initializer="zeros",
+        None,
+        order,
+        theta,
+        trainable_theta=trainable_theta,
+        hidden_cell=keras.layers.SimpleRNNCell(units=30),
+        hidden_to_memory=True,
+        memory_to_memory=True,
+        discretizer=discretizer,
+        encoder_initializer="zeros",
     )
     inputs = keras.Input((None, 10))
     model = keras.Model(inputs, keras.layers.Dense(2)(layer(inputs)))
-    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  optimizer="adam", metrics=["accuracy"])
+    model.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer="adam",
+        metrics=["accuracy"],
+    )
     x, y = tf.ones((5, 5, 10)), tf.ones((5, 1))
     model.fit(x, y, epochs=10, verbose=0)
     assert layer.effective_mode == "recurrent"
@@ -306,8 +355,15 @@ def test_discretizer_equivalence(trainable_theta, rng):
 
     def out(discretizer):
         return LMULayer(
-            None, 8, 256, memory_d=2, hidden_cell=None, input_to_hidden=False,
-            discretizer=discretizer, return_sequences=True, mode="fft",
+            None,
+            8,
+            256,
+            memory_d=2,
+            hidden_cell=None,
+            input_to_hidden=False,
+            discretizer=discretizer,
+            return_sequences=True,
+            mode="fft",
             encoder_initializer=keras.initializers.Identity(),
             trainable_theta=trainable_theta,
         )(x)
@@ -329,14 +385,21 @@ def test_cont2discrete_zoh():
 @pytest.mark.parametrize(
     "discretizer, trainable_theta",
     [("euler", True), pytest.param("euler", False, marks=pytest.mark.slow)]
-    + [pytest.param("zoh", True, marks=pytest.mark.slow),
-       pytest.param("zoh", False, marks=pytest.mark.slow)],
+    + [
+        pytest.param("zoh", True, marks=pytest.mark.slow),
+        pytest.param("zoh", False, marks=pytest.mark.slow),
+    ],
 )
 def test_theta_update(discretizer, trainable_theta, tmp_path):
     theta = 20
     cell = LMUKerasCell(
-        None, 3, theta, memory_d=2, trainable_theta=trainable_theta,
-        hidden_cell=keras.layers.SimpleRNNCell(units=4), discretizer=discretizer,
+        None,
+        3,
+        theta,
+        memory_d=2,
+        trainable_theta=trainable_theta,
+        hidden_cell=keras.layers.SimpleRNNCell(units=4),
+        discretizer=discretizer,
     )
     inputs = keras.Input((None, 20))
     model = keras.Model(inputs, rnn(cell)(inputs))
@@ -355,8 +418,9 @@ def test_theta_update(discretizer, trainable_theta, tmp_path):
 def test_theta_attribute(cls):
     theta = 3
     if cls == "cell":
-        layer = LMUKerasCell(None, 2, theta, hidden_cell=None, input_to_hidden=False,
-                             trainable_theta=True)
+        layer = LMUKerasCell(
+            None, 2, theta, hidden_cell=None, input_to_hidden=False, trainable_theta=True
+        )
         layer.build((1, 1))
     else:
         layer = LMULayer(None, 2, theta, hidden_cell=None, trainable_theta=True)
@@ -372,8 +436,13 @@ def test_theta_attribute(cls):
 def test_regularizer_loss(parallel, bias):
     reg, rec_reg, bias_reg = 0.23, 0.34, 0.81
     layer = LMULayer(
-        10, 4, 4, memory_d=2, memory_to_memory=not parallel,
-        use_bias=bias, bias_initializer="uniform",
+        10,
+        4,
+        4,
+        memory_d=2,
+        memory_to_memory=not parallel,
+        use_bias=bias,
+        bias_initializer="uniform",
         recurrent_initializer="orthogonal",
         kernel_regularizer=keras.regularizers.L1L2(l1=reg),
         recurrent_regularizer=keras.regularizers.L1L2(l1=rec_reg),
@@ -385,9 +454,7 @@ def test_regularizer_loss(parallel, bias):
     model.compile(loss=cce, optimizer="adam", metrics=[cce])
     loss, cce_loss = model.evaluate(tf.ones((5, 5, 3)), tf.ones((5, 1)), verbose=0)
     w = {k: np.abs(v.numpy()).sum() for k, v in layer.kernels.items()}
-    target = reg * (w["e_x"] + w["W_x"] + w["W_m"]) + rec_reg * (
-        w["W_h"] + w.get("e_m", 0)
-    )
+    target = reg * (w["e_x"] + w["W_x"] + w["W_m"]) + rec_reg * (w["W_h"] + w.get("e_m", 0))
     if bias:
         target += bias_reg * (w["b_u"] + w["b_h"])
     assert target > 0.1
@@ -409,8 +476,14 @@ def test_get_config(cls):
 @pytest.mark.parametrize("parallel", (True, False))
 @pytest.mark.parametrize("dtype", (None, "float32", "float64"))
 def test_dtype(parallel, dtype):
-    layer = LMULayer(None, 2, 3, hidden_cell=keras.layers.SimpleRNNCell(4, dtype=dtype),
-                     memory_to_memory=not parallel, dtype=dtype)
+    layer = LMULayer(
+        None,
+        2,
+        3,
+        hidden_cell=keras.layers.SimpleRNNCell(4, dtype=dtype),
+        memory_to_memory=not parallel,
+        dtype=dtype,
+    )
     y = layer(np.ones((2, 10, 5)))
     assert layer.effective_mode == ("chunked" if parallel else "recurrent")
     assert y.dtype == ("float32" if dtype is None else dtype)
@@ -419,17 +492,22 @@ def test_dtype(parallel, dtype):
 # --- ours: every new option, parallel modes against the recurrent reference
 
 
-def _compare_modes(rng, x, build_kwargs, modes=("chunked", "fft"), atol=1e-10,
-                   training=False):
+def _compare_modes(rng, x, build_kwargs, modes=("chunked", "fft"), atol=1e-10, training=False):
     """Each mode's outputs and states equal the recurrent mode's (float64)."""
-    ref = LMULayer(mode="recurrent", dtype="float64", return_sequences=True,
-                   return_state=True, **build_kwargs())
+    ref = LMULayer(
+        mode="recurrent",
+        dtype="float64",
+        return_sequences=True,
+        return_state=True,
+        **build_kwargs(),
+    )
     ref.build(x.shape)
     tf.random.set_seed(3)
     want = ref(x, training=training)
     for mode in modes:
-        layer = LMULayer(mode=mode, dtype="float64", return_sequences=True,
-                         return_state=True, **build_kwargs())
+        layer = LMULayer(
+            mode=mode, dtype="float64", return_sequences=True, return_state=True, **build_kwargs()
+        )
         layer.build(x.shape)
         layer.set_weights(ref.get_weights())
         assert layer.effective_mode == mode
@@ -443,8 +521,11 @@ def _compare_modes(rng, x, build_kwargs, modes=("chunked", "fft"), atol=1e-10,
     "options",
     [
         dict(use_bias=True, bias_initializer="uniform"),
-        dict(kernel_initializer="orthogonal", recurrent_initializer="orthogonal",
-             encoder_initializer=keras.initializers.HeNormal()),
+        dict(
+            kernel_initializer="orthogonal",
+            recurrent_initializer="orthogonal",
+            encoder_initializer=keras.initializers.HeNormal(),
+        ),
         dict(hidden_cell=None),
         dict(hidden_cell="dense"),
         dict(hidden_cell="lstm"),
@@ -459,13 +540,17 @@ def test_new_options_parallel_equals_recurrent(rng, options):
     x = rng.uniform(-1, 1, size=(3, 20, 2))
 
     def kwargs():
-        cell = dict(
-            default="default", dense=keras.layers.Dense(5, dtype="float64"),
-            lstm=keras.layers.LSTMCell(5, dtype="float64"),
-        ).get(hidden, hidden) if hidden is not None else None
+        cell = (
+            dict(
+                default="default",
+                dense=keras.layers.Dense(5, dtype="float64"),
+                lstm=keras.layers.LSTMCell(5, dtype="float64"),
+            ).get(hidden, hidden)
+            if hidden is not None
+            else None
+        )
         units = 5 if cell == "default" else None
-        return dict(units=units, order=4, theta=12, memory_d=2, hidden_cell=cell,
-                    **options)
+        return dict(units=units, order=4, theta=12, memory_d=2, hidden_cell=cell, **options)
 
     _compare_modes(rng, x, kwargs, training=training)
 
@@ -477,9 +562,18 @@ def test_trainable_theta_parallel_equals_recurrent(rng, return_sequences):
     x = rng.uniform(-1, 1, size=(3, 30, 2))
     layers = {}
     for mode in ("recurrent", "fft"):
-        layer = LMULayer(5, 6, 10, memory_d=2, hidden_to_hidden=False, mode=mode,
-                         trainable_theta=True, use_bias=True, dtype="float64",
-                         return_sequences=return_sequences)
+        layer = LMULayer(
+            5,
+            6,
+            10,
+            memory_d=2,
+            hidden_to_hidden=False,
+            mode=mode,
+            trainable_theta=True,
+            use_bias=True,
+            dtype="float64",
+            return_sequences=return_sequences,
+        )
         layer.build(x.shape)
         layers[mode] = layer
     layers["fft"].set_weights(layers["recurrent"].get_weights())
@@ -500,9 +594,16 @@ def test_trainable_theta_chunked_steps_and_says_so():
 def test_trainable_theta_gradient_matches_finite_differences(rng, discretizer, mode):
     x = tf.constant(rng.uniform(-1, 1, size=(2, 25, 1)))
     y = tf.constant(rng.uniform(-1, 1, size=(2, 5)))
-    layer = LMULayer(5, 6, 30 if discretizer == "zoh" else 40, trainable_theta=True,
-                     hidden_to_hidden=False, mode=mode, discretizer=discretizer,
-                     dtype="float64")
+    layer = LMULayer(
+        5,
+        6,
+        30 if discretizer == "zoh" else 40,
+        trainable_theta=True,
+        hidden_to_hidden=False,
+        mode=mode,
+        discretizer=discretizer,
+        dtype="float64",
+    )
     layer.build(x.shape)
 
     def loss():
@@ -566,9 +667,19 @@ def test_convert_carries_bias_trained_theta_and_dropout(rng):
     # biases: a constant input to u and the neurons' bias; dropout: identity
     x = rng.uniform(-1, 1, size=(1, 30, 2)).astype(np.float32)
     inp = keras.Input((30, 2))
-    layer = LMULayer(6, 5, 20, trainable_theta=True, mode="fft", use_bias=True,
-                     bias_initializer="uniform", dropout=0.4, recurrent_dropout=0.2,
-                     return_sequences=True, hidden_activation="relu")
+    layer = LMULayer(
+        6,
+        5,
+        20,
+        trainable_theta=True,
+        mode="fft",
+        use_bias=True,
+        bias_initializer="uniform",
+        dropout=0.4,
+        recurrent_dropout=0.2,
+        return_sequences=True,
+        hidden_activation="relu",
+    )
     model = keras.Model(inp, keras.layers.Dense(3)(layer(inp)))
     layer.theta_inv.assign(1 / 14.0)
     want = model.predict(x, verbose=0)[0]
@@ -578,9 +689,11 @@ def test_convert_carries_bias_trained_theta_and_dropout(rng):
 
 @pytest.mark.parametrize(
     "cell, match",
-    [(lambda: keras.layers.LSTMCell(4), "LSTMCell .its gates multiply"),
-     (lambda: keras.layers.Dense(4), "only the default fully connected"),
-     (lambda: None, "an LMUCell always has hidden neurons")],
+    [
+        (lambda: keras.layers.LSTMCell(4), "LSTMCell .its gates multiply"),
+        (lambda: keras.layers.Dense(4), "only the default fully connected"),
+        (lambda: None, "an LMUCell always has hidden neurons"),
+    ],
 )
 def test_convert_refuses_a_keras_hidden_cell(cell, match):
     from nengo_lmu.dl import convert  # pylint: disable=import-outside-toplevel
@@ -596,8 +709,15 @@ def test_stacked_cells_equal_stacked_layers(rng):
     x = rng.uniform(-1, 1, size=(2, 15, 3))
 
     def kwargs(i):
-        return dict(units=6, order=4, theta=10, seed=i, use_bias=True,
-                    bias_initializer="uniform", dtype="float64")
+        return dict(
+            units=6,
+            order=4,
+            theta=10,
+            seed=i,
+            use_bias=True,
+            bias_initializer="uniform",
+            dtype="float64",
+        )
 
     cells = keras.layers.RNN(
         keras.layers.StackedRNNCells([LMUKerasCell(**kwargs(0)), LMUKerasCell(**kwargs(1))]),
@@ -621,12 +741,22 @@ def test_stacked_cells_equal_stacked_layers(rng):
 def test_every_new_option_survives_save_and_load(rng, tmp_path):
     inp = keras.Input((12, 3))
     layer = LMULayer(
-        None, 4, 9, memory_d=2, mode="fft", trainable_theta=True, use_bias=True,
-        bias_initializer="uniform", kernel_initializer="orthogonal",
+        None,
+        4,
+        9,
+        memory_d=2,
+        mode="fft",
+        trainable_theta=True,
+        use_bias=True,
+        bias_initializer="uniform",
+        kernel_initializer="orthogonal",
         encoder_initializer=keras.initializers.HeNormal(seed=1),
         kernel_regularizer=keras.regularizers.L2(0.01),
-        recurrent_regularizer="l1", bias_regularizer=keras.regularizers.L1(0.1),
-        dropout=0.2, recurrent_dropout=0.1, hidden_cell=keras.layers.LSTMCell(5),
+        recurrent_regularizer="l1",
+        bias_regularizer=keras.regularizers.L1(0.1),
+        dropout=0.2,
+        recurrent_dropout=0.1,
+        hidden_cell=keras.layers.LSTMCell(5),
         return_sequences=True,
     )
     model = keras.Model(inp, layer(inp))
@@ -637,8 +767,17 @@ def test_every_new_option_survives_save_and_load(rng, tmp_path):
     assert isinstance(new.hidden_cell, keras.layers.LSTMCell)
     assert np.isclose(new.theta, 11.0)
     config, new_config = layer.get_config(), new.get_config()
-    for key in ("dropout", "recurrent_dropout", "use_bias", "trainable_theta", "theta",
-                "kernel_initializer", "kernel_regularizer", "bias_regularizer", "mode"):
+    for key in (
+        "dropout",
+        "recurrent_dropout",
+        "use_bias",
+        "trainable_theta",
+        "theta",
+        "kernel_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "mode",
+    ):
         assert config[key] == new_config[key], key
     x = rng.uniform(-1, 1, size=(2, 12, 3))
     assert np.allclose(model.predict(x, verbose=0), loaded.predict(x, verbose=0))

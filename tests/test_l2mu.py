@@ -11,18 +11,26 @@ from nengo_lmu.data import (
     load_braille_npz,
     sigma_delta_encode,
 )
+from nengo_lmu.loihi import build_lif_copies, lif_run, lif_tau_rc
 from nengo_lmu.metrics import spiking_network_metrics
 from nengo_lmu.networks import L2MU, RecurrentLIF
-from nengo_lmu.loihi import build_lif_copies, lif_run, lif_tau_rc
 from nengo_lmu.networks.classifier import transform_matrix
 from nengo_lmu.networks.l2mu import PRESETS, preset
 from nengo_lmu.systems import legendre_system
 
 
 def small_l2mu(seed=0, **kw):
-    args = dict(memory_size=3, order=4, theta=6.0, hidden_size=12,
-                threshold_u=0.1, threshold_m=0.1, threshold_h=0.2, threshold_out=0.1,
-                seed=seed)
+    args = dict(
+        memory_size=3,
+        order=4,
+        theta=6.0,
+        hidden_size=12,
+        threshold_u=0.1,
+        threshold_m=0.1,
+        threshold_h=0.2,
+        threshold_out=0.1,
+        seed=seed,
+    )
     args.update(kw)
     return L2MU(6, 4, **args)
 
@@ -40,7 +48,11 @@ def test_presets_reach_the_network_and_match_the_papers_sizes():
         hp = preset(name)
         net = L2MU.from_preset(name, 24, 7)
         assert (net.order, net.theta, net.memory_size, net.hidden_size) == (
-            hp["order"], hp["theta"], hp["memory_size"], hp["hidden_size"])
+            hp["order"],
+            hp["theta"],
+            hp["memory_size"],
+            hp["hidden_size"],
+        )
         for pop in ("u", "m", "h", "out"):
             nt = net.populations[pop].neuron_type
             assert (nt.beta, nt.threshold) == (hp[f"beta_{pop}"], hp[f"threshold_{pop}"]), pop
@@ -85,8 +97,13 @@ def test_simulation_follows_l2mu_equations():
     with net:
         currents = {k: nengo.Probe(e.neurons, "input") for k, e in net.populations.items()}
     x = random_events(1, 30, 6, seed=2)
-    _, rec = net.run_sequences(x, probes={**{f"s_{k}": p for k, p in spikes.items()},
-                                          **{f"i_{k}": p for k, p in currents.items()}})
+    _, rec = net.run_sequences(
+        x,
+        probes={
+            **{f"s_{k}": p for k, p in spikes.items()},
+            **{f"i_{k}": p for k, p in currents.items()},
+        },
+    )
     s = {k: rec[f"s_{k}"][0] for k in spikes}
     s["x"] = x[0]
     assert all(s[k].sum() > 5 for k in ("u", "m", "h"))
@@ -198,8 +215,9 @@ def test_spiking_training_learns():
     data = event_digits(n_steps=12, n_samples=100, threshold=0.2)
     net = L2MU(16, 10, memory_size=4, order=3, theta=6.0, hidden_size=16, seed=0)
     before = net.neuron_params
-    res = train_spiking_classifier(net, data, epochs=3, minibatch_size=20,
-                                   learning_rate=5e-3, unroll_simulation=1)
+    res = train_spiking_classifier(
+        net, data, epochs=3, minibatch_size=20, learning_rate=5e-3, unroll_simulation=1
+    )
     assert res.history["loss"][-1] < res.history["loss"][0]
     assert all(not np.allclose(before[k], net.neuron_params[k]) for k in before)
     # the trained network in the nengo reference gives NengoDL's spike counts
@@ -240,8 +258,9 @@ def test_lif_tau_rc():
 def test_lif_mapping_matches_zero_reset_equations():
     """One mapped population in nengo: V = beta V + I/threshold, spike if
     V > 1, reset to 0, clipped at -1 (the chip's semantics)."""
-    net = RecurrentLIF(5, 3, 8, beta_h=0.7, threshold_h=0.4, beta_out=0.5,
-                       threshold_out=0.3, seed=1)
+    net = RecurrentLIF(
+        5, 3, 8, beta_h=0.7, threshold_h=0.4, beta_out=0.5, threshold_out=0.3, seed=1
+    )
     x = random_events(1, 40, 5, seed=3)
     model, probes, _ = build_lif_copies(net, x, pad_steps=0)
     with nengo.Simulator(model, dt=net.dt, progress_bar=False) as sim:
@@ -272,8 +291,11 @@ def test_chip_ready_l2mu_equals_its_lif_map():
     """reset to zero + clipping + one step per connection: the nengo.LIF map
     reproduces the DiscreteLIF network spike for spike."""
     net = small_l2mu(seed=2, reset="zero", min_voltage=-0.5, chip_timing=True)
-    assert all(c.synapse == nengo.Lowpass(0) for c in net.all_connections
-               if not isinstance(c.post_obj, nengo.Node))
+    assert all(
+        c.synapse == nengo.Lowpass(0)
+        for c in net.all_connections
+        if not isinstance(c.post_obj, nengo.Node)
+    )
     x = random_events(3, 30, 6, seed=6)
     probes = net.add_probes()
     counts, rec = net.run_sequences(x, probes=probes)

@@ -64,8 +64,7 @@ def test_parallel_equals_recurrent_trained(global_attention):
     stream = np.tile(np.frombuffer(b"def f(x):\n    return x\n", np.uint8), 80).astype(int)
     stream[rng.random(len(stream)) < 0.05] = 32
     model = small_lmu(global_attention, seed=3, n_layers=1)
-    train_language_model(model, stream, 16 * 24 * 40, 24, batch_size=16, lr=1e-2,
-                         progress=False)
+    train_language_model(model, stream, 16 * 24 * 40, 24, batch_size=16, lr=1e-2, progress=False)
     # ln(257) = 5.55 untrained
     assert evaluate_language_model(model, stream, 24, max_sequences=8).nats_per_token < 2.5
     tokens = stream[None, 5:45]  # 40 > theta
@@ -91,8 +90,12 @@ def test_reduced_order_equals_direct(global_attention, rng):
     tokens = rng.randint(0, V, size=(2, 150))
     want = model(tokens).numpy()
     assert np.abs(want).max() > 1
-    for path, mode in (("reduced", "fft"), ("direct", "chunked"), ("direct", "fft"),
-                       ("direct", "recurrent")):
+    for path, mode in (
+        ("reduced", "fft"),
+        ("direct", "chunked"),
+        ("direct", "fft"),
+        ("direct", "recurrent"),
+    ):
         other = language_model_from_config(dict(model.config, path=path, memory_mode=mode))
         other.set_weights(model.get_weights())
         assert np.allclose(other(tokens).numpy(), want, atol=2e-4), (path, mode)
@@ -122,12 +125,12 @@ def test_causal(kind, rng):
 @pytest.mark.parametrize("global_attention", [False, True])
 def test_parameter_counts_match_keras(global_attention):
     for d, layers, order, qr, ffn in ((16, 1, 10, 1, None), (24, 3, 30, 5, 50)):
-        model = lmu_language_model(V, d, layers, order, 20, q_reduced=qr, d_ffn=ffn,
-                                   global_attention=global_attention)
+        model = lmu_language_model(
+            V, d, layers, order, 20, q_reduced=qr, d_ffn=ffn, global_attention=global_attention
+        )
         keras_count = model.count_params() - V * d  # the tied embedding
         assert model.non_embedding_parameters() == keras_count
-        assert keras_count == lmu_non_embedding_count(d, layers, order, qr, ffn,
-                                                      global_attention)
+        assert keras_count == lmu_non_embedding_count(d, layers, order, qr, ffn, global_attention)
     t = transformer_language_model(V, 24, 3, max_len=50)
     assert t.count_params() - V * 24 - 50 * 24 == transformer_non_embedding_count(24, 3)
     assert t.non_embedding_parameters() == transformer_non_embedding_count(24, 3)
@@ -191,7 +194,8 @@ def test_schedule():
     s = WarmupCosine(1.0, warmup_steps=4, total_steps=12)
     got = np.array([float(s(k)) for k in range(13)])
     want = [k / 4 for k in range(4)] + [
-        0.5 * (1 + np.cos(np.pi * (k - 4) / 8)) for k in range(4, 13)]
+        0.5 * (1 + np.cos(np.pi * (k - 4) / 8)) for k in range(4, 13)
+    ]
     assert np.allclose(got, want, atol=1e-6)
 
 
@@ -199,9 +203,19 @@ def test_training_budget_checkpoint_resume(tmp_path):
     stream = (np.arange(3000) * 7) % V
     model = small_lmu(seed=0, n_layers=1)
     before = evaluate_language_model(model, stream, 16, max_sequences=8)
-    res = train_language_model(model, stream, 8 * 16 * 6 + 100, 16, batch_size=8, lr=5e-3,
-                               progress=False, checkpoint_dir=str(tmp_path),
-                               checkpoint_every=3, val=stream, eval_every=3)
+    res = train_language_model(
+        model,
+        stream,
+        8 * 16 * 6 + 100,
+        16,
+        batch_size=8,
+        lr=5e-3,
+        progress=False,
+        checkpoint_dir=str(tmp_path),
+        checkpoint_every=3,
+        val=stream,
+        eval_every=3,
+    )
     assert res.steps == 6 and res.tokens == 8 * 16 * 6  # the budget's whole batches
     assert [v[0] for v in res.val_history] == [3, 6]
     after = evaluate_language_model(model, stream, 16, max_sequences=8)
@@ -211,8 +225,9 @@ def test_training_budget_checkpoint_resume(tmp_path):
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         assert np.array_equal(a, b)
     # a finished run resumes at its last step and trains no further
-    again = train_language_model(loaded, stream, 8 * 16 * 6, 16, batch_size=8,
-                                 progress=False, checkpoint_dir=str(tmp_path))
+    again = train_language_model(
+        loaded, stream, 8 * 16 * 6, 16, batch_size=8, progress=False, checkpoint_dir=str(tmp_path)
+    )
     for a, b in zip(model.get_weights(), again.model.get_weights()):
         assert np.array_equal(a, b)
 
@@ -222,8 +237,17 @@ def test_multiworker_equals_single_worker(tmp_path):
     data = np.random.default_rng(0).integers(0, V, 4000)
     config = small_lmu(global_attention=True, seed=3, n_layers=1, order=8).config
     budget, seq_len, batch = 32 * 8 * 4, 32, 8
-    two = train_multiworker(config, data, budget, seq_len, batch, n_workers=2, seed=1,
-                            model_seed=3, workdir=str(tmp_path))
+    two = train_multiworker(
+        config,
+        data,
+        budget,
+        seq_len,
+        batch,
+        n_workers=2,
+        seed=1,
+        model_seed=3,
+        workdir=str(tmp_path),
+    )
     one = language_model_from_config(config, seed=3)
     start = one.get_weights()
     train_language_model(one, data, budget, seq_len, batch, seed=1, progress=False)
@@ -237,9 +261,26 @@ def test_cli_train_lm_and_generate(tmp_path, capsys):
     from nengo_lmu.cli import main
 
     ck = tmp_path / "ck"
-    args = ["train-lm", "--checkpoint", str(ck), "--max-files", "20", "--tokens", "4096",
-            "--seq-len", "32", "--params", "2000", "--order", "8", "--theta", "16",
-            "--no-progress", "--checkpoint-every", "4"]
+    args = [
+        "train-lm",
+        "--checkpoint",
+        str(ck),
+        "--max-files",
+        "20",
+        "--tokens",
+        "4096",
+        "--seq-len",
+        "32",
+        "--params",
+        "2000",
+        "--order",
+        "8",
+        "--theta",
+        "16",
+        "--no-progress",
+        "--checkpoint-every",
+        "4",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     nats = float(out.split("\n")[3].split()[-2])
@@ -249,8 +290,18 @@ def test_cli_train_lm_and_generate(tmp_path, capsys):
     assert main(args) == 2
     assert "exists" in capsys.readouterr().err
     out_file = tmp_path / "gen.txt"
-    gen = ["generate", "def ", "--checkpoint", str(ck), "--tokens", "12", "--seed", "3",
-           "--output", str(out_file)]
+    gen = [
+        "generate",
+        "def ",
+        "--checkpoint",
+        str(ck),
+        "--tokens",
+        "12",
+        "--seed",
+        "3",
+        "--output",
+        str(out_file),
+    ]
     assert main(gen) == 0
     text = out_file.read_text()
     assert text.startswith("def ") and len(text.encode("utf-8", "replace")) >= 4

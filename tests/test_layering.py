@@ -10,7 +10,6 @@ unit reaches into another unit's private module (``nengo_lmu.x._y``).
 import ast
 import pathlib
 
-
 ROOT = pathlib.Path(__file__).parent.parent / "nengo_lmu"
 
 #: unit -> layer (the architecture section of the README, bottom to top).
@@ -49,7 +48,8 @@ def unit_of(name):
     best = None
     for unit in LAYERS:
         if (name == unit or name.startswith(unit + ".")) and (
-                best is None or len(unit) > len(best)):
+            best is None or len(unit) > len(best)
+        ):
             best = unit
     return best
 
@@ -66,16 +66,20 @@ def imports(path, name=None):
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module
             names = [a.name for a in node.names]
             if mod == "nengo_lmu" or mod.startswith("nengo_lmu."):
                 # "from nengo_lmu import loihi" imports the module nengo_lmu.loihi
-                subs = [f"{mod}.{n}" for n in names if unit_of(f"{mod}.{n}") != unit_of(mod)
-                        or (ROOT.parent / f"{mod}.{n}".replace(".", "/")).exists()
-                        or (ROOT.parent / (f"{mod}.{n}".replace(".", "/") + ".py")).exists()]
+                subs = [
+                    f"{mod}.{n}"
+                    for n in names
+                    if unit_of(f"{mod}.{n}") != unit_of(mod)
+                    or (ROOT.parent / f"{mod}.{n}".replace(".", "/")).exists()
+                    or (ROOT.parent / (f"{mod}.{n}".replace(".", "/") + ".py")).exists()
+                ]
                 for sub in subs:
                     yield node.lineno, sub, []
                 rest = [n for n in names if f"{mod}.{n}" not in subs]
@@ -100,8 +104,9 @@ def file_violations(path, name=None):
         where = f"{name}:{line}"
         target = unit_of(mod)
         if target != unit and LAYERS[target] >= LAYERS[unit]:
-            found.append(f"{where}: {unit} (layer {LAYERS[unit]}) imports {mod} "
-                         f"(layer {LAYERS[target]})")
+            found.append(
+                f"{where}: {unit} (layer {LAYERS[unit]}) imports {mod} (layer {LAYERS[target]})"
+            )
         if target != unit and any(p.startswith("_") for p in mod.split(".")):
             found.append(f"{where}: imports the private module {mod}")
         if mod != name:
@@ -126,9 +131,9 @@ def test_the_check_can_fail(tmp_path):
     bad = tmp_path / "probe.py"
     bad.write_text("def f():\n    from nengo_lmu.dl.training import _check\n")
     found = file_violations(bad, "nengo_lmu.networks.probe")
-    assert any("networks (layer 3) imports nengo_lmu.dl.training (layer 4)" in f
-               for f in found)
+    assert any("networks (layer 3) imports nengo_lmu.dl.training (layer 4)" in f for f in found)
     assert any("private name nengo_lmu.dl.training._check" in f for f in found)
     bad.write_text("from nengo_lmu.loihi._compat import fanout\n")
     assert file_violations(bad, "nengo_lmu.experiments.probe") == [
-        "nengo_lmu.experiments.probe:1: imports the private module nengo_lmu.loihi._compat"]
+        "nengo_lmu.experiments.probe:1: imports the private module nengo_lmu.loihi._compat"
+    ]

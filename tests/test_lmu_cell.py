@@ -65,7 +65,9 @@ def test_cell_matches_the_equations(flags, rng, allclose):
         cell = LMUCell(**args)
         if "e_m" in cell.weights:
             c = cell.weights["e_m"]
-            c.transform = nengo.Dense(c.transform.init.shape, init=rng.randn(*c.transform.init.shape) * 0.3)
+            c.transform = nengo.Dense(
+                c.transform.init.shape, init=rng.randn(*c.transform.init.shape) * 0.3
+            )
         return cell
 
     h, cell = run_cell(make, x)
@@ -90,10 +92,14 @@ def test_cell_memory_is_the_legendre_system():
     assert cell.memory.size_in == 2
 
 
-@pytest.mark.parametrize("neuron_type", [nengo.RectifiedLinear(), nengo.LIFRate(), nengo.Sigmoid(tau_ref=1)])
+@pytest.mark.parametrize(
+    "neuron_type", [nengo.RectifiedLinear(), nengo.LIFRate(), nengo.Sigmoid(tau_ref=1)]
+)
 def test_cell_hidden_neuron_types(neuron_type, rng, allclose):
     x = rng.uniform(-1, 1, size=(30, 1))
-    h, cell = run_cell(lambda: LMUCell(5, 4, 10.0, hidden_neuron_type=neuron_type, hidden_gain=2.0, seed=3), x)
+    h, cell = run_cell(
+        lambda: LMUCell(5, 4, 10.0, hidden_neuron_type=neuron_type, hidden_gain=2.0, seed=3), x
+    )
     assert allclose(h, reference_cell(cell, x), atol=1e-10)
     assert np.all(cell.hidden.gain.sample(5) == 2.0)
 
@@ -111,9 +117,7 @@ def test_trainable_flags():
         free = LMUCell(3, 4, 10.0, trainable_memory=True)
     for cell, expect in ((fixed, False), (free, True)):
         mem = cell.memory
-        flags = {
-            (c.pre, c.post): cell.config[c].trainable for c in mem.all_connections
-        }
+        flags = {(c.pre, c.post): cell.config[c].trainable for c in mem.all_connections}
         assert flags[(mem.state, mem.state)] is expect
         assert flags[(mem.input, mem.state)] is expect
         assert len(flags) == 2  # no copies: u is the input, m the state
@@ -142,8 +146,13 @@ def test_initializers(rng):
 
 def test_cell_initializer_arguments():
     cell = LMUCell(
-        3, 4, 10.0, kernel_initializer="ones", recurrent_initializer="zeros",
-        encoder_initializer=nengo.dists.Choice([2.0]), hidden_to_memory=True,
+        3,
+        4,
+        10.0,
+        kernel_initializer="ones",
+        recurrent_initializer="zeros",
+        encoder_initializer=nengo.dists.Choice([2.0]),
+        hidden_to_memory=True,
         add_to_container=False,
     )
     w = {k: c.transform.init for k, c in cell.weights.items()}
@@ -203,13 +212,17 @@ def test_stack_cells(rng, allclose):
 
 
 def make_classifier(**kw):
-    args = dict(n_classes=3, cells=[dict(units=5, order=4, theta=8.0, hidden_to_memory=True)], seed=4)
+    args = dict(
+        n_classes=3, cells=[dict(units=5, order=4, theta=8.0, hidden_to_memory=True)], seed=4
+    )
     args.update(kw)
     return LMUClassifier(**args)
 
 
 def test_classifier_predict_matches_equations(rng, allclose):
-    clf = make_classifier(cells=[dict(units=5, order=4, theta=8.0, input_d=2), dict(units=4, order=3, theta=6.0)])
+    clf = make_classifier(
+        cells=[dict(units=5, order=4, theta=8.0, input_d=2), dict(units=4, order=3, theta=6.0)]
+    )
     x = rng.uniform(-1, 1, size=(3, 12, 2))
     logits = clf.predict(x)
     W = clf.get_weights()["readout"]
@@ -219,9 +232,20 @@ def test_classifier_predict_matches_equations(rng, allclose):
 
 
 def test_classifier_save_load_bit_for_bit(tmp_path, rng):
-    clf = make_classifier(cells=[dict(units=5, order=4, theta=8.0, trainable_memory=True,
-                                      hidden_neuron_type=nengo.LIFRate(tau_rc=0.03))])
-    trained = {k: (v + rng.randn(*v.shape)).astype(np.float32) for k, v in clf.get_weights().items()}
+    clf = make_classifier(
+        cells=[
+            dict(
+                units=5,
+                order=4,
+                theta=8.0,
+                trainable_memory=True,
+                hidden_neuron_type=nengo.LIFRate(tau_rc=0.03),
+            )
+        ]
+    )
+    trained = {
+        k: (v + rng.randn(*v.shape)).astype(np.float32) for k, v in clf.get_weights().items()
+    }
     assert "cell0.Ad" in trained and "cell0.Bd" in trained
     path = tmp_path / "clf.npz"
     clf.save(path, trained)
@@ -240,7 +264,9 @@ def test_classifier_save_load_bit_for_bit(tmp_path, rng):
     x = rng.uniform(-1, 1, size=(2, 10, 1))
     clf.set_weights(trained)
     assert np.array_equal(loaded.predict(x), clf.predict(x))
-    spiking = LMUClassifier.load(path, overrides=dict(hidden_neuron_type=nengo.SpikingRectifiedLinear()))
+    spiking = LMUClassifier.load(
+        path, overrides=dict(hidden_neuron_type=nengo.SpikingRectifiedLinear())
+    )
     assert isinstance(spiking.cells[0].hidden_neuron_type, nengo.SpikingRectifiedLinear)
 
 

@@ -32,9 +32,14 @@ def randomise_batch_norm(model, rng, offset=0.0):
     for layer in model.layers:
         if isinstance(layer, tf.keras.layers.BatchNormalization):
             g, b, mu, v = layer.get_weights()
-            layer.set_weights([rng.uniform(0.5, 1.5, g.shape),
-                               offset + 0.3 * rng.randn(*b.shape),
-                               0.3 * rng.randn(*mu.shape), rng.uniform(0.5, 1.5, v.shape)])
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, g.shape),
+                    offset + 0.3 * rng.randn(*b.shape),
+                    0.3 * rng.randn(*mu.shape),
+                    rng.uniform(0.5, 1.5, v.shape),
+                ]
+            )
 
 
 def lif_outputs(model, x):
@@ -44,13 +49,11 @@ def lif_outputs(model, x):
     return {lay.name: o.numpy() for lay, o in zip(lifs, sub(x, training=False))}
 
 
-def check_streaming(model, x, allclose, spiking, simulator=nengo.Simulator,
-                    min_spikes=100):
+def check_streaming(model, x, allclose, spiking, simulator=nengo.Simulator, min_spikes=100):
     ref = model.predict(x, verbose=0)
     net = streaming_network(model)
     for backend in ("nengo", "nengo_dl"):
-        out = run_streaming(net, x, backend=backend, probe_spikes=spiking,
-                            simulator=simulator)
+        out = run_streaming(net, x, backend=backend, probe_spikes=spiking, simulator=simulator)
         if spiking:
             out, spikes = out
             keras_spikes = lif_outputs(model, x)
@@ -86,8 +89,9 @@ def test_streaming_equals_parallel_trained(spiking, rng, allclose, Simulator):
     y = (x[:, :, 0].mean(axis=1) > 0).astype(np.int32)
     before = [w.copy() for w in model.get_weights()]
     train = final_scores_model(model)
-    train.compile(tf.optimizers.Adam(1e-2),
-                  tf.losses.SparseCategoricalCrossentropy(from_logits=True))
+    train.compile(
+        tf.optimizers.Adam(1e-2), tf.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     train.fit(x, y, epochs=2, batch_size=8, verbose=0)
     # training moved the weights and batch norm statistics
     assert max(np.abs(a - b).max() for a, b in zip(before, model.get_weights())) > 1e-3
@@ -107,7 +111,7 @@ def test_receptive_field_looks_exactly_lookahead_ahead(lookahead, rng):
         x2[0, t] += 1.0
         out = model.predict(x2, verbose=0)[0]
         # frame t reaches back exactly `lookahead` frames and no further
-        np.testing.assert_array_equal(out[:t - lookahead], base[:t - lookahead])
+        np.testing.assert_array_equal(out[: t - lookahead], base[: t - lookahead])
         assert np.abs(out[t - lookahead] - base[t - lookahead]).max() > 1e-6
 
 
@@ -115,8 +119,7 @@ def test_memory_modes_agree(rng):
     x = rng.randn(2, 40, SMALL["n_inputs"])
     outs = []
     for mode in ("chunked", "fft", "recurrent"):
-        model = lmuformer(**SMALL, memory_mode=mode, n_frames=40, dtype="float64",
-                          seed=3)
+        model = lmuformer(**SMALL, memory_mode=mode, n_frames=40, dtype="float64", seed=3)
         outs.append(model.predict(x, verbose=0))
     np.testing.assert_allclose(outs[1], outs[0], atol=1e-10)
     np.testing.assert_allclose(outs[2], outs[0], atol=1e-10)
@@ -157,18 +160,27 @@ def test_save_load(tmp_path, rng):
     with pytest.raises(ValidationError, match="overwrite"):
         save_lmuformer(model, tmp_path / "m")
     x = rng.randn(2, 20, 6) * 3
-    np.testing.assert_array_equal(load_lmuformer(tmp_path / "m").predict(x, verbose=0),
-                                  model.predict(x, verbose=0))
+    np.testing.assert_array_equal(
+        load_lmuformer(tmp_path / "m").predict(x, verbose=0), model.predict(x, verbose=0)
+    )
 
 
 def test_operation_counts(rng):
     d, q, n_in, c, T = 8, 8, 6, 4, 20
     model = lmuformer(**SMALL, order=q, seed=0)
     ops = operation_counts(model, np.zeros((1, T, n_in)))
-    per_frame = (3 * n_in * d + 4 * 3 * d * d  # embedding
-                 + d + q * q + q + (q + d) * d + d * d  # LMU block
-                 + 2 * 4 * d * d  # channel mixer
-                 + d + d * c)  # running mean, head
+    per_frame = (
+        3 * n_in * d
+        + 4 * 3 * d * d  # embedding
+        + d
+        + q * q
+        + q
+        + (q + d) * d
+        + d * d  # LMU block
+        + 2 * 4 * d * d  # channel mixer
+        + d
+        + d * c
+    )  # running mean, head
     assert ops["macs"] == per_frame * T
     assert ops["params"] == sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     spiking = lmuformer(**SMALL, order=q, spiking=True, seed=0)
@@ -192,17 +204,37 @@ def test_train_lmuformer_cli_refuses_to_overwrite(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.skipif(
     __import__("importlib").util.find_spec("espeakng_loader") is None,
-    reason="needs espeakng-loader")
+    reason="needs espeakng-loader",
+)
 def test_train_lmuformer_cli(tmp_path, capsys):
     import json
 
     from nengo_lmu.cli import main
     from nengo_lmu.experiments.lmuformer import frames_to_fraction
 
-    args = ["train-lmuformer", "--keywords", "yes,no,up", "--n-train", "4", "--n-test",
-            "2", "--n-mels", "8", "--dim", "8", "--epochs", "1", "--models", "lmuformer",
-            "lstm", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c"),
-            "--no-progress"]
+    args = [
+        "train-lmuformer",
+        "--keywords",
+        "yes,no,up",
+        "--n-train",
+        "4",
+        "--n-test",
+        "2",
+        "--n-mels",
+        "8",
+        "--dim",
+        "8",
+        "--epochs",
+        "1",
+        "--models",
+        "lmuformer",
+        "lstm",
+        "--out",
+        str(tmp_path / "out"),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--no-progress",
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "lmuformer" in printed and "lstm" in printed
@@ -223,8 +255,9 @@ def test_train_lmuformer_cli(tmp_path, capsys):
 
 
 def test_streaming_two_blocks_and_other_sizes(rng, allclose):
-    model = lmuformer(n_inputs=5, n_classes=3, dim=6, order=7, theta=12.5, mlp_ratio=2,
-                      n_blocks=2, seed=2)
+    model = lmuformer(
+        n_inputs=5, n_classes=3, dim=6, order=7, theta=12.5, mlp_ratio=2, n_blocks=2, seed=2
+    )
     randomise_batch_norm(model, rng)
     x = rng.randn(2, 20, 5)
     out = run_streaming(streaming_network(model), x, backend="nengo")
@@ -239,5 +272,4 @@ def test_with_dtype_copies_weights(rng):
     copy = with_dtype(model, "float64")
     x = rng.randn(2, 20, 6) * 3
     assert copy.lmuformer_config["dtype"] == "float64"
-    np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0),
-                               atol=1e-4)
+    np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-4)

@@ -1,7 +1,6 @@
 """nengo_lmu.loihi: preparation, placement, errors, the run helper and the
 resource counts, each checked against nengo or against a direct count."""
 
-
 import nengo
 import numpy as np
 import pytest
@@ -188,23 +187,25 @@ def test_loihi_memory_checks_its_arguments():
             4, 0.1, n_neurons=10, synapse=nengo.Alpha(0.1), add_to_container=False
         )
     with pytest.raises(ValidationError, match="input_pairs"):
-        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, input_pairs=0,
-                                  add_to_container=False)
+        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, input_pairs=0, add_to_container=False)
     with pytest.raises(ValidationError, match="1000 Hz"):
-        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, input_rate=2000,
-                                  add_to_container=False)
+        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, input_rate=2000, add_to_container=False)
     with pytest.raises(ValidationError, match="max_rates"):
-        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, max_rates=(300, 200),
-                                  add_to_container=False)
+        loihi.LoihiLegendreMemory(
+            4, 0.1, n_neurons=10, max_rates=(300, 200), add_to_container=False
+        )
     with pytest.raises(ValidationError, match="discrete mapping"):
-        loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, mapping="continuous",
-                                  add_to_container=False)
+        loihi.LoihiLegendreMemory(
+            4, 0.1, n_neurons=10, mapping="continuous", add_to_container=False
+        )
     mem = loihi.LoihiLegendreMemory(4, 0.1, n_neurons=10, add_to_container=False)
     with pytest.raises(ValidationError, match="readout lags by 3 steps"):
         mem.add_delay_output(0.01)
     sys_net = loihi.LoihiLinearSystemNetwork(
-        __import__("nengo_lmu").legendre_system(2, 0.1), n_neurons=10,
-        input_pairs=3, add_to_container=False,
+        __import__("nengo_lmu").legendre_system(2, 0.1),
+        n_neurons=10,
+        input_pairs=3,
+        add_to_container=False,
     )
     assert sys_net.encoder.n_neurons == sys_net.relay.n_neurons == 6
     assert len(sys_net.populations) == 2 and len(sys_net.ensembles) == 4
@@ -232,7 +233,7 @@ def test_loihi_memory_prepares_with_every_population_on_chip():
         block = by_label[str(pop)]
         assert block["design_tau"] == mem.synapse.tau == 0.05
         assert block["design_range"] == mem.loihi_design[pop]["weight_range"]
-        assert 1 < block["design_range"] < 2 ** 14
+        assert 1 < block["design_range"] < 2**14
         assert block["weights_lost"] < 0.01
     assert by_label[str(mem.relay)]["design_tau"] == 0.0
     text = str(report)
@@ -257,8 +258,13 @@ def test_plain_neural_form_is_refused_by_name():
 def small_classifier(path=None, seed=0, **cell):
     from nengo_lmu.networks import LMUClassifier
 
-    args = dict(units=12, order=6, theta=16.0, hidden_to_hidden=False,
-                hidden_neuron_type=nengo.RectifiedLinear())
+    args = dict(
+        units=12,
+        order=6,
+        theta=16.0,
+        hidden_to_hidden=False,
+        hidden_neuron_type=nengo.RectifiedLinear(),
+    )
     args.update(cell)
     clf = LMUClassifier(3, [args], seed=seed, add_to_container=False)
     if path is not None:
@@ -273,8 +279,10 @@ def test_loihi_classifier_checks_its_arguments(tmp_path):
     bad = [
         (dict(classifier=small_classifier(hidden_to_hidden=True)), "hidden_to_hidden=False"),
         (dict(classifier=small_classifier(hidden_to_memory=True)), "hidden_to_memory=False"),
-        (dict(classifier=small_classifier(hidden_neuron_type=nengo.Tanh(tau_ref=1))),
-         "ReLU.*Tanh"),
+        (
+            dict(classifier=small_classifier(hidden_neuron_type=nengo.Tanh(tau_ref=1))),
+            "ReLU.*Tanh",
+        ),
         (dict(classifier="nope"), "No such file|nope"),
         (dict(classifier=3), "LMUClassifier"),
         (dict(scale_x=None), "exactly one of scale_x"),
@@ -295,8 +303,20 @@ def test_loihi_classifier_checks_its_arguments(tmp_path):
             loihi.LoihiLMUClassifier(**args)
     from nengo_lmu.networks import LMUClassifier
 
-    two = LMUClassifier(3, [dict(units=4, order=3, theta=8.0, hidden_to_hidden=False,
-                                 hidden_neuron_type=nengo.RectifiedLinear())] * 2, seed=0)
+    two = LMUClassifier(
+        3,
+        [
+            dict(
+                units=4,
+                order=3,
+                theta=8.0,
+                hidden_to_hidden=False,
+                hidden_neuron_type=nengo.RectifiedLinear(),
+            )
+        ]
+        * 2,
+        seed=0,
+    )
     with pytest.raises(ValidationError, match="one cell"):
         loihi.LoihiLMUClassifier(two, scale_x=x)
     net = loihi.LoihiLMUClassifier(path, scale_x=x)
@@ -312,8 +332,9 @@ def test_loihi_classifier_layout(tmp_path):
     rng = np.random.RandomState(1)
     x = rng.rand(5, 10, 1)
     clf = small_classifier()
-    net = loihi.LoihiLMUClassifier(clf, scale_x=x, gain=150, input_rate=500, synapse=0.01,
-                                   hold_steps=7, window=3)
+    net = loihi.LoihiLMUClassifier(
+        clf, scale_x=x, gain=150, input_rate=500, synapse=0.01, hold_steps=7, window=3
+    )
     feats = net.features(x, hold=False)
     # the scale is the largest |feature| over the given sequences: x, then m
     assert np.array_equal(net.input_scale, np.abs(feats).max(axis=(0, 1)))
@@ -338,13 +359,17 @@ def test_loihi_classifier_layout(tmp_path):
     assert "host spikes" in notes["host->chip"] and "0.01" in notes["host->chip"]
 
 
-@pytest.mark.parametrize("cell", [
-    dict(),
-    dict(input_to_hidden=False),
-    dict(hidden_gain=2.5, hidden_neuron_type=nengo.RectifiedLinear(amplitude=0.3)),
-    dict(trainable_memory=True),
-    dict(input_d=2, memory_d=2),
-], ids=["plain", "no W_x", "gain and amplitude", "trained memory", "2-d"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        dict(),
+        dict(input_to_hidden=False),
+        dict(hidden_gain=2.5, hidden_neuron_type=nengo.RectifiedLinear(amplitude=0.3)),
+        dict(trainable_memory=True),
+        dict(input_d=2, memory_d=2),
+    ],
+    ids=["plain", "no W_x", "gain and amplitude", "trained memory", "2-d"],
+)
 def test_loihi_classifier_rate_logits_are_the_trained_network(tmp_path, cell):
     # features() computes the memory on the host as the LMUCell does, and the
     # readout folds in the hidden gain and amplitude: the rate logits equal
@@ -373,9 +398,14 @@ def test_loihi_classifier_spikes_give_the_rate_logits(tmp_path):
     clf = small_classifier(seed=3)
     errors = {}
     for kind, hold in [("ideal", 300), ("loihi", 300), ("ideal", 30)]:
-        net = loihi.LoihiLMUClassifier(clf, scale_x=x, gain=1000, hold_steps=hold,
-                                       window=hold - 50 if hold > 50 else 20,
-                                       neuron_type=kind)
+        net = loihi.LoihiLMUClassifier(
+            clf,
+            scale_x=x,
+            gain=1000,
+            hold_steps=hold,
+            window=hold - 50 if hold > 50 else 20,
+            neuron_type=kind,
+        )
         rate = net.rate_logits(x)
         logits, info = net.predict(x)
         assert info["steps"] == 6 * (20 + hold) and info["clipped"] == 0
@@ -410,8 +440,9 @@ def test_loihi_classifier_emulator_matches_nengo(tmp_path):
     x = rng.rand(4, 16, 1)
     # long windows, so one spike more or less (the emulator's host<->chip
     # crossings shift it by two steps) is a small part of a count
-    net = loihi.LoihiLMUClassifier(small_classifier(seed=4), scale_x=x[:2], gain=1000,
-                                   hold_steps=200, window=150)
+    net = loihi.LoihiLMUClassifier(
+        small_classifier(seed=4), scale_x=x[:2], gain=1000, hold_steps=200, window=150
+    )
     ref, info0 = net.predict(x)
     scale = np.abs(ref).max()
     for target in ("simreal", "sim"):
@@ -422,8 +453,9 @@ def test_loihi_classifier_emulator_matches_nengo(tmp_path):
         assert res["input_spikes"] > 0 and res["spikes"] > 0
         assert res["synaptic_ops_per_inference"] == res["synaptic_ops"] / 4
     # hidden neurons driven above one spike a step are counted and warned about
-    fast = loihi.LoihiLMUClassifier(small_classifier(seed=4), scale_x=x[:2], gain=1e5,
-                                    hold_steps=2, window=1)
+    fast = loihi.LoihiLMUClassifier(
+        small_classifier(seed=4), scale_x=x[:2], gain=1e5, hold_steps=2, window=1
+    )
     with pytest.warns(UserWarning, match="above 1/dt.*lower the gain"):
         _, info = fast.predict(x[:1])
     z = fast.features(x[:1])[:, -1] @ fast.input_weights.T
@@ -446,8 +478,9 @@ def test_host_neuron_synapse_stays_on_the_chip():
         b = nengo.Ensemble(10, 1, neuron_type=nengo.SpikingRectifiedLinear())
         net.config[a].on_chip = False
         nengo.Connection(stim, a)
-        conn = nengo.Connection(a.neurons, b.neurons, transform=np.eye(10),
-                                synapse=loihi.DECODE_TAU)
+        conn = nengo.Connection(
+            a.neurons, b.neurons, transform=np.eye(10), synapse=loihi.DECODE_TAU
+        )
     with host_filters_on_chip(net, loihi.DECODE_TAU) as moved:
         assert moved == [] and conn.synapse == nengo.Lowpass(loihi.DECODE_TAU)
     # the block's time constant is the connection's own, not decode_tau
@@ -538,16 +571,18 @@ def test_reported_tau_is_the_built_blocks(host, post_neurons):
         c = nengo.Ensemble(10, 1, neuron_type=nengo.SpikingRectifiedLinear(), label="c")
         net.config[a].on_chip = not host
         nengo.Connection(stim, a)
-        nengo.Connection(a.neurons, c.neurons if post_neurons else c,
-                         transform=np.eye(10) / 50 if post_neurons else np.ones((1, 10)) / 100,
-                         synapse=0.02)
+        nengo.Connection(
+            a.neurons,
+            c.neurons if post_neurons else c,
+            transform=np.eye(10) / 50 if post_neurons else np.ones((1, 10)) / 100,
+            synapse=0.02,
+        )
     report = loihi.prepare(net, build=False)
     tau = [p.tau for p in report.placements if p.ensemble is c][0]
     assert tau == (0.02 if post_neurons else loihi.DECODE_TAU)
     model = nengo_loihi.builder.Model(dt=0.001)
     model.decode_tau = loihi.DECODE_TAU
     with host_filters_on_chip(net, loihi.DECODE_TAU):
-        nengo_loihi.Simulator(net, target="simreal", model=model,
-                              remove_passthrough=False).close()
+        nengo_loihi.Simulator(net, target="simreal", model=model, remove_passthrough=False).close()
     built = [b.compartment.tau_s for b in model.blocks if str(b.label) == "<Ensemble 'c'>"]
     assert built == [tau]

@@ -36,8 +36,11 @@ def test_relay_repeats_the_encoder_one_step_later_on_nengo_and_the_emulator():
     for target in ("nengo", "sim"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sim = (nengo.Simulator(net, progress_bar=False) if target == "nengo"
-                   else loihi.simulator(net, target=target))
+            sim = (
+                nengo.Simulator(net, progress_bar=False)
+                if target == "nengo"
+                else loihi.simulator(net, target=target)
+            )
         with sim:
             sim.run(0.3)
         enc = sim.data[p_enc] > 0
@@ -58,8 +61,9 @@ def test_delay_readout_on_the_emulator_follows_nengo():
     # larger than on the task's 10 s: seed 1 gave 0.24 against 0.30)
     from nengo_lmu.tasks import run_delay_task
 
-    kwargs = dict(order=4, n_neurons=60, duration=0.6, discard=0.2, seed=1,
-                  memory=loihi.LoihiLegendreMemory)
+    kwargs = dict(
+        order=4, n_neurons=60, duration=0.6, discard=0.2, seed=1, memory=loihi.LoihiLegendreMemory
+    )
     ref = run_delay_task(latency_steps=0, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -74,8 +78,9 @@ def test_memory_whose_weights_lose_precision_warns_naming_the_block():
     # weights that carry it round to zero on 8 bits (in the population and
     # in its readout); the default tau keeps them
     net, _, mem = small_memory(synapse=0.1)
-    with pytest.warns(loihi.LoihiPrecisionWarning,
-                      match=r"ensemble\[0\].*round to zero.*limits 3%"):
+    with pytest.warns(
+        loihi.LoihiPrecisionWarning, match=r"ensemble\[0\].*round to zero.*limits 3%"
+    ):
         report = loihi.prepare(net, max_weights_lost=0.03)
     lossy = [b for b in report.blocks if b["weights_lost"] > 0.03]
     assert lossy and all("ensemble[0]" in b["label"] for b in lossy)

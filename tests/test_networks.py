@@ -32,9 +32,7 @@ def test_exact_form_steps_like_the_recurrence(AnySimulator, rng, allclose):
         rng.randn(4, 4) * 0.2 - np.eye(4), rng.randn(4, 2), rng.randn(3, 4), rng.randn(3, 2)
     )
     u = rng.randn(300, 2) * 0.5
-    x, y, net = run_net(
-        lambda: LinearSystemNetwork(sys, dt=0.001), u, simulator=AnySimulator
-    )
+    x, y, net = run_net(lambda: LinearSystemNetwork(sys, dt=0.001), u, simulator=AnySimulator)
     dsys = sys.discretize(0.001)
     assert net.n_neurons == 0 and net.ensembles == []
     assert allclose(x, dsys.simulate(u, output=False), atol=1e-10, rtol=1e-10)
@@ -224,11 +222,16 @@ def test_radius_and_process(rng):
 
 def test_synapse_argument():
     mem = LegendreMemory(4, 0.1, n_neurons=10, synapse=nengo.Lowpass(0.05), add_to_container=False)
-    taus = {c.synapse.tau for c in mem.all_connections if isinstance(c.synapse, nengo.Lowpass) and c.synapse.tau > 0}
+    taus = {
+        c.synapse.tau
+        for c in mem.all_connections
+        if isinstance(c.synapse, nengo.Lowpass) and c.synapse.tau > 0
+    }
     assert taus == {0.05}
     a = np.exp(-0.001 / 0.05)
-    assert np.allclose(mem.mapped_system.A * (1 - a) + a * np.eye(4),
-                       mem.discrete_system.transform(mem.T).A)
+    assert np.allclose(
+        mem.mapped_system.A * (1 - a) + a * np.eye(4), mem.discrete_system.transform(mem.T).A
+    )
 
 
 def test_euler_memory(rng, allclose):
@@ -247,16 +250,31 @@ def test_euler_memory(rng, allclose):
         (dict(theta=0.001), "dt: must be smaller than theta=0.001, got 0.001"),
         (dict(size_in=0), "size_in: must be an integer >= 1, got 0"),
         (dict(discretizer="tustin"), "discretizer: must be one of"),
-        (dict(order=12, theta=0.01, discretizer="euler"), "discretizer: the Euler-discretised memory of order 12 is unstable .* stable only for theta > 0.0361871"),
+        (
+            dict(order=12, theta=0.01, discretizer="euler"),
+            "discretizer: the Euler-discretised memory of order 12 is unstable .* stable only for theta > 0.0361871",
+        ),
         (dict(n_neurons=0), "n_neurons: must be None .* got 0"),
         (dict(n_neurons=2.5), "n_neurons: must be None .* got 2.5"),
-        (dict(n_neurons=10, synapse=nengo.synapses.Triangle(0.1)), "synapse: must be a nengo.LinearFilter"),
+        (
+            dict(n_neurons=10, synapse=nengo.synapses.Triangle(0.1)),
+            "synapse: must be a nengo.LinearFilter",
+        ),
         (dict(n_neurons=10, synapse=-0.1), "synapse: must be a positive"),
-        (dict(n_neurons=10, ens_dimensions=4), "ens_dimensions: must be a positive integer dividing n_states=6"),
+        (
+            dict(n_neurons=10, ens_dimensions=4),
+            "ens_dimensions: must be a positive integer dividing n_states=6",
+        ),
         (dict(n_neurons=10, realizer="bogus"), "realizer: must be one of"),
         (dict(n_neurons=10, process=np.zeros((100, 1))), "process: the input sample is all zeros"),
-        (dict(n_neurons=10, process=np.ones((100, 2))), "process: must be a nengo.Process or an array"),
-        (dict(n_neurons=10, process=np.full((100, 1), np.nan)), "process: the input sample contains NaN"),
+        (
+            dict(n_neurons=10, process=np.ones((100, 2))),
+            "process: must be a nengo.Process or an array",
+        ),
+        (
+            dict(n_neurons=10, process=np.full((100, 1), np.nan)),
+            "process: the input sample contains NaN",
+        ),
         (dict(n_neurons=10, mapping="bilinear"), "mapping: must be one of"),
     ],
 )
@@ -311,8 +329,9 @@ def test_spiking_memory_on_loihi_emulator():
     # LIF (the Loihi form's default); with SpikingRectifiedLinear the gap
     # to nengo is larger (seed 0: 0.28 vs 0.67), as a Loihi neuron resets to
     # zero and loses the overshoot that nengo's keeps
-    kwargs = dict(n_neurons=100, duration=2.0, discard=0.5, seed=0,
-                  memory=loihi.LoihiLegendreMemory)
+    kwargs = dict(
+        n_neurons=100, duration=2.0, discard=0.5, seed=0, memory=loihi.LoihiLegendreMemory
+    )
     ref = run_delay_task(**kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

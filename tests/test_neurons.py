@@ -78,8 +78,7 @@ def test_zero_reset_and_clipping_by_hand():
     # subtract reset, no clipping: 1.5 (spike), 0.75 - 1 - 1 = -1.25,
     # -0.625 + 1.2 = 0.575, 0.2875 + 0.4 = 0.6875
     v, s = np.zeros(1), np.zeros(1)
-    out = [discrete_lif_step(np.array([j]), v, s, 0.5, 1.0)[0]
-           for j in [1.5, -1.0, 1.2, 0.4]]
+    out = [discrete_lif_step(np.array([j]), v, s, 0.5, 1.0)[0] for j in [1.5, -1.0, 1.2, 0.4]]
     assert out == [1, 0, 0, 0] and np.allclose(v, [0.6875])
 
 
@@ -95,8 +94,13 @@ def test_nengo_simulation_matches_equations(dt):
     J = rng.uniform(-0.5, 1.5, size=(60, 7))
     with nengo.Network() as net:
         inp = nengo.Node(nengo.processes.PresentInput(J, dt))
-        ens = nengo.Ensemble(7, 1, neuron_type=DiscreteLIF(0.7, 0.9, amplitude=2.0),
-                             gain=nengo.dists.Choice([1]), bias=nengo.dists.Choice([0]))
+        ens = nengo.Ensemble(
+            7,
+            1,
+            neuron_type=DiscreteLIF(0.7, 0.9, amplitude=2.0),
+            gain=nengo.dists.Choice([1]),
+            bias=nengo.dists.Choice([0]),
+        )
         nengo.Connection(inp, ens.neurons, synapse=None)
         p = nengo.Probe(ens.neurons)
         pv = nengo.Probe(ens.neurons, "voltage")
@@ -132,23 +136,44 @@ def test_no_rate_curve():
 # --- NengoDL ---------------------------------------------------------------
 
 
-def _two_population_net(learnable=True, surrogate_alpha=2.0, reset="subtract",
-                        min_voltage=-np.inf):
+def _two_population_net(
+    learnable=True, surrogate_alpha=2.0, reset="subtract", min_voltage=-np.inf
+):
     rng = np.random.RandomState(0)
     with nengo.Network(seed=0) as net:
         inp = nengo.Node(np.zeros(5))
         kw = dict(gain=nengo.dists.Choice([1]), bias=nengo.dists.Choice([0]))
-        a = nengo.Ensemble(20, 1, neuron_type=DiscreteLIF(
-            0.8, 0.5, amplitude=0.001, learnable=learnable,
-            surrogate_alpha=surrogate_alpha, reset=reset, min_voltage=min_voltage), **kw)
-        b = nengo.Ensemble(10, 1, neuron_type=DiscreteLIF(
-            0.3, 0.2, amplitude=0.001, learnable=learnable,
-            surrogate_alpha=surrogate_alpha, reset=reset, min_voltage=min_voltage), **kw)
+        a = nengo.Ensemble(
+            20,
+            1,
+            neuron_type=DiscreteLIF(
+                0.8,
+                0.5,
+                amplitude=0.001,
+                learnable=learnable,
+                surrogate_alpha=surrogate_alpha,
+                reset=reset,
+                min_voltage=min_voltage,
+            ),
+            **kw,
+        )
+        b = nengo.Ensemble(
+            10,
+            1,
+            neuron_type=DiscreteLIF(
+                0.3,
+                0.2,
+                amplitude=0.001,
+                learnable=learnable,
+                surrogate_alpha=surrogate_alpha,
+                reset=reset,
+                min_voltage=min_voltage,
+            ),
+            **kw,
+        )
         nengo.Connection(inp, a.neurons, transform=rng.randn(20, 5), synapse=None)
-        nengo.Connection(a.neurons, b.neurons, transform=rng.randn(10, 20) * 0.5,
-                         synapse=None)
-        nengo.Connection(b.neurons, a.neurons, transform=rng.randn(20, 10) * 0.5,
-                         synapse=0)
+        nengo.Connection(a.neurons, b.neurons, transform=rng.randn(10, 20) * 0.5, synapse=None)
+        nengo.Connection(b.neurons, a.neurons, transform=rng.randn(20, 10) * 0.5, synapse=0)
         pa = nengo.Probe(a.neurons)
         pb = nengo.Probe(b.neurons)
     return net, inp, a, b, pa, pb

@@ -38,23 +38,24 @@ def test_regenerating_a_notebook_changes_nothing(script, tmp_path, monkeypatch):
     assert committed.exists(), f"{script.name} writes {written.name}, which is not committed"
     assert _content(written) == _content(committed), (
         f"notebooks/{written.name} differs from what {script.name} writes: run "
-        f"python tools/make_notebooks.py")
+        f"python tools/make_notebooks.py"
+    )
 
 
 # What a notebook needs beyond the core, recognised from its code.
 NEEDS = {
     r"nengo_lmu\.dl\b|from nengo_lmu import [\w, ]*\bdl\b|\bnengo_dl\b|\btensorflow\b": (
-        "tensorflow", "nengo_dl"),
-    r"nengo_lmu\.loihi\b|from nengo_lmu import [\w, ]*\bloihi\b|\bnengo_loihi\b": (
-        "nengo_loihi",),
+        "tensorflow",
+        "nengo_dl",
+    ),
+    r"nengo_lmu\.loihi\b|from nengo_lmu import [\w, ]*\bloihi\b|\bnengo_loihi\b": ("nengo_loihi",),
     r"spoken_keywords|espeakng": ("espeakng_loader",),
 }
 
 
 def needed_modules(nb):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    return sorted({m for pattern, mods in NEEDS.items() if re.search(pattern, code)
-                   for m in mods})
+    return sorted({m for pattern, mods in NEEDS.items() if re.search(pattern, code) for m in mods})
 
 
 def test_there_are_notebooks():

@@ -100,7 +100,11 @@ def test_memory_equals_keras_lmu_feedforward(rng):
     keras_lmu = pytest.importorskip("keras_lmu")
     x = rng.randn(3, 80, 2).astype(np.float32)
     theirs = keras_lmu.LMUFeedforward(
-        memory_d=2, order=12, theta=40, hidden_cell=None, kernel_initializer=None,
+        memory_d=2,
+        order=12,
+        theta=40,
+        hidden_cell=None,
+        kernel_initializer=None,
         return_sequences=True,
     )
     ours = LegendreMemoryLayer(12, 40)
@@ -113,11 +117,13 @@ def test_lmu_layer_equals_keras_lmu_with_same_weights(rng):
     """KerasLMU's LMUFeedforward with a Dense hidden cell, our weights copied."""
     keras_lmu = pytest.importorskip("keras_lmu")
     x = rng.randn(2, 50, 3).astype(np.float32)
-    ours = LMULayer(7, 10, 25, memory_d=2, hidden_to_hidden=False, seed=0,
-                    return_sequences=True)
+    ours = LMULayer(7, 10, 25, memory_d=2, hidden_to_hidden=False, seed=0, return_sequences=True)
     ours(x)
     theirs = keras_lmu.LMUFeedforward(
-        memory_d=2, order=10, theta=25, input_to_hidden=True,
+        memory_d=2,
+        order=10,
+        theta=25,
+        input_to_hidden=True,
         hidden_cell=tf.keras.layers.Dense(7, activation="tanh", use_bias=False),
         return_sequences=True,
     )
@@ -145,11 +151,20 @@ def test_lmu_layer_modes_equal_recurrent(options, mode, rng):
     x = tf.constant(rng.randn(3, 40, 2))
 
     def run(mode, return_sequences):
-        layer = LMULayer(5, 8, 20.0, mode=mode, seed=3, dtype="float64", chunk_size=7,
-                         return_sequences=return_sequences, **options)
+        layer = LMULayer(
+            5,
+            8,
+            20.0,
+            mode=mode,
+            seed=3,
+            dtype="float64",
+            chunk_size=7,
+            return_sequences=return_sequences,
+            **options,
+        )
         with tf.GradientTape() as tape:
             y = layer(x)
-            loss = tf.reduce_sum(y ** 2)
+            loss = tf.reduce_sum(y**2)
         grads = tape.gradient(loss, layer.trainable_weights)
         return y.numpy(), [g.numpy() for g in grads]
 
@@ -205,12 +220,19 @@ def test_return_state_and_initial_state_continue_a_sequence(cls, rng):
     with pytest.raises(ValidationError, match="initial_state"):
         layer(x, initial_state=states + states)
     # without sequences (the last-step-only path), the states are the same
-    last = make(return_state=True, return_sequences=False) if cls == "memory" else (
-        LMULayer(4, 6, 10.0, seed=0, dtype="float64", return_state=True,
-                 hidden_to_hidden=False))
+    last = (
+        make(return_state=True, return_sequences=False)
+        if cls == "memory"
+        else (
+            LMULayer(
+                4, 6, 10.0, seed=0, dtype="float64", return_state=True, hidden_to_hidden=False
+            )
+        )
+    )
     out, *last_states = last(x)
-    full, *full_states = make(return_state=True, **(
-        {} if cls == "memory" else {"hidden_to_hidden": False}))(x)
+    full, *full_states = make(
+        return_state=True, **({} if cls == "memory" else {"hidden_to_hidden": False})
+    )(x)
     assert np.allclose(out.numpy(), full[:, -1].numpy(), atol=1e-12)
     for a, b in zip(last_states, full_states):
         assert np.allclose(a.numpy(), b.numpy(), atol=1e-12)
@@ -253,12 +275,28 @@ def test_go_backwards_and_bidirectional(rng):
 
 def test_config_round_trip_has_every_argument():
     kwargs = dict(
-        units=5, order=7, theta=25.5, memory_d=2, hidden_activation="relu",
-        hidden_to_memory=False, memory_to_memory=False, input_to_hidden=False,
-        hidden_to_hidden=False, trainable_memory=False, kernel_initializer="lecun_uniform",
-        recurrent_initializer="zeros", encoder_initializer="ones", seed=3,
-        discretizer="euler", mode="fft", chunk_size=9, return_sequences=True,
-        return_state=True, stateful=False, go_backwards=True, name="lmu",
+        units=5,
+        order=7,
+        theta=25.5,
+        memory_d=2,
+        hidden_activation="relu",
+        hidden_to_memory=False,
+        memory_to_memory=False,
+        input_to_hidden=False,
+        hidden_to_hidden=False,
+        trainable_memory=False,
+        kernel_initializer="lecun_uniform",
+        recurrent_initializer="zeros",
+        encoder_initializer="ones",
+        seed=3,
+        discretizer="euler",
+        mode="fft",
+        chunk_size=9,
+        return_sequences=True,
+        return_state=True,
+        stateful=False,
+        go_backwards=True,
+        name="lmu",
     )
     with pytest.warns(UserWarning, match="Euler"):
         layer = LMULayer(**kwargs)
@@ -275,12 +313,14 @@ def test_config_round_trip_has_every_argument():
 def test_save_and_load_model_after_fit(rng, tmp_path):
     x = rng.randn(16, 20, 1).astype(np.float32)
     y = rng.randint(0, 3, size=16)
-    model = tf.keras.Sequential([
-        tf.keras.Input((20, 1)),
-        LegendreMemoryLayer(6, 10.0, return_sequences=True),
-        LMULayer(8, 6, 15.0, seed=0, hidden_activation="relu"),
-        tf.keras.layers.Dense(3),
-    ])
+    model = tf.keras.Sequential(
+        [
+            tf.keras.Input((20, 1)),
+            LegendreMemoryLayer(6, 10.0, return_sequences=True),
+            LMULayer(8, 6, 15.0, seed=0, hidden_activation="relu"),
+            tf.keras.layers.Dense(3),
+        ]
+    )
     model.compile("adam", tf.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x, y, epochs=2, verbose=0)
     for path in (tmp_path / "m.keras", tmp_path / "m.h5"):
@@ -377,4 +417,3 @@ def test_trains_under_mirrored_strategy_on_two_devices(tmp_path):
     line = [li for li in out.stdout.splitlines() if li.startswith("RESULT")][0]
     diff, moved = map(float, line.split()[1:])
     assert moved > 0 and diff < 1e-5
-

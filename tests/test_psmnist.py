@@ -56,10 +56,21 @@ def test_run_psmnist_small(data):
     pytest.importorskip("tensorflow")
     from nengo_lmu.experiments.psmnist import run_psmnist
 
-    small = dict(x_train=data["x_train"][:100], y_train=data["y_train"][:100],
-                 x_test=data["x_test"][:10], y_test=data["y_test"][:10])
-    res = run_psmnist(seeds=(0,), epochs=1, models=("lmu",), n_nengo=10, n_spiking=0,
-                      data=small, log=lambda line: None)
+    small = dict(
+        x_train=data["x_train"][:100],
+        y_train=data["y_train"][:100],
+        x_test=data["x_test"][:10],
+        y_test=data["y_test"][:10],
+    )
+    res = run_psmnist(
+        seeds=(0,),
+        epochs=1,
+        models=("lmu",),
+        n_nengo=10,
+        n_spiking=0,
+        data=small,
+        log=lambda line: None,
+    )
     (run,) = res.runs
     assert run.model == "lmu" and run.n_parameters == 56828
     assert np.isfinite(run.final_loss)
@@ -74,8 +85,24 @@ def test_run_psmnist_small(data):
 def test_train_psmnist_cli_lmu(capsys):
     from nengo_lmu.cli import main
 
-    assert main(["train-psmnist", "--models", "lmu", "--seeds", "0", "--epochs", "2",
-                 "--n-nengo", "0", "--n-spiking", "0"]) == 0
+    assert (
+        main(
+            [
+                "train-psmnist",
+                "--models",
+                "lmu",
+                "--seeds",
+                "0",
+                "--epochs",
+                "2",
+                "--n-nengo",
+                "0",
+                "--n-spiking",
+                "0",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.strip().startswith("lmu"))
     assert float(row.split()[2]) > 0.7

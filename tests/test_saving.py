@@ -17,29 +17,38 @@ def old_lmu_classifier_save(clf, path):
     format), as it wrote files."""
     config = dict(clf.config_dict(), format_version=1)
     weights = clf.get_weights()
-    np.savez(path, __config__=np.array(json.dumps(config)),
-             **{f"w:{k}": np.asarray(v) for k, v in weights.items()})
+    np.savez(
+        path,
+        __config__=np.array(json.dumps(config)),
+        **{f"w:{k}": np.asarray(v) for k, v in weights.items()},
+    )
 
 
 def old_spiking_save(net, path):
     """SpikingClassifier.save before the shared format (no version)."""
     arrays = {f"w_{k}": v for k, v in net.get_weights().items()}
-    arrays["config"] = np.array(json.dumps(
-        dict(cls=type(net).__name__, args=net.config_dict(),
-             neuron_params=net.neuron_params)))
+    arrays["config"] = np.array(
+        json.dumps(
+            dict(cls=type(net).__name__, args=net.config_dict(), neuron_params=net.neuron_params)
+        )
+    )
     np.savez(path, **arrays)
 
 
 def classifier(seed=3):
-    return LMUClassifier(3, [dict(units=5, order=4, theta=8.0,
-                                  hidden_neuron_type=nengo.RectifiedLinear())],
-                         seed=seed, add_to_container=False)
+    return LMUClassifier(
+        3,
+        [dict(units=5, order=4, theta=8.0, hidden_neuron_type=nengo.RectifiedLinear())],
+        seed=seed,
+        add_to_container=False,
+    )
 
 
 def spiking(cls, seed=2):
     if cls is L2MU:
-        return L2MU(6, 4, memory_size=3, order=4, theta=6.0, hidden_size=12, seed=seed,
-                    threshold_h=0.3)
+        return L2MU(
+            6, 4, memory_size=3, order=4, theta=6.0, hidden_size=12, seed=seed, threshold_h=0.3
+        )
     return RecurrentLIF(6, 4, 9, seed=seed, beta_h=0.3)
 
 
@@ -62,8 +71,9 @@ def test_lmu_classifier_version_1_file_loads(tmp_path):
 def test_unversioned_spiking_file_loads(cls, tmp_path):
     net = spiking(cls)
     # trained-looking neuron parameters, so that their loading is tested
-    net.set_neuron_params({k: (np.asarray(b) * 0.9, np.asarray(t) * 1.1)
-                           for k, (b, t) in net.neuron_params.items()})
+    net.set_neuron_params(
+        {k: (np.asarray(b) * 0.9, np.asarray(t) * 1.1) for k, (b, t) in net.neuron_params.items()}
+    )
     old_spiking_save(net, tmp_path / "old.npz")
     loaded = L2MU.load(tmp_path / "old.npz")
     assert type(loaded) is cls and loaded.config_dict() == net.config_dict()
@@ -74,8 +84,11 @@ def test_unversioned_spiking_file_loads(cls, tmp_path):
 
 
 def test_every_network_saves_in_the_one_format(tmp_path):
-    nets = [("LMUClassifier", classifier()), ("L2MU", spiking(L2MU)),
-            ("RecurrentLIF", spiking(RecurrentLIF))]
+    nets = [
+        ("LMUClassifier", classifier()),
+        ("L2MU", spiking(L2MU)),
+        ("RecurrentLIF", spiking(RecurrentLIF)),
+    ]
     for kind, net in nets:
         path = tmp_path / f"{kind}.npz"
         net.save(path)
@@ -85,18 +98,24 @@ def test_every_network_saves_in_the_one_format(tmp_path):
         got_kind, config, weights, _ = read_network(path)
         assert got_kind == kind and config == net.config_dict()
         assert set(weights) == set(net.get_weights())
-        loaded = (LMUClassifier.load(path) if kind == "LMUClassifier"
-                  else L2MU.load(path))
+        loaded = LMUClassifier.load(path) if kind == "LMUClassifier" else L2MU.load(path)
         assert_same_weights(loaded, net)
 
 
 def test_wrong_kind_and_bad_files_are_named(tmp_path):
     spiking(L2MU).save(tmp_path / "l2mu.npz")
-    with pytest.raises(ValidationError, match="holds a saved L2MU, which LMUClassifier cannot rebuild"):
+    with pytest.raises(
+        ValidationError, match="holds a saved L2MU, which LMUClassifier cannot rebuild"
+    ):
         LMUClassifier.load(tmp_path / "l2mu.npz")
     classifier().save(tmp_path / "clf.npz")
-    with pytest.raises(ValidationError, match="holds a saved LMUClassifier, which L2MU or RecurrentLIF cannot"):
+    with pytest.raises(
+        ValidationError, match="holds a saved LMUClassifier, which L2MU or RecurrentLIF cannot"
+    ):
         L2MU.load(tmp_path / "clf.npz")
     np.savez(tmp_path / "other.npz", x=np.zeros(2))
-    with pytest.raises(ValidationError, match="other.npz' is not a saved nengo_lmu network: no '__config__' header"):
+    with pytest.raises(
+        ValidationError,
+        match="other.npz' is not a saved nengo_lmu network: no '__config__' header",
+    ):
         read_network(tmp_path / "other.npz")

@@ -30,8 +30,7 @@ def test_mel_filterbank_matches_tensorflow():
         ref = tf.signal.linear_to_mel_weight_matrix(
             n_mels, n_fft // 2 + 1, SAMPLE_RATE, fmin, SAMPLE_RATE / 2, dtype=tf.float64
         ).numpy()
-        np.testing.assert_allclose(mel_filterbank(n_mels, n_fft, fmin=fmin), ref,
-                                   atol=1e-6)
+        np.testing.assert_allclose(mel_filterbank(n_mels, n_fft, fmin=fmin), ref, atol=1e-6)
 
 
 def test_log_mel_matches_tensorflow_stft(rng):
@@ -39,11 +38,13 @@ def test_log_mel_matches_tensorflow_stft(rng):
     audio = rng.randn(2, SAMPLE_RATE) * 0.1
     ours = log_mel(audio, n_mels=20)
     window = np.hanning(402)[1:-1]
-    stft = tf.signal.stft(audio, 400, 160, 512,
-                          window_fn=lambda n, dtype: tf.constant(window, dtype=dtype))
+    stft = tf.signal.stft(
+        audio, 400, 160, 512, window_fn=lambda n, dtype: tf.constant(window, dtype=dtype)
+    )
     power = np.abs(stft.numpy()) ** 2
-    mel = tf.signal.linear_to_mel_weight_matrix(20, 257, SAMPLE_RATE, 20.0, 8000.0,
-                                                dtype=tf.float64).numpy()
+    mel = tf.signal.linear_to_mel_weight_matrix(
+        20, 257, SAMPLE_RATE, 20.0, 8000.0, dtype=tf.float64
+    ).numpy()
     assert ours.shape == (2, 98, 20)  # 25 ms windows every 10 ms in 1 s
     np.testing.assert_allclose(ours, np.log(power @ mel + 1e-6), atol=1e-8)
 
@@ -129,7 +130,7 @@ def test_load_speech_commands(tmp_path, rng):
         for i in range(3):
             audio = np.zeros(SAMPLE_RATE)
             speech = synthesize(word, "en-us+m3")
-            audio[:len(speech)] = speech * 0.8
+            audio[: len(speech)] = speech * 0.8
             if i == 2:
                 audio = audio[:12000]  # a short clip, zero padded by the loader
             pcm = np.round(audio * 32767).astype(np.int16)
@@ -143,8 +144,7 @@ def test_load_speech_commands(tmp_path, rng):
     np.testing.assert_array_equal(data["y_test"], [0, 1])
     pcm = np.zeros(SAMPLE_RATE)
     pcm[:12000] = clips["yes/spk2_nohash_0.wav"] / 32768.0
-    np.testing.assert_allclose(data["x_test"][0], log_mel(pcm, n_mels=16), rtol=1e-5,
-                               atol=1e-4)
+    np.testing.assert_allclose(data["x_test"][0], log_mel(pcm, n_mels=16), rtol=1e-5, atol=1e-4)
     with pytest.raises(ValidationError, match="keywords"):
         load_speech_commands(tmp_path, keywords=["yes", "cat"])
     with pytest.raises(ValidationError, match="path"):

@@ -88,8 +88,10 @@ def test_pack_sequences():
 
 def test_batch_indices():
     a = [batch_indices(10, 4, s, seed=1) for s in range(4)]
-    assert all(np.array_equal(x, y) for x, y in zip(a, [batch_indices(10, 4, s, seed=1)
-                                                        for s in range(4)]))
+    assert all(
+        np.array_equal(x, y)
+        for x, y in zip(a, [batch_indices(10, 4, s, seed=1) for s in range(4)])
+    )
     # one epoch (2 batches of 4 from 10 rows) has no repeats
     assert len(set(np.concatenate(a[:2]))) == 8
     assert not np.array_equal(a[0], a[2])
@@ -97,6 +99,5 @@ def test_batch_indices():
 
 def test_no_tensorflow_at_import():
     code = "import nengo_lmu.text, sys; print('tensorflow' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -55,12 +55,19 @@ def delay(out):
     # The memory gets a seed of its own: unseeded, a neural memory draws its
     # evaluation points from fresh entropy (its seed is None when it is
     # made), so their order, and the decoders' last bits, change per run.
-    common = dict(theta=0.1, order=6, duration=2.0, discard=1.0, seed=3,
-                  memory=functools.partial(LegendreMemory, seed=5))
+    common = dict(
+        theta=0.1,
+        order=6,
+        duration=2.0,
+        discard=1.0,
+        seed=3,
+        memory=functools.partial(LegendreMemory, seed=5),
+    )
     for name, kw in (("exact", {}), ("lif", dict(n_neurons=50))):
         r = run_delay_task(**common, **kw)
-        out[f"delay.{name}"] = dict(nrmse=score(r.nrmse), best_lag=r.best_lag_steps,
-                                    output=digest(r.output))
+        out[f"delay.{name}"] = dict(
+            nrmse=score(r.nrmse), best_lag=r.best_lag_steps, output=digest(r.output)
+        )
 
 
 def digits(out):
@@ -69,10 +76,14 @@ def digits(out):
 
     data = permuted_digits()
     res = train_parallel_classifier(
-        data, 10, [dict(units=20, order=8, theta=32.0, hidden_activation="relu",
-                        hidden_to_hidden=False)], epochs=1, seed=1, verbose=0)
-    out["digits.parallel"] = dict(accuracy=res.test_accuracy,
-                                  logits=digest(res.test_logits))
+        data,
+        10,
+        [dict(units=20, order=8, theta=32.0, hidden_activation="relu", hidden_to_hidden=False)],
+        epochs=1,
+        seed=1,
+        verbose=0,
+    )
+    out["digits.parallel"] = dict(accuracy=res.test_accuracy, logits=digest(res.test_logits))
     clf = to_classifier(res.model, seed=1)
     x = data["x_test"][:20]
     logits = nengo_dl_logits(clf, x, minibatch_size=20)
@@ -93,20 +104,29 @@ def nengo_dl_training(out):
 
     data = permuted_digits()
     small = {k: v[:100] for k, v in data.items()}
-    clf = LMUClassifier(10, [dict(units=8, order=4, theta=16.0,
-                                  hidden_neuron_type=nengo.RectifiedLinear())], seed=2)
+    clf = LMUClassifier(
+        10,
+        [dict(units=8, order=4, theta=16.0, hidden_neuron_type=nengo.RectifiedLinear())],
+        seed=2,
+    )
     res = train_classifier(clf, small, epochs=1, minibatch_size=20, seed=2)
-    out["nengo_dl.classifier"] = dict(accuracy=res.test_accuracy,
-                                      logits=digest(np.round(res.test_logits, 5)),
-                                      loss=[round(v, 5) for v in res.history["loss"]])
+    out["nengo_dl.classifier"] = dict(
+        accuracy=res.test_accuracy,
+        logits=digest(np.round(res.test_logits, 5)),
+        loss=[round(v, 5) for v in res.history["loss"]],
+    )
     events = event_digits(n_steps=12, n_samples=100, threshold=0.2)
     net = L2MU(16, 10, memory_size=4, order=3, theta=6.0, hidden_size=16, seed=0)
-    res = train_spiking_classifier(net, events, epochs=1, minibatch_size=20,
-                                   learning_rate=5e-3, unroll_simulation=1)
-    out["nengo_dl.l2mu"] = dict(accuracy=res.test_accuracy, counts=digest(res.test_counts),
-                                params=digest(np.concatenate(
-                                    [np.ravel(v) for p in res.neuron_params.values()
-                                     for v in p])))
+    res = train_spiking_classifier(
+        net, events, epochs=1, minibatch_size=20, learning_rate=5e-3, unroll_simulation=1
+    )
+    out["nengo_dl.l2mu"] = dict(
+        accuracy=res.test_accuracy,
+        counts=digest(res.test_counts),
+        params=digest(
+            np.concatenate([np.ravel(v) for p in res.neuron_params.values() for v in p])
+        ),
+    )
 
 
 def l2mu(out):
@@ -118,17 +138,28 @@ def l2mu(out):
         from nengo_lmu.networks.l2mu import lif_run
 
     x = (np.random.RandomState(6).rand(3, 30, 6) < 0.3).astype(np.float32)
-    args = dict(memory_size=3, order=4, theta=6.0, hidden_size=12, threshold_u=0.1,
-                threshold_m=0.1, threshold_h=0.2, threshold_out=0.1, seed=2)
+    args = dict(
+        memory_size=3,
+        order=4,
+        theta=6.0,
+        hidden_size=12,
+        threshold_u=0.1,
+        threshold_m=0.1,
+        threshold_h=0.2,
+        threshold_out=0.1,
+        seed=2,
+    )
     net = L2MU(6, 4, **args)
     probes = net.add_probes()
     counts, rec = net.run_sequences(x, probes=probes)
-    out["l2mu.spikes"] = dict(counts=counts.tolist(),
-                              **{k: digest(v) for k, v in sorted(rec.items())})
+    out["l2mu.spikes"] = dict(
+        counts=counts.tolist(), **{k: digest(v) for k, v in sorted(rec.items())}
+    )
     chip = L2MU(6, 4, reset="zero", min_voltage=-0.5, chip_timing=True, **args)
     c_lif, act = lif_run(chip, x, "nengo", pad_steps=0)
-    out["l2mu.lif_map"] = dict(counts=c_lif.tolist(),
-                               **{k: digest(v) for k, v in sorted(act.items())})
+    out["l2mu.lif_map"] = dict(
+        counts=c_lif.tolist(), **{k: digest(v) for k, v in sorted(act.items())}
+    )
     c_emu, _ = lif_run(chip, x, "loihi")
     out["l2mu.loihi_emulator"] = dict(counts=c_emu.tolist())
 
@@ -145,30 +176,34 @@ def loihi_cases(out, clf, data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results, resources, report = delay_comparison(
-            targets=("sim",), n_neurons=30, duration=1.5, seed=0, discard=0.5)
+            targets=("sim",), n_neurons=30, duration=1.5, seed=0, discard=0.5
+        )
     # the emulator's 8-bit weights hide the unseeded memory's last bits (see
     # `delay`); nengo's run does not, so it is run again with a seeded memory
-    out["loihi.memory.sim"] = dict(nrmse=score(results["sim"].nrmse),
-                                   output=digest(results["sim"].output))
+    out["loihi.memory.sim"] = dict(
+        nrmse=score(results["sim"].nrmse), output=digest(results["sim"].output)
+    )
     for target in ("nengo", "sim"):
         r = run_delay_task(
-            n_neurons=30, duration=1.5, seed=0, discard=0.5,
+            n_neurons=30,
+            duration=1.5,
+            seed=0,
+            discard=0.5,
             memory=functools.partial(loihi.LoihiLegendreMemory, seed=5),
-            simulator=None if target == "nengo" else loihi.simulator_factory(target))
+            simulator=None if target == "nengo" else loihi.simulator_factory(target),
+        )
         out[f"loihi.memory.seeded.{target}"] = dict(nrmse=score(r.nrmse), output=digest(r.output))
     out["loihi.memory.resources"] = resources["sim"]
     out["loihi.memory.report"] = report.table()
 
     x = data["x_test"][:3]
-    net = loihi.LoihiLMUClassifier(clf, scale_x=data["x_train"][:50], hold_steps=20,
-                                   window=10)
+    net = loihi.LoihiLMUClassifier(clf, scale_x=data["x_train"][:50], hold_steps=20, window=10)
     out["loihi.classifier.rate"] = dict(logits=digest(np.round(net.rate_logits(x), 6)))
     for target in ("nengo", "sim"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             logits, info = net.predict(x, target=target)
-        entry = dict(logits=digest(logits), clipped=info["clipped"],
-                     report=info["report"].table())
+        entry = dict(logits=digest(logits), clipped=info["clipped"], report=info["report"].table())
         if "resources" in info:
             entry["resources"] = info["resources"]
         out[f"loihi.classifier.{target}"] = entry
@@ -181,19 +216,37 @@ def structure(out):
     from nengo_lmu import loihi
     from nengo_lmu.networks import LegendreMemory
 
-    for name, cls in (("LegendreMemory", LegendreMemory),
-                      ("LoihiLegendreMemory", loihi.LoihiLegendreMemory)):
+    for name, cls in (
+        ("LegendreMemory", LegendreMemory),
+        ("LoihiLegendreMemory", loihi.LoihiLegendreMemory),
+    ):
         with nengo.Network(seed=1):
             mem = cls(6, 0.1, n_neurons=20, seed=5)
         conns = sorted(
-            (str(c), str(c.synapse), digest(getattr(c.transform, "init", np.nan)), type(c.solver).__name__,
-             bool(getattr(c.solver, "weights", False)))
-            for c in mem.all_connections)
+            (
+                str(c),
+                str(c.synapse),
+                digest(getattr(c.transform, "init", np.nan)),
+                type(c.solver).__name__,
+                bool(getattr(c.solver, "weights", False)),
+            )
+            for c in mem.all_connections
+        )
         enss = sorted(
-            (e.label, e.n_neurons, e.dimensions, str(e.neuron_type), float(e.radius),
-             str(e.max_rates), str(e.intercepts),
-             digest(e.eval_points) if isinstance(e.eval_points, np.ndarray) else str(e.eval_points))
-            for e in mem.all_ensembles)
+            (
+                e.label,
+                e.n_neurons,
+                e.dimensions,
+                str(e.neuron_type),
+                float(e.radius),
+                str(e.max_rates),
+                str(e.intercepts),
+                digest(e.eval_points)
+                if isinstance(e.eval_points, np.ndarray)
+                else str(e.eval_points),
+            )
+            for e in mem.all_ensembles
+        )
         out[f"structure.{name}"] = dict(connections=conns, ensembles=enss, T=digest(mem.T))
 
 

@@ -43,22 +43,32 @@ def run(cmd, **kwargs):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", default="python3.11",
-                        help="interpreter to build the environment with")
-    parser.add_argument("--extras", default="all",
-                        help="comma-separated extras to install (default: all)")
-    parser.add_argument("--output", default=None,
-                        help="lock file to write (default: "
-                             "requirements/lock-pyXY.txt for the interpreter)")
-    parser.add_argument("--no-tests", action="store_true",
-                        help="freeze without running the quick tests first")
-    parser.add_argument("--pytest-args", default='-m "not slow" -q -p no:cacheprovider',
-                        help="arguments for the quick tests")
+    parser.add_argument(
+        "--python", default="python3.11", help="interpreter to build the environment with"
+    )
+    parser.add_argument(
+        "--extras", default="all", help="comma-separated extras to install (default: all)"
+    )
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="lock file to write (default: requirements/lock-pyXY.txt for the interpreter)",
+    )
+    parser.add_argument(
+        "--no-tests", action="store_true", help="freeze without running the quick tests first"
+    )
+    parser.add_argument(
+        "--pytest-args",
+        default='-m "not slow" -q -p no:cacheprovider',
+        help="arguments for the quick tests",
+    )
     args = parser.parse_args(argv)
 
     version = subprocess.run(
         [args.python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     output = Path(args.output or ROOT / "requirements" / f"lock-py{version.replace('.', '')}.txt")
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,15 +84,22 @@ def main(argv=None):
             print("+", cmd, flush=True)
             rc = subprocess.run(cmd, shell=True, cwd=ROOT, env=env).returncode
             if rc != 0:
-                sys.exit(f"tests failed (exit {rc}) in the new environment: "
-                         f"{output} was not written")
+                sys.exit(
+                    f"tests failed (exit {rc}) in the new environment: {output} was not written"
+                )
         frozen = subprocess.run(
             [py, "-m", "pip", "freeze", "--all", "--exclude-editable"],
-            check=True, capture_output=True, text=True, cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         ).stdout.splitlines()
     lines = sorted(
-        (line for line in frozen
-         if line and not line.startswith(("#", "-e ", "pip==", "nengo-lmu", "nengo_lmu"))),
+        (
+            line
+            for line in frozen
+            if line and not line.startswith(("#", "-e ", "pip==", "nengo-lmu", "nengo_lmu"))
+        ),
         key=str.lower,
     )
     extra_args = ""

@@ -1,6 +1,6 @@
 """Regenerate every notebook: run each ``tools/make_notebook_NN.py``.
 
-    python tools/make_notebooks.py
+python tools/make_notebooks.py
 """
 
 import pathlib

@@ -29,5 +29,8 @@ class Notebook:
             cell["id"] = f"cell-{i:02d}"
         nb.cells = self.cells
         nb.metadata["kernelspec"] = {
-            "name": "python3", "display_name": "Python 3", "language": "python"}
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         nbformat.write(nb, self.path)

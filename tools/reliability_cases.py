@@ -49,8 +49,9 @@ def cli(argv, module, function, files=()):
     original = getattr(mod, function)
 
     def fake(**kwargs):
-        raise WorkStarted(f"work started (save={kwargs.get('save')!r}, "
-                          f"epochs={kwargs.get('epochs')!r})")
+        raise WorkStarted(
+            f"work started (save={kwargs.get('save')!r}, epochs={kwargs.get('epochs')!r})"
+        )
 
     setattr(mod, function, fake)
     here = os.getcwd()
@@ -73,9 +74,12 @@ def cli(argv, module, function, files=()):
 def clf():
     from nengo_lmu.networks import LMUClassifier
 
-    return LMUClassifier(3, [dict(units=4, order=3, theta=6.0,
-                                  hidden_neuron_type=nengo.RectifiedLinear())],
-                         seed=1, add_to_container=False)
+    return LMUClassifier(
+        3,
+        [dict(units=4, order=3, theta=6.0, hidden_neuron_type=nengo.RectifiedLinear())],
+        seed=1,
+        add_to_container=False,
+    )
 
 
 def l2mu():
@@ -87,8 +91,12 @@ def l2mu():
 def tiny(flat=False):
     rng = np.random.RandomState(0)
     y = np.arange(20) % 3
-    d = dict(x_train=rng.rand(20, 6, 1).astype(np.float32), y_train=y[:, None, None],
-             x_test=rng.rand(6, 6, 1).astype(np.float32), y_test=y[:6, None, None])
+    d = dict(
+        x_train=rng.rand(20, 6, 1).astype(np.float32),
+        y_train=y[:, None, None],
+        x_test=rng.rand(6, 6, 1).astype(np.float32),
+        y_test=y[:6, None, None],
+    )
     if flat:
         d["y_train"], d["y_test"] = d["y_train"].ravel(), d["y_test"].ravel()
     return d
@@ -125,32 +133,37 @@ def _():
 
 @case("2 train-digits --save /nonexistent/x.npz")
 def _():
-    return cli(["train-digits", "--save", "/nonexistent/x.npz"],
-               "nengo_lmu.experiments.digits", "train_digits")
+    return cli(
+        ["train-digits", "--save", "/nonexistent/x.npz"],
+        "nengo_lmu.experiments.digits",
+        "train_digits",
+    )
 
 
 @case("2 train-l2mu --save /nonexistent/x.npz")
 def _():
-    return cli(["train-l2mu", "--save", "/nonexistent/x.npz"],
-               "nengo_lmu.experiments.l2mu", "train_l2mu")
+    return cli(
+        ["train-l2mu", "--save", "/nonexistent/x.npz"], "nengo_lmu.experiments.l2mu", "train_l2mu"
+    )
 
 
 @case("2 demo --plot /nonexistent/d.png")
 def _():
-    return cli(["demo", "--plot", "/nonexistent/d.png"], "nengo_lmu.experiments.delay",
-               "delay_demo")
+    return cli(
+        ["demo", "--plot", "/nonexistent/d.png"], "nengo_lmu.experiments.delay", "delay_demo"
+    )
 
 
 @case("3 train-digits with lmu_digits.npz present")
 def _():
-    return cli(["train-digits"], "nengo_lmu.experiments.digits", "train_digits",
-               files=["lmu_digits.npz"])
+    return cli(
+        ["train-digits"], "nengo_lmu.experiments.digits", "train_digits", files=["lmu_digits.npz"]
+    )
 
 
 @case("3 train-digits --parallel: default file")
 def _():
-    return cli(["train-digits", "--parallel"], "nengo_lmu.experiments.digits",
-               "train_digits")
+    return cli(["train-digits", "--parallel"], "nengo_lmu.experiments.digits", "train_digits")
 
 
 @case("3 train-l2mu --quick: default file")
@@ -205,9 +218,12 @@ def _():
 
 def mnist(**change):
     rng = np.random.RandomState(0)
-    arrays = dict(x_train=rng.randint(0, 256, (6, 4, 4)).astype(np.uint8),
-                  y_train=np.arange(6), x_test=rng.randint(0, 256, (3, 4, 4)).astype(
-                      np.uint8), y_test=np.arange(3))
+    arrays = dict(
+        x_train=rng.randint(0, 256, (6, 4, 4)).astype(np.uint8),
+        y_train=np.arange(6),
+        x_test=rng.randint(0, 256, (3, 4, 4)).astype(np.uint8),
+        y_test=np.arange(3),
+    )
     arrays.update(change)
     path = os.path.join(tempfile.mkdtemp(), "mnist.npz")
     np.savez(path, **arrays)
@@ -251,8 +267,9 @@ def _():
 def _():
     from nengo_lmu.dl.training import train_parallel_classifier
 
-    res = train_parallel_classifier(tiny(), 3, [dict(units=4, order=2, theta=4.0)],
-                                    epochs=-3, minibatch_size=5, verbose=0)
+    res = train_parallel_classifier(
+        tiny(), 3, [dict(units=4, order=2, theta=4.0)], epochs=-3, minibatch_size=5, verbose=0
+    )
     return f"returns epochs={res.epochs}"
 
 
@@ -260,9 +277,15 @@ def _():
 def _():
     from nengo_lmu.dl.training import train_parallel_classifier
 
-    res = train_parallel_classifier(tiny(), 3, [dict(units=4, order=2, theta=4.0)],
-                                    epochs=1, minibatch_size=5, learning_rate=-0.01,
-                                    verbose=0)
+    res = train_parallel_classifier(
+        tiny(),
+        3,
+        [dict(units=4, order=2, theta=4.0)],
+        epochs=1,
+        minibatch_size=5,
+        learning_rate=-0.01,
+        verbose=0,
+    )
     return f"trains (accuracy {res.test_accuracy:.2f})"
 
 
@@ -270,8 +293,7 @@ def _():
 def _():
     from nengo_lmu.dl import train_classifier
 
-    train_classifier(clf(), tiny(), epochs=1, minibatch_size=5, unroll_simulation=0,
-                     verbose=0)
+    train_classifier(clf(), tiny(), epochs=1, minibatch_size=5, unroll_simulation=0, verbose=0)
     return "trains"
 
 
@@ -279,8 +301,14 @@ def _():
 def _():
     from nengo_lmu.dl.training import train_parallel_classifier
 
-    train_parallel_classifier(tiny(), 3, [dict(units=4, order=2, theta=4.0)], epochs=1,
-                              minibatch_size=np.int64(5), verbose=0)
+    train_parallel_classifier(
+        tiny(),
+        3,
+        [dict(units=4, order=2, theta=4.0)],
+        epochs=1,
+        minibatch_size=np.int64(5),
+        verbose=0,
+    )
     return "trains"
 
 
@@ -288,8 +316,14 @@ def _():
 def _():
     from nengo_lmu.dl.training import train_parallel_classifier
 
-    train_parallel_classifier(tiny(flat=True), 3, [dict(units=4, order=2, theta=4.0)],
-                              epochs=1, minibatch_size=5, verbose=0)
+    train_parallel_classifier(
+        tiny(flat=True),
+        3,
+        [dict(units=4, order=2, theta=4.0)],
+        epochs=1,
+        minibatch_size=5,
+        verbose=0,
+    )
     return "trains"
 
 
@@ -346,14 +380,14 @@ def _():
 
 @case("10 train-digits --mode fft (no --parallel)")
 def _():
-    return cli(["train-digits", "--mode", "fft"], "nengo_lmu.experiments.digits",
-               "train_digits")
+    return cli(["train-digits", "--mode", "fft"], "nengo_lmu.experiments.digits", "train_digits")
 
 
 @case("10 train-l2mu --quick --epochs 3")
 def _():
-    return cli(["train-l2mu", "--quick", "--epochs", "3"], "nengo_lmu.experiments.l2mu",
-               "train_l2mu")
+    return cli(
+        ["train-l2mu", "--quick", "--epochs", "3"], "nengo_lmu.experiments.l2mu", "train_l2mu"
+    )
 
 
 @case("10 train_classifier's default verbosity")

@@ -20,35 +20,7 @@ from nengo_lmu.dl.convert import (
     sequence_copy,
     to_classifier,
 )
-from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer
-from nengo_lmu.dl.memory import legendre_memory
-from nengo_lmu.dl.neurons import DiscreteLIFBuilder, atan_spike, trained_neuron_params
-from nengo_lmu.dl.spiking import (
-    SpikingTrainResult,
-    spike_count_accuracy,
-    spike_count_loss,
-    train_spiking_classifier,
-)
-from nengo_lmu.dl.training import (
-    TrainResult,
-    count_parameters,
-    ParallelResult,
-    keras_lstm_baseline,
-    lstm_units_for,
-    nengo_dl_logits,
-    parallel_classifier_model,
-    predict_logits,
-    train_classifier,
-    train_parallel_classifier,
-)
-from nengo_lmu.dl.lmuformer import (
-    LMUFormerModel,
-    load_lmuformer,
-    lmuformer,
-    operation_counts,
-    save_lmuformer,
-)
-from nengo_lmu.dl.streaming import run_streaming, streaming_network
+from nengo_lmu.dl.keras_cell import LMUKerasCell
 from nengo_lmu.dl.language_model import (
     language_model_from_config,
     lm_sizes,
@@ -57,6 +29,7 @@ from nengo_lmu.dl.language_model import (
     transformer_language_model,
     transformer_non_embedding_count,
 )
+from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer
 from nengo_lmu.dl.lm_stream import recurrent_lm
 from nengo_lmu.dl.lm_training import (
     evaluate_language_model,
@@ -64,7 +37,34 @@ from nengo_lmu.dl.lm_training import (
     train_language_model,
     train_multiworker,
 )
-from nengo_lmu.dl.keras_cell import LMUKerasCell
+from nengo_lmu.dl.lmuformer import (
+    LMUFormerModel,
+    lmuformer,
+    load_lmuformer,
+    operation_counts,
+    save_lmuformer,
+)
+from nengo_lmu.dl.memory import legendre_memory
+from nengo_lmu.dl.neurons import DiscreteLIFBuilder, atan_spike, trained_neuron_params
+from nengo_lmu.dl.spiking import (
+    SpikingTrainResult,
+    spike_count_accuracy,
+    spike_count_loss,
+    train_spiking_classifier,
+)
+from nengo_lmu.dl.streaming import run_streaming, streaming_network
+from nengo_lmu.dl.training import (
+    ParallelResult,
+    TrainResult,
+    count_parameters,
+    keras_lstm_baseline,
+    lstm_units_for,
+    nengo_dl_logits,
+    parallel_classifier_model,
+    predict_logits,
+    train_classifier,
+    train_parallel_classifier,
+)
 
 __all__ = [
     "LegendreMemoryLayer",

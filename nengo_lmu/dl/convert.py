@@ -77,8 +77,7 @@ def hidden_cell_reasons(layer):
             f"hidden_cell={kind} (its gates multiply signals, which a Nengo "
             f"population of neurons cannot express; use the default hidden layer)"
         ]
-    return [f"hidden_cell={kind} (only the default fully connected hidden layer "
-            f"converts)"]
+    return [f"hidden_cell={kind} (only the default fully connected hidden layer converts)"]
 
 
 def layer_weights(layer):
@@ -125,11 +124,10 @@ def cell_from_layer(layer, hidden_neuron_type=None, hidden_gain=1.0, label=None)
         raise ValidationError("must be built (call it on an input first)", attr="layer")
     reasons = hidden_cell_reasons(layer)
     if reasons:
-        raise ValidationError(f"cannot convert {layer.name!r}: " + "; ".join(reasons),
-                              attr="layer")
-    cell = LMUCell(
-        **cell_args(layer, hidden_neuron_type, hidden_gain), label=label or layer.name
-    )
+        raise ValidationError(
+            f"cannot convert {layer.name!r}: " + "; ".join(reasons), attr="layer"
+        )
+    cell = LMUCell(**cell_args(layer, hidden_neuron_type, hidden_gain), label=label or layer.name)
     weights = layer_weights(layer)
     conns = dict(cell.weights)
     conns.update(cell.memory_weights)
@@ -191,15 +189,16 @@ class ConvertLMULayer(_ConvertSequenceLayer):
             gain = float(scale)
             if not hasattr(neuron_type, "amplitude"):
                 raise ValidationError(
-                    f"scale_firing_rates needs a neuron type with an amplitude, "
-                    f"got {neuron_type}",
+                    f"scale_firing_rates needs a neuron type with an amplitude, got {neuron_type}",
                     attr="scale_firing_rates",
                 )
             kwargs = {p.name: getattr(neuron_type, p.name) for p in neuron_type._params}
             kwargs["amplitude"] = neuron_type.amplitude / gain
             neuron_type = type(neuron_type)(**kwargs)
         cell = cell_from_layer(
-            layer, hidden_neuron_type=neuron_type, hidden_gain=gain,
+            layer,
+            hidden_neuron_type=neuron_type,
+            hidden_gain=gain,
             label=f"{layer.name}.{node_id}",
         )
         self.add_connection(node_id, cell.input)
@@ -340,8 +339,10 @@ def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
         bad = _why_not_convertible(layer)
         bad = [r for r in bad if not r.startswith("return_sequences")]
         if layer.use_bias:
-            bad.append("use_bias=True (an LMUClassifier has no biases; use "
-                       "nengo_lmu.dl.convert, which carries them)")
+            bad.append(
+                "use_bias=True (an LMUClassifier has no biases; use "
+                "nengo_lmu.dl.convert, which carries them)"
+            )
         if bad:
             raise ValidationError(
                 f"layer {layer.name!r} cannot run step by step: " + "; ".join(bad),

@@ -105,12 +105,12 @@ def check_regularizer(name, value, obj=None):
 
 def check_rate(name, value, obj=None):
     """A dropout rate in [0, 1)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ) or not 0 <= value < 1:
-        raise ValidationError(
-            f"must be a rate in [0, 1), got {value!r}", attr=name, obj=obj
-        )
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not 0 <= value < 1
+    ):
+        raise ValidationError(f"must be a rate in [0, 1), got {value!r}", attr=name, obj=obj)
     return float(value)
 
 
@@ -156,8 +156,9 @@ def dropout_mask(shape, rate, training, dtype):
         return None
     mask = tf.nn.dropout(tf.ones(shape, dtype=dtype), rate=rate)
     if tf.is_tensor(training):
-        mask = tf.cond(tf.cast(training, tf.bool), lambda: mask,
-                       lambda: tf.ones(shape, dtype=dtype))
+        mask = tf.cond(
+            tf.cast(training, tf.bool), lambda: mask, lambda: tf.ones(shape, dtype=dtype)
+        )
     return mask
 
 
@@ -251,8 +252,7 @@ class LMUCore:
             setattr(self, name, check_bool(name, value, self))
         if self.hidden_cell is None and self.hidden_to_memory:
             raise ValidationError(
-                "must be False when hidden_cell is None (there is no hidden state "
-                "to feed back)",
+                "must be False when hidden_cell is None (there is no hidden state to feed back)",
                 attr="hidden_to_memory",
                 obj=self,
             )
@@ -344,13 +344,28 @@ class LMUCore:
         # draws happen in this order whether used or not, as in LMUCell
         specs = [
             ("e_x", "encoder_initializer", (md, input_d), True, self.kernel_regularizer),
-            ("e_h", "encoder_initializer", (md, units), self.hidden_to_memory,
-             self.recurrent_regularizer),
+            (
+                "e_h",
+                "encoder_initializer",
+                (md, units),
+                self.hidden_to_memory,
+                self.recurrent_regularizer,
+            ),
             ("e_m", None, (md, q), self.memory_to_memory, self.recurrent_regularizer),
-            ("W_x", "kernel_initializer", (units, input_d), dflt and self.input_to_hidden,
-             self.kernel_regularizer),
-            ("W_h", "recurrent_initializer", (units, units), dflt and self.hidden_to_hidden,
-             self.recurrent_regularizer),
+            (
+                "W_x",
+                "kernel_initializer",
+                (units, input_d),
+                dflt and self.input_to_hidden,
+                self.kernel_regularizer,
+            ),
+            (
+                "W_h",
+                "recurrent_initializer",
+                (units, units),
+                dflt and self.hidden_to_hidden,
+                self.recurrent_regularizer,
+            ),
             ("W_m", "kernel_initializer", (units, q), dflt, self.kernel_regularizer),
         ]
         self.kernels = {}
@@ -377,12 +392,16 @@ class LMUCore:
         if self.use_bias:
             bias_init = tf.keras.initializers.get(self.bias_initializer)
             self.kernels["b_u"] = self.add_weight(
-                name="b_u", shape=(md,), initializer=bias_init,
+                name="b_u",
+                shape=(md,),
+                initializer=bias_init,
                 regularizer=self.bias_regularizer,
             )
             if dflt:
                 self.kernels["b_h"] = self.add_weight(
-                    name="b_h", shape=(units,), initializer=bias_init,
+                    name="b_h",
+                    shape=(units,),
+                    initializer=bias_init,
                     regularizer=self.bias_regularizer,
                 )
         if self.trainable_theta:
@@ -424,15 +443,13 @@ class LMUCore:
         s = tf.cast(self.theta_inv, dtype)
         if self.discretizer == "euler":
             return tf.eye(q, dtype=dtype) + s * A, s * B
-        aug = tf.concat([tf.concat([A, B[:, None]], axis=1), tf.zeros((1, q + 1), dtype)],
-                        axis=0)
+        aug = tf.concat([tf.concat([A, B[:, None]], axis=1), tf.zeros((1, q + 1), dtype)], axis=0)
         e = tf.linalg.expm(s * aug)
         return e[:q, :q], e[:q, q]
 
     # --- one step (the reference) ----------------------------------------
 
-    def lmu_step(self, x_t, m, h_states, memory, masks=(None, None, None),
-                 training=None):
+    def lmu_step(self, x_t, m, h_states, memory, masks=(None, None, None), training=None):
         """One step of the LMU: returns ``(output, m, hidden states)``.
 
         ``memory`` is `memory_matrices` (or, with ``trainable_memory``, the
@@ -498,9 +515,7 @@ class LMUCore:
             hidden_to_hidden=self.hidden_to_hidden,
             trainable_memory=self.trainable_memory,
             kernel_initializer=serialize(self.kernel_initializer, tf.keras.initializers),
-            recurrent_initializer=serialize(
-                self.recurrent_initializer, tf.keras.initializers
-            ),
+            recurrent_initializer=serialize(self.recurrent_initializer, tf.keras.initializers),
             encoder_initializer=serialize(self.encoder_initializer, tf.keras.initializers),
             seed=self.seed,
             discretizer=self.discretizer,
@@ -513,9 +528,7 @@ class LMUCore:
             use_bias=self.use_bias,
             bias_initializer=serialize(self.bias_initializer, tf.keras.initializers),
             kernel_regularizer=serialize(self.kernel_regularizer, tf.keras.regularizers),
-            recurrent_regularizer=serialize(
-                self.recurrent_regularizer, tf.keras.regularizers
-            ),
+            recurrent_regularizer=serialize(self.recurrent_regularizer, tf.keras.regularizers),
             bias_regularizer=serialize(self.bias_regularizer, tf.keras.regularizers),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
@@ -583,11 +596,29 @@ class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.init_options(
-            units, order, theta, memory_d, hidden_activation, hidden_to_memory,
-            memory_to_memory, input_to_hidden, hidden_to_hidden, trainable_memory,
-            kernel_initializer, recurrent_initializer, encoder_initializer, seed,
-            discretizer, hidden_cell, trainable_theta, use_bias, bias_initializer,
-            kernel_regularizer, recurrent_regularizer, bias_regularizer, dropout,
+            units,
+            order,
+            theta,
+            memory_d,
+            hidden_activation,
+            hidden_to_memory,
+            memory_to_memory,
+            input_to_hidden,
+            hidden_to_hidden,
+            trainable_memory,
+            kernel_initializer,
+            recurrent_initializer,
+            encoder_initializer,
+            seed,
+            discretizer,
+            hidden_cell,
+            trainable_theta,
+            use_bias,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            dropout,
             recurrent_dropout,
         )
         self.input_d = None if input_d is None else check_int("input_d", input_d, self)
@@ -646,20 +677,20 @@ class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
         )
         if self.recurrent_dropout > 0 and fed_back:
             # one mask over [h, m], fixed over the sequence (Keras caches it)
-            mask = _first(self.get_recurrent_dropout_mask_for_cell(
-                tf.concat(fed_back, axis=1), training, count=1))
+            mask = _first(
+                self.get_recurrent_dropout_mask_for_cell(
+                    tf.concat(fed_back, axis=1), training, count=1
+                )
+            )
             if mask is not None:
                 n_h = fed_back[0].shape[-1] if self.feeds_back_h() else 0
                 h_mask = mask[:, :n_h] if self.feeds_back_h() else None
                 m_mask = mask[:, n_h:] if self.memory_to_memory else None
         if self.trainable_memory:
-            memory = (tf.cast(self.kernels["Ad"], m.dtype),
-                      tf.cast(self.kernels["Bd"], m.dtype))
+            memory = (tf.cast(self.kernels["Ad"], m.dtype), tf.cast(self.kernels["Bd"], m.dtype))
         else:
             memory = self.memory_matrices(m.dtype)
-        o, m, hs = self.lmu_step(
-            inputs, m, h_states, memory, (x_mask, h_mask, m_mask), training
-        )
+        o, m, hs = self.lmu_step(inputs, m, h_states, memory, (x_mask, h_mask, m_mask), training)
         return o, [m] + list(hs)
 
     def reset_dropout_mask(self):

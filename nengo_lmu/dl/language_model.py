@@ -158,8 +158,9 @@ class ImplicitSelfAttention(tf.keras.layers.Layer):
     ``3 q q' + 4 q' + d`` in all.
     """
 
-    def __init__(self, d, order, theta, q_reduced, path="reduced", memory_mode="chunked",
-                 **kwargs):
+    def __init__(
+        self, d, order, theta, q_reduced, path="reduced", memory_mode="chunked", **kwargs
+    ):
         super().__init__(**kwargs)
         self.d, self.order, self.theta, self.q_reduced = d, order, theta, q_reduced
         self.path, self.memory_mode = path, memory_mode
@@ -181,9 +182,7 @@ class ImplicitSelfAttention(tf.keras.layers.Layer):
             "L", (3, qr, q), initializer=tf.keras.initializers.GlorotUniform()
         )
         self.b = self.add_weight("b", (3, qr), initializer="zeros")
-        self.p = self.add_weight(
-            "p", (qr,), initializer=tf.keras.initializers.Constant(1.0 / qr)
-        )
+        self.p = self.add_weight("p", (qr,), initializer=tf.keras.initializers.Constant(1.0 / qr))
         self.c = self.add_weight("c", (self.d,), initializer="zeros")
         super().build(input_shape)
 
@@ -206,7 +205,9 @@ class ImplicitSelfAttention(tf.keras.layers.Layer):
             if n is None:
                 raise ValidationError(
                     "the reduced-order path needs a sequence length known when the "
-                    "model is traced (or use path='direct')", attr="path", obj=self
+                    "model is traced (or use path='direct')",
+                    attr="path",
+                    obj=self,
                 )
             # appendix A.1: convolve with L_i H (3 q' channels), not with H (q)
             G = tf.einsum("tq,iaq->iat", self._impulse(n), self.L)  # (3, q', n)
@@ -263,8 +264,19 @@ class ImplicitSelfAttention(tf.keras.layers.Layer):
 class LMUBlock(tf.keras.layers.Layer):
     """One layer of seed 003's model (pre-norm, three skips)."""
 
-    def __init__(self, d, d_ffn, order, theta, q_reduced, global_attention=False,
-                 n_heads=4, path="reduced", memory_mode="chunked", **kwargs):
+    def __init__(
+        self,
+        d,
+        d_ffn,
+        order,
+        theta,
+        q_reduced,
+        global_attention=False,
+        n_heads=4,
+        path="reduced",
+        memory_mode="chunked",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.global_attention = global_attention
         self.norm1 = tf.keras.layers.LayerNormalization(epsilon=1e-5, name="norm1")
@@ -272,7 +284,8 @@ class LMUBlock(tf.keras.layers.Layer):
         self.norm3 = tf.keras.layers.LayerNormalization(epsilon=1e-5, name="norm3")
         self.first = (
             CausalSelfAttention(d, n_heads, name="global_attention")
-            if global_attention else FeedForward(d, d_ffn, name="ffn1")
+            if global_attention
+            else FeedForward(d, d_ffn, name="ffn1")
         )
         self.memory = ImplicitSelfAttention(
             d, order, theta, q_reduced, path=path, memory_mode=memory_mode, name="lmu"
@@ -342,7 +355,9 @@ class LanguageModel(tf.keras.Model):
         self.config = dict(config)
         self.vocab_size, self.d = config["vocab_size"], config["d"]
         self.embedding = tf.keras.layers.Embedding(
-            self.vocab_size, self.d, name="embedding",
+            self.vocab_size,
+            self.d,
+            name="embedding",
             embeddings_initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
         )
         self.final_norm = tf.keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
@@ -365,7 +380,9 @@ class LanguageModel(tf.keras.Model):
         if max_len is not None and tokens.shape[1] is not None and tokens.shape[1] > max_len:
             raise ValidationError(
                 f"sequence length {tokens.shape[1]} exceeds the positional table "
-                f"(max_len={max_len})", attr="max_len", obj=self,
+                f"(max_len={max_len})",
+                attr="max_len",
+                obj=self,
             )
         return super().__call__(tokens, *args, **kwargs)
 
@@ -398,9 +415,18 @@ class LMULanguageModel(LanguageModel):
         super().__init__(config, **kwargs)
         c = config
         self.blocks = [
-            LMUBlock(c["d"], c["d_ffn"], c["order"], c["theta"], c["q_reduced"],
-                     global_attention=c["global_attention"], n_heads=c["n_heads"],
-                     path=c["path"], memory_mode=c["memory_mode"], name=f"block{i}")
+            LMUBlock(
+                c["d"],
+                c["d_ffn"],
+                c["order"],
+                c["theta"],
+                c["q_reduced"],
+                global_attention=c["global_attention"],
+                n_heads=c["n_heads"],
+                path=c["path"],
+                memory_mode=c["memory_mode"],
+                name=f"block{i}",
+            )
             for i in range(c["n_layers"])
         ]
 
@@ -416,7 +442,8 @@ class TransformerLanguageModel(LanguageModel):
         self.max_len = c["max_len"]
         if c["positions"] == "learned":
             self.positions = self.add_weight(
-                "positions", (c["max_len"], c["d"]),
+                "positions",
+                (c["max_len"], c["d"]),
                 initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
             )
         else:
@@ -453,9 +480,20 @@ def _common(vocab_size, d, n_layers, d_ffn, n_heads, obj):
     return dict(vocab_size=vocab_size, d=d, n_layers=n_layers, d_ffn=d_ffn, n_heads=n_heads)
 
 
-def lmu_language_model(vocab_size, d, n_layers, order, theta, q_reduced=None,
-                       global_attention=False, d_ffn=None, n_heads=4, path="reduced",
-                       memory_mode="chunked", seed=None):
+def lmu_language_model(
+    vocab_size,
+    d,
+    n_layers,
+    order,
+    theta,
+    q_reduced=None,
+    global_attention=False,
+    d_ffn=None,
+    n_heads=4,
+    path="reduced",
+    memory_mode="chunked",
+    seed=None,
+):
     """Seed 003's LMU language model with implicit self-attention.
 
     Parameters
@@ -505,27 +543,37 @@ def lmu_language_model(vocab_size, d, n_layers, order, theta, q_reduced=None,
     order = check_int("order", order, "lmu_language_model")
     theta = check_positive("theta", theta, "lmu_language_model")
     if theta <= 1:
-        raise ValidationError(f"must be > 1 token, got {theta}", attr="theta",
-                              obj="lmu_language_model")
+        raise ValidationError(
+            f"must be > 1 token, got {theta}", attr="theta", obj="lmu_language_model"
+        )
     q_reduced = max(1, round(order / 10)) if q_reduced is None else q_reduced
     q_reduced = check_int("q_reduced", q_reduced, "lmu_language_model", maximum=order)
     check_bool("global_attention", global_attention, "lmu_language_model")
     check_choice("path", path, PATHS, "lmu_language_model")
-    check_choice("memory_mode", memory_mode, ("chunked", "fft", "recurrent"),
-                 "lmu_language_model")
+    check_choice("memory_mode", memory_mode, ("chunked", "fft", "recurrent"), "lmu_language_model")
     if path == "reduced" and memory_mode == "recurrent":
         raise ValidationError(
             "'recurrent' needs path='direct' (the reduced path is a convolution: "
-            "'chunked' or 'fft')", attr="memory_mode", obj="lmu_language_model")
-    c.update(order=order, theta=theta, q_reduced=q_reduced,
-             global_attention=bool(global_attention), path=path, memory_mode=memory_mode)
+            "'chunked' or 'fft')",
+            attr="memory_mode",
+            obj="lmu_language_model",
+        )
+    c.update(
+        order=order,
+        theta=theta,
+        q_reduced=q_reduced,
+        global_attention=bool(global_attention),
+        path=path,
+        memory_mode=memory_mode,
+    )
     if seed is not None:
         tf.keras.utils.set_random_seed(int(seed))
     return LMULanguageModel(c, name="lmu_lm").build_for()
 
 
-def transformer_language_model(vocab_size, d, n_layers, d_ffn=None, n_heads=4,
-                               max_len=1024, positions="learned", seed=None):
+def transformer_language_model(
+    vocab_size, d, n_layers, d_ffn=None, n_heads=4, max_len=1024, positions="learned", seed=None
+):
     """A standard causal pre-norm transformer (the baseline of seed 003).
 
     ``max_len`` is the positional table's length: longer sequences are a
@@ -541,8 +589,7 @@ def transformer_language_model(vocab_size, d, n_layers, d_ffn=None, n_heads=4,
     """
     c = _common(vocab_size, d, n_layers, d_ffn, n_heads, "transformer_language_model")
     c["max_len"] = check_int("max_len", max_len, "transformer_language_model")
-    c["positions"] = check_choice("positions", positions, POSITIONS,
-                                  "transformer_language_model")
+    c["positions"] = check_choice("positions", positions, POSITIONS, "transformer_language_model")
     if seed is not None:
         tf.keras.utils.set_random_seed(int(seed))
     return TransformerLanguageModel(c, name="transformer_lm").build_for()
@@ -553,8 +600,19 @@ def language_model_from_config(config, seed=None):
     c = dict(config)
     kind = c.pop("kind", None) or ("lmu" if "order" in c else "transformer")
     if kind == "lmu":
-        keys = ("vocab_size", "d", "n_layers", "order", "theta", "q_reduced",
-                "global_attention", "d_ffn", "n_heads", "path", "memory_mode")
+        keys = (
+            "vocab_size",
+            "d",
+            "n_layers",
+            "order",
+            "theta",
+            "q_reduced",
+            "global_attention",
+            "d_ffn",
+            "n_heads",
+            "path",
+            "memory_mode",
+        )
         return lmu_language_model(**{k: c[k] for k in keys}, seed=seed)
     keys = ("vocab_size", "d", "n_layers", "d_ffn", "n_heads", "max_len", "positions")
     return transformer_language_model(**{k: c[k] for k in keys}, seed=seed)
@@ -563,8 +621,7 @@ def language_model_from_config(config, seed=None):
 # ---------------------------------------------------------------- sizes
 
 
-def lmu_non_embedding_count(d, n_layers, order, q_reduced, d_ffn=None,
-                            global_attention=False):
+def lmu_non_embedding_count(d, n_layers, order, q_reduced, d_ffn=None, global_attention=False):
     """Exact non-embedding parameters of `lmu_language_model` (by formula)."""
     d_ffn = 4 * d if d_ffn is None else d_ffn
     ffn = 2 * d * d_ffn + d_ffn + d
@@ -596,16 +653,20 @@ class LMSizes:
     global_attention: bool
 
     def lmu_kwargs(self):
-        return dict(d=self.d, n_layers=self.lmu_layers, d_ffn=self.lmu_d_ffn,
-                    order=self.order, q_reduced=self.q_reduced,
-                    global_attention=self.global_attention)
+        return dict(
+            d=self.d,
+            n_layers=self.lmu_layers,
+            d_ffn=self.lmu_d_ffn,
+            order=self.order,
+            q_reduced=self.q_reduced,
+            global_attention=self.global_attention,
+        )
 
     def transformer_kwargs(self):
         return dict(d=self.d, n_layers=self.transformer_layers, d_ffn=self.transformer_d_ffn)
 
 
-def lm_sizes(n_params, order=40, q_reduced=None, n_heads=4, n_layers=None,
-             global_attention=False):
+def lm_sizes(n_params, order=40, q_reduced=None, n_heads=4, n_layers=None, global_attention=False):
     """Width and depth of both models for ``n_params`` non-embedding weights.
 
     Seed 003's rule ``d = sqrt(N / 24)`` (rounded to a multiple of
@@ -636,8 +697,19 @@ def lm_sizes(n_params, order=40, q_reduced=None, n_heads=4, n_layers=None,
     slope = count(2) - count(1)
     f0 = max(1, int((t_params - count(0)) // slope))
     f = min((f0, f0 + 1), key=lambda f: abs(count(f) - t_params))
-    return LMSizes(n_params, d, t_layers, 4 * d, t_params, l_layers, f, count(f),
-                   order, q_reduced, bool(global_attention))
+    return LMSizes(
+        n_params,
+        d,
+        t_layers,
+        4 * d,
+        t_params,
+        l_layers,
+        f,
+        count(f),
+        order,
+        q_reduced,
+        bool(global_attention),
+    )
 
 
 __all__ = [

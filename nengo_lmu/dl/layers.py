@@ -133,8 +133,7 @@ class SequenceLayer(tf.keras.layers.Layer):
         batch = input_shape[0]
         if batch is None:
             raise ValidationError(
-                "a stateful layer needs a fixed batch size (give the Input a "
-                "batch_size)",
+                "a stateful layer needs a fixed batch size (give the Input a batch_size)",
                 attr="stateful",
                 obj=self,
             )
@@ -297,13 +296,17 @@ class LegendreMemoryLayer(SequenceLayer):
         if not self.return_sequences:
             # the last state only (it is also the state to return or keep)
             last = legendre_memory(
-                x, self.order, self.theta, mode, self.discretizer, self.chunk_size, m0,
+                x,
+                self.order,
+                self.theta,
+                mode,
+                self.discretizer,
+                self.chunk_size,
+                m0,
                 last_only=True,
             )
             return self._finish(None, last, [last])
-        m = legendre_memory(
-            x, self.order, self.theta, mode, self.discretizer, self.chunk_size, m0
-        )
+        m = legendre_memory(x, self.order, self.theta, mode, self.discretizer, self.chunk_size, m0)
         return self._finish(m, m[:, -1], [m[:, -1]])
 
     def compute_output_shape(self, input_shape):
@@ -452,11 +455,29 @@ go_backwards
     ):
         super().__init__(order, theta, **kwargs)
         self.init_options(
-            units, order, theta, memory_d, hidden_activation, hidden_to_memory,
-            memory_to_memory, input_to_hidden, hidden_to_hidden, trainable_memory,
-            kernel_initializer, recurrent_initializer, encoder_initializer, seed,
-            self.discretizer, hidden_cell, trainable_theta, use_bias, bias_initializer,
-            kernel_regularizer, recurrent_regularizer, bias_regularizer, dropout,
+            units,
+            order,
+            theta,
+            memory_d,
+            hidden_activation,
+            hidden_to_memory,
+            memory_to_memory,
+            input_to_hidden,
+            hidden_to_hidden,
+            trainable_memory,
+            kernel_initializer,
+            recurrent_initializer,
+            encoder_initializer,
+            seed,
+            self.discretizer,
+            hidden_cell,
+            trainable_theta,
+            use_bias,
+            bias_initializer,
+            kernel_regularizer,
+            recurrent_regularizer,
+            bias_regularizer,
+            dropout,
             recurrent_dropout,
         )
         self._hidden_rnn = None
@@ -492,8 +513,7 @@ go_backwards
             if getattr(self, name)
         ]
         if self.trainable_theta and self.mode == "chunked" and self._needs_sequence():
-            reasons.append("trainable_theta (with mode='chunked'; mode='fft' runs it "
-                           "in parallel)")
+            reasons.append("trainable_theta (with mode='chunked'; mode='fft' runs it in parallel)")
         return reasons
 
     def _stepped_hidden(self):
@@ -513,11 +533,15 @@ go_backwards
     def build(self, input_shape):
         input_shape = self._check_input_shape(input_shape, "features")
         self.build_weights(int(input_shape[-1]))
-        if self.hidden_cell is not None and not self.default_hidden and is_rnn_cell(
-            self.hidden_cell
+        if (
+            self.hidden_cell is not None
+            and not self.default_hidden
+            and is_rnn_cell(self.hidden_cell)
         ):
             self._hidden_rnn = tf.keras.layers.RNN(
-                self.hidden_cell, return_sequences=True, return_state=True,
+                self.hidden_cell,
+                return_sequences=True,
+                return_state=True,
                 dtype=self.dtype,
             )
         self._build_states(input_shape)
@@ -529,8 +553,14 @@ go_backwards
         """The memory of ``u`` (``(batch, T, memory_d)``) in the layer's mode."""
         if not self.trainable_theta:
             return legendre_memory(
-                u, self.order, self.theta_init, self.mode, self.discretizer,
-                self.chunk_size, m0, last_only=last_only,
+                u,
+                self.order,
+                self.theta_init,
+                self.mode,
+                self.discretizer,
+                self.chunk_size,
+                m0,
+                last_only=last_only,
             )
         # theta is a variable: the impulse response is computed in the graph
         Ad, Bd = self.memory_matrices(u.dtype)
@@ -568,8 +598,9 @@ go_backwards
         )
         if self.effective_mode == "recurrent":
             m_mask = (
-                dropout_mask((batch, self.memory_d * self.order), self.recurrent_dropout,
-                             training, dtype)
+                dropout_mask(
+                    (batch, self.memory_d * self.order), self.recurrent_dropout, training, dtype
+                )
                 if self.memory_to_memory
                 else None
             )
@@ -650,7 +681,7 @@ go_backwards
         outs = tf.scan(step, tf.transpose(x, (1, 0, 2)), initializer=init)
         os_, ms = outs[0], outs[1]
         h = tf.transpose(os_, (1, 0, 2))
-        finals = [ms[-1]] + [s[-1] for s in outs[2:2 + n_h]]
+        finals = [ms[-1]] + [s[-1] for s in outs[2 : 2 + n_h]]
         return self._finish(h, os_[-1], finals)
 
     def compute_output_shape(self, input_shape):
@@ -662,9 +693,7 @@ go_backwards
             else tf.TensorShape([input_shape[0], units])
         )
         if self.return_state:
-            return [out] + [
-                tf.TensorShape([input_shape[0], size]) for size in self._state_sizes()
-            ]
+            return [out] + [tf.TensorShape([input_shape[0], size]) for size in self._state_sizes()]
         return out
 
     def get_config(self):

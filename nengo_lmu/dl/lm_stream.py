@@ -14,6 +14,7 @@ from nengo.exceptions import ValidationError
 from nengo_lmu.dl.language_model import LanguageModel, TransformerLanguageModel, check_tokens
 from nengo_lmu.validation import check_int, check_positive
 
+
 class RecurrentLM:
     """Run a trained language model one token at a time (see `recurrent_lm`)."""
 
@@ -21,7 +22,9 @@ class RecurrentLM:
         if not isinstance(model, LanguageModel):
             raise ValidationError(
                 f"must be a model from lmu_language_model or transformer_language_model, "
-                f"got {type(model).__name__}", attr="model", obj="recurrent_lm",
+                f"got {type(model).__name__}",
+                attr="model",
+                obj="recurrent_lm",
             )
         self.model = model
         self.state = None
@@ -55,14 +58,16 @@ class RecurrentLM:
         if tokens.shape[0] != self.batch_size:
             raise ValidationError(
                 f"must hold one token per stream ({self.batch_size}), got {tokens.shape[0]}",
-                attr="tokens", obj=self,
+                attr="tokens",
+                obj=self,
             )
         tokens = check_tokens(tokens, self.model.vocab_size, obj=self)
         max_len = getattr(self.model, "max_len", None)
         if max_len is not None and self.position >= max_len:
             raise ValidationError(
                 f"position {self.position} is past the positional table (max_len={max_len})",
-                attr="max_len", obj=self,
+                attr="max_len",
+                obj=self,
             )
         logits, self.state = self._step(tokens, tf.constant(self.position), self.state)
         self.position += 1
@@ -119,7 +124,6 @@ def recurrent_lm(model):
     (1, 257)
     """
     return RecurrentLM(model)
-
 
 
 __all__ = ["RecurrentLM", "recurrent_lm"]

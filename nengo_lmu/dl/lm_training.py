@@ -63,14 +63,14 @@ class WarmupCosine(tf.keras.optimizers.schedules.LearningRateSchedule):
         warm = self.peak * step / w
         frac = tf.clip_by_value(
             (step - self.warmup_steps) / float(max(self.total_steps - self.warmup_steps, 1)),
-            0.0, 1.0,
+            0.0,
+            1.0,
         )
         cos = 0.5 * self.peak * (1.0 + tf.cos(math.pi * frac))
         return tf.where(step < self.warmup_steps, warm, cos)
 
     def get_config(self):
-        return dict(peak=self.peak, warmup_steps=self.warmup_steps,
-                    total_steps=self.total_steps)
+        return dict(peak=self.peak, warmup_steps=self.warmup_steps, total_steps=self.total_steps)
 
 
 @dataclass
@@ -108,8 +108,9 @@ def as_sequences(data, seq_len):
         return pack_sequences(data, seq_len)
     if data.ndim != 2 or data.shape[1] != seq_len + 1:
         raise ValidationError(
-            f"must be a token stream or sequences of shape (n, {seq_len + 1}), "
-            f"got {data.shape}", attr="data", obj="train_language_model",
+            f"must be a token stream or sequences of shape (n, {seq_len + 1}), got {data.shape}",
+            attr="data",
+            obj="train_language_model",
         )
     return data.astype(np.int32)
 
@@ -122,12 +123,12 @@ def evaluate_language_model(model, data, seq_len, batch_size=8, max_sequences=No
     """
     seqs = as_sequences(data, seq_len)
     if max_sequences is not None:
-        seqs = seqs[:check_int("max_sequences", max_sequences, "evaluate_language_model")]
+        seqs = seqs[: check_int("max_sequences", max_sequences, "evaluate_language_model")]
     check_tokens(seqs, model.vocab_size, obj="evaluate_language_model")
     fn = _eval_fn(model)
     total = np.zeros(seq_len)
     for i in range(0, len(seqs), batch_size):
-        b = seqs[i:i + batch_size]
+        b = seqs[i : i + batch_size]
         total += fn(tf.constant(b[:, :-1]), tf.constant(b[:, 1:])).numpy()
     per_pos = total / len(seqs)
     return LMEval(float(per_pos.mean()), per_pos, len(seqs))
@@ -135,6 +136,7 @@ def evaluate_language_model(model, data, seq_len, batch_size=8, max_sequences=No
 
 def _eval_fn(model):
     if not hasattr(model, "_lm_eval_fn"):
+
         @tf.function(reduce_retracing=True)
         def fn(x, y):
             ce = tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x))
@@ -174,10 +176,24 @@ class _Progress:
         self.stream.flush()
 
 
-def train_language_model(model, train, token_budget, seq_len, batch_size=8, lr=2e-3,
-                         warmup=0.05, seed=0, val=None, eval_every=None, val_sequences=16,
-                         checkpoint_dir=None, checkpoint_every=None, progress=True,
-                         strategy=None, log_every=1):
+def train_language_model(
+    model,
+    train,
+    token_budget,
+    seq_len,
+    batch_size=8,
+    lr=2e-3,
+    warmup=0.05,
+    seed=0,
+    val=None,
+    eval_every=None,
+    val_sequences=16,
+    checkpoint_dir=None,
+    checkpoint_every=None,
+    progress=True,
+    strategy=None,
+    log_every=1,
+):
     """Train a language model on a token budget (see the module docstring).
 
     Parameters
@@ -221,18 +237,21 @@ def train_language_model(model, train, token_budget, seq_len, batch_size=8, lr=2
     if steps < 1:
         raise ValidationError(
             f"must cover at least one batch ({per_step} tokens), got {token_budget}",
-            attr="token_budget", obj="train_language_model",
+            attr="token_budget",
+            obj="train_language_model",
         )
     if not 0 <= warmup < 1:
-        raise ValidationError(f"must be in [0, 1), got {warmup}", attr="warmup",
-                              obj="train_language_model")
+        raise ValidationError(
+            f"must be in [0, 1), got {warmup}", attr="warmup", obj="train_language_model"
+        )
     seqs = as_sequences(train, seq_len)
     strategy = strategy or tf.distribute.get_strategy()
     n_rep = strategy.num_replicas_in_sync
     if batch_size % n_rep:
         raise ValidationError(
             f"must be a multiple of the {n_rep} replicas, got {batch_size}",
-            attr="batch_size", obj="train_language_model",
+            attr="batch_size",
+            obj="train_language_model",
         )
     with strategy.scope():
         if not isinstance(model, LanguageModel):
@@ -277,7 +296,7 @@ def train_language_model(model, train, token_budget, seq_len, batch_size=8, lr=2
 
         def value_fn(ctx):
             r = ctx.replica_id_in_sync_group
-            part = rows[r * per_rep:(r + 1) * per_rep]
+            part = rows[r * per_rep : (r + 1) * per_rep]
             return tf.constant(part[:, :-1]), tf.constant(part[:, 1:])
 
         return strategy.experimental_distribute_values_from_function(value_fn)
@@ -307,24 +326,38 @@ def train_language_model(model, train, token_budget, seq_len, batch_size=8, lr=2
         ev = evaluate_language_model(model, val, seq_len, max_sequences=val_sequences)
         val_history.append((steps, steps * per_step, ev.nats_per_token))
     trained = max(steps - start_step, 0) * per_step
-    return LMTrainResult(model, steps, steps * per_step, seconds,
-                         trained / max(seconds, 1e-9), running if running is not None else
-                         float("nan"), history, val_history, checkpoint_dir)
+    return LMTrainResult(
+        model,
+        steps,
+        steps * per_step,
+        seconds,
+        trained / max(seconds, 1e-9),
+        running if running is not None else float("nan"),
+        history,
+        val_history,
+        checkpoint_dir,
+    )
 
 
 def load_checkpoint(checkpoint_dir):
     """Rebuild the model saved by `train_language_model` in ``checkpoint_dir``."""
     path = os.path.join(checkpoint_dir, "model.json")
     if not os.path.exists(path):
-        raise ValidationError(f"holds no model.json: {checkpoint_dir!r}",
-                              attr="checkpoint_dir", obj="load_checkpoint")
+        raise ValidationError(
+            f"holds no model.json: {checkpoint_dir!r}",
+            attr="checkpoint_dir",
+            obj="load_checkpoint",
+        )
     with open(path) as f:
         config = json.load(f)
     model = language_model_from_config(config)
     latest = tf.train.latest_checkpoint(checkpoint_dir)
     if latest is None:
-        raise ValidationError(f"holds no checkpoint: {checkpoint_dir!r}",
-                              attr="checkpoint_dir", obj="load_checkpoint")
+        raise ValidationError(
+            f"holds no checkpoint: {checkpoint_dir!r}",
+            attr="checkpoint_dir",
+            obj="load_checkpoint",
+        )
     tf.train.Checkpoint(model=model).restore(latest).expect_partial()
     return model
 
@@ -344,8 +377,20 @@ def free_ports(n):
             s.close()
 
 
-def train_multiworker(config, data, token_budget, seq_len, batch_size, n_workers=2, lr=2e-3,
-                      warmup=0.05, seed=0, model_seed=0, timeout=300, workdir=None):
+def train_multiworker(
+    config,
+    data,
+    token_budget,
+    seq_len,
+    batch_size,
+    n_workers=2,
+    lr=2e-3,
+    warmup=0.05,
+    seed=0,
+    model_seed=0,
+    timeout=300,
+    workdir=None,
+):
     """Train under ``MultiWorkerMirroredStrategy`` in local worker processes.
 
     Each of ``n_workers`` processes gets ``TF_CONFIG`` naming all of them on
@@ -359,22 +404,41 @@ def train_multiworker(config, data, token_budget, seq_len, batch_size, n_workers
     workdir = workdir or tempfile.mkdtemp(prefix="lm_multiworker")
     os.makedirs(workdir, exist_ok=True)
     np.save(os.path.join(workdir, "data.npy"), np.asarray(data, dtype=np.int32))
-    spec = dict(config=config, token_budget=token_budget, seq_len=seq_len,
-                batch_size=batch_size, lr=lr, warmup=warmup, seed=seed,
-                model_seed=model_seed, workdir=workdir)
+    spec = dict(
+        config=config,
+        token_budget=token_budget,
+        seq_len=seq_len,
+        batch_size=batch_size,
+        lr=lr,
+        warmup=warmup,
+        seed=seed,
+        model_seed=model_seed,
+        workdir=workdir,
+    )
     with open(os.path.join(workdir, "spec.json"), "w") as f:
         json.dump(spec, f)
     ports = free_ports(n_workers)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     procs = []
     for i in range(n_workers):
-        env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="2",
-                   TF_CONFIG=json.dumps({"cluster": cluster,
-                                         "task": {"type": "worker", "index": i}}))
+        env = dict(
+            os.environ,
+            CUDA_VISIBLE_DEVICES="",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}),
+        )
         log = open(os.path.join(workdir, f"worker{i}.log"), "w")
-        procs.append((subprocess.Popen(
-            [sys.executable, "-m", "nengo_lmu.dl.lm_training", workdir],
-            env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        procs.append(
+            (
+                subprocess.Popen(
+                    [sys.executable, "-m", "nengo_lmu.dl.lm_training", workdir],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                ),
+                log,
+            )
+        )
     try:
         for p, _ in procs:
             p.wait(timeout=timeout)
@@ -403,13 +467,21 @@ def _worker_main(workdir):
     data = np.load(os.path.join(workdir, "data.npy"))
     result = train_language_model(
         lambda: language_model_from_config(spec["config"], seed=spec["model_seed"]),
-        data, spec["token_budget"], spec["seq_len"], spec["batch_size"], lr=spec["lr"],
-        warmup=spec["warmup"], seed=spec["seed"], progress=False, strategy=strategy,
+        data,
+        spec["token_budget"],
+        spec["seq_len"],
+        spec["batch_size"],
+        lr=spec["lr"],
+        warmup=spec["warmup"],
+        seed=spec["seed"],
+        progress=False,
+        strategy=strategy,
     )
     if _is_chief(strategy):
         weights = result.model.get_weights()
-        np.savez(os.path.join(workdir, "weights.npz"),
-                 **{f"w{i}": w for i, w in enumerate(weights)})
+        np.savez(
+            os.path.join(workdir, "weights.npz"), **{f"w{i}": w for i, w in enumerate(weights)}
+        )
 
 
 if __name__ == "__main__":

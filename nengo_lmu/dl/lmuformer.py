@@ -108,8 +108,7 @@ class FrameLIF(tf.keras.layers.Layer):
     array([1., 0., 1.], dtype=float32)
     """
 
-    def __init__(self, threshold=LIF_THRESHOLD, beta=LIF_BETA, surrogate_alpha=2.0,
-                 **kwargs):
+    def __init__(self, threshold=LIF_THRESHOLD, beta=LIF_BETA, surrogate_alpha=2.0, **kwargs):
         super().__init__(**kwargs)
         self.threshold = check_positive("threshold", threshold, obj=self)
         beta = float(beta)
@@ -136,8 +135,9 @@ class FrameLIF(tf.keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(threshold=self.threshold, beta=self.beta,
-                      surrogate_alpha=self.surrogate_alpha)
+        config.update(
+            threshold=self.threshold, beta=self.beta, surrogate_alpha=self.surrogate_alpha
+        )
         return config
 
 
@@ -174,23 +174,28 @@ class LMUFormerModel(tf.keras.Model):
         if len(shape) != 3:
             raise ValidationError(
                 f"must have shape (batch, frames, n_inputs={n_inputs}), got shape {shape}",
-                attr="x", obj=self,
+                attr="x",
+                obj=self,
             )
         if shape[2] is not None and shape[2] != n_inputs:
             raise ValidationError(
-                f"has {shape[2]} features per frame, but the model takes "
-                f"n_inputs={n_inputs}", attr="n_inputs", obj=self,
+                f"has {shape[2]} features per frame, but the model takes n_inputs={n_inputs}",
+                attr="n_inputs",
+                obj=self,
             )
         n_frames = self.lmuformer_config.get("n_frames")
         if shape[1] is not None and n_frames is not None and shape[1] != n_frames:
             raise ValidationError(
                 f"has {shape[1]} frames, but the model takes n_frames={n_frames}",
-                attr="frames", obj=self,
+                attr="frames",
+                obj=self,
             )
         if shape[1] is not None and shape[1] < RECEPTIVE_FIELD:
             raise ValidationError(
                 f"has {shape[1]} frames, fewer than the patch embedding's "
-                f"receptive field of {RECEPTIVE_FIELD} frames", attr="frames", obj=self,
+                f"receptive field of {RECEPTIVE_FIELD} frames",
+                attr="frames",
+                obj=self,
             )
         if isinstance(x, np.ndarray) and not np.all(np.isfinite(x)):
             raise ValidationError("contains NaN or inf", attr="x", obj=self)
@@ -214,11 +219,15 @@ class LMUFormerModel(tf.keras.Model):
 
 def check_lookahead(lookahead, obj=None):
     """A look-ahead in frames: an integer in ``[0, PAPER_LOOKAHEAD]``."""
-    if isinstance(lookahead, (int, np.integer)) and not isinstance(lookahead, bool) \
-            and lookahead < 0:
+    if (
+        isinstance(lookahead, (int, np.integer))
+        and not isinstance(lookahead, bool)
+        and lookahead < 0
+    ):
         raise ValidationError(
-            f"must be >= 0 frames (a model cannot look into the past instead), "
-            f"got {lookahead}", attr="lookahead", obj=obj,
+            f"must be >= 0 frames (a model cannot look into the past instead), got {lookahead}",
+            attr="lookahead",
+            obj=obj,
         )
     return check_int("lookahead", lookahead, obj=obj, minimum=0, maximum=PAPER_LOOKAHEAD)
 
@@ -228,10 +237,23 @@ def conv_lookaheads(lookahead):
     return [1 if i < lookahead else 0 for i in range(N_CONVS)]
 
 
-def lmuformer(n_inputs, n_classes, dim=64, order=None, theta=100.0, mlp_ratio=4,
-              n_blocks=1, spiking=False, lookahead=0, memory_mode="chunked",
-              n_frames=None, surrogate_alpha=2.0, dtype="float32", seed=None,
-              name="lmuformer"):
+def lmuformer(
+    n_inputs,
+    n_classes,
+    dim=64,
+    order=None,
+    theta=100.0,
+    mlp_ratio=4,
+    n_blocks=1,
+    spiking=False,
+    lookahead=0,
+    memory_mode="chunked",
+    n_frames=None,
+    surrogate_alpha=2.0,
+    dtype="float32",
+    seed=None,
+    name="lmuformer",
+):
     """An LMUFormer (or spiking LMUFormer) as a Keras model.
 
     Parameters
@@ -300,25 +322,36 @@ def lmuformer(n_inputs, n_classes, dim=64, order=None, theta=100.0, mlp_ratio=4,
     surrogate_alpha = check_positive("surrogate_alpha", surrogate_alpha)
     if seed is not None:
         tf.keras.utils.set_random_seed(check_int("seed", seed, minimum=0))
-    config = dict(n_inputs=n_inputs, n_classes=n_classes, dim=dim, order=order,
-                  theta=theta, mlp_ratio=mlp_ratio, n_blocks=n_blocks,
-                  spiking=spiking, lookahead=lookahead, memory_mode=memory_mode,
-                  n_frames=n_frames, surrogate_alpha=surrogate_alpha, dtype=dtype,
-                  seed=seed, name=name)
+    config = dict(
+        n_inputs=n_inputs,
+        n_classes=n_classes,
+        dim=dim,
+        order=order,
+        theta=theta,
+        mlp_ratio=mlp_ratio,
+        n_blocks=n_blocks,
+        spiking=spiking,
+        lookahead=lookahead,
+        memory_mode=memory_mode,
+        n_frames=n_frames,
+        surrogate_alpha=surrogate_alpha,
+        dtype=dtype,
+        seed=seed,
+        name=name,
+    )
     L = tf.keras.layers
     kw = dict(dtype=dtype)
 
     def bn(x, name):
-        return L.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
-                                    name=name, **kw)(x)
+        return L.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name, **kw)(x)
 
     def act(x, kind, name, threshold=LIF_THRESHOLD):
         if spiking:
-            return FrameLIF(threshold, LIF_BETA, surrogate_alpha, name=name + "_lif",
-                            **kw)(x)
+            return FrameLIF(threshold, LIF_BETA, surrogate_alpha, name=name + "_lif", **kw)(x)
         if kind == "gelu":
-            return L.Activation(lambda v: tf.nn.gelu(v, approximate=False),
-                                name=name + "_gelu", **kw)(x)
+            return L.Activation(
+                lambda v: tf.nn.gelu(v, approximate=False), name=name + "_gelu", **kw
+            )(x)
         return L.ReLU(name=name + "_relu", **kw)(x)
 
     def conv(x, i, ahead):
@@ -342,21 +375,23 @@ def lmuformer(n_inputs, n_classes, dim=64, order=None, theta=100.0, mlp_ratio=4,
             u = act(bn(u, p + "bn_u"), "", p + "u", threshold=U_THRESHOLD)
         else:
             u = L.ReLU(name=p + "u_relu", **kw)(u)
-        m = LegendreMemoryLayer(order, theta, mode=memory_mode, return_sequences=True,
-                                name=p + "memory", **kw)(u)
+        m = LegendreMemoryLayer(
+            order, theta, mode=memory_mode, return_sequences=True, name=p + "memory", **kw
+        )(u)
         if spiking:
             m = act(bn(m, p + "bn_m"), "", p + "m")
         h = L.Dense(dim, name=p + "wh", **kw)(L.Concatenate(name=p + "mx", **kw)([m, x]))
-        h = act(bn(h, p + "bn_h"), "", p + "h") if spiking else \
-            L.ReLU(name=p + "h_relu", **kw)(h)
+        h = act(bn(h, p + "bn_h"), "", p + "h") if spiking else L.ReLU(name=p + "h_relu", **kw)(h)
         y = bn(L.Dense(dim, name=p + "proj", **kw)(h), p + "bn_proj")
         if spiking:
             y = act(y, "", p + "proj")
         x = L.Add(name=p + "lmu_out", **kw)([x, y])
-        z = act(bn(L.Dense(mlp_ratio * dim, name=p + "mix1", **kw)(x), p + "bn_mix1"),
-                "gelu", p + "mix1")
-        y = act(bn(L.Dense(dim, name=p + "mix2", **kw)(z), p + "bn_mix2"), "relu",
-                p + "mix2")
+        z = act(
+            bn(L.Dense(mlp_ratio * dim, name=p + "mix1", **kw)(x), p + "bn_mix1"),
+            "gelu",
+            p + "mix1",
+        )
+        y = act(bn(L.Dense(dim, name=p + "mix2", **kw)(z), p + "bn_mix2"), "relu", p + "mix2")
         x = L.Add(name=p + "out", **kw)([x, y])
 
     x = RunningMean(name="running_mean", **kw)(x)
@@ -386,8 +421,9 @@ def save_lmuformer(model, path, overwrite=False):
     """Save the config (``path/config.json``) and weights (``path/weights.h5``)."""
     config = check_lmuformer(model)
     if os.path.exists(os.path.join(path, "config.json")) and not overwrite:
-        raise ValidationError(f"{path!r} already holds a saved model (overwrite=True "
-                              "replaces it)", attr="path")
+        raise ValidationError(
+            f"{path!r} already holds a saved model (overwrite=True replaces it)", attr="path"
+        )
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=1)
@@ -425,8 +461,11 @@ def count_trainable(model):
 
 
 def _weight_layers(model):
-    return [lay for lay in model.layers if isinstance(lay, (tf.keras.layers.Conv1D,
-                                                      tf.keras.layers.Dense))]
+    return [
+        lay
+        for lay in model.layers
+        if isinstance(lay, (tf.keras.layers.Conv1D, tf.keras.layers.Dense))
+    ]
 
 
 def operation_counts(model, x=None, batch_size=64):
@@ -466,8 +505,7 @@ def operation_counts(model, x=None, batch_size=64):
         macs = per_frame * frames + config["dim"] * frames  # + the running mean
     else:
         if x is None:
-            raise ValidationError("is needed to count spikes of a spiking model",
-                                  attr="x")
+            raise ValidationError("is needed to count spikes of a spiking model", attr="x")
         model.check_input(x)
         lifs = [lay for lay in model.layers if isinstance(lay, FrameLIF)]
         mems = [lay for lay in model.layers if isinstance(lay, LegendreMemoryLayer)]
@@ -477,11 +515,12 @@ def operation_counts(model, x=None, batch_size=64):
         n_spikes = 0.0
         n_clips = len(x)
         for start in range(0, n_clips, batch_size):
-            outs = probe(np.asarray(x[start:start + batch_size], dtype=config["dtype"]),
-                         training=False)
+            outs = probe(
+                np.asarray(x[start : start + batch_size], dtype=config["dtype"]), training=False
+            )
             for k in range(len(taps)):
                 sums[k] += float(np.abs(outs[k].numpy()).sum())
-            n_spikes += sum(float(o.numpy().sum()) for o in outs[len(taps):])
+            n_spikes += sum(float(o.numpy().sum()) for o in outs[len(taps) :])
         sums /= n_clips
         for k, lay in enumerate(layers):
             fan_out = int(np.prod(lay.kernel.shape)) // int(lay.kernel.shape[-2])
@@ -491,12 +530,17 @@ def operation_counts(model, x=None, batch_size=64):
                 acs += sums[k] * fan_out
         # the memory: B u costs q ACs per spike of u, Ad m costs q*q MACs per
         # frame (its state is real-valued); the running mean adds dim per frame
-        acs += sum(sums[len(layers):]) * q
+        acs += sum(sums[len(layers) :]) * q
         macs += config["n_blocks"] * q * q * frames + config["dim"] * frames
         n_neurons = sum(int(lay.output.shape[-1]) for lay in lifs)
         rate = n_spikes / n_clips / (n_neurons * frames)
-    return dict(macs=float(macs), acs=float(acs), frames=frames,
-                params=count_trainable(model), spike_rate=float(rate))
+    return dict(
+        macs=float(macs),
+        acs=float(acs),
+        frames=frames,
+        params=count_trainable(model),
+        spike_rate=float(rate),
+    )
 
 
 __all__ = [

@@ -249,8 +249,9 @@ def memory_last(u, order, theta, discretizer="zoh", m0=None, chunk=None):
 
 
 @tf.autograph.experimental.do_not_convert
-def legendre_memory(u, order, theta, mode="chunked", discretizer="zoh", chunk=None,
-                    m0=None, last_only=False):
+def legendre_memory(
+    u, order, theta, mode="chunked", discretizer="zoh", chunk=None, m0=None, last_only=False
+):
     """The memory of every channel of ``u``.
 
     Parameters
@@ -296,8 +297,9 @@ def legendre_memory(u, order, theta, mode="chunked", discretizer="zoh", chunk=No
     if d == 1:
         m = tf.reshape(m, (batch, T, order))
     else:
-        m = tf.reshape(tf.transpose(tf.reshape(m, (batch, d, T, order)), (0, 2, 1, 3)),
-                       (batch, T, d * order))
+        m = tf.reshape(
+            tf.transpose(tf.reshape(m, (batch, d, T, order)), (0, 2, 1, 3)), (batch, T, d * order)
+        )
     return m[:, -1] if last_only else m
 
 
@@ -356,8 +358,11 @@ def memory_from_response(u, Ad, Bd, m0=None, last_only=False):
     m = tf.signal.irfft(U[:, None, :] * Hf[None], fft_length=[N])[:, :, :T]
     m = tf.transpose(m, (0, 2, 1))
     if m0 is not None:
-        free = tf.scan(lambda s, _: tf.matmul(s, Ad, transpose_b=True), tf.range(T),
-                       initializer=tf.cast(m0, u.dtype))
+        free = tf.scan(
+            lambda s, _: tf.matmul(s, Ad, transpose_b=True),
+            tf.range(T),
+            initializer=tf.cast(m0, u.dtype),
+        )
         m = m + tf.transpose(free, (1, 0, 2))
     return m
 

@@ -86,9 +86,7 @@ class DiscreteLIFBuilder(OpBuilder):
         voltage = signals.gather(self.voltage_data)
         spiked = signals.gather(self.spiked_data)
         beta = tf.clip_by_value(self._per_neuron(signals, self.beta_data), 0.0, 1.0)
-        threshold = tf.maximum(
-            self._per_neuron(signals, self.threshold_data), MIN_THRESHOLD
-        )
+        threshold = tf.maximum(self._per_neuron(signals, self.threshold_data), MIN_THRESHOLD)
         if self.reset == "subtract":
             voltage = beta * voltage + J - threshold * tf.stop_gradient(spiked)
             spiked = atan_spike(voltage - threshold, self.alpha)
@@ -134,9 +132,13 @@ def trained_neuron_params(sim, ensembles):
         values = []
         for key in ("beta", "threshold"):
             if sig[key] in sim.tensor_graph.signals:
-                values.append(float(np.ravel(
-                    tf.keras.backend.get_value(sim.tensor_graph.get_tensor(sig[key]))
-                )[0]))
+                values.append(
+                    float(
+                        np.ravel(
+                            tf.keras.backend.get_value(sim.tensor_graph.get_tensor(sig[key]))
+                        )[0]
+                    )
+                )
             else:
                 values.append(float(getattr(ens.neuron_type, key)))
         out[ens] = (float(np.clip(values[0], 0.0, 1.0)), max(values[1], MIN_THRESHOLD))

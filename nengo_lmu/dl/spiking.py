@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from nengo_lmu.validation import check_event_data
 from nengo_lmu.dl.neurons import trained_neuron_params
 from nengo_lmu.dl.training import (
     check_trained_weights,
@@ -28,6 +27,7 @@ from nengo_lmu.dl.training import (
     check_training_data,
     fit_nengo_dl,
 )
+from nengo_lmu.validation import check_event_data
 
 
 def _counts_and_labels(y_true, y_pred):
@@ -45,8 +45,7 @@ def spike_count_loss(y_true, y_pred):
 def spike_count_accuracy(y_true, y_pred):
     """Whether the most-spiking output neuron is the label (ties: lowest)."""
     counts, labels = _counts_and_labels(y_true, y_pred)
-    return tf.cast(tf.equal(tf.argmax(counts, axis=-1, output_type=tf.int32), labels),
-                   tf.float32)
+    return tf.cast(tf.equal(tf.argmax(counts, axis=-1, output_type=tf.int32), labels), tf.float32)
 
 
 @dataclass
@@ -101,21 +100,31 @@ def train_spiking_classifier(
         nengo reference run of the trained network (`run_sequences`) may
         differ by a few spikes where float32 and float64 round differently.
     """
-    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = (
-        check_training_args(epochs, learning_rate, minibatch_size, unroll_simulation,
-                            seed, verbose))
-    x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size,
-                                                 n_classes=net.n_classes)
+    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = check_training_args(
+        epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose
+    )
+    x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size, n_classes=net.n_classes)
     for part in ("train", "test"):
         check_event_data(data[f"x_{part}"], net.n_inputs, attr=f"x_{part}")
     pops = list(net.populations.values())
     fit = fit_nengo_dl(
-        net, net.probe, x_tr, y_tr.astype(np.float32), x_te,
-        loss=spike_count_loss, metric=spike_count_accuracy, epochs=epochs,
-        minibatch_size=minibatch_size, learning_rate=learning_rate,
-        unroll_simulation=unroll_simulation, seed=seed, verbose=verbose,
-        progress_bar=progress_bar, simulator_kwargs=dict(dt=net.dt),
-        inspect=lambda sim: trained_neuron_params(sim, pops))
+        net,
+        net.probe,
+        x_tr,
+        y_tr.astype(np.float32),
+        x_te,
+        loss=spike_count_loss,
+        metric=spike_count_accuracy,
+        epochs=epochs,
+        minibatch_size=minibatch_size,
+        learning_rate=learning_rate,
+        unroll_simulation=unroll_simulation,
+        seed=seed,
+        verbose=verbose,
+        progress_bar=progress_bar,
+        simulator_kwargs=dict(dt=net.dt),
+        inspect=lambda sim: trained_neuron_params(sim, pops),
+    )
     counts = fit.test_output.sum(axis=1)  # amplitude == dt: each spike is 1
     params = fit.inspected
     check_trained_weights(net.get_weights())

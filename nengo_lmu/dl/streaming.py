@@ -61,8 +61,7 @@ class _Builder:
         self.spiking_ensembles = []
 
     def weights(self, name):
-        return [np.asarray(w, dtype=np.float64)
-                for w in self.model.get_layer(name).get_weights()]
+        return [np.asarray(w, dtype=np.float64) for w in self.model.get_layer(name).get_weights()]
 
     def node(self, size, label):
         return nengo.Node(size_in=size, label=label)
@@ -70,17 +69,29 @@ class _Builder:
     def activation(self, kind, size, label, threshold=LIF_THRESHOLD):
         """``(input target, input gain, output object)`` of an activation."""
         if kind == "relu":
-            ens = nengo.Ensemble(size, 1, neuron_type=nengo.RectifiedLinear(),
-                                 gain=nengo.dists.Choice([1.0]),
-                                 bias=nengo.dists.Choice([0.0]), label=label)
+            ens = nengo.Ensemble(
+                size,
+                1,
+                neuron_type=nengo.RectifiedLinear(),
+                gain=nengo.dists.Choice([1.0]),
+                bias=nengo.dists.Choice([0.0]),
+                label=label,
+            )
             return ens.neurons, 1.0, ens.neurons
         if kind == "lif":
             ens = nengo.Ensemble(
-                size, 1, label=label,
-                neuron_type=DiscreteLIF(beta=LIF_BETA, threshold=threshold,
-                                        amplitude=self.dt, reset="zero",
-                                        learnable=False),
-                gain=nengo.dists.Choice([1.0]), bias=nengo.dists.Choice([0.0]),
+                size,
+                1,
+                label=label,
+                neuron_type=DiscreteLIF(
+                    beta=LIF_BETA,
+                    threshold=threshold,
+                    amplitude=self.dt,
+                    reset="zero",
+                    learnable=False,
+                ),
+                gain=nengo.dists.Choice([1.0]),
+                bias=nengo.dists.Choice([0.0]),
             )
             self.spiking_ensembles.append(ens)
             # spikingjelly's decay_input scales the input by 1 - beta
@@ -94,12 +105,14 @@ class _Builder:
     def affine(self, sources, kernels, bias, bn, kind, label, threshold=LIF_THRESHOLD):
         """``act(bn(sum_j sources[j] @ kernels[j] + bias))``; returns the output."""
         size = kernels[0].shape[1]
-        scale, shift = (np.ones(size), np.zeros(size)) if bn is None else \
-            fold_batch_norm(self.model.get_layer(bn))
+        scale, shift = (
+            (np.ones(size), np.zeros(size))
+            if bn is None
+            else fold_batch_norm(self.model.get_layer(bn))
+        )
         target, gain, out = self.activation(kind, size, label, threshold)
         for src, k in zip(sources, kernels):
-            nengo.Connection(src, target, transform=gain * scale[:, None] * k.T,
-                             synapse=None)
+            nengo.Connection(src, target, transform=gain * scale[:, None] * k.T, synapse=None)
         b = shift if bias is None else scale * bias + shift
         if np.any(b):
             nengo.Connection(self.one, target, transform=gain * b[:, None], synapse=None)
@@ -120,8 +133,7 @@ class _Builder:
         label = f"embed{i}_lif" if kind == "lif" else f"embed{i}"
         return self.affine(taps, list(kernel), None, bn, kind, label)
 
-    def dense(self, sources, name, bn, kind, threshold=LIF_THRESHOLD, sizes=None,
-              label=None):
+    def dense(self, sources, name, bn, kind, threshold=LIF_THRESHOLD, sizes=None, label=None):
         kernel, bias = self.weights(name)
         if sizes is None:
             kernels = [kernel]
@@ -197,26 +209,43 @@ def streaming_network(model, dt=0.001, label="LMUFormer", seed=None):
         for k in range(config["n_blocks"]):
             p = f"block{k}_"
             if spiking:
-                u = b.dense([x], p + "wu", p + "bn_u", "lif", threshold=U_THRESHOLD,
-                            label=p + "u_lif")
+                u = b.dense(
+                    [x], p + "wu", p + "bn_u", "lif", threshold=U_THRESHOLD, label=p + "u_lif"
+                )
             else:
                 u = b.dense([x], p + "wu", None, "relu")
-            mem = LegendreMemory(config["order"], config["theta"] * dt, size_in=1,
-                                 dt=dt, label=p + "memory")
+            mem = LegendreMemory(
+                config["order"], config["theta"] * dt, size_in=1, dt=dt, label=p + "memory"
+            )
             nengo.Connection(u, mem.input, synapse=None)
             m = mem.output
             if spiking:
-                m = b.affine([m], [np.eye(config["order"])], None, p + "bn_m", "lif",
-                             p + "m_lif")
-            h = b.dense([m, x], p + "wh", p + "bn_h" if spiking else None, act,
-                        sizes=[config["order"], dim], label=p + "h_" + act)
-            y = b.dense([h], p + "proj", p + "bn_proj", "lif" if spiking else "linear",
-                        label=p + "proj_lif" if spiking else None)
+                m = b.affine([m], [np.eye(config["order"])], None, p + "bn_m", "lif", p + "m_lif")
+            h = b.dense(
+                [m, x],
+                p + "wh",
+                p + "bn_h" if spiking else None,
+                act,
+                sizes=[config["order"], dim],
+                label=p + "h_" + act,
+            )
+            y = b.dense(
+                [h],
+                p + "proj",
+                p + "bn_proj",
+                "lif" if spiking else "linear",
+                label=p + "proj_lif" if spiking else None,
+            )
             x2 = b.node(dim, p + "lmu_out")
             nengo.Connection(x, x2, synapse=None)
             nengo.Connection(y, x2, synapse=None)
-            z = b.dense([x2], p + "mix1", p + "bn_mix1", "lif" if spiking else "gelu",
-                        label=p + "mix1_" + ("lif" if spiking else "gelu"))
+            z = b.dense(
+                [x2],
+                p + "mix1",
+                p + "bn_mix1",
+                "lif" if spiking else "gelu",
+                label=p + "mix1_" + ("lif" if spiking else "gelu"),
+            )
             y = b.dense([z], p + "mix2", p + "bn_mix2", act, label=p + "mix2_" + act)
             x = b.node(dim, p + "out")
             nengo.Connection(x2, x, synapse=None)
@@ -227,8 +256,9 @@ def streaming_network(model, dt=0.001, label="LMUFormer", seed=None):
         total = b.node(dim, "feature_sum")
         nengo.Connection(x, total, synapse=None)
         nengo.Connection(total, total, synapse=0)
-        mean = nengo.Node(lambda t, s: s / max(round(t / dt), 1), size_in=dim,
-                          label="running_mean")
+        mean = nengo.Node(
+            lambda t, s: s / max(round(t / dt), 1), size_in=dim, label="running_mean"
+        )
         nengo.Connection(total, mean, synapse=None)
         net.output = b.dense([mean], "head", None, "linear")
         net.spiking_ensembles = b.spiking_ensembles
@@ -237,8 +267,9 @@ def streaming_network(model, dt=0.001, label="LMUFormer", seed=None):
     return net
 
 
-def run_streaming(net, x, backend="nengo", minibatch_size=16, dtype=None,
-                  probe_spikes=False, simulator=None):
+def run_streaming(
+    net, x, backend="nengo", minibatch_size=16, dtype=None, probe_spikes=False, simulator=None
+):
     """Step a `streaming_network` through clips, one frame per step.
 
     Parameters
@@ -279,18 +310,25 @@ def run_streaming(net, x, backend="nengo", minibatch_size=16, dtype=None,
         if backend == "nengo":
             inp = nengo.Node(
                 lambda t: clip["x"][min(int(round(t / dt)) - 1, frames - 1)],
-                size_out=n_in, label="frames",
+                size_out=n_in,
+                label="frames",
             )
         else:
             inp = nengo.Node(np.zeros(n_in), label="frames")
         nengo.Connection(inp, net.input, synapse=None)
         p_out = nengo.Probe(net.output, synapse=None)
-        p_spk = [nengo.Probe(e.neurons, synapse=None) for e in net.spiking_ensembles] \
-            if probe_spikes else []
+        p_spk = (
+            [nengo.Probe(e.neurons, synapse=None) for e in net.spiking_ensembles]
+            if probe_spikes
+            else []
+        )
     if backend == "nengo":
         scores = np.empty((n, frames, net.output.size_out))
-        spikes = [np.empty((n, frames, e.n_neurons)) for e in net.spiking_ensembles] \
-            if probe_spikes else []
+        spikes = (
+            [np.empty((n, frames, e.n_neurons)) for e in net.spiking_ensembles]
+            if probe_spikes
+            else []
+        )
         simulator = nengo.Simulator if simulator is None else simulator
         with simulator(outer, dt=dt, progress_bar=False) as sim:
             for i in range(n):
@@ -309,8 +347,7 @@ def run_streaming(net, x, backend="nengo", minibatch_size=16, dtype=None,
         mb = int(min(minibatch_size, n))
         pad = (-n) % mb
         xp = np.concatenate([x, np.zeros((pad,) + x.shape[1:])]) if pad else x
-        with nengo_dl.Simulator(outer, dt=dt, minibatch_size=mb,
-                                progress_bar=False) as sim:
+        with nengo_dl.Simulator(outer, dt=dt, minibatch_size=mb, progress_bar=False) as sim:
             data = sim.predict({inp: xp}, n_steps=frames, verbose=0)
         scores = data[p_out][:n]
         spikes = [data[p][:n] for p in p_spk]

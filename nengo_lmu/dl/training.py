@@ -8,8 +8,8 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.validation import check_int, check_positive, check_sequence_data
 from nengo_lmu.networks.lmu_cell import initial_weights
+from nengo_lmu.validation import check_int, check_positive, check_sequence_data
 
 
 @dataclass
@@ -32,8 +32,9 @@ def pad_batch(x, minibatch_size):
     return np.concatenate([x, np.zeros((extra,) + x.shape[1:], dtype=x.dtype)])
 
 
-def check_training_args(epochs, learning_rate, minibatch_size=None, unroll_simulation=None,
-                        seed=None, verbose=None):
+def check_training_args(
+    epochs, learning_rate, minibatch_size=None, unroll_simulation=None, seed=None, verbose=None
+):
     """Check the settings every trainer takes, before any work starts.
 
     ``epochs``, ``minibatch_size`` and ``unroll_simulation`` are integers
@@ -65,8 +66,9 @@ def check_training_data(data, minibatch_size, n_inputs=None, n_classes=None):
     accepted and reshaped)."""
     if not isinstance(data, dict):
         raise ValidationError(
-            f"must be a dict with x_train, y_train, x_test, y_test, got "
-            f"{type(data).__name__}", attr="data")
+            f"must be a dict with x_train, y_train, x_test, y_test, got {type(data).__name__}",
+            attr="data",
+        )
     missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in data]
     if missing:
         raise ValidationError(f"lacks {missing}", attr="data")
@@ -106,10 +108,25 @@ class FitOutput:
     inspected: object = None
 
 
-def fit_nengo_dl(net, probe, x_train, y_train, x_test, loss, metric, epochs,
-                 minibatch_size, learning_rate, unroll_simulation, seed, verbose=0,
-                 progress_bar=False, last_step_only=False, simulator_kwargs=None,
-                 inspect=None):
+def fit_nengo_dl(
+    net,
+    probe,
+    x_train,
+    y_train,
+    x_test,
+    loss,
+    metric,
+    epochs,
+    minibatch_size,
+    learning_rate,
+    unroll_simulation,
+    seed,
+    verbose=0,
+    progress_bar=False,
+    last_step_only=False,
+    simulator_kwargs=None,
+    inspect=None,
+):
     """The NengoDL training run behind `train_classifier` and
     `.train_spiking_classifier`: Adam on ``loss`` at ``probe``, then the
     probe's output on every test sequence, and the trained parameters
@@ -140,9 +157,9 @@ def fit_nengo_dl(net, probe, x_train, y_train, x_test, loss, metric, epochs,
         ``test_output`` is the probe's output on ``x_test``, ``(n, steps,
         d)`` (one step with ``last_step_only``).
     """
-    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = (
-        check_training_args(epochs, learning_rate, minibatch_size, unroll_simulation,
-                            seed, verbose))
+    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = check_training_args(
+        epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose
+    )
     n_steps = x_train.shape[1]
     unroll = largest_unroll(n_steps, unroll_simulation)
     with net:
@@ -239,18 +256,29 @@ def train_classifier(
         With the trained weights (``net.get_weights()`` form, float32 as
         NengoDL holds them); the network itself is updated to them.
     """
-    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = (
-        check_training_args(epochs, learning_rate, minibatch_size, unroll_simulation,
-                            seed, verbose))
+    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = check_training_args(
+        epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose
+    )
     x_tr, y_tr, x_te, y_te = check_training_data(
         data, minibatch_size, n_inputs=net.input.size_out, n_classes=net.n_classes
     )
     fit = fit_nengo_dl(
-        net, net.probe, x_tr, y_tr, x_te,
-        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True), metric="accuracy",
-        epochs=epochs, minibatch_size=minibatch_size, learning_rate=learning_rate,
-        unroll_simulation=unroll_simulation, seed=seed, verbose=verbose,
-        progress_bar=progress_bar, last_step_only=True)
+        net,
+        net.probe,
+        x_tr,
+        y_tr,
+        x_te,
+        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metric="accuracy",
+        epochs=epochs,
+        minibatch_size=minibatch_size,
+        learning_rate=learning_rate,
+        unroll_simulation=unroll_simulation,
+        seed=seed,
+        verbose=verbose,
+        progress_bar=progress_bar,
+        last_step_only=True,
+    )
     logits = fit.test_output[:, -1]
     weights = check_trained_weights(net.get_weights())
     accuracy = float(np.mean(np.argmax(logits, axis=-1) == y_te.ravel()))
@@ -285,14 +313,16 @@ def epoch_history(history):
     }
 
 
-def keras_lstm_baseline(data, units, n_classes, epochs, minibatch_size=50,
-                        learning_rate=3e-3, seed=0, verbose=0):
+def keras_lstm_baseline(
+    data, units, n_classes, epochs, minibatch_size=50, learning_rate=3e-3, seed=0, verbose=0
+):
     """A Keras LSTM classifier trained the same way, for comparison.
 
     Returns ``(test_accuracy, n_parameters, train_seconds)``.
     """
     epochs, learning_rate, minibatch_size, _, seed, verbose = check_training_args(
-        epochs, learning_rate, minibatch_size, seed=seed, verbose=verbose)
+        epochs, learning_rate, minibatch_size, seed=seed, verbose=verbose
+    )
     units = check_int("units", units)
     n_classes = check_int("n_classes", n_classes, minimum=2)
     x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size, n_classes=n_classes)
@@ -320,6 +350,7 @@ def keras_lstm_baseline(data, units, n_classes, epochs, minibatch_size=50,
 
 def lstm_units_for(n_parameters, input_d, n_classes):
     """The largest LSTM width whose classifier has at most ``n_parameters``."""
+
     def count(k):
         return 4 * (k * (input_d + k) + k) + (k + 1) * n_classes
 
@@ -357,8 +388,7 @@ def parallel_classifier_model(input_shape, n_classes, cells, seed=0):
     from nengo_lmu.dl.layers import LMULayer  # pylint: disable=import-outside-toplevel
 
     if isinstance(cells, dict) or not cells:
-        raise ValidationError("must be a non-empty list of LMULayer argument dicts",
-                              attr="cells")
+        raise ValidationError("must be a non-empty list of LMULayer argument dicts", attr="cells")
     layers = [tf.keras.Input(input_shape)]
     for i, args in enumerate(cells):
         args = dict(args)
@@ -370,9 +400,11 @@ def parallel_classifier_model(input_shape, n_classes, cells, seed=0):
     readout = initial_weights(
         "glorot_uniform", (n_classes, layers[-1].units), np.random.RandomState(seed)
     )
-    layers.append(tf.keras.layers.Dense(
-        n_classes, use_bias=False,
-        kernel_initializer=tf.keras.initializers.Constant(readout.T)))
+    layers.append(
+        tf.keras.layers.Dense(
+            n_classes, use_bias=False, kernel_initializer=tf.keras.initializers.Constant(readout.T)
+        )
+    )
     return tf.keras.Sequential(layers)
 
 
@@ -400,7 +432,8 @@ def train_parallel_classifier(
         ``model`` is the trained Keras model.
     """
     epochs, learning_rate, minibatch_size, _, seed, verbose = check_training_args(
-        epochs, learning_rate, minibatch_size, seed=seed, verbose=verbose)
+        epochs, learning_rate, minibatch_size, seed=seed, verbose=verbose
+    )
     n_classes = check_int("n_classes", n_classes, minimum=2)
     x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size, n_classes=n_classes)
     tf.keras.utils.set_random_seed(seed)
@@ -412,8 +445,9 @@ def train_parallel_classifier(
     )
     n_fit = len(x_tr) - len(x_tr) % minibatch_size
     t0 = time.perf_counter()
-    history = model.fit(x_tr[:n_fit], y_tr[:n_fit, 0, 0], batch_size=minibatch_size,
-                        epochs=epochs, verbose=verbose)
+    history = model.fit(
+        x_tr[:n_fit], y_tr[:n_fit, 0, 0], batch_size=minibatch_size, epochs=epochs, verbose=verbose
+    )
     seconds = time.perf_counter() - t0
     logits = model.predict(x_te, verbose=0)
     for w in model.get_weights():

@@ -40,15 +40,36 @@ class DelayDemo:
 
     def table(self):
         """NRMSE, best lag, neurons and speed of both forms."""
-        rows = [(r.label, f"{r.nrmse:.4f}", f"{r.best_lag_steps}", f"{r.n_neurons}",
-                 f"{r.sim_time:g}", f"{r.speed:.2f}") for r in (self.exact, self.neural)]
-        return format_table(("form", "NRMSE", "best lag (steps)", "neurons",
-                             "simulated s", "sim s / wall s"), rows)
+        rows = [
+            (
+                r.label,
+                f"{r.nrmse:.4f}",
+                f"{r.best_lag_steps}",
+                f"{r.n_neurons}",
+                f"{r.sim_time:g}",
+                f"{r.speed:.2f}",
+            )
+            for r in (self.exact, self.neural)
+        ]
+        return format_table(
+            ("form", "NRMSE", "best lag (steps)", "neurons", "simulated s", "sim s / wall s"), rows
+        )
 
 
-def delay_demo(theta=0.1, order=6, n_neurons=166, neuron_type_name="lif", synapse=0.1,
-               duration=10.0, dt=0.001, high=10.0, rms=0.3, seed=0, discard=1.0,
-               progress_bar=False):
+def delay_demo(
+    theta=0.1,
+    order=6,
+    n_neurons=166,
+    neuron_type_name="lif",
+    synapse=0.1,
+    duration=10.0,
+    dt=0.001,
+    high=10.0,
+    rms=0.3,
+    seed=0,
+    discard=1.0,
+    progress_bar=False,
+):
     """Delay white noise by ``theta`` with the exact `.LegendreMemory` and
     with a neural one (``n_neurons`` per dimension of ``neuron_type_name``),
     same input and seed (`.run_delay_task`).
@@ -59,10 +80,23 @@ def delay_demo(theta=0.1, order=6, n_neurons=166, neuron_type_name="lif", synaps
     >>> out.exact.nrmse < out.neural.nrmse  # doctest: +SKIP
     True
     """
-    common = dict(theta=theta, order=order, duration=duration, dt=dt, high=high,
-                  rms=rms, seed=seed, discard=discard, progress_bar=progress_bar)
+    common = dict(
+        theta=theta,
+        order=order,
+        duration=duration,
+        dt=dt,
+        high=high,
+        rms=rms,
+        seed=seed,
+        discard=discard,
+        progress_bar=progress_bar,
+    )
     exact = run_delay_task(label="exact", **common)
-    neural = run_delay_task(label=neuron_type_name, n_neurons=n_neurons,
-                            neuron_type=neuron_type(neuron_type_name), synapse=synapse,
-                            **common)
+    neural = run_delay_task(
+        label=neuron_type_name,
+        n_neurons=n_neurons,
+        neuron_type=neuron_type(neuron_type_name),
+        synapse=synapse,
+        **common,
+    )
     return DelayDemo(exact, neural, theta, dt)

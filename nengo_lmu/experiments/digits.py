@@ -62,16 +62,38 @@ class DigitsExperiment:
         return next(s for s in self.scores if s.name.startswith(prefix))
 
     def table(self):
-        rows = [(s.name, str(s.parameters), f"{s.accuracy:.4f}",
-                 "-" if s.train_seconds is None else f"{s.train_seconds:.0f}")
-                for s in self.scores]
+        rows = [
+            (
+                s.name,
+                str(s.parameters),
+                f"{s.accuracy:.4f}",
+                "-" if s.train_seconds is None else f"{s.train_seconds:.0f}",
+            )
+            for s in self.scores
+        ]
         return format_table(("model", "parameters", "test accuracy", "train s"), rows)
 
 
-def train_digits(units=100, order=48, theta=64.0, hidden="relu", epochs=20,
-                 minibatch_size=50, learning_rate=3e-3, seed=0, spiking_gain=1e4,
-                 lstm=True, spiking=True, save="lmu_digits.npz", parallel=False,
-                 mode="chunked", progress=None, verbose=1, data=None, log=None):
+def train_digits(
+    units=100,
+    order=48,
+    theta=64.0,
+    hidden="relu",
+    epochs=20,
+    minibatch_size=50,
+    learning_rate=3e-3,
+    seed=0,
+    spiking_gain=1e4,
+    lstm=True,
+    spiking=True,
+    save="lmu_digits.npz",
+    parallel=False,
+    mode="chunked",
+    progress=None,
+    verbose=1,
+    data=None,
+    log=None,
+):
     """Train an LMU on permuted sequential digits and compare.
 
     Parameters
@@ -108,72 +130,114 @@ def train_digits(units=100, order=48, theta=64.0, hidden="relu", epochs=20,
     DigitsExperiment
     """
     from nengo_lmu.data import permuted_digits
-    from nengo_lmu.dl import count_parameters, keras_lstm_baseline, lstm_units_for
-    from nengo_lmu.dl import train_classifier
+    from nengo_lmu.dl import (
+        count_parameters,
+        keras_lstm_baseline,
+        lstm_units_for,
+        train_classifier,
+    )
     from nengo_lmu.networks import LMUClassifier
 
-    save = check_output_path(save, force=True, what="trained model", suffix=".npz",
-                             attr="save")
+    save = check_output_path(save, force=True, what="trained model", suffix=".npz", attr="save")
     log = log or (lambda text: None)
     data = permuted_digits() if data is None else data
     n_inputs = data["x_train"].shape[2]
-    cells = [dict(units=units, order=order, theta=theta,
-                  hidden_neuron_type=hidden_neuron_type(hidden, attr="hidden"))]
+    cells = [
+        dict(
+            units=units,
+            order=order,
+            theta=theta,
+            hidden_neuron_type=hidden_neuron_type(hidden, attr="hidden"),
+        )
+    ]
     clf = LMUClassifier(N_CLASSES, cells, seed=seed)
     n_params = count_parameters(clf)
-    out = DigitsExperiment(n_train=len(data["x_train"]), n_test=len(data["x_test"]),
-                           n_steps=data["x_train"].shape[1], path=str(save))
-    log(f"LMU: {units} {hidden} units, order {order}, theta {theta:g} steps, "
-        f"{n_params} parameters; training {epochs} epochs ...")
+    out = DigitsExperiment(
+        n_train=len(data["x_train"]),
+        n_test=len(data["x_test"]),
+        n_steps=data["x_train"].shape[1],
+        path=str(save),
+    )
+    log(
+        f"LMU: {units} {hidden} units, order {order}, theta {theta:g} steps, "
+        f"{n_params} parameters; training {epochs} epochs ..."
+    )
     y = np.asarray(data["y_test"]).ravel()
-    train = dict(epochs=epochs, minibatch_size=minibatch_size,
-                 learning_rate=learning_rate, seed=seed, verbose=verbose)
+    train = dict(
+        epochs=epochs,
+        minibatch_size=minibatch_size,
+        learning_rate=learning_rate,
+        seed=seed,
+        verbose=verbose,
+    )
     if parallel:
-        _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save,
-                        train, log)
+        _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save, train, log)
     else:
         res = train_classifier(clf, data, **train)
         out.path = save_or_rescue(lambda p: clf.save(p, res.weights), save, log=log)
-        out.scores.append(ModelScore("LMU (NengoDL)", n_params, res.test_accuracy,
-                                     res.train_seconds))
+        out.scores.append(
+            ModelScore("LMU (NengoDL)", n_params, res.test_accuracy, res.train_seconds)
+        )
     if spiking and hidden != "relu":
         out.notes.append("no spiking run: tanh has no spiking counterpart; use relu")
     elif spiking:
         log("Running the trained LMU in nengo with spiking hidden neurons ...")
-        spiking_clf = LMUClassifier.load(out.path, overrides=dict(
-            hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / spiking_gain),
-            hidden_gain=spiking_gain))
+        spiking_clf = LMUClassifier.load(
+            out.path,
+            overrides=dict(
+                hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / spiking_gain),
+                hidden_gain=spiking_gain,
+            ),
+        )
         logits = spiking_clf.predict(data["x_test"], progress=progress)
-        out.scores.append(ModelScore(f"same, spiking (nengo, gain {spiking_gain:g})",
-                                     n_params, float(np.mean(logits.argmax(-1) == y))))
+        out.scores.append(
+            ModelScore(
+                f"same, spiking (nengo, gain {spiking_gain:g})",
+                n_params,
+                float(np.mean(logits.argmax(-1) == y)),
+            )
+        )
     if lstm:
         k = lstm_units_for(n_params, n_inputs, N_CLASSES)
         log(f"Training a Keras LSTM ({k} units) the same way ...")
-        acc, n, sec = keras_lstm_baseline(data, k, N_CLASSES, epochs=epochs,
-                                          minibatch_size=minibatch_size,
-                                          learning_rate=learning_rate, seed=seed,
-                                          verbose=0)
+        acc, n, sec = keras_lstm_baseline(
+            data,
+            k,
+            N_CLASSES,
+            epochs=epochs,
+            minibatch_size=minibatch_size,
+            learning_rate=learning_rate,
+            seed=seed,
+            verbose=0,
+        )
         out.scores.append(ModelScore(f"Keras LSTM ({k} units)", n, acc, sec))
     return out
 
 
-def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save,
-                    train, log):
+def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save, train, log):
     """Keras training, conversion, NengoDL scoring and the per-step outputs."""
     from nengo_lmu.dl import nengo_dl_logits, sequence_copy, to_classifier
     from nengo_lmu.dl.training import train_parallel_classifier
 
-    cell = dict(units=units, order=order, theta=theta, hidden_activation=hidden,
-                mode=mode)
+    cell = dict(units=units, order=order, theta=theta, hidden_activation=hidden, mode=mode)
     res = train_parallel_classifier(data, N_CLASSES, [cell], **train)
-    out.scores.append(ModelScore(f"LMU, trained in parallel (Keras, {mode})", n_params,
-                                 res.test_accuracy, res.train_seconds))
+    out.scores.append(
+        ModelScore(
+            f"LMU, trained in parallel (Keras, {mode})",
+            n_params,
+            res.test_accuracy,
+            res.train_seconds,
+        )
+    )
     log("Converting into the LMUClassifier and scoring it in NengoDL ...")
     clf = to_classifier(res.model, seed=train["seed"])
     x, y = data["x_test"], np.asarray(data["y_test"]).ravel()
     logits = nengo_dl_logits(clf, x)
-    out.scores.append(ModelScore("same weights, converted, NengoDL", n_params,
-                                 float(np.mean(logits.argmax(-1) == y))))
+    out.scores.append(
+        ModelScore(
+            "same weights, converted, NengoDL", n_params, float(np.mean(logits.argmax(-1) == y))
+        )
+    )
     out.logit_difference = float(np.max(np.abs(logits - res.test_logits)))
     out.path = save_or_rescue(lambda p: clf.save(p, clf.get_weights()), save, log=log)
     keras_steps = sequence_copy(res.model).predict(x[:1], verbose=0)[0]

@@ -50,14 +50,35 @@ class L2MUExperiment:
         rows = []
         for r in self.runs:
             m = r.metrics
-            rows.append((r.model, r.run, str(m["parameters"]), f"{r.accuracy:.4f}",
-                         f"{m['activation_sparsity']:.3f}", f"{m['synaptic_ops']:.3g}",
-                         f"{m['dense_ops']:.3g}", f"{m['membrane_updates']:.3g}",
-                         f"{m['footprint_bytes'] / 1e3:.1f}",
-                         "-" if r.train_seconds is None else f"{r.train_seconds:.0f}"))
-        return format_table(("model", "run", "parameters", "accuracy", "act. sparsity",
-                             "syn. ops (AC)", "dense ops", "membrane upd.",
-                             "footprint kB", "train s"), rows)
+            rows.append(
+                (
+                    r.model,
+                    r.run,
+                    str(m["parameters"]),
+                    f"{r.accuracy:.4f}",
+                    f"{m['activation_sparsity']:.3f}",
+                    f"{m['synaptic_ops']:.3g}",
+                    f"{m['dense_ops']:.3g}",
+                    f"{m['membrane_updates']:.3g}",
+                    f"{m['footprint_bytes'] / 1e3:.1f}",
+                    "-" if r.train_seconds is None else f"{r.train_seconds:.0f}",
+                )
+            )
+        return format_table(
+            (
+                "model",
+                "run",
+                "parameters",
+                "accuracy",
+                "act. sparsity",
+                "syn. ops (AC)",
+                "dense ops",
+                "membrane upd.",
+                "footprint kB",
+                "train s",
+            ),
+            rows,
+        )
 
 
 def chip_path(save):
@@ -71,15 +92,32 @@ def pad_sequences(data, steps):
     for part in ("train", "test"):
         x = data[f"x_{part}"]
         out[f"x_{part}"] = np.concatenate(
-            [x, np.zeros((len(x), steps, x.shape[2]), dtype=x.dtype)], axis=1)
+            [x, np.zeros((len(x), steps, x.shape[2]), dtype=x.dtype)], axis=1
+        )
     return out
 
 
-def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=None,
-               theta=None, steps=40, event_threshold=0.1, epochs=15, learning_rate=2e-3,
-               minibatch_size=None, seed=0, samples=None, baseline=True, loihi=False,
-               save="l2mu_digits.npz", data=None, verbose=2, log=None,
-               progress=None):
+def train_l2mu(
+    preset_name="braille7",
+    memory_size=32,
+    hidden_size=96,
+    order=None,
+    theta=None,
+    steps=40,
+    event_threshold=0.1,
+    epochs=15,
+    learning_rate=2e-3,
+    minibatch_size=None,
+    seed=0,
+    samples=None,
+    baseline=True,
+    loihi=False,
+    save="l2mu_digits.npz",
+    data=None,
+    verbose=2,
+    log=None,
+    progress=None,
+):
     """Train the L2MU (and a recurrent-LIF baseline) on event digits; score.
 
     Parameters
@@ -120,11 +158,9 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
     from nengo_lmu.networks import L2MU, RecurrentLIF
     from nengo_lmu.networks.l2mu import activity_metrics, preset
 
-    save = check_output_path(save, force=True, what="trained L2MU", suffix=".npz",
-                             attr="save")
+    save = check_output_path(save, force=True, what="trained L2MU", suffix=".npz", attr="save")
     if loihi:
-        check_output_path(chip_path(save), force=True, what="Loihi-ready L2MU",
-                          attr="save")
+        check_output_path(chip_path(save), force=True, what="Loihi-ready L2MU", attr="save")
     log = log or (lambda text: None)
     hp = preset(preset_name)
     if data is None:
@@ -132,29 +168,49 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
     x_te, y_te = data["x_test"], np.asarray(data["y_test"]).ravel()
     n_channels = data["x_train"].shape[2]
     n_classes = int(max(np.max(data["y_train"]), np.max(y_te))) + 1
-    out = L2MUExperiment(n_train=len(data["x_train"]), n_test=len(x_te),
-                         n_steps=data["x_train"].shape[1], n_channels=n_channels)
+    out = L2MUExperiment(
+        n_train=len(data["x_train"]),
+        n_test=len(x_te),
+        n_steps=data["x_train"].shape[1],
+        n_channels=n_channels,
+    )
     overrides = dict(memory_size=memory_size, hidden_size=hidden_size, seed=seed)
     if order is not None:
         overrides["order"] = order
     if theta is not None:
         overrides["theta"] = theta
     net = L2MU.from_preset(preset_name, n_channels, n_classes, **overrides)
-    log(f"L2MU ({preset_name}): u {net.memory_size}, m {net.memory_size}x{net.order}, "
+    log(
+        f"L2MU ({preset_name}): u {net.memory_size}, m {net.memory_size}x{net.order}, "
         f"h {net.hidden_size}, out {n_classes} neurons, theta {net.theta:g} steps, "
-        f"{net.n_parameters} parameters; training {epochs} epochs ...")
-    train = dict(epochs=epochs, minibatch_size=minibatch_size or hp["minibatch_size"],
-                 learning_rate=learning_rate, seed=seed, verbose=verbose)
+        f"{net.n_parameters} parameters; training {epochs} epochs ..."
+    )
+    train = dict(
+        epochs=epochs,
+        minibatch_size=minibatch_size or hp["minibatch_size"],
+        learning_rate=learning_rate,
+        seed=seed,
+        verbose=verbose,
+    )
     res = train_spiking_classifier(net, data, **train)
     out.saved["L2MU"] = save_or_rescue(net.save, save, what="trained L2MU", log=log)
     models = [("L2MU", net, res)]
     if baseline:
         k = RecurrentLIF.hidden_size_for(net.n_parameters, n_channels, n_classes)
-        base = RecurrentLIF(n_channels, n_classes, k, beta_h=hp["beta_h"],
-                            threshold_h=hp["threshold_h"], beta_out=hp["beta_out"],
-                            threshold_out=hp["threshold_out"], seed=seed)
-        log(f"Recurrent LIF baseline: h {k}, out {n_classes} neurons, "
-            f"{base.n_parameters} parameters; training {epochs} epochs ...")
+        base = RecurrentLIF(
+            n_channels,
+            n_classes,
+            k,
+            beta_h=hp["beta_h"],
+            threshold_h=hp["threshold_h"],
+            beta_out=hp["beta_out"],
+            threshold_out=hp["threshold_out"],
+            seed=seed,
+        )
+        log(
+            f"Recurrent LIF baseline: h {k}, out {n_classes} neurons, "
+            f"{base.n_parameters} parameters; training {epochs} epochs ..."
+        )
         models.append(("recurrent LIF", base, train_spiking_classifier(base, data, **train)))
     log("Running the trained networks in the nengo reference simulator ...")
     for name, model, r in models:
@@ -168,24 +224,32 @@ def train_l2mu(preset_name="braille7", memory_size=32, hidden_size=96, order=Non
 
         chip_data = pad_sequences(data, CHIP_PAD_STEPS)
         x_chip = chip_data["x_test"]
-        chip = L2MU.from_preset(preset_name, n_channels, n_classes, reset="zero",
-                                min_voltage=-1.0, chip_timing=True, **overrides)
-        log(f"Loihi-ready L2MU (reset to zero, voltage clipped at -1, one step per "
-            f"connection), {chip.n_parameters} parameters; training {epochs} epochs ...")
+        chip = L2MU.from_preset(
+            preset_name,
+            n_channels,
+            n_classes,
+            reset="zero",
+            min_voltage=-1.0,
+            chip_timing=True,
+            **overrides,
+        )
+        log(
+            f"Loihi-ready L2MU (reset to zero, voltage clipped at -1, one step per "
+            f"connection), {chip.n_parameters} parameters; training {epochs} epochs ..."
+        )
         r = train_spiking_classifier(chip, chip_data, **train)
-        out.saved["L2MU chip"] = save_or_rescue(chip.save, chip_path(save),
-                                                what="Loihi-ready L2MU", log=log)
+        out.saved["L2MU chip"] = save_or_rescue(
+            chip.save, chip_path(save), what="Loihi-ready L2MU", log=log
+        )
         out.parameters["L2MU chip"] = chip.n_parameters
         m = chip.metrics(x_chip, progress=progress)
         acc = float(np.mean(m["counts"].argmax(-1) == y_te))
-        out.runs.append(SpikingRun("L2MU chip", "NengoDL", r.test_accuracy, m,
-                                   r.train_seconds))
+        out.runs.append(SpikingRun("L2MU chip", "NengoDL", r.test_accuracy, m, r.train_seconds))
         out.runs.append(SpikingRun("L2MU chip", "nengo", acc, m))
         for run in ("nengo", "loihi"):
             log(f"Running the Loihi-ready L2MU as nengo.LIF on {run} ...")
             counts, act = lif_run(chip, x_chip, simulator=run, progress=progress)
             acc = float(np.mean(counts.argmax(-1) == y_te))
             label = "nengo LIF" if run == "nengo" else "loihi emu"
-            out.runs.append(SpikingRun("L2MU chip", label, acc,
-                                       activity_metrics(chip, act)))
+            out.runs.append(SpikingRun("L2MU chip", label, acc, activity_metrics(chip, act)))
     return out

@@ -56,8 +56,11 @@ class LMScalingResult:
     corpus: str
 
     def mean_loss(self, model, target, budget):
-        v = [r.nats_per_byte for r in self.runs
-             if (r.model, r.target_params, r.budget) == (model, target, budget)]
+        v = [
+            r.nats_per_byte
+            for r in self.runs
+            if (r.model, r.target_params, r.budget) == (model, target, budget)
+        ]
         return (float(np.mean(v)), float(np.std(v)), len(v)) if v else (None, None, 0)
 
     def table(self):
@@ -69,12 +72,21 @@ class LMScalingResult:
                     m, s, n = self.mean_loss(model, target, budget)
                     if n == 0:
                         continue
-                    params = next(r.params for r in self.runs
-                                  if (r.model, r.target_params) == (model, target))
-                    tps = np.mean([r.tokens_per_second for r in self.runs if
-                                   (r.model, r.target_params, r.budget) == (model, target, budget)])
-                    rows.append((model, target, params, budget, m, s, m / math.log(2), n,
-                                 float(tps)))
+                    params = next(
+                        r.params
+                        for r in self.runs
+                        if (r.model, r.target_params) == (model, target)
+                    )
+                    tps = np.mean(
+                        [
+                            r.tokens_per_second
+                            for r in self.runs
+                            if (r.model, r.target_params, r.budget) == (model, target, budget)
+                        ]
+                    )
+                    rows.append(
+                        (model, target, params, budget, m, s, m / math.log(2), n, float(tps))
+                    )
         return rows
 
     def transformer_tokens_to_match(self):
@@ -99,8 +111,16 @@ class LMScalingResult:
                     if loss is None:
                         continue
                     tokens, ratio = _tokens_to_reach(budgets, tr, loss)
-                    rows.append((model, target, int(b), loss, tokens,
-                                 ratio if isinstance(tokens, str) else tokens / b))
+                    rows.append(
+                        (
+                            model,
+                            target,
+                            int(b),
+                            loss,
+                            tokens,
+                            ratio if isinstance(tokens, str) else tokens / b,
+                        )
+                    )
         return rows
 
 
@@ -123,17 +143,31 @@ def _make_model(kind, sizes, seq_len, order, theta, seed):
     from nengo_lmu.text import VOCAB_SIZE
 
     if kind == "transformer":
-        return transformer_language_model(VOCAB_SIZE, max_len=max(seq_len, 1024), seed=seed,
-                                          **sizes.transformer_kwargs())
+        return transformer_language_model(
+            VOCAB_SIZE, max_len=max(seq_len, 1024), seed=seed, **sizes.transformer_kwargs()
+        )
     if kind == "lmu_global":
         sizes = lm_sizes(sizes.target, order=order, global_attention=True)
     return lmu_language_model(VOCAB_SIZE, theta=theta, seed=seed, **sizes.lmu_kwargs())
 
 
-def run_lm_scaling(sizes=(20_000, 80_000), budgets=(30_000, 100_000, 300_000),
-                   seeds=(0,), models=MODELS, seq_len=1024, batch_size=8, order=40,
-                   theta=128, lr=3e-3, warmup=0.05, val_sequences=32, max_files=None,
-                   corpus=None, progress=False, log=print):
+def run_lm_scaling(
+    sizes=(20_000, 80_000),
+    budgets=(30_000, 100_000, 300_000),
+    seeds=(0,),
+    models=MODELS,
+    seq_len=1024,
+    batch_size=8,
+    order=40,
+    theta=128,
+    lr=3e-3,
+    warmup=0.05,
+    val_sequences=32,
+    max_files=None,
+    corpus=None,
+    progress=False,
+    log=print,
+):
     """Train every model, size, budget and seed; evaluate on validation data.
 
     Parameters
@@ -169,23 +203,53 @@ def run_lm_scaling(sizes=(20_000, 80_000), budgets=(30_000, 100_000, 300_000),
             for kind in models:
                 for budget in budgets:
                     model = _make_model(kind, base, seq_len, order, theta, seed)
-                    res = train_language_model(model, train, budget, seq_len, batch_size,
-                                               lr=lr, warmup=warmup, seed=seed,
-                                               progress=progress)
+                    res = train_language_model(
+                        model,
+                        train,
+                        budget,
+                        seq_len,
+                        batch_size,
+                        lr=lr,
+                        warmup=warmup,
+                        seed=seed,
+                        progress=progress,
+                    )
                     ev = evaluate_language_model(model, val, seq_len)
-                    run = LMRun(kind, target, model.non_embedding_parameters(), budget, seed,
-                                res.tokens, ev.nats_per_token, res.seconds,
-                                res.tokens_per_second, ev.per_position, res.history)
+                    run = LMRun(
+                        kind,
+                        target,
+                        model.non_embedding_parameters(),
+                        budget,
+                        seed,
+                        res.tokens,
+                        ev.nats_per_token,
+                        res.seconds,
+                        res.tokens_per_second,
+                        ev.per_position,
+                        res.history,
+                    )
                     runs.append(run)
                     if log:
-                        log(f"{kind:11s} N={target:>8,} ({run.params:,}) budget={budget:>9,} "
+                        log(
+                            f"{kind:11s} N={target:>8,} ({run.params:,}) budget={budget:>9,} "
                             f"seed={seed}: {run.nats_per_byte:.4f} nats/byte "
                             f"{run.bits_per_byte:.3f} bits/byte, "
-                            f"{run.tokens_per_second:,.0f} tok/s")
-    settings = dict(sizes=list(sizes), budgets=list(budgets), seeds=list(seeds),
-                    models=list(models), seq_len=seq_len, batch_size=batch_size, order=order,
-                    theta=theta, lr=lr, warmup=warmup, val_sequences=len(val),
-                    max_files=max_files)
+                            f"{run.tokens_per_second:,.0f} tok/s"
+                        )
+    settings = dict(
+        sizes=list(sizes),
+        budgets=list(budgets),
+        seeds=list(seeds),
+        models=list(models),
+        seq_len=seq_len,
+        batch_size=batch_size,
+        order=order,
+        theta=theta,
+        lr=lr,
+        warmup=warmup,
+        val_sequences=len(val),
+        max_files=max_files,
+    )
     return LMScalingResult(runs, settings, corpus.describe())
 
 
@@ -217,8 +281,9 @@ def _build(kind, d, n_layers, order, theta, seed, max_len):
 
     if kind == "transformer":
         return transformer_language_model(VOCAB_SIZE, d, n_layers, seed=seed, max_len=max_len)
-    return lmu_language_model(VOCAB_SIZE, d, n_layers, order, theta, seed=seed,
-                              global_attention=kind == "lmu_global")
+    return lmu_language_model(
+        VOCAB_SIZE, d, n_layers, order, theta, seed=seed, global_attention=kind == "lmu_global"
+    )
 
 
 def _train_step_fn(model):
@@ -230,8 +295,9 @@ def _train_step_fn(model):
     @tf.function
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                y, model(x, training=True)))
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x, training=True))
+            )
         grads = tape.gradient(loss, model.trainable_variables)
         opt.apply_gradients(zip(grads, model.trainable_variables))
         return loss
@@ -266,21 +332,38 @@ def measure_train_memory(kind, n, d=32, n_layers=2, order=40, theta=128, seed=0)
     import subprocess
     import sys
 
-    code = ("import sys; from nengo_lmu.experiments.language_model import _memory_probe; "
-            f"print(_memory_probe({kind!r}, {n}, {d}, {n_layers}, {order}, {theta}, {seed}))")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", MALLOC_MMAP_THRESHOLD_="131072",
-               CUDA_VISIBLE_DEVICES="")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, check=False)
+    code = (
+        "import sys; from nengo_lmu.experiments.language_model import _memory_probe; "
+        f"print(_memory_probe({kind!r}, {n}, {d}, {n_layers}, {order}, {theta}, {seed}))"
+    )
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        MALLOC_MMAP_THRESHOLD_="131072",
+        CUDA_VISIBLE_DEVICES="",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
     try:
         return float(out.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return float("nan")
 
 
-def run_lm_cost(seq_lens=(256, 512, 1024, 2048, 4096, 8192), d=32, n_layers=2, order=40,
-                theta=128, repeats=3, gen_steps=20, models=("lmu", "transformer"), seed=0,
-                measure_memory=True, log=print):
+def run_lm_cost(
+    seq_lens=(256, 512, 1024, 2048, 4096, 8192),
+    d=32,
+    n_layers=2,
+    order=40,
+    theta=128,
+    repeats=3,
+    gen_steps=20,
+    models=("lmu", "transformer"),
+    seed=0,
+    measure_memory=True,
+    log=print,
+):
     """Training and generation cost against sequence length (batch 1).
 
     For each model and length ``n`` (the models take turns): the fastest of
@@ -300,8 +383,9 @@ def run_lm_cost(seq_lens=(256, 512, 1024, 2048, 4096, 8192), d=32, n_layers=2, o
     rng = np.random.default_rng(seed)
     built = {}
     for kind in models:
-        model = _build(kind, d, n_layers, order, theta, seed,
-                       max_len=max(seq_lens) + gen_steps + 1)
+        model = _build(
+            kind, d, n_layers, order, theta, seed, max_len=max(seq_lens) + gen_steps + 1
+        )
         built[kind] = (model, _train_step_fn(model), recurrent_lm(model))
     rows = []
     # the models take turns at each length, so load from elsewhere hits both alike
@@ -316,8 +400,11 @@ def run_lm_cost(seq_lens=(256, 512, 1024, 2048, 4096, 8192), d=32, n_layers=2, o
                 t0 = time.perf_counter()
                 train_step(x, y).numpy()
                 times.append(time.perf_counter() - t0)
-            peak = (measure_train_memory(kind, n, d, n_layers, order, theta, seed)
-                    if measure_memory else float("nan"))
+            peak = (
+                measure_train_memory(kind, n, d, n_layers, order, theta, seed)
+                if measure_memory
+                else float("nan")
+            )
             # generation at context n: fill the state as n tokens would leave it
             stream.reset(1)
             state = []
@@ -325,11 +412,12 @@ def run_lm_cost(seq_lens=(256, 512, 1024, 2048, 4096, 8192), d=32, n_layers=2, o
                 if len(s) == 1:  # LMU memory only: constant size
                     state.append((tf.constant(rng.normal(size=s[0].shape), tf.float32),))
                     continue
-                filled = [tf.constant(rng.normal(size=(1, n) + tuple(t.shape[2:])),
-                                      tf.float32) for t in s[-2:]]
+                filled = [
+                    tf.constant(rng.normal(size=(1, n) + tuple(t.shape[2:])), tf.float32)
+                    for t in s[-2:]
+                ]
                 if len(s) == 3:  # LMU memory and a key/value cache
-                    state.append((tf.constant(rng.normal(size=s[0].shape), tf.float32),
-                                  *filled))
+                    state.append((tf.constant(rng.normal(size=s[0].shape), tf.float32), *filled))
                 else:
                     state.append(tuple(filled))
             stream.state, stream.position = tuple(state), n
@@ -343,11 +431,22 @@ def run_lm_cost(seq_lens=(256, 512, 1024, 2048, 4096, 8192), d=32, n_layers=2, o
             row = (kind, n, min(times) / n, peak, 1e3 * min(gen))
             rows.append(row)
             if log:
-                log(f"{kind:11s} n={n:5d}: train {1e6 * row[2]:.1f} us/token, "
-                    f"peak +{peak:.0f} MB, generate {row[4]:.2f} ms/token")
+                log(
+                    f"{kind:11s} n={n:5d}: train {1e6 * row[2]:.1f} us/token, "
+                    f"peak +{peak:.0f} MB, generate {row[4]:.2f} ms/token"
+                )
     rows.sort(key=lambda r: (list(models).index(r[0]), r[1]))
-    settings = dict(seq_lens=list(seq_lens), d=d, n_layers=n_layers, order=order, theta=theta,
-                    repeats=repeats, gen_steps=gen_steps, models=list(models), seed=seed)
+    settings = dict(
+        seq_lens=list(seq_lens),
+        d=d,
+        n_layers=n_layers,
+        order=order,
+        theta=theta,
+        repeats=repeats,
+        gen_steps=gen_steps,
+        models=list(models),
+        seed=seed,
+    )
     return LMCostResult(rows, settings)
 
 
@@ -367,9 +466,23 @@ class TrainLMResult:
         return self.val_nats_per_byte / math.log(2)
 
 
-def train_lm(model="lmu", params=20_000, token_budget=200_000, seq_len=256, batch_size=8,
-             order=40, theta=128, lr=3e-3, seed=0, data_dir=None, max_files=None,
-             checkpoint_dir=None, checkpoint_every=None, val_sequences=32, progress=True):
+def train_lm(
+    model="lmu",
+    params=20_000,
+    token_budget=200_000,
+    seq_len=256,
+    batch_size=8,
+    order=40,
+    theta=128,
+    lr=3e-3,
+    seed=0,
+    data_dir=None,
+    max_files=None,
+    checkpoint_dir=None,
+    checkpoint_every=None,
+    val_sequences=32,
+    progress=True,
+):
     """Train one language model on a corpus; evaluate it on the validation split.
 
     ``model`` is "lmu", "lmu_global" or "transformer", sized by
@@ -384,17 +497,35 @@ def train_lm(model="lmu", params=20_000, token_budget=200_000, seq_len=256, batc
     from nengo_lmu.validation import check_choice
 
     check_choice("model", model, MODELS, "train_lm")
-    corpus = (directory_corpus(data_dir, seed=0, max_files=max_files) if data_dir
-              else stdlib_corpus(seed=0, max_files=max_files))
+    corpus = (
+        directory_corpus(data_dir, seed=0, max_files=max_files)
+        if data_dir
+        else stdlib_corpus(seed=0, max_files=max_files)
+    )
     sizes = lm_sizes(params, order=order)
     net = _make_model(model, sizes, seq_len, order, theta, seed)
-    res = train_language_model(net, corpus.train, token_budget, seq_len, batch_size, lr=lr,
-                               seed=seed, checkpoint_dir=checkpoint_dir,
-                               checkpoint_every=checkpoint_every, progress=progress)
+    res = train_language_model(
+        net,
+        corpus.train,
+        token_budget,
+        seq_len,
+        batch_size,
+        lr=lr,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        checkpoint_every=checkpoint_every,
+        progress=progress,
+    )
     val = pack_sequences(corpus.val, seq_len)[:val_sequences]
     ev = evaluate_language_model(net, val, seq_len)
-    return TrainLMResult(model, net.non_embedding_parameters(), net.config, res,
-                         ev.nats_per_token, corpus.describe())
+    return TrainLMResult(
+        model,
+        net.non_embedding_parameters(),
+        net.config,
+        res,
+        ev.nats_per_token,
+        corpus.describe(),
+    )
 
 
 def generate_text(checkpoint_dir, prompt, n=200, temperature=0.8, seed=0):
@@ -404,11 +535,19 @@ def generate_text(checkpoint_dir, prompt, n=200, temperature=0.8, seed=0):
     from nengo_lmu.text import decode, encode
 
     model = load_checkpoint(checkpoint_dir)
-    tokens = recurrent_lm(model).generate(encode(prompt), n, temperature=temperature,
-                                          seed=seed)
+    tokens = recurrent_lm(model).generate(encode(prompt), n, temperature=temperature, seed=seed)
     return decode(tokens)
 
 
-__all__ = ["TrainLMResult", "train_lm", "generate_text", "LMRun", "LMScalingResult", "LMCostResult", "run_lm_scaling", "run_lm_cost",
-           "measure_train_memory",
-           "MODELS"]
+__all__ = [
+    "TrainLMResult",
+    "train_lm",
+    "generate_text",
+    "LMRun",
+    "LMScalingResult",
+    "LMCostResult",
+    "run_lm_scaling",
+    "run_lm_cost",
+    "measure_train_memory",
+    "MODELS",
+]

@@ -23,8 +23,14 @@ from nengo.exceptions import ValidationError
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
 #: The models `compare_lmuformer` can train, by name.
-MODELS = ("lmuformer", "lmuformer_la5", "spiking_lmuformer", "spiking_lmuformer_la5",
-          "lmu", "lstm")
+MODELS = (
+    "lmuformer",
+    "lmuformer_la5",
+    "spiking_lmuformer",
+    "spiking_lmuformer_la5",
+    "lmu",
+    "lstm",
+)
 STREAMED = ("lmuformer", "spiking_lmuformer")
 
 
@@ -71,19 +77,38 @@ class LMUFormerComparison:
 
     def table(self):
         """``(headers, rows)``: mean and spread over seeds per model."""
-        headers = ["model", "lookahead", "seeds", "test acc (mean)", "min", "max",
-                   "params", "MACs/clip", "ACs/clip", "train s/epoch",
-                   "frames to 99%"]
+        headers = [
+            "model",
+            "lookahead",
+            "seeds",
+            "test acc (mean)",
+            "min",
+            "max",
+            "params",
+            "MACs/clip",
+            "ACs/clip",
+            "train s/epoch",
+            "frames to 99%",
+        ]
         rows = []
         for name, runs in self.by_model().items():
             acc = np.array([r.test_accuracy for r in runs])
             f99 = [r.frames_to_99 for r in runs if r.frames_to_99 >= 0]
-            rows.append([name, runs[0].lookahead, len(runs), float(acc.mean()),
-                         float(acc.min()), float(acc.max()), runs[0].params,
-                         float(np.mean([r.macs for r in runs])),
-                         float(np.mean([r.acs for r in runs])),
-                         float(np.mean([r.epoch_seconds for r in runs])),
-                         "-" if not f99 else "/".join(str(f) for f in f99)])
+            rows.append(
+                [
+                    name,
+                    runs[0].lookahead,
+                    len(runs),
+                    float(acc.mean()),
+                    float(acc.min()),
+                    float(acc.max()),
+                    runs[0].params,
+                    float(np.mean([r.macs for r in runs])),
+                    float(np.mean([r.acs for r in runs])),
+                    float(np.mean([r.epoch_seconds for r in runs])),
+                    "-" if not f99 else "/".join(str(f) for f in f99),
+                ]
+            )
         return headers, rows
 
     def to_dict(self):
@@ -94,8 +119,14 @@ class LMUFormerComparison:
             if d["frame_accuracy"] is not None:
                 d["frame_accuracy"] = [float(v) for v in d["frame_accuracy"]]
             runs.append(d)
-        return dict(runs=runs, settings=self.settings, n_train=self.n_train,
-                    n_test=self.n_test, n_frames=self.n_frames, seconds=self.seconds)
+        return dict(
+            runs=runs,
+            settings=self.settings,
+            n_train=self.n_train,
+            n_test=self.n_test,
+            n_frames=self.n_frames,
+            seconds=self.seconds,
+        )
 
 
 def frames_to_fraction(frame_accuracy, fraction=0.99):
@@ -110,8 +141,9 @@ def frames_to_fraction(frame_accuracy, fraction=0.99):
 def _standardise(data):
     mean = data["x_train"].mean(axis=(0, 1))
     std = data["x_train"].std(axis=(0, 1)) + 1e-6
-    return ((data["x_train"] - mean) / std).astype(np.float32), \
-        ((data["x_test"] - mean) / std).astype(np.float32)
+    return ((data["x_train"] - mean) / std).astype(np.float32), (
+        (data["x_test"] - mean) / std
+    ).astype(np.float32)
 
 
 def _lmu_model(n_frames, n_inputs, n_classes, units, order, memory_d, seed):
@@ -120,23 +152,33 @@ def _lmu_model(n_frames, n_inputs, n_classes, units, order, memory_d, seed):
     from nengo_lmu.dl import LMULayer  # pylint: disable=import-outside-toplevel
 
     tf.keras.utils.set_random_seed(seed)
-    return tf.keras.Sequential([
-        tf.keras.Input((n_frames, n_inputs)),
-        LMULayer(units=units, order=order, theta=n_frames, memory_d=memory_d,
-                 hidden_to_hidden=True, seed=seed),
-        tf.keras.layers.Dense(n_classes),
-    ])
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input((n_frames, n_inputs)),
+            LMULayer(
+                units=units,
+                order=order,
+                theta=n_frames,
+                memory_d=memory_d,
+                hidden_to_hidden=True,
+                seed=seed,
+            ),
+            tf.keras.layers.Dense(n_classes),
+        ]
+    )
 
 
 def _lstm_model(n_frames, n_inputs, n_classes, units, seed):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     tf.keras.utils.set_random_seed(seed)
-    return tf.keras.Sequential([
-        tf.keras.Input((n_frames, n_inputs)),
-        tf.keras.layers.LSTM(units),
-        tf.keras.layers.Dense(n_classes),
-    ])
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input((n_frames, n_inputs)),
+            tf.keras.layers.LSTM(units),
+            tf.keras.layers.Dense(n_classes),
+        ]
+    )
 
 
 def _units_for(make, target):
@@ -151,11 +193,26 @@ def _units_for(make, target):
     return best[0]
 
 
-def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
-                      epochs=30, seeds=(0, 1, 2), models=MODELS, batch_size=64,
-                      learning_rate=3e-3, lmu_order=32, lmu_memory_d=8, stream_clips=None,
-                      cache_dir=None, progress=None, verbose=0, keep_models=False,
-                      stream_dtype="float32"):
+def compare_lmuformer(
+    keywords=None,
+    n_train=40,
+    n_test=12,
+    n_mels=20,
+    dim=32,
+    epochs=30,
+    seeds=(0, 1, 2),
+    models=MODELS,
+    batch_size=64,
+    learning_rate=3e-3,
+    lmu_order=32,
+    lmu_memory_d=8,
+    stream_clips=None,
+    cache_dir=None,
+    progress=None,
+    verbose=0,
+    keep_models=False,
+    stream_dtype="float32",
+):
     """Train every model of `MODELS` on synthesised keywords and score them.
 
     Parameters
@@ -219,8 +276,9 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
     models = tuple(models)
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
-        raise ValidationError(f"must be a non-empty list of {MODELS}, got unknown "
-                              f"{unknown}", attr="models")
+        raise ValidationError(
+            f"must be a non-empty list of {MODELS}, got unknown {unknown}", attr="models"
+        )
     check_choice("stream_dtype", stream_dtype, ("float32", "float64"))
     epochs = check_int("epochs", epochs)
     batch_size = check_int("batch_size", batch_size)
@@ -229,8 +287,9 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
     if not seeds:
         raise ValidationError("must hold at least one seed", attr="seeds")
     t_start = time.perf_counter()
-    data = spoken_keywords(keywords, n_train=n_train, n_test=n_test, n_mels=n_mels,
-                           cache_dir=cache_dir)
+    data = spoken_keywords(
+        keywords, n_train=n_train, n_test=n_test, n_mels=n_mels, cache_dir=cache_dir
+    )
     x_tr, x_te = _standardise(data)
     y_tr, y_te = data["y_train"], data["y_test"]
     n_classes = len(data["keywords"])
@@ -238,28 +297,33 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
     stream_clips = len(x_te) if stream_clips is None else min(stream_clips, len(x_te))
 
     def former(name, seed):
-        return lmuformer(n_mels, n_classes, dim=dim, theta=n_frames,
-                         spiking=name.startswith("spiking"),
-                         lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
-                         n_frames=n_frames, seed=seed)
+        return lmuformer(
+            n_mels,
+            n_classes,
+            dim=dim,
+            theta=n_frames,
+            spiking=name.startswith("spiking"),
+            lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
+            n_frames=n_frames,
+            seed=seed,
+        )
 
     target = former("lmuformer", 0).count_params()
     lmu_units = _units_for(
-        lambda u: _lmu_model(n_frames, n_mels, n_classes, u, lmu_order, lmu_memory_d, 0),
-        target)
-    lstm_units = _units_for(lambda u: _lstm_model(n_frames, n_mels, n_classes, u, 0),
-                            target)
+        lambda u: _lmu_model(n_frames, n_mels, n_classes, u, lmu_order, lmu_memory_d, 0), target
+    )
+    lstm_units = _units_for(lambda u: _lstm_model(n_frames, n_mels, n_classes, u, 0), target)
     steps = int(np.ceil(len(x_tr) / batch_size)) * epochs
     runs, kept = [], {}
     total = len(models) * len(seeds)
     for seed in seeds:
         for name in models:
             if name == "lmu":
-                model = train_model = _lmu_model(n_frames, n_mels, n_classes, lmu_units,
-                                                 lmu_order, lmu_memory_d, seed)
+                model = train_model = _lmu_model(
+                    n_frames, n_mels, n_classes, lmu_units, lmu_order, lmu_memory_d, seed
+                )
             elif name == "lstm":
-                model = train_model = _lstm_model(n_frames, n_mels, n_classes,
-                                                  lstm_units, seed)
+                model = train_model = _lstm_model(n_frames, n_mels, n_classes, lstm_units, seed)
             else:
                 model = former(name, seed)
                 train_model = final_scores_model(model)
@@ -270,21 +334,28 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
                 metrics=["accuracy"],
             )
             t0 = time.perf_counter()
-            history = train_model.fit(x_tr, y_tr, batch_size=batch_size, epochs=epochs,
-                                      verbose=verbose, shuffle=True)
+            history = train_model.fit(
+                x_tr, y_tr, batch_size=batch_size, epochs=epochs, verbose=verbose, shuffle=True
+            )
             seconds = time.perf_counter() - t0
             del history
             logits = train_model.predict(x_te, batch_size=256, verbose=0)
             if not np.all(np.isfinite(logits)):
-                raise ValidationError("training diverged (NaN scores); lower it",
-                                      attr="learning_rate")
+                raise ValidationError(
+                    "training diverged (NaN scores); lower it", attr="learning_rate"
+                )
             acc = float(np.mean(np.argmax(logits, -1) == y_te))
-            run = ModelRun(model=name, seed=seed, test_accuracy=acc,
-                           params=int(sum(np.prod(w.shape)
-                                          for w in model.trainable_weights)),
-                           macs=float("nan"), acs=0.0, train_seconds=seconds,
-                           epoch_seconds=seconds / epochs,
-                           lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0)
+            run = ModelRun(
+                model=name,
+                seed=seed,
+                test_accuracy=acc,
+                params=int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+                macs=float("nan"),
+                acs=0.0,
+                train_seconds=seconds,
+                epoch_seconds=seconds / epochs,
+                lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
+            )
             if name not in ("lmu", "lstm"):
                 ops = operation_counts(model, x_te[:256])
                 run.macs, run.acs = ops["macs"], ops["acs"]
@@ -292,37 +363,61 @@ def compare_lmuformer(keywords=None, n_train=40, n_test=12, n_mels=20, dim=32,
                 # per frame: encoders, memory steps, hidden from x, h and m;
                 # the readout once
                 q, d = lmu_order, lmu_memory_d
-                run.macs = float(n_frames * (d * n_mels + d * (q * q + q) + lmu_units
-                                             * (n_mels + lmu_units + d * q))
-                                 + lmu_units * n_classes)
+                run.macs = float(
+                    n_frames
+                    * (d * n_mels + d * (q * q + q) + lmu_units * (n_mels + lmu_units + d * q))
+                    + lmu_units * n_classes
+                )
             else:
-                run.macs = float(n_frames * 4 * lstm_units * (n_mels + lstm_units)
-                                 + lstm_units * n_classes)
+                run.macs = float(
+                    n_frames * 4 * lstm_units * (n_mels + lstm_units) + lstm_units * n_classes
+                )
             if name in STREAMED:
                 ref = model if stream_dtype == "float32" else with_dtype(model, stream_dtype)
                 net = streaming_network(ref)
-                streamed = run_streaming(net, x_te[:stream_clips], backend="nengo_dl",
-                                         minibatch_size=min(100, stream_clips),
-                                         dtype=stream_dtype)
+                streamed = run_streaming(
+                    net,
+                    x_te[:stream_clips],
+                    backend="nengo_dl",
+                    minibatch_size=min(100, stream_clips),
+                    dtype=stream_dtype,
+                )
                 parallel = ref.predict(x_te[:stream_clips], batch_size=256, verbose=0)
                 run.stream_error = float(np.abs(streamed - parallel).max())
                 run.frame_accuracy = np.mean(
-                    np.argmax(streamed, -1) == y_te[:stream_clips, None], axis=0)
+                    np.argmax(streamed, -1) == y_te[:stream_clips, None], axis=0
+                )
                 run.frames_to_99 = frames_to_fraction(run.frame_accuracy)
             runs.append(run)
             if keep_models:
                 kept[name] = model
             if progress is not None:
                 progress(len(runs), total, f"{name} seed {seed}: {acc:.3f}")
-    settings = dict(keywords=list(data["keywords"]), n_mels=n_mels, dim=dim,
-                    epochs=epochs, seeds=seeds, batch_size=batch_size,
-                    learning_rate=learning_rate, lmu_units=lmu_units,
-                    lmu_order=lmu_order, lmu_memory_d=lmu_memory_d, lstm_units=lstm_units,
-                    stream_clips=stream_clips, stream_dtype=stream_dtype,
-                    test_variants=list(data["test_variants"]))
-    return LMUFormerComparison(runs=runs, settings=settings, n_train=len(x_tr),
-                               n_test=len(x_te), n_frames=n_frames,
-                               seconds=time.perf_counter() - t_start, keras_models=kept)
+    settings = dict(
+        keywords=list(data["keywords"]),
+        n_mels=n_mels,
+        dim=dim,
+        epochs=epochs,
+        seeds=seeds,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        lmu_units=lmu_units,
+        lmu_order=lmu_order,
+        lmu_memory_d=lmu_memory_d,
+        lstm_units=lstm_units,
+        stream_clips=stream_clips,
+        stream_dtype=stream_dtype,
+        test_variants=list(data["test_variants"]),
+    )
+    return LMUFormerComparison(
+        runs=runs,
+        settings=settings,
+        n_train=len(x_tr),
+        n_test=len(x_te),
+        n_frames=n_frames,
+        seconds=time.perf_counter() - t_start,
+        keras_models=kept,
+    )
 
 
 def plot_frame_accuracy(result, path=None, ax=None):
@@ -336,8 +431,13 @@ def plot_frame_accuracy(result, path=None, ax=None):
         runs = [r for r in result.runs if r.model == name and r.frame_accuracy is not None]
         for i, r in enumerate(runs):
             frames = np.arange(1, len(r.frame_accuracy) + 1)
-            ax.plot(frames, r.frame_accuracy, color=style, alpha=0.8,
-                    label=f"{name} (streamed)" if i == 0 else None)
+            ax.plot(
+                frames,
+                r.frame_accuracy,
+                color=style,
+                alpha=0.8,
+                label=f"{name} (streamed)" if i == 0 else None,
+            )
             ax.axvline(r.frames_to_99, color=style, ls=":", lw=1)
     ax.set_xlabel("frames seen (10 ms each)")
     ax.set_ylabel("test accuracy (unseen voices)")
@@ -350,5 +450,11 @@ def plot_frame_accuracy(result, path=None, ax=None):
     return ax
 
 
-__all__ = ["MODELS", "ModelRun", "LMUFormerComparison", "compare_lmuformer",
-           "frames_to_fraction", "plot_frame_accuracy"]
+__all__ = [
+    "MODELS",
+    "ModelRun",
+    "LMUFormerComparison",
+    "compare_lmuformer",
+    "frames_to_fraction",
+    "plot_frame_accuracy",
+]

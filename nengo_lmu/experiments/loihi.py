@@ -24,17 +24,28 @@ from nengo_lmu.tasks import run_delay_task
 from nengo_lmu.validation import check_choice, check_int
 
 #: The rows of `resources_table`.
-RESOURCE_KEYS = ("cores", "compartments", "in_axons", "out_axons", "weights",
-                 "spikes_per_inference", "synaptic_ops_per_inference",
-                 "activation_sparsity")
+RESOURCE_KEYS = (
+    "cores",
+    "compartments",
+    "in_axons",
+    "out_axons",
+    "weights",
+    "spikes_per_inference",
+    "synaptic_ops_per_inference",
+    "activation_sparsity",
+)
 
 
 def resources_table(resources, per="run"):
     """`resource_counts` of several runs (``{name: counts}``) side by side."""
-    names = dict(spikes_per_inference=f"spikes per {per}",
-                 synaptic_ops_per_inference=f"synaptic ops per {per}")
-    rows = [(names.get(k, k.replace("_", " ")),)
-            + tuple(f"{r[k]:.4g}" for r in resources.values()) for k in RESOURCE_KEYS]
+    names = dict(
+        spikes_per_inference=f"spikes per {per}",
+        synaptic_ops_per_inference=f"synaptic ops per {per}",
+    )
+    rows = [
+        (names.get(k, k.replace("_", " ")),) + tuple(f"{r[k]:.4g}" for r in resources.values())
+        for k in RESOURCE_KEYS
+    ]
     return format_table(("resource",) + tuple(resources), rows)
 
 
@@ -46,26 +57,42 @@ class NaiveLoihiMemory(nengo.Network):
     readout through ``Lowpass(readout_tau)`` (its decoded value is spikes).
     Takes `run_delay_task`'s memory arguments."""
 
-    def __init__(self, order, theta, n_neurons=100, tau=0.1, readout_tau=0.01,
-                 dt=0.001, process=None, **kwargs):
+    def __init__(
+        self,
+        order,
+        theta,
+        n_neurons=100,
+        tau=0.1,
+        readout_tau=0.01,
+        dt=0.001,
+        process=None,
+        **kwargs,
+    ):
         super().__init__(label="naive LMU")
         sys = legendre_system(order, theta)
         self.order, self.readout_tau = order, readout_tau
         with self:
             self.input = nengo.Node(size_in=1, label="input")
             self.array = nengo.networks.EnsembleArray(
-                n_neurons, order, neuron_type=nengo.SpikingRectifiedLinear())
-            nengo.Connection(self.input, self.array.input, transform=tau * sys.B,
-                             synapse=tau)
-            nengo.Connection(self.array.output, self.array.input,
-                             transform=tau * sys.A + np.eye(order), synapse=tau)
+                n_neurons, order, neuron_type=nengo.SpikingRectifiedLinear()
+            )
+            nengo.Connection(self.input, self.array.input, transform=tau * sys.B, synapse=tau)
+            nengo.Connection(
+                self.array.output,
+                self.array.input,
+                transform=tau * sys.A + np.eye(order),
+                synapse=tau,
+            )
 
     def add_delay_output(self, r):
         with self:
             node = nengo.Node(size_in=1, label="delay")
-            nengo.Connection(self.array.output, node,
-                             transform=legendre_readout(self.order, r)[None, :],
-                             synapse=self.readout_tau)
+            nengo.Connection(
+                self.array.output,
+                node,
+                transform=legendre_readout(self.order, r)[None, :],
+                synapse=self.readout_tau,
+            )
         return node
 
 
@@ -94,15 +121,24 @@ class DelayComparison:
 
     def table(self):
         """NRMSE, lag and speed of each simulator."""
-        rows = [(name, f"{r.nrmse:.4f}", str(r.best_lag_steps), f"{r.best_nrmse:.4f}",
-                 f"{r.speed:.2f}") for name, r in self.results.items()]
+        rows = [
+            (
+                name,
+                f"{r.nrmse:.4f}",
+                str(r.best_lag_steps),
+                f"{r.best_nrmse:.4f}",
+                f"{r.speed:.2f}",
+            )
+            for name, r in self.results.items()
+        ]
         return format_table(
-            ("simulator", "NRMSE", "best lag (steps)", "best-lag NRMSE", "sim s / wall s"),
-            rows)
+            ("simulator", "NRMSE", "best lag (steps)", "best-lag NRMSE", "sim s / wall s"), rows
+        )
 
 
-def delay_comparison(targets=("sim", "simreal"), n_neurons=None, duration=10.0,
-                     seed=0, memory=None, **kwargs):
+def delay_comparison(
+    targets=("sim", "simreal"), n_neurons=None, duration=10.0, seed=0, memory=None, **kwargs
+):
     """The delay task (`.run_delay_task`) with `LoihiLegendreMemory`, on
     ``nengo.Simulator`` and on each emulator target, same network and input.
 
@@ -153,8 +189,7 @@ def delay_comparison(targets=("sim", "simreal"), n_neurons=None, duration=10.0,
 
     for target in targets:
         with expected_warnings():
-            out.results[target] = run_delay_task(label=target, simulator=factory(target),
-                                                 **kwargs)
+            out.results[target] = run_delay_task(label=target, simulator=factory(target), **kwargs)
     return out
 
 
@@ -183,15 +218,17 @@ def train_digits_classifier(path, epochs=20, seed=0):
 
     # the folder is checked before training; a failed save goes to a
     # temporary file (returned as the result's path) rather than being lost
-    path = check_output_path(path, force=True, what="trained classifier",
-                             suffix=".npz")
+    path = check_output_path(path, force=True, what="trained classifier", suffix=".npz")
     res = train_parallel_classifier(
-        permuted_digits(), 10,
-        [dict(units=100, order=48, theta=64.0, hidden_activation="relu",
-              hidden_to_hidden=False)],
-        epochs=epochs, seed=seed)
-    path = save_or_rescue(to_classifier(res.model, seed=seed).save, path,
-                          what="trained classifier")
+        permuted_digits(),
+        10,
+        [dict(units=100, order=48, theta=64.0, hidden_activation="relu", hidden_to_hidden=False)],
+        epochs=epochs,
+        seed=seed,
+    )
+    path = save_or_rescue(
+        to_classifier(res.model, seed=seed).save, path, what="trained classifier"
+    )
     return DigitsTraining(str(path), float(res.test_accuracy), float(res.train_seconds))
 
 
@@ -218,23 +255,41 @@ class DigitsComparison:
 
     def agreement(self, name, reference="nengo"):
         """Fraction of sequences where ``name`` picks ``reference``'s class."""
-        return float(np.mean(self.runs[name]["logits"].argmax(-1)
-                             == self.runs[reference]["logits"].argmax(-1)))
+        return float(
+            np.mean(
+                self.runs[name]["logits"].argmax(-1) == self.runs[reference]["logits"].argmax(-1)
+            )
+        )
 
     def table(self):
         """Accuracy, speed, clipping and saturation of each run."""
         base = self.runs["nengo"]
         rows = []
         for name, info in self.runs.items():
-            steps = (f"{info['steps'] / max(info['seconds'], 1e-9):.0f}"
-                     if "steps" in info else "-")
-            rows.append((name, f"{info['accuracy']:.4f}",
-                         f"{100 * (info['accuracy'] - base['accuracy']):+.2f}",
-                         str(info["n"]), steps,
-                         f"{info['clipped']:.2e}" if "clipped" in info else "-",
-                         f"{info['saturated']:.2e}" if "saturated" in info else "-"))
-        return format_table(("simulator", "accuracy", "vs nengo (points)", "sequences",
-                             "steps/s", "clipped inputs", "saturated hidden"), rows)
+            steps = f"{info['steps'] / max(info['seconds'], 1e-9):.0f}" if "steps" in info else "-"
+            rows.append(
+                (
+                    name,
+                    f"{info['accuracy']:.4f}",
+                    f"{100 * (info['accuracy'] - base['accuracy']):+.2f}",
+                    str(info["n"]),
+                    steps,
+                    f"{info['clipped']:.2e}" if "clipped" in info else "-",
+                    f"{info['saturated']:.2e}" if "saturated" in info else "-",
+                )
+            )
+        return format_table(
+            (
+                "simulator",
+                "accuracy",
+                "vs nengo (points)",
+                "sequences",
+                "steps/s",
+                "clipped inputs",
+                "saturated hidden",
+            ),
+            rows,
+        )
 
 
 def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):

@@ -24,8 +24,14 @@ from nengo.exceptions import ValidationError
 __all__ = ["check_output_path", "save_or_rescue"]
 
 
-def check_output_path(path, force=False, what="output file", suffix=None,
-                      attr="path", hint="pass force=True to overwrite it"):
+def check_output_path(
+    path,
+    force=False,
+    what="output file",
+    suffix=None,
+    attr="path",
+    hint="pass force=True to overwrite it",
+):
     """Check that ``path`` can be written, before any work starts.
 
     Parameters
@@ -67,22 +73,25 @@ def check_output_path(path, force=False, what="output file", suffix=None,
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ValidationError(
-            f"cannot write the {what} {path!r}: folder {folder!r} does not exist",
-            attr=attr)
+            f"cannot write the {what} {path!r}: folder {folder!r} does not exist", attr=attr
+        )
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ValidationError(
-            f"cannot write the {what} {path!r}: folder {folder!r} is not writable",
-            attr=attr)
+            f"cannot write the {what} {path!r}: folder {folder!r} is not writable", attr=attr
+        )
     if os.path.isdir(path):
         raise ValidationError(f"the {what} {path!r} is a folder, not a file", attr=attr)
     if os.path.exists(path):
         if not force:
             raise ValidationError(
                 f"the {what} {path!r} exists; refusing to overwrite it ({hint}, or "
-                f"choose another name)", attr=attr)
+                f"choose another name)",
+                attr=attr,
+            )
         if not os.access(path, os.W_OK):
             raise ValidationError(
-                f"cannot overwrite the {what} {path!r}: it is not writable", attr=attr)
+                f"cannot overwrite the {what} {path!r}: it is not writable", attr=attr
+            )
     return path
 
 
@@ -138,8 +147,10 @@ def save_or_rescue(save, path, what="trained model", log=None, suffix=".npz"):
         os.remove(rescue)
         raise error from None
     written = os.fspath(written) if written is not None else rescue
-    message = (f"could not save the {what} to {os.fspath(path)!r} "
-               f"({type(error).__name__}: {error}); saved it to {written!r} instead")
+    message = (
+        f"could not save the {what} to {os.fspath(path)!r} "
+        f"({type(error).__name__}: {error}); saved it to {written!r} instead"
+    )
     if log is None:
         import warnings
 

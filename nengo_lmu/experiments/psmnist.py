@@ -84,12 +84,14 @@ class PsmnistResult:
             accs = [r.test_accuracy for r in self.runs if r.model == name]
             if accs:
                 out[name] = dict(
-                    mean=float(np.mean(accs)), min=float(np.min(accs)),
-                    max=float(np.max(accs)), n=len(accs),
-                    seconds_per_epoch=float(np.mean(
-                        [r.seconds_per_epoch for r in self.runs if r.model == name])),
-                    n_parameters=next(
-                        r.n_parameters for r in self.runs if r.model == name),
+                    mean=float(np.mean(accs)),
+                    min=float(np.min(accs)),
+                    max=float(np.max(accs)),
+                    n=len(accs),
+                    seconds_per_epoch=float(
+                        np.mean([r.seconds_per_epoch for r in self.runs if r.model == name])
+                    ),
+                    n_parameters=next(r.n_parameters for r in self.runs if r.model == name),
                 )
         return out
 
@@ -111,14 +113,20 @@ def lmu_model(seed, n_steps=784, order=ORDER, theta=THETA, units=UNITS, n_classe
     tf.keras.utils.set_random_seed(seed)
     inp = tf.keras.Input((n_steps, 1))
     h = LMULayer(
-        units, order, theta, hidden_activation="relu", hidden_to_hidden=False,
-        input_to_hidden=True, use_bias=True, seed=seed, name="lmu",
+        units,
+        order,
+        theta,
+        hidden_activation="relu",
+        hidden_to_hidden=False,
+        input_to_hidden=True,
+        use_bias=True,
+        seed=seed,
+        name="lmu",
     )(inp)
     return tf.keras.Model(inp, tf.keras.layers.Dense(n_classes, name="readout")(h))
 
 
-def keraslmu_model(seed, n_steps=784, order=ORDER, theta=THETA, units=UNITS,
-                   n_classes=10):
+def keraslmu_model(seed, n_steps=784, order=ORDER, theta=THETA, units=UNITS, n_classes=10):
     """KerasLMU's layer with the same configuration (the ``peers`` extra)."""
     from nengo_lmu.info import require_extra  # pylint: disable=import-outside-toplevel
 
@@ -129,9 +137,13 @@ def keraslmu_model(seed, n_steps=784, order=ORDER, theta=THETA, units=UNITS,
     tf.keras.utils.set_random_seed(seed)
     inp = tf.keras.Input((n_steps, 1))
     h = keras_lmu.LMUFeedforward(
-        memory_d=1, order=order, theta=theta,
+        memory_d=1,
+        order=order,
+        theta=theta,
         hidden_cell=tf.keras.layers.Dense(units, activation="relu"),
-        input_to_hidden=True, use_bias=True, conv_mode="raw",
+        input_to_hidden=True,
+        use_bias=True,
+        conv_mode="raw",
     )(inp)
     return tf.keras.Model(inp, tf.keras.layers.Dense(n_classes)(h))
 
@@ -171,8 +183,9 @@ def train_model(model, data, epochs, minibatch_size=50, learning_rate=3e-3, seed
     return accuracy, seconds, [float(v) for v in history.history["loss"]]
 
 
-def nengo_accuracy(model, data, n_test=1000, spiking=False, scale_firing_rates=100.0,
-                   minibatch_size=50, seed=0):
+def nengo_accuracy(
+    model, data, n_test=1000, spiking=False, scale_firing_rates=100.0, minibatch_size=50, seed=0
+):
     """Held-out accuracy of the converted Keras LMU model, run in NengoDL.
 
     The model becomes a Nengo network (`nengo_lmu.dl.convert`) that runs one
@@ -205,18 +218,33 @@ def nengo_accuracy(model, data, n_test=1000, spiking=False, scale_firing_rates=1
     pad = -len(x) % minibatch_size
     xp = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)]) if pad else x
     t0 = time.perf_counter()
-    with nengo_dl.Simulator(converter.net, minibatch_size=minibatch_size,
-                            progress_bar=False, seed=seed) as sim:
+    with nengo_dl.Simulator(
+        converter.net, minibatch_size=minibatch_size, progress_bar=False, seed=seed
+    ) as sim:
         probe_out = sim.predict({inp: xp}, verbose=0)[out]
     seconds = time.perf_counter() - t0
     pred = np.argmax(probe_out[: len(x), -1], -1)
-    return (float(np.mean(pred == y)), float(np.mean(keras_pred == y)),
-            float(np.mean(pred == keras_pred)), seconds)
+    return (
+        float(np.mean(pred == y)),
+        float(np.mean(keras_pred == y)),
+        float(np.mean(pred == keras_pred)),
+        seconds,
+    )
 
 
-def run_psmnist(seeds=(0, 1, 2), epochs=5, minibatch_size=50, learning_rate=3e-3,
-                models=MODELS, n_nengo=1000, n_spiking=200, scale_firing_rates=100.0,
-                out_dir=None, log=print, data=None):
+def run_psmnist(
+    seeds=(0, 1, 2),
+    epochs=5,
+    minibatch_size=50,
+    learning_rate=3e-3,
+    models=MODELS,
+    n_nengo=1000,
+    n_spiking=200,
+    scale_firing_rates=100.0,
+    out_dir=None,
+    log=print,
+    data=None,
+):
     """Train the models of the comparison on each seed, one after another.
 
     Parameters
@@ -259,10 +287,19 @@ def run_psmnist(seeds=(0, 1, 2), epochs=5, minibatch_size=50, learning_rate=3e-3
     data = mnist_5k() if data is None else data
     n_steps = data["x_train"].shape[1]
     config = dict(
-        seeds=list(seeds), epochs=epochs, minibatch_size=minibatch_size,
-        learning_rate=learning_rate, schedule="cosine decay to 0", optimizer="Adam",
-        order=ORDER, theta=THETA, units=UNITS, n_train=len(data["x_train"]),
-        n_test=len(data["x_test"]), n_steps=n_steps, models=list(models),
+        seeds=list(seeds),
+        epochs=epochs,
+        minibatch_size=minibatch_size,
+        learning_rate=learning_rate,
+        schedule="cosine decay to 0",
+        optimizer="Adam",
+        order=ORDER,
+        theta=THETA,
+        units=UNITS,
+        n_train=len(data["x_train"]),
+        n_test=len(data["x_test"]),
+        n_steps=n_steps,
+        models=list(models),
         scale_firing_rates=scale_firing_rates,
     )
     result = PsmnistResult(runs=[], nengo=[], config=config)
@@ -287,11 +324,22 @@ def run_psmnist(seeds=(0, 1, 2), epochs=5, minibatch_size=50, learning_rate=3e-3
             acc, seconds, losses = train_model(
                 model, data, epochs, minibatch_size, learning_rate, seed
             )
-            run = PsmnistRun(name, seed, acc, int(model.count_params()), seconds,
-                             seconds / epochs, epochs, losses[-1], losses)
+            run = PsmnistRun(
+                name,
+                seed,
+                acc,
+                int(model.count_params()),
+                seconds,
+                seconds / epochs,
+                epochs,
+                losses[-1],
+                losses,
+            )
             result.runs.append(run)
-            log(f"seed {seed} {name}: held-out {acc:.4f}, {run.n_parameters} params, "
-                f"{run.seconds_per_epoch:.1f} s/epoch, losses {np.round(losses, 3)}")
+            log(
+                f"seed {seed} {name}: held-out {acc:.4f}, {run.n_parameters} params, "
+                f"{run.seconds_per_epoch:.1f} s/epoch, losses {np.round(losses, 3)}"
+            )
             save()
             if name == "lmu":
                 if out_dir:
@@ -304,12 +352,22 @@ def run_psmnist(seeds=(0, 1, 2), epochs=5, minibatch_size=50, learning_rate=3e-3
                     acc_n, acc_k, agree, secs = nengo_accuracy(
                         lmu, data, n, spiking, scale, seed=seed
                     )
-                    result.nengo.append(NengoRun(
-                        seed, "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
-                        float(scale), n, acc_n, acc_k, agree, secs,
-                    ))
-                    log(f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
+                    result.nengo.append(
+                        NengoRun(
+                            seed,
+                            "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
+                            float(scale),
+                            n,
+                            acc_n,
+                            acc_k,
+                            agree,
+                            secs,
+                        )
+                    )
+                    log(
+                        f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
                         f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
-                        f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)")
+                        f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)"
+                    )
                     save()
     return result

@@ -43,8 +43,11 @@ BUILD_KWARGS = {"remove_passthrough": False}
 #: (``tau_s is already set ...``) are not filtered: `prepare` reports the
 #: same conflicts, and a user who builds without it should see them.
 EXPECTED_WARNINGS = (
-    (UserWarning, r"Lost \d+ extra bits in weight rounding",
-     "8-bit weights, measured and reported by prepare"),
+    (
+        UserWarning,
+        r"Lost \d+ extra bits in weight rounding",
+        "8-bit weights, measured and reported by prepare",
+    ),
 )
 
 
@@ -90,8 +93,7 @@ def ensure_params(network):
         if not _has_params(sub):
             continue
         for ens in sub.ensembles:
-            if (sub.config[ens].on_chip is not None
-                    and network.config[ens].on_chip is None):
+            if sub.config[ens].on_chip is not None and network.config[ens].on_chip is None:
                 network.config[ens].on_chip = sub.config[ens].on_chip
 
 

@@ -120,20 +120,36 @@ class LoihiLMUClassifier(nengo.Network):
         The readout on every step of the last `predict` call.
     """
 
-    def __init__(self, classifier, scale_x=None, input_scale=None, gain=300.0,
-                 input_rate=1000.0, synapse=DECODE_TAU, hold_steps=40, window=20,
-                 neuron_type="loihi", seed=None, label=None, add_to_container=None):
+    def __init__(
+        self,
+        classifier,
+        scale_x=None,
+        input_scale=None,
+        gain=300.0,
+        input_rate=1000.0,
+        synapse=DECODE_TAU,
+        hold_steps=40,
+        window=20,
+        neuron_type="loihi",
+        seed=None,
+        label=None,
+        add_to_container=None,
+    ):
         if isinstance(classifier, (str, os.PathLike)):
             classifier = LMUClassifier.load(classifier, add_to_container=False)
         if not isinstance(classifier, LMUClassifier):
             raise ValidationError(
                 f"must be an LMUClassifier or the path of a saved one, got "
-                f"{type(classifier).__name__}", attr="classifier")
+                f"{type(classifier).__name__}",
+                attr="classifier",
+            )
         # the encoder's initial voltages (spike phases) are drawn from the
         # seed: the classifier's by default, so runs repeat
-        super().__init__(label=label or "LoihiLMUClassifier",
-                         seed=classifier.seed if seed is None else seed,
-                         add_to_container=add_to_container)
+        super().__init__(
+            label=label or "LoihiLMUClassifier",
+            seed=classifier.seed if seed is None else seed,
+            add_to_container=add_to_container,
+        )
         self._check_classifier(classifier)
         cell = classifier.cells[0]
         self.gain = check_positive("gain", gain, obj=self)
@@ -141,14 +157,19 @@ class LoihiLMUClassifier(nengo.Network):
         if self.input_rate > 1 / self.dt:
             raise ValidationError(
                 f"must be at most 1/dt = {1 / self.dt:g} Hz (Loihi fires at most "
-                f"once a step), got {input_rate}", attr="input_rate", obj=self)
+                f"once a step), got {input_rate}",
+                attr="input_rate",
+                obj=self,
+            )
         self.synapse = check_positive("synapse", synapse, obj=self)
         self.hold_steps = check_int("hold_steps", hold_steps, self)
         self.window = check_int("window", window, self)
         if self.window > self.hold_steps:
             raise ValidationError(
                 f"must be at most hold_steps={self.hold_steps}, got {window}",
-                attr="window", obj=self)
+                attr="window",
+                obj=self,
+            )
         self.neuron_kind = check_choice("neuron_type", neuron_type, NEURON_KINDS, self)
 
         w = classifier.get_weights()
@@ -156,36 +177,41 @@ class LoihiLMUClassifier(nengo.Network):
         # the memory as the cell runs it: trained Ad and Bd where they are
         # trainable (trainable_memory=True), else the exact discretisation
         exact = cell.memory.discrete_system
-        self.memory = exact.replace(A=w.get("cell0.Ad", exact.A),
-                                    B=w.get("cell0.Bd", exact.B))
+        self.memory = exact.replace(A=w.get("cell0.Ad", exact.A), B=w.get("cell0.Bd", exact.B))
         self.input_d = cell.input_d
         self.n_classes = classifier.n_classes
         self.uses_x = cell.input_to_hidden
         self.weights = {"W_m": w["cell0.W_m"], "readout": w["readout"]}
         # the cell's h = amplitude * relu(hidden_gain * z) = c * relu(z) (c > 0);
         # the chip's neurons give relu(z), so c goes into the readout
-        self.readout_weights = (w["readout"] * cell.hidden_gain
-                                * cell.hidden_neuron_type.amplitude)
+        self.readout_weights = w["readout"] * cell.hidden_gain * cell.hidden_neuron_type.amplitude
         if self.uses_x:
             self.weights["W_x"] = w["cell0.W_x"]
         # the hidden layer's weights on the features [x, m] (or [m])
-        self.input_weights = (np.concatenate([w["cell0.W_x"], w["cell0.W_m"]], axis=1)
-                              if self.uses_x else w["cell0.W_m"])
+        self.input_weights = (
+            np.concatenate([w["cell0.W_x"], w["cell0.W_m"]], axis=1)
+            if self.uses_x
+            else w["cell0.W_m"]
+        )
         self.n_features = (self.input_d if self.uses_x else 0) + self.memory.n_states
         if (scale_x is None) == (input_scale is None):
             raise ValidationError(
                 "give exactly one of scale_x (sequences to measure) and input_scale",
-                attr="input_scale", obj=self)
+                attr="input_scale",
+                obj=self,
+            )
         if scale_x is not None:
             feats = self.features(scale_x, hold=False)
             input_scale = np.abs(feats).max(axis=(0, 1))
-        scale = np.broadcast_to(np.asarray(input_scale, dtype=float),
-                                (self.n_features,)).copy()
+        scale = np.broadcast_to(np.asarray(input_scale, dtype=float), (self.n_features,)).copy()
         if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
             bad = scale[~(np.isfinite(scale) & (scale > 0))][0]
             raise ValidationError(
                 f"every full scale must be finite and > 0, got {bad} (a feature "
-                f"that is always zero in scale_x?)", attr="input_scale", obj=self)
+                f"that is always zero in scale_x?)",
+                attr="input_scale",
+                obj=self,
+            )
         self.input_scale = scale
         self.steps_per_sequence = None
         self.last_output = None
@@ -209,22 +235,35 @@ class LoihiLMUClassifier(nengo.Network):
             self._sequence = SequenceInput(d)
             self.frontend = nengo.Node(self._sequence, size_out=d, label="frontend [x, m]")
             self.encoder = nengo.Ensemble(
-                2 * d, d, encoders=encoders, normalize_encoders=False,
+                2 * d,
+                d,
+                encoders=encoders,
+                normalize_encoders=False,
                 neuron_type=nengo.SpikingRectifiedLinear(),
-                gain=self.input_rate / scale[dims], bias=np.zeros(2 * d),
-                label="encoder")
+                gain=self.input_rate / scale[dims],
+                bias=np.zeros(2 * d),
+                label="encoder",
+            )
             self.config[self.encoder].on_chip = False
             nengo.Connection(self.frontend, self.encoder, synapse=None)
             self.hidden = nengo.Ensemble(
-                cell.units, 1, neuron_type=hidden_type,
-                gain=nengo.dists.Choice([self.gain]), bias=nengo.dists.Choice([0.0]),
-                label="hidden")
+                cell.units,
+                1,
+                neuron_type=hidden_type,
+                gain=nengo.dists.Choice([self.gain]),
+                bias=nengo.dists.Choice([0.0]),
+                label="hidden",
+            )
             self.input_connection = nengo.Connection(
-                self.encoder.neurons, self.hidden.neurons, transform=self.input_weights @ decode,
-                synapse=nengo.Lowpass(self.synapse))
+                self.encoder.neurons,
+                self.hidden.neurons,
+                transform=self.input_weights @ decode,
+                synapse=nengo.Lowpass(self.synapse),
+            )
             self.readout = nengo.Node(size_in=self.n_classes, label="readout")
-            nengo.Connection(self.hidden.neurons, self.readout,
-                             transform=self.readout_weights, synapse=None)
+            nengo.Connection(
+                self.hidden.neurons, self.readout, transform=self.readout_weights, synapse=None
+            )
             self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
 
     #: Simulator step (s): one step per sample, as the rate network was trained.
@@ -235,20 +274,27 @@ class LoihiLMUClassifier(nengo.Network):
         if len(clf.cells) != 1:
             raise ValidationError(
                 f"must have one cell (a second cell's memory would need the hidden "
-                f"spikes back on the host), got {len(clf.cells)}", attr="classifier")
+                f"spikes back on the host), got {len(clf.cells)}",
+                attr="classifier",
+            )
         cell = clf.cells[0]
         for flag in ("hidden_to_hidden", "hidden_to_memory", "memory_to_memory"):
             if getattr(cell, flag):
                 raise ValidationError(
                     f"the cell must have {flag}=False (the memory runs on the host and "
                     f"the hidden layer is read once per sequence), got True",
-                    attr="classifier")
-        if type(cell.hidden_neuron_type) not in (nengo.RectifiedLinear,
-                                                  nengo.SpikingRectifiedLinear):
+                    attr="classifier",
+                )
+        if type(cell.hidden_neuron_type) not in (
+            nengo.RectifiedLinear,
+            nengo.SpikingRectifiedLinear,
+        ):
             raise ValidationError(
                 f"the hidden layer must be ReLU (the chip has no "
                 f"{type(cell.hidden_neuron_type).__name__}); train with "
-                f"RectifiedLinear", attr="classifier")
+                f"RectifiedLinear",
+                attr="classifier",
+            )
 
     def features(self, x, hold=True):
         """What the host's front end plays: ``[x[t], m[t]]`` per step.
@@ -316,7 +362,8 @@ class LoihiLMUClassifier(nengo.Network):
             warnings.warn(
                 f"{clipped:.3%} of the feature values exceed input_scale and are "
                 f"clipped (largest ratio {np.max(np.abs(f) / self.input_scale):.3g})",
-                stacklevel=2)
+                stacklevel=2,
+            )
         f = np.clip(f, -self.input_scale, self.input_scale)
         rates = self.gain * np.maximum(f[:, -1] @ self.input_weights.T, 0)
         saturated = float(np.mean(rates > 1 / self.dt))
@@ -324,11 +371,18 @@ class LoihiLMUClassifier(nengo.Network):
             warnings.warn(
                 f"{saturated:.3%} of the hidden neurons would fire above 1/dt = "
                 f"{1 / self.dt:g} Hz (at most {rates.max():.4g} Hz), where Loihi "
-                f"saturates: lower the gain", stacklevel=2)
+                f"saturates: lower the gain",
+                stacklevel=2,
+            )
         self._sequence.data = f.reshape(n * steps, -1)
         self.steps_per_sequence = steps
-        info = dict(steps=n * steps, n=n, clipped=clipped, saturated=saturated,
-                    report=prepare(self, build=False))
+        info = dict(
+            steps=n * steps,
+            n=n,
+            clipped=clipped,
+            saturated=saturated,
+            report=prepare(self, build=False),
+        )
         t0 = time.perf_counter()
         if target == "nengo":
             sim = nengo.Simulator(self, dt=self.dt, progress_bar=False)
@@ -345,4 +399,4 @@ class LoihiLMUClassifier(nengo.Network):
             self.last_output = out
             if target in EMULATOR_TARGETS:
                 info["resources"] = resource_counts(sim, n_inferences=n)
-        return out[:, -self.window:].mean(axis=1), info
+        return out[:, -self.window :].mean(axis=1), info

@@ -42,7 +42,8 @@ def is_chip_neuron_type(neuron_type):
     (True, False)
     """
     return isinstance(neuron_type, chip_neuron_types()) and not isinstance(
-        neuron_type, (nengo.AdaptiveLIF, nengo.AdaptiveLIFRate))
+        neuron_type, (nengo.AdaptiveLIF, nengo.AdaptiveLIFRate)
+    )
 
 
 def is_lowpass(synapse):

@@ -68,43 +68,57 @@ def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0, record_activity=True
             # SpikingRectifiedLinear from zero voltage with input 1/dt fires
             # exactly on the steps with an event
             host = nengo.Ensemble(
-                net.n_inputs, 1,
+                net.n_inputs,
+                1,
                 neuron_type=nengo.SpikingRectifiedLinear(
-                    initial_state={"voltage": nengo.dists.Choice([0.0])}),
-                gain=nengo.dists.Choice([1.0]), bias=nengo.dists.Choice([0.0]),
+                    initial_state={"voltage": nengo.dists.Choice([0.0])}
+                ),
+                gain=nengo.dists.Choice([1.0]),
+                bias=nengo.dists.Choice([0.0]),
             )
             nengo.Connection(node, host.neurons, transform=1.0 / dt, synapse=None)
             pops = {"x": host.neurons}
             for name, ens in net.populations.items():
                 nt = ens.neuron_type
                 # the LIF's voltage is U / threshold
-                vmin = (nt.min_voltage / nt.threshold if np.isfinite(nt.min_voltage)
-                        else min_voltage)
+                vmin = (
+                    nt.min_voltage / nt.threshold if np.isfinite(nt.min_voltage) else min_voltage
+                )
                 lif = nengo.Ensemble(
-                    ens.n_neurons, 1,
+                    ens.n_neurons,
+                    1,
                     neuron_type=nengo.LIF(
-                        tau_rc=lif_tau_rc(nt.beta, dt), tau_ref=0.0,
+                        tau_rc=lif_tau_rc(nt.beta, dt),
+                        tau_ref=0.0,
                         min_voltage=vmin,
                         initial_state={"voltage": nengo.dists.Choice([0.0])},
                     ),
-                    gain=nengo.dists.Choice([1.0]), bias=nengo.dists.Choice([0.0]),
+                    gain=nengo.dists.Choice([1.0]),
+                    bias=nengo.dists.Choice([0.0]),
                     label=f"{name}[{k}]",
                 )
                 pops[name] = lif.neurons
             for pre, post, conn, _ in net.connection_info.values():
                 nt = net.populations[post].neuron_type
                 scale = dt / (nt.threshold * (1.0 - nt.beta))
-                nengo.Connection(pops[pre], pops[post],
-                                 transform=transform_matrix(conn) * scale,
-                                 synapse=conn.synapse)
-            probes.append({k: nengo.Probe(v, synapse=None) for k, v in pops.items()
-                           if record_activity or k == "out"})
+                nengo.Connection(
+                    pops[pre],
+                    pops[post],
+                    transform=transform_matrix(conn) * scale,
+                    synapse=conn.synapse,
+                )
+            probes.append(
+                {
+                    k: nengo.Probe(v, synapse=None)
+                    for k, v in pops.items()
+                    if record_activity or k == "out"
+                }
+            )
             hosts.append(host)
     return model, probes, hosts
 
 
-def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=True,
-            progress=None):
+def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=True, progress=None):
     """Run the LIF mapping (`build_lif_copies`) of ``net`` on every sequence.
 
     Parameters
@@ -139,9 +153,10 @@ def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=Tr
     x = np.asarray(x)
     counts, activity = [], {}
     starts = range(0, len(x), batch)
-    for i in (starts if progress is None else progress(starts)):
+    for i in starts if progress is None else progress(starts):
         model, probes, hosts = build_lif_copies(
-            net, x[i:i + batch], pad_steps, record_activity=record_activity)
+            net, x[i : i + batch], pad_steps, record_activity=record_activity
+        )
         if simulator == "loihi":
             nengo_loihi = nengo_loihi_module()
 

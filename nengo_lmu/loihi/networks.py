@@ -79,23 +79,23 @@ class LoihiNeuralForm:
     its output is in time with the input.
     """
 
-    def _init_loihi(self, n_neurons, input_pairs, input_rate, max_rates,
-                    latency_steps):
+    def _init_loihi(self, n_neurons, input_pairs, input_rate, max_rates, latency_steps):
         if n_neurons is None:
-            raise ValidationError(
-                "the Loihi form is neural: give n_neurons", attr="n_neurons"
-            )
+            raise ValidationError("the Loihi form is neural: give n_neurons", attr="n_neurons")
         self.input_pairs = check_int("input_pairs", input_pairs, None)
         self.input_rate = check_positive("input_rate", input_rate, None)
         if self.input_rate > 1000:
             raise ValidationError(
                 f"must be at most 1000 Hz (a Loihi neuron spikes at most once a "
-                f"1 ms step), got {input_rate}", attr="input_rate")
+                f"1 ms step), got {input_rate}",
+                attr="input_rate",
+            )
         lo, hi = (float(r) for r in max_rates)
         if not 0 < lo <= hi <= 1000:
             raise ValidationError(
-                f"must be (low, high) with 0 < low <= high <= 1000 Hz, got "
-                f"{max_rates}", attr="max_rates")
+                f"must be (low, high) with 0 < low <= high <= 1000 Hz, got {max_rates}",
+                attr="max_rates",
+            )
         self.max_rates = (lo, hi)
         self.latency_steps = check_int("latency_steps", latency_steps, None, minimum=0)
 
@@ -104,27 +104,40 @@ class LoihiNeuralForm:
         if type(synapse) is not nengo.Lowpass:
             raise ValidationError(
                 f"{type(self).__name__} builds on a Lowpass synapse only (the "
-                f"chip's synapse), got {synapse}", attr="synapse", obj=self)
+                f"chip's synapse), got {synapse}",
+                attr="synapse",
+                obj=self,
+            )
 
     # The full layout differs from the plain neural form, so the whole
     # neural build is overridden (the plan of realisation and mapping is
     # shared through `_neural_plan`).
-    def _build_neural(self, synapse, neuron_type, mapping, realizer, process,
-                      radius, ens_dimensions, ens_kwargs):
+    def _build_neural(
+        self, synapse, neuron_type, mapping, realizer, process, radius, ens_dimensions, ens_kwargs
+    ):
         if mapping != "discrete":
             raise ValidationError(
                 "the Loihi form uses the discrete mapping (the chip's synapse is "
-                "nengo's zoh Lowpass, step for step)", attr="mapping", obj=self)
+                "nengo's zoh Lowpass, step for step)",
+                attr="mapping",
+                obj=self,
+            )
         synapse, u, _ = self._neural_plan(
             synapse, mapping, realizer, process, radius, ens_dimensions
         )
         # the chip starts every voltage at zero; so does nengo, then
-        neuron_type = (nengo.LIF(initial_state={"voltage": nengo.dists.Choice([0])})
-                       if neuron_type is None else neuron_type)
+        neuron_type = (
+            nengo.LIF(initial_state={"voltage": nengo.dists.Choice([0])})
+            if neuron_type is None
+            else neuron_type
+        )
         if not isinstance(neuron_type, chip_neuron_types()):
             raise ValidationError(
                 f"must be LIF or SpikingRectifiedLinear to run on Loihi, got "
-                f"{type(neuron_type).__name__}", attr="neuron_type", obj=self)
+                f"{type(neuron_type).__name__}",
+                attr="neuron_type",
+                obj=self,
+            )
         ens_kwargs = {} if ens_kwargs is None else dict(ens_kwargs)
         from nengo_lmu.loihi._compat import ensure_params, nengo_loihi_module
 
@@ -147,18 +160,21 @@ class LoihiNeuralForm:
         # --- the input encoder (host) ---
         scale = 1.1 * np.max(np.abs(u), axis=0)
         self.input_scale = scale
-        clip = nengo.Node(lambda t, x: np.clip(x, -scale, scale), size_in=m,
-                          label="input clip")
+        clip = nengo.Node(lambda t, x: np.clip(x, -scale, scale), size_in=m, label="input clip")
         nengo.Connection(self.input, clip, synapse=None)
         signs = np.tile(np.repeat([1.0, -1.0], m), K)
         dims = np.tile(np.arange(m), 2 * K)
         phase = np.repeat((np.arange(K) + 0.5) / K, 2 * m)
         self.encoder = nengo.Ensemble(
-            2 * m * K, m, encoders=signs[:, None] * np.eye(m)[dims],
+            2 * m * K,
+            m,
+            encoders=signs[:, None] * np.eye(m)[dims],
             normalize_encoders=False,
             neuron_type=nengo.SpikingRectifiedLinear(initial_state={"voltage": phase}),
-            gain=self.input_rate / scale[dims], bias=np.zeros(2 * m * K),
-            label="input encoder")
+            gain=self.input_rate / scale[dims],
+            bias=np.zeros(2 * m * K),
+            label="input encoder",
+        )
         self.config[self.encoder].on_chip = False
         nengo.Connection(clip, self.encoder, synapse=None)
         # u = decode @ (spike trains): each spike is worth scale / (rate K)
@@ -168,13 +184,22 @@ class LoihiNeuralForm:
 
         # --- the relay (chip): repeats each encoder spike one step later ---
         self.relay = nengo.Ensemble(
-            2 * m * K, 1, neuron_type=loihi_neurons.LoihiSpikingRectifiedLinear(),
-            gain=np.ones(2 * m * K), bias=np.zeros(2 * m * K),
-            encoders=np.ones((2 * m * K, 1)), label="input relay")
+            2 * m * K,
+            1,
+            neuron_type=loihi_neurons.LoihiSpikingRectifiedLinear(),
+            gain=np.ones(2 * m * K),
+            bias=np.zeros(2 * m * K),
+            encoders=np.ones((2 * m * K, 1)),
+            label="input relay",
+        )
         # one spike (1/dt for one step) lifts the voltage by 1.5 thresholds;
         # the neuron resets to zero, so it fires once per input spike
-        nengo.Connection(self.encoder.neurons, self.relay.neurons,
-                         transform=1.5 * np.eye(2 * m * K), synapse=nengo.Lowpass(0))
+        nengo.Connection(
+            self.encoder.neurons,
+            self.relay.neurons,
+            transform=1.5 * np.eye(2 * m * K),
+            synapse=nengo.Lowpass(0),
+        )
 
         # --- the state populations (chip) ---
         slices = [slice(i, i + k) for i in range(0, n, k)]
@@ -186,9 +211,17 @@ class LoihiNeuralForm:
             rates = rng.uniform(lo, hi, size=N)
             icpt = rng.uniform(-LOIHI_INTERCEPT, LOIHI_INTERCEPT, size=N)
             gain, bias = neuron_type.gain_bias(rates, icpt)
-            kwargs = dict(n_neurons=N, dimensions=k, neuron_type=neuron_type,
-                          encoders=enc, gain=gain, bias=bias, radius=radius,
-                          eval_points=z_eval[:, sl], label=f"ensemble[{i}]")
+            kwargs = dict(
+                n_neurons=N,
+                dimensions=k,
+                neuron_type=neuron_type,
+                encoders=enc,
+                gain=gain,
+                bias=bias,
+                radius=radius,
+                eval_points=z_eval[:, sl],
+                label=f"ensemble[{i}]",
+            )
             kwargs.update(ens_kwargs)
             populations.append(nengo.Ensemble(**kwargs))
         self.populations = populations
@@ -197,28 +230,32 @@ class LoihiNeuralForm:
         for pop, sl in zip(populations, slices):
             w = np.abs(np.concatenate([Ap[sl].ravel(), Bp[sl].ravel()]))
             w = w[w > 1e-12 * w.max()]
-            self.loihi_design[pop] = dict(tau=synapse.tau,
-                                          weight_range=float(w.max() / w.min()))
+            self.loihi_design[pop] = dict(tau=synapse.tau, weight_range=float(w.max() / w.min()))
         weights = nengo.solvers.LstsqL2(weights=True)
         for dst, sl in zip(populations, slices):
             # nengo applies the post neurons' gains to a connection into them
             nengo.Connection(
-                self.encoder.neurons, dst.neurons,
-                transform=(dst.encoders / radius) @ Bp[sl] @ decode, synapse=synapse)
+                self.encoder.neurons,
+                dst.neurons,
+                transform=(dst.encoders / radius) @ Bp[sl] @ decode,
+                synapse=synapse,
+            )
         for src, sl_src in zip(populations, slices):
             for dst, sl_dst in zip(populations, slices):
                 block = Ap[sl_dst, sl_src]
                 if np.any(block):
-                    nengo.Connection(src, dst, transform=block, synapse=synapse,
-                                     solver=weights)
+                    nengo.Connection(src, dst, transform=block, synapse=synapse, solver=weights)
             # the readout: what the populations are given, filtered as they
             # filter it, is the state they represent
-            nengo.Connection(src, self.state, transform=T @ Ap[:, sl_src],
-                             synapse=synapse)
+            nengo.Connection(src, self.state, transform=T @ Ap[:, sl_src], synapse=synapse)
         # the relay's spikes are the encoder's one step late, so the same
         # lowpass without its own step of delay brings them level
-        nengo.Connection(self.relay.neurons, self.state, transform=T @ Bp @ decode,
-                         synapse=nengo.LinearFilter([1 - a, 0], [1, -a], analog=False))
+        nengo.Connection(
+            self.relay.neurons,
+            self.state,
+            transform=T @ Bp @ decode,
+            synapse=nengo.LinearFilter([1 - a, 0], [1, -a], analog=False),
+        )
 
     def _layout_seed(self):
         """The seed of the sampled neurons: the network's, else the
@@ -254,12 +291,20 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
         The state populations.
     """
 
-    def __init__(self, system, n_neurons, input_pairs=16, input_rate=1000.0,
-                 max_rates=LOIHI_MAX_RATES, latency_steps=CHIP_TO_HOST_STEPS,
-                 synapse=LOIHI_SYNAPSE, realizer=LOIHI_REALIZER, **kwargs):
+    def __init__(
+        self,
+        system,
+        n_neurons,
+        input_pairs=16,
+        input_rate=1000.0,
+        max_rates=LOIHI_MAX_RATES,
+        latency_steps=CHIP_TO_HOST_STEPS,
+        synapse=LOIHI_SYNAPSE,
+        realizer=LOIHI_REALIZER,
+        **kwargs,
+    ):
         self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps)
-        super().__init__(system, n_neurons=n_neurons, synapse=synapse,
-                         realizer=realizer, **kwargs)
+        super().__init__(system, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs)
 
 
 class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
@@ -286,13 +331,23 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     (6, 32, 32)
     """
 
-    def __init__(self, order, theta, n_neurons=LOIHI_N_NEURONS, input_pairs=16,
-                 input_rate=1000.0, max_rates=LOIHI_MAX_RATES,
-                 latency_steps=CHIP_TO_HOST_STEPS, synapse=LOIHI_SYNAPSE,
-                 realizer=LOIHI_REALIZER, **kwargs):
+    def __init__(
+        self,
+        order,
+        theta,
+        n_neurons=LOIHI_N_NEURONS,
+        input_pairs=16,
+        input_rate=1000.0,
+        max_rates=LOIHI_MAX_RATES,
+        latency_steps=CHIP_TO_HOST_STEPS,
+        synapse=LOIHI_SYNAPSE,
+        realizer=LOIHI_REALIZER,
+        **kwargs,
+    ):
         self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps)
-        super().__init__(order, theta, n_neurons=n_neurons, synapse=synapse,
-                         realizer=realizer, **kwargs)
+        super().__init__(
+            order, theta, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs
+        )
 
     def add_delay_output(self, r, synapse=None, label=None):
         """Add a node that decodes the input delayed by ``r * theta``, in
@@ -306,6 +361,10 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
         if np.any(r_arr < shift) or np.any(r_arr > 1):
             raise ValidationError(
                 f"must be in [{shift:g}, 1] (the readout lags by "
-                f"{self.readout_lag_steps} steps), got {r}", attr="r", obj=self)
-        return super().add_delay_output(r_arr - shift, synapse=synapse,
-                                        label=label or f"delay(r={np.round(r, 4).tolist()})")
+                f"{self.readout_lag_steps} steps), got {r}",
+                attr="r",
+                obj=self,
+            )
+        return super().add_delay_output(
+            r_arr - shift, synapse=synapse, label=label or f"delay(r={np.round(r, 4).tolist()})"
+        )

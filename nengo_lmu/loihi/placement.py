@@ -30,12 +30,12 @@ from nengo_lmu.loihi._compat import (
     new_model,
 )
 from nengo_lmu.loihi.hardware import (
-    is_chip_neuron_type,
     DECODE_TAU,
     MAX_CHIP_COMPARTMENTS,
     MAX_COMPARTMENTS,
     MAX_CORES,
     ensemble_of,
+    is_chip_neuron_type,
     is_lowpass,
     object_name,
     synapse_tau,
@@ -140,8 +140,10 @@ def prepare(
                 attr="max_neurons_per_core",
             )
     decode_tau = check_positive("decode_tau", decode_tau)
-    for name, value in (("max_weights_lost", max_weights_lost),
-                        ("max_weight_error", max_weight_error)):
+    for name, value in (
+        ("max_weights_lost", max_weights_lost),
+        ("max_weight_error", max_weight_error),
+    ):
         if not 0 <= value <= 1:
             raise ValidationError(f"must be a fraction in [0, 1], got {value}", attr=name)
     ensure_params(network)
@@ -161,8 +163,7 @@ def prepare(
     return report
 
 
-def place_ensembles(network, report, unsupported="error",
-                    max_neurons_per_core=MAX_COMPARTMENTS):
+def place_ensembles(network, report, unsupported="error", max_neurons_per_core=MAX_COMPARTMENTS):
     """Step 1 of `prepare`: decide where each ensemble runs.
 
     Sets ``on_chip`` (and ``block_shape`` where an ensemble is split) in the
@@ -199,9 +200,7 @@ def place_ensembles(network, report, unsupported="error",
             continue
         n = ens.n_neurons
         n_blocks, size = 1, n
-        if n > MAX_COMPARTMENTS or (
-            max_neurons_per_core is not None and n > max_neurons_per_core
-        ):
+        if n > MAX_COMPARTMENTS or (max_neurons_per_core is not None and n > max_neurons_per_core):
             if max_neurons_per_core is None:
                 raise ValidationError(
                     f"{ens}: {n} neurons exceed the {MAX_COMPARTMENTS} compartments "
@@ -241,7 +240,9 @@ def check_chip_size(network, report):
             f"cores; one Loihi chip has {MAX_CORES} cores of {MAX_COMPARTMENTS} "
             f"compartments ({MAX_CHIP_COMPARTMENTS}); the largest is "
             f"{object_name(largest)} ({largest.n_neurons} neurons)",
-            attr="n_neurons", obj=network)
+            attr="n_neurons",
+            obj=network,
+        )
 
 
 def check_connections(network, report, chip, decode_tau=DECODE_TAU):
@@ -259,8 +260,9 @@ def check_connections(network, report, chip, decode_tau=DECODE_TAU):
         post = ensemble_of(conn.post_obj)
         pre_chip = pre in chip
         post_chip = post in chip
-        host_spikes = post_chip and not pre_chip and isinstance(
-            conn.pre_obj, nengo.ensemble.Neurons)
+        host_spikes = (
+            post_chip and not pre_chip and isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+        )
         if post_chip and (pre_chip or host_spikes):
             # the connection's synapse runs on the chip (host spikes are sent
             # as they are, with no decode_tau filter added)
@@ -275,25 +277,23 @@ def check_connections(network, report, chip, decode_tau=DECODE_TAU):
             # (filtered with the connection's tau), and the post block gets
             # decode_tau; only an ensemble's weight-solver connection is direct
             decoded = isinstance(conn.post_obj, nengo.Ensemble) and not (
-                isinstance(conn.pre_obj, nengo.Ensemble)
-                and getattr(conn.solver, "weights", False)
+                isinstance(conn.pre_obj, nengo.Ensemble) and getattr(conn.solver, "weights", False)
             )
             taus[post].add(decode_tau if decoded else synapse_tau(conn.synapse))
             if host_spikes:
-                note = (f"host spikes; decoded on the chip ({conn.synapse}, then "
-                        f"Lowpass({decode_tau:g}))" if decoded else
-                        f"host spikes; weights and synapse {conn.synapse} on the chip")
+                note = (
+                    f"host spikes; decoded on the chip ({conn.synapse}, then "
+                    f"Lowpass({decode_tau:g}))"
+                    if decoded
+                    else f"host spikes; weights and synapse {conn.synapse} on the chip"
+                )
                 report.crossings.append(Crossing(conn, "host->chip", note))
         elif post_chip:
             taus[post].add(decode_tau)
             if conn.synapse is None or not (
-                type(conn.synapse) is nengo.Lowpass
-                and np.isclose(conn.synapse.tau, decode_tau)
+                type(conn.synapse) is nengo.Lowpass and np.isclose(conn.synapse.tau, decode_tau)
             ):
-                note = (
-                    f"chip adds Lowpass({decode_tau:g}) to the host filter "
-                    f"{conn.synapse}"
-                )
+                note = f"chip adds Lowpass({decode_tau:g}) to the host filter {conn.synapse}"
             else:
                 note = f"Lowpass({decode_tau:g}) applied on the chip"
             report.crossings.append(Crossing(conn, "host->chip", note))
@@ -316,8 +316,9 @@ def check_connections(network, report, chip, decode_tau=DECODE_TAU):
             )
 
 
-def trial_build(network, report, dt=0.001, decode_tau=DECODE_TAU,
-                max_weights_lost=0.1, max_weight_error=0.05):
+def trial_build(
+    network, report, dt=0.001, decode_tau=DECODE_TAU, max_weights_lost=0.1, max_weight_error=0.05
+):
     """Step 4 of `prepare`: build with the emulator (no simulation) and
     report each block's use of its core and its weights on 8 bits.
 
@@ -353,7 +354,8 @@ def trial_build(network, report, dt=0.001, decode_tau=DECODE_TAU,
                     f"{str(block.label)[:60]!r} cannot be discretised to the "
                     f"chip's 8-bit weights{span} ({type(e).__name__}{': ' if str(e) else ''}"
                     f"{e}); scale "
-                    f"its input or weights so they span fewer decades") from e
+                    f"its input or weights so they span fewer decades"
+                ) from e
         for probe in model.probes:
             for i, block in enumerate(probe.target):
                 discretize_probe(probe, i, v_scale[block])
@@ -376,8 +378,10 @@ def trial_build(network, report, dt=0.001, decode_tau=DECODE_TAU,
                 **precision,
             )
         )
-        if (precision["weights_lost"] > max_weights_lost
-                or precision["weight_error"] > max_weight_error):
+        if (
+            precision["weights_lost"] > max_weights_lost
+            or precision["weight_error"] > max_weight_error
+        ):
             message = (
                 f"block {label[:48]}: on 8 bits "
                 f"{precision['weights_lost']:.1%} of its non-zero weights round to "

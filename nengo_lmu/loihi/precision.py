@@ -5,8 +5,12 @@ import numpy as np
 
 def synapse_weights(block):
     """A copy of each of a block's synapses' weights, flattened, as floats."""
-    return [np.concatenate([np.ravel(w) for w in s.weights]).astype(float)
-            if s.weights else np.zeros(0) for s in block.synapses]
+    return [
+        np.concatenate([np.ravel(w) for w in s.weights]).astype(float)
+        if s.weights
+        else np.zeros(0)
+        for s in block.synapses
+    ]
 
 
 def weight_precision(floats, ints):
@@ -55,5 +59,8 @@ def weight_precision(floats, ints):
         smallest, largest = min(smallest, a.min()), max(largest, a.max())
     if n_nonzero == 0:
         return dict(weights_lost=0.0, weight_error=0.0, weight_range=1.0)
-    return dict(weights_lost=n_lost / n_nonzero, weight_error=float(np.sqrt(err2 / norm2)),
-                weight_range=float(largest / smallest))
+    return dict(
+        weights_lost=n_lost / n_nonzero,
+        weight_error=float(np.sqrt(err2 / norm2)),
+        weight_range=float(largest / smallest),
+    )

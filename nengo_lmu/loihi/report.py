@@ -99,10 +99,8 @@ class LoihiReport:
                 f"\nhost<->chip connections: {n_in} host->chip, {n_out} chip->host "
                 "(each crossing adds one step of delay)"
             )
-            rows = [(connection_name(c.connection), c.direction, c.note)
-                    for c in self.crossings]
-            lines.append(format_table(("connection", "direction", "note"), rows,
-                                      align="left"))
+            rows = [(connection_name(c.connection), c.direction, c.note) for c in self.crossings]
+            lines.append(format_table(("connection", "direction", "note"), rows, align="left"))
         if self.blocks:
             rows = [
                 (
@@ -118,9 +116,17 @@ class LoihiReport:
                 )
                 for b in self.blocks
             ]
-            headers = ("block (core)", "compartments", "in-axons", "out-axons",
-                       "synapse bits", "8-bit weights: lost", "error",
-                       "design tau (s)", "design weight range")
+            headers = (
+                "block (core)",
+                "compartments",
+                "in-axons",
+                "out-axons",
+                "synapse bits",
+                "8-bit weights: lost",
+                "error",
+                "design tau (s)",
+                "design weight range",
+            )
             lines.append("\nper-core use (trial build):")
             lines.append(format_table(headers, rows, align="left"))
         for w in self.warnings:

@@ -42,8 +42,9 @@ def resource_counts(sim, n_inferences=1):
     blocks = list(sim.model.blocks)
     slices = emu.block_info.slices
     counts = emu.compartment.spike_count
-    out = dict(cores=len(blocks), compartments=0, in_axons=0, out_axons=0,
-               weights=0, synapse_bits=0)
+    out = dict(
+        cores=len(blocks), compartments=0, in_axons=0, out_axons=0, weights=0, synapse_bits=0
+    )
     spikes = 0
     synops = 0
     for block in blocks:

@@ -9,8 +9,8 @@ from nengo_lmu.loihi._compat import (
     count_input_spikes,
     ensure_params,
     host_filters_on_chip,
-    new_model,
     nengo_loihi_module,
+    new_model,
 )
 from nengo_lmu.loihi.hardware import DECODE_TAU, TARGETS
 from nengo_lmu.validation import check_choice, check_positive

@@ -7,13 +7,13 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.common import transform_matrix
+from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
 from nengo_lmu.networks.saving import (
     check_kind,
     check_weight_names,
     read_network,
     save_network,
 )
-from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
 from nengo_lmu.validation import check_int, check_seed
 
 #: LMUCell attributes stored with saved parameters (with ``order``, ``theta``
@@ -135,8 +135,12 @@ class LMUClassifier(nengo.Network):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.n_classes = check_int("n_classes", n_classes, self, minimum=2)
         check_seed("seed", seed, self)
-        if isinstance(cells, dict) or not isinstance(cells, (list, tuple)) or not cells or (
-                not all(isinstance(c, dict) for c in cells)):
+        if (
+            isinstance(cells, dict)
+            or not isinstance(cells, (list, tuple))
+            or not cells
+            or (not all(isinstance(c, dict) for c in cells))
+        ):
             raise ValidationError(
                 "must be a non-empty list of LMUCell argument dicts", attr="cells", obj=self
             )
@@ -185,9 +189,7 @@ class LMUClassifier(nengo.Network):
 
     def get_weights(self):
         """The current weights as a dict of full matrices (copies)."""
-        return {
-            name: transform_matrix(conn) for name, conn in self.weighted_connections.items()
-        }
+        return {name: transform_matrix(conn) for name, conn in self.weighted_connections.items()}
 
     def config_dict(self):
         """Everything needed to rebuild this network (JSON-serialisable)."""
@@ -241,7 +243,9 @@ class LMUClassifier(nengo.Network):
             raise ValidationError(
                 f"weights[{name!r}] must be finite numbers: refusing "
                 f"{'NaN or inf' if w.dtype.kind in 'f' else f'dtype {w.dtype}'}",
-                attr="weights", obj=self)
+                attr="weights",
+                obj=self,
+            )
         return w
 
     @classmethod
@@ -262,11 +266,15 @@ class LMUClassifier(nengo.Network):
         """
         kind, config, weights, _ = read_network(path)
         check_kind(path, kind, ["LMUClassifier"])
-        if not (isinstance(config, dict) and {"n_classes", "cells", "seed", "label"}
-                <= set(config) and isinstance(config["cells"], list)):
+        if not (
+            isinstance(config, dict)
+            and {"n_classes", "cells", "seed", "label"} <= set(config)
+            and isinstance(config["cells"], list)
+        ):
             raise ValidationError(
-                f"{path!r}: the saved LMUClassifier configuration is incomplete: "
-                f"{config!r}", attr="path")
+                f"{path!r}: the saved LMUClassifier configuration is incomplete: {config!r}",
+                attr="path",
+            )
         cells = []
         for args in config["cells"]:
             args = dict(args)
@@ -300,8 +308,7 @@ class LMUClassifier(nengo.Network):
             )
         # every weight is checked before any is replaced: a bad dict leaves
         # the network as it was
-        checked = {name: self._check_weight(name, w, conns[name])
-                   for name, w in weights.items()}
+        checked = {name: self._check_weight(name, w, conns[name]) for name, w in weights.items()}
         for name, w in checked.items():
             conns[name].transform = nengo.Dense(w.shape, init=w)
 

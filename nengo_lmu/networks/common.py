@@ -51,9 +51,7 @@ def initial_weights(init, shape, rng, attr="initializer", obj=None):
             return np.zeros(shape)
         if init == "ones":
             return np.ones(shape)
-        limit = np.sqrt(
-            6.0 / (fan_in + fan_out) if init == "glorot_uniform" else 3.0 / fan_in
-        )
+        limit = np.sqrt(6.0 / (fan_in + fan_out) if init == "glorot_uniform" else 3.0 / fan_in)
         return rng.uniform(-limit, limit, size=shape)
     if isinstance(init, nengo.dists.Distribution):
         return init.sample(fan_out * fan_in, rng=rng).reshape(shape)
@@ -69,8 +67,17 @@ def initial_weights(init, shape, rng, attr="initializer", obj=None):
     return arr
 
 
-def cell_initial_weights(rng, memory_d, input_d, units, q, encoder_initializer,
-                         kernel_initializer, recurrent_initializer, obj=None):
+def cell_initial_weights(
+    rng,
+    memory_d,
+    input_d,
+    units,
+    q,
+    encoder_initializer,
+    kernel_initializer,
+    recurrent_initializer,
+    obj=None,
+):
     """The initial weights of an LMU cell, drawn from ``rng`` in one fixed
     order (``e_x, e_h, e_m, W_x, W_h, W_m``) whatever connections the cell
     uses, so that a seed gives the same weights to `.LMUCell` and

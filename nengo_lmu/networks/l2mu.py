@@ -33,16 +33,36 @@ from nengo_lmu.validation import check_int, check_positive, check_seed
 #: are `L2MU` arguments.
 PRESETS = {
     "braille27": dict(
-        memory_size=250, order=4, theta=7.0, hidden_size=160,
-        beta_u=0.65, threshold_u=0.1, beta_h=0.15, threshold_h=0.75,
-        beta_m=0.35, threshold_m=0.4, beta_out=0.15, threshold_out=0.1,
-        learning_rate=4e-4, minibatch_size=64,
+        memory_size=250,
+        order=4,
+        theta=7.0,
+        hidden_size=160,
+        beta_u=0.65,
+        threshold_u=0.1,
+        beta_h=0.15,
+        threshold_h=0.75,
+        beta_m=0.35,
+        threshold_m=0.4,
+        beta_out=0.15,
+        threshold_out=0.1,
+        learning_rate=4e-4,
+        minibatch_size=64,
     ),
     "braille7": dict(
-        memory_size=70, order=7, theta=10.0, hidden_size=120,
-        beta_u=0.8, threshold_u=0.2, beta_h=0.45, threshold_h=0.65,
-        beta_m=0.2, threshold_m=0.4, beta_out=0.6, threshold_out=0.15,
-        learning_rate=1.45e-3, minibatch_size=64,
+        memory_size=70,
+        order=7,
+        theta=10.0,
+        hidden_size=120,
+        beta_u=0.8,
+        threshold_u=0.2,
+        beta_h=0.45,
+        threshold_h=0.65,
+        beta_m=0.2,
+        threshold_m=0.4,
+        beta_out=0.6,
+        threshold_out=0.15,
+        learning_rate=1.45e-3,
+        minibatch_size=64,
     ),
 }
 TRAINING_KEYS = ("learning_rate", "minibatch_size")
@@ -51,9 +71,7 @@ TRAINING_KEYS = ("learning_rate", "minibatch_size")
 def preset(name):
     """The hyper-parameters of preset ``name`` (a copy of `PRESETS` entry)."""
     if name not in PRESETS:
-        raise ValidationError(
-            f"must be one of {tuple(PRESETS)}, got {name!r}", attr="preset"
-        )
+        raise ValidationError(f"must be one of {tuple(PRESETS)}, got {name!r}", attr="preset")
     return dict(PRESETS[name])
 
 
@@ -67,9 +85,7 @@ def _block_diagonal(block, n):
     rows, cols = np.nonzero(np.ones_like(block))
     r, c = block.shape
     k = np.arange(n)[:, None]
-    indices = np.stack(
-        [(k * r + rows).ravel(), (k * c + cols).ravel()], axis=1
-    )
+    indices = np.stack([(k * r + rows).ravel(), (k * c + cols).ravel()], axis=1)
     data = np.tile(block[rows, cols], n)
     return nengo.transforms.Sparse((n * r, n * c), indices=indices, init=data)
 
@@ -91,8 +107,17 @@ class SpikingClassifier(nengo.Network):
         super().__init_subclass__(**kwargs)
         SpikingClassifier.subclasses[cls.__name__] = cls
 
-    def _setup(self, n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params,
-               reset="subtract", min_voltage=-np.inf, chip_timing=False):
+    def _setup(
+        self,
+        n_inputs,
+        n_classes,
+        dt,
+        surrogate_alpha,
+        learn_neuron_params,
+        reset="subtract",
+        min_voltage=-np.inf,
+        chip_timing=False,
+    ):
         self.n_inputs = check_int("n_inputs", n_inputs, self)
         self.n_classes = check_int("n_classes", n_classes, self)
         self.dt = check_positive("dt", dt, obj=self)
@@ -100,7 +125,8 @@ class SpikingClassifier(nengo.Network):
         if not isinstance(learn_neuron_params, (bool, np.bool_)):
             raise ValidationError(
                 f"must be True or False, got {learn_neuron_params!r}",
-                attr="learn_neuron_params", obj=self,
+                attr="learn_neuron_params",
+                obj=self,
             )
         self.learn_neuron_params = bool(learn_neuron_params)
         # validated by the first DiscreteLIF built with them
@@ -112,9 +138,14 @@ class SpikingClassifier(nengo.Network):
         self.chip_timing = bool(chip_timing)
         # spikes carry amplitude=dt: at another step every current is scaled
         # by dt / sim.dt and the network computes something else, silently
-        require_dt(self, self.dt, hint=(
-            f"Make it with the simulator's dt (e.g. {type(self).__name__}.load(path, "
-            f"dt=...)) or run the simulator at dt={self.dt:g}."))
+        require_dt(
+            self,
+            self.dt,
+            hint=(
+                f"Make it with the simulator's dt (e.g. {type(self).__name__}.load(path, "
+                f"dt=...)) or run the simulator at dt={self.dt:g}."
+            ),
+        )
         self.populations = {}
         self.weights = {}
         self.connection_info = {}  # name: (pre name, post name, Connection, trained)
@@ -126,12 +157,16 @@ class SpikingClassifier(nengo.Network):
         beta = check_beta(beta, obj=self, attr=f"beta_{name}")
         threshold = check_threshold(threshold, obj=self, attr=f"threshold_{name}")
         ens = nengo.Ensemble(
-            n, 1,
+            n,
+            1,
             neuron_type=DiscreteLIF(
-                beta, threshold, amplitude=self.dt,
+                beta,
+                threshold,
+                amplitude=self.dt,
                 surrogate_alpha=self.surrogate_alpha,
                 learnable=self.learn_neuron_params,
-                reset=self.reset, min_voltage=self.min_voltage,
+                reset=self.reset,
+                min_voltage=self.min_voltage,
             ),
             gain=nengo.dists.Choice([1.0]),
             bias=nengo.dists.Choice([0.0]),
@@ -177,8 +212,11 @@ class SpikingClassifier(nengo.Network):
             ens.neuron_type = DiscreteLIF(
                 check_beta(beta, obj=self, attr=f"beta_{name}"),
                 check_threshold(threshold, obj=self, attr=f"threshold_{name}"),
-                amplitude=old.amplitude, surrogate_alpha=old.surrogate_alpha,
-                learnable=old.learnable, reset=old.reset, min_voltage=old.min_voltage,
+                amplitude=old.amplitude,
+                surrogate_alpha=old.surrogate_alpha,
+                learnable=old.learnable,
+                reset=old.reset,
+                min_voltage=old.min_voltage,
             )
 
     def get_weights(self):
@@ -192,7 +230,9 @@ class SpikingClassifier(nengo.Network):
         if unknown:
             raise ValidationError(
                 f"unknown weights {unknown}; expected {sorted(self.weights)}",
-                attr="weights", obj=self)
+                attr="weights",
+                obj=self,
+            )
         checked = {}
         for name, w in weights.items():
             conn = self.weights[name]
@@ -201,11 +241,13 @@ class SpikingClassifier(nengo.Network):
                 raise ValidationError(
                     f"weights[{name!r}] must have shape "
                     f"{np.shape(conn.transform.init)}, got {w.shape}",
-                    attr="weights", obj=self,
+                    attr="weights",
+                    obj=self,
                 )
             if w.dtype.kind not in "biuf" or not np.all(np.isfinite(w)):
                 raise ValidationError(
-                    f"weights[{name!r}] must be finite numbers", attr="weights", obj=self)
+                    f"weights[{name!r}] must be finite numbers", attr="weights", obj=self
+                )
             checked[name] = w.astype(np.float64)
         for name, w in checked.items():
             self.weights[name].transform = nengo.Dense(w.shape, init=w)
@@ -259,9 +301,17 @@ class SpikingClassifier(nengo.Network):
             if not (np.isfinite(beta) and np.isfinite(threshold)):
                 raise ValidationError(
                     f"population {name!r} has beta={beta}, threshold={threshold}: "
-                    f"refusing to save", attr="neuron_params", obj=self)
-        return save_network(path, type(self).__name__, self.config_dict(), self.get_weights(),
-                     extra=dict(neuron_params=self.neuron_params))
+                    f"refusing to save",
+                    attr="neuron_params",
+                    obj=self,
+                )
+        return save_network(
+            path,
+            type(self).__name__,
+            self.config_dict(),
+            self.get_weights(),
+            extra=dict(neuron_params=self.neuron_params),
+        )
 
     @staticmethod
     def load(path, **overrides):
@@ -298,8 +348,7 @@ class SpikingClassifier(nengo.Network):
         """
         probes = self.add_probes()
         try:
-            counts, rec = self.run_sequences(x, simulator=simulator, probes=probes,
-                                             **sim_kwargs)
+            counts, rec = self.run_sequences(x, simulator=simulator, probes=probes, **sim_kwargs)
         finally:
             for p in probes.values():
                 self.probes.remove(p)
@@ -407,10 +456,14 @@ class L2MU(SpikingClassifier):
         order,
         theta,
         hidden_size,
-        beta_u=0.8, threshold_u=0.2,
-        beta_m=0.2, threshold_m=0.4,
-        beta_h=0.45, threshold_h=0.65,
-        beta_out=0.6, threshold_out=0.15,
+        beta_u=0.8,
+        threshold_u=0.2,
+        beta_m=0.2,
+        threshold_m=0.4,
+        beta_h=0.45,
+        threshold_h=0.65,
+        beta_out=0.6,
+        threshold_out=0.15,
         learn_neuron_params=True,
         surrogate_alpha=2.0,
         reset="subtract",
@@ -424,8 +477,17 @@ class L2MU(SpikingClassifier):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         check_seed("seed", seed, self)
         self._config_keys = (
-            "n_inputs", "n_classes", "memory_size", "order", "theta", "hidden_size",
-            "learn_neuron_params", "surrogate_alpha", "dt", "reset", "min_voltage",
+            "n_inputs",
+            "n_classes",
+            "memory_size",
+            "order",
+            "theta",
+            "hidden_size",
+            "learn_neuron_params",
+            "surrogate_alpha",
+            "dt",
+            "reset",
+            "min_voltage",
             "chip_timing",
         )
         self.memory_size = check_int("memory_size", memory_size, self)
@@ -435,7 +497,8 @@ class L2MU(SpikingClassifier):
         if self.theta <= 1:
             raise ValidationError(
                 f"must be > 1 step (the memory is discretised at 1 step), got {theta}",
-                attr="theta", obj=self,
+                attr="theta",
+                obj=self,
             )
         dsys = legendre_system(self.order, self.theta).discretize(1.0, "zoh")
         self.Ad, self.Bd = dsys.A, dsys.B
@@ -443,8 +506,16 @@ class L2MU(SpikingClassifier):
         M, q, H = self.memory_size, self.memory_size * self.order, self.hidden_size
 
         with self:
-            self._setup(n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params,
-                        reset, min_voltage, chip_timing)
+            self._setup(
+                n_inputs,
+                n_classes,
+                dt,
+                surrogate_alpha,
+                learn_neuron_params,
+                reset,
+                min_voltage,
+                chip_timing,
+            )
             n_in, C = self.n_inputs, self.n_classes
             w = dict(
                 e_x=initial_weights("lecun_uniform", (M, n_in), rng),
@@ -459,18 +530,23 @@ class L2MU(SpikingClassifier):
             self.m = self._population("m", q, beta_m, threshold_m)
             self.h = self._population("h", H, beta_h, threshold_h)
             self.out = self._population("out", C, beta_out, threshold_out)
-            x, u, m, h, o = (self.input, self.u.neurons, self.m.neurons,
-                             self.h.neurons, self.out.neurons)
+            x, u, m, h, o = (
+                self.input,
+                self.u.neurons,
+                self.m.neurons,
+                self.h.neurons,
+                self.out.neurons,
+            )
             # synapse=None: same step; synapse=0: the previous step's spikes
             self._connect("e_x", x, u, w["e_x"], None)
             self._connect("e_h", h, u, w["e_h"], 0)
             self._connect("e_m", m, u, w["e_m"], 0)
             # block diagonal (one block per memory row), stored sparse
             self.memory_weights = {
-                "Ad": self._connect("Ad", m, m, _block_diagonal(self.Ad, M), 0,
-                                    trainable=False),
-                "Bd": self._connect("Bd", u, m, _block_diagonal(self.Bd, M), None,
-                                    trainable=False),
+                "Ad": self._connect("Ad", m, m, _block_diagonal(self.Ad, M), 0, trainable=False),
+                "Bd": self._connect(
+                    "Bd", u, m, _block_diagonal(self.Bd, M), None, trainable=False
+                ),
             }
             self._connect("W_x", x, h, w["W_x"], None)
             self._connect("W_h", h, h, w["W_h"], 0)
@@ -515,8 +591,10 @@ class RecurrentLIF(SpikingClassifier):
         n_inputs,
         n_classes,
         hidden_size,
-        beta_h=0.45, threshold_h=0.65,
-        beta_out=0.6, threshold_out=0.15,
+        beta_h=0.45,
+        threshold_h=0.65,
+        beta_out=0.6,
+        threshold_out=0.15,
         learn_neuron_params=True,
         surrogate_alpha=2.0,
         reset="subtract",
@@ -529,24 +607,55 @@ class RecurrentLIF(SpikingClassifier):
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         check_seed("seed", seed, self)
-        self._config_keys = ("n_inputs", "n_classes", "hidden_size",
-                             "learn_neuron_params", "surrogate_alpha", "dt", "reset",
-                             "min_voltage", "chip_timing")
+        self._config_keys = (
+            "n_inputs",
+            "n_classes",
+            "hidden_size",
+            "learn_neuron_params",
+            "surrogate_alpha",
+            "dt",
+            "reset",
+            "min_voltage",
+            "chip_timing",
+        )
         self.hidden_size = check_int("hidden_size", hidden_size, self)
         rng = np.random.RandomState(seed)
         H = self.hidden_size
         with self:
-            self._setup(n_inputs, n_classes, dt, surrogate_alpha, learn_neuron_params,
-                        reset, min_voltage, chip_timing)
+            self._setup(
+                n_inputs,
+                n_classes,
+                dt,
+                surrogate_alpha,
+                learn_neuron_params,
+                reset,
+                min_voltage,
+                chip_timing,
+            )
             n_in, C = self.n_inputs, self.n_classes
             self.h = self._population("h", H, beta_h, threshold_h)
             self.out = self._population("out", C, beta_out, threshold_out)
-            self._connect("W_x", self.input, self.h.neurons,
-                          initial_weights(xavier_normal(H, n_in), (H, n_in), rng), None)
-            self._connect("W_h", self.h.neurons, self.h.neurons,
-                          initial_weights(xavier_normal(H, H), (H, H), rng), 0)
-            self._connect("W_o", self.h.neurons, self.out.neurons,
-                          initial_weights(xavier_normal(C, H), (C, H), rng), None)
+            self._connect(
+                "W_x",
+                self.input,
+                self.h.neurons,
+                initial_weights(xavier_normal(H, n_in), (H, n_in), rng),
+                None,
+            )
+            self._connect(
+                "W_h",
+                self.h.neurons,
+                self.h.neurons,
+                initial_weights(xavier_normal(H, H), (H, H), rng),
+                0,
+            )
+            self._connect(
+                "W_o",
+                self.h.neurons,
+                self.out.neurons,
+                initial_weights(xavier_normal(C, H), (C, H), rng),
+                None,
+            )
             self.probe = nengo.Probe(self.out.neurons, synapse=None, label="out spikes")
 
     @staticmethod
@@ -569,8 +678,7 @@ def activity_metrics(net, activity):
     from nengo_lmu.metrics import spiking_network_metrics
 
     conns = [
-        (pre, post, transform_matrix(c), trained,
-         isinstance(c.transform, nengo.transforms.Sparse))
+        (pre, post, transform_matrix(c), trained, isinstance(c.transform, nengo.transforms.Sparse))
         for pre, post, c, trained in net.connection_info.values()
     ]
     return spiking_network_metrics(conns, activity, trainable_parameters=net.n_parameters)

@@ -44,8 +44,10 @@ def sample_input(process, n_inputs, dt, rng, n_steps=None, obj=None):
             u = np.asarray(process, dtype=np.float64)
         except (TypeError, ValueError):
             raise ValidationError(
-                f"must be a nengo.Process or an array of input samples, got "
-                f"{process!r}", attr="process", obj=obj) from None
+                f"must be a nengo.Process or an array of input samples, got {process!r}",
+                attr="process",
+                obj=obj,
+            ) from None
         if u.ndim == 1 and n_inputs == 1:
             u = u[:, None]
         if u.ndim != 2 or u.shape[1] != n_inputs or u.shape[0] < 2:
@@ -222,7 +224,9 @@ class LinearSystemNetwork(nengo.Network):
         if ens_kwargs is not None and not isinstance(ens_kwargs, dict):
             raise ValidationError(
                 f"must be a dict of nengo.Ensemble arguments, got {ens_kwargs!r}",
-                attr="ens_kwargs", obj=self)
+                attr="ens_kwargs",
+                obj=self,
+            )
         if mapping == "continuous" and system.is_discrete:
             raise ValidationError(
                 "the continuous mapping needs a continuous system",
@@ -483,8 +487,10 @@ class LinearSystemNetwork(nengo.Network):
             return nengo.LIF()
         if not isinstance(neuron_type, nengo.neurons.NeuronType):
             raise ValidationError(
-                f"must be a nengo NeuronType instance (e.g. nengo.LIF()), got "
-                f"{neuron_type!r}", attr="neuron_type", obj=self)
+                f"must be a nengo NeuronType instance (e.g. nengo.LIF()), got {neuron_type!r}",
+                attr="neuron_type",
+                obj=self,
+            )
         return neuron_type
 
     def _ensemble_defaults(self, neuron_type, ens_kwargs):

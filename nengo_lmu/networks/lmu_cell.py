@@ -153,20 +153,35 @@ class LMUCell(nengo.Network):
         if theta <= 1:
             raise ValidationError(
                 f"must be > 1 step (theta is in steps; the memory is discretised at "
-                f"one step), got {theta}", attr="theta", obj=self)
+                f"one step), got {theta}",
+                attr="theta",
+                obj=self,
+            )
         rng = np.random.RandomState(seed)
         q = self.memory_d * check_int("order", order, self)
 
         weights = cell_initial_weights(
-            rng, memory_d, input_d, units, q, encoder_initializer, kernel_initializer,
-            recurrent_initializer, obj=self)
+            rng,
+            memory_d,
+            input_d,
+            units,
+            q,
+            encoder_initializer,
+            kernel_initializer,
+            recurrent_initializer,
+            obj=self,
+        )
 
         with self:
             add_trainable_config(self)
 
             self.input = nengo.Node(size_in=self.input_d, label="x")
             self.memory = LegendreMemory(
-                order, theta, size_in=self.memory_d, dt=1.0, discretizer=discretizer,
+                order,
+                theta,
+                size_in=self.memory_d,
+                dt=1.0,
+                discretizer=discretizer,
                 label="m",
             )
             # one sample per simulator step whatever the simulator's dt (theta
@@ -210,9 +225,7 @@ class LMUCell(nengo.Network):
             self.memory_weights = {"Ad": exact["A"], "Bd": exact["B"]}
             trainable = list(self.memory_weights.values())
             for conn in self.memory.all_connections:
-                self.config[conn].trainable = self.trainable_memory and (
-                    conn in trainable
-                )
+                self.config[conn].trainable = self.trainable_memory and (conn in trainable)
 
     @property
     def n_parameters(self):
@@ -236,8 +249,7 @@ def stack_cells(cells):
     for i, (a, b) in enumerate(zip(cells[:-1], cells[1:])):
         if b.input_d != a.units:
             raise ValidationError(
-                f"cell {i + 1} has input_d={b.input_d} but cell {i} has "
-                f"units={a.units}",
+                f"cell {i + 1} has input_d={b.input_d} but cell {i} has units={a.units}",
                 attr="cells",
             )
         nengo.Connection(a.output, b.input, synapse=None)

@@ -68,28 +68,31 @@ def save_network(path, kind, config, weights, extra=None):
         w = np.asarray(w)
         if w.dtype.kind not in "biuf":
             raise ValidationError(
-                f"weights[{name!r}] must be a numeric array, got dtype {w.dtype}",
-                attr="weights")
+                f"weights[{name!r}] must be a numeric array, got dtype {w.dtype}", attr="weights"
+            )
         if not np.all(np.isfinite(w)):
             raise ValidationError(
-                f"weights[{name!r}] contains NaN or inf: refusing to save", attr="weights")
-    header = dict(format_version=FORMAT_VERSION, kind=kind, config=config,
-                  extra=extra or {})
+                f"weights[{name!r}] contains NaN or inf: refusing to save", attr="weights"
+            )
+    header = dict(format_version=FORMAT_VERSION, kind=kind, config=config, extra=extra or {})
     try:
         # -inf is a legitimate setting (min_voltage), so JSON's Infinity stays
         text = json.dumps(header)
     except (TypeError, ValueError) as e:
         raise ValidationError(
-            f"the configuration cannot be saved ({e}): {header}", attr="config") from None
+            f"the configuration cannot be saved ({e}): {header}", attr="config"
+        ) from None
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise ValidationError(f"folder {folder!r} does not exist (saving {path!r})",
-                              attr="path")
+        raise ValidationError(f"folder {folder!r} does not exist (saving {path!r})", attr="path")
     fd, tmp = tempfile.mkstemp(suffix=".npz", prefix=".saving-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, __config__=np.array(text),
-                     **{f"w:{k}": np.asarray(v) for k, v in weights.items()})
+            np.savez(
+                f,
+                __config__=np.array(text),
+                **{f"w:{k}": np.asarray(v) for k, v in weights.items()},
+            )
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -99,8 +102,7 @@ def save_network(path, kind, config, weights, extra=None):
 
 
 def _not_saved(path, why):
-    return ValidationError(f"{path!r} is not a saved nengo_lmu network: {why}",
-                           attr="path")
+    return ValidationError(f"{path!r} is not a saved nengo_lmu network: {why}", attr="path")
 
 
 def read_network(path):
@@ -130,13 +132,15 @@ def read_network(path):
                 old = _json(path, f["config"])
                 weights = {k[2:]: f[k] for k in f.files if k.startswith("w_")}
                 if not isinstance(old, dict) or not {"cls", "args"} <= set(old):
-                    raise _not_saved(path, "its 'config' array is not a saved "
-                                           "network's header")
-                return (old["cls"], old["args"], weights,
-                        {"neuron_params": old.get("neuron_params", {})})
+                    raise _not_saved(path, "its 'config' array is not a saved network's header")
+                return (
+                    old["cls"],
+                    old["args"],
+                    weights,
+                    {"neuron_params": old.get("neuron_params", {})},
+                )
             else:
-                raise _not_saved(
-                    path, f"no '__config__' header among its arrays {sorted(files)}")
+                raise _not_saved(path, f"no '__config__' header among its arrays {sorted(files)}")
     except (OSError, ValueError, zipfile.BadZipFile) as e:
         if isinstance(e, ValidationError):
             raise
@@ -151,7 +155,9 @@ def read_network(path):
     if version != FORMAT_VERSION:
         raise ValidationError(
             f"{path!r}: unsupported format version {version} (this nengo_lmu reads 1 "
-            f"and {FORMAT_VERSION})", attr="path")
+            f"and {FORMAT_VERSION})",
+            attr="path",
+        )
     missing = {"kind", "config"} - set(header)
     if missing:
         raise _not_saved(path, f"its header lacks {sorted(missing)}")
@@ -174,10 +180,13 @@ def check_weight_names(path, kind, weights, expected):
     extra = sorted(set(weights) - set(expected))
     if missing or extra:
         parts = ([f"missing weights {missing}"] if missing else []) + (
-            [f"unknown weights {extra}"] if extra else [])
+            [f"unknown weights {extra}"] if extra else []
+        )
         raise ValidationError(
             f"{path!r} holds an incomplete or mismatched {kind}: {'; '.join(parts)} "
-            f"(expected {sorted(expected)})", attr="path")
+            f"(expected {sorted(expected)})",
+            attr="path",
+        )
 
 
 def check_kind(path, kind, accepted):
@@ -187,4 +196,6 @@ def check_kind(path, kind, accepted):
     if kind not in accepted:
         raise ValidationError(
             f"{path!r} holds a saved {kind}, which {' or '.join(accepted)} cannot "
-            f"rebuild: load it with {kind}.load", attr="path")
+            f"rebuild: load it with {kind}.load",
+            attr="path",
+        )
