@@ -31,8 +31,8 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.memory import discrete_memory
-from nengo_lmu.networks.common import INITIALIZERS, initial_weights
+from nengo_lmu.dl.memory import check_theta_steps, discrete_memory
+from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
 from nengo_lmu.systems import (
     DISCRETIZERS,
     check_order,
@@ -47,26 +47,11 @@ except ImportError:  # pragma: no cover (other Keras layouts)
     from keras.src.layers.rnn.dropout_rnn_cell_mixin import DropoutRNNCellMixin
 
 #: Hidden nonlinearities of the default hidden layer
-ACTIVATIONS = ("tanh", "relu", "sigmoid")
+ACTIVATIONS = tuple(HIDDEN_ACTIVATIONS)
 TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
 
 #: ``hidden_cell`` value meaning the built-in fully connected layer
 DEFAULT_HIDDEN = "default"
-
-
-def check_theta_steps(theta, obj=None):
-    """A finite window in steps, > 1."""
-    try:
-        theta = float(theta)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            f"must be a number of steps > 1, got {theta!r}", attr="theta", obj=obj
-        ) from None
-    if not np.isfinite(theta) or theta <= 1:
-        raise ValidationError(
-            f"must be a finite number of steps > 1, got {theta!r}", attr="theta", obj=obj
-        )
-    return theta
 
 
 def check_initializer(name, value, obj=None):
