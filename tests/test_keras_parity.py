@@ -18,12 +18,14 @@ import warnings
 import nengo
 import numpy as np
 import pytest
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 from scipy.signal import cont2discrete
 
-from nengo_lmu.dl import LegendreMemoryLayer, LMUKerasCell, LMULayer
-from nengo_lmu.systems import euler_min_theta, legendre_system
+tf = pytest.importorskip("tensorflow")
+pytest.importorskip("nengo_dl")
+
+from nengo_lmu.dl import LegendreMemoryLayer, LMUKerasCell, LMULayer  # noqa: E402
+from nengo_lmu.systems import euler_min_theta, legendre_system  # noqa: E402
 
 keras = tf.keras
 
