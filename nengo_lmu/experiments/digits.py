@@ -129,6 +129,8 @@ def train_digits(
     -------
     DigitsExperiment
     """
+    # the outputs first: before any import or work that could take a while
+    save = check_output_path(save, force=True, what="trained model", suffix=".npz", attr="save")
     from nengo_lmu.data import permuted_digits
     from nengo_lmu.dl import (
         count_parameters,
@@ -138,7 +140,6 @@ def train_digits(
     )
     from nengo_lmu.networks import LMUClassifier
 
-    save = check_output_path(save, force=True, what="trained model", suffix=".npz", attr="save")
     log = log or (lambda text: None)
     data = permuted_digits() if data is None else data
     n_inputs = data["x_train"].shape[2]

@@ -153,14 +153,15 @@ def train_l2mu(
     -------
     L2MUExperiment
     """
+    # the outputs first: before any import or work that could take a while
+    save = check_output_path(save, force=True, what="trained L2MU", suffix=".npz", attr="save")
+    if loihi:
+        check_output_path(chip_path(save), force=True, what="Loihi-ready L2MU", attr="save")
     from nengo_lmu.data import event_digits
     from nengo_lmu.dl import train_spiking_classifier
     from nengo_lmu.networks import L2MU, RecurrentLIF
     from nengo_lmu.networks.l2mu import activity_metrics, preset
 
-    save = check_output_path(save, force=True, what="trained L2MU", suffix=".npz", attr="save")
-    if loihi:
-        check_output_path(chip_path(save), force=True, what="Loihi-ready L2MU", attr="save")
     log = log or (lambda text: None)
     hp = preset(preset_name)
     if data is None:
