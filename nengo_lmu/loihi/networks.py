@@ -17,13 +17,18 @@ from nengo_lmu.networks.legendre_memory import LegendreMemory
 from nengo_lmu.networks.linear_system import LinearSystemNetwork
 from nengo_lmu.validation import check_int, check_positive
 
-#: Firing rates of the state populations (Hz). Higher rates did not help on
-#: the chip: on the delay task (2 s, seed 0, 200 neurons per dimension)
-#: 200-400 Hz scored 0.36 on the emulator against 0.11 at 100-200 Hz, while
-#: nengo scored both alike (notes/chip.md).
-LOIHI_MAX_RATES = (100, 200)
-#: Intercepts of the state populations (relative to the radius).
-LOIHI_INTERCEPT = 0.75
+#: Firing rates of the state populations (Hz) and their largest intercept
+#: (relative to the radius). On the delay task (10 s, seed 0, 200 neurons per
+#: dimension): 100-200 Hz with intercepts in [-0.75, 0.75] scored 0.133 on
+#: nengo and 0.158 on the emulator; 200-400 Hz with the same intercepts 0.073
+#: on nengo but 0.196 on the emulator, where 18% of the weights (up to 64% in a
+#: block) round to zero on 8 bits ("simreal", without that rounding, scored
+#: 0.099 on 3 s): the wide range of gains puts small weights next to large
+#: ones. Intercepts in [-0.5, 0.5] keep them (4% lost) and scored 0.117 on
+#: nengo, 0.121 on the emulator; [-0.25, 0.25] lost precision in the
+#: representation instead (0.226 on both). notes/chip.md has the runs.
+LOIHI_MAX_RATES = (200, 400)
+LOIHI_INTERCEPT = 0.5
 #: Evaluation points: the sampled state trajectory stretched by this factor.
 LOIHI_EVAL_STRETCH = 1.5
 #: The realisation of the Loihi form (see `LoihiNeuralForm`).
@@ -80,7 +85,7 @@ class LoihiNeuralForm:
     """
 
     def _init_loihi(self, n_neurons, input_pairs, input_rate, max_rates,
-                    latency_steps):
+                    latency_steps, intercept=LOIHI_INTERCEPT):
         if n_neurons is None:
             raise ValidationError(
                 "the Loihi form is neural: give n_neurons", attr="n_neurons"
@@ -98,6 +103,9 @@ class LoihiNeuralForm:
                 f"{max_rates}", attr="max_rates")
         self.max_rates = (lo, hi)
         self.latency_steps = check_int("latency_steps", latency_steps, None, minimum=0)
+        self.intercept = float(intercept)
+        if not 0 <= self.intercept < 1:
+            raise ValidationError(f"must be in [0, 1), got {intercept}", attr="intercept")
 
     # The full layout differs from the plain neural form, so the whole
     # neural build is overridden (the plan of realisation and mapping is
@@ -177,7 +185,7 @@ class LoihiNeuralForm:
         for i, sl in enumerate(slices):
             enc = sphere.sample(N, k, rng=rng)
             rates = rng.uniform(lo, hi, size=N)
-            icpt = rng.uniform(-LOIHI_INTERCEPT, LOIHI_INTERCEPT, size=N)
+            icpt = rng.uniform(-self.intercept, self.intercept, size=N)
             gain, bias = neuron_type.gain_bias(rates, icpt)
             kwargs = dict(n_neurons=N, dimensions=k, neuron_type=neuron_type,
                           encoders=enc, gain=gain, bias=bias, radius=radius,
@@ -235,8 +243,9 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
 
     Takes the arguments of `.LinearSystemNetwork` (``n_neurons`` is
     required; ``realizer`` defaults to ``"scaled"``, ``synapse`` to
-    ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``
-    and ``latency_steps`` (see `LoihiNeuralForm`). The ``state`` node lags
+    ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``,
+    ``intercept`` (intercepts uniform in ``[-intercept, intercept]``) and
+    ``latency_steps`` (see `LoihiNeuralForm`). The ``state`` node lags
     the exact system by `readout_lag_steps`.
 
     Attributes
@@ -249,8 +258,9 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
 
     def __init__(self, system, n_neurons, input_pairs=16, input_rate=1000.0,
                  max_rates=LOIHI_MAX_RATES, latency_steps=CHIP_TO_HOST_STEPS,
-                 synapse=LOIHI_SYNAPSE, realizer=LOIHI_REALIZER, **kwargs):
-        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps)
+                 synapse=LOIHI_SYNAPSE, realizer=LOIHI_REALIZER, intercept=LOIHI_INTERCEPT, **kwargs):
+        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps,
+                         intercept)
         super().__init__(system, n_neurons=n_neurons, synapse=synapse,
                          realizer=realizer, **kwargs)
 
@@ -262,7 +272,8 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     ``dt``, ``radius``, ...; ``realizer`` defaults to ``"scaled"``,
     ``synapse`` to ``LOIHI_SYNAPSE``, ``n_neurons`` per state dimension to
     ``LOIHI_N_NEURONS``) and ``input_pairs``, ``input_rate``,
-    ``max_rates`` and ``latency_steps`` (see `LoihiNeuralForm`).
+    ``max_rates``, ``intercept`` (intercepts uniform in ``[-intercept,
+    intercept]``) and ``latency_steps`` (see `LoihiNeuralForm`).
     `add_delay_output` decodes the delay minus the readout's lag
     (`readout_lag_steps`), so the output is in time with the input on the
     chip; on nengo.Simulator, which has no chip-to-host latency, it leads
@@ -282,8 +293,9 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     def __init__(self, order, theta, n_neurons=LOIHI_N_NEURONS, input_pairs=16,
                  input_rate=1000.0, max_rates=LOIHI_MAX_RATES,
                  latency_steps=CHIP_TO_HOST_STEPS, synapse=LOIHI_SYNAPSE,
-                 realizer=LOIHI_REALIZER, **kwargs):
-        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps)
+                 realizer=LOIHI_REALIZER, intercept=LOIHI_INTERCEPT, **kwargs):
+        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps,
+                         intercept)
         super().__init__(order, theta, n_neurons=n_neurons, synapse=synapse,
                          realizer=realizer, **kwargs)
 
