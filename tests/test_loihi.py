@@ -234,7 +234,7 @@ def test_loihi_memory_prepares_with_every_population_on_chip():
         assert block["design_tau"] == mem.synapse.tau == 0.05
         assert block["design_range"] == mem.loihi_design[pop]["weight_range"]
         assert 1 < block["design_range"] < 2**14
-        assert block["weights_lost"] < 0.01
+        assert block["weights_lost"] < 0.05
     assert by_label[str(mem.relay)]["design_tau"] == 0.0
     text = str(report)
     assert "design tau (s)" in text and "host spikes; weights and synapse" in text

@@ -61,7 +61,8 @@ md("""
   spikes (16 pairs with spread phases: 16 levels a step); their spikes are
   weighted on the chip straight into the state populations, through the same
   `Lowpass(0.05)` as the recurrence, so there is no extra input filter;
-- the populations (LIF, 100-200 Hz, 200 per dimension) connect neuron to
+- the populations (LIF, 200-400 Hz, intercepts in [-0.5, 0.5], 200 per
+  dimension) connect neuron to
   neuron (no decode neurons); `tau = 0.05` keeps the mapped recurrent entry
   `tau*A_00 + 1` away from zero, where its 8-bit weights would vanish;
 - an on-chip relay repeats the input spikes, so the host's readout gets the

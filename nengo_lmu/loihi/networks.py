@@ -17,13 +17,18 @@ from nengo_lmu.networks.legendre_memory import LegendreMemory
 from nengo_lmu.networks.linear_system import LinearSystemNetwork
 from nengo_lmu.validation import check_int, check_positive
 
-#: Firing rates of the state populations (Hz). Higher rates did not help on
-#: the chip: on the delay task (2 s, seed 0, 200 neurons per dimension)
-#: 200-400 Hz scored 0.36 on the emulator against 0.11 at 100-200 Hz, while
-#: nengo scored both alike (notes/chip.md).
-LOIHI_MAX_RATES = (100, 200)
-#: Intercepts of the state populations (relative to the radius).
-LOIHI_INTERCEPT = 0.75
+#: Firing rates of the state populations (Hz) and their largest intercept
+#: (relative to the radius). On the delay task (10 s, seed 0, 200 neurons per
+#: dimension): 100-200 Hz with intercepts in [-0.75, 0.75] scored 0.133 on
+#: nengo and 0.158 on the emulator; 200-400 Hz with the same intercepts 0.073
+#: on nengo but 0.196 on the emulator, where 18% of the weights (up to 64% in a
+#: block) round to zero on 8 bits ("simreal", without that rounding, scored
+#: 0.099 on 3 s): the wide range of gains puts small weights next to large
+#: ones. Intercepts in [-0.5, 0.5] keep them (4% lost) and scored 0.117 on
+#: nengo, 0.121 on the emulator; [-0.25, 0.25] lost precision in the
+#: representation instead (0.226 on both). notes/chip.md has the runs.
+LOIHI_MAX_RATES = (200, 400)
+LOIHI_INTERCEPT = 0.5
 #: Evaluation points: the sampled state trajectory stretched by this factor.
 LOIHI_EVAL_STRETCH = 1.5
 #: The realisation of the Loihi form (see `LoihiNeuralForm`).
@@ -79,7 +84,15 @@ class LoihiNeuralForm:
     its output is in time with the input.
     """
 
-    def _init_loihi(self, n_neurons, input_pairs, input_rate, max_rates, latency_steps):
+    def _init_loihi(
+        self,
+        n_neurons,
+        input_pairs,
+        input_rate,
+        max_rates,
+        latency_steps,
+        intercept=LOIHI_INTERCEPT,
+    ):
         if n_neurons is None:
             raise ValidationError("the Loihi form is neural: give n_neurons", attr="n_neurons")
         self.input_pairs = check_int("input_pairs", input_pairs, None)
@@ -98,6 +111,9 @@ class LoihiNeuralForm:
             )
         self.max_rates = (lo, hi)
         self.latency_steps = check_int("latency_steps", latency_steps, None, minimum=0)
+        self.intercept = float(intercept)
+        if not 0 <= self.intercept < 1:
+            raise ValidationError(f"must be in [0, 1), got {intercept}", attr="intercept")
 
     def _check_synapse(self, synapse):
         # the chip's only synapse is nengo's zoh Lowpass, one per block
@@ -209,7 +225,7 @@ class LoihiNeuralForm:
         for i, sl in enumerate(slices):
             enc = sphere.sample(N, k, rng=rng)
             rates = rng.uniform(lo, hi, size=N)
-            icpt = rng.uniform(-LOIHI_INTERCEPT, LOIHI_INTERCEPT, size=N)
+            icpt = rng.uniform(-self.intercept, self.intercept, size=N)
             gain, bias = neuron_type.gain_bias(rates, icpt)
             kwargs = dict(
                 n_neurons=N,
@@ -279,8 +295,9 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
 
     Takes the arguments of `.LinearSystemNetwork` (``n_neurons`` is
     required; ``realizer`` defaults to ``"scaled"``, ``synapse`` to
-    ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``
-    and ``latency_steps`` (see `LoihiNeuralForm`). The ``state`` node lags
+    ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``,
+    ``intercept`` (intercepts uniform in ``[-intercept, intercept]``) and
+    ``latency_steps`` (see `LoihiNeuralForm`). The ``state`` node lags
     the exact system by `readout_lag_steps`.
 
     Attributes
@@ -301,9 +318,10 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
         latency_steps=CHIP_TO_HOST_STEPS,
         synapse=LOIHI_SYNAPSE,
         realizer=LOIHI_REALIZER,
+        intercept=LOIHI_INTERCEPT,
         **kwargs,
     ):
-        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps)
+        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps, intercept)
         super().__init__(system, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs)
 
 
@@ -314,7 +332,8 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     ``dt``, ``radius``, ...; ``realizer`` defaults to ``"scaled"``,
     ``synapse`` to ``LOIHI_SYNAPSE``, ``n_neurons`` per state dimension to
     ``LOIHI_N_NEURONS``) and ``input_pairs``, ``input_rate``,
-    ``max_rates`` and ``latency_steps`` (see `LoihiNeuralForm`).
+    ``max_rates``, ``intercept`` (intercepts uniform in ``[-intercept,
+    intercept]``) and ``latency_steps`` (see `LoihiNeuralForm`).
     `add_delay_output` decodes the delay minus the readout's lag
     (`readout_lag_steps`), so the output is in time with the input on the
     chip; on nengo.Simulator, which has no chip-to-host latency, it leads
@@ -342,9 +361,10 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
         latency_steps=CHIP_TO_HOST_STEPS,
         synapse=LOIHI_SYNAPSE,
         realizer=LOIHI_REALIZER,
+        intercept=LOIHI_INTERCEPT,
         **kwargs,
     ):
-        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps)
+        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps, intercept)
         super().__init__(
             order, theta, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs
         )
