@@ -1,0 +1,98 @@
+"""The ``nengo-lmu`` command.
+
+One module per group of commands: `~nengo_lmu.cli.demo` (``demo``,
+``info``), `~nengo_lmu.cli.training` (``train-digits``, ``train-l2mu``,
+``train-psmnist``), `~nengo_lmu.cli.loihi` (``loihi``),
+`~nengo_lmu.cli.lmuformer` (``train-lmuformer``),
+`~nengo_lmu.cli.language_model` (``train-lm``, ``generate``); what they
+share (the table-driven `~nengo_lmu.cli.common.add_options`, the output
+check) is in `~nengo_lmu.cli.common`. Each command parses, calls an
+experiment and prints its table.
+"""
+
+import argparse
+import sys
+
+from nengo_lmu.cli.common import version_text
+from nengo_lmu.cli.demo import add_demo_parser, add_info_parser, demo_command, info_command
+from nengo_lmu.cli.language_model import add_lm_parsers, generate_command, train_lm_command
+from nengo_lmu.cli.lmuformer import add_train_lmuformer_parser, train_lmuformer_command
+from nengo_lmu.cli.loihi import add_loihi_parser, loihi_command
+from nengo_lmu.cli.training import (
+    L2MU_DEFAULTS,
+    L2MU_QUICK,
+    add_train_digits_parser,
+    add_train_l2mu_parser,
+    add_train_psmnist_parser,
+    train_digits_command,
+    train_l2mu_command,
+    train_psmnist_command,
+)
+
+
+def build_parser():
+    """The parser of every ``nengo-lmu`` command.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["demo", "--order", "4"]).order
+    4
+    """
+    parser = argparse.ArgumentParser(
+        prog="nengo-lmu",
+        description="Legendre Memory Units in Nengo: demos and tasks.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=version_text(),
+        help="print nengo-lmu's and Python's versions and exit",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    # the order of the commands in --help
+    for add in (
+        add_info_parser,
+        add_train_psmnist_parser,
+        add_demo_parser,
+        add_train_digits_parser,
+        add_train_l2mu_parser,
+        add_loihi_parser,
+        add_train_lmuformer_parser,
+        add_lm_parsers,
+    ):
+        add(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as e:  # noqa: BLE001 - report, don't dump a traceback
+        from nengo.exceptions import NengoException
+
+        from nengo_lmu.info import MissingExtraError
+
+        if isinstance(e, (NengoException, MissingExtraError)):
+            print(f"nengo-lmu: error: {e}", file=sys.stderr)
+            return 2
+        raise
+
+
+__all__ = [
+    "build_parser",
+    "main",
+    "demo_command",
+    "info_command",
+    "train_digits_command",
+    "train_l2mu_command",
+    "train_psmnist_command",
+    "loihi_command",
+    "train_lmuformer_command",
+    "train_lm_command",
+    "generate_command",
+    "L2MU_QUICK",
+    "L2MU_DEFAULTS",
+]

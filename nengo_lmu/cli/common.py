@@ -1,0 +1,100 @@
+"""What the commands of ``nengo-lmu`` share: value parsers, the table-driven
+option helper, the output-path check and the log line."""
+
+import argparse
+import os
+
+#: the ``kind`` of an option that is a switch (``action="store_true"``)
+FLAG = "flag"
+
+
+def positive(kind):
+    """An argparse ``type`` that converts with ``kind`` and refuses ``<= 0``.
+
+    Examples
+    --------
+    >>> positive(int)("3")
+    3
+    """
+
+    def parse(text):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse
+
+
+#: the two most common option types, shared so that each table row is short
+POSITIVE_INT = positive(int)
+POSITIVE_FLOAT = positive(float)
+
+
+def add_options(parser, options):
+    """Add options to ``parser`` from rows ``(flag, kind, default, help[, extra])``.
+
+    ``kind`` is a type (``int``, `POSITIVE_FLOAT`, ``None`` for text), a tuple
+    of choices, or `FLAG` for a switch (its default is ``False``, and the
+    row's ``default`` is not used); ``extra`` is a dict of further
+    ``add_argument`` keywords (``nargs``, ``choices``).
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_options(p, [("--order", POSITIVE_INT, 6, "memory order"),
+    ...                 ("--hidden", ("relu", "tanh"), "relu", "nonlinearity"),
+    ...                 ("--quick", FLAG, None, "a tiny run")])
+    >>> vars(p.parse_args(["--order", "3"]))
+    {'order': 3, 'hidden': 'relu', 'quick': False}
+    """
+    for flag, kind, default, help_text, *extra in options:
+        kwargs = dict(extra[0]) if extra else {}
+        if kind is FLAG:
+            parser.add_argument(flag, action="store_true", help=help_text, **kwargs)
+        elif isinstance(kind, tuple):
+            parser.add_argument(flag, choices=kind, default=default, help=help_text, **kwargs)
+        else:
+            parser.add_argument(flag, type=kind, default=default, help=help_text, **kwargs)
+
+
+def add_force(parser):
+    """The ``--force`` switch of the commands that check their outputs first."""
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite existing output files (without it, a command "
+        "refuses before doing any work)",
+    )
+
+
+def log(text):
+    print(text, flush=True)
+
+
+def output(path, args, what, suffix=None):
+    """Check an output path before any work starts (see
+    `nengo_lmu.experiments.outputs.check_output_path`)."""
+    from nengo_lmu.experiments.outputs import check_output_path
+
+    return check_output_path(
+        path,
+        force=args.force,
+        what=what,
+        suffix=suffix,
+        attr="--save" if suffix else "--plot",
+        hint="pass --force to overwrite it",
+    )
+
+
+def quiet_tensorflow():
+    # TensorFlow's C++ start-up messages, before a command imports it
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def version_text():
+    import platform
+
+    from nengo_lmu.version import version
+
+    return f"nengo-lmu {version} (Python {platform.python_version()})"

