@@ -106,33 +106,9 @@ class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
         input_d=None,
         **kwargs,
     ):
+        options = dict(locals())  # the arguments, for init_options_from
         super().__init__(**kwargs)
-        self.init_options(
-            units,
-            order,
-            theta,
-            memory_d,
-            hidden_activation,
-            hidden_to_memory,
-            memory_to_memory,
-            input_to_hidden,
-            hidden_to_hidden,
-            trainable_memory,
-            kernel_initializer,
-            recurrent_initializer,
-            encoder_initializer,
-            seed,
-            discretizer,
-            hidden_cell,
-            trainable_theta,
-            use_bias,
-            bias_initializer,
-            kernel_regularizer,
-            recurrent_regularizer,
-            bias_regularizer,
-            dropout,
-            recurrent_dropout,
-        )
+        self.init_options_from(options)
         self.input_d = None if input_d is None else check_int("input_d", input_d, self)
         # keras.layers.RNN reads state_size before building the cell
         self._set_sizes(self.input_d)

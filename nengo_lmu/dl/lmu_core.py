@@ -13,6 +13,8 @@ order), and the checks of their options:
   parallel path is tested against (its equations: `nengo_lmu.dl.keras_cell`).
 """
 
+import inspect
+
 import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
@@ -248,6 +250,17 @@ class LMUCore:
         discrete_memory(self.order, self.theta_init, self.discretizer)
         self.theta_inv = None
         self.kernels = {}
+
+    def init_options_from(self, values, **overrides):
+        """`init_options` with the arguments of the caller's ``__init__``.
+
+        ``values`` is that ``__init__``'s ``locals()`` taken first thing, so
+        the classes that mix `LMUCore` in keep their explicit signatures
+        without a second copy of the option list; ``overrides`` take
+        precedence (`.LMULayer` passes its validated ``discretizer``).
+        """
+        names = list(inspect.signature(LMUCore.init_options).parameters)[1:]
+        self.init_options(**{n: overrides[n] if n in overrides else values[n] for n in names})
 
     @property
     def default_hidden(self):
