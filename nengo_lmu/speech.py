@@ -38,6 +38,7 @@ from nengo.exceptions import ValidationError
 from scipy.io import wavfile
 from scipy.signal import resample_poly
 
+from nengo_lmu.audio import SAMPLE_RATE, frame_count, hz_to_mel, log_mel, mel_filterbank  # noqa: F401
 from nengo_lmu.info import require_extra
 from nengo_lmu.validation import check_int, check_positive
 
@@ -79,7 +80,6 @@ KEYWORDS = (
     "yes",
     "zero",
 )
-SAMPLE_RATE = 16000
 #: eSpeak NG's English voices (accents) used for variety.
 ACCENTS = (
     "en-us",
@@ -177,88 +177,6 @@ def synthesize(word, voice="en-us+m3", rate=175, pitch=50, pitch_range=50):
     # 22050 Hz -> 16 kHz (a polyphase filter; 16000/22050 = 320/441)
     g = np.gcd(SAMPLE_RATE, es["rate"])
     return resample_poly(wav.astype(np.float64) / 32768.0, SAMPLE_RATE // g, es["rate"] // g)
-
-
-# --- features ---------------------------------------------------------------
-
-
-def hz_to_mel(f):
-    """The HTK mel scale, ``1127 ln(1 + f / 700)``."""
-    return 1127.0 * np.log1p(np.asarray(f, dtype=np.float64) / 700.0)
-
-
-def mel_filterbank(n_mels, n_fft=512, sample_rate=SAMPLE_RATE, fmin=20.0, fmax=None):
-    """Triangular mel filters, shape ``(n_fft // 2 + 1, n_mels)``.
-
-    Triangles are linear in mel between band edges equally spaced in mel,
-    evaluated at the FFT bin frequencies; the DC bin gets no weight (the same
-    definition as ``tf.signal.linear_to_mel_weight_matrix``).
-    """
-    n_mels = check_int("n_mels", n_mels)
-    fmax = sample_rate / 2 if fmax is None else fmax
-    if not 0 <= fmin < fmax <= sample_rate / 2:
-        raise ValidationError(
-            f"need 0 <= fmin < fmax <= {sample_rate / 2}, got fmin={fmin}, fmax={fmax}",
-            attr="fmax",
-        )
-    n_bins = n_fft // 2 + 1
-    mel = hz_to_mel(np.linspace(0, sample_rate / 2, n_bins)[1:])[:, None]
-    edges = np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2)
-    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
-    rising = (mel - lower) / (center - lower)
-    falling = (upper - mel) / (upper - center)
-    weights = np.maximum(0.0, np.minimum(rising, falling))
-    return np.vstack([np.zeros((1, n_mels)), weights])
-
-
-def frame_count(n_samples, window=400, hop=160):
-    """Frames of `log_mel` for ``n_samples`` (only whole windows)."""
-    return 1 + (n_samples - window) // hop
-
-
-def log_mel(
-    audio,
-    n_mels=40,
-    sample_rate=SAMPLE_RATE,
-    window_ms=25.0,
-    hop_ms=10.0,
-    n_fft=512,
-    fmin=20.0,
-    floor=1e-6,
-):
-    """Log-mel energies of one clip or a batch of clips.
-
-    Parameters
-    ----------
-    audio : array_like, shape (..., n_samples)
-    n_mels : int
-    sample_rate : int
-    window_ms, hop_ms : float
-        Hann window length and hop (25 ms and 10 ms: 98 frames per second).
-    n_fft : int
-        FFT length (>= the window).
-    fmin : float
-        Lowest filter edge in Hz.
-    floor : float
-        Added before the log.
-
-    Returns
-    -------
-    ndarray, shape (..., frames, n_mels)
-        ``log(|STFT|^2 @ mel_filterbank + floor)``.
-    """
-    audio = np.asarray(audio, dtype=np.float64)
-    win = int(round(window_ms * sample_rate / 1000))
-    hop = int(round(hop_ms * sample_rate / 1000))
-    if n_fft < win:
-        raise ValidationError(f"must be >= the window ({win} samples), got {n_fft}", attr="n_fft")
-    if audio.shape[-1] < win:
-        raise ValidationError(f"clips need >= {win} samples, got {audio.shape[-1]}", attr="audio")
-    n_frames = frame_count(audio.shape[-1], win, hop)
-    idx = np.arange(win)[None, :] + hop * np.arange(n_frames)[:, None]
-    frames = audio[..., idx] * np.hanning(win + 2)[1:-1]
-    power = np.abs(np.fft.rfft(frames, n=n_fft, axis=-1)) ** 2
-    return np.log(power @ mel_filterbank(n_mels, n_fft, sample_rate, fmin) + floor)
 
 
 # --- the synthesised data set ----------------------------------------------------
@@ -479,7 +397,7 @@ def spoken_keywords(
         raise ValidationError(f"must be in [0, 0.5] s, got {max_shift}", attr="max_shift")
     seed = check_int("seed", seed, minimum=0)
     split_seed = check_int("split_seed", split_seed, minimum=0)
-    params = dict(
+    args = dict(
         keywords=list(keywords),
         n_train=n_train,
         n_test=n_test,
@@ -489,8 +407,9 @@ def spoken_keywords(
         max_shift=max_shift,
         seed=seed,
         split_seed=split_seed,
-        version=GENERATOR_VERSION,
     )
+    # the cache key: every parameter and the generator's version
+    params = dict(args, version=GENERATOR_VERSION)
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(cache_dir or default_cache_dir()) / f"spoken_keywords_{key}.npz"
     if use_cache and not return_audio and path.exists():
@@ -502,19 +421,7 @@ def spoken_keywords(
     # eSpeak NG keeps a little state between utterances (the phase of its
     # pitch flutter), which shifts later words by a few samples: each set is
     # made in a fresh process, so the same parameters give the same set.
-    args = dict(
-        keywords=list(keywords),
-        n_train=n_train,
-        n_test=n_test,
-        n_mels=n_mels,
-        test_fraction=test_fraction,
-        snr_db=[lo, hi],
-        max_shift=max_shift,
-        seed=seed,
-        split_seed=split_seed,
-        return_audio=bool(return_audio),
-    )
-    out = _generate_in_fresh_process(args)
+    out = _generate_in_fresh_process(dict(args, return_audio=bool(return_audio)))
     out["keywords"] = keywords
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)

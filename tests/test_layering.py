@@ -21,6 +21,7 @@ LAYERS = {
     "nengo_lmu.realizers": 0.5,
     "nengo_lmu.systems": 1,
     "nengo_lmu.metrics": 1,
+    "nengo_lmu.audio": 1,
     "nengo_lmu.neurons": 2,
     "nengo_lmu.networks": 3,
     "nengo_lmu.dl": 4,
