@@ -58,6 +58,34 @@ def add_options(parser, options):
             parser.add_argument(flag, type=kind, default=default, help=help_text, **kwargs)
 
 
+def add_command(
+    sub, name, func, options=(), force=False, show_defaults=True, positionals=(), **parser_kwargs
+):
+    """Add the command ``name``, which runs ``func(args)``, to the subparsers
+    ``sub``: its ``positionals`` (``(name, help)`` rows), its `add_options`
+    rows, and `add_force` where ``force``; ``parser_kwargs`` (``help``,
+    ``description``) go to ``add_parser``; ``show_defaults`` shows each
+    option's default in ``--help``. Returns the command's parser.
+
+    Examples
+    --------
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> p = add_command(sub, "run", print, [("--n", POSITIVE_INT, 2, "steps")], force=True)
+    >>> p.parse_args(["--n", "3"]).n, p.parse_args([]).force
+    (3, False)
+    """
+    if show_defaults:
+        parser_kwargs["formatter_class"] = argparse.ArgumentDefaultsHelpFormatter
+    parser = sub.add_parser(name, **parser_kwargs)
+    for arg, help_text in positionals:
+        parser.add_argument(arg, help=help_text)
+    add_options(parser, options)
+    if force:
+        add_force(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
 def add_force(parser):
     """The ``--force`` switch of the commands that check their outputs first."""
     parser.add_argument(

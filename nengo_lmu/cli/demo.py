@@ -1,13 +1,10 @@
 """``nengo-lmu demo`` (the delay task) and ``nengo-lmu info``."""
 
-import argparse
-
 from nengo_lmu.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
     POSITIVE_INT,
-    add_force,
-    add_options,
+    add_command,
     output,
 )
 from nengo_lmu.experiments.delay import NEURON_TYPES
@@ -31,8 +28,12 @@ DEMO_OPTIONS = (
 
 
 def add_demo_parser(sub):
-    demo = sub.add_parser(
+    add_command(
+        sub,
         "demo",
+        demo_command,
+        DEMO_OPTIONS,
+        force=True,
         help="delay white noise with an exact and a spiking Legendre memory",
         description=(
             "Delay band-limited white noise by theta with a LegendreMemory, once "
@@ -40,11 +41,7 @@ def add_demo_parser(sub):
             "decoded delay against the truly delayed input (NRMSE after the "
             "first second) and save a plot."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add_options(demo, DEMO_OPTIONS)
-    add_force(demo)
-    demo.set_defaults(func=demo_command)
 
 
 def demo_command(args):
@@ -88,11 +85,13 @@ def demo_command(args):
 
 
 def add_info_parser(sub):
-    info = sub.add_parser(
+    add_command(
+        sub,
         "info",
+        info_command,
+        show_defaults=False,
         help="versions, usable extras and known-bad combinations (for bug reports)",
     )
-    info.set_defaults(func=info_command)
 
 
 def info_command(args):

@@ -1,10 +1,9 @@
 """``nengo-lmu train-lm`` and ``nengo-lmu generate``: the LMU language model
 (seed 003) and its transformer baseline."""
 
-import argparse
 import sys
 
-from nengo_lmu.cli.common import FLAG, POSITIVE_FLOAT, POSITIVE_INT, add_options
+from nengo_lmu.cli.common import FLAG, POSITIVE_FLOAT, POSITIVE_INT, add_command
 
 TRAIN_LM_OPTIONS = (
     (
@@ -42,8 +41,11 @@ GENERATE_OPTIONS = (
 
 
 def add_lm_parsers(sub):
-    tr = sub.add_parser(
+    add_command(
+        sub,
         "train-lm",
+        train_lm_command,
+        TRAIN_LM_OPTIONS,
         help="train the LMU language model (or its transformer baseline) on text",
         description=(
             "Train seed 003's LMU language model, with or without global attention, "
@@ -52,21 +54,18 @@ def add_lm_parsers(sub):
             "budget; print the validation loss in nats and bits per byte; save "
             "checkpoints that 'nengo-lmu generate' reads."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add_options(tr, TRAIN_LM_OPTIONS)
-    tr.set_defaults(func=train_lm_command)
 
-    gen = sub.add_parser(
+    add_command(
+        sub,
         "generate",
+        generate_command,
+        GENERATE_OPTIONS,
+        positionals=[("prompt", "text to continue")],
         help="continue a text prompt with a model trained by train-lm",
         description="Load a train-lm checkpoint and continue the prompt token by token "
         "(the LMU model runs as a recurrent stepper with constant memory).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    gen.add_argument("prompt", help="text to continue")
-    add_options(gen, GENERATE_OPTIONS)
-    gen.set_defaults(func=generate_command)
 
 
 def train_lm_command(args):

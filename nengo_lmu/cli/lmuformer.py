@@ -1,14 +1,61 @@
 """``nengo-lmu train-lmuformer``: the LMUFormers against the LMU and an LSTM
 on spoken keywords."""
 
-from nengo_lmu.cli.common import FLAG, POSITIVE_FLOAT, POSITIVE_INT, add_options, quiet_tensorflow
+from nengo_lmu.cli.common import (
+    FLAG,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    add_command,
+    quiet_tensorflow,
+)
 
 
 def add_train_lmuformer_parser(sub):
     from nengo_lmu.experiments.lmuformer import MODELS  # light: no TensorFlow
 
-    p = sub.add_parser(
+    options = (
+        (
+            "--keywords",
+            None,
+            None,
+            "comma-separated Speech Commands words (default: all 35)",
+        ),
+        ("--n-train", POSITIVE_INT, 40, "training clips per keyword"),
+        ("--n-test", POSITIVE_INT, 12, "test clips per keyword (unseen voices)"),
+        ("--n-mels", POSITIVE_INT, 20, None),
+        ("--dim", POSITIVE_INT, 32, None),
+        ("--epochs", POSITIVE_INT, 30, None),
+        ("--seeds", int, [0], None, dict(nargs="+")),
+        ("--models", None, list(MODELS), None, dict(nargs="+", choices=MODELS)),
+        ("--learning-rate", POSITIVE_FLOAT, 3e-3, None),
+        (
+            "--stream-clips",
+            POSITIVE_INT,
+            None,
+            "test clips streamed frame by frame (default: all)",
+        ),
+        (
+            "--stream-dtype",
+            ("float32", "float64"),
+            "float32",
+            "precision of the streamed run (float64: spike for spike)",
+        ),
+        (
+            "--out",
+            None,
+            "lmuformer-results",
+            "folder for model/, results.json and frames.png",
+        ),
+        ("--cache-dir", None, None, "cache of generated data"),
+        ("--force", FLAG, None, "overwrite existing outputs in --out"),
+        ("--no-progress", FLAG, None, "hide the progress bar"),
+    )
+    add_command(
+        sub,
         "train-lmuformer",
+        train_lmuformer_command,
+        options,
+        show_defaults=False,
         help="LMUFormer and spiking LMUFormer vs LMU and LSTM on spoken keywords",
         description="Synthesise spoken keywords (eSpeak NG; the test split uses "
         "unseen voices), train the LMUFormers (causal and with the published "
@@ -16,47 +63,6 @@ def add_train_lmuformer_parser(sub):
         "frame by frame as Nengo networks, and save the model, the results and "
         "the accuracy-vs-frames plot.",
     )
-    add_options(
-        p,
-        (
-            (
-                "--keywords",
-                None,
-                None,
-                "comma-separated Speech Commands words (default: all 35)",
-            ),
-            ("--n-train", POSITIVE_INT, 40, "training clips per keyword"),
-            ("--n-test", POSITIVE_INT, 12, "test clips per keyword (unseen voices)"),
-            ("--n-mels", POSITIVE_INT, 20, None),
-            ("--dim", POSITIVE_INT, 32, None),
-            ("--epochs", POSITIVE_INT, 30, None),
-            ("--seeds", int, [0], None, dict(nargs="+")),
-            ("--models", None, list(MODELS), None, dict(nargs="+", choices=MODELS)),
-            ("--learning-rate", POSITIVE_FLOAT, 3e-3, None),
-            (
-                "--stream-clips",
-                POSITIVE_INT,
-                None,
-                "test clips streamed frame by frame (default: all)",
-            ),
-            (
-                "--stream-dtype",
-                ("float32", "float64"),
-                "float32",
-                "precision of the streamed run (float64: spike for spike)",
-            ),
-            (
-                "--out",
-                None,
-                "lmuformer-results",
-                "folder for model/, results.json and frames.png",
-            ),
-            ("--cache-dir", None, None, "cache of generated data"),
-            ("--force", FLAG, None, "overwrite existing outputs in --out"),
-            ("--no-progress", FLAG, None, "hide the progress bar"),
-        ),
-    )
-    p.set_defaults(func=train_lmuformer_command)
 
 
 def train_lmuformer_command(args):

