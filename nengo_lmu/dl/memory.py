@@ -38,11 +38,11 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.systems import (
     DISCRETIZERS,
-    check_choice,
     check_order,
     euler_accuracy_warning,
     legendre_system,
 )
+from nengo_lmu.validation import check_choice
 
 MODES = ("chunked", "fft", "recurrent")
 

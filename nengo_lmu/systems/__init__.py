@@ -59,12 +59,3 @@ from nengo_lmu.systems.mapping import (  # noqa: F401
     synapse_loop_tf,
     synapse_mapping,
 )
-
-# the checks this module imported from nengo_lmu.validation, importable from
-# here as before (nengo_lmu.dl.memory imports check_choice from here)
-from nengo_lmu.validation import (  # noqa: E402,F401
-    check_choice,
-    check_finite,
-    check_int,
-    check_positive,
-)
