@@ -31,7 +31,7 @@ from nengo_lmu.validation import check_choice, check_int, check_positive
 LOIHI_MAX_RATES = (200, 400)
 LOIHI_INTERCEPT = 0.5
 #: Evaluation points: the sampled state trajectory stretched by this factor.
-LOIHI_EVAL_STRETCH = 1.5
+LOIHI_EVAL_STRETCH = 1.25
 #: Regularisation of the recurrent weights' solver (nengo's ``LstsqL2``).
 LOIHI_REG = 0.1
 #: The realisation of the Loihi form (see `LoihiNeuralForm`).
@@ -243,7 +243,8 @@ class LoihiNeuralForm:
         # evaluation points: the sample's state trajectory, stretched
         z = dsys_T.simulate(u, output=False)
         z = z[rng.choice(len(z), size=min(len(z), 5000), replace=False)]
-        z_eval = z * LOIHI_EVAL_STRETCH / radius
+        stretch = np.atleast_1d(LOIHI_EVAL_STRETCH)
+        z_eval = np.concatenate([z * f for f in stretch]) / radius
 
         # --- the input encoder (host) ---
         scale = 1.1 * np.max(np.abs(u), axis=0)
