@@ -115,3 +115,80 @@ def test_delay_task_on_the_emulator_follows_nengo():
     assert abs(emu.nrmse - ref.nrmse) <= 0.03, (ref.nrmse, emu.nrmse)
     res = out.resources["sim"]
     assert res["cores"] == 25 and res["compartments"] == 1304
+
+
+def population_intercepts(pop):
+    # where a LIF neuron's input current gain * x + bias reaches threshold 1
+    return (1 - pop.bias) / pop.gain
+
+
+@pytest.mark.parametrize("intercept", [0.0, 0.3, 0.5])
+def test_intercept_sets_the_populations_intercepts(intercept):
+    mem = loihi.LoihiLegendreMemory(
+        6, 0.1, n_neurons=200, intercept=intercept, seed=0, add_to_container=False
+    )
+    x = np.concatenate([population_intercepts(pop) for pop in mem.populations])
+    # uniform in [-intercept, intercept]: inside it, and reaching both ends
+    assert np.all(np.abs(x) <= intercept + 1e-9)
+    if intercept:
+        assert x.min() < -0.95 * intercept and x.max() > 0.95 * intercept
+        assert abs(np.mean(x)) < 0.1 * intercept
+    # the rates at the radius are the default's
+    lo, hi = mem.max_rates
+    rates = np.concatenate(
+        [
+            pop.neuron_type.rates(np.ones(pop.n_neurons), pop.gain, pop.bias)
+            for pop in mem.populations
+        ]
+    )
+    assert np.all((rates > lo - 1e-6) & (rates < hi + 1e-6))
+
+
+@pytest.mark.parametrize("bad", [1.0, -0.1, 2])
+def test_bad_intercept_is_an_error_naming_it(bad):
+    with pytest.raises(ValidationError, match=r"intercept.*\[0, 1\)"):
+        loihi.LoihiLegendreMemory(6, 0.1, n_neurons=10, intercept=bad, add_to_container=False)
+
+
+def test_noise_gains_are_the_h2_norms_of_the_noise_paths():
+    # reference: the stationary output variance for unit white noise in one
+    # population's dimensions, from the discrete Lyapunov equation
+    from scipy.linalg import solve_discrete_lyapunov
+
+    from nengo_lmu.loihi.networks import noise_gains
+
+    mem = loihi.LoihiLegendreMemory(6, 0.1, n_neurons=10, seed=0, add_to_container=False)
+    Ap = mem.mapped_system.A
+    a = float(np.exp(-mem.dt / mem.synapse.tau))
+    readout = mem._noise_readout() @ mem.T
+    slices = [slice(0, 2), slice(2, 3), slice(3, 6)]
+    g = noise_gains(Ap, a, readout, slices)
+    Ad = a * np.eye(6) + (1 - a) * Ap
+    for sl, gj in zip(slices, g):
+        B = (1 - a) * Ap[:, sl]
+        P = solve_discrete_lyapunov(Ad, B @ B.T)
+        assert np.isclose(gj**2, (readout @ P @ readout.T).item(), rtol=1e-6)
+
+
+def test_gain_allocation_keeps_the_total_and_follows_the_gains():
+    from nengo_lmu.loihi.networks import LOIHI_MIN_SHARE, allocate_neurons
+
+    with pytest.raises(ValidationError, match="allocation"):
+        loihi.LoihiLegendreMemory(6, 0.1, n_neurons=10, allocation="x", add_to_container=False)
+    uniform = loihi.LoihiLegendreMemory(6, 0.1, n_neurons=100, seed=0, add_to_container=False)
+    assert uniform.population_sizes == [100] * 6
+    mem = loihi.LoihiLegendreMemory(
+        6, 0.1, n_neurons=100, allocation="gain", seed=0, add_to_container=False
+    )
+    sizes = np.array([pop.n_neurons for pop in mem.populations])
+    assert sizes.tolist() == mem.population_sizes and sizes.sum() == 600
+    assert sizes.min() >= LOIHI_MIN_SHARE * 100
+    # above the floor, neurons per unit of gain are the same
+    free = sizes > np.ceil(LOIHI_MIN_SHARE * 100)
+    ratio = sizes[free] / mem.noise_gains[free]
+    assert np.ptp(ratio) <= 1.5 / mem.noise_gains[free].min()
+    # the optimum of sum g^2 / n at a fixed total, against a brute-force search
+    g = np.array([3.0, 1.0])
+    best = min(range(1, 200), key=lambda n0: g[0] ** 2 / n0 + g[1] ** 2 / (200 - n0))
+    assert allocate_neurons(g, 100, min_share=0.01) == [best, 200 - best]
+    assert allocate_neurons([5.0, 0.0, 0.0], 40) == [100, 10, 10]
