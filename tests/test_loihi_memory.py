@@ -144,7 +144,7 @@ def test_intercept_sets_the_populations_intercepts(intercept):
     assert np.all((rates > lo - 1e-6) & (rates < hi + 1e-6))
 
 
-@pytest.mark.parametrize("bad", [1.0, -0.1, 2])
+@pytest.mark.parametrize("bad", [1.0, -0.1, 2, "wide", None])
 def test_bad_intercept_is_an_error_naming_it(bad):
     with pytest.raises(ValidationError, match=r"intercept.*\[0, 1\)"):
         loihi.LoihiLegendreMemory(6, 0.1, n_neurons=10, intercept=bad, add_to_container=False)

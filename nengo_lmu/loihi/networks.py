@@ -27,12 +27,25 @@ from nengo_lmu.validation import check_choice, check_int, check_positive
 #: 0.099 on 3 s): the wide range of gains puts small weights next to large
 #: ones. Intercepts in [-0.5, 0.5] keep them (4% lost) and scored 0.117 on
 #: nengo, 0.121 on the emulator; [-0.25, 0.25] lost precision in the
-#: representation instead (0.226 on both). notes/chip.md has the runs.
+#: representation instead (0.226 on both). With the evaluation points below
+#: (stretch 1.25), [-0.6, 0.6] scored 0.073-0.090 on nengo (10 s, seeds 0-3)
+#: but lost 20% of the population weights on 8 bits (max 61%; [-0.5, 0.5]:
+#: 13%, max 37%, by `prepare`'s count) and the emulator followed less well
+#: (3 s, seed 1: 0.122 against nengo's 0.096; [-0.5, 0.5]: 0.107 against
+#: 0.118). notes/chip.md has the runs.
 LOIHI_MAX_RATES = (200, 400)
 LOIHI_INTERCEPT = 0.5
-#: Evaluation points: the sampled state trajectory stretched by this factor.
+#: Evaluation points: the sampled state trajectory stretched by this factor
+#: (a tuple: the trajectory once per factor). The decoders are exact only over
+#: the points, so a wide stretch spends them on states the memory never
+#: reaches and a narrow one leaves a test input's larger states outside. On
+#: nengo (10 s, 200 neurons per dimension, seeds 0/1/2): 1.5 scored
+#: 0.117/0.131/0.101, 1.25 0.118/0.093/0.093, 1.0 0.187/0.077/0.148,
+#: 0.9 0.231/0.100/0.192, (1.0, 1.5) 0.112/0.113/0.093.
 LOIHI_EVAL_STRETCH = 1.25
-#: Regularisation of the recurrent weights' solver (nengo's ``LstsqL2``).
+#: Regularisation of the recurrent weights' solver (nengo's ``LstsqL2``):
+#: less amplifies the spike noise (10 s, seed 1, stretch 1.5: reg 0.1 scored
+#: 0.131, 0.03 0.230, 0.01 0.336); 0.2 with stretch 1.0 0.103 against 0.077.
 LOIHI_REG = 0.1
 #: The realisation of the Loihi form (see `LoihiNeuralForm`).
 LOIHI_REALIZER = "scaled"
@@ -48,7 +61,10 @@ LOIHI_N_NEURONS = 200
 #: How the state populations share their neurons: ``"uniform"`` (each
 #: ``n_neurons``) or ``"gain"`` (the same total, each population in proportion
 #: to how strongly its decoding noise reaches the readout; see
-#: `allocate_neurons`).
+#: `allocate_neurons`). ``"gain"`` barely helped on nengo (10 s, seed 1,
+#: stretch 1.5: 0.1309 against 0.1312; seed 0, stretch 1.25: 0.112 against
+#: 0.118): the error is not mostly independent spike noise (300 neurons per
+#: dimension, seed 0, stretch 1.25: 0.112 too).
 LOIHI_ALLOCATION = "uniform"
 #: The smallest share of ``n_neurons`` a population gets under ``"gain"``.
 LOIHI_MIN_SHARE = 0.25
@@ -95,7 +111,7 @@ def allocate_neurons(gains, n_neurons, min_share=LOIHI_MIN_SHARE):
     Examples
     --------
     >>> allocate_neurons([3.0, 1.0, 0.0], 100)
-    [208, 67, 25]
+    [206, 69, 25]
     """
     g = np.asarray(gains, dtype=float)
     total = n_neurons * len(g)
@@ -182,9 +198,14 @@ class LoihiNeuralForm:
             )
         self.max_rates = (lo, hi)
         self.latency_steps = check_int("latency_steps", latency_steps, None, minimum=0)
-        self.intercept = float(intercept)
+        try:
+            self.intercept = float(intercept)
+        except (TypeError, ValueError):
+            self.intercept = np.nan
         if not 0 <= self.intercept < 1:
-            raise ValidationError(f"must be in [0, 1), got {intercept}", attr="intercept")
+            raise ValidationError(
+                f"must be a number in [0, 1), got {intercept!r}", attr="intercept"
+            )
         self.allocation = check_choice("allocation", allocation, ("uniform", "gain"))
 
     def _check_synapse(self, synapse):
@@ -384,8 +405,11 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
     Takes the arguments of `.LinearSystemNetwork` (``n_neurons`` is
     required; ``realizer`` defaults to ``"scaled"``, ``synapse`` to
     ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``,
-    ``intercept`` (intercepts uniform in ``[-intercept, intercept]``) and
-    ``latency_steps`` (see `LoihiNeuralForm`). The ``state`` node lags
+    ``intercept`` (intercepts uniform in ``[-intercept, intercept]``),
+    ``allocation`` (``"uniform"``: ``n_neurons`` per population;
+    ``"gain"``: the same total shared by `allocate_neurons` in proportion to
+    `noise_gains` to the system's output) and ``latency_steps`` (see
+    `LoihiNeuralForm`). The ``state`` node lags
     the exact system by `readout_lag_steps`.
 
     Attributes
@@ -394,6 +418,11 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
         The host's input encoder and the chip's relay of its spikes.
     populations : list of nengo.Ensemble
         The state populations.
+    population_sizes : list of int
+        Their neuron counts.
+    noise_gains : ndarray
+        Per population, the H2 gain from its decoding noise to the readout
+        (`noise_gains`).
     """
 
     def __init__(
@@ -424,7 +453,9 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     ``synapse`` to ``LOIHI_SYNAPSE``, ``n_neurons`` per state dimension to
     ``LOIHI_N_NEURONS``) and ``input_pairs``, ``input_rate``,
     ``max_rates``, ``intercept`` (intercepts uniform in ``[-intercept,
-    intercept]``) and ``latency_steps`` (see `LoihiNeuralForm`).
+    intercept]``), ``allocation`` (``"gain"``: the same total, shared in
+    proportion to each population's `noise_gains` to the delay-``theta``
+    readout) and ``latency_steps`` (see `LoihiNeuralForm`).
     `add_delay_output` decodes the delay minus the readout's lag
     (`readout_lag_steps`), so the output is in time with the input on the
     chip; on nengo.Simulator, which has no chip-to-host latency, it leads
