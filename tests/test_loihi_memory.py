@@ -102,16 +102,18 @@ def test_more_compartments_than_a_chip_is_an_error():
 
 @pytest.mark.slow
 def test_delay_task_on_the_emulator_follows_nengo():
-    # the issue's task (theta 0.1 s, order 6, 10 Hz, rms 0.3, 10 s, seed 0);
-    # measured 2026-12-01: nengo 0.117, emulator 0.121 (the old form: 0.24);
-    # notes/chip.md has seeds 0-3.
+    # the issue's task (theta 0.1 s, order 6, 10 Hz, rms 0.3, 10 s) and bar:
+    # NRMSE <= 0.10 on the emulator, within 0.03 of nengo. Measured
+    # 2026-12-01, seeds 0-3: nengo 0.118/0.093/0.093/0.088, emulator
+    # 0.094/0.096/0.095/0.096 (the old form: 0.24; notes/chip.md). Seed 1
+    # was the hardest before the evaluation points' stretch went to 1.25.
     from nengo_lmu.experiments.loihi import delay_comparison
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = delay_comparison(targets=("sim",), duration=10.0, seed=0)
+        out = delay_comparison(targets=("sim",), duration=10.0, seed=1)
     ref, emu = out.results["nengo"], out.results["sim"]
-    assert emu.nrmse <= 0.13, emu.nrmse
+    assert emu.nrmse <= 0.10, emu.nrmse
     assert abs(emu.nrmse - ref.nrmse) <= 0.03, (ref.nrmse, emu.nrmse)
     res = out.resources["sim"]
     assert res["cores"] == 25 and res["compartments"] == 1304
