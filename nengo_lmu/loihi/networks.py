@@ -15,7 +15,8 @@ from nengo.exceptions import ValidationError
 from nengo_lmu.loihi.hardware import chip_neuron_types
 from nengo_lmu.networks.legendre_memory import LegendreMemory
 from nengo_lmu.networks.linear_system import LinearSystemNetwork
-from nengo_lmu.validation import check_int, check_positive
+from nengo_lmu.systems import legendre_readout
+from nengo_lmu.validation import check_choice, check_int, check_positive
 
 #: Firing rates of the state populations (Hz) and their largest intercept
 #: (relative to the radius). On the delay task (10 s, seed 0, 200 neurons per
@@ -26,11 +27,28 @@ from nengo_lmu.validation import check_int, check_positive
 #: 0.099 on 3 s): the wide range of gains puts small weights next to large
 #: ones. Intercepts in [-0.5, 0.5] keep them (4% lost) and scored 0.117 on
 #: nengo, 0.121 on the emulator; [-0.25, 0.25] lost precision in the
-#: representation instead (0.226 on both). notes/chip.md has the runs.
+#: representation instead (0.226 on both). With the evaluation points below
+#: (stretch 1.25), [-0.6, 0.6] scored 0.073-0.090 on nengo (10 s, seeds 0-3)
+#: but lost 20% of the population weights on 8 bits (max 61%; [-0.5, 0.5]:
+#: 13%, max 37%, by `prepare`'s count) and the emulator followed less well
+#: (3 s, seed 1: 0.122 against nengo's 0.096; [-0.5, 0.5]: 0.107 against
+#: 0.118). notes/chip.md has the runs.
 LOIHI_MAX_RATES = (200, 400)
 LOIHI_INTERCEPT = 0.5
-#: Evaluation points: the sampled state trajectory stretched by this factor.
-LOIHI_EVAL_STRETCH = 1.5
+#: Evaluation points: the sampled state trajectory stretched by this factor
+#: (a tuple: the trajectory once per factor). The decoders are exact only over
+#: the points, so a wide stretch spends them on states the memory never
+#: reaches and a narrow one leaves a test input's larger states outside. On
+#: nengo (10 s, 200 neurons per dimension, seeds 0/1/2): 1.5 scored
+#: 0.117/0.131/0.101, 1.25 0.118/0.093/0.093, 1.0 0.187/0.077/0.148,
+#: 0.9 0.231/0.100/0.192, (1.0, 1.5) 0.112/0.113/0.093. With 1.25 the
+#: emulator scored 0.094/0.096/0.095/0.096 on seeds 0-3 (nengo
+#: 0.118/0.093/0.093/0.088; with 1.5: 0.121/0.144/0.121/0.105).
+LOIHI_EVAL_STRETCH = 1.25
+#: Regularisation of the recurrent weights' solver (nengo's ``LstsqL2``):
+#: less amplifies the spike noise (10 s, seed 1, stretch 1.5: reg 0.1 scored
+#: 0.131, 0.03 0.230, 0.01 0.336); 0.2 with stretch 1.0 0.103 against 0.077.
+LOIHI_REG = 0.1
 #: The realisation of the Loihi form (see `LoihiNeuralForm`).
 LOIHI_REALIZER = "scaled"
 #: The populations' synapse (s): with tau = theta the mapped ``A'_00`` of a
@@ -42,9 +60,79 @@ LOIHI_SYNAPSE = 0.05
 #: for 8x the emulator's time; nengo-loihi splits such populations into
 #: blocks whose small weights lose more on 8 bits).
 LOIHI_N_NEURONS = 200
+#: How the state populations share their neurons: ``"uniform"`` (each
+#: ``n_neurons``) or ``"gain"`` (the same total, each population in proportion
+#: to how strongly its decoding noise reaches the readout; see
+#: `allocate_neurons`). ``"gain"`` barely helped on nengo (10 s, seed 1,
+#: stretch 1.5: 0.1309 against 0.1312; seed 0, stretch 1.25: 0.112 against
+#: 0.118): the error is not mostly independent spike noise (300 neurons per
+#: dimension, seed 0, stretch 1.25: 0.112 too).
+LOIHI_ALLOCATION = "uniform"
+#: The smallest share of ``n_neurons`` a population gets under ``"gain"``.
+LOIHI_MIN_SHARE = 0.25
 #: Steps by which nengo-loihi's emulator delivers a chip value to the host
 #: later than nengo.Simulator does (measured; the delay readout compensates).
 CHIP_TO_HOST_STEPS = 2
+
+
+def noise_gains(Ap, a, readout, slices, steps=5000):
+    """How strongly each population's decoding noise reaches a readout.
+
+    A population that decodes its state ``x_j`` with error ``e_j`` gives its
+    targets ``A' (x + e)`` through a lowpass of step ratio ``a``, so the
+    error enters the state as ``(1 - a) A' e`` and then runs through the
+    discrete system ``x[t+1] = (a I + (1 - a) A') x[t]``. Returns, per slice,
+    the H2 norm (root of the summed squared impulse response) from that
+    slice's noise to ``readout @ x``, over ``steps`` steps.
+
+    Examples
+    --------
+    >>> g = noise_gains(np.array([[0.5]]), 0.9, np.ones((1, 1)), [slice(0, 1)])
+    >>> bool(np.isclose(g[0], 0.05 / np.sqrt(1 - 0.95 ** 2), rtol=1e-6))
+    True
+    """
+    n = Ap.shape[0]
+    Ad = a * np.eye(n) + (1 - a) * Ap
+    x = (1 - a) * Ap  # the response to a unit error in each state dimension
+    energy = np.zeros(n)
+    for _ in range(steps):
+        energy += np.sum((readout @ x) ** 2, axis=0)
+        x = Ad @ x
+    return np.array([np.sqrt(energy[sl].sum()) for sl in slices])
+
+
+def allocate_neurons(gains, n_neurons, min_share=LOIHI_MIN_SHARE):
+    """Share ``n_neurons * len(gains)`` neurons in proportion to ``gains``.
+
+    With independent noise of variance ``c / n_j`` in population ``j``, the
+    readout's noise ``sum_j g_j**2 c / n_j`` at a fixed total is smallest for
+    ``n_j`` proportional to ``g_j``. Each population keeps at least
+    ``min_share * n_neurons`` (a population also has a distortion error that
+    this does not model); the counts sum to the total.
+
+    Examples
+    --------
+    >>> allocate_neurons([3.0, 1.0, 0.0], 100)
+    [206, 69, 25]
+    """
+    g = np.asarray(gains, dtype=float)
+    total = n_neurons * len(g)
+    floor = int(np.ceil(min_share * n_neurons))
+    sizes = np.full(len(g), floor)
+    free = np.ones(len(g), dtype=bool)
+    # populations whose share falls under the floor keep the floor; the rest
+    # share what is left in proportion to their gains
+    while True:
+        left = total - floor * np.sum(~free)
+        share = np.where(free, left * g / max(g[free].sum(), 1e-300), floor)
+        under = free & (share < floor)
+        if not under.any():
+            break
+        free &= ~under
+    sizes = np.floor(share).astype(int)
+    order = np.argsort(-(share - sizes))
+    sizes[order[: total - sizes.sum()]] += 1
+    return sizes.tolist()
 
 
 class LoihiNeuralForm:
@@ -92,6 +180,7 @@ class LoihiNeuralForm:
         max_rates,
         latency_steps,
         intercept=LOIHI_INTERCEPT,
+        allocation=LOIHI_ALLOCATION,
     ):
         if n_neurons is None:
             raise ValidationError("the Loihi form is neural: give n_neurons", attr="n_neurons")
@@ -111,9 +200,15 @@ class LoihiNeuralForm:
             )
         self.max_rates = (lo, hi)
         self.latency_steps = check_int("latency_steps", latency_steps, None, minimum=0)
-        self.intercept = float(intercept)
+        try:
+            self.intercept = float(intercept)
+        except (TypeError, ValueError):
+            self.intercept = np.nan
         if not 0 <= self.intercept < 1:
-            raise ValidationError(f"must be in [0, 1), got {intercept}", attr="intercept")
+            raise ValidationError(
+                f"must be a number in [0, 1), got {intercept!r}", attr="intercept"
+            )
+        self.allocation = check_choice("allocation", allocation, ("uniform", "gain"))
 
     def _check_synapse(self, synapse):
         # the chip's only synapse is nengo's zoh Lowpass, one per block
@@ -171,7 +266,8 @@ class LoihiNeuralForm:
         # evaluation points: the sample's state trajectory, stretched
         z = dsys_T.simulate(u, output=False)
         z = z[rng.choice(len(z), size=min(len(z), 5000), replace=False)]
-        z_eval = z * LOIHI_EVAL_STRETCH / radius
+        stretch = np.atleast_1d(LOIHI_EVAL_STRETCH)
+        z_eval = np.concatenate([z * f for f in stretch]) / radius
 
         # --- the input encoder (host) ---
         scale = 1.1 * np.max(np.abs(u), axis=0)
@@ -219,16 +315,23 @@ class LoihiNeuralForm:
 
         # --- the state populations (chip) ---
         slices = [slice(i, i + k) for i in range(0, n, k)]
+        self.noise_gains = self._noise_gains(Ap, a, slices)
+        sizes = (
+            allocate_neurons(self.noise_gains, N, LOIHI_MIN_SHARE)
+            if self.allocation == "gain"
+            else [N] * len(slices)
+        )
+        self.population_sizes = sizes
         sphere = nengo.dists.UniformHypersphere(surface=True)
         lo, hi = self.max_rates
         populations = []
-        for i, sl in enumerate(slices):
-            enc = sphere.sample(N, k, rng=rng)
-            rates = rng.uniform(lo, hi, size=N)
-            icpt = rng.uniform(-self.intercept, self.intercept, size=N)
+        for i, (sl, size) in enumerate(zip(slices, sizes)):
+            enc = sphere.sample(size, k, rng=rng)
+            rates = rng.uniform(lo, hi, size=size)
+            icpt = rng.uniform(-self.intercept, self.intercept, size=size)
             gain, bias = neuron_type.gain_bias(rates, icpt)
             kwargs = dict(
-                n_neurons=N,
+                n_neurons=size,
                 dimensions=k,
                 neuron_type=neuron_type,
                 encoders=enc,
@@ -247,7 +350,7 @@ class LoihiNeuralForm:
             w = np.abs(np.concatenate([Ap[sl].ravel(), Bp[sl].ravel()]))
             w = w[w > 1e-12 * w.max()]
             self.loihi_design[pop] = dict(tau=synapse.tau, weight_range=float(w.max() / w.min()))
-        weights = nengo.solvers.LstsqL2(weights=True)
+        weights = nengo.solvers.LstsqL2(weights=True, reg=LOIHI_REG)
         for dst, sl in zip(populations, slices):
             # nengo applies the post neurons' gains to a connection into them
             nengo.Connection(
@@ -273,6 +376,14 @@ class LoihiNeuralForm:
             synapse=nengo.LinearFilter([1 - a, 0], [1, -a], analog=False),
         )
 
+    def _noise_gains(self, Ap, a, slices):
+        return noise_gains(Ap, a, self._noise_readout() @ self.T, slices)
+
+    def _noise_readout(self):
+        """The readout (of the state in the system's basis) whose noise
+        ``allocation="gain"`` minimises: the system's output."""
+        return self.system.C
+
     def _layout_seed(self):
         """The seed of the sampled neurons: the network's, else the
         enclosing network's, else 0, so that a network builds the same
@@ -296,8 +407,11 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
     Takes the arguments of `.LinearSystemNetwork` (``n_neurons`` is
     required; ``realizer`` defaults to ``"scaled"``, ``synapse`` to
     ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``,
-    ``intercept`` (intercepts uniform in ``[-intercept, intercept]``) and
-    ``latency_steps`` (see `LoihiNeuralForm`). The ``state`` node lags
+    ``intercept`` (intercepts uniform in ``[-intercept, intercept]``),
+    ``allocation`` (``"uniform"``: ``n_neurons`` per population;
+    ``"gain"``: the same total shared by `allocate_neurons` in proportion to
+    `noise_gains` to the system's output) and ``latency_steps`` (see
+    `LoihiNeuralForm`). The ``state`` node lags
     the exact system by `readout_lag_steps`.
 
     Attributes
@@ -306,6 +420,11 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
         The host's input encoder and the chip's relay of its spikes.
     populations : list of nengo.Ensemble
         The state populations.
+    population_sizes : list of int
+        Their neuron counts.
+    noise_gains : ndarray
+        Per population, the H2 gain from its decoding noise to the readout
+        (`noise_gains`).
     """
 
     def __init__(
@@ -319,9 +438,12 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
         synapse=LOIHI_SYNAPSE,
         realizer=LOIHI_REALIZER,
         intercept=LOIHI_INTERCEPT,
+        allocation=LOIHI_ALLOCATION,
         **kwargs,
     ):
-        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps, intercept)
+        self._init_loihi(
+            n_neurons, input_pairs, input_rate, max_rates, latency_steps, intercept, allocation
+        )
         super().__init__(system, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs)
 
 
@@ -333,7 +455,9 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     ``synapse`` to ``LOIHI_SYNAPSE``, ``n_neurons`` per state dimension to
     ``LOIHI_N_NEURONS``) and ``input_pairs``, ``input_rate``,
     ``max_rates``, ``intercept`` (intercepts uniform in ``[-intercept,
-    intercept]``) and ``latency_steps`` (see `LoihiNeuralForm`).
+    intercept]``), ``allocation`` (``"gain"``: the same total, shared in
+    proportion to each population's `noise_gains` to the delay-``theta``
+    readout) and ``latency_steps`` (see `LoihiNeuralForm`).
     `add_delay_output` decodes the delay minus the readout's lag
     (`readout_lag_steps`), so the output is in time with the input on the
     chip; on nengo.Simulator, which has no chip-to-host latency, it leads
@@ -362,12 +486,20 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
         synapse=LOIHI_SYNAPSE,
         realizer=LOIHI_REALIZER,
         intercept=LOIHI_INTERCEPT,
+        allocation=LOIHI_ALLOCATION,
         **kwargs,
     ):
-        self._init_loihi(n_neurons, input_pairs, input_rate, max_rates, latency_steps, intercept)
+        self._init_loihi(
+            n_neurons, input_pairs, input_rate, max_rates, latency_steps, intercept, allocation
+        )
         super().__init__(
             order, theta, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs
         )
+
+    def _noise_readout(self):
+        # the delay theta (each input dimension), as the delay readout decodes it
+        shift = self.readout_lag_steps * self.dt / self.theta
+        return np.kron(np.eye(self.size_in), legendre_readout(self.order, 1 - shift)[None, :])
 
     def add_delay_output(self, r, synapse=None, label=None):
         """Add a node that decodes the input delayed by ``r * theta``, in
