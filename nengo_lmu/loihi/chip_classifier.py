@@ -95,6 +95,33 @@ def held_memory_system(order, theta_samples, memory_d, steps_per_sample, dt=CHIP
     return theta, LinearSystem(np.kron(eye, block.A), np.kron(eye, block.B), dt=dt)
 
 
+class ChipOnlyLegendreMemory(LoihiLegendreMemory):
+    """`LoihiLegendreMemory` without its host readout: no ``state``
+    connections and no relay.
+
+    A classifier that reads the memory on the chip (its hidden layer is
+    given what the populations are given) has no use for them, and
+    nengo-loihi makes a non-spiking readout block per population for the
+    decoded chip-to-host connections (16 more cores for order 4 x 4
+    dimensions) and sends the relay's spikes to the host every step. The
+    ``state`` and ``output`` nodes stay, unconnected (zero).
+    """
+
+    def _build_neural(self, *args, **kwargs):
+        super()._build_neural(*args, **kwargs)
+        drop = [
+            c
+            for c in self.connections
+            if c.post_obj is self.state
+            or self.relay in (getattr(c.pre_obj, "ensemble", None), getattr(c.post_obj, "ensemble", None))
+        ]
+        for c in drop:
+            self.connections.remove(c)
+        self.ensembles.remove(self.relay)
+        self.loihi_design.pop(self.relay, None)
+        self.relay = None
+
+
 class ChipMemoryClassifier(nengo.Network):
     """A trained one-cell LMU classifier with its memory and hidden layer on
     the chip.
@@ -146,6 +173,10 @@ class ChipMemoryClassifier(nengo.Network):
     max_rate : float
         The hidden gain is chosen so that the hidden neurons fire at most
         ``max_rate`` Hz on ``scale_x``'s last samples (99.9th percentile).
+    hidden_copies : int
+        Spiking neurons per hidden unit, with gains spread from ``gain`` down
+        to ``0.6 gain`` so that their spikes fall at different steps; the
+        readout averages them (less spike-count noise in a short window).
     input_pairs : int
         On/off encoder pairs per memory dimension (`LoihiLegendreMemory`).
     seed : int, optional
@@ -188,6 +219,7 @@ class ChipMemoryClassifier(nengo.Network):
         window=None,
         readout_offset=None,
         max_rate=400.0,
+        hidden_copies=4,
         input_pairs=16,
         seed=None,
         label=None,
@@ -218,6 +250,7 @@ class ChipMemoryClassifier(nengo.Network):
                 attr="max_rate",
                 obj=self,
             )
+        self.hidden_copies = check_int("hidden_copies", hidden_copies, self)
         self.order, self.memory_d = cell.memory.order, cell.memory_d
         self.theta_samples = float(cell.memory.theta)
         self.input_d, self.n_classes, self.units = cell.input_d, classifier.n_classes, cell.units
@@ -273,7 +306,7 @@ class ChipMemoryClassifier(nengo.Network):
         with self:
             self._sequence = SequenceInput(self.memory_d)
             self.input = nengo.Node(self._sequence, size_out=self.memory_d, label="u")
-            self.memory = LoihiLegendreMemory(
+            self.memory = ChipOnlyLegendreMemory(
                 self.order,
                 self.theta,
                 size_in=self.memory_d,
@@ -287,13 +320,16 @@ class ChipMemoryClassifier(nengo.Network):
             )
             nengo.Connection(self.input, self.memory.input, synapse=None)
             mem = self.memory
+            C = self.hidden_copies
+            unit = np.repeat(np.arange(self.units), C)
+            spread = np.tile(1 - 0.4 * np.arange(C) / C, self.units)
             self.hidden = nengo.Ensemble(
+                self.units * C,
                 self.units,
-                self.units,
-                encoders=np.eye(self.units),
+                encoders=np.eye(self.units)[unit],
                 neuron_type=loihi_neurons.LoihiSpikingRectifiedLinear(amplitude=1 / self.gain),
-                gain=np.full(self.units, self.gain),
-                bias=np.zeros(self.units),
+                gain=self.gain * spread,
+                bias=np.zeros(self.units * C),
                 label="hidden",
             )
             WT = self.W_m @ mem.T
@@ -309,12 +345,16 @@ class ChipMemoryClassifier(nengo.Network):
             nengo.Connection(
                 mem.encoder.neurons,
                 self.hidden.neurons,
-                transform=WT @ Bp @ mem.input_decode,
+                transform=(WT @ Bp @ mem.input_decode)[unit],
                 synapse=mem.synapse,
             )
             self.readout = nengo.Node(size_in=self.n_classes, label="readout")
+            # a copy of gain g s gives s relu(z): each copy's share is 1 / (s C)
             nengo.Connection(
-                self.hidden.neurons, self.readout, transform=self.readout_weights, synapse=None
+                self.hidden.neurons,
+                self.readout,
+                transform=self.readout_weights[:, unit] / (spread * C),
+                synapse=None,
             )
             self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
 
