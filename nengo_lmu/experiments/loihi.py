@@ -382,7 +382,8 @@ class ChipDigitsComparison:
         ``{"rate": ..., "nengo": ..., target: ...}`` on the same ``n``
         held-out sequences.
     runs : dict
-        `ChipMemoryClassifier.predict`'s info per simulator (plus ``logits``).
+        `ChipMemoryClassifier.predict`'s info per simulator, plus ``logits``
+        and ``output`` (the readout on every step, ``(n, steps, classes)``).
     resources : dict
         ``{target: resource_counts(...)}`` per sequence (emulator targets).
     steps_per_sequence : int
@@ -459,7 +460,7 @@ def chip_digits_comparison(path, targets=("sim",), n_test=None, data=None, **kwa
     runs, resources = {}, {}
     for name in ("nengo",) + tuple(targets):
         logits, info = net.predict(x, target=name)
-        info["logits"] = logits
+        info.update(logits=logits, output=net.last_output)
         accuracy[name] = float(np.mean(logits.argmax(-1) == y))
         runs[name] = info
         if "resources" in info:
