@@ -19,7 +19,8 @@ Split by stage, as nengo-loihi itself is:
 - Loihi-ready networks (``networks.py``): `LoihiLegendreMemory` and
   `LoihiLinearSystemNetwork`, the spiking memory in a form that builds and
   runs on the chip; `LoihiLMUClassifier` (``classifier.py``), a trained LMU
-  classifier with its hidden layer on the chip; `build_lif_copies` and
+  classifier with its hidden layer on the chip; `ChipMemoryClassifier`
+  (``chip_classifier.py``), one with its memory and hidden layer on the chip; `build_lif_copies` and
   `lif_run` (``l2mu.py``), a trained L2MU mapped onto `nengo.LIF`.
 
 The experiments that compare these against nengo (the delay task, the
@@ -36,6 +37,12 @@ References
 """
 
 from nengo_lmu.loihi._compat import expected_warnings
+from nengo_lmu.loihi.chip_classifier import (
+    ChipMemoryClassifier,
+    ChipOnlyLegendreMemory,
+    check_chip_cell,
+    held_memory_system,
+)
 from nengo_lmu.loihi.classifier import NEURON_KINDS, LoihiLMUClassifier
 from nengo_lmu.loihi.hardware import (
     DECODE_TAU,
@@ -65,6 +72,8 @@ __all__ = [
     "NEURON_KINDS",
     "TARGETS",
     "UNSUPPORTED",
+    "ChipMemoryClassifier",
+    "ChipOnlyLegendreMemory",
     "Crossing",
     "LoihiLMUClassifier",
     "LoihiLegendreMemory",
@@ -74,8 +83,10 @@ __all__ = [
     "LoihiReport",
     "Placement",
     "build_lif_copies",
+    "check_chip_cell",
     "chip_neuron_types",
     "expected_warnings",
+    "held_memory_system",
     "lif_run",
     "lif_tau_rc",
     "nxsdk_available",

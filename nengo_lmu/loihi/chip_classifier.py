@@ -1,0 +1,472 @@
+"""`ChipMemoryClassifier`: a trained LMU classifier with its memory and its
+hidden layer on the chip; only the input encoding and the readout run on the
+host."""
+
+import os
+import time
+import warnings
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+
+from nengo_lmu.loihi._compat import ensure_params, expected_warnings, nengo_loihi_module
+from nengo_lmu.loihi.hardware import EMULATOR_TARGETS, TARGETS
+from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS, LoihiLegendreMemory
+from nengo_lmu.loihi.placement import prepare
+from nengo_lmu.loihi.resources import resource_counts
+from nengo_lmu.loihi.simulator import simulator
+from nengo_lmu.networks.classifier import LMUClassifier, SequenceInput
+from nengo_lmu.systems import LinearSystem, legendre_system
+from nengo_lmu.validation import check_choice, check_int, check_positive, check_sequence_data
+
+#: Simulator step (s) of the chip.
+CHIP_DT = 0.001
+#: Steps by which the emulator's readout of this network lags
+#: nengo.Simulator's: measured label-free, as the best lag between the two
+#: simulators' per-step readouts (5 ms smoothed) on 200 sequences (row digits,
+#: seed 2): mean square difference 1.93, 1.53, 1.76, 2.30 at lags 0, 1, 2, 3.
+#: (The delay memory's host readout, through the relay, lags by
+#: ``CHIP_TO_HOST_STEPS = 2``.)
+EMULATOR_LAG_STEPS = 1
+#: Steps after a sample boundary at which the hidden layer (on nengo) best
+#: shows the memory of that boundary: measured with rate hidden neurons
+#: (row digits, order 4 x 4, 10 steps a sample, 100 sequences, seed 0):
+#: one-step readouts 0, 1, 2, 3, 4 steps after the last sample's last step scored 92, 92,
+#: 94, 90, 80% (the rate network: 95%).
+READOUT_LAG = 1
+
+
+def check_chip_cell(classifier):
+    """Raise a `ValidationError` unless ``classifier`` (an `.LMUClassifier`)
+    can run with its memory on the chip: one cell, ReLU hidden layer, no
+    recurrence (``hidden_to_hidden``, ``hidden_to_memory``,
+    ``memory_to_memory``), no ``input_to_hidden``, the exact memory."""
+    if len(classifier.cells) != 1:
+        raise ValidationError(
+            f"must have one cell, got {len(classifier.cells)}", attr="classifier"
+        )
+    cell = classifier.cells[0]
+    for flag, why in (
+        ("hidden_to_hidden", "the hidden layer is feed-forward on the chip"),
+        ("hidden_to_memory", "nothing feeds back into the chip's memory"),
+        ("memory_to_memory", "the chip's memory is the fixed Legendre system"),
+        ("input_to_hidden", "the hidden layer sees only the memory"),
+    ):
+        if getattr(cell, flag):
+            raise ValidationError(
+                f"the cell must have {flag}=False ({why}), got True", attr="classifier"
+            )
+    if type(cell.hidden_neuron_type) not in (nengo.RectifiedLinear, nengo.SpikingRectifiedLinear):
+        raise ValidationError(
+            f"the hidden layer must be ReLU (the chip has no "
+            f"{type(cell.hidden_neuron_type).__name__}); train with RectifiedLinear",
+            attr="classifier",
+        )
+    if cell.discretizer != "zoh":
+        raise ValidationError(
+            "the memory must be discretised with 'zoh' (a zero-order-held input "
+            f"through the continuous memory gives exactly that), got {cell.discretizer!r}",
+            attr="classifier",
+        )
+    w = classifier.get_weights()
+    exact = cell.memory.discrete_system
+    for name, ref in (("cell0.Ad", exact.A), ("cell0.Bd", exact.B)):
+        if name in w and not np.allclose(w[name], ref, atol=1e-6):
+            raise ValidationError(
+                f"the memory must be the exact Legendre system; {name} was trained "
+                f"(the chip runs the continuous memory)",
+                attr="classifier",
+            )
+
+
+def held_memory_system(order, theta_samples, memory_d, steps_per_sample, dt=CHIP_DT):
+    """The continuous Legendre memory that, driven by an input held for
+    ``steps_per_sample`` steps of ``dt`` per sample, equals the cell's
+    discrete memory (``theta_samples`` samples, zoh) at every sample
+    boundary.
+
+    Its window is ``theta_samples * steps_per_sample * dt`` seconds: the
+    zoh of ``A / theta`` over one sample is then ``exp(A / theta_samples)``.
+
+    Returns
+    -------
+    theta : float
+        The window (s).
+    step : nengo_lmu.systems.LinearSystem
+        The memory of all ``memory_d`` dimensions discretised at ``dt``.
+
+    Examples
+    --------
+    >>> theta, step = held_memory_system(4, 8.0, 1, 10)
+    >>> round(theta, 6), step.n_states
+    (0.08, 4)
+    """
+    theta = float(theta_samples) * int(steps_per_sample) * dt
+    block = legendre_system(order, theta).discretize(dt)
+    eye = np.eye(memory_d)
+    return theta, LinearSystem(np.kron(eye, block.A), np.kron(eye, block.B), dt=dt)
+
+
+class ChipOnlyLegendreMemory(LoihiLegendreMemory):
+    """`LoihiLegendreMemory` without its host readout: no ``state``
+    connections and no relay.
+
+    A classifier that reads the memory on the chip (its hidden layer is
+    given what the populations are given) has no use for them, and
+    nengo-loihi makes a non-spiking readout block per population for the
+    decoded chip-to-host connections (16 more cores for order 4 x 4
+    dimensions) and sends the relay's spikes to the host every step. The
+    ``state`` and ``output`` nodes stay, unconnected (zero).
+    """
+
+    def _build_neural(self, *args, **kwargs):
+        super()._build_neural(*args, **kwargs)
+        drop = [
+            c
+            for c in self.connections
+            if c.post_obj is self.state
+            or self.relay
+            in (getattr(c.pre_obj, "ensemble", None), getattr(c.post_obj, "ensemble", None))
+        ]
+        for c in drop:
+            self.connections.remove(c)
+        self.ensembles.remove(self.relay)
+        self.loihi_design.pop(self.relay, None)
+        self.relay = None
+
+
+class ChipMemoryClassifier(nengo.Network):
+    """A trained one-cell LMU classifier with its memory and hidden layer on
+    the chip.
+
+    Each sample is held for ``steps_per_sample`` steps of 1 ms, and each
+    sequence is followed by ``gap_steps`` steps of zero input, so that the
+    sequences run back to back in one simulator. The parts:
+
+    1. ``input`` (host): plays ``u = e_x x / s`` (each memory dimension
+       divided by its largest ``|u|`` over ``scale_x``, ``s``, so every
+       dimension uses the encoder's full range; ``W_m`` is multiplied by
+       ``s`` to make up).
+    2. ``memory`` (host encoder, chip populations): a `LoihiLegendreMemory`
+       of the cell's ``order`` and ``memory_d`` with window
+       ``theta * steps_per_sample * dt`` s, so that with the held input it
+       equals the cell's discrete memory at every sample boundary
+       (`held_memory_system`). ``n_neurons`` LIF per state dimension.
+    3. ``hidden`` (chip): the cell's ``units`` ReLU neurons, spiking
+       (``LoihiSpikingRectifiedLinear``, gain ``gain`` Hz per unit). They are
+       given what the memory's populations are given, times ``W_m T``: the
+       populations' spikes through ``W_m T A'`` (neuron-to-neuron weights)
+       and the host encoder's spikes through ``W_m T B'``, with the
+       populations' ``Lowpass`` synapse. Their input is then the cell's
+       ``W_m m`` as the chip represents ``m``, without a filter's lag.
+    4. ``readout`` (host): ``W_o`` on the hidden spikes; the logits are its
+       average over ``window`` steps ending ``readout_offset`` steps after
+       the last sample (plus the host-chip latency on the emulator).
+
+    Parameters
+    ----------
+    classifier : LMUClassifier or path
+        Trained, one cell, ReLU hidden layer, no recurrence and no
+        ``input_to_hidden`` (`check_chip_cell`).
+    scale_x : ndarray (n, n_steps, input_d)
+        Sequences (typically the training data) that set the input scale
+        of each memory dimension, the memory's realisation and the hidden
+        gain.
+    steps_per_sample : int
+        Chip steps per sample.
+    n_neurons : int
+        LIF neurons per memory state dimension.
+    gap_steps : int, optional
+        Zero-input steps after each sequence; default ``theta`` samples
+        (the memory's window: it has then forgotten the sequence).
+    window, readout_offset : int, optional
+        The readout window (steps; default ``steps_per_sample``) and where
+        it ends, in steps after the last sample (default ``(window + 1) // 2
+        + READOUT_LAG``: centred just after the last sample, where the
+        hidden layer shows the memory of the sequence's end); at most
+        ``gap_steps - 2``. On a nengo-loihi target the window moves
+        ``EMULATOR_LAG_STEPS`` later (the host-chip latency).
+    max_rate : float
+        The hidden gain is chosen so that the hidden neurons fire at most
+        ``max_rate`` Hz on ``scale_x``'s last samples (99.9th percentile).
+    hidden_copies : int
+        Spiking neurons per hidden unit, with gains spread from ``gain`` down
+        to ``0.6 gain`` so that their spikes fall at different steps; the
+        readout averages them (less spike-count noise in a short window).
+    input_pairs : int
+        On/off encoder pairs per memory dimension (`LoihiLegendreMemory`).
+    seed : int, optional
+        Seeds the memory's neurons; the classifier's seed by default.
+    label, add_to_container
+        As for `nengo.Network`.
+
+    Attributes
+    ----------
+    memory : LoihiLegendreMemory
+    hidden : nengo.Ensemble
+    theta : float
+        The memory's window (s).
+    gain : float
+        The hidden neurons' gain.
+    steps_per_sequence : int
+        ``n_steps * steps_per_sample + gap_steps`` (after the first `predict`).
+    last_output : ndarray or None
+        The readout on every step of the last `predict` call.
+
+    Examples
+    --------
+    >>> from nengo_lmu.networks import LMUClassifier
+    >>> clf = LMUClassifier(3, [dict(units=8, order=2, theta=4.0, input_d=2,
+    ...     hidden_neuron_type=nengo.RectifiedLinear(), hidden_to_hidden=False,
+    ...     input_to_hidden=False)], seed=0)
+    >>> x = np.random.RandomState(0).uniform(size=(5, 4, 2))
+    >>> net = ChipMemoryClassifier(clf, x, steps_per_sample=5, n_neurons=20)
+    >>> net.theta, net.gap_steps, len(net.memory.populations)
+    (0.02, 20, 2)
+    """
+
+    def __init__(
+        self,
+        classifier,
+        scale_x,
+        steps_per_sample=10,
+        n_neurons=100,
+        gap_steps=None,
+        window=None,
+        readout_offset=None,
+        max_rate=600.0,
+        hidden_copies=2,
+        input_pairs=16,
+        seed=None,
+        label=None,
+        add_to_container=None,
+    ):
+        if isinstance(classifier, (str, os.PathLike)):
+            classifier = LMUClassifier.load(classifier, add_to_container=False)
+        if not isinstance(classifier, LMUClassifier):
+            raise ValidationError(
+                f"must be an LMUClassifier or the path of a saved one, got "
+                f"{type(classifier).__name__}",
+                attr="classifier",
+            )
+        check_chip_cell(classifier)
+        super().__init__(
+            label=label or "ChipMemoryClassifier",
+            seed=classifier.seed if seed is None else seed,
+            add_to_container=add_to_container,
+        )
+        cell = classifier.cells[0]
+        self.dt = CHIP_DT
+        self.steps_per_sample = check_int("steps_per_sample", steps_per_sample, self)
+        self.neurons_per_dimension = check_int("n_neurons", n_neurons, self)
+        self.max_rate = check_positive("max_rate", max_rate, self)
+        if self.max_rate > 1 / self.dt:
+            raise ValidationError(
+                f"must be at most 1/dt = {1 / self.dt:g} Hz, got {max_rate}",
+                attr="max_rate",
+                obj=self,
+            )
+        self.hidden_copies = check_int("hidden_copies", hidden_copies, self)
+        self.order, self.memory_d = cell.memory.order, cell.memory_d
+        self.theta_samples = float(cell.memory.theta)
+        self.input_d, self.n_classes, self.units = cell.input_d, classifier.n_classes, cell.units
+        S = self.steps_per_sample
+        default_gap = int(np.ceil(self.theta_samples)) * S
+        self.gap_steps = check_int(
+            "gap_steps", default_gap if gap_steps is None else gap_steps, self
+        )
+        self.window = check_int("window", S if window is None else window, self)
+        # the hidden layer shows the memory of a sample boundary about
+        # READOUT_LAG steps later (its synapse and the readout's step): the
+        # window is centred there
+        default_offset = (self.window + 1) // 2 + READOUT_LAG
+        self.readout_offset = check_int(
+            "readout_offset",
+            default_offset if readout_offset is None else readout_offset,
+            self,
+            minimum=0,
+        )
+        if self.readout_offset > self.gap_steps - CHIP_TO_HOST_STEPS:
+            raise ValidationError(
+                f"must be at most gap_steps - {CHIP_TO_HOST_STEPS} = "
+                f"{self.gap_steps - CHIP_TO_HOST_STEPS} (the window lies in the gap), "
+                f"got {self.readout_offset}",
+                attr="readout_offset",
+                obj=self,
+            )
+        x = np.asarray(scale_x, dtype=float)
+        check_sequence_data(x, n_inputs=self.input_d)
+
+        w = classifier.get_weights()
+        e_x = np.asarray(w["cell0.e_x"], dtype=float)
+        u = x @ e_x.T
+        self.u_scale = np.abs(u).max(axis=(0, 1))
+        if np.any(self.u_scale <= 0):
+            raise ValidationError(
+                "a memory dimension's input is always zero on scale_x", attr="scale_x", obj=self
+            )
+        self.e_x = e_x / self.u_scale[:, None]
+        self.W_m = w["cell0.W_m"] * np.repeat(self.u_scale, self.order)[None, :]
+        # the cell's h = amplitude * relu(hidden_gain * z): the chip's neurons
+        # give relu(z), so the rest goes into the readout
+        self.readout_weights = w["readout"] * cell.hidden_gain * cell.hidden_neuron_type.amplitude
+        self.theta, self.step_system = held_memory_system(
+            self.order, self.theta_samples, self.memory_d, S, self.dt
+        )
+        self.discrete_memory = cell.memory.discrete_system
+        z = np.maximum(self.memory_states(x)[:, -1] @ self.W_m.T, 0)
+        top = float(np.percentile(z[z > 0], 99.9)) if np.any(z > 0) else 1.0
+        self.gain = self.max_rate / top
+        self.steps_per_sequence = None
+        self.last_output = None
+
+        # the memory's realisation and input scale: the held input of up to
+        # 100 sequences, every dimension in one column (all are scaled to 1)
+        sample = self.held(x[:100] @ self.e_x.T)
+        sample = sample.transpose(2, 0, 1).reshape(-1, 1)
+        ensure_params(self)
+        loihi_neurons = nengo_loihi_module().neurons
+        with self:
+            self._sequence = SequenceInput(self.memory_d)
+            self.input = nengo.Node(self._sequence, size_out=self.memory_d, label="u")
+            self.memory = ChipOnlyLegendreMemory(
+                self.order,
+                self.theta,
+                size_in=self.memory_d,
+                n_neurons=self.neurons_per_dimension,
+                dt=self.dt,
+                process=sample,
+                input_pairs=check_int("input_pairs", input_pairs, self),
+                latency_steps=0,
+                seed=self.seed,
+                label="memory",
+            )
+            nengo.Connection(self.input, self.memory.input, synapse=None)
+            mem = self.memory
+            C = self.hidden_copies
+            unit = np.repeat(np.arange(self.units), C)
+            spread = np.tile(1 - 0.4 * np.arange(C) / C, self.units)
+            self.hidden = nengo.Ensemble(
+                self.units * C,
+                self.units,
+                encoders=np.eye(self.units)[unit],
+                neuron_type=loihi_neurons.LoihiSpikingRectifiedLinear(amplitude=1 / self.gain),
+                gain=self.gain * spread,
+                bias=np.zeros(self.units * C),
+                label="hidden",
+            )
+            WT = self.W_m @ mem.T
+            Ap, Bp = mem.mapped_system.A, mem.mapped_system.B
+            weights = nengo.solvers.LstsqL2(weights=True)
+            k = mem.populations[0].dimensions
+            for i, pop in enumerate(mem.populations):
+                sl = slice(i * k, (i + 1) * k)
+                nengo.Connection(
+                    pop, self.hidden, transform=WT @ Ap[:, sl], synapse=mem.synapse, solver=weights
+                )
+            # nengo applies the hidden neurons' gain to a connection into them
+            nengo.Connection(
+                mem.encoder.neurons,
+                self.hidden.neurons,
+                transform=(WT @ Bp @ mem.input_decode)[unit],
+                synapse=mem.synapse,
+            )
+            self.readout = nengo.Node(size_in=self.n_classes, label="readout")
+            # a copy of gain g s gives s relu(z): each copy's share is 1 / (s C)
+            nengo.Connection(
+                self.hidden.neurons,
+                self.readout,
+                transform=self.readout_weights[:, unit] / (spread * C),
+                synapse=None,
+            )
+            self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
+
+    def held(self, u):
+        """``u`` ``(n, n_steps, d)`` held for ``steps_per_sample`` steps per
+        sample and followed by ``gap_steps`` zeros: ``(n, steps, d)``."""
+        u = np.repeat(np.asarray(u, dtype=float), self.steps_per_sample, axis=1)
+        gap = np.zeros((u.shape[0], self.gap_steps, u.shape[2]))
+        return np.concatenate([u, gap], axis=1)
+
+    def memory_states(self, x):
+        """The cell's discrete memory on ``x`` in the chip's scaling (each
+        dimension divided by ``u_scale``): ``(n, n_steps, memory_d * order)``."""
+        u = np.asarray(x, dtype=float) @ self.e_x.T
+        return np.stack([self.discrete_memory.simulate(ui, output=False) for ui in u])
+
+    def rate_logits(self, x):
+        """The trained rate network's logits on the last sample (no spikes)."""
+        z = self.memory_states(x)[:, -1] @ self.W_m.T
+        return np.maximum(z, 0) @ self.readout_weights.T
+
+    def readout_steps(self, n_steps, target="nengo"):
+        """Indices (within one sequence's steps) that the logits average:
+        the window, shifted by the host-chip latency on a nengo-loihi target."""
+        lag = 0 if target == "nengo" else EMULATOR_LAG_STEPS
+        end = n_steps * self.steps_per_sample + self.readout_offset + lag
+        return np.arange(end - self.window, end)
+
+    def predict(self, x, target="nengo"):
+        """Logits on sequences ``x``, with what the run cost.
+
+        The sequences run back to back in one simulator, each followed by
+        ``gap_steps`` steps of zero input.
+
+        Parameters
+        ----------
+        x : ndarray (n, n_steps, input_d)
+        target : "nengo", "sim", "simreal" or "loihi"
+
+        Returns
+        -------
+        logits : ndarray (n, n_classes)
+        info : dict
+            ``steps`` (all), ``steps_per_sequence``, ``chip_seconds_per_sequence``
+            (``steps_per_sequence * dt``), ``seconds`` (wall, the run),
+            ``build_seconds``, ``saturated`` (fraction of hidden neurons the
+            rate network drives above ``1 / dt`` on the last sample),
+            ``report`` (`prepare`'s placement) and, on the emulator,
+            ``resources`` (`resource_counts` per sequence).
+        """
+        check_choice("target", target, ("nengo",) + TARGETS, self)
+        x = np.asarray(x, dtype=float)
+        check_sequence_data(x, n_inputs=self.input_d)
+        n, n_steps = x.shape[:2]
+        u = self.held(x @ self.e_x.T)
+        steps = u.shape[1]
+        rates = self.gain * np.maximum(self.memory_states(x)[:, -1] @ self.W_m.T, 0)
+        saturated = float(np.mean(rates > 1 / self.dt))
+        if saturated > 1e-3:
+            warnings.warn(
+                f"{saturated:.3%} of the hidden neurons would fire above 1/dt "
+                f"(at most {rates.max():.4g} Hz): lower max_rate",
+                stacklevel=2,
+            )
+        self._sequence.data = u.reshape(n * steps, -1)
+        self.steps_per_sequence = steps
+        info = dict(
+            n=n,
+            steps=n * steps,
+            steps_per_sequence=steps,
+            chip_seconds_per_sequence=steps * self.dt,
+            saturated=saturated,
+            report=prepare(self, build=False),
+        )
+        t0 = time.perf_counter()
+        if target == "nengo":
+            sim = nengo.Simulator(self, dt=self.dt, progress_bar=False)
+        else:
+            with expected_warnings():
+                sim = simulator(self, target=target, dt=self.dt)
+        info["build_seconds"] = time.perf_counter() - t0
+        self._sequence.dt = self.dt
+        with sim:
+            t0 = time.perf_counter()
+            sim.run_steps(n * steps)
+            info["seconds"] = time.perf_counter() - t0
+            out = sim.data[self.probe].reshape(n, steps, -1)
+            if target in EMULATOR_TARGETS:
+                info["resources"] = resource_counts(sim, n_inferences=n)
+        self.last_output = out
+        return out[:, self.readout_steps(n_steps, target)].mean(axis=1), info
