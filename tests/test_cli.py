@@ -361,6 +361,25 @@ def test_loihi_quick(tmp_path, capsys, record):
 
     delay_calls = record(experiment, "delay_comparison")
     digits_calls = record(experiment, "digits_comparison")
+    chip_calls = record(experiment, "chip_digits_comparison")
+    # and one for the whole LMU on the chip: no recurrence, no input_to_hidden
+    chip_path = tmp_path / "chip.npz"
+    LMUClassifier(
+        10,
+        [
+            dict(
+                units=8,
+                order=2,
+                theta=8.0,
+                input_d=8,
+                memory_d=1,
+                hidden_to_hidden=False,
+                input_to_hidden=False,
+                hidden_neuron_type=nengo.RectifiedLinear(),
+            )
+        ],
+        seed=0,
+    ).save(chip_path)
     # a small untrained classifier: this checks the command's path and
     # output, not accuracy (benchmarks/loihi_emulator.py measures that)
     path = tmp_path / "clf.npz"
@@ -398,6 +417,14 @@ def test_loihi_quick(tmp_path, capsys, record):
             "3",
             "--gain",
             "100",
+            "--chip-weights",
+            str(chip_path),
+            "--chip-n-test",
+            "2",
+            "--chip-neurons",
+            "20",
+            "--steps-per-sample",
+            "2",
         ]
     )
     assert rc == 0
@@ -417,8 +444,16 @@ def test_loihi_quick(tmp_path, capsys, record):
         if hasattr(c.connection.pre_obj, "ensemble")
     }
     assert crossings == {("encoder", "host->chip"), ("hidden", "chip->host")}
+    chip = chip_calls[0]["result"]
+    assert chip_calls[0]["kwargs"]["n_neurons"] == 20
+    assert chip.n == 2 and set(chip.accuracy) == {"rate", "nengo", "sim"}
+    # 8 samples held 2 steps each, then the gap
+    assert chip.steps_per_sequence >= 16
+    assert chip.chip_seconds_per_sequence == pytest.approx(chip.steps_per_sequence * 0.001)
+    assert chip.resources["sim"]["cores"] >= 3  # memory populations and the hidden layer
     out = capsys.readouterr().out
     assert "synaptic ops per sequence" in out
+    assert f"{chip.steps_per_sequence} steps a sequence" in out
 
 
 def test_loihi_rejects_bad_target(capsys):

@@ -66,8 +66,41 @@ LOIHI_OPTIONS = (
         "held-out digit sequences to score (the first N; all by default)",
     ),
     ("--targets", None, "sim,simreal", "emulator targets, comma separated: sim, simreal"),
+    (
+        "--chip-weights",
+        None,
+        None,
+        "a row-digits classifier for the whole LMU on the chip, saved with "
+        "LMUClassifier.save (one cell, RectifiedLinear, no recurrence, no "
+        "input_to_hidden); without it one is trained (seconds) and saved to --chip-save",
+    ),
+    (
+        "--chip-save",
+        None,
+        "lmu_chip_digits_loihi.npz",
+        "where to save the chip classifier trained when --chip-weights is absent",
+    ),
+    (
+        "--chip-n-test",
+        POSITIVE_INT,
+        200,
+        "held-out row-digit sequences scored with the whole LMU on the chip (the first N)",
+    ),
+    (
+        "--steps-per-sample",
+        POSITIVE_INT,
+        10,
+        "chip steps each sample is held for (the whole LMU on the chip)",
+    ),
+    (
+        "--chip-neurons",
+        POSITIVE_INT,
+        100,
+        "LIF neurons per memory dimension (the whole LMU on the chip)",
+    ),
     ("--no-delay", FLAG, None, "skip the delay task"),
-    ("--no-digits", FLAG, None, "skip the digits task"),
+    ("--no-digits", FLAG, None, "skip the digits task with the memory on the host"),
+    ("--no-chip-digits", FLAG, None, "skip the digits task with the whole LMU on the chip"),
 )
 
 
@@ -80,11 +113,14 @@ def add_loihi_parser(sub):
         force=True,
         help="run the delay task and a digits classifier on the nengo-loihi emulator",
         description=(
-            "Run two LMU networks on the nengo-loihi emulator next to nengo.Simulator: "
-            "(1) the delay task with the Loihi-ready spiking Legendre memory "
-            "(NRMSE on nengo, 'sim' and 'simreal'); (2) a digits LMUClassifier with "
-            "spiking hidden neurons (held-out accuracy on nengo and the emulator). "
-            "Prints the placement table, the scores and the resource counts."
+            "Run LMU networks on the nengo-loihi emulator next to nengo.Simulator: "
+            "(1) the delay task with the Loihi-ready spiking Legendre memory on the "
+            "chip (NRMSE on nengo, 'sim' and 'simreal'); (2) a digits LMUClassifier "
+            "with the memory on the host and spiking hidden neurons on the chip; "
+            "(3) a row-digits LMU classifier with its memory and hidden layer on "
+            "the chip (held-out accuracy on nengo and the emulator, chip time and "
+            "resources per sequence). Prints the placement tables, the scores and "
+            "the resource counts."
         ),
     )
 
@@ -99,10 +135,11 @@ def loihi_command(args):
     for t in targets:
         if t not in ("sim", "simreal"):
             raise ValidationError(f"must be sim or simreal, got {t!r}", attr="targets")
-    if args.no_delay and args.no_digits:
+    if args.no_delay and args.no_digits and args.no_chip_digits:
         raise ValidationError(
-            "nothing to run: --no-delay and --no-digits together skip both tasks",
-            attr="--no-digits",
+            "nothing to run: --no-delay, --no-digits and --no-chip-digits together "
+            "skip every task",
+            attr="--no-chip-digits",
         )
     if not args.no_digits:
         if args.weights is not None:
@@ -113,6 +150,14 @@ def loihi_command(args):
             check_kind(args.weights, kind, ["LMUClassifier"])
         else:
             args.save = output(args.save, args, "trained classifier", ".npz")
+    if not args.no_chip_digits:
+        if args.chip_weights is not None:
+            from nengo_lmu.networks.saving import check_kind, read_network
+
+            kind, *_ = read_network(args.chip_weights)
+            check_kind(args.chip_weights, kind, ["LMUClassifier"])
+        else:
+            args.chip_save = output(args.chip_save, args, "trained chip classifier", ".npz")
     if not args.no_delay:
         log(
             f"Delay task on the emulator: 10 Hz white noise, theta {args.theta:g} s, "
@@ -175,4 +220,46 @@ def loihi_command(args):
                     {t: out[t]["resources"] for t in targets}, per="sequence"
                 )
             )
+    if not args.no_chip_digits:
+        chip_digits(args, experiment, targets)
     return 0
+
+
+def chip_digits(args, experiment, targets):
+    """The row-digits classifier with its memory and hidden layer on the chip."""
+    path = args.chip_weights
+    if path is None:
+        log(
+            f"Training a row-digits LMU for the chip (order "
+            f"{experiment.CHIP_DIGITS_CELL['order']} x memory_d "
+            f"{experiment.CHIP_DIGITS_CELL['memory_d']}, "
+            f"{experiment.CHIP_DIGITS_CELL['units']} relu units, no recurrence; "
+            f"seed {args.seed}) ..."
+        )
+        trained = experiment.train_chip_digits_classifier(args.chip_save, seed=args.seed)
+        path = trained.path
+        print(f"rate test accuracy (all held-out): {trained.test_accuracy:.4f}; saved to {path}")
+    log(
+        f"Row digits with the whole LMU on the chip: {args.chip_neurons} LIF per memory "
+        f"dimension, each sample held {args.steps_per_sample} steps, the first "
+        f"{args.chip_n_test} held-out sequences ..."
+    )
+    out = experiment.chip_digits_comparison(
+        path,
+        targets=targets,
+        n_test=args.chip_n_test,
+        steps_per_sample=args.steps_per_sample,
+        n_neurons=args.chip_neurons,
+    )
+    if targets:
+        print(out.runs[targets[0]]["report"])
+        print()
+    print(out.table())
+    print(
+        f"{out.steps_per_sequence} steps a sequence: "
+        f"{1000 * out.chip_seconds_per_sequence:.0f} ms of chip time per sequence"
+    )
+    if out.resources:
+        print()
+        print(experiment.resources_table(out.resources, per="sequence"))
+    return out
