@@ -97,7 +97,8 @@ class LegendreMemory(LinearSystemNetwork):
         signal falls outside what the network is tuned for.
     **kwargs
         Passed to `.LinearSystemNetwork` (``synapse``, ``neuron_type``,
-        ``mapping``, ``radius``, ``ens_dimensions``, ``ens_kwargs``, ...).
+        ``mapping``, ``radius``, ``ens_dimensions``, ``ens_kwargs``,
+        ``progress_bar``, ...).
 
     Examples
     --------

@@ -14,7 +14,9 @@ from nengo_lmu.networks.tuning import (  # noqa: F401
     EVAL_STRETCH,
     RATE_SOLVER_REG,
     SPIKING_INTERCEPT,
+    BuildProgress,
     InputCheck,
+    check_progress_bar,
     check_synapse,
     default_process,
     sample_input,
@@ -97,6 +99,11 @@ class LinearSystemNetwork(nengo.Network):
         stretched by 1.5 (headroom for inputs larger than the sample) and,
         for spiking neuron types, the intercepts are uniform in
         ``[-0.75, 0.75]`` (relative to the radius).
+    progress_bar : bool or nengo.utils.progress.ProgressBar
+        Report the progress of a long neural build (one of at least
+        ``tuning.PROGRESS_MIN_CONNECTIONS`` connections, such as a memory of
+        high order) on this bar; ``True`` is nengo's default bar, shown
+        only when the build takes over a second; ``False`` for none.
     label, seed, add_to_container
         As for `nengo.Network`.
 
@@ -155,11 +162,13 @@ class LinearSystemNetwork(nengo.Network):
         input_synapse=None,
         output_synapse=None,
         solver=None,
+        progress_bar=True,
         label=None,
         seed=None,
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self.progress_bar = check_progress_bar(progress_bar, obj=self)
         check_seed("seed", seed, self)
         if not isinstance(system, LinearSystem):
             raise ValidationError(
@@ -579,23 +588,28 @@ class LinearSystemNetwork(nengo.Network):
                     synapse=tap_synapse,
                     **conn_kwargs,
                 )
-        for src, sl_src in zip(populations, slices):
-            for dst, sl_dst in zip(populations, slices):
-                block = Ap[sl_dst, sl_src]
-                if np.any(block):
-                    nengo.Connection(src, dst, transform=block, synapse=synapse, **pop_kwargs)
-            # What the populations represent, read back in the system's
-            # basis through the same synapse, T (h * (A' z_hat + B' u)), is
-            # the state of the previous step (the synapse sees the input one
-            # step late). One more step of the exact recurrence, with the
-            # input of this step, brings it level with the exact form.
-            nengo.Connection(
-                src,
-                self.state,
-                transform=Ad @ T @ Ap[:, sl_src],
-                synapse=synapse,
-                **readout_kwargs,
-            )
+        n_blocks = sum(bool(np.any(Ap[a, b])) for a in slices for b in slices)
+        # A memory of high order makes order**2 connections here (most of
+        # a minute at order 300): say so on a progress bar.
+        with BuildProgress(self.progress_bar, len(slices), n_blocks + len(slices)) as progress:
+            for src, sl_src in zip(populations, slices):
+                for dst, sl_dst in zip(populations, slices):
+                    block = Ap[sl_dst, sl_src]
+                    if np.any(block):
+                        nengo.Connection(src, dst, transform=block, synapse=synapse, **pop_kwargs)
+                # What the populations represent, read back in the system's
+                # basis through the same synapse, T (h * (A' z_hat + B' u)), is
+                # the state of the previous step (the synapse sees the input one
+                # step late). One more step of the exact recurrence, with the
+                # input of this step, brings it level with the exact form.
+                nengo.Connection(
+                    src,
+                    self.state,
+                    transform=Ad @ T @ Ap[:, sl_src],
+                    synapse=synapse,
+                    **readout_kwargs,
+                )
+                progress.step()
         # The input terms of that step, computed exactly from the input node:
         # the populations saw it through input_filter, then each tap.
         for Bt, tap_synapse in self.input_taps:
