@@ -32,6 +32,30 @@ from nengo_lmu.validation import check_choice, check_int, check_positive, check_
 MEMORY_REALIZER = "scaled"
 
 
+#: Refractory period (s) of the memory's default LIF neurons. With nengo's
+#: 2 ms, the populations' rates (200-400 Hz at the radius) bend towards
+#: the 500 Hz ceiling over the evaluation range (1.5 radii), and the
+#: recurrence amplifies that curvature; 1 ms keeps them straighter and below
+#: one spike per 1 ms step. Delay task (996 LIF neurons, 10 s, sample
+#: given), NRMSE seeds 0-3: 0.070 / 0.080 / 0.077 / 0.075 with 2 ms and
+#: reg 0.1; 0.049 / 0.058 / 0.054 / 0.053 with 1 ms and
+#: ``MEMORY_SPIKING_REG``; 0.5 ms or 0 ms alias at dt = 1 ms (0.13-0.45).
+MEMORY_TAU_REF = 0.001
+
+#: Firing rates (Hz) at the radius of the memory's default LIF neurons
+#: (nengo's default is 200-400 Hz): more spikes average out more noise, and
+#: with the 1 ms refractory period the rates stay below one spike per step
+#: over the evaluation range. Delay task as above, seeds 0-3: 0.041 /
+#: 0.042 / 0.039 / 0.039 (400-600 Hz, seeds 0 and 1: 0.040 / 0.038).
+MEMORY_MAX_RATES = (300.0, 500.0)
+
+#: Decoder regularisation of the memory's spiking populations (nengo's
+#: default is 0.1). Delay task, seeds 0 and 1, 2 ms refractory period:
+#: 0.02: 0.108 / 0.134, 0.05: 0.062 / 0.072, 0.1: 0.070 / 0.080,
+#: 0.2: 0.079 / 0.090.
+MEMORY_SPIKING_REG = 0.05
+
+
 #: The rms of `memory_process`. Band-limited samples trade small inputs
 #: for large ones: on the delay task without ``process=`` (8 Hz white
 #: noise, 996 LIF neurons, seeds 0-3, 10 s), a sample at ``1/theta`` Hz
@@ -97,8 +121,12 @@ class LegendreMemory(LinearSystemNetwork):
         signal falls outside what the network is tuned for.
     **kwargs
         Passed to `.LinearSystemNetwork` (``synapse``, ``neuron_type``,
-        ``mapping``, ``radius``, ``ens_dimensions``, ``ens_kwargs``,
-        ``progress_bar``, ...).
+        ``solver``, ``mapping``, ``radius``, ``ens_dimensions``,
+        ``ens_kwargs``, ``progress_bar``, ...). The memory's own defaults:
+        `nengo.LIF` neurons with a 1 ms refractory period
+        (``MEMORY_TAU_REF``) firing at 300-500 Hz at the radius
+        (``MEMORY_MAX_RATES``) and, for spiking neurons, decoders solved
+        with ``LstsqL2(reg=0.05)`` (``MEMORY_SPIKING_REG``).
 
     Examples
     --------
@@ -167,6 +195,26 @@ class LegendreMemory(LinearSystemNetwork):
             add_to_container=add_to_container,
             **kwargs,
         )
+
+    spiking_solver = nengo.solvers.LstsqL2(reg=MEMORY_SPIKING_REG)
+
+    def _neuron_type(self, neuron_type):
+        """The given neuron type, or LIF neurons with a refractory period of
+        ``MEMORY_TAU_REF`` (see there for the measurement)."""
+        self.default_neurons = neuron_type is None
+        if neuron_type is None:
+            return nengo.LIF(tau_ref=MEMORY_TAU_REF)
+        return super()._neuron_type(neuron_type)
+
+    def _ensemble_defaults(self, neuron_type, ens_kwargs):
+        """The memory's default neurons fire at ``MEMORY_MAX_RATES`` at the
+        radius unless ``ens_kwargs`` says otherwise (a neuron type of the
+        user's keeps nengo's rates: with the 2 ms refractory period of
+        `nengo.LIF`, 300-500 Hz measured worse, 0.087-0.089)."""
+        ens_kwargs = super()._ensemble_defaults(neuron_type, ens_kwargs)
+        if getattr(self, "default_neurons", False):
+            ens_kwargs.setdefault("max_rates", nengo.dists.Uniform(*MEMORY_MAX_RATES))
+        return ens_kwargs
 
     def _default_sample(self, one_memory):
         """The input sample that scales the memory when none is given:

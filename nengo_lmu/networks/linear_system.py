@@ -145,6 +145,10 @@ class LinearSystemNetwork(nengo.Network):
     evaluation points, populations and the state readout) is shared.
     """
 
+    #: The populations' decoder solver for spiking neurons when the user
+    #: gives none (``None``: nengo's default, ``LstsqL2(reg=0.1)``).
+    spiking_solver = None
+
     def __init__(
         self,
         system,
@@ -539,6 +543,8 @@ class LinearSystemNetwork(nengo.Network):
         solver = self.solver
         if solver is None and not neuron_type.spiking:
             solver = nengo.solvers.LstsqL2(reg=RATE_SOLVER_REG)
+        elif solver is None:
+            solver = self.spiking_solver
         self.population_solver = solver
         pop_kwargs = dict(conn_kwargs)
         if solver is not None:
