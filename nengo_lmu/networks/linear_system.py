@@ -19,6 +19,7 @@ from nengo_lmu.networks.tuning import (  # noqa: F401
     check_progress_bar,
     check_synapse,
     default_process,
+    neural_synapse,
     sample_input,
     series_lowpass,
     series_synapse,
@@ -76,13 +77,13 @@ class LinearSystemNetwork(nengo.Network):
         zoh-discretised synapse and is exact for nengo's ``Lowpass``;
         ``"continuous"`` uses ``A' = tau A + I``, which is what most older
         examples do and is only accurate when ``dt << tau``.
-    realizer : "scaled", "balanced", "identity", callable or array_like
+    realizer : "l1", "scaled", "balanced", "hankel", "identity", callable or array_like
         Basis in which the neurons represent the state: a name or a
         `nengo_lmu.systems.Realizer` (see `nengo_lmu.systems.realize`), or an
         explicit change of basis ``T`` (``x = T z``). The default
-        (`nengo_lmu.systems.DEFAULT_REALIZER`) rescales each state; on the
-        delay task (996 LIF neurons, seeds 0-3) it scored NRMSE 0.069-0.081
-        against 0.081-0.091 for ``"balanced"``.
+        (`nengo_lmu.systems.DEFAULT_REALIZER`, ``"l1"``) bounds each state for
+        any input within [-1, 1] (`nengo_lmu.realizers.L1Realizer`);
+        ``"scaled"`` rescales each state to peak at ``radius`` over ``process``.
     process : nengo.Process or array_like, optional
         A sample of the input, used to scale the state (and as evaluation
         points). Defaults to white noise band-limited to the system's fastest
@@ -315,25 +316,7 @@ class LinearSystemNetwork(nengo.Network):
 
         Returns ``(synapse, u, z)``.
         """
-        if isinstance(synapse, nengo.synapses.Synapse):
-            if not isinstance(synapse, nengo.LinearFilter):
-                raise ValidationError(
-                    f"must be a nengo.LinearFilter (Lowpass, Alpha, or any "
-                    f"transfer function), got {synapse}",
-                    attr="synapse",
-                    obj=self,
-                )
-            if mapping == "continuous" and type(synapse) is not nengo.Lowpass:
-                raise ValidationError(
-                    f"the continuous mapping needs a Lowpass synapse, got "
-                    f"{synapse}; use mapping='discrete'",
-                    attr="synapse",
-                    obj=self,
-                )
-            if type(synapse) is nengo.Lowpass:
-                check_positive("synapse", synapse.tau, obj=self)
-        else:
-            synapse = nengo.Lowpass(check_positive("synapse", synapse, obj=self))
+        synapse = neural_synapse(synapse, mapping, obj=self)
         self._check_synapse(synapse)
         n = self.system.n_states
         if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:

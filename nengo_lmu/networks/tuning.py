@@ -265,3 +265,35 @@ class BuildProgress:
             self.progress.__exit__(*exc)
             self.bar.update(self.progress)
             self.bar.close()
+
+
+def neural_synapse(synapse, mapping, obj=None):
+    """The recurrent synapse of a neural form: a `nengo.LinearFilter` (a
+    positive number is a `nengo.Lowpass` time constant); the continuous
+    ``mapping`` takes a `nengo.Lowpass` only.
+
+    Examples
+    --------
+    >>> neural_synapse(0.1, "discrete")
+    Lowpass(tau=0.1)
+    """
+    if isinstance(synapse, nengo.synapses.Synapse):
+        if not isinstance(synapse, nengo.LinearFilter):
+            raise ValidationError(
+                f"must be a nengo.LinearFilter (Lowpass, Alpha, or any "
+                f"transfer function), got {synapse}",
+                attr="synapse",
+                obj=obj,
+            )
+        if mapping == "continuous" and type(synapse) is not nengo.Lowpass:
+            raise ValidationError(
+                f"the continuous mapping needs a Lowpass synapse, got "
+                f"{synapse}; use mapping='discrete'",
+                attr="synapse",
+                obj=obj,
+            )
+        if type(synapse) is nengo.Lowpass:
+            check_positive("synapse", synapse.tau, obj=obj)
+    else:
+        synapse = nengo.Lowpass(check_positive("synapse", synapse, obj=obj))
+    return synapse
