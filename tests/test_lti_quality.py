@@ -365,6 +365,14 @@ def test_memory_default_neurons():
     assert mine.ensembles[0].neuron_type.tau_ref == 0.002
     assert mine.ensembles[0].max_rates == nengo.Ensemble.max_rates.default
     assert rate.population_solver.reg == 0.01
+    # the balanced realisation with its larger default sample; "scaled" keeps 0.5
+    assert lm.MEMORY_REALIZER == "balanced" and mem.sample_rms == lm.BALANCED_SAMPLE_RMS
+    assert not np.allclose(mem.T, np.diag(np.diag(mem.T)))
+    one = legendre_system(6, 0.1).discretize(0.001)
+    assert mem._default_sample(one).rms == 0.7
+    with nengo.Network():
+        scaled = LegendreMemory(6, 0.1, n_neurons=20, realizer="scaled")
+    assert scaled.sample_rms is None and scaled._default_sample(one).rms == 0.5
     # the plain linear-system network keeps nengo's LIF and solver
     net = LinearSystemNetwork(legendre_system(4, 0.1), n_neurons=20, add_to_container=False)
     assert net.ensembles[0].neuron_type.tau_ref == 0.002 and net.population_solver is None
