@@ -23,6 +23,7 @@ LAYERS = {
     "nengo_lmu.metrics": 1,
     "nengo_lmu.audio": 1,
     "nengo_lmu.neurons": 2,
+    "nengo_lmu.networks.tuning": 2.5,
     "nengo_lmu.networks": 3,
     "nengo_lmu.dl": 4,
     "nengo_lmu.loihi": 4,

@@ -347,3 +347,44 @@ def rolling_window_errors(seed, process=True):
 def test_nengolib_rolling_window_bounds(seed):
     delay, function, state = rolling_window_errors(seed)
     assert delay < 0.05 and function < 0.2 and state < 0.05, (delay, function, state)
+
+
+def test_memory_default_neurons():
+    # the memory's own defaults (measured in legendre_memory.MEMORY_TAU_REF)
+    from nengo_lmu.networks import legendre_memory as lm
+
+    with nengo.Network():
+        mem = LegendreMemory(6, 0.1, n_neurons=20)
+        mine = LegendreMemory(6, 0.1, n_neurons=20, neuron_type=nengo.LIF())
+        rate = LegendreMemory(6, 0.1, n_neurons=20, neuron_type=nengo.LIFRate())
+    ens = mem.ensembles[0]
+    assert ens.neuron_type.tau_ref == lm.MEMORY_TAU_REF == 0.001
+    assert (ens.max_rates.low, ens.max_rates.high) == lm.MEMORY_MAX_RATES
+    assert mem.population_solver.reg == lm.MEMORY_SPIKING_REG
+    # a neuron type of the user's keeps nengo's rates; rate neurons their solver
+    assert mine.ensembles[0].neuron_type.tau_ref == 0.002
+    assert mine.ensembles[0].max_rates == nengo.Ensemble.max_rates.default
+    assert rate.population_solver.reg == 0.01
+    # the balanced realisation with its larger default sample; "scaled" keeps 0.5
+    assert lm.MEMORY_REALIZER == "balanced" and mem.sample_rms == lm.BALANCED_SAMPLE_RMS
+    assert not np.allclose(mem.T, np.diag(np.diag(mem.T)))
+    one = legendre_system(6, 0.1).discretize(0.001)
+    assert mem._default_sample(one).rms == 0.7
+    with nengo.Network():
+        scaled = LegendreMemory(6, 0.1, n_neurons=20, realizer="scaled")
+    assert scaled.sample_rms is None and scaled._default_sample(one).rms == 0.5
+    # the plain linear-system network keeps nengo's LIF and solver
+    net = LinearSystemNetwork(legendre_system(4, 0.1), n_neurons=20, add_to_container=False)
+    assert net.ensembles[0].neuron_type.tau_ref == 0.002 and net.population_solver is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_delay_task_at_the_memory_defaults(seed):
+    # issue 16: order 6, theta 0.1 s, <= 1000 LIF neurons, NRMSE <= 0.06
+    # (measured 0.041-0.046 on seeds 0-3)
+    from nengo_lmu.tasks import run_delay_task
+
+    res = run_delay_task(n_neurons=166, seed=seed)
+    assert res.n_neurons <= 1000
+    assert res.nrmse <= 0.06, res

@@ -28,8 +28,45 @@ from nengo_lmu.validation import check_choice, check_int, check_positive, check_
 #: leaves the memory's higher states a few percent of their range on the
 #: band-limited signals it is built for: on the delay task (996 LIF
 #: neurons, seeds 0 and 1, 4 s) NRMSE 0.27-0.29 with it, 0.17-0.19 with it
-#: in the balanced basis, 0.07-0.08 scaled to a sample.
-MEMORY_REALIZER = "scaled"
+#: in the balanced basis, 0.07-0.08 scaled to a sample. With the
+#: memory's default neurons (``MEMORY_TAU_REF``), the balanced basis
+#: (with respect to the delay readout) scaled to a sample ties with
+#: ``"scaled"`` on the delay task (10 s, seeds 0-3: 0.042 / 0.046 / 0.041 /
+#: 0.040 against 0.041 / 0.042 / 0.039 / 0.039) and is far better on
+#: signals the user did not describe (no ``process=``, 8 Hz, seeds 0-3,
+#: with ``BALANCED_SAMPLE_RMS``): rms 0.15: 0.118-0.151, 0.3: 0.069-0.078,
+#: 0.45: 0.052-0.067; ``"scaled"``: 0.170-0.198, 0.086-0.098, 0.080-0.165.
+MEMORY_REALIZER = "balanced"
+
+#: The rms of the default sample for the balanced realisation, which
+#: spreads the signal evenly over the states, so that large inputs reach
+#: the radius on all of them at once: with rms 0.5 (as for ``"scaled"``),
+#: rms 0.45 input saturated it (0.076-0.200, seeds 0-3; rms 0.15: 0.089-0.109).
+BALANCED_SAMPLE_RMS = 0.7
+
+
+#: Refractory period (s) of the memory's default LIF neurons. With nengo's
+#: 2 ms, the populations' rates (200-400 Hz at the radius) bend towards
+#: the 500 Hz ceiling over the evaluation range (1.5 radii), and the
+#: recurrence amplifies that curvature; 1 ms keeps them straighter and below
+#: one spike per 1 ms step. Delay task (996 LIF neurons, 10 s, sample
+#: given), NRMSE seeds 0-3: 0.070 / 0.080 / 0.077 / 0.075 with 2 ms and
+#: reg 0.1; 0.049 / 0.058 / 0.054 / 0.053 with 1 ms and
+#: ``MEMORY_SPIKING_REG``; 0.5 ms or 0 ms alias at dt = 1 ms (0.13-0.45).
+MEMORY_TAU_REF = 0.001
+
+#: Firing rates (Hz) at the radius of the memory's default LIF neurons
+#: (nengo's default is 200-400 Hz): more spikes average out more noise, and
+#: with the 1 ms refractory period the rates stay below one spike per step
+#: over the evaluation range. Delay task as above, seeds 0-3: 0.041 /
+#: 0.042 / 0.039 / 0.039 (400-600 Hz, seeds 0 and 1: 0.040 / 0.038).
+MEMORY_MAX_RATES = (300.0, 500.0)
+
+#: Decoder regularisation of the memory's spiking populations (nengo's
+#: default is 0.1). Delay task, seeds 0 and 1, 2 ms refractory period:
+#: 0.02: 0.108 / 0.134, 0.05: 0.062 / 0.072, 0.1: 0.070 / 0.080,
+#: 0.2: 0.079 / 0.090.
+MEMORY_SPIKING_REG = 0.05
 
 
 #: The rms of `memory_process`. Band-limited samples trade small inputs
@@ -86,7 +123,7 @@ class LegendreMemory(LinearSystemNetwork):
     realizer : str, callable or array_like
         As for `.LinearSystemNetwork`, applied to one input dimension's
         memory and repeated; ``"balanced"`` balances each memory with
-        respect to its delay-``theta`` readout. The default is ``"scaled"``
+        respect to its delay-``theta`` readout. The default is ``"balanced"``
         (``MEMORY_REALIZER``), not the bounding ``"l1"``, which measured
         far worse on the memory (see ``MEMORY_REALIZER``).
     process : nengo.Process or array_like, optional
@@ -97,7 +134,12 @@ class LegendreMemory(LinearSystemNetwork):
         signal falls outside what the network is tuned for.
     **kwargs
         Passed to `.LinearSystemNetwork` (``synapse``, ``neuron_type``,
-        ``mapping``, ``radius``, ``ens_dimensions``, ``ens_kwargs``, ...).
+        ``solver``, ``mapping``, ``radius``, ``ens_dimensions``,
+        ``ens_kwargs``, ``progress_bar``, ...). The memory's own defaults:
+        `nengo.LIF` neurons with a 1 ms refractory period
+        (``MEMORY_TAU_REF``) firing at 300-500 Hz at the radius
+        (``MEMORY_MAX_RATES``) and, for spiking neurons, decoders solved
+        with ``LstsqL2(reg=0.05)`` (``MEMORY_SPIKING_REG``).
 
     Examples
     --------
@@ -146,6 +188,9 @@ class LegendreMemory(LinearSystemNetwork):
             # system directly would mix identical memories arbitrarily.
             one = block.with_outputs(legendre_readout(order, 1.0)[None, :])
             done = one.discretize(dt)
+            self.sample_rms = (
+                BALANCED_SAMPLE_RMS if getattr(rule, "name", None) == "balanced" else None
+            )
             if process is None:
                 process = self._default_sample(done)
             rng = np.random.RandomState(seed)
@@ -167,6 +212,26 @@ class LegendreMemory(LinearSystemNetwork):
             **kwargs,
         )
 
+    spiking_solver = nengo.solvers.LstsqL2(reg=MEMORY_SPIKING_REG)
+
+    def _neuron_type(self, neuron_type):
+        """The given neuron type, or LIF neurons with a refractory period of
+        ``MEMORY_TAU_REF`` (see there for the measurement)."""
+        self.default_neurons = neuron_type is None
+        if neuron_type is None:
+            return nengo.LIF(tau_ref=MEMORY_TAU_REF)
+        return super()._neuron_type(neuron_type)
+
+    def _ensemble_defaults(self, neuron_type, ens_kwargs):
+        """The memory's default neurons fire at ``MEMORY_MAX_RATES`` at the
+        radius unless ``ens_kwargs`` says otherwise (a neuron type of the
+        user's keeps nengo's rates: with the 2 ms refractory period of
+        `nengo.LIF`, 300-500 Hz measured worse, 0.087-0.089)."""
+        ens_kwargs = super()._ensemble_defaults(neuron_type, ens_kwargs)
+        if getattr(self, "default_neurons", False):
+            ens_kwargs.setdefault("max_rates", nengo.dists.Uniform(*MEMORY_MAX_RATES))
+        return ens_kwargs
+
     def _default_sample(self, one_memory):
         """The input sample that scales the memory when none is given:
         white noise band-limited to the memory's fastest time constant
@@ -176,9 +241,11 @@ class LegendreMemory(LinearSystemNetwork):
         weights within 8 bits, and its worst case over input amplitudes
         measured best (see ``MEMORY_SAMPLE_RMS``); a form may override this
         hook, and a user may pass ``process=memory_process(theta, dt)``
-        for signals of about ``1/theta`` Hz.
+        for signals of about ``1/theta`` Hz. The balanced realisation
+        takes a larger sample (``BALANCED_SAMPLE_RMS``).
         """
-        return default_process(one_memory)
+        rms = getattr(self, "sample_rms", None)
+        return default_process(one_memory) if rms is None else default_process(one_memory, rms=rms)
 
     def add_delay_output(self, r, synapse=None, label=None):
         """Add a node that decodes the input delayed by ``r * theta``.

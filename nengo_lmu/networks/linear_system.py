@@ -1,13 +1,31 @@
 """Any linear time-invariant system as a nengo network, exact or spiking."""
 
 import warnings
-from dataclasses import dataclass
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.dt_check import require_dt
+
+# The tuning helpers live in `nengo_lmu.networks.tuning`; they are imported
+# here under their old names too, so that earlier imports keep working.
+from nengo_lmu.networks.tuning import (  # noqa: F401
+    EVAL_STRETCH,
+    RATE_SOLVER_REG,
+    SPIKING_INTERCEPT,
+    BuildProgress,
+    InputCheck,
+    check_progress_bar,
+    check_synapse,
+    default_process,
+    neural_synapse,
+    sample_input,
+    series_lowpass,
+    series_synapse,
+    state_eval_points,
+    vector_radius,
+)
 from nengo_lmu.realizers import ScaledRealizer, is_stable
 from nengo_lmu.systems import (
     DEFAULT_REALIZER,
@@ -15,57 +33,11 @@ from nengo_lmu.systems import (
     LinearSystem,
     as_realizer,
     lowpass_mapping,
-    synapse_loop_tf,
     synapse_mapping,
 )
 from nengo_lmu.validation import check_choice, check_int, check_positive, check_seed
 
 MAPPINGS = ("discrete", "continuous")
-# Defaults of the neural form (relative to the radius); see _build_neural.
-EVAL_STRETCH = 1.5
-SPIKING_INTERCEPT = 0.75
-#: Regularisation of the populations' decoders for rate (non-spiking) neurons.
-RATE_SOLVER_REG = 0.01
-
-
-def sample_input(process, n_inputs, dt, rng, n_steps=None, obj=None):
-    """An input sample ``(n_steps, n_inputs)`` from a process or an array.
-
-    Used to choose the scaling of a spiking realisation. ``process`` may be a
-    `nengo.Process` (run for its ``default_size_out`` of ``n_inputs``) or an
-    array of samples.
-    """
-    if isinstance(process, nengo.Process):
-        if n_steps is None:
-            n_steps = int(round(getattr(process, "period", 10.0) / dt))
-        u = process.run_steps(n_steps, d=n_inputs, dt=dt, rng=rng)
-    else:
-        try:
-            u = np.asarray(process, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                f"must be a nengo.Process or an array of input samples, got {process!r}",
-                attr="process",
-                obj=obj,
-            ) from None
-        if u.ndim == 1 and n_inputs == 1:
-            u = u[:, None]
-        if u.ndim != 2 or u.shape[1] != n_inputs or u.shape[0] < 2:
-            raise ValidationError(
-                f"must be a nengo.Process or an array of shape (n_steps >= 2, "
-                f"{n_inputs}), got shape {u.shape}",
-                attr="process",
-                obj=obj,
-            )
-    if not np.all(np.isfinite(u)):
-        raise ValidationError("the input sample contains NaN or inf", attr="process", obj=obj)
-    if not np.any(u):
-        raise ValidationError(
-            "the input sample is all zeros: it cannot set the state scaling",
-            attr="process",
-            obj=obj,
-        )
-    return u
 
 
 class LinearSystemNetwork(nengo.Network):
@@ -105,13 +77,13 @@ class LinearSystemNetwork(nengo.Network):
         zoh-discretised synapse and is exact for nengo's ``Lowpass``;
         ``"continuous"`` uses ``A' = tau A + I``, which is what most older
         examples do and is only accurate when ``dt << tau``.
-    realizer : "scaled", "balanced", "identity", callable or array_like
+    realizer : "l1", "scaled", "balanced", "hankel", "identity", callable or array_like
         Basis in which the neurons represent the state: a name or a
         `nengo_lmu.systems.Realizer` (see `nengo_lmu.systems.realize`), or an
         explicit change of basis ``T`` (``x = T z``). The default
-        (`nengo_lmu.systems.DEFAULT_REALIZER`) rescales each state; on the
-        delay task (996 LIF neurons, seeds 0-3) it scored NRMSE 0.069-0.081
-        against 0.081-0.091 for ``"balanced"``.
+        (`nengo_lmu.systems.DEFAULT_REALIZER`, ``"l1"``) bounds each state for
+        any input within [-1, 1] (`nengo_lmu.realizers.L1Realizer`);
+        ``"scaled"`` rescales each state to peak at ``radius`` over ``process``.
     process : nengo.Process or array_like, optional
         A sample of the input, used to scale the state (and as evaluation
         points). Defaults to white noise band-limited to the system's fastest
@@ -128,6 +100,11 @@ class LinearSystemNetwork(nengo.Network):
         stretched by 1.5 (headroom for inputs larger than the sample) and,
         for spiking neuron types, the intercepts are uniform in
         ``[-0.75, 0.75]`` (relative to the radius).
+    progress_bar : bool or nengo.utils.progress.ProgressBar
+        Report the progress of a long neural build (one of at least
+        ``tuning.PROGRESS_MIN_CONNECTIONS`` connections, such as a memory of
+        high order) on this bar; ``True`` is nengo's default bar, shown
+        only when the build takes over a second; ``False`` for none.
     label, seed, add_to_container
         As for `nengo.Network`.
 
@@ -169,6 +146,10 @@ class LinearSystemNetwork(nengo.Network):
     evaluation points, populations and the state readout) is shared.
     """
 
+    #: The populations' decoder solver for spiking neurons when the user
+    #: gives none (``None``: nengo's default, ``LstsqL2(reg=0.1)``).
+    spiking_solver = None
+
     def __init__(
         self,
         system,
@@ -186,11 +167,13 @@ class LinearSystemNetwork(nengo.Network):
         input_synapse=None,
         output_synapse=None,
         solver=None,
+        progress_bar=True,
         label=None,
         seed=None,
         add_to_container=None,
     ):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        self.progress_bar = check_progress_bar(progress_bar, obj=self)
         check_seed("seed", seed, self)
         if not isinstance(system, LinearSystem):
             raise ValidationError(
@@ -333,25 +316,7 @@ class LinearSystemNetwork(nengo.Network):
 
         Returns ``(synapse, u, z)``.
         """
-        if isinstance(synapse, nengo.synapses.Synapse):
-            if not isinstance(synapse, nengo.LinearFilter):
-                raise ValidationError(
-                    f"must be a nengo.LinearFilter (Lowpass, Alpha, or any "
-                    f"transfer function), got {synapse}",
-                    attr="synapse",
-                    obj=self,
-                )
-            if mapping == "continuous" and type(synapse) is not nengo.Lowpass:
-                raise ValidationError(
-                    f"the continuous mapping needs a Lowpass synapse, got "
-                    f"{synapse}; use mapping='discrete'",
-                    attr="synapse",
-                    obj=self,
-                )
-            if type(synapse) is nengo.Lowpass:
-                check_positive("synapse", synapse.tau, obj=self)
-        else:
-            synapse = nengo.Lowpass(check_positive("synapse", synapse, obj=self))
+        synapse = neural_synapse(synapse, mapping, obj=self)
         self._check_synapse(synapse)
         n = self.system.n_states
         if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
@@ -561,6 +526,8 @@ class LinearSystemNetwork(nengo.Network):
         solver = self.solver
         if solver is None and not neuron_type.spiking:
             solver = nengo.solvers.LstsqL2(reg=RATE_SOLVER_REG)
+        elif solver is None:
+            solver = self.spiking_solver
         self.population_solver = solver
         pop_kwargs = dict(conn_kwargs)
         if solver is not None:
@@ -610,23 +577,28 @@ class LinearSystemNetwork(nengo.Network):
                     synapse=tap_synapse,
                     **conn_kwargs,
                 )
-        for src, sl_src in zip(populations, slices):
-            for dst, sl_dst in zip(populations, slices):
-                block = Ap[sl_dst, sl_src]
-                if np.any(block):
-                    nengo.Connection(src, dst, transform=block, synapse=synapse, **pop_kwargs)
-            # What the populations represent, read back in the system's
-            # basis through the same synapse, T (h * (A' z_hat + B' u)), is
-            # the state of the previous step (the synapse sees the input one
-            # step late). One more step of the exact recurrence, with the
-            # input of this step, brings it level with the exact form.
-            nengo.Connection(
-                src,
-                self.state,
-                transform=Ad @ T @ Ap[:, sl_src],
-                synapse=synapse,
-                **readout_kwargs,
-            )
+        n_blocks = sum(bool(np.any(Ap[a, b])) for a in slices for b in slices)
+        # A memory of high order makes order**2 connections here (most of
+        # a minute at order 300): say so on a progress bar.
+        with BuildProgress(self.progress_bar, len(slices), n_blocks + len(slices)) as progress:
+            for src, sl_src in zip(populations, slices):
+                for dst, sl_dst in zip(populations, slices):
+                    block = Ap[sl_dst, sl_src]
+                    if np.any(block):
+                        nengo.Connection(src, dst, transform=block, synapse=synapse, **pop_kwargs)
+                # What the populations represent, read back in the system's
+                # basis through the same synapse, T (h * (A' z_hat + B' u)), is
+                # the state of the previous step (the synapse sees the input one
+                # step late). One more step of the exact recurrence, with the
+                # input of this step, brings it level with the exact form.
+                nengo.Connection(
+                    src,
+                    self.state,
+                    transform=Ad @ T @ Ap[:, sl_src],
+                    synapse=synapse,
+                    **readout_kwargs,
+                )
+                progress.step()
         # The input terms of that step, computed exactly from the input node:
         # the populations saw it through input_filter, then each tap.
         for Bt, tap_synapse in self.input_taps:
@@ -637,134 +609,3 @@ class LinearSystemNetwork(nengo.Network):
                 synapse=series_synapse(tap_synapse, self.input_filter, self.dt),
             )
         nengo.Connection(self.filtered_input, self.state, transform=Bd, synapse=self.input_filter)
-
-
-def series_lowpass(first, second):
-    """``first`` followed by ``second`` (two `nengo.Lowpass`, or ``None``
-    for no filter) as one synapse.
-
-    Examples
-    --------
-    >>> series_lowpass(nengo.Lowpass(0.1), None)
-    Lowpass(tau=0.1)
-    >>> [round(c, 6) for c in series_lowpass(nengo.Lowpass(0.1), nengo.Lowpass(0.005)).den]
-    [0.0005, 0.105, 1.0]
-    """
-    if second is None:
-        return first
-    if first is None:
-        return second
-    tau1, tau2 = first.tau, second.tau
-    return nengo.LinearFilter([1.0], [tau1 * tau2, tau1 + tau2, 1.0])
-
-
-def vector_radius(z, radius):
-    """How many radii long the state vectors ``z`` (one per row) get: the
-    radius factor of a population holding several states together."""
-    return max(1.0, float(np.max(np.linalg.norm(z, axis=1))) / radius)
-
-
-@dataclass
-class InputCheck:
-    """What `LinearSystemNetwork.check_input` found.
-
-    Attributes
-    ----------
-    fraction_outside : float
-        Fraction of the steps on which some population's state lies outside
-        its radius (where its decoding degrades or saturates).
-    fraction_per_ensemble : ndarray
-        The same per population.
-    peak : ndarray
-        The largest state norm of each population, in radii.
-    """
-
-    fraction_outside: float
-    fraction_per_ensemble: np.ndarray
-    peak: np.ndarray
-
-    def __str__(self):
-        worst = int(np.argmax(self.peak))
-        return (
-            f"{100 * self.fraction_outside:.1f}% of the input's steps put a "
-            f"state outside the populations' radius (peak "
-            f"{self.peak[worst]:.2f} radii, ensemble[{worst}]); scale the "
-            f"input down or give it as process= so that the network is "
-            f"tuned for it"
-        )
-
-
-def series_synapse(first, second, dt):
-    """``first`` followed by ``second`` (or ``None``) as one connection's
-    synapse: `series_lowpass` for two lowpass filters, otherwise the
-    discrete product of their loop transfer functions (`synapse_loop_tf`),
-    exact in a simulator at ``dt``.
-    """
-    if second is None:
-        return first
-    if type(first) is nengo.Lowpass and type(second) is nengo.Lowpass:
-        return series_lowpass(first, second)
-    n1, d1 = synapse_loop_tf(first, dt)
-    n2, d2 = synapse_loop_tf(second, dt)
-    return nengo.LinearFilter(np.polymul(n1, n2), np.polymul(d1, d2), analog=False)
-
-
-def check_synapse(name, synapse, obj=None):
-    """``None``, a synapse, or a positive time constant (a `nengo.Lowpass`)."""
-    if synapse is None or isinstance(synapse, nengo.synapses.Synapse):
-        return synapse
-    return nengo.Lowpass(check_positive(name, synapse, obj=obj))
-
-
-def default_process(discrete_system, rms=0.5, seed=0):
-    """White noise band-limited to the system's fastest time constant.
-
-    Used to scale a neural realisation when the user gives no input sample.
-    """
-    dt = discrete_system.dt
-    # Continuous-time eigenvalues from the discrete ones.
-    eig = np.linalg.eigvals(discrete_system.A).astype(complex)
-    lam = np.abs(np.log(np.where(eig == 0, 1e-300, eig))) / dt
-    fastest = np.max(lam) if np.any(lam > 0) else 1.0 / dt
-    high = float(np.clip(fastest / (2 * np.pi), 1.0 / (20 * dt), 0.4 / dt))
-    period = max(10.0, 100.0 / high)
-    return nengo.processes.WhiteSignal(period=period, high=high, rms=rms, seed=seed)
-
-
-def state_eval_points(z, radius, rng, bounded=False, spiking=True, n_eval=5000):
-    """Evaluation points (in units of the radius) for the populations.
-
-    Parameters
-    ----------
-    z : ndarray, shape (n_steps, n_states)
-        The realised state over the sample input.
-    radius : float
-    rng : numpy.random.RandomState
-    bounded : bool
-        The realisation bounds each state by the radius for any input
-        within the input radius (`nengo_lmu.realizers.L1Realizer`): the
-        points cover that whole range uniformly, with headroom
-        (``EVAL_STRETCH``) for inputs beyond it. Only for one state per
-        population (a box of several states holds mostly corners the state
-        never reaches).
-    spiking : bool
-        For a sample-based realisation: spiking neurons decode the sampled
-        trajectory stretched by ``EVAL_STRETCH`` (headroom for inputs larger
-        than the sample, which costs little next to spike noise); rate
-        neurons decode the trajectory itself, where they are most precise.
-    n_eval : int
-        Number of points.
-
-    Examples
-    --------
-    >>> rng = np.random.RandomState(0)
-    >>> z = np.sin(np.linspace(0, 10, 1000))[:, None]
-    >>> pts = state_eval_points(z, 1.0, rng, bounded=True)
-    >>> pts.shape, bool(np.max(np.abs(pts)) <= EVAL_STRETCH)
-    ((5000, 1), True)
-    """
-    if bounded:
-        return rng.uniform(-EVAL_STRETCH, EVAL_STRETCH, size=(n_eval, z.shape[1]))
-    n = min(len(z), n_eval)
-    pick = z[rng.choice(len(z), size=n, replace=False)] / radius
-    return pick * EVAL_STRETCH if spiking else pick

@@ -1,0 +1,299 @@
+"""How a neural linear system is tuned: the input sample, the state's
+evaluation points, the populations' radius, and synapse helpers.
+
+These are the module-level helpers of `.LinearSystemNetwork` (also
+importable from `nengo_lmu.networks.linear_system`), kept apart so that the
+network module holds the network.
+"""
+
+from dataclasses import dataclass
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.utils.progress import Progress, ProgressBar, to_progressbar
+
+from nengo_lmu.systems import synapse_loop_tf
+from nengo_lmu.validation import check_positive
+
+# Defaults of the neural form (relative to the radius); see
+# `.LinearSystemNetwork._build_neural`.
+EVAL_STRETCH = 1.5
+SPIKING_INTERCEPT = 0.75
+#: Regularisation of the populations' decoders for rate (non-spiking) neurons.
+RATE_SOLVER_REG = 0.01
+
+
+def sample_input(process, n_inputs, dt, rng, n_steps=None, obj=None):
+    """An input sample ``(n_steps, n_inputs)`` from a process or an array.
+
+    Used to choose the scaling of a spiking realisation. ``process`` may be a
+    `nengo.Process` (run for its ``default_size_out`` of ``n_inputs``) or an
+    array of samples.
+    """
+    if isinstance(process, nengo.Process):
+        if n_steps is None:
+            n_steps = int(round(getattr(process, "period", 10.0) / dt))
+        u = process.run_steps(n_steps, d=n_inputs, dt=dt, rng=rng)
+    else:
+        try:
+            u = np.asarray(process, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValidationError(
+                f"must be a nengo.Process or an array of input samples, got {process!r}",
+                attr="process",
+                obj=obj,
+            ) from None
+        if u.ndim == 1 and n_inputs == 1:
+            u = u[:, None]
+        if u.ndim != 2 or u.shape[1] != n_inputs or u.shape[0] < 2:
+            raise ValidationError(
+                f"must be a nengo.Process or an array of shape (n_steps >= 2, "
+                f"{n_inputs}), got shape {u.shape}",
+                attr="process",
+                obj=obj,
+            )
+    if not np.all(np.isfinite(u)):
+        raise ValidationError("the input sample contains NaN or inf", attr="process", obj=obj)
+    if not np.any(u):
+        raise ValidationError(
+            "the input sample is all zeros: it cannot set the state scaling",
+            attr="process",
+            obj=obj,
+        )
+    return u
+
+
+def series_lowpass(first, second):
+    """``first`` followed by ``second`` (two `nengo.Lowpass`, or ``None``
+    for no filter) as one synapse.
+
+    Examples
+    --------
+    >>> series_lowpass(nengo.Lowpass(0.1), None)
+    Lowpass(tau=0.1)
+    >>> [round(c, 6) for c in series_lowpass(nengo.Lowpass(0.1), nengo.Lowpass(0.005)).den]
+    [0.0005, 0.105, 1.0]
+    """
+    if second is None:
+        return first
+    if first is None:
+        return second
+    tau1, tau2 = first.tau, second.tau
+    return nengo.LinearFilter([1.0], [tau1 * tau2, tau1 + tau2, 1.0])
+
+
+def vector_radius(z, radius):
+    """How many radii long the state vectors ``z`` (one per row) get: the
+    radius factor of a population holding several states together."""
+    return max(1.0, float(np.max(np.linalg.norm(z, axis=1))) / radius)
+
+
+@dataclass
+class InputCheck:
+    """What `LinearSystemNetwork.check_input` found.
+
+    Attributes
+    ----------
+    fraction_outside : float
+        Fraction of the steps on which some population's state lies outside
+        its radius (where its decoding degrades or saturates).
+    fraction_per_ensemble : ndarray
+        The same per population.
+    peak : ndarray
+        The largest state norm of each population, in radii.
+    """
+
+    fraction_outside: float
+    fraction_per_ensemble: np.ndarray
+    peak: np.ndarray
+
+    def __str__(self):
+        worst = int(np.argmax(self.peak))
+        return (
+            f"{100 * self.fraction_outside:.1f}% of the input's steps put a "
+            f"state outside the populations' radius (peak "
+            f"{self.peak[worst]:.2f} radii, ensemble[{worst}]); scale the "
+            f"input down or give it as process= so that the network is "
+            f"tuned for it"
+        )
+
+
+def series_synapse(first, second, dt):
+    """``first`` followed by ``second`` (or ``None``) as one connection's
+    synapse: `series_lowpass` for two lowpass filters, otherwise the
+    discrete product of their loop transfer functions (`synapse_loop_tf`),
+    exact in a simulator at ``dt``.
+    """
+    if second is None:
+        return first
+    if type(first) is nengo.Lowpass and type(second) is nengo.Lowpass:
+        return series_lowpass(first, second)
+    n1, d1 = synapse_loop_tf(first, dt)
+    n2, d2 = synapse_loop_tf(second, dt)
+    return nengo.LinearFilter(np.polymul(n1, n2), np.polymul(d1, d2), analog=False)
+
+
+def check_synapse(name, synapse, obj=None):
+    """``None``, a synapse, or a positive time constant (a `nengo.Lowpass`)."""
+    if synapse is None or isinstance(synapse, nengo.synapses.Synapse):
+        return synapse
+    return nengo.Lowpass(check_positive(name, synapse, obj=obj))
+
+
+def default_process(discrete_system, rms=0.5, seed=0):
+    """White noise band-limited to the system's fastest time constant.
+
+    Used to scale a neural realisation when the user gives no input sample.
+    """
+    dt = discrete_system.dt
+    # Continuous-time eigenvalues from the discrete ones.
+    eig = np.linalg.eigvals(discrete_system.A).astype(complex)
+    lam = np.abs(np.log(np.where(eig == 0, 1e-300, eig))) / dt
+    fastest = np.max(lam) if np.any(lam > 0) else 1.0 / dt
+    high = float(np.clip(fastest / (2 * np.pi), 1.0 / (20 * dt), 0.4 / dt))
+    period = max(10.0, 100.0 / high)
+    return nengo.processes.WhiteSignal(period=period, high=high, rms=rms, seed=seed)
+
+
+def state_eval_points(z, radius, rng, bounded=False, spiking=True, n_eval=5000):
+    """Evaluation points (in units of the radius) for the populations.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n_steps, n_states)
+        The realised state over the sample input.
+    radius : float
+    rng : numpy.random.RandomState
+    bounded : bool
+        The realisation bounds each state by the radius for any input
+        within the input radius (`nengo_lmu.realizers.L1Realizer`): the
+        points cover that whole range uniformly, with headroom
+        (``EVAL_STRETCH``) for inputs beyond it. Only for one state per
+        population (a box of several states holds mostly corners the state
+        never reaches).
+    spiking : bool
+        For a sample-based realisation: spiking neurons decode the sampled
+        trajectory stretched by ``EVAL_STRETCH`` (headroom for inputs larger
+        than the sample, which costs little next to spike noise); rate
+        neurons decode the trajectory itself, where they are most precise.
+    n_eval : int
+        Number of points.
+
+    Examples
+    --------
+    >>> rng = np.random.RandomState(0)
+    >>> z = np.sin(np.linspace(0, 10, 1000))[:, None]
+    >>> pts = state_eval_points(z, 1.0, rng, bounded=True)
+    >>> pts.shape, bool(np.max(np.abs(pts)) <= EVAL_STRETCH)
+    ((5000, 1), True)
+    """
+    if bounded:
+        return rng.uniform(-EVAL_STRETCH, EVAL_STRETCH, size=(n_eval, z.shape[1]))
+    n = min(len(z), n_eval)
+    pick = z[rng.choice(len(z), size=n, replace=False)] / radius
+    return pick * EVAL_STRETCH if spiking else pick
+
+
+#: Neural builds that make at least this many connections report their
+#: progress: a memory of order 300 (one population per state) makes 90,000
+#: of them and takes most of a minute to build; small networks stay silent.
+PROGRESS_MIN_CONNECTIONS = 2000
+
+
+def check_progress_bar(progress_bar, obj=None):
+    """``True`` (nengo's default bar), ``False``/``None`` (none) or a
+    `nengo.utils.progress.ProgressBar`."""
+    if progress_bar is None or isinstance(progress_bar, (bool, ProgressBar)):
+        return progress_bar
+    raise ValidationError(
+        f"must be a bool, None or a nengo.utils.progress.ProgressBar, got {progress_bar!r}",
+        attr="progress_bar",
+        obj=obj,
+    )
+
+
+class BuildProgress:
+    """Progress of a long network build on a nengo progress bar.
+
+    Active only when the build makes at least ``PROGRESS_MIN_CONNECTIONS``
+    connections and ``progress_bar`` is not ``False``/``None``; ``True``
+    takes nengo's default bar (`nengo.rc`), which shows itself only when the
+    build will take more than a second.
+
+    Parameters
+    ----------
+    progress_bar : bool, None or nengo.utils.progress.ProgressBar
+    n_steps : int
+        Steps of the build (``step`` is called once per step).
+    n_connections : int
+        Connections the build makes (decides whether to report).
+
+    Examples
+    --------
+    >>> with BuildProgress(True, n_steps=3, n_connections=10) as progress:
+    ...     for _ in range(3):
+    ...         progress.step()
+    >>> progress.active
+    False
+    """
+
+    def __init__(self, progress_bar, n_steps, n_connections):
+        self.active = (
+            progress_bar is not None
+            and progress_bar is not False
+            and n_connections >= PROGRESS_MIN_CONNECTIONS
+        )
+        self.bar = to_progressbar(progress_bar) if self.active else None
+        self.progress = Progress(
+            f"Building {n_connections} connections", "Built the network", max_steps=n_steps
+        )
+
+    def __enter__(self):
+        if self.active:
+            self.progress.__enter__()
+        return self
+
+    def step(self):
+        """One step of the build done."""
+        if self.active:
+            self.progress.step()
+            self.bar.update(self.progress)
+
+    def __exit__(self, *exc):
+        if self.active:
+            self.progress.__exit__(*exc)
+            self.bar.update(self.progress)
+            self.bar.close()
+
+
+def neural_synapse(synapse, mapping, obj=None):
+    """The recurrent synapse of a neural form: a `nengo.LinearFilter` (a
+    positive number is a `nengo.Lowpass` time constant); the continuous
+    ``mapping`` takes a `nengo.Lowpass` only.
+
+    Examples
+    --------
+    >>> neural_synapse(0.1, "discrete")
+    Lowpass(tau=0.1)
+    """
+    if isinstance(synapse, nengo.synapses.Synapse):
+        if not isinstance(synapse, nengo.LinearFilter):
+            raise ValidationError(
+                f"must be a nengo.LinearFilter (Lowpass, Alpha, or any "
+                f"transfer function), got {synapse}",
+                attr="synapse",
+                obj=obj,
+            )
+        if mapping == "continuous" and type(synapse) is not nengo.Lowpass:
+            raise ValidationError(
+                f"the continuous mapping needs a Lowpass synapse, got "
+                f"{synapse}; use mapping='discrete'",
+                attr="synapse",
+                obj=obj,
+            )
+        if type(synapse) is nengo.Lowpass:
+            check_positive("synapse", synapse.tau, obj=obj)
+    else:
+        synapse = nengo.Lowpass(check_positive("synapse", synapse, obj=obj))
+    return synapse
