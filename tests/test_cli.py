@@ -34,6 +34,7 @@ def test_demo_quick_run(tmp_path, capsys, record):
     from nengo_lmu.experiments import delay
 
     calls = record(delay, "delay_demo")
+    tasks = record(delay, "run_delay_task")
     plot = tmp_path / "demo.png"
     rc = main(
         [
@@ -56,6 +57,8 @@ def test_demo_quick_run(tmp_path, capsys, record):
     assert (out.exact.n_neurons, out.neural.n_neurons) == (0, 300)
     assert abs(out.neural.best_lag_steps - 100) <= 5
     assert f"{out.neural.nrmse:.4f}" in capsys.readouterr().out
+    # "lif" is LegendreMemory's own default LIF, not nengo.LIF()
+    assert [c["kwargs"].get("neuron_type", "absent") for c in tasks] == ["absent", None]
 
 
 def test_demo_no_plot(tmp_path, monkeypatch, record):

@@ -13,7 +13,13 @@ DEMO_OPTIONS = (
     ("--theta", POSITIVE_FLOAT, 0.1, "delay window in seconds"),
     ("--order", POSITIVE_INT, 6, "Legendre coefficients (memory dimensions)"),
     ("--n-neurons", POSITIVE_INT, 166, "neurons per memory dimension in the spiking form"),
-    ("--neuron-type", tuple(NEURON_TYPES), "lif", "neuron type of the neural form"),
+    (
+        "--neuron-type",
+        tuple(NEURON_TYPES),
+        "lif",
+        "neuron type of the neural form (lif: LegendreMemory's default LIF, "
+        "1 ms refractory period, 300-500 Hz)",
+    ),
     ("--synapse", POSITIVE_FLOAT, 0.1, "recurrent lowpass time constant (s) of the neural form"),
     ("--duration", POSITIVE_FLOAT, 10.0, "simulated seconds"),
     ("--discard", float, 1.0, "seconds at the start left out of the score"),

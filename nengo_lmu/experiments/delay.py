@@ -71,8 +71,9 @@ def delay_demo(
     progress_bar=False,
 ):
     """Delay white noise by ``theta`` with the exact `.LegendreMemory` and
-    with a neural one (``n_neurons`` per dimension of ``neuron_type_name``),
-    same input and seed (`.run_delay_task`).
+    with a neural one (``n_neurons`` per dimension of ``neuron_type_name``;
+    ``"lif"`` is the memory's default LIF neurons), same input and seed
+    (`.run_delay_task`).
 
     Examples
     --------
@@ -92,10 +93,14 @@ def delay_demo(
         progress_bar=progress_bar,
     )
     exact = run_delay_task(label="exact", **common)
+    # "lif" is the memory's own default LIF (a 1 ms refractory period at
+    # 300-500 Hz, `LegendreMemory`'s MEMORY_TAU_REF / MEMORY_MAX_RATES), not
+    # nengo's LIF(): that is what a user of LegendreMemory gets.
+    chosen = neuron_type(neuron_type_name)
     neural = run_delay_task(
         label=neuron_type_name,
         n_neurons=n_neurons,
-        neuron_type=neuron_type(neuron_type_name),
+        neuron_type=None if neuron_type_name == "lif" else chosen,
         synapse=synapse,
         **common,
     )
