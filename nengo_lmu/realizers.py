@@ -309,7 +309,8 @@ REALIZERS = tuple(REALIZER_RULES)
 #: synapse 0.02, 10 Hz white noise scaled by 2, no input sample, seeds 0
 #: and 1): NRMSE 0.002-0.004 with LIFRate, 0.04 with LIF, against
 #: 0.23 and 0.24-0.26 for ``"scaled"`` to the default sample.
-#: `.LegendreMemory` keeps ``"scaled"`` (see ``MEMORY_REALIZER`` there).
+#: `.LegendreMemory` uses ``"balanced"`` (``"scaled"`` for rate neurons; see
+#: ``MEMORY_REALIZER`` there).
 DEFAULT_REALIZER = "l1"
 
 

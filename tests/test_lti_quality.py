@@ -373,6 +373,15 @@ def test_memory_default_neurons():
     with nengo.Network():
         scaled = LegendreMemory(6, 0.1, n_neurons=20, realizer="scaled")
     assert scaled.sample_rms is None and scaled._default_sample(one).rms == 0.5
+    # rate neurons default to the scaled realisation (RATE_MEMORY_REALIZER):
+    # the same basis as asking for it, and not the balanced one
+    with nengo.Network():
+        rate_scaled = LegendreMemory(
+            6, 0.1, n_neurons=20, neuron_type=nengo.LIFRate(), realizer="scaled"
+        )
+    assert lm.RATE_MEMORY_REALIZER == "scaled" and rate.sample_rms is None
+    assert np.array_equal(rate.T, rate_scaled.T)
+    assert not np.allclose(rate.T, mem.T)
     # the plain linear-system network keeps nengo's LIF and solver
     net = LinearSystemNetwork(legendre_system(4, 0.1), n_neurons=20, add_to_container=False)
     assert net.ensembles[0].neuron_type.tau_ref == 0.002 and net.population_solver is None
