@@ -701,8 +701,10 @@ def test_prepare_names_bad_dt_weights_and_adaptation():
         (["--weights", "/nonexistent/w.npz"], "no such file: '/nonexistent/w.npz'"),
         (["--weights", "TEXT"], "is not a saved nengo_lmu network: not an .npz archive"),
         (["--weights", "L2MU"], "holds a saved L2MU, which LMUClassifier cannot rebuild"),
-        (["--no-delay", "--no-digits"], "--no-digits: nothing to run"),
+        (["--no-delay", "--no-digits", "--no-chip-digits"], "--no-chip-digits: nothing to run"),
         (["--save", "EXISTING"], "exists; refusing to overwrite it \\(pass --force"),
+        (["--chip-weights", "L2MU"], "holds a saved L2MU, which LMUClassifier cannot rebuild"),
+        (["--chip-save", "EXISTING"], "exists; refusing to overwrite it \\(pass --force"),
     ],
 )
 def test_loihi_command_checks_its_files_first(argv, match, monkeypatch, capsys, tmp_path):
