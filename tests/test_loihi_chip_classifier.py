@@ -10,6 +10,7 @@ pytest.importorskip("nengo_loihi")
 from nengo_lmu.loihi.chip_classifier import (  # noqa: E402
     ChipMemoryClassifier,
     held_memory_system,
+    ridge_readout,
 )
 from nengo_lmu.networks import LMUClassifier  # noqa: E402
 
@@ -79,6 +80,63 @@ def test_nengo_agrees_with_rate_model():
     assert np.mean(logits.argmax(-1) == rate) >= 0.8
     assert info["steps_per_sequence"] == 4 * 10 + net.gap_steps
     assert info["chip_seconds_per_sequence"] == pytest.approx(info["steps_per_sequence"] * 0.001)
+
+
+def test_ridge_readout_recovers_a_linear_map(rng):
+    # targets that are exactly linear in h (plus a bias): a tiny ridge
+    # gives the map back; a strong one shrinks it towards the mean
+    h = rng.randn(200, 6)
+    m_true, b_true = rng.randn(3, 6), rng.randn(3)
+    t = h @ m_true.T + b_true
+    m, b = ridge_readout(h, t, 1e-9)
+    assert np.allclose(m, m_true, atol=1e-6) and np.allclose(b, b_true, atol=1e-6)
+    m_strong, b_strong = ridge_readout(h, t, 1e3)
+    assert np.abs(m_strong).max() < 0.01 * np.abs(m_true).max()
+    assert np.allclose(b_strong, t.mean(axis=0), atol=0.05)
+
+
+def test_fit_readout_on_the_hidden_spikes_and_predict_uses_it():
+    # an untrained classifier: its random readout guesses, but its ReLU
+    # layer on the chip memory separates the classes; the readout fitted
+    # on the spikes of training sequences finds that
+    _, x, y = trained_tiny()
+    net = ChipMemoryClassifier(make_classifier(seed=3), x, steps_per_sample=10, n_neurons=60)
+    fit = net.fit_readout(x, y, offsets=(0, 5, 10), windows=(5, 10), validation=0.3)
+    assert fit["n_validation"] == 36 and fit["n_fit"] == 84
+    assert (fit["window"], fit["offset"]) == (net.window, net.readout_offset)
+    best = fit["validation"][fit["window"], fit["offset"], fit["reg"]]
+    assert best == max(fit["validation"].values()) and best >= 0.8
+    assert best > max(fit["trained_validation"].values()) + 0.2
+    # predict reads the fitted readout through the network's host node; the
+    # same readout applied to the recorded hidden spikes gives the same logits
+    logits, _ = net.predict(x[:10])
+    h = net.hidden_features(net.last_hidden, x.shape[1])
+    # (the recorded spikes are kept in float32)
+    assert np.allclose(logits, h @ net.readout_matrix.T + net.readout_bias, atol=1e-5)
+    assert np.mean(logits.argmax(-1) == y[:10]) >= 0.8
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(y=np.zeros(4, dtype=int)), "labels"),
+        (dict(y=np.full(5, 3)), "labels must lie"),
+        (dict(y=np.zeros(5)), "integer labels"),
+        (dict(validation=0.0), "validation"),
+        (dict(validation=1.0), "validation"),
+        (dict(offsets=(100,)), "offsets"),
+        (dict(regs=(-1.0,)), "regs"),
+    ],
+)
+def test_bad_fit_readout_arguments(kwargs, match):
+    x = np.random.RandomState(0).uniform(size=(5, 4, 2))
+    net = ChipMemoryClassifier(make_classifier(), x, steps_per_sample=2, n_neurons=10)
+    args = dict(y=np.array([0, 1, 2, 0, 1]))
+    args.update(kwargs)
+    with pytest.raises(ValidationError, match=match):
+        net.fit_readout(x, **args)
+    with pytest.raises(ValidationError, match="matrix"):
+        net.set_readout(np.zeros((2, 2)), np.zeros(3))
 
 
 @pytest.mark.slow

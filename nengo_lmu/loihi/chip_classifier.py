@@ -18,7 +18,13 @@ from nengo_lmu.loihi.resources import resource_counts
 from nengo_lmu.loihi.simulator import simulator
 from nengo_lmu.networks.classifier import LMUClassifier, SequenceInput
 from nengo_lmu.systems import LinearSystem, legendre_system
-from nengo_lmu.validation import check_choice, check_int, check_positive, check_sequence_data
+from nengo_lmu.validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_positive,
+    check_sequence_data,
+)
 
 #: Simulator step (s) of the chip.
 CHIP_DT = 0.001
@@ -35,6 +41,31 @@ EMULATOR_LAG_STEPS = 1
 #: one-step readouts 0, 1, 2, 3, 4 steps after the last sample's last step scored 92, 92,
 #: 94, 90, 80% (the rate network: 95%).
 READOUT_LAG = 1
+
+#: Ridge regularisations that `ChipMemoryClassifier.fit_readout` tries
+#: (relative to the hidden features' mean variance), strongest first.
+FIT_REGS = (1.0, 0.1, 0.01, 0.001)
+
+
+def ridge_readout(h, onehot, reg):
+    """A linear readout with bias, ``logits = h @ matrix.T + bias``, by ridge
+    regression of ``onehot`` on ``h`` (``reg`` times the mean variance of
+    ``h``'s columns times ``len(h)`` on the diagonal; the bias is free).
+
+    Examples
+    --------
+    >>> h = np.array([[1.0, 0], [0, 1], [1, 0.1]])
+    >>> m, b = ridge_readout(h, np.eye(2)[[0, 1, 0]], 1e-6)
+    >>> (h @ m.T + b).argmax(-1).tolist()
+    [0, 1, 0]
+    """
+    h = np.asarray(h, dtype=float)
+    mu, t_mu = h.mean(axis=0), onehot.mean(axis=0)
+    hc = h - mu
+    scale = max(float(np.mean(hc**2)), 1e-12) * len(h)
+    gram = hc.T @ hc + reg * scale * np.eye(h.shape[1])
+    matrix = np.linalg.solve(gram, hc.T @ (onehot - t_mu)).T
+    return matrix, t_mu - matrix @ mu
 
 
 def check_chip_cell(classifier):
@@ -109,7 +140,7 @@ def held_memory_system(order, theta_samples, memory_d, steps_per_sample, dt=CHIP
 
 
 class ChipOnlyLegendreMemory(LoihiLegendreMemory):
-    """`LoihiLegendreMemory` without its host readout: no ``state``
+    """`LoihiLegendreMemory` with ``host_readout=False``: no ``state``
     connections and no relay.
 
     A classifier that reads the memory on the chip (its hidden layer is
@@ -120,20 +151,8 @@ class ChipOnlyLegendreMemory(LoihiLegendreMemory):
     ``state`` and ``output`` nodes stay, unconnected (zero).
     """
 
-    def _build_neural(self, *args, **kwargs):
-        super()._build_neural(*args, **kwargs)
-        drop = [
-            c
-            for c in self.connections
-            if c.post_obj is self.state
-            or self.relay
-            in (getattr(c.pre_obj, "ensemble", None), getattr(c.post_obj, "ensemble", None))
-        ]
-        for c in drop:
-            self.connections.remove(c)
-        self.ensembles.remove(self.relay)
-        self.loihi_design.pop(self.relay, None)
-        self.relay = None
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, host_readout=False, **kwargs)
 
 
 class ChipMemoryClassifier(nengo.Network):
@@ -320,6 +339,7 @@ class ChipMemoryClassifier(nengo.Network):
         self.gain = self.max_rate / top
         self.steps_per_sequence = None
         self.last_output = None
+        self.last_hidden = None
 
         # the memory's realisation and input scale: the held input of up to
         # 100 sequences, every dimension in one column (all are scaled to 1)
@@ -374,13 +394,15 @@ class ChipMemoryClassifier(nengo.Network):
             )
             self.readout = nengo.Node(size_in=self.n_classes, label="readout")
             # a copy of gain g s gives s relu(z): each copy's share is 1 / (s C)
-            nengo.Connection(
-                self.hidden.neurons,
-                self.readout,
-                transform=self.readout_weights[:, unit] / (spread * C),
-                synapse=None,
+            self._trained_matrix = self.readout_weights[:, unit] / (spread * C)
+            self.readout_matrix = self._trained_matrix
+            self.readout_bias = np.zeros(self.n_classes)
+            self.readout_connection = nengo.Connection(
+                self.hidden.neurons, self.readout, transform=self.readout_matrix, synapse=None
             )
             self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
+            # the hidden spikes, for a readout fitted on them (`fit_readout`)
+            self.hidden_probe = nengo.Probe(self.hidden.neurons, synapse=None, label="hidden")
 
     def held(self, u):
         """``u`` ``(n, n_steps, d)`` held for ``steps_per_sample`` steps per
@@ -400,12 +422,172 @@ class ChipMemoryClassifier(nengo.Network):
         z = self.memory_states(x)[:, -1] @ self.W_m.T
         return np.maximum(z, 0) @ self.readout_weights.T
 
-    def readout_steps(self, n_steps, target="nengo"):
+    def hidden_band(self, n_steps):
+        """The steps (``lo, hi`` within a sequence) of the hidden spikes that
+        `predict` keeps in ``last_hidden``: from two samples before the last
+        sample's end to the end of the gap's readout range."""
+        end = n_steps * self.steps_per_sample
+        lo = max(end - 2 * self.steps_per_sample, 0)
+        return lo, end + self.gap_steps - CHIP_TO_HOST_STEPS + EMULATOR_LAG_STEPS
+
+    def readout_steps(self, n_steps, target="nengo", offset=None, window=None):
         """Indices (within one sequence's steps) that the logits average:
-        the window, shifted by the host-chip latency on a nengo-loihi target."""
+        the window (``window`` steps ending ``offset`` steps after the last
+        sample; the network's by default), shifted by the host-chip latency
+        on a nengo-loihi target."""
+        offset = self.readout_offset if offset is None else offset
+        window = self.window if window is None else window
         lag = 0 if target == "nengo" else EMULATOR_LAG_STEPS
-        end = n_steps * self.steps_per_sample + self.readout_offset + lag
-        return np.arange(end - self.window, end)
+        end = n_steps * self.steps_per_sample + offset + lag
+        return np.arange(end - window, end)
+
+    def hidden_features(self, hidden, n_steps, target="nengo", offset=None, window=None):
+        """The hidden neurons' output averaged over the readout window, per
+        sequence: ``(n, units * hidden_copies)``.
+
+        ``hidden`` is `predict`'s ``last_hidden`` (the band of steps given by
+        `hidden_band`) for sequences of ``n_steps`` samples."""
+        lo, hi = self.hidden_band(n_steps)
+        idx = self.readout_steps(n_steps, target, offset, window) - lo
+        if idx[0] < 0 or idx[-1] >= hi - lo:
+            raise ValidationError(
+                f"the window (steps {idx[0] + lo}..{idx[-1] + lo}) leaves the recorded "
+                f"band {lo}..{hi - 1}",
+                attr="window",
+                obj=self,
+            )
+        return np.asarray(hidden, dtype=float)[:, idx].mean(axis=1)
+
+    def set_readout(self, matrix, bias):
+        """Use the host readout ``logits = matrix @ h + bias`` on the hidden
+        neurons' output ``h`` (`fit_readout` sets it; the trained readout is
+        ``readout_weights`` per unit, bias zero)."""
+        matrix = check_finite_array("matrix", matrix, self)
+        bias = check_finite_array("bias", bias, self)
+        if matrix.shape != self.readout_matrix.shape or bias.shape != (self.n_classes,):
+            raise ValidationError(
+                f"must be {self.readout_matrix.shape} and ({self.n_classes},), got "
+                f"{matrix.shape} and {bias.shape}",
+                attr="matrix",
+                obj=self,
+            )
+        self.readout_matrix, self.readout_bias = matrix, bias
+        self.readout_connection.transform = matrix
+
+    def fit_readout(
+        self,
+        x,
+        y,
+        regs=FIT_REGS,
+        offsets=None,
+        windows=None,
+        validation=0.25,
+        seed=0,
+        hidden=None,
+    ):
+        """Fit the host readout on this network's own hidden spikes.
+
+        Runs the network on ``nengo.Simulator`` over the training sequences
+        ``x`` (labels ``y``), averages each hidden neuron's output over the
+        readout window per sequence, and ridge-regresses the one-hot labels
+        on it (with a bias). The window (``offsets`` x ``windows``) and the
+        regularisation (``regs``, relative to the features' mean variance)
+        are chosen on a held-back ``validation`` share of ``x`` (drawn with
+        ``seed``), then the readout is refitted on all of ``x``; the network
+        keeps the chosen ``readout_offset`` and ``window``. No held-out data
+        is used.
+
+        Parameters
+        ----------
+        x : ndarray (n, n_steps, input_d)
+            Training sequences.
+        y : ndarray (n,)
+            Their class labels.
+        regs : sequence of float
+        offsets, windows : sequence of int, optional
+            Where the window ends (steps after the last sample) and its
+            length; by default the network's ``window`` and offsets
+            ``0 .. 2 * steps_per_sample``.
+        validation : float
+            Share of ``x`` held back to choose the window and ``regs``.
+        seed : int
+        hidden : ndarray, optional
+            `predict`'s ``last_hidden`` from a nengo run on ``x`` (skips the run).
+
+        Returns
+        -------
+        dict
+            ``offset``, ``window``, ``reg`` (chosen), ``validation`` (accuracy
+            per ``(window, offset, reg)``), ``trained_validation`` (the
+            trained readout's accuracy per ``(window, offset)`` on the same
+            sequences), ``n_fit``, ``n_validation``.
+        """
+        x = np.asarray(x, dtype=float)
+        check_sequence_data(x, n_inputs=self.input_d)
+        n, n_steps = x.shape[:2]
+        y = np.asarray(y).ravel()
+        if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+            raise ValidationError(
+                f"must be {n} integer labels, got {y.dtype} of shape {y.shape}", attr="y", obj=self
+            )
+        if y.min() < 0 or y.max() >= self.n_classes:
+            raise ValidationError(
+                f"labels must lie in [0, {self.n_classes}), got {y.min()}..{y.max()}",
+                attr="y",
+                obj=self,
+            )
+        check_positive("validation", validation, self)
+        n_val = int(round(validation * n))
+        if not 1 <= n_val < n - 1 or validation >= 1:
+            raise ValidationError(
+                f"must leave at least one sequence on each side, got {validation} of {n}",
+                attr="validation",
+                obj=self,
+            )
+        S = self.steps_per_sample
+        windows = (self.window,) if windows is None else tuple(windows)
+        limit = self.gap_steps - CHIP_TO_HOST_STEPS
+        offsets = tuple(range(min(2 * S, limit) + 1)) if offsets is None else tuple(offsets)
+        for o in offsets:
+            check_int("offsets", o, self, minimum=0, maximum=limit)
+        for w in windows:
+            check_int("windows", w, self)
+        regs = tuple(check_positive("regs", r, self) for r in regs)
+        if hidden is None:
+            self.predict(x, target="nengo")
+            hidden = self.last_hidden
+        order = np.random.RandomState(seed).permutation(n)
+        val, fit = order[:n_val], order[n_val:]
+        onehot = np.eye(self.n_classes)[y]
+        scores, trained = {}, {}
+        for w in windows:
+            for o in offsets:
+                h = self.hidden_features(hidden, n_steps, offset=o, window=w)
+                logits = h[val] @ self.readout_weights_per_neuron().T
+                trained[w, o] = float(np.mean(logits.argmax(-1) == y[val]))
+                for r in regs:
+                    m, b = ridge_readout(h[fit], onehot[fit], r)
+                    scores[w, o, r] = float(np.mean((h[val] @ m.T + b).argmax(-1) == y[val]))
+        # the best on validation; ties go to the first (shorter window,
+        # earlier offset, stronger regularisation: ``regs`` in the order given)
+        w, o, r = max(scores, key=lambda k: (scores[k], -list(scores).index(k)))
+        m, b = ridge_readout(self.hidden_features(hidden, n_steps, offset=o, window=w), onehot, r)
+        self.window, self.readout_offset = w, o
+        self.set_readout(m, b)
+        return dict(
+            offset=o,
+            window=w,
+            reg=r,
+            validation=scores,
+            trained_validation=trained,
+            n_fit=len(fit),
+            n_validation=n_val,
+        )
+
+    def readout_weights_per_neuron(self):
+        """The trained readout on the hidden neurons (``units *
+        hidden_copies`` columns): what the network uses before `fit_readout`."""
+        return self._trained_matrix
 
     def predict(self, x, target="nengo"):
         """Logits on sequences ``x``, with what the run cost.
@@ -466,7 +648,11 @@ class ChipMemoryClassifier(nengo.Network):
             sim.run_steps(n * steps)
             info["seconds"] = time.perf_counter() - t0
             out = sim.data[self.probe].reshape(n, steps, -1)
+            lo, hi = self.hidden_band(n_steps)
+            self.last_hidden = (
+                sim.data[self.hidden_probe].reshape(n, steps, -1)[:, lo:hi].astype(np.float32)
+            )
             if target in EMULATOR_TARGETS:
                 info["resources"] = resource_counts(sim, n_inferences=n)
-        self.last_output = out
-        return out[:, self.readout_steps(n_steps, target)].mean(axis=1), info
+        self.last_output = out + self.readout_bias
+        return self.last_output[:, self.readout_steps(n_steps, target)].mean(axis=1), info
