@@ -78,6 +78,10 @@ def test_nengo_agrees_with_rate_model():
     assert np.mean(rate == y[:20]) >= 0.8
     logits, info = net.predict(x)
     assert np.mean(logits.argmax(-1) == rate) >= 0.8
+    # the logits (the trained readout on the recorded hidden spikes) are
+    # the host readout node's output averaged over the window
+    window = net.last_output[:, net.readout_steps(4)].mean(axis=1)
+    assert np.allclose(logits, window, atol=1e-5)
     assert info["steps_per_sequence"] == 4 * 10 + net.gap_steps
     assert info["chip_seconds_per_sequence"] == pytest.approx(info["steps_per_sequence"] * 0.001)
 
@@ -100,20 +104,32 @@ def test_fit_readout_on_the_hidden_spikes_and_predict_uses_it():
     # layer on the chip memory separates the classes; the readout fitted
     # on the spikes of training sequences finds that
     _, x, y = trained_tiny()
+    x, y = x[:72], y[:72]
     net = ChipMemoryClassifier(make_classifier(seed=3), x, steps_per_sample=10, n_neurons=60)
-    fit = net.fit_readout(x, y, offsets=(0, 5, 10), windows=(5, 10), validation=0.3)
-    assert fit["n_validation"] == 36 and fit["n_fit"] == 84
-    assert (fit["window"], fit["offset"]) == (net.window, net.readout_offset)
-    best = fit["validation"][fit["window"], fit["offset"], fit["reg"]]
-    assert best == max(fit["validation"].values()) and best >= 0.8
-    assert best > max(fit["trained_validation"].values()) + 0.2
-    # predict reads the fitted readout through the network's host node; the
-    # same readout applied to the recorded hidden spikes gives the same logits
-    logits, _ = net.predict(x[:10])
-    h = net.hidden_features(net.last_hidden, x.shape[1])
+    fit = net.fit_readout(x, y, fit_to="labels", offsets=(0, 5, 10), bins=(1, 2), folds=3)
+    assert (fit["offset"], fit["bins"]) == (net.readout_offset, net.readout_bins)
+    assert net.readout_matrix.shape == (3, fit["bins"] * net.hidden.n_neurons)
+    hidden = net.last_hidden  # of the fit's run on x
+    best = fit["cv"][fit["bins"], fit["offset"], fit["reg"]]
+    assert best == max(fit["cv"].values()) and best >= 0.8
+    assert best > max(fit["trained_accuracy"].values()) + 0.2
+    # predict's logits are the fitted readout on the recorded spikes,
+    # windows written out by hand
+    logits, _ = net.predict(x[:12])
+    lo, _ = net.hidden_band(4)
+    end, w = 4 * 10 + net.readout_offset - lo, net.window
+    feats = [
+        net.last_hidden[:, end - (i + 1) * w : end - i * w].mean(1) for i in range(fit["bins"])
+    ]
     # (the recorded spikes are kept in float32)
-    assert np.allclose(logits, h @ net.readout_matrix.T + net.readout_bias, atol=1e-5)
-    assert np.mean(logits.argmax(-1) == y[:10]) >= 0.8
+    by_hand = np.concatenate(feats[::-1], axis=1) @ net.readout_matrix.T + net.readout_bias
+    assert np.allclose(logits, by_hand, atol=1e-5)
+    assert np.mean(logits.argmax(-1) == y[:12]) >= 0.8
+    # fitted to the rate network's logits instead, on the same spikes
+    fit = net.fit_readout(x, y, fit_to="rate", offsets=(5,), bins=(1,), hidden=hidden)
+    assert fit["offset"] == 5 and fit["bins"] == 1
+    with pytest.raises(ValidationError, match="hidden"):
+        net.fit_readout(x, y, hidden=hidden[:5])
 
 
 @pytest.mark.parametrize(
@@ -122,8 +138,9 @@ def test_fit_readout_on_the_hidden_spikes_and_predict_uses_it():
         (dict(y=np.zeros(4, dtype=int)), "labels"),
         (dict(y=np.full(5, 3)), "labels must lie"),
         (dict(y=np.zeros(5)), "integer labels"),
-        (dict(validation=0.0), "validation"),
-        (dict(validation=1.0), "validation"),
+        (dict(folds=1), "folds"),
+        (dict(fit_to="logits"), "fit_to"),
+        (dict(bins=(0,)), "bins"),
         (dict(offsets=(100,)), "offsets"),
         (dict(regs=(-1.0,)), "regs"),
     ],
@@ -137,6 +154,8 @@ def test_bad_fit_readout_arguments(kwargs, match):
         net.fit_readout(x, **args)
     with pytest.raises(ValidationError, match="matrix"):
         net.set_readout(np.zeros((2, 2)), np.zeros(3))
+    with pytest.raises(ValidationError, match="matrix"):
+        net.set_readout(np.zeros((3, net.hidden.n_neurons)), np.zeros(3), bins=2)
 
 
 @pytest.mark.slow

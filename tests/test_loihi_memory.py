@@ -145,8 +145,8 @@ def test_without_host_readout_nothing_leaves_the_chip_and_the_chip_is_the_same()
         return [
             np.asarray(c.transform.init)
             for c in mem.all_connections
-            if c.post_obj in set(mem.populations) or getattr(c.post_obj, "ensemble", None)
-            in set(mem.populations)
+            if c.post_obj in set(mem.populations)
+            or getattr(c.post_obj, "ensemble", None) in set(mem.populations)
         ]
 
     for w_full, w_bare in zip(chip_weights(full), chip_weights(bare), strict=True):

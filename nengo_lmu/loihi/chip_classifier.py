@@ -397,8 +397,11 @@ class ChipMemoryClassifier(nengo.Network):
             self._trained_matrix = self.readout_weights[:, unit] / (spread * C)
             self.readout_matrix = self._trained_matrix
             self.readout_bias = np.zeros(self.n_classes)
+            self.readout_bins = 1
+            # the host node gives the trained readout on every step; the
+            # logits of `predict` are `readout_logits` on the hidden spikes
             self.readout_connection = nengo.Connection(
-                self.hidden.neurons, self.readout, transform=self.readout_matrix, synapse=None
+                self.hidden.neurons, self.readout, transform=self._trained_matrix, synapse=None
             )
             self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
             # the hidden spikes, for a readout fitted on them (`fit_readout`)
@@ -441,61 +444,86 @@ class ChipMemoryClassifier(nengo.Network):
         end = n_steps * self.steps_per_sample + offset + lag
         return np.arange(end - window, end)
 
-    def hidden_features(self, hidden, n_steps, target="nengo", offset=None, window=None):
+    def hidden_features(
+        self, hidden, n_steps, target="nengo", offset=None, window=None, bins=None
+    ):
         """The hidden neurons' output averaged over the readout window, per
-        sequence: ``(n, units * hidden_copies)``.
+        sequence: ``(n, bins * units * hidden_copies)``.
 
-        ``hidden`` is `predict`'s ``last_hidden`` (the band of steps given by
-        `hidden_band`) for sequences of ``n_steps`` samples."""
+        ``bins`` windows of ``window`` steps back to back, the last ending
+        ``offset`` steps after the last sample (the network's readout by
+        default), side by side. ``hidden`` is `predict`'s ``last_hidden``
+        (the steps given by `hidden_band`) for sequences of ``n_steps``
+        samples.
+        """
+        offset = self.readout_offset if offset is None else offset
+        window = self.window if window is None else window
+        bins = self.readout_bins if bins is None else bins
         lo, hi = self.hidden_band(n_steps)
-        idx = self.readout_steps(n_steps, target, offset, window) - lo
-        if idx[0] < 0 or idx[-1] >= hi - lo:
-            raise ValidationError(
-                f"the window (steps {idx[0] + lo}..{idx[-1] + lo}) leaves the recorded "
-                f"band {lo}..{hi - 1}",
-                attr="window",
-                obj=self,
-            )
-        return np.asarray(hidden, dtype=float)[:, idx].mean(axis=1)
+        hidden = np.asarray(hidden, dtype=float)
+        parts = []
+        for i in range(bins):
+            idx = self.readout_steps(n_steps, target, offset - i * window, window) - lo
+            if idx[0] < 0 or idx[-1] >= hi - lo:
+                raise ValidationError(
+                    f"the readout (steps {idx[0] + lo}..{idx[-1] + lo}) leaves the "
+                    f"recorded band {lo}..{hi - 1}",
+                    attr="window",
+                    obj=self,
+                )
+            parts.append(hidden[:, idx].mean(axis=1))
+        return np.concatenate(parts[::-1], axis=1)
 
-    def set_readout(self, matrix, bias):
+    def readout_logits(self, hidden, n_steps, target="nengo"):
+        """The host readout, ``readout_matrix @ features + readout_bias``, on
+        `hidden_features`."""
+        features = self.hidden_features(hidden, n_steps, target)
+        return features @ self.readout_matrix.T + self.readout_bias
+
+    def set_readout(self, matrix, bias, bins=1):
         """Use the host readout ``logits = matrix @ h + bias`` on the hidden
-        neurons' output ``h`` (`fit_readout` sets it; the trained readout is
-        ``readout_weights`` per unit, bias zero)."""
+        features ``h`` (`hidden_features` with ``bins`` windows).
+        `fit_readout` sets it; the trained readout is `trained_readout`,
+        bias zero, one window."""
+        bins = check_int("bins", bins, self)
         matrix = check_finite_array("matrix", matrix, self)
         bias = check_finite_array("bias", bias, self)
-        if matrix.shape != self.readout_matrix.shape or bias.shape != (self.n_classes,):
+        shape = (self.n_classes, bins * self.hidden.n_neurons)
+        if matrix.shape != shape or bias.shape != (self.n_classes,):
             raise ValidationError(
-                f"must be {self.readout_matrix.shape} and ({self.n_classes},), got "
-                f"{matrix.shape} and {bias.shape}",
+                f"must be {shape} and ({self.n_classes},), got {matrix.shape} and {bias.shape}",
                 attr="matrix",
                 obj=self,
             )
-        self.readout_matrix, self.readout_bias = matrix, bias
-        self.readout_connection.transform = matrix
+        self.readout_matrix, self.readout_bias, self.readout_bins = matrix, bias, bins
 
     def fit_readout(
         self,
         x,
         y,
+        fit_to="rate",
         regs=FIT_REGS,
         offsets=None,
-        windows=None,
-        validation=0.25,
+        bins=(1, 2),
+        folds=4,
         seed=0,
         hidden=None,
     ):
-        """Fit the host readout on this network's own hidden spikes.
+        """Fit the host readout on this network's own hidden spikes over
+        training sequences.
 
-        Runs the network on ``nengo.Simulator`` over the training sequences
-        ``x`` (labels ``y``), averages each hidden neuron's output over the
-        readout window per sequence, and ridge-regresses the one-hot labels
-        on it (with a bias). The window (``offsets`` x ``windows``) and the
-        regularisation (``regs``, relative to the features' mean variance)
-        are chosen on a held-back ``validation`` share of ``x`` (drawn with
-        ``seed``), then the readout is refitted on all of ``x``; the network
-        keeps the chosen ``readout_offset`` and ``window``. No held-out data
-        is used.
+        Runs the network on ``nengo.Simulator`` over ``x``, averages each
+        hidden neuron's output over ``bins`` windows of ``window`` steps
+        (`hidden_features`) per sequence, and ridge-regresses on them, with
+        a bias, either the trained rate network's logits on ``x``
+        (``fit_to="rate"``: the spiking network learns to give what the
+        rate network gives) or the one-hot labels ``y``
+        (``fit_to="labels"``). The readout's position (``offsets``, ``bins``)
+        and the regularisation (``regs``, relative to the features' mean
+        variance) are chosen by ``folds``-fold cross-validated accuracy on
+        ``y`` (folds drawn with ``seed``); the readout is then refitted on
+        all of ``x`` and the network keeps it (`set_readout`) and the
+        chosen ``readout_offset``. No held-out data is used.
 
         Parameters
         ----------
@@ -503,13 +531,14 @@ class ChipMemoryClassifier(nengo.Network):
             Training sequences.
         y : ndarray (n,)
             Their class labels.
+        fit_to : "rate" or "labels"
         regs : sequence of float
-        offsets, windows : sequence of int, optional
-            Where the window ends (steps after the last sample) and its
-            length; by default the network's ``window`` and offsets
-            ``0 .. 2 * steps_per_sample``.
-        validation : float
-            Share of ``x`` held back to choose the window and ``regs``.
+        offsets : sequence of int, optional
+            Where the (last) window ends, in steps after the last sample;
+            by default ``0 .. 2 * steps_per_sample``.
+        bins : sequence of int
+            Numbers of windows to try.
+        folds : int
         seed : int
         hidden : ndarray, optional
             `predict`'s ``last_hidden`` from a nengo run on ``x`` (skips the run).
@@ -517,10 +546,9 @@ class ChipMemoryClassifier(nengo.Network):
         Returns
         -------
         dict
-            ``offset``, ``window``, ``reg`` (chosen), ``validation`` (accuracy
-            per ``(window, offset, reg)``), ``trained_validation`` (the
-            trained readout's accuracy per ``(window, offset)`` on the same
-            sequences), ``n_fit``, ``n_validation``.
+            ``offset``, ``bins``, ``reg`` (chosen), ``cv`` (cross-validated
+            accuracy per ``(bins, offset, reg)``), ``trained_accuracy`` (the
+            trained readout's accuracy on ``x`` per offset, one window).
         """
         x = np.asarray(x, dtype=float)
         check_sequence_data(x, n_inputs=self.input_d)
@@ -536,57 +564,56 @@ class ChipMemoryClassifier(nengo.Network):
                 attr="y",
                 obj=self,
             )
-        check_positive("validation", validation, self)
-        n_val = int(round(validation * n))
-        if not 1 <= n_val < n - 1 or validation >= 1:
-            raise ValidationError(
-                f"must leave at least one sequence on each side, got {validation} of {n}",
-                attr="validation",
-                obj=self,
-            )
+        check_choice("fit_to", fit_to, ("rate", "labels"), self)
+        folds = check_int("folds", folds, self, minimum=2, maximum=n)
         S = self.steps_per_sample
-        windows = (self.window,) if windows is None else tuple(windows)
         limit = self.gap_steps - CHIP_TO_HOST_STEPS
         offsets = tuple(range(min(2 * S, limit) + 1)) if offsets is None else tuple(offsets)
         for o in offsets:
             check_int("offsets", o, self, minimum=0, maximum=limit)
-        for w in windows:
-            check_int("windows", w, self)
+        bins = tuple(check_int("bins", b, self) for b in bins)
         regs = tuple(check_positive("regs", r, self) for r in regs)
         if hidden is None:
             self.predict(x, target="nengo")
             hidden = self.last_hidden
-        order = np.random.RandomState(seed).permutation(n)
-        val, fit = order[:n_val], order[n_val:]
-        onehot = np.eye(self.n_classes)[y]
-        scores, trained = {}, {}
-        for w in windows:
+        lo, hi = self.hidden_band(n_steps)
+        if np.shape(hidden)[:2] != (n, hi - lo):
+            raise ValidationError(
+                f"must be last_hidden of a run on x, shape ({n}, {hi - lo}, ...), got "
+                f"{np.shape(hidden)}",
+                attr="hidden",
+                obj=self,
+            )
+        targets = self.rate_logits(x) if fit_to == "rate" else np.eye(self.n_classes)[y]
+        fold = np.random.RandomState(seed).permutation(n) % folds
+        cv, trained = {}, {}
+        for o in offsets:
+            h = self.hidden_features(hidden, n_steps, offset=o, bins=1)
+            trained[o] = float(np.mean((h @ self._trained_matrix.T).argmax(-1) == y))
+        for b in bins:
             for o in offsets:
-                h = self.hidden_features(hidden, n_steps, offset=o, window=w)
-                logits = h[val] @ self.readout_weights_per_neuron().T
-                trained[w, o] = float(np.mean(logits.argmax(-1) == y[val]))
+                if b * self.window - o > 2 * S:
+                    continue  # before the recorded band
+                h = self.hidden_features(hidden, n_steps, offset=o, bins=b)
                 for r in regs:
-                    m, b = ridge_readout(h[fit], onehot[fit], r)
-                    scores[w, o, r] = float(np.mean((h[val] @ m.T + b).argmax(-1) == y[val]))
-        # the best on validation; ties go to the first (shorter window,
-        # earlier offset, stronger regularisation: ``regs`` in the order given)
-        w, o, r = max(scores, key=lambda k: (scores[k], -list(scores).index(k)))
-        m, b = ridge_readout(self.hidden_features(hidden, n_steps, offset=o, window=w), onehot, r)
-        self.window, self.readout_offset = w, o
-        self.set_readout(m, b)
-        return dict(
-            offset=o,
-            window=w,
-            reg=r,
-            validation=scores,
-            trained_validation=trained,
-            n_fit=len(fit),
-            n_validation=n_val,
-        )
+                    right = 0
+                    for k in range(folds):
+                        m, c = ridge_readout(h[fold != k], targets[fold != k], r)
+                        right += np.sum((h[fold == k] @ m.T + c).argmax(-1) == y[fold == k])
+                    cv[b, o, r] = right / n
+        # the best; ties go to the first (fewer windows, earlier offset,
+        # ``regs`` in the order given: strongest first)
+        keys = list(cv)
+        b, o, r = max(keys, key=lambda k: (cv[k], -keys.index(k)))
+        h = self.hidden_features(hidden, n_steps, offset=o, bins=b)
+        self.readout_offset = o
+        self.set_readout(*ridge_readout(h, targets, r), bins=b)
+        return dict(offset=o, bins=b, reg=r, cv=cv, trained_accuracy=trained)
 
-    def readout_weights_per_neuron(self):
+    def trained_readout(self):
         """The trained readout on the hidden neurons (``units *
-        hidden_copies`` columns): what the network uses before `fit_readout`."""
+        hidden_copies`` columns, one window): what the network uses before
+        `fit_readout`."""
         return self._trained_matrix
 
     def predict(self, x, target="nengo"):
@@ -654,5 +681,5 @@ class ChipMemoryClassifier(nengo.Network):
             )
             if target in EMULATOR_TARGETS:
                 info["resources"] = resource_counts(sim, n_inferences=n)
-        self.last_output = out + self.readout_bias
-        return self.last_output[:, self.readout_steps(n_steps, target)].mean(axis=1), info
+        self.last_output = out
+        return self.readout_logits(self.last_hidden, n_steps, target), info
