@@ -231,3 +231,21 @@ def test_bad_data_and_target():
         net.predict(bad)
     with pytest.raises(ValidationError, match="scale_x"):
         ChipMemoryClassifier(make_classifier(), np.zeros((3, 4, 2)))
+
+
+def test_chip_digits_comparison_fits_the_readout_on_training_data(tmp_path):
+    from nengo_lmu.experiments.loihi import chip_digits_comparison
+
+    clf, x, y = trained_tiny()
+    path = tmp_path / "tiny.npz"
+    clf.save(path)
+    data = dict(x_train=x[:60], y_train=y[:60], x_test=x[60:72], y_test=y[60:72])
+    args = dict(targets=(), data=data, steps_per_sample=10, n_neurons=60)
+    out = chip_digits_comparison(path, readout="fit", n_fit=40, **args)
+    assert out.readout["n_fit"] == 40 and 0 <= out.readout["offset"] <= 20
+    assert out.readout["cv"] >= 0.8
+    assert out.accuracy["nengo"] >= 0.75 and out.n == 12
+    trained = chip_digits_comparison(path, readout="trained", **args)
+    assert trained.readout is None and trained.accuracy["rate"] == out.accuracy["rate"]
+    with pytest.raises(ValidationError, match="readout"):
+        chip_digits_comparison(path, readout="best", **args)
