@@ -28,10 +28,12 @@ from nengo_lmu.validation import (
 
 #: Simulator step (s) of the chip.
 CHIP_DT = 0.001
-#: Steps by which the emulator's readout of this network lags
-#: nengo.Simulator's: measured label-free, as the best lag between the two
-#: simulators' per-step readouts (5 ms smoothed) on 200 sequences (row digits,
-#: seed 2): mean square difference 1.93, 1.53, 1.76, 2.30 at lags 0, 1, 2, 3.
+#: Steps by which the emulator's host readout node (``last_output``) of this
+#: network lags nengo.Simulator's: measured label-free, as the best lag
+#: between the two simulators' per-step readouts (5 ms smoothed) on 200
+#: sequences (row digits, seed 2): mean square difference 1.93, 1.53, 1.76,
+#: 2.30 at lags 0, 1, 2, 3. The recorded hidden spikes, which the logits
+#: are computed from, do not lag (`ChipMemoryClassifier.hidden_features`).
 #: (The delay memory's host readout, through the relay, lags by
 #: ``CHIP_TO_HOST_STEPS = 2``.)
 EMULATOR_LAG_STEPS = 1
@@ -179,9 +181,12 @@ class ChipMemoryClassifier(nengo.Network):
        and the host encoder's spikes through ``W_m T B'``, with the
        populations' ``Lowpass`` synapse. Their input is then the cell's
        ``W_m m`` as the chip represents ``m``, without a filter's lag.
-    4. ``readout`` (host): ``W_o`` on the hidden spikes; the logits are its
-       average over ``window`` steps ending ``readout_offset`` steps after
-       the last sample (plus the host-chip latency on the emulator).
+    4. readout (host): the hidden spikes averaged over ``window`` steps
+       ending ``readout_offset`` steps after the last sample, times ``W_o``
+       (the trained readout); or a readout fitted on the network's own
+       hidden spikes over training sequences (`fit_readout`: two windows,
+       ridge regression to the rate network's logits), which recovers most
+       of what the spiking hidden layer loses.
 
     Parameters
     ----------
@@ -204,8 +209,7 @@ class ChipMemoryClassifier(nengo.Network):
         it ends, in steps after the last sample (default ``(window + 1) // 2
         + READOUT_LAG``: centred just after the last sample, where the
         hidden layer shows the memory of the sequence's end); at most
-        ``gap_steps - 2``. On a nengo-loihi target the window moves
-        ``EMULATOR_LAG_STEPS`` later (the host-chip latency).
+        ``gap_steps - 2``. `fit_readout` chooses ``readout_offset`` anew.
     max_rate : float
         The hidden gain is chosen so that the hidden neurons fire at most
         ``max_rate`` Hz on ``scale_x``'s last samples (99.9th percentile).
@@ -230,8 +234,17 @@ class ChipMemoryClassifier(nengo.Network):
         The hidden neurons' gain.
     steps_per_sequence : int
         ``n_steps * steps_per_sample + gap_steps`` (after the first `predict`).
+    readout_matrix, readout_bias, readout_bins
+        The host readout: ``logits = readout_matrix @ h + readout_bias`` on
+        the hidden neurons' output averaged over ``readout_bins`` windows
+        (`hidden_features`); the trained readout (`trained_readout`, one
+        window, no bias) until `fit_readout` or `set_readout`.
     last_output : ndarray or None
-        The readout on every step of the last `predict` call.
+        The trained readout on every step of the last `predict` call (the
+        host node ``readout``; ``EMULATOR_LAG_STEPS`` late on an emulator).
+    last_hidden : ndarray or None
+        The hidden neurons' output (float32) over `hidden_band`'s steps of
+        each sequence of the last `predict` call.
 
     Examples
     --------
