@@ -140,6 +140,7 @@ def test_fit_readout_on_the_hidden_spikes_and_predict_uses_it():
         (dict(y=np.zeros(5)), "integer labels"),
         (dict(folds=1), "folds"),
         (dict(fit_to="logits"), "fit_to"),
+        (dict(target="gpu"), "target"),
         (dict(bins=(0,)), "bins"),
         (dict(offsets=(100,)), "offsets"),
         (dict(regs=(-1.0,)), "regs"),
@@ -242,10 +243,13 @@ def test_chip_digits_comparison_fits_the_readout_on_training_data(tmp_path):
     data = dict(x_train=x[:60], y_train=y[:60], x_test=x[60:72], y_test=y[60:72])
     args = dict(targets=(), data=data, steps_per_sample=10, n_neurons=60)
     out = chip_digits_comparison(path, readout="fit", n_fit=40, **args)
-    assert out.readout["n_fit"] == 40 and 0 <= out.readout["offset"] <= 20
-    assert out.readout["cv"] >= 0.8
+    assert list(out.readout) == ["nengo"]  # no emulator target here
+    assert out.readout["nengo"]["n_fit"] == 40 and 0 <= out.readout["nengo"]["offset"] <= 20
+    assert out.readout["nengo"]["cv"] >= 0.8
     assert out.accuracy["nengo"] >= 0.75 and out.n == 12
     trained = chip_digits_comparison(path, readout="trained", **args)
     assert trained.readout is None and trained.accuracy["rate"] == out.accuracy["rate"]
     with pytest.raises(ValidationError, match="readout"):
         chip_digits_comparison(path, readout="best", **args)
+    with pytest.raises(ValidationError, match="fit_on"):
+        chip_digits_comparison(path, fit_on="sim", **args)

@@ -398,9 +398,10 @@ class ChipDigitsComparison:
     n : int
         Held-out sequences evaluated.
     readout : dict or None
-        With ``readout="fit"``: what `ChipMemoryClassifier.fit_readout`
-        chose (``offset``, ``bins``, ``reg``, ``cv`` accuracy) and
-        ``n_fit``, the training sequences it was fitted on.
+        With ``readout="fit"``: per simulator whose spikes a readout was
+        fitted on, what `ChipMemoryClassifier.fit_readout` chose
+        (``offset``, ``bins``, ``reg``, ``cv`` accuracy) and ``n_fit``, the
+        training sequences it was fitted on.
     """
 
     accuracy: dict
@@ -449,6 +450,7 @@ def chip_digits_comparison(
     data=None,
     readout="fit",
     n_fit=CHIP_DIGITS_N_FIT,
+    fit_on="own",
     **kwargs,
 ):
     """A saved row-digits classifier as a `ChipMemoryClassifier`: held-out
@@ -458,10 +460,11 @@ def chip_digits_comparison(
     The first ``n_test`` held-out sequences of `row_digits` (or ``data``;
     all by default) are the same for every simulator; the training
     sequences set the classifier's scales. With ``readout="fit"`` the host
-    readout is first fitted on the network's hidden spikes over the first
-    ``n_fit`` training sequences on nengo (`ChipMemoryClassifier.fit_readout`,
-    to the rate network's logits; training data only), and used on every
-    simulator; ``"trained"`` keeps the trained readout. ``kwargs`` go to
+    readout is fitted on the network's hidden spikes over the first
+    ``n_fit`` training sequences (`ChipMemoryClassifier.fit_readout`, to
+    the rate network's logits; training data only): on each simulator's
+    own spikes (``fit_on="own"``) or on nengo's, used on every simulator
+    (``fit_on="nengo"``); ``"trained"`` keeps the trained readout. ``kwargs`` go to
     `ChipMemoryClassifier` (``steps_per_sample``, ``n_neurons``, ...).
     Returns a `ChipDigitsComparison`.
 
@@ -475,26 +478,35 @@ def chip_digits_comparison(
     for t in targets:
         check_choice("targets", t, TARGETS)
     check_choice("readout", readout, ("fit", "trained"))
+    check_choice("fit_on", fit_on, ("own", "nengo"))
     data = row_digits() if data is None else data
     n = len(data["x_test"]) if n_test is None else check_int("n_test", n_test, None)
     x = np.asarray(data["x_test"][:n])
     y = np.asarray(data["y_test"]).ravel()[:n]
     net = ChipMemoryClassifier(path, data["x_train"], **kwargs)
-    fitted = None
+    fitted = {}
     if readout == "fit":
-        n_fit = min(check_int("n_fit", n_fit, None), len(data["x_train"]))
-        y_fit = np.asarray(data["y_train"]).ravel()[:n_fit]
-        fit = net.fit_readout(np.asarray(data["x_train"][:n_fit]), y_fit)
-        fitted = dict(
+        n_fit = check_int("n_fit", n_fit, None)
+    x_fit = np.asarray(data["x_train"][:n_fit])
+    y_fit = np.asarray(data["y_train"]).ravel()[: len(x_fit)]
+
+    def fit_readout(on):
+        fit = net.fit_readout(x_fit, y_fit, target=on)
+        fitted[on] = dict(
             offset=fit["offset"],
             bins=fit["bins"],
             reg=fit["reg"],
             cv=fit["cv"][fit["bins"], fit["offset"], fit["reg"]],
-            n_fit=n_fit,
+            n_fit=len(x_fit),
         )
+
+    if readout == "fit":
+        fit_readout("nengo")
     accuracy = {"rate": float(np.mean(net.rate_logits(x).argmax(-1) == y))}
     runs, resources = {}, {}
     for name in ("nengo",) + tuple(targets):
+        if readout == "fit" and fit_on == "own" and name != "nengo":
+            fit_readout(name)
         logits, info = net.predict(x, target=name)
         info.update(logits=logits, output=net.last_output)
         accuracy[name] = float(np.mean(logits.argmax(-1) == y))
@@ -508,5 +520,5 @@ def chip_digits_comparison(
         net.steps_per_sequence,
         net.steps_per_sequence * net.dt,
         n,
-        fitted,
+        fitted or None,
     )

@@ -422,11 +422,13 @@ class ChipMemoryClassifier(nengo.Network):
         folds=4,
         seed=0,
         hidden=None,
+        target="nengo",
     ):
         """Fit the host readout on this network's own hidden spikes over
         training sequences.
 
-        Runs the network on ``nengo.Simulator`` over ``x``, averages each
+        Runs the network on ``target`` (``nengo.Simulator`` by default) over
+        ``x``, averages each
         hidden neuron's output over ``bins`` windows of ``window`` steps
         (`hidden_features`) per sequence, and ridge-regresses on them, with
         a bias, either the trained rate network's logits on ``x``
@@ -455,7 +457,11 @@ class ChipMemoryClassifier(nengo.Network):
         folds : int
         seed : int
         hidden : ndarray, optional
-            `predict`'s ``last_hidden`` from a nengo run on ``x`` (skips the run).
+            `predict`'s ``last_hidden`` from a run on ``x`` (skips the run).
+        target : "nengo", "sim", "simreal" or "loihi"
+            Where the spikes are recorded: a readout fitted on the
+            emulator's own spikes fits them better than one fitted on
+            nengo's (notes/chipclf.md, Session 3b).
 
         Returns
         -------
@@ -479,6 +485,7 @@ class ChipMemoryClassifier(nengo.Network):
                 obj=self,
             )
         check_choice("fit_to", fit_to, ("rate", "labels"), self)
+        check_choice("target", target, ("nengo",) + TARGETS, self)
         folds = check_int("folds", folds, self, minimum=2, maximum=n)
         S = self.steps_per_sample
         limit = self.gap_steps - CHIP_TO_HOST_STEPS
@@ -488,7 +495,7 @@ class ChipMemoryClassifier(nengo.Network):
         bins = tuple(check_int("bins", b, self) for b in bins)
         regs = tuple(check_positive("regs", r, self) for r in regs)
         if hidden is None:
-            self.predict(x, target="nengo")
+            self.predict(x, target=target)
             hidden = self.last_hidden
         lo, hi = self.hidden_band(n_steps)
         if np.shape(hidden)[:2] != (n, hi - lo):
