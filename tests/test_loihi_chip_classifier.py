@@ -10,6 +10,7 @@ pytest.importorskip("nengo_loihi")
 from nengo_lmu.loihi.chip_classifier import (  # noqa: E402
     ChipMemoryClassifier,
     held_memory_system,
+    ridge_readout,
 )
 from nengo_lmu.networks import LMUClassifier  # noqa: E402
 
@@ -77,8 +78,85 @@ def test_nengo_agrees_with_rate_model():
     assert np.mean(rate == y[:20]) >= 0.8
     logits, info = net.predict(x)
     assert np.mean(logits.argmax(-1) == rate) >= 0.8
+    # the logits (the trained readout on the recorded hidden spikes) are
+    # the host readout node's output averaged over the window
+    window = net.last_output[:, net.readout_steps(4)].mean(axis=1)
+    assert np.allclose(logits, window, atol=1e-5)
     assert info["steps_per_sequence"] == 4 * 10 + net.gap_steps
     assert info["chip_seconds_per_sequence"] == pytest.approx(info["steps_per_sequence"] * 0.001)
+
+
+def test_ridge_readout_recovers_a_linear_map(rng):
+    # targets that are exactly linear in h (plus a bias): a tiny ridge
+    # gives the map back; a strong one shrinks it towards the mean
+    h = rng.randn(200, 6)
+    m_true, b_true = rng.randn(3, 6), rng.randn(3)
+    t = h @ m_true.T + b_true
+    m, b = ridge_readout(h, t, 1e-9)
+    assert np.allclose(m, m_true, atol=1e-6) and np.allclose(b, b_true, atol=1e-6)
+    m_strong, b_strong = ridge_readout(h, t, 1e3)
+    assert np.abs(m_strong).max() < 0.01 * np.abs(m_true).max()
+    assert np.allclose(b_strong, t.mean(axis=0), atol=0.05)
+
+
+def test_fit_readout_on_the_hidden_spikes_and_predict_uses_it():
+    # an untrained classifier: its random readout guesses, but its ReLU
+    # layer on the chip memory separates the classes; the readout fitted
+    # on the spikes of training sequences finds that
+    _, x, y = trained_tiny()
+    x, y = x[:72], y[:72]
+    net = ChipMemoryClassifier(make_classifier(seed=3), x, steps_per_sample=10, n_neurons=60)
+    fit = net.fit_readout(x, y, fit_to="labels", offsets=(0, 5, 10), bins=(1, 2), folds=3)
+    assert (fit["offset"], fit["bins"]) == (net.readout_offset, net.readout_bins)
+    assert net.readout_matrix.shape == (3, fit["bins"] * net.hidden.n_neurons)
+    hidden = net.last_hidden  # of the fit's run on x
+    best = fit["cv"][fit["bins"], fit["offset"], fit["reg"]]
+    assert best == max(fit["cv"].values()) and best >= 0.8
+    assert best > max(fit["trained_accuracy"].values()) + 0.2
+    # predict's logits are the fitted readout on the recorded spikes,
+    # windows written out by hand
+    logits, _ = net.predict(x[:12])
+    lo, _ = net.hidden_band(4)
+    end, w = 4 * 10 + net.readout_offset - lo, net.window
+    feats = [
+        net.last_hidden[:, end - (i + 1) * w : end - i * w].mean(1) for i in range(fit["bins"])
+    ]
+    # (the recorded spikes are kept in float32)
+    by_hand = np.concatenate(feats[::-1], axis=1) @ net.readout_matrix.T + net.readout_bias
+    assert np.allclose(logits, by_hand, atol=1e-5)
+    assert np.mean(logits.argmax(-1) == y[:12]) >= 0.8
+    # fitted to the rate network's logits instead, on the same spikes
+    fit = net.fit_readout(x, y, fit_to="rate", offsets=(5,), bins=(1,), hidden=hidden)
+    assert fit["offset"] == 5 and fit["bins"] == 1
+    with pytest.raises(ValidationError, match="hidden"):
+        net.fit_readout(x, y, hidden=hidden[:5])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(y=np.zeros(4, dtype=int)), "labels"),
+        (dict(y=np.full(5, 3)), "labels must lie"),
+        (dict(y=np.zeros(5)), "integer labels"),
+        (dict(folds=1), "folds"),
+        (dict(fit_to="logits"), "fit_to"),
+        (dict(target="gpu"), "target"),
+        (dict(bins=(0,)), "bins"),
+        (dict(offsets=(100,)), "offsets"),
+        (dict(regs=(-1.0,)), "regs"),
+    ],
+)
+def test_bad_fit_readout_arguments(kwargs, match):
+    x = np.random.RandomState(0).uniform(size=(5, 4, 2))
+    net = ChipMemoryClassifier(make_classifier(), x, steps_per_sample=2, n_neurons=10)
+    args = dict(y=np.array([0, 1, 2, 0, 1]))
+    args.update(kwargs)
+    with pytest.raises(ValidationError, match=match):
+        net.fit_readout(x, **args)
+    with pytest.raises(ValidationError, match="matrix"):
+        net.set_readout(np.zeros((2, 2)), np.zeros(3))
+    with pytest.raises(ValidationError, match="matrix"):
+        net.set_readout(np.zeros((3, net.hidden.n_neurons)), np.zeros(3), bins=2)
 
 
 @pytest.mark.slow
@@ -154,3 +232,24 @@ def test_bad_data_and_target():
         net.predict(bad)
     with pytest.raises(ValidationError, match="scale_x"):
         ChipMemoryClassifier(make_classifier(), np.zeros((3, 4, 2)))
+
+
+def test_chip_digits_comparison_fits_the_readout_on_training_data(tmp_path):
+    from nengo_lmu.experiments.loihi import chip_digits_comparison
+
+    clf, x, y = trained_tiny()
+    path = tmp_path / "tiny.npz"
+    clf.save(path)
+    data = dict(x_train=x[:60], y_train=y[:60], x_test=x[60:72], y_test=y[60:72])
+    args = dict(targets=(), data=data, steps_per_sample=10, n_neurons=60)
+    out = chip_digits_comparison(path, readout="fit", n_fit=40, **args)
+    assert list(out.readout) == ["nengo"]  # no emulator target here
+    assert out.readout["nengo"]["n_fit"] == 40 and 0 <= out.readout["nengo"]["offset"] <= 20
+    assert out.readout["nengo"]["cv"] >= 0.8
+    assert out.accuracy["nengo"] >= 0.75 and out.n == 12
+    trained = chip_digits_comparison(path, readout="trained", **args)
+    assert trained.readout is None and trained.accuracy["rate"] == out.accuracy["rate"]
+    with pytest.raises(ValidationError, match="readout"):
+        chip_digits_comparison(path, readout="best", **args)
+    with pytest.raises(ValidationError, match="fit_on"):
+        chip_digits_comparison(path, fit_on="sim", **args)

@@ -126,6 +126,45 @@ def population_intercepts(pop):
     return (1 - pop.bias) / pop.gain
 
 
+def test_without_host_readout_nothing_leaves_the_chip_and_the_chip_is_the_same():
+    # host_readout=False skips the relay and the state readout; the
+    # populations and their chip connections are the same as with it
+    nets = {flag: small_memory(host_readout=flag) for flag in (True, False)}
+    full, bare = nets[True][2], nets[False][2]
+    assert bare.relay is None and full.relay is not None
+    pops = set(bare.populations)
+    into_state = [c for c in bare.all_connections if c.post_obj is bare.state]
+    assert into_state == []
+    # every connection that leaves a population stays on the populations
+    leaving = [c for c in bare.all_connections if c.pre_obj in pops]
+    assert leaving and all(c.post_obj in pops for c in leaving)
+    assert len(full.all_connections) - len(bare.all_connections) == 6 + 2
+    assert bare.relay not in bare.loihi_design and len(bare.loihi_design) == 6
+
+    def chip_weights(mem):
+        return [
+            np.asarray(c.transform.init)
+            for c in mem.all_connections
+            if c.post_obj in set(mem.populations)
+            or getattr(c.post_obj, "ensemble", None) in set(mem.populations)
+        ]
+
+    for w_full, w_bare in zip(chip_weights(full), chip_weights(bare), strict=True):
+        assert np.array_equal(w_full, w_bare)
+    for p_full, p_bare in zip(full.populations, bare.populations, strict=True):
+        assert np.array_equal(p_full.gain, p_bare.gain)
+        assert np.array_equal(p_full.encoders, p_bare.encoders)
+    # there is no delay to decode without the state readout
+    with pytest.raises(ValidationError, match="host_readout=False"):
+        bare.add_delay_output(1.0)
+
+
+@pytest.mark.parametrize("bad", [0, 1, "no", None])
+def test_bad_host_readout_is_an_error_naming_it(bad):
+    with pytest.raises(ValidationError, match="host_readout"):
+        small_memory(host_readout=bad)
+
+
 @pytest.mark.parametrize("intercept", [0.0, 0.3, 0.5])
 def test_intercept_sets_the_populations_intercepts(intercept):
     mem = loihi.LoihiLegendreMemory(

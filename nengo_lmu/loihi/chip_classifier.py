@@ -11,129 +11,46 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.loihi._compat import ensure_params, expected_warnings, nengo_loihi_module
+from nengo_lmu.loihi.chip_parts import (
+    CHIP_DT,
+    FIT_REGS,
+    ChipOnlyLegendreMemory,
+    check_chip_cell,
+    held_memory_system,
+    ridge_readout,
+)
 from nengo_lmu.loihi.hardware import EMULATOR_TARGETS, TARGETS
-from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS, LoihiLegendreMemory
+from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
 from nengo_lmu.loihi.placement import prepare
 from nengo_lmu.loihi.resources import resource_counts
 from nengo_lmu.loihi.simulator import simulator
 from nengo_lmu.networks.classifier import LMUClassifier, SequenceInput
-from nengo_lmu.systems import LinearSystem, legendre_system
-from nengo_lmu.validation import check_choice, check_int, check_positive, check_sequence_data
+from nengo_lmu.validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_positive,
+    check_sequence_data,
+)
 
-#: Simulator step (s) of the chip.
-CHIP_DT = 0.001
-#: Steps by which the emulator's readout of this network lags
-#: nengo.Simulator's: measured label-free, as the best lag between the two
-#: simulators' per-step readouts (5 ms smoothed) on 200 sequences (row digits,
-#: seed 2): mean square difference 1.93, 1.53, 1.76, 2.30 at lags 0, 1, 2, 3.
+#: Steps by which the emulator's host readout node (``last_output``) of this
+#: network lags nengo.Simulator's: measured label-free, as the best lag
+#: between the two simulators' per-step readouts (5 ms smoothed) on 200
+#: sequences (row digits, seed 2): mean square difference 1.93, 1.53, 1.76,
+#: 2.30 at lags 0, 1, 2, 3. The recorded hidden spikes, which the logits
+#: are computed from, do not lag (`ChipMemoryClassifier.hidden_features`).
 #: (The delay memory's host readout, through the relay, lags by
 #: ``CHIP_TO_HOST_STEPS = 2``.)
 EMULATOR_LAG_STEPS = 1
 #: Steps after a sample boundary at which the hidden layer (on nengo) best
-#: shows the memory of that boundary: measured with rate hidden neurons
-#: (row digits, order 4 x 4, 10 steps a sample, 100 sequences, seed 0):
-#: one-step readouts 0, 1, 2, 3, 4 steps after the last sample's last step scored 92, 92,
-#: 94, 90, 80% (the rate network: 95%).
+#: shows the memory of that boundary, so the default window (10 steps)
+#: ends ``5 + READOUT_LAG`` steps after the last sample. Chosen on training
+#: sequences only (the trained readout on nengo's hidden spikes, row digits,
+#: first 400 training sequences, seeds 0/1/2; notes/chipclf.md, Session
+#: 3b): windows ending 4, 5, 6, 7, 8 steps after the last sample scored
+#: 91.8/95.0/94.8/92.8/91.5%, 95.0/95.0/96.3/95.8/93.8% and
+#: 94.8/94.8/95.3/94.5/93.0%: best on average at 6 (95.4%).
 READOUT_LAG = 1
-
-
-def check_chip_cell(classifier):
-    """Raise a `ValidationError` unless ``classifier`` (an `.LMUClassifier`)
-    can run with its memory on the chip: one cell, ReLU hidden layer, no
-    recurrence (``hidden_to_hidden``, ``hidden_to_memory``,
-    ``memory_to_memory``), no ``input_to_hidden``, the exact memory."""
-    if len(classifier.cells) != 1:
-        raise ValidationError(
-            f"must have one cell, got {len(classifier.cells)}", attr="classifier"
-        )
-    cell = classifier.cells[0]
-    for flag, why in (
-        ("hidden_to_hidden", "the hidden layer is feed-forward on the chip"),
-        ("hidden_to_memory", "nothing feeds back into the chip's memory"),
-        ("memory_to_memory", "the chip's memory is the fixed Legendre system"),
-        ("input_to_hidden", "the hidden layer sees only the memory"),
-    ):
-        if getattr(cell, flag):
-            raise ValidationError(
-                f"the cell must have {flag}=False ({why}), got True", attr="classifier"
-            )
-    if type(cell.hidden_neuron_type) not in (nengo.RectifiedLinear, nengo.SpikingRectifiedLinear):
-        raise ValidationError(
-            f"the hidden layer must be ReLU (the chip has no "
-            f"{type(cell.hidden_neuron_type).__name__}); train with RectifiedLinear",
-            attr="classifier",
-        )
-    if cell.discretizer != "zoh":
-        raise ValidationError(
-            "the memory must be discretised with 'zoh' (a zero-order-held input "
-            f"through the continuous memory gives exactly that), got {cell.discretizer!r}",
-            attr="classifier",
-        )
-    w = classifier.get_weights()
-    exact = cell.memory.discrete_system
-    for name, ref in (("cell0.Ad", exact.A), ("cell0.Bd", exact.B)):
-        if name in w and not np.allclose(w[name], ref, atol=1e-6):
-            raise ValidationError(
-                f"the memory must be the exact Legendre system; {name} was trained "
-                f"(the chip runs the continuous memory)",
-                attr="classifier",
-            )
-
-
-def held_memory_system(order, theta_samples, memory_d, steps_per_sample, dt=CHIP_DT):
-    """The continuous Legendre memory that, driven by an input held for
-    ``steps_per_sample`` steps of ``dt`` per sample, equals the cell's
-    discrete memory (``theta_samples`` samples, zoh) at every sample
-    boundary.
-
-    Its window is ``theta_samples * steps_per_sample * dt`` seconds: the
-    zoh of ``A / theta`` over one sample is then ``exp(A / theta_samples)``.
-
-    Returns
-    -------
-    theta : float
-        The window (s).
-    step : nengo_lmu.systems.LinearSystem
-        The memory of all ``memory_d`` dimensions discretised at ``dt``.
-
-    Examples
-    --------
-    >>> theta, step = held_memory_system(4, 8.0, 1, 10)
-    >>> round(theta, 6), step.n_states
-    (0.08, 4)
-    """
-    theta = float(theta_samples) * int(steps_per_sample) * dt
-    block = legendre_system(order, theta).discretize(dt)
-    eye = np.eye(memory_d)
-    return theta, LinearSystem(np.kron(eye, block.A), np.kron(eye, block.B), dt=dt)
-
-
-class ChipOnlyLegendreMemory(LoihiLegendreMemory):
-    """`LoihiLegendreMemory` without its host readout: no ``state``
-    connections and no relay.
-
-    A classifier that reads the memory on the chip (its hidden layer is
-    given what the populations are given) has no use for them, and
-    nengo-loihi makes a non-spiking readout block per population for the
-    decoded chip-to-host connections (16 more cores for order 4 x 4
-    dimensions) and sends the relay's spikes to the host every step. The
-    ``state`` and ``output`` nodes stay, unconnected (zero).
-    """
-
-    def _build_neural(self, *args, **kwargs):
-        super()._build_neural(*args, **kwargs)
-        drop = [
-            c
-            for c in self.connections
-            if c.post_obj is self.state
-            or self.relay
-            in (getattr(c.pre_obj, "ensemble", None), getattr(c.post_obj, "ensemble", None))
-        ]
-        for c in drop:
-            self.connections.remove(c)
-        self.ensembles.remove(self.relay)
-        self.loihi_design.pop(self.relay, None)
-        self.relay = None
 
 
 class ChipMemoryClassifier(nengo.Network):
@@ -160,9 +77,12 @@ class ChipMemoryClassifier(nengo.Network):
        and the host encoder's spikes through ``W_m T B'``, with the
        populations' ``Lowpass`` synapse. Their input is then the cell's
        ``W_m m`` as the chip represents ``m``, without a filter's lag.
-    4. ``readout`` (host): ``W_o`` on the hidden spikes; the logits are its
-       average over ``window`` steps ending ``readout_offset`` steps after
-       the last sample (plus the host-chip latency on the emulator).
+    4. readout (host): the hidden spikes averaged over ``window`` steps
+       ending ``readout_offset`` steps after the last sample, times ``W_o``
+       (the trained readout); or a readout fitted on the network's own
+       hidden spikes over training sequences (`fit_readout`: two windows,
+       ridge regression to the rate network's logits), which recovers most
+       of what the spiking hidden layer loses.
 
     Parameters
     ----------
@@ -185,8 +105,7 @@ class ChipMemoryClassifier(nengo.Network):
         it ends, in steps after the last sample (default ``(window + 1) // 2
         + READOUT_LAG``: centred just after the last sample, where the
         hidden layer shows the memory of the sequence's end); at most
-        ``gap_steps - 2``. On a nengo-loihi target the window moves
-        ``EMULATOR_LAG_STEPS`` later (the host-chip latency).
+        ``gap_steps - 2``. `fit_readout` chooses ``readout_offset`` anew.
     max_rate : float
         The hidden gain is chosen so that the hidden neurons fire at most
         ``max_rate`` Hz on ``scale_x``'s last samples (99.9th percentile).
@@ -211,8 +130,17 @@ class ChipMemoryClassifier(nengo.Network):
         The hidden neurons' gain.
     steps_per_sequence : int
         ``n_steps * steps_per_sample + gap_steps`` (after the first `predict`).
+    readout_matrix, readout_bias, readout_bins
+        The host readout: ``logits = readout_matrix @ h + readout_bias`` on
+        the hidden neurons' output averaged over ``readout_bins`` windows
+        (`hidden_features`); the trained readout (`trained_readout`, one
+        window, no bias) until `fit_readout` or `set_readout`.
     last_output : ndarray or None
-        The readout on every step of the last `predict` call.
+        The trained readout on every step of the last `predict` call (the
+        host node ``readout``; ``EMULATOR_LAG_STEPS`` late on an emulator).
+    last_hidden : ndarray or None
+        The hidden neurons' output (float32) over `hidden_band`'s steps of
+        each sequence of the last `predict` call.
 
     Examples
     --------
@@ -320,6 +248,7 @@ class ChipMemoryClassifier(nengo.Network):
         self.gain = self.max_rate / top
         self.steps_per_sequence = None
         self.last_output = None
+        self.last_hidden = None
 
         # the memory's realisation and input scale: the held input of up to
         # 100 sequences, every dimension in one column (all are scaled to 1)
@@ -374,13 +303,18 @@ class ChipMemoryClassifier(nengo.Network):
             )
             self.readout = nengo.Node(size_in=self.n_classes, label="readout")
             # a copy of gain g s gives s relu(z): each copy's share is 1 / (s C)
-            nengo.Connection(
-                self.hidden.neurons,
-                self.readout,
-                transform=self.readout_weights[:, unit] / (spread * C),
-                synapse=None,
+            self._trained_matrix = self.readout_weights[:, unit] / (spread * C)
+            self.readout_matrix = self._trained_matrix
+            self.readout_bias = np.zeros(self.n_classes)
+            self.readout_bins = 1
+            # the host node gives the trained readout on every step; the
+            # logits of `predict` are `readout_logits` on the hidden spikes
+            self.readout_connection = nengo.Connection(
+                self.hidden.neurons, self.readout, transform=self._trained_matrix, synapse=None
             )
             self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
+            # the hidden spikes, for a readout fitted on them (`fit_readout`)
+            self.hidden_probe = nengo.Probe(self.hidden.neurons, synapse=None, label="hidden")
 
     def held(self, u):
         """``u`` ``(n, n_steps, d)`` held for ``steps_per_sample`` steps per
@@ -400,12 +334,208 @@ class ChipMemoryClassifier(nengo.Network):
         z = self.memory_states(x)[:, -1] @ self.W_m.T
         return np.maximum(z, 0) @ self.readout_weights.T
 
-    def readout_steps(self, n_steps, target="nengo"):
+    def hidden_band(self, n_steps):
+        """The steps (``lo, hi`` within a sequence) of the hidden spikes that
+        `predict` keeps in ``last_hidden``: from two samples before the last
+        sample's end to the end of the gap's readout range."""
+        end = n_steps * self.steps_per_sample
+        lo = max(end - 2 * self.steps_per_sample, 0)
+        return lo, end + self.gap_steps - CHIP_TO_HOST_STEPS + EMULATOR_LAG_STEPS
+
+    def readout_steps(self, n_steps, target="nengo", offset=None, window=None):
         """Indices (within one sequence's steps) that the logits average:
-        the window, shifted by the host-chip latency on a nengo-loihi target."""
+        the window (``window`` steps ending ``offset`` steps after the last
+        sample; the network's by default), shifted by the host-chip latency
+        on a nengo-loihi target."""
+        offset = self.readout_offset if offset is None else offset
+        window = self.window if window is None else window
         lag = 0 if target == "nengo" else EMULATOR_LAG_STEPS
-        end = n_steps * self.steps_per_sample + self.readout_offset + lag
-        return np.arange(end - self.window, end)
+        end = n_steps * self.steps_per_sample + offset + lag
+        return np.arange(end - window, end)
+
+    def hidden_features(self, hidden, n_steps, offset=None, window=None, bins=None):
+        """The hidden neurons' output averaged over the readout window, per
+        sequence: ``(n, bins * units * hidden_copies)``.
+
+        ``bins`` windows of ``window`` steps back to back, the last ending
+        ``offset`` steps after the last sample (the network's readout by
+        default), side by side. ``hidden`` is `predict`'s ``last_hidden``
+        (the steps given by `hidden_band`) for sequences of ``n_steps``
+        samples.
+
+        The spikes are indexed by the chip's step, as recorded, so the same
+        steps are read on every simulator: the emulator's recorded hidden
+        spikes line up with nengo's at lag 0 (measured label-free, seed 0,
+        200 held-out sequences, the trained readout 5-step smoothed: mean
+        square difference 4.27, 3.62, 4.00 at lags -1, 0, 1); only what
+        reaches a host node lags, by `EMULATOR_LAG_STEPS`.
+        """
+        offset = self.readout_offset if offset is None else offset
+        window = self.window if window is None else window
+        bins = self.readout_bins if bins is None else bins
+        lo, hi = self.hidden_band(n_steps)
+        hidden = np.asarray(hidden, dtype=float)
+        parts = []
+        for i in range(bins):
+            idx = self.readout_steps(n_steps, "nengo", offset - i * window, window) - lo
+            if idx[0] < 0 or idx[-1] >= hi - lo:
+                raise ValidationError(
+                    f"the readout (steps {idx[0] + lo}..{idx[-1] + lo}) leaves the "
+                    f"recorded band {lo}..{hi - 1}",
+                    attr="window",
+                    obj=self,
+                )
+            parts.append(hidden[:, idx].mean(axis=1))
+        return np.concatenate(parts[::-1], axis=1)
+
+    def readout_logits(self, hidden, n_steps):
+        """The host readout, ``readout_matrix @ features + readout_bias``, on
+        `hidden_features`."""
+        features = self.hidden_features(hidden, n_steps)
+        return features @ self.readout_matrix.T + self.readout_bias
+
+    def set_readout(self, matrix, bias, bins=1):
+        """Use the host readout ``logits = matrix @ h + bias`` on the hidden
+        features ``h`` (`hidden_features` with ``bins`` windows).
+        `fit_readout` sets it; the trained readout is `trained_readout`,
+        bias zero, one window."""
+        bins = check_int("bins", bins, self)
+        matrix = check_finite_array("matrix", matrix, self)
+        bias = check_finite_array("bias", bias, self)
+        shape = (self.n_classes, bins * self.hidden.n_neurons)
+        if matrix.shape != shape or bias.shape != (self.n_classes,):
+            raise ValidationError(
+                f"must be {shape} and ({self.n_classes},), got {matrix.shape} and {bias.shape}",
+                attr="matrix",
+                obj=self,
+            )
+        self.readout_matrix, self.readout_bias, self.readout_bins = matrix, bias, bins
+
+    def fit_readout(
+        self,
+        x,
+        y,
+        fit_to="rate",
+        regs=FIT_REGS,
+        offsets=None,
+        bins=(1, 2),
+        folds=4,
+        seed=0,
+        hidden=None,
+        target="nengo",
+    ):
+        """Fit the host readout on this network's own hidden spikes over
+        training sequences.
+
+        Runs the network on ``target`` (``nengo.Simulator`` by default) over
+        ``x``, averages each
+        hidden neuron's output over ``bins`` windows of ``window`` steps
+        (`hidden_features`) per sequence, and ridge-regresses on them, with
+        a bias, either the trained rate network's logits on ``x``
+        (``fit_to="rate"``: the spiking network learns to give what the
+        rate network gives) or the one-hot labels ``y``
+        (``fit_to="labels"``). The readout's position (``offsets``, ``bins``)
+        and the regularisation (``regs``, relative to the features' mean
+        variance) are chosen by ``folds``-fold cross-validated accuracy on
+        ``y`` (folds drawn with ``seed``); the readout is then refitted on
+        all of ``x`` and the network keeps it (`set_readout`) and the
+        chosen ``readout_offset``. No held-out data is used.
+
+        Parameters
+        ----------
+        x : ndarray (n, n_steps, input_d)
+            Training sequences.
+        y : ndarray (n,)
+            Their class labels.
+        fit_to : "rate" or "labels"
+        regs : sequence of float
+        offsets : sequence of int, optional
+            Where the (last) window ends, in steps after the last sample;
+            by default ``0 .. 2 * steps_per_sample``.
+        bins : sequence of int
+            Numbers of windows to try.
+        folds : int
+        seed : int
+        hidden : ndarray, optional
+            `predict`'s ``last_hidden`` from a run on ``x`` (skips the run).
+        target : "nengo", "sim", "simreal" or "loihi"
+            Where the spikes are recorded: a readout fitted on the
+            emulator's own spikes fits them better than one fitted on
+            nengo's (notes/chipclf.md, Session 3b).
+
+        Returns
+        -------
+        dict
+            ``offset``, ``bins``, ``reg`` (chosen), ``cv`` (cross-validated
+            accuracy per ``(bins, offset, reg)``), ``trained_accuracy`` (the
+            trained readout's accuracy on ``x`` per offset, one window).
+        """
+        x = np.asarray(x, dtype=float)
+        check_sequence_data(x, n_inputs=self.input_d)
+        n, n_steps = x.shape[:2]
+        y = np.asarray(y).ravel()
+        if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
+            raise ValidationError(
+                f"must be {n} integer labels, got {y.dtype} of shape {y.shape}", attr="y", obj=self
+            )
+        if y.min() < 0 or y.max() >= self.n_classes:
+            raise ValidationError(
+                f"labels must lie in [0, {self.n_classes}), got {y.min()}..{y.max()}",
+                attr="y",
+                obj=self,
+            )
+        check_choice("fit_to", fit_to, ("rate", "labels"), self)
+        check_choice("target", target, ("nengo",) + TARGETS, self)
+        folds = check_int("folds", folds, self, minimum=2, maximum=n)
+        S = self.steps_per_sample
+        limit = self.gap_steps - CHIP_TO_HOST_STEPS
+        offsets = tuple(range(min(2 * S, limit) + 1)) if offsets is None else tuple(offsets)
+        for o in offsets:
+            check_int("offsets", o, self, minimum=0, maximum=limit)
+        bins = tuple(check_int("bins", b, self) for b in bins)
+        regs = tuple(check_positive("regs", r, self) for r in regs)
+        if hidden is None:
+            self.predict(x, target=target)
+            hidden = self.last_hidden
+        lo, hi = self.hidden_band(n_steps)
+        if np.shape(hidden)[:2] != (n, hi - lo):
+            raise ValidationError(
+                f"must be last_hidden of a run on x, shape ({n}, {hi - lo}, ...), got "
+                f"{np.shape(hidden)}",
+                attr="hidden",
+                obj=self,
+            )
+        targets = self.rate_logits(x) if fit_to == "rate" else np.eye(self.n_classes)[y]
+        fold = np.random.RandomState(seed).permutation(n) % folds
+        cv, trained = {}, {}
+        for o in offsets:
+            h = self.hidden_features(hidden, n_steps, offset=o, bins=1)
+            trained[o] = float(np.mean((h @ self._trained_matrix.T).argmax(-1) == y))
+        for b in bins:
+            for o in offsets:
+                if b * self.window - o > 2 * S:
+                    continue  # before the recorded band
+                h = self.hidden_features(hidden, n_steps, offset=o, bins=b)
+                for r in regs:
+                    right = 0
+                    for k in range(folds):
+                        m, c = ridge_readout(h[fold != k], targets[fold != k], r)
+                        right += np.sum((h[fold == k] @ m.T + c).argmax(-1) == y[fold == k])
+                    cv[b, o, r] = right / n
+        # the best; ties go to the first (fewer windows, earlier offset,
+        # ``regs`` in the order given: strongest first)
+        keys = list(cv)
+        b, o, r = max(keys, key=lambda k: (cv[k], -keys.index(k)))
+        h = self.hidden_features(hidden, n_steps, offset=o, bins=b)
+        self.readout_offset = o
+        self.set_readout(*ridge_readout(h, targets, r), bins=b)
+        return dict(offset=o, bins=b, reg=r, cv=cv, trained_accuracy=trained)
+
+    def trained_readout(self):
+        """The trained readout on the hidden neurons (``units *
+        hidden_copies`` columns, one window): what the network uses before
+        `fit_readout`."""
+        return self._trained_matrix
 
     def predict(self, x, target="nengo"):
         """Logits on sequences ``x``, with what the run cost.
@@ -466,7 +596,11 @@ class ChipMemoryClassifier(nengo.Network):
             sim.run_steps(n * steps)
             info["seconds"] = time.perf_counter() - t0
             out = sim.data[self.probe].reshape(n, steps, -1)
+            lo, hi = self.hidden_band(n_steps)
+            self.last_hidden = (
+                sim.data[self.hidden_probe].reshape(n, steps, -1)[:, lo:hi].astype(np.float32)
+            )
             if target in EMULATOR_TARGETS:
                 info["resources"] = resource_counts(sim, n_inferences=n)
         self.last_output = out
-        return out[:, self.readout_steps(n_steps, target)].mean(axis=1), info
+        return self.readout_logits(self.last_hidden, n_steps), info

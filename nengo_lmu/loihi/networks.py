@@ -16,7 +16,7 @@ from nengo_lmu.loihi.hardware import chip_neuron_types
 from nengo_lmu.networks.legendre_memory import LegendreMemory
 from nengo_lmu.networks.linear_system import LinearSystemNetwork
 from nengo_lmu.systems import legendre_readout
-from nengo_lmu.validation import check_choice, check_int, check_positive
+from nengo_lmu.validation import check_bool, check_choice, check_int, check_positive
 
 #: Firing rates of the state populations (Hz) and their largest intercept
 #: (relative to the radius). On the delay task (10 s, seed 0, 200 neurons per
@@ -170,6 +170,12 @@ class LoihiNeuralForm:
     synapse's, ``latency_steps`` the chip-to-host path's); the delay readout
     of `LoihiLegendreMemory` decodes ``theta`` minus that lag instead, so
     its output is in time with the input.
+
+    With ``host_readout=False`` the relay and the ``state`` connections are
+    not built (``relay`` is None; ``state`` stays, unconnected): for a
+    network that reads the populations on the chip. nengo-loihi turns each
+    decoded chip-to-host connection into a non-spiking readout block, one
+    per population, and sends the relay's spikes to the host every step.
     """
 
     def _init_loihi(
@@ -181,6 +187,7 @@ class LoihiNeuralForm:
         latency_steps,
         intercept=LOIHI_INTERCEPT,
         allocation=LOIHI_ALLOCATION,
+        host_readout=True,
     ):
         if n_neurons is None:
             raise ValidationError("the Loihi form is neural: give n_neurons", attr="n_neurons")
@@ -209,6 +216,7 @@ class LoihiNeuralForm:
                 f"must be a number in [0, 1), got {intercept!r}", attr="intercept"
             )
         self.allocation = check_choice("allocation", allocation, ("uniform", "gain"))
+        self.host_readout = check_bool("host_readout", host_readout, None)
 
     def _check_synapse(self, synapse):
         # the chip's only synapse is nengo's zoh Lowpass, one per block
@@ -295,13 +303,21 @@ class LoihiNeuralForm:
         self.input_decode = decode
 
         # --- the relay (chip): repeats each encoder spike one step later ---
+        self.relay = None
+        if self.host_readout:
+            self._build_relay(loihi_neurons, 2 * m * K)
+        self._build_populations(
+            neuron_type, synapse, Ap, Bp, T, a, n, k, N, rng, z_eval, radius, decode, ens_kwargs
+        )
+
+    def _build_relay(self, loihi_neurons, size):
         self.relay = nengo.Ensemble(
-            2 * m * K,
+            size,
             1,
             neuron_type=loihi_neurons.LoihiSpikingRectifiedLinear(),
-            gain=np.ones(2 * m * K),
-            bias=np.zeros(2 * m * K),
-            encoders=np.ones((2 * m * K, 1)),
+            gain=np.ones(size),
+            bias=np.zeros(size),
+            encoders=np.ones((size, 1)),
             label="input relay",
         )
         # one spike (1/dt for one step) lifts the voltage by 1.5 thresholds;
@@ -309,10 +325,13 @@ class LoihiNeuralForm:
         nengo.Connection(
             self.encoder.neurons,
             self.relay.neurons,
-            transform=1.5 * np.eye(2 * m * K),
+            transform=1.5 * np.eye(size),
             synapse=nengo.Lowpass(0),
         )
 
+    def _build_populations(
+        self, neuron_type, synapse, Ap, Bp, T, a, n, k, N, rng, z_eval, radius, decode, ens_kwargs
+    ):
         # --- the state populations (chip) ---
         slices = [slice(i, i + k) for i in range(0, n, k)]
         self.noise_gains = self._noise_gains(Ap, a, slices)
@@ -345,7 +364,9 @@ class LoihiNeuralForm:
             populations.append(nengo.Ensemble(**kwargs))
         self.populations = populations
         # what each block was designed for (`prepare` reports it per block)
-        self.loihi_design = {self.relay: dict(tau=0.0, weight_range=1.0)}
+        self.loihi_design = {}
+        if self.relay is not None:
+            self.loihi_design[self.relay] = dict(tau=0.0, weight_range=1.0)
         for pop, sl in zip(populations, slices):
             w = np.abs(np.concatenate([Ap[sl].ravel(), Bp[sl].ravel()]))
             w = w[w > 1e-12 * w.max()]
@@ -366,7 +387,10 @@ class LoihiNeuralForm:
                     nengo.Connection(src, dst, transform=block, synapse=synapse, solver=weights)
             # the readout: what the populations are given, filtered as they
             # filter it, is the state they represent
-            nengo.Connection(src, self.state, transform=T @ Ap[:, sl_src], synapse=synapse)
+            if self.host_readout:
+                nengo.Connection(src, self.state, transform=T @ Ap[:, sl_src], synapse=synapse)
+        if not self.host_readout:
+            return
         # the relay's spikes are the encoder's one step late, so the same
         # lowpass without its own step of delay brings them level
         nengo.Connection(
@@ -408,6 +432,7 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
     required; ``realizer`` defaults to ``"scaled"``, ``synapse`` to
     ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``,
     ``intercept`` (intercepts uniform in ``[-intercept, intercept]``),
+    ``host_readout`` (False: no relay and no ``state`` readout),
     ``allocation`` (``"uniform"``: ``n_neurons`` per population;
     ``"gain"``: the same total shared by `allocate_neurons` in proportion to
     `noise_gains` to the system's output) and ``latency_steps`` (see
@@ -439,10 +464,18 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
         realizer=LOIHI_REALIZER,
         intercept=LOIHI_INTERCEPT,
         allocation=LOIHI_ALLOCATION,
+        host_readout=True,
         **kwargs,
     ):
         self._init_loihi(
-            n_neurons, input_pairs, input_rate, max_rates, latency_steps, intercept, allocation
+            n_neurons,
+            input_pairs,
+            input_rate,
+            max_rates,
+            latency_steps,
+            intercept,
+            allocation,
+            host_readout,
         )
         super().__init__(system, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs)
 
@@ -457,8 +490,9 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     ``max_rates``, ``intercept`` (intercepts uniform in ``[-intercept,
     intercept]``), ``allocation`` (``"gain"``: the same total, shared in
     proportion to each population's `noise_gains` to the delay-``theta``
-    readout) and ``latency_steps`` (see `LoihiNeuralForm`).
-    `add_delay_output` decodes the delay minus the readout's lag
+    readout), ``latency_steps`` and ``host_readout`` (False: no relay and no
+    ``state`` readout, for a network that reads the populations on the
+    chip; see `LoihiNeuralForm`). `add_delay_output` decodes the delay minus the readout's lag
     (`readout_lag_steps`), so the output is in time with the input on the
     chip; on nengo.Simulator, which has no chip-to-host latency, it leads
     by ``latency_steps`` steps.
@@ -487,10 +521,18 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
         realizer=LOIHI_REALIZER,
         intercept=LOIHI_INTERCEPT,
         allocation=LOIHI_ALLOCATION,
+        host_readout=True,
         **kwargs,
     ):
         self._init_loihi(
-            n_neurons, input_pairs, input_rate, max_rates, latency_steps, intercept, allocation
+            n_neurons,
+            input_pairs,
+            input_rate,
+            max_rates,
+            latency_steps,
+            intercept,
+            allocation,
+            host_readout,
         )
         super().__init__(
             order, theta, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs
@@ -508,6 +550,13 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
         The lag of the readout is taken off the delay, so ``r`` must be at
         least ``readout_lag_steps * dt / theta``.
         """
+        if not self.host_readout:
+            raise ValidationError(
+                "the memory was built with host_readout=False: it has no state "
+                "readout to decode a delay from",
+                attr="host_readout",
+                obj=self,
+            )
         shift = self.readout_lag_steps * self.dt / self.theta
         r_arr = np.asarray(r, dtype=float)
         if np.any(r_arr < shift) or np.any(r_arr > 1):
