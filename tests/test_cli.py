@@ -428,6 +428,10 @@ def test_loihi_quick(tmp_path, capsys, record):
             "20",
             "--steps-per-sample",
             "2",
+            "--n-fit",
+            "12",
+            "--fit-on",
+            "nengo",
         ]
     )
     assert rc == 0
@@ -448,7 +452,9 @@ def test_loihi_quick(tmp_path, capsys, record):
     }
     assert crossings == {("encoder", "host->chip"), ("hidden", "chip->host")}
     chip = chip_calls[0]["result"]
-    assert chip_calls[0]["kwargs"]["n_neurons"] == 20
+    kwargs = chip_calls[0]["kwargs"]
+    assert (kwargs["n_neurons"], kwargs["n_fit"], kwargs["fit_on"]) == (20, 12, "nengo")
+    assert kwargs["readout"] == "fit" and chip.readout["nengo"]["n_fit"] == 12
     assert chip.n == 2 and set(chip.accuracy) == {"rate", "nengo", "sim"}
     # 8 samples held 2 steps each, then the gap
     assert chip.steps_per_sequence >= 16

@@ -98,6 +98,27 @@ LOIHI_OPTIONS = (
         100,
         "LIF neurons per memory dimension (the whole LMU on the chip)",
     ),
+    (
+        "--readout",
+        ("fit", "trained"),
+        "fit",
+        "chip digits: the host readout fitted on the hidden spikes over training "
+        "sequences (to the rate network's logits), or the trained one",
+    ),
+    (
+        "--n-fit",
+        POSITIVE_INT,
+        400,
+        "chip digits: training sequences the readout is fitted on (each is run on "
+        "nengo and on every target)",
+    ),
+    (
+        "--fit-on",
+        ("own", "nengo"),
+        "own",
+        "chip digits: fit the readout on each simulator's own spikes, or on "
+        "nengo's and use it everywhere",
+    ),
     ("--no-delay", FLAG, None, "skip the delay task"),
     ("--no-digits", FLAG, None, "skip the digits task with the memory on the host"),
     ("--no-chip-digits", FLAG, None, "skip the digits task with the whole LMU on the chip"),
@@ -242,7 +263,13 @@ def chip_digits(args, experiment, targets):
     log(
         f"Row digits with the whole LMU on the chip: {args.chip_neurons} LIF per memory "
         f"dimension, each sample held {args.steps_per_sample} steps, the first "
-        f"{args.chip_n_test} held-out sequences ..."
+        f"{args.chip_n_test} held-out sequences; readout: {args.readout}"
+        + (
+            f" on {args.n_fit} training sequences ({args.fit_on} spikes)"
+            if args.readout == "fit"
+            else ""
+        )
+        + " ..."
     )
     out = experiment.chip_digits_comparison(
         path,
@@ -250,6 +277,9 @@ def chip_digits(args, experiment, targets):
         n_test=args.chip_n_test,
         steps_per_sample=args.steps_per_sample,
         n_neurons=args.chip_neurons,
+        readout=args.readout,
+        n_fit=args.n_fit,
+        fit_on=args.fit_on,
     )
     if targets:
         print(out.runs[targets[0]]["report"])
