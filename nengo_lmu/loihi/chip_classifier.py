@@ -3,14 +3,13 @@ hidden layer on the chip; only the input encoding and the readout run on the
 host."""
 
 import os
-import time
 import warnings
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.loihi._compat import ensure_params, expected_warnings, nengo_loihi_module
+from nengo_lmu.loihi._compat import ensure_params, nengo_loihi_module
 from nengo_lmu.loihi.chip_parts import (
     CHIP_DT,
     FIT_REGS,
@@ -19,11 +18,10 @@ from nengo_lmu.loihi.chip_parts import (
     held_memory_system,
     ridge_readout,
 )
-from nengo_lmu.loihi.hardware import EMULATOR_TARGETS, TARGETS
+from nengo_lmu.loihi.hardware import TARGETS
 from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
 from nengo_lmu.loihi.placement import prepare
-from nengo_lmu.loihi.resources import resource_counts
-from nengo_lmu.loihi.simulator import simulator
+from nengo_lmu.loihi.simulator import run_sequences
 from nengo_lmu.networks.classifier import LMUClassifier, SequenceInput
 from nengo_lmu.validation import (
     check_choice,
@@ -583,24 +581,12 @@ class ChipMemoryClassifier(nengo.Network):
             saturated=saturated,
             report=prepare(self, build=False),
         )
-        t0 = time.perf_counter()
-        if target == "nengo":
-            sim = nengo.Simulator(self, dt=self.dt, progress_bar=False)
-        else:
-            with expected_warnings():
-                sim = simulator(self, target=target, dt=self.dt)
-        info["build_seconds"] = time.perf_counter() - t0
         self._sequence.dt = self.dt
-        with sim:
-            t0 = time.perf_counter()
-            sim.run_steps(n * steps)
-            info["seconds"] = time.perf_counter() - t0
-            out = sim.data[self.probe].reshape(n, steps, -1)
-            lo, hi = self.hidden_band(n_steps)
-            self.last_hidden = (
-                sim.data[self.hidden_probe].reshape(n, steps, -1)[:, lo:hi].astype(np.float32)
-            )
-            if target in EMULATOR_TARGETS:
-                info["resources"] = resource_counts(sim, n_inferences=n)
+        (out, hidden), ran = run_sequences(
+            self, n, steps, target, self.dt, [self.probe, self.hidden_probe]
+        )
+        info.update(ran)
+        lo, hi = self.hidden_band(n_steps)
+        self.last_hidden = hidden[:, lo:hi].astype(np.float32)
         self.last_output = out
         return self.readout_logits(self.last_hidden, n_steps), info

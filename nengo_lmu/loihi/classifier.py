@@ -1,18 +1,16 @@
 """`LoihiLMUClassifier`: a trained LMU classifier laid out for Loihi."""
 
 import os
-import time
 import warnings
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.loihi._compat import ensure_params, expected_warnings
-from nengo_lmu.loihi.hardware import DECODE_TAU, EMULATOR_TARGETS, TARGETS
+from nengo_lmu.loihi._compat import ensure_params
+from nengo_lmu.loihi.hardware import DECODE_TAU, TARGETS
 from nengo_lmu.loihi.placement import prepare
-from nengo_lmu.loihi.resources import resource_counts
-from nengo_lmu.loihi.simulator import simulator
+from nengo_lmu.loihi.simulator import run_sequences
 from nengo_lmu.networks.classifier import LMUClassifier, SequenceInput
 from nengo_lmu.validation import (
     check_choice,
@@ -383,20 +381,8 @@ class LoihiLMUClassifier(nengo.Network):
             saturated=saturated,
             report=prepare(self, build=False),
         )
-        t0 = time.perf_counter()
-        if target == "nengo":
-            sim = nengo.Simulator(self, dt=self.dt, progress_bar=False)
-        else:
-            with expected_warnings():
-                sim = simulator(self, target=target, dt=self.dt)
-        info["build_seconds"] = time.perf_counter() - t0
         self._sequence.dt = self.dt
-        with sim:
-            t0 = time.perf_counter()
-            sim.run_steps(n * steps)
-            info["seconds"] = time.perf_counter() - t0
-            out = sim.data[self.probe].reshape(n, steps, -1)
-            self.last_output = out
-            if target in EMULATOR_TARGETS:
-                info["resources"] = resource_counts(sim, n_inferences=n)
+        (out,), ran = run_sequences(self, n, steps, target, self.dt, [self.probe])
+        info.update(ran)
+        self.last_output = out
         return out[:, -self.window :].mean(axis=1), info

@@ -1,18 +1,22 @@
 """`simulator`: a ``nengo_loihi.Simulator`` with nengo_lmu's workarounds."""
 
 import importlib.util
+import time
 
+import nengo
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.loihi._compat import (
     BUILD_KWARGS,
     count_input_spikes,
     ensure_params,
+    expected_warnings,
     host_filters_on_chip,
     nengo_loihi_module,
     new_model,
 )
-from nengo_lmu.loihi.hardware import DECODE_TAU, TARGETS
+from nengo_lmu.loihi.hardware import DECODE_TAU, EMULATOR_TARGETS, TARGETS
+from nengo_lmu.loihi.resources import resource_counts
 from nengo_lmu.validation import check_choice, check_positive
 
 
@@ -80,3 +84,38 @@ def simulator_factory(target="sim", decode_tau=DECODE_TAU, **kwargs):
         return simulator(network, target=target, dt=dt, decode_tau=decode_tau, **more)
 
     return make
+
+
+def run_sequences(network, n, steps, target="nengo", dt=0.001, probes=()):
+    """Run ``n`` sequences of ``steps`` steps back to back on ``nengo`` or
+    a nengo-loihi ``target``, and return each probe's data per sequence.
+
+    The runner the classifiers share: builds `nengo.Simulator` for
+    ``target="nengo"``, else `simulator` (with nengo-loihi's expected
+    warnings filtered), runs ``n * steps`` steps and, on an emulator,
+    counts the resources per sequence.
+
+    Returns
+    -------
+    data : list of ndarray (n, steps, size)
+        One per probe in ``probes``.
+    info : dict
+        ``build_seconds``, ``seconds`` (the run) and, on an emulator
+        target, ``resources`` (`resource_counts` per sequence).
+    """
+    info = {}
+    t0 = time.perf_counter()
+    if target == "nengo":
+        sim = nengo.Simulator(network, dt=dt, progress_bar=False)
+    else:
+        with expected_warnings():
+            sim = simulator(network, target=target, dt=dt)
+    info["build_seconds"] = time.perf_counter() - t0
+    with sim:
+        t0 = time.perf_counter()
+        sim.run_steps(n * steps)
+        info["seconds"] = time.perf_counter() - t0
+        data = [sim.data[p].reshape(n, steps, -1) for p in probes]
+        if target in EMULATOR_TARGETS:
+            info["resources"] = resource_counts(sim, n_inferences=n)
+    return data, info
