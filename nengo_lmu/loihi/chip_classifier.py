@@ -2,7 +2,6 @@
 hidden layer on the chip; only the input encoding and the readout run on the
 host."""
 
-import os
 import warnings
 
 import nengo
@@ -22,7 +21,7 @@ from nengo_lmu.loihi.hardware import TARGETS
 from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
 from nengo_lmu.loihi.placement import prepare
 from nengo_lmu.loihi.simulator import run_sequences
-from nengo_lmu.networks.classifier import LMUClassifier, SequenceInput
+from nengo_lmu.networks.classifier import SequenceInput, as_classifier
 from nengo_lmu.validation import (
     check_choice,
     check_finite_array,
@@ -168,14 +167,7 @@ class ChipMemoryClassifier(nengo.Network):
         label=None,
         add_to_container=None,
     ):
-        if isinstance(classifier, (str, os.PathLike)):
-            classifier = LMUClassifier.load(classifier, add_to_container=False)
-        if not isinstance(classifier, LMUClassifier):
-            raise ValidationError(
-                f"must be an LMUClassifier or the path of a saved one, got "
-                f"{type(classifier).__name__}",
-                attr="classifier",
-            )
+        classifier = as_classifier(classifier)
         check_chip_cell(classifier)
         super().__init__(
             label=label or "ChipMemoryClassifier",

@@ -1,6 +1,5 @@
 """`LoihiLMUClassifier`: a trained LMU classifier laid out for Loihi."""
 
-import os
 import warnings
 
 import nengo
@@ -11,7 +10,7 @@ from nengo_lmu.loihi._compat import ensure_params
 from nengo_lmu.loihi.hardware import DECODE_TAU, TARGETS
 from nengo_lmu.loihi.placement import prepare
 from nengo_lmu.loihi.simulator import run_sequences
-from nengo_lmu.networks.classifier import LMUClassifier, SequenceInput
+from nengo_lmu.networks.classifier import SequenceInput, as_classifier
 from nengo_lmu.validation import (
     check_choice,
     check_int,
@@ -133,14 +132,7 @@ class LoihiLMUClassifier(nengo.Network):
         label=None,
         add_to_container=None,
     ):
-        if isinstance(classifier, (str, os.PathLike)):
-            classifier = LMUClassifier.load(classifier, add_to_container=False)
-        if not isinstance(classifier, LMUClassifier):
-            raise ValidationError(
-                f"must be an LMUClassifier or the path of a saved one, got "
-                f"{type(classifier).__name__}",
-                attr="classifier",
-            )
+        classifier = as_classifier(classifier)
         # the encoder's initial voltages (spike phases) are drawn from the
         # seed: the classifier's by default, so runs repeat
         super().__init__(

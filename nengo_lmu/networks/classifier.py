@@ -341,3 +341,30 @@ class LMUClassifier(nengo.Network):
         for i, sim in runs:
             out[i] = sim.data[self.probe] if all_steps else sim.data[self.probe][-1]
         return out
+
+
+def as_classifier(classifier, obj=None):
+    """An `LMUClassifier` from itself or from the path of one saved with
+    `LMUClassifier.save` (loaded outside any network).
+
+    Raises a ``ValidationError`` naming ``classifier`` for anything else.
+
+    Examples
+    --------
+    >>> as_classifier(3)
+    Traceback (most recent call last):
+    ...
+    nengo.exceptions.ValidationError: classifier: must be an LMUClassifier or the path of a saved one, got int
+    """
+    import os
+
+    if isinstance(classifier, (str, os.PathLike)):
+        classifier = LMUClassifier.load(classifier, add_to_container=False)
+    if not isinstance(classifier, LMUClassifier):
+        raise ValidationError(
+            f"must be an LMUClassifier or the path of a saved one, got "
+            f"{type(classifier).__name__}",
+            attr="classifier",
+            obj=obj,
+        )
+    return classifier
