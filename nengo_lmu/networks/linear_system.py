@@ -407,21 +407,7 @@ class LinearSystemNetwork(nengo.Network):
         if not np.all(np.isfinite(u)):
             raise ValidationError("contains NaN or inf", attr="u", obj=self)
         z = self.discrete_system.transform(self.T).simulate(u, output=False)
-        # The norm of each population's part of the state, in its radius.
-        load = np.stack(
-            [
-                np.linalg.norm(z[:, i : i + e.dimensions], axis=1) / e.radius
-                for i, e in zip(range(0, z.shape[1], self.ens_dimensions), self.ensembles)
-            ],
-            axis=1,
-        )
-        # A sample scaled to peak at the radius touches it: not outside.
-        outside = load > 1 + 1e-9
-        result = InputCheck(
-            fraction_outside=float(np.mean(np.any(outside, axis=1))),
-            fraction_per_ensemble=np.mean(outside, axis=0),
-            peak=np.max(load, axis=0),
-        )
+        result = InputCheck.of_states(z, self.ensembles, self.ens_dimensions)
         if warn and result.fraction_outside > 0:
             warnings.warn(str(result), stacklevel=2)
         return result

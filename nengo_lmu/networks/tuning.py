@@ -108,6 +108,26 @@ class InputCheck:
     fraction_per_ensemble: np.ndarray
     peak: np.ndarray
 
+    @classmethod
+    def of_states(cls, z, ensembles, ens_dimensions):
+        """The check of a state trajectory ``z`` (in the populations' basis)
+        against the ``ensembles`` that hold ``ens_dimensions`` states each."""
+        # The norm of each population's part of the state, in its radius.
+        load = np.stack(
+            [
+                np.linalg.norm(z[:, i : i + e.dimensions], axis=1) / e.radius
+                for i, e in zip(range(0, z.shape[1], ens_dimensions), ensembles)
+            ],
+            axis=1,
+        )
+        # A sample scaled to peak at the radius touches it: not outside.
+        outside = load > 1 + 1e-9
+        return cls(
+            fraction_outside=float(np.mean(np.any(outside, axis=1))),
+            fraction_per_ensemble=np.mean(outside, axis=0),
+            peak=np.max(load, axis=0),
+        )
+
     def __str__(self):
         worst = int(np.argmax(self.peak))
         return (
