@@ -153,16 +153,12 @@ class Conventions:
                 obj=obj,
             )
 
-    def scale_for(self, tau):
-        """The voltage scale of a node whose membrane time constant is ``tau``."""
+    def scale_for(self, tau, r_unit=1.0):
+        """The voltage scale of a node whose membrane time constant is
+        ``tau`` and whose ``r`` is ``scale * r_unit``."""
         if self.voltage_scale == "snntorch":
-            tau = np.unique(np.asarray(tau, dtype=np.float64))
-            if tau.size != 1:
-                raise ValidationError(
-                    f"voltage_scale='snntorch' needs one tau per node, got {tau}",
-                    attr="voltage_scale",
-                )
-            return float(tau[0]) / SNNTORCH_DT
+            # snnTorch's importer asserts r == tau / 1e-4
+            return float(tau) / (SNNTORCH_DT * r_unit)
         return float(self.voltage_scale)
 
     def metadata(self):

@@ -196,6 +196,33 @@ def _dense(conn, weights):
     return w
 
 
+def _ordered(nodes, edges, delayed):
+    """``nodes`` in an order that steps the graph right: each node after
+    the nodes it takes this step's output from, and the weights of a delayed
+    edge after the node they feed (readers that go through the nodes in
+    order, such as nirtorch, then give exactly those edges the step).
+    Edges into ``Delay`` nodes do not order."""
+    nir = require_nir()
+    delayed = set(delayed)
+    after = {n: set() for n in nodes}  # node -> nodes that must come first
+    for a, b in edges:
+        if (a, b) in delayed:
+            after[a].add(b)
+        elif not isinstance(nodes[b], nir.Delay):
+            after[b].add(a)
+    order, done = [], set()
+    pending = list(nodes)
+    while pending:
+        ready = [n for n in pending if after[n] <= done]
+        if not ready:  # a loop without delay: keep the given order
+            ready = pending[:1]
+        for n in ready:
+            order.append(n)
+            done.add(n)
+        pending = [n for n in pending if n not in done]
+    return {n: nodes[n] for n in order}
+
+
 class _Walker:
     """One export: the matrices, the merged populations, the NIR nodes."""
 
@@ -362,7 +389,7 @@ class _Walker:
         if self.delayed:
             meta[META_PREFIX + "delayed_edges"] = ";".join(f"{a}>{b}" for a, b in self.delayed)
         self._check_cycles()
-        return nodes, edges, meta
+        return _ordered(nodes, edges, self.delayed), edges, meta
 
     def _source_node(self, src):
         """NIR name, the scale of its output, and whether it spikes."""
@@ -399,7 +426,7 @@ class _Walker:
         if discrete:
             self._check_discrete(members[0], ntype)
             tau = beta_to_tau(ntype.beta, conv.dt, conv.discrete, obj=members[0])
-            k = conv.scale_for(tau)
+            k = conv.scale_for(tau, r_unit=tau)
             # v += (r / tau) * (weight * area) per spike = k * J (see conventions)
             node_meta = {META_PREFIX + "reset": ntype.reset}
             if np.isfinite(ntype.min_voltage):
