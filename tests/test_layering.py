@@ -27,6 +27,7 @@ LAYERS = {
     "nengo_lmu.networks": 3,
     "nengo_lmu.dl": 4,
     "nengo_lmu.loihi": 4,
+    "nengo_lmu.nir": 4,
     "nengo_lmu.speech": 3.5,
     "nengo_lmu.text": 3.5,
     "nengo_lmu.data": 5,

@@ -105,7 +105,7 @@ def to_nir(
     """
     nir = require_nir()
     if isinstance(obj, LinearSystemNetwork):
-        if obj.n_neurons is None:
+        if obj.neurons_per_ensemble is None:
             raise ValidationError(
                 f"{obj} is the exact form (nodes, no neurons): NIR describes "
                 f"neurons; make it with n_neurons=... to export it",

@@ -170,9 +170,11 @@ def from_nir(graph, dt=None, spike_area=None, neurons=None, label=None):
     starts = [n for n, v in nodes.items() if isinstance(v, nir.Input)]
     if "delayed_edges" in meta:
         delayed = {tuple(e.split(">")) for e in str(meta["delayed_edges"]).split(";") if e}
-        delayed |= _back_edges_without_synapse(nodes, edges, starts, delayed)
+        delayed |= _back_edges_without_synapse(
+            nodes, edges, starts, delayed, neurons == "discrete"
+        )
     else:
-        delayed = _back_edges_without_synapse(nodes, edges, starts, set())
+        delayed = _back_edges_without_synapse(nodes, edges, starts, set(), neurons == "discrete")
 
     net = NIRNetwork(label=label)
     net.inputs, net.outputs, net.populations = {}, {}, {}
@@ -192,12 +194,27 @@ def from_nir(graph, dt=None, spike_area=None, neurons=None, label=None):
     return net
 
 
-def _back_edges_without_synapse(nodes, edges, starts, known):
-    """Cycle-closing edges where the cycle has no synapse on it yet."""
+def _back_edges_without_synapse(nodes, edges, starts, known, discrete):
+    """Cycle-closing edges where the cycle has no synapse on it yet (a
+    per-step synapse passes this step's input on: it does not count)."""
     nir = require_nir()
-    filtered = {n for n, v in nodes.items() if isinstance(v, (nir.CubaLIF, nir.LI, nir.Delay))}
+    kinds = (nir.LI, nir.Delay) if discrete else (nir.CubaLIF, nir.LI, nir.Delay)
+    filtered = {n for n, v in nodes.items() if isinstance(v, kinds)}
     rest = [(a, b) for a, b in edges if (a, b) not in known and b not in filtered]
-    return _back_edges(nodes, rest, starts)
+    back = set()
+    for a, b in _back_edges(nodes, rest, starts):
+        # Delay the spikes rather than the weights' output, so that an
+        # Affine's bias is there from the first step (as in snnTorch's RLeaky)
+        into_a = [e for e in edges if e[1] == a]
+        if (
+            isinstance(nodes[a], (nir.Linear, nir.Affine, nir.Scale))
+            and len(into_a) == 1
+            and isinstance(nodes[into_a[0][0]], (nir.LIF, nir.CubaLIF))
+        ):
+            back.add(into_a[0])
+        else:
+            back.add((a, b))
+    return back
 
 
 def _make(name, node, nodes, dt, area, neurons, rule, net):
@@ -282,8 +299,15 @@ def _neurons(name, node, dt, area, neurons, rule, net):
     synapse = None
     w_in = np.ones(n)
     if cuba:
-        synapse = nengo.Lowpass(_uniform(name, "tau_syn", node.tau_syn))
+        tau_syn = _uniform(name, "tau_syn", node.tau_syn)
         w_in = np.asarray(node.w_in, dtype=np.float64).ravel() * np.ones(n)
+        if neurons == "discrete":
+            # per step: I[t] = alpha I[t-1] + (dt / tau_syn) w_in x[t]
+            alpha = float(tau_to_beta(tau_syn, dt, rule))
+            synapse = nengo.LinearFilter([1.0, 0.0], [1.0, -alpha], analog=False)
+            w_in = w_in * dt / tau_syn
+        else:
+            synapse = nengo.Lowpass(tau_syn)
     if neurons == "discrete":
         if np.any(v_reset != 0):
             raise ValidationError(
