@@ -195,14 +195,14 @@ def test_report_lists_versions_and_extras():
 
 
 def test_info_command(capsys):
-    from nengo_lmu.cli import main
+    from nengo_lmu.apps.cli import main
 
     assert main(["info"]) == 0
     assert "Known problems" in capsys.readouterr().out
 
 
 def test_version_flag(capsys):
-    from nengo_lmu.cli import main
+    from nengo_lmu.apps.cli import main
 
     with pytest.raises(SystemExit) as e:
         main(["--version"])
@@ -240,7 +240,7 @@ def test_dl_without_tensorflow_names_the_extra():
 
 def test_cli_without_tensorflow_names_the_extra():
     res = run_python(
-        BLOCK_TF + "from nengo_lmu.cli import main; "
+        BLOCK_TF + "from nengo_lmu.apps.cli import main; "
         "sys.exit(main(['train-digits', '--epochs', '1']))"
     )
     assert res.returncode == 2, res.stderr
@@ -252,7 +252,7 @@ def test_cli_without_tensorflow_names_the_extra():
 def test_core_runs_without_tensorflow():
     res = run_python(
         BLOCK_TF + "sys.modules['nengo_dl'] = None; sys.modules['nengo_loihi'] = None; "
-        "import nengo_lmu, nengo; from nengo_lmu.tasks import run_delay_task; "
+        "import nengo_lmu, nengo; from nengo_lmu.apps.tasks import run_delay_task; "
         "r = run_delay_task(duration=0.6, discard=0.1, n_neurons=None, progress_bar=False); "
         "print(r.nrmse)"
     )

@@ -9,7 +9,7 @@ from nengo.exceptions import ValidationError
 nengo_loihi = pytest.importorskip("nengo_loihi")
 
 from nengo_lmu import loihi  # noqa: E402
-from nengo_lmu.experiments.loihi import digits_comparison, train_digits_classifier  # noqa: E402
+from nengo_lmu.apps.experiments.loihi import digits_comparison, train_digits_classifier  # noqa: E402
 from nengo_lmu.loihi._compat import host_filters_on_chip  # noqa: E402
 
 

@@ -392,7 +392,7 @@ def test_memory_default_neurons():
 def test_delay_task_at_the_memory_defaults(seed):
     # issue 16: order 6, theta 0.1 s, <= 1000 LIF neurons, NRMSE <= 0.06
     # (measured 0.041-0.046 on seeds 0-3)
-    from nengo_lmu.tasks import run_delay_task
+    from nengo_lmu.apps.tasks import run_delay_task
 
     res = run_delay_task(n_neurons=166, seed=seed)
     assert res.n_neurons <= 1000
