@@ -189,6 +189,8 @@ def memory_row(args, rows, label, dt, neuron_type, ens_kwargs, approx):
     with nengo.Network(seed=args.seed) as net:
         stim = nengo.Node(delay_input(period=duration, seed=args.seed))
         kw = {} if neuron_type is None else dict(neuron_type=neuron_type, ens_kwargs=ens_kwargs)
+        # tuned on the task's own signal class, as the demo's memory is
+        kw["process"] = delay_input(period=duration, seed=args.seed + 1)
         mem = LegendreMemory(6, 0.1, n_neurons=n, dt=dt, synapse=0.1, seed=args.seed, **kw)
         nengo.Connection(stim, mem.input, synapse=None)
         p_u, p_m = nengo.Probe(stim), nengo.Probe(mem.output)
