@@ -7,7 +7,7 @@ import pytest
 from nengo.exceptions import ValidationError
 from nengo.utils.progress import ProgressBar
 
-from nengo_lmu.networks import LegendreMemory, linear_system, tuning
+from nengo_lmu.networks import LegendreMemory, tuning
 
 
 class RecordingBar(ProgressBar):
@@ -23,24 +23,6 @@ class RecordingBar(ProgressBar):
 
     def close(self):
         self.closed = True
-
-
-def test_helpers_are_reexported_from_linear_system():
-    # earlier imports from linear_system keep working, and are the same objects
-    for name in (
-        "sample_input",
-        "series_lowpass",
-        "series_synapse",
-        "vector_radius",
-        "check_synapse",
-        "default_process",
-        "state_eval_points",
-        "InputCheck",
-        "EVAL_STRETCH",
-        "SPIKING_INTERCEPT",
-        "RATE_SOLVER_REG",
-    ):
-        assert getattr(linear_system, name) is getattr(tuning, name)
 
 
 def test_long_build_reports_progress(monkeypatch):

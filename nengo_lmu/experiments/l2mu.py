@@ -160,7 +160,8 @@ def train_l2mu(
     from nengo_lmu.data import event_digits
     from nengo_lmu.dl import train_spiking_classifier
     from nengo_lmu.networks import L2MU, RecurrentLIF
-    from nengo_lmu.networks.l2mu import activity_metrics, preset
+    from nengo_lmu.networks.l2mu import preset
+    from nengo_lmu.networks.spiking_classifier import activity_metrics
 
     log = log or (lambda text: None)
     hp = preset(preset_name)

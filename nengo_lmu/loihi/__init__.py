@@ -96,21 +96,3 @@ __all__ = [
     "simulator_factory",
     "weight_precision",
 ]
-
-#: Names that moved to `nengo_lmu.experiments.loihi` (experiments sit above
-#: the backends); still reachable here, with a DeprecationWarning.
-MOVED_TO_EXPERIMENTS = ("delay_comparison", "digits_comparison", "train_digits_classifier")
-
-
-def __getattr__(name):
-    if name in MOVED_TO_EXPERIMENTS:
-        import importlib
-        import warnings
-
-        warnings.warn(
-            f"nengo_lmu.loihi.{name} moved to nengo_lmu.experiments.loihi.{name}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module("nengo_lmu.experiments.loihi"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,14 +6,14 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.common import transform_matrix
-from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
+from nengo_lmu.networks.lmu_cell import LMUCell, stack_cells
 from nengo_lmu.networks.saving import (
     check_kind,
     check_weight_names,
     read_network,
     save_network,
 )
+from nengo_lmu.networks.weights import initial_weights, transform_matrix
 from nengo_lmu.validation import check_int, check_seed
 
 #: LMUCell attributes stored with saved parameters (with ``order``, ``theta``

@@ -4,12 +4,8 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.linear_system import (
-    LinearSystemNetwork,
-    default_process,
-    sample_input,
-    vector_radius,
-)
+from nengo_lmu.networks.linear_system import LinearSystemNetwork
+from nengo_lmu.networks.tuning import default_process, sample_input, vector_radius
 from nengo_lmu.realizers import FixedRealizer
 from nengo_lmu.systems import (
     DISCRETIZERS,

@@ -7,11 +7,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.dt_check import require_dt
-
-# The tuning helpers live in `nengo_lmu.networks.tuning`; they are imported
-# here under their old names too, so that earlier imports keep working.
-from nengo_lmu.networks.tuning import (  # noqa: F401
-    EVAL_STRETCH,
+from nengo_lmu.networks.tuning import (
     RATE_SOLVER_REG,
     SPIKING_INTERCEPT,
     BuildProgress,
@@ -21,7 +17,6 @@ from nengo_lmu.networks.tuning import (  # noqa: F401
     default_process,
     neural_synapse,
     sample_input,
-    series_lowpass,
     series_synapse,
     state_eval_points,
     vector_radius,

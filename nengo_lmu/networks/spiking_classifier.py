@@ -8,7 +8,6 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.classifier import SequenceInput, simulate_each
-from nengo_lmu.networks.common import add_trainable_config, transform_matrix
 from nengo_lmu.networks.dt_check import require_dt
 from nengo_lmu.networks.saving import (
     check_kind,
@@ -16,6 +15,7 @@ from nengo_lmu.networks.saving import (
     read_network,
     save_network,
 )
+from nengo_lmu.networks.weights import add_trainable_config, transform_matrix
 from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.validation import check_int, check_positive, check_seed
 

@@ -1,9 +1,8 @@
 """How a neural linear system is tuned: the input sample, the state's
 evaluation points, the populations' radius, and synapse helpers.
 
-These are the module-level helpers of `.LinearSystemNetwork` (also
-importable from `nengo_lmu.networks.linear_system`), kept apart so that the
-network module holds the network.
+These are the module-level helpers of `.LinearSystemNetwork`, kept apart so
+that the network module holds the network.
 """
 
 from dataclasses import dataclass
