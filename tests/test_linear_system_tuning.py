@@ -1,5 +1,5 @@
-"""The tuning helpers of `nengo_lmu.networks.tuning` and the build's
-progress report."""
+"""The plan of the neural form (`nengo_lmu.networks.neural_plan`) and the
+build's progress report (`nengo_lmu.networks.build_progress`)."""
 
 import nengo
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 from nengo.exceptions import ValidationError
 from nengo.utils.progress import ProgressBar
 
-from nengo_lmu.networks import LegendreMemory, tuning
+from nengo_lmu.networks import LegendreMemory, build_progress
 
 
 class RecordingBar(ProgressBar):
@@ -27,7 +27,7 @@ class RecordingBar(ProgressBar):
 
 def test_long_build_reports_progress(monkeypatch):
     # a threshold low enough that an order-6 memory counts as a long build
-    monkeypatch.setattr(tuning, "PROGRESS_MIN_CONNECTIONS", 10)
+    monkeypatch.setattr(build_progress, "PROGRESS_MIN_CONNECTIONS", 10)
     bar = RecordingBar()
     LegendreMemory(6, 0.1, n_neurons=20, progress_bar=bar, add_to_container=False)
     # one step per population, then the finished state
@@ -41,8 +41,8 @@ def test_short_build_and_disabled_bar_stay_silent(monkeypatch):
     # 6 populations, 42 connections: below the default threshold
     LegendreMemory(6, 0.1, n_neurons=20, progress_bar=bar, add_to_container=False)
     assert bar.seen == [] and not bar.closed
-    monkeypatch.setattr(tuning, "PROGRESS_MIN_CONNECTIONS", 10)
-    progress = tuning.BuildProgress(False, n_steps=6, n_connections=100)
+    monkeypatch.setattr(build_progress, "PROGRESS_MIN_CONNECTIONS", 10)
+    progress = build_progress.BuildProgress(False, n_steps=6, n_connections=100)
     assert not progress.active
     # the exact form builds no populations: nothing to report
     LegendreMemory(6, 0.1, progress_bar=bar, add_to_container=False)
@@ -63,5 +63,5 @@ def test_progress_does_not_change_the_network(monkeypatch):
             return np.concatenate([sim.data[e].encoders.ravel() for e in mem.ensembles])
 
     quiet = build()
-    monkeypatch.setattr(tuning, "PROGRESS_MIN_CONNECTIONS", 1)
+    monkeypatch.setattr(build_progress, "PROGRESS_MIN_CONNECTIONS", 1)
     assert np.array_equal(build(), quiet)
