@@ -25,6 +25,7 @@ LAYERS = {
     "nengo_lmu.neurons": 2,
     "nengo_lmu.networks.build_progress": 2.5,
     "nengo_lmu.networks.neural_plan": 2.5,
+    "nengo_lmu.networks.sequence_runner": 2.5,
     "nengo_lmu.networks": 3,
     "nengo_lmu.dl": 4,
     "nengo_lmu.loihi": 4,

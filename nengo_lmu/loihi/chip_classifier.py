@@ -20,7 +20,7 @@ from nengo_lmu.loihi.chip_parts import (
 from nengo_lmu.loihi.hardware import TARGETS
 from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
 from nengo_lmu.loihi.placement import prepare
-from nengo_lmu.loihi.simulator import run_sequences
+from nengo_lmu.loihi.simulator import run_on_target
 from nengo_lmu.networks.classifier import SequenceInput, as_classifier
 from nengo_lmu.validation import (
     check_choice,
@@ -574,7 +574,7 @@ class ChipMemoryClassifier(nengo.Network):
             report=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
-        (out, hidden), ran = run_sequences(
+        (out, hidden), ran = run_on_target(
             self, n, steps, target, self.dt, [self.probe, self.hidden_probe]
         )
         info.update(ran)

@@ -9,7 +9,7 @@ from nengo.exceptions import ValidationError
 from nengo_lmu.loihi._compat import ensure_params
 from nengo_lmu.loihi.hardware import DECODE_TAU, TARGETS
 from nengo_lmu.loihi.placement import prepare
-from nengo_lmu.loihi.simulator import run_sequences
+from nengo_lmu.loihi.simulator import run_on_target
 from nengo_lmu.networks.classifier import SequenceInput, as_classifier
 from nengo_lmu.validation import (
     check_choice,
@@ -374,7 +374,7 @@ class LoihiLMUClassifier(nengo.Network):
             report=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
-        (out,), ran = run_sequences(self, n, steps, target, self.dt, [self.probe])
+        (out,), ran = run_on_target(self, n, steps, target, self.dt, [self.probe])
         info.update(ran)
         self.last_output = out
         return out[:, -self.window :].mean(axis=1), info
