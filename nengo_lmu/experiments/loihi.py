@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import nengo
 import numpy as np
 
+from nengo_lmu.experiments.chip_readout import fit_readout
 from nengo_lmu.loihi import (
     TARGETS,
     LoihiLegendreMemory,
@@ -399,7 +400,7 @@ class ChipDigitsComparison:
         Held-out sequences evaluated.
     readout : dict or None
         With ``readout="fit"``: per simulator whose spikes a readout was
-        fitted on, what `ChipMemoryClassifier.fit_readout` chose
+        fitted on, what `nengo_lmu.experiments.chip_readout.fit_readout` chose
         (``offset``, ``bins``, ``reg``, ``cv`` accuracy) and ``n_fit``, the
         training sequences it was fitted on.
     """
@@ -461,7 +462,7 @@ def chip_digits_comparison(
     all by default) are the same for every simulator; the training
     sequences set the classifier's scales. With ``readout="fit"`` the host
     readout is fitted on the network's hidden spikes over the first
-    ``n_fit`` training sequences (`ChipMemoryClassifier.fit_readout`, to
+    ``n_fit`` training sequences (`nengo_lmu.experiments.chip_readout.fit_readout`, to
     the rate network's logits; training data only): on each simulator's
     own spikes (``fit_on="own"``) or on nengo's, used on every simulator
     (``fit_on="nengo"``); ``"trained"`` keeps the trained readout. ``kwargs`` go to
@@ -490,8 +491,8 @@ def chip_digits_comparison(
     x_fit = np.asarray(data["x_train"][:n_fit])
     y_fit = np.asarray(data["y_train"]).ravel()[: len(x_fit)]
 
-    def fit_readout(on):
-        fit = net.fit_readout(x_fit, y_fit, target=on)
+    def fit_on(on):
+        fit = fit_readout(net, x_fit, y_fit, target=on)
         fitted[on] = dict(
             offset=fit["offset"],
             bins=fit["bins"],
@@ -501,12 +502,12 @@ def chip_digits_comparison(
         )
 
     if readout == "fit":
-        fit_readout("nengo")
+        fit_on("nengo")
     accuracy = {"rate": float(np.mean(net.rate_logits(x).argmax(-1) == y))}
     runs, resources = {}, {}
     for name in ("nengo",) + tuple(targets):
         if readout == "fit" and fit_on == "own" and name != "nengo":
-            fit_readout(name)
+            fit_on(name)
         logits, info = net.predict(x, target=name)
         info.update(logits=logits, output=net.last_output)
         accuracy[name] = float(np.mean(logits.argmax(-1) == y))
