@@ -5,7 +5,7 @@
    `nengo_lmu.experiments.loihi.delay_comparison`): NRMSE
    on nengo, on the emulator ("sim") and on the emulator without
    discretisation ("simreal"), for several seeds.
-2. A digits classifier (`nengo_lmu.loihi.LoihiLMUClassifier`: memory exact on
+2. A digits classifier (`nengo_lmu.loihi.HostMemoryClassifier`: memory exact on
    the host, spiking ReLU hidden layer on the chip): held-out accuracy of the
    rate network, on nengo and on the emulator, same sequences, for several
    training seeds.

@@ -10,8 +10,8 @@ import numpy as np
 from nengo_lmu.experiments.chip_readout import fit_readout
 from nengo_lmu.loihi import (
     TARGETS,
+    HostMemoryClassifier,
     LoihiLegendreMemory,
-    LoihiLMUClassifier,
     LoihiNeuralForm,
     expected_warnings,
     prepare,
@@ -205,7 +205,7 @@ class DigitsTraining:
 
 
 def train_digits_classifier(path, epochs=20, seed=0):
-    """Train a digits classifier that `LoihiLMUClassifier` can run; save it.
+    """Train a digits classifier that `HostMemoryClassifier` can run; save it.
 
     100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights,
     trained in parallel (`nengo_lmu.dl.train_parallel_classifier`, imports
@@ -239,7 +239,7 @@ class DigitsComparison:
 
     ``runs`` is ``{name: info}`` with ``name`` ``"rate"`` (the trained
     network without spikes), ``"nengo"`` or a target; each ``info`` is
-    `LoihiLMUClassifier.predict`'s, plus ``accuracy`` and ``logits``. The
+    `HostMemoryClassifier.predict`'s, plus ``accuracy`` and ``logits``. The
     object reads like that dict (``out["sim"]["accuracy"]``).
     """
 
@@ -294,13 +294,13 @@ class DigitsComparison:
 
 
 def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
-    """A saved digits classifier as a `LoihiLMUClassifier`: held-out
+    """A saved digits classifier as a `HostMemoryClassifier`: held-out
     accuracy on ``nengo.Simulator`` and on each nengo-loihi target.
 
     The encoder's scale comes from the training sequences of
     `nengo_lmu.data.permuted_digits` (or of ``data``); the first ``n_test``
     held-out sequences (all by default) are the same for every simulator.
-    ``kwargs`` go to `LoihiLMUClassifier`. Returns a `DigitsComparison`.
+    ``kwargs`` go to `HostMemoryClassifier`. Returns a `DigitsComparison`.
     """
     from nengo_lmu.data import permuted_digits
 
@@ -308,7 +308,7 @@ def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
     n = len(data["x_test"]) if n_test is None else check_int("n_test", n_test, None)
     x = np.asarray(data["x_test"][:n])
     y = np.asarray(data["y_test"]).ravel()[:n]
-    net = LoihiLMUClassifier(path, scale_x=data["x_train"], **kwargs)
+    net = HostMemoryClassifier(path, scale_x=data["x_train"], **kwargs)
     rate = net.rate_logits(x)
     out = {"rate": dict(accuracy=float(np.mean(rate.argmax(-1) == y)), logits=rate, n=n)}
     for name in ("nengo",) + tuple(targets):
@@ -474,7 +474,7 @@ def chip_digits_comparison(
     >>> out = chip_digits_comparison("chip.npz", n_test=20)  # doctest: +SKIP
     >>> print(out.table())  # doctest: +SKIP
     """
-    from nengo_lmu.loihi.chip_classifier import ChipMemoryClassifier
+    from nengo_lmu.loihi.chip_memory_classifier import ChipMemoryClassifier
 
     for t in targets:
         check_choice("targets", t, TARGETS)

@@ -9,7 +9,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.loihi._compat import ensure_params, nengo_loihi_module
-from nengo_lmu.loihi.chip_parts import (
+from nengo_lmu.loihi.chip_memory import (
     CHIP_DT,
     ChipOnlyLegendreMemory,
     check_chip_cell,

@@ -1,4 +1,5 @@
-"""`LoihiLMUClassifier`: a trained LMU classifier laid out for Loihi."""
+"""`HostMemoryClassifier`: a trained LMU classifier laid out for Loihi with
+its memory on the host and its hidden layer on the chip."""
 
 import warnings
 
@@ -21,7 +22,7 @@ from nengo_lmu.validation import (
 NEURON_KINDS = ("loihi", "ideal")
 
 
-class LoihiLMUClassifier(nengo.Network):
+class HostMemoryClassifier(nengo.Network):
     """A trained LMU classifier laid out for Loihi: memory on the host,
     spiking hidden layer on the chip.
 
@@ -136,7 +137,7 @@ class LoihiLMUClassifier(nengo.Network):
         # the encoder's initial voltages (spike phases) are drawn from the
         # seed: the classifier's by default, so runs repeat
         super().__init__(
-            label=label or "LoihiLMUClassifier",
+            label=label or "HostMemoryClassifier",
             seed=classifier.seed if seed is None else seed,
             add_to_container=add_to_container,
         )

@@ -1,6 +1,7 @@
-"""The parts of `ChipMemoryClassifier`: which cells it can run
-(`check_chip_cell`), the held-input memory (`held_memory_system`) and the
-memory without its host readout (`ChipOnlyLegendreMemory`). (The readout
+"""The memory of `ChipMemoryClassifier`, on the chip: which cells can run
+with their memory there (`check_chip_cell`), the memory of an input held
+for several chip steps per sample (`held_memory_system`) and the memory
+without its host readout (`ChipOnlyLegendreMemory`). (The readout
 that an application fits on its hidden spikes is in
 `nengo_lmu.experiments.chip_readout`.)"""
 

@@ -8,7 +8,7 @@ from nengo.exceptions import ValidationError
 pytest.importorskip("nengo_loihi")
 
 from nengo_lmu.experiments.chip_readout import fit_readout, ridge_readout  # noqa: E402
-from nengo_lmu.loihi.chip_classifier import (  # noqa: E402
+from nengo_lmu.loihi.chip_memory_classifier import (  # noqa: E402
     ChipMemoryClassifier,
     held_memory_system,
 )
