@@ -52,7 +52,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.networks.legendre_memory import MEMORY_REALIZER
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 from nengo_lmu.tasks import run_delay_task
 
 ORDER = 6

@@ -33,7 +33,7 @@ import time
 import warnings
 
 from nengo_lmu.experiments import loihi as experiment
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 
 
 def size_sweep(sizes, naive_sizes, duration, seed):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 
 #: Blank steps appended to every sequence of the Loihi-ready L2MU, so that
 #: the last events reach the output through its one-step connections.

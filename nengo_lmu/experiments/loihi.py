@@ -19,8 +19,8 @@ from nengo_lmu.loihi import (
     simulator,
 )
 from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
-from nengo_lmu.report import format_table
 from nengo_lmu.systems import legendre_readout, legendre_system
+from nengo_lmu.tables import format_table
 from nengo_lmu.tasks import run_delay_task
 from nengo_lmu.validation import check_choice, check_int
 

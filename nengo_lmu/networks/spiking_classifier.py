@@ -7,6 +7,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.discrete_lif import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.networks.classifier import SequenceInput
 from nengo_lmu.networks.dt_check import require_dt
 from nengo_lmu.networks.saving import (
@@ -17,7 +18,6 @@ from nengo_lmu.networks.saving import (
 )
 from nengo_lmu.networks.sequence_runner import run_sequences
 from nengo_lmu.networks.weights import add_trainable_config, transform_matrix
-from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
 from nengo_lmu.validation import check_int, check_positive, check_seed
 
 
