@@ -6,10 +6,9 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.networks.linear_system import LinearSystemNetwork
 from nengo_lmu.networks.neural_plan import default_process, sample_input, vector_radius
-from nengo_lmu.realizers import FixedRealizer
+from nengo_lmu.realizers import FixedRealizer, as_realizer
 from nengo_lmu.systems import (
     LinearSystem,
-    as_realizer,
     check_euler,
     check_order,
     check_theta_dt,

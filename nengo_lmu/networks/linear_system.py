@@ -19,8 +19,8 @@ from nengo_lmu.networks.neural_plan import (
     sample_input,
     vector_radius,
 )
-from nengo_lmu.realizers import is_stable
-from nengo_lmu.systems import DEFAULT_REALIZER, DISCRETIZERS, LinearSystem, as_realizer
+from nengo_lmu.realizers import DEFAULT_REALIZER, as_realizer, is_stable
+from nengo_lmu.systems import DISCRETIZERS, LinearSystem
 from nengo_lmu.validation import check_choice, check_int, check_positive, check_seed
 
 MAPPINGS = ("discrete", "continuous")
@@ -65,9 +65,9 @@ class LinearSystemNetwork(nengo.Network):
         examples do and is only accurate when ``dt << tau``.
     realizer : "l1", "scaled", "balanced", "hankel", "identity", callable or array_like
         Basis in which the neurons represent the state: a name or a
-        `nengo_lmu.systems.Realizer` (see `nengo_lmu.systems.realize`), or an
+        `nengo_lmu.realizers.Realizer` (see `nengo_lmu.realizers.realize`), or an
         explicit change of basis ``T`` (``x = T z``). The default
-        (`nengo_lmu.systems.DEFAULT_REALIZER`, ``"l1"``) bounds each state for
+        (`nengo_lmu.realizers.DEFAULT_REALIZER`, ``"l1"``) bounds each state for
         any input within [-1, 1] (`nengo_lmu.realizers.L1Realizer`);
         ``"scaled"`` rescales each state to peak at ``radius`` over ``process``.
     process : nengo.Process or array_like, optional
@@ -378,7 +378,7 @@ class LinearSystemNetwork(nengo.Network):
     def _realize(self, realizer, process, radius, rng):
         """The input sample (from ``process``, drawn from ``rng``; by default
         white noise band-limited to the system, `.default_process`) and the
-        rule that realises the system (`nengo_lmu.systems.as_realizer`).
+        rule that realises the system (`nengo_lmu.realizers.as_realizer`).
 
         Returns ``(sample, rule)``.
         """

@@ -356,7 +356,7 @@ def plan_neural(
     sample : ndarray, shape (n_steps, n_inputs)
         An input sample (`sample_input`).
     realizer : Realizer
-        The rule that chooses the basis (`nengo_lmu.systems.as_realizer`);
+        The rule that chooses the basis (`nengo_lmu.realizers.as_realizer`);
         a bounding rule falls back to `.ScaledRealizer` for an unstable
         system, which no bound holds.
     synapse : nengo.LinearFilter
