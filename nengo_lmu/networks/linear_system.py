@@ -200,23 +200,31 @@ class LinearSystemNetwork(nengo.Network):
                 self._build_exact()
             else:
                 spiking = self._neuron_defaults(neuron_type).spiking
-                rng = np.random.RandomState(self.seed)
-                sample, rule = self._realize(realizer, process, radius, rng)
-                self.plan = plan_neural(
-                    system,
-                    self.discrete_system,
-                    dt,
-                    sample,
-                    rule,
-                    synapse,
-                    rng,
-                    mapping=mapping,
-                    radius=radius,
-                    ens_dimensions=ens_dimensions,
-                    spiking=spiking,
+                self.plan = self._plan(
+                    realizer, process, synapse, mapping, radius, ens_dimensions, spiking
                 )
                 self._build_neural(self.plan, neuron_type, ens_kwargs)
             self._connect_output()
+
+    def _plan(self, realizer, process, synapse, mapping, radius, ens_dimensions, spiking):
+        """The neural form's `NeuralPlan` (`plan_neural`), from the network's
+        seed: the sample (`_realize`) and then the evaluation points draw
+        from one generator."""
+        rng = np.random.RandomState(self.seed)
+        sample, rule = self._realize(realizer, process, radius, rng)
+        return plan_neural(
+            self.system,
+            self.discrete_system,
+            self.dt,
+            sample,
+            rule,
+            synapse,
+            rng,
+            mapping=mapping,
+            radius=radius,
+            ens_dimensions=ens_dimensions,
+            spiking=spiking,
+        )
 
     # --- argument checks ------------------------------------------------------
 
