@@ -7,7 +7,7 @@ from nengo.exceptions import ValidationError
 
 pytest.importorskip("nengo_loihi")
 
-from nengo_lmu.experiments.chip_readout import fit_readout, ridge_readout  # noqa: E402
+from nengo_lmu.apps.experiments.chip_readout import fit_readout, ridge_readout  # noqa: E402
 from nengo_lmu.loihi.chip_memory_classifier import (  # noqa: E402
     ChipMemoryClassifier,
     held_memory_system,
@@ -235,7 +235,7 @@ def test_bad_data_and_target():
 
 
 def test_chip_digits_comparison_fits_the_readout_on_training_data(tmp_path):
-    from nengo_lmu.experiments.loihi import chip_digits_comparison
+    from nengo_lmu.apps.experiments.loihi import chip_digits_comparison
 
     clf, x, y = trained_tiny()
     path = tmp_path / "tiny.npz"

@@ -3,7 +3,7 @@ with their memory there (`check_chip_cell`), the memory of an input held
 for several chip steps per sample (`held_memory_system`) and the memory
 without its host readout (`ChipOnlyLegendreMemory`). (The readout
 that an application fits on its hidden spikes is in
-`nengo_lmu.experiments.chip_readout`.)"""
+`nengo_lmu.apps.experiments.chip_readout`.)"""
 
 import nengo
 import numpy as np

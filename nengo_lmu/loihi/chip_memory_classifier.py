@@ -76,7 +76,7 @@ class ChipMemoryClassifier(nengo.Network):
        ending ``readout_offset`` steps after the last sample, times ``W_o``
        (the trained readout); or a readout fitted on the network's own
        hidden spikes over training sequences (`set_readout`; the application
-       `nengo_lmu.experiments.chip_readout.fit_readout`: two windows, ridge
+       `nengo_lmu.apps.experiments.chip_readout.fit_readout`: two windows, ridge
        regression to the rate network's logits), which recovers most
        of what the spiking hidden layer loses.
 
@@ -388,7 +388,7 @@ class ChipMemoryClassifier(nengo.Network):
         features ``h`` (`hidden_features` with ``bins`` windows, the last
         ending ``offset`` steps after the last sample; the network's
         ``readout_offset`` unless given). An application fits it on the
-        hidden spikes (`nengo_lmu.experiments.chip_readout.fit_readout`);
+        hidden spikes (`nengo_lmu.apps.experiments.chip_readout.fit_readout`);
         the trained readout is `trained_readout`, bias zero, one window."""
         bins = check_int("bins", bins, self)
         matrix = check_finite_array("matrix", matrix, self)
