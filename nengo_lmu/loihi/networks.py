@@ -323,10 +323,9 @@ class LoihiNeuralForm:
 
     def _build_populations(self, plan, neuron_type, rng, z_eval, ens_kwargs):
         # --- the state populations (chip) ---
-        synapse, radius, decode = plan.synapse, plan.radius, self.input_decode
-        T, Ap, Bp = plan.T, plan.mapped_system.A, plan.mapped_system.B
-        a = float(np.exp(-self.dt / synapse.tau))
-        slices, k, N = plan.slices, plan.ens_dimensions, self.neurons_per_ensemble
+        Ap, Bp = plan.mapped_system.A, plan.mapped_system.B
+        a = float(np.exp(-self.dt / plan.synapse.tau))
+        slices, N = plan.slices, self.neurons_per_ensemble
         self.noise_gains = self._noise_gains(Ap, a, slices)
         sizes = (
             allocate_neurons(self.noise_gains, N, LOIHI_MIN_SHARE)
@@ -338,18 +337,18 @@ class LoihiNeuralForm:
         lo, hi = self.max_rates
         populations = []
         for i, (sl, size) in enumerate(zip(slices, sizes)):
-            enc = sphere.sample(size, k, rng=rng)
+            enc = sphere.sample(size, plan.ens_dimensions, rng=rng)
             rates = rng.uniform(lo, hi, size=size)
             icpt = rng.uniform(-self.intercept, self.intercept, size=size)
             gain, bias = neuron_type.gain_bias(rates, icpt)
             kwargs = dict(
                 n_neurons=size,
-                dimensions=k,
+                dimensions=plan.ens_dimensions,
                 neuron_type=neuron_type,
                 encoders=enc,
                 gain=gain,
                 bias=bias,
-                radius=radius,
+                radius=plan.radius,
                 eval_points=z_eval[:, sl],
                 label=f"ensemble[{i}]",
             )
@@ -363,14 +362,28 @@ class LoihiNeuralForm:
         for pop, sl in zip(populations, slices):
             w = np.abs(np.concatenate([Ap[sl].ravel(), Bp[sl].ravel()]))
             w = w[w > 1e-12 * w.max()]
-            self.loihi_design[pop] = dict(tau=synapse.tau, weight_range=float(w.max() / w.min()))
+            self.loihi_design[pop] = dict(
+                tau=plan.synapse.tau, weight_range=float(w.max() / w.min())
+            )
+        self._connect_populations(plan, a)
+
+    def _connect_populations(self, plan, a):
+        """The populations' input (from the encoder's spikes), their
+        recurrence (neuron to neuron) and the host readout of the state."""
+        synapse, decode, populations, slices = (
+            plan.synapse,
+            self.input_decode,
+            self.populations,
+            plan.slices,
+        )
+        T, Ap, Bp = plan.T, plan.mapped_system.A, plan.mapped_system.B
         weights = nengo.solvers.LstsqL2(weights=True, reg=LOIHI_REG)
         for dst, sl in zip(populations, slices):
             # nengo applies the post neurons' gains to a connection into them
             nengo.Connection(
                 self.encoder.neurons,
                 dst.neurons,
-                transform=(dst.encoders / radius) @ Bp[sl] @ decode,
+                transform=(dst.encoders / plan.radius) @ Bp[sl] @ decode,
                 synapse=synapse,
             )
         for src, sl_src in zip(populations, slices):
