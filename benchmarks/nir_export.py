@@ -54,8 +54,8 @@ import numpy as np  # noqa: E402
 from nengo_lmu.metrics import nrmse  # noqa: E402
 from nengo_lmu.networks import L2MU, LegendreMemory  # noqa: E402
 from nengo_lmu.nir import SNNTORCH_DT, from_nir, to_nir  # noqa: E402
-from nengo_lmu.report import format_table  # noqa: E402
 from nengo_lmu.systems import legendre_readout  # noqa: E402
+from nengo_lmu.tables import format_table  # noqa: E402
 
 try:  # the applications moved under nengo_lmu.apps
     from nengo_lmu.apps.data import event_digits

@@ -32,9 +32,9 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.discrete_lif import DiscreteLIF
 from nengo_lmu.networks import LinearSystemNetwork
 from nengo_lmu.networks.spiking_classifier import SpikingClassifier
-from nengo_lmu.neurons import DiscreteLIF
 from nengo_lmu.nir.conventions import (
     META_PREFIX,
     Conventions,

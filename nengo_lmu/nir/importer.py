@@ -33,7 +33,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.neurons import DiscreteLIF
+from nengo_lmu.discrete_lif import DiscreteLIF
 from nengo_lmu.nir.conventions import (
     READ_TYPES,
     read_metadata,
