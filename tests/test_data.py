@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.apps.data import check_sequence_data, load_mnist_npz, permuted_digits
+from nengo_lmu.apps.data import load_mnist_npz, permuted_digits
+from nengo_lmu.validation import check_sequence_data
 
 
 def test_permuted_digits():

@@ -5,18 +5,14 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.apps.data import (
-    check_event_data,
-    event_digits,
-    load_braille_npz,
-    sigma_delta_encode,
-)
+from nengo_lmu.apps.data import event_digits, load_braille_npz, sigma_delta_encode
 from nengo_lmu.loihi import build_lif_copies, lif_run, lif_tau_rc
 from nengo_lmu.metrics import spiking_network_metrics
 from nengo_lmu.networks import L2MU, RecurrentLIF
 from nengo_lmu.networks.classifier import transform_matrix
 from nengo_lmu.networks.l2mu import PRESETS, preset
 from nengo_lmu.systems import legendre_system
+from nengo_lmu.validation import check_event_data
 
 
 def small_l2mu(seed=0, **kw):

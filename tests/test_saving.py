@@ -1,5 +1,4 @@
-"""One save format (nengo_lmu.networks.saving) for every trained network,
-and files written by the writers before it still load."""
+"""One save format (nengo_lmu.networks.saving) for every trained network."""
 
 import json
 
@@ -13,8 +12,8 @@ from nengo_lmu.networks.saving import FORMAT_VERSION, read_network
 
 
 def old_lmu_classifier_save(clf, path):
-    """LMUClassifier.save of format version 1 (nengo_lmu before the shared
-    format), as it wrote files."""
+    """LMUClassifier.save of format version 1 (a development version before
+    the shared format), as it wrote files."""
     config = dict(clf.config_dict(), format_version=1)
     weights = clf.get_weights()
     np.savez(
@@ -25,7 +24,8 @@ def old_lmu_classifier_save(clf, path):
 
 
 def old_spiking_save(net, path):
-    """SpikingClassifier.save before the shared format (no version)."""
+    """SpikingClassifier.save of a development version before the shared
+    format (no version)."""
     arrays = {f"w_{k}": v for k, v in net.get_weights().items()}
     arrays["config"] = np.array(
         json.dumps(
@@ -59,28 +59,19 @@ def assert_same_weights(a, b):
         assert np.array_equal(wa[k], wb[k]) and wa[k].dtype == wb[k].dtype, k
 
 
-def test_lmu_classifier_version_1_file_loads(tmp_path):
-    clf = classifier()
-    old_lmu_classifier_save(clf, tmp_path / "v1.npz")
-    loaded = LMUClassifier.load(tmp_path / "v1.npz")
-    assert loaded.config_dict() == clf.config_dict()
-    assert_same_weights(loaded, clf)
-
-
-@pytest.mark.parametrize("cls", [L2MU, RecurrentLIF])
-def test_unversioned_spiking_file_loads(cls, tmp_path):
-    net = spiking(cls)
-    # trained-looking neuron parameters, so that their loading is tested
-    net.set_neuron_params(
-        {k: (np.asarray(b) * 0.9, np.asarray(t) * 1.1) for k, (b, t) in net.neuron_params.items()}
-    )
-    old_spiking_save(net, tmp_path / "old.npz")
-    loaded = L2MU.load(tmp_path / "old.npz")
-    assert type(loaded) is cls and loaded.config_dict() == net.config_dict()
-    assert_same_weights(loaded, net)
-    for k, (beta, thr) in net.neuron_params.items():
-        assert np.allclose(loaded.neuron_params[k][0], beta)
-        assert np.allclose(loaded.neuron_params[k][1], thr)
+@pytest.mark.parametrize("cls", [LMUClassifier, L2MU, RecurrentLIF])
+def test_files_of_development_formats_are_refused(cls, tmp_path):
+    # nengo_lmu 0.1.0 is the first release: no earlier format is read
+    path = tmp_path / "old.npz"
+    if cls is LMUClassifier:
+        old_lmu_classifier_save(classifier(), path)
+        why = "unsupported format version 1 .this nengo_lmu reads 2."
+    else:
+        old_spiking_save(spiking(cls), path)
+        why = "no '__config__' header among its arrays"
+    with pytest.raises(ValidationError, match=why) as e:
+        cls.load(path)
+    assert str(path) in str(e.value)
 
 
 def test_every_network_saves_in_the_one_format(tmp_path):

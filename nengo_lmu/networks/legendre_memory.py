@@ -10,14 +10,13 @@ from nengo_lmu.networks.linear_system import (
     sample_input,
     vector_radius,
 )
-from nengo_lmu.realizers import FixedRealizer
+from nengo_lmu.realizers import FixedRealizer, as_realizer
 from nengo_lmu.systems import (
     DISCRETIZERS,
     LinearSystem,
-    as_realizer,
+    check_euler,
     check_order,
     check_theta_dt,
-    euler_accuracy_warning,
     legendre_readout,
     legendre_system,
 )
@@ -181,7 +180,7 @@ class LegendreMemory(LinearSystemNetwork):
         size_in = check_int("size_in", size_in, obj=self)
         check_choice("discretizer", discretizer, DISCRETIZERS, obj=self)
         if discretizer == "euler":
-            euler_accuracy_warning(order, theta, dt)
+            check_euler(order, theta, dt)
         self.order = order
         self.theta = theta
         self.size_in = int(size_in)

@@ -26,12 +26,10 @@ from nengo_lmu.networks.tuning import (  # noqa: F401
     state_eval_points,
     vector_radius,
 )
-from nengo_lmu.realizers import ScaledRealizer, is_stable
+from nengo_lmu.realizers import DEFAULT_REALIZER, ScaledRealizer, as_realizer, is_stable
 from nengo_lmu.systems import (
-    DEFAULT_REALIZER,
     DISCRETIZERS,
     LinearSystem,
-    as_realizer,
     lowpass_mapping,
     synapse_mapping,
 )
