@@ -2,6 +2,7 @@
 command's run is checked on the values the experiment returned (not on the
 printed table)."""
 
+import re
 import subprocess
 import sys
 
@@ -468,3 +469,156 @@ def test_loihi_quick(tmp_path, capsys, record):
 def test_loihi_rejects_bad_target(capsys):
     assert main(["loihi", "--targets", "loihi", "--no-digits"]) == 2
     assert "targets" in capsys.readouterr().err
+
+
+# --- output files checked before any work; options that do nothing refused
+
+
+class WorkStarted(Exception):
+    """Raised by the stand-in experiment: the command got past its checks."""
+
+
+def refuse_calls(monkeypatch, module_name, function):
+    """Replace the experiment by one that records its arguments and stops."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    calls = []
+
+    def fake(**kwargs):
+        calls.append(kwargs)
+        raise WorkStarted
+
+    monkeypatch.setattr(module, function, fake)
+    return calls
+
+
+COMMANDS = {
+    "train-digits": ("nengo_lmu.apps.experiments.digits", "train_digits"),
+    "train-l2mu": ("nengo_lmu.apps.experiments.l2mu", "train_l2mu"),
+    "demo": ("nengo_lmu.apps.experiments.delay", "delay_demo"),
+}
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["train-digits", "--save", "/nonexistent/x.npz"], "--save"),
+        (["train-digits", "--parallel", "--plot", "/nonexistent/p.png"], "--plot"),
+        (["train-l2mu", "--save", "/nonexistent/x.npz"], "--save"),
+        (["demo", "--plot", "/nonexistent/d.png"], "--plot"),
+    ],
+)
+def test_cli_checks_output_folders_before_any_work(argv, flag, monkeypatch, capsys, tmp_path):
+    """A missing folder stops the command at once, before training."""
+    monkeypatch.chdir(tmp_path)
+    calls = refuse_calls(monkeypatch, *COMMANDS[argv[0]])
+    assert main(argv) == 2
+    assert calls == []
+    err = capsys.readouterr().err
+    assert f"{flag}: cannot write the" in err and "'/nonexistent' does not exist" in err
+
+
+@pytest.mark.parametrize(
+    "argv, existing",
+    [
+        (["train-digits"], "lmu_digits.npz"),
+        (["train-digits", "--parallel"], "lmu_digits_parallel.npz"),
+        (["train-digits", "--parallel"], "lmu_digits_parallel.png"),
+        (["train-l2mu"], "l2mu_digits.npz"),
+        (["train-l2mu", "--quick"], "l2mu_digits_quick.npz"),
+        (["train-l2mu", "--loihi"], "l2mu_digits_chip.npz"),
+        (["demo"], "nengo_lmu_demo.png"),
+    ],
+)
+def test_cli_refuses_to_overwrite_without_force(argv, existing, monkeypatch, capsys, tmp_path):
+    """An existing output is kept unless --force."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / existing).write_text("precious")
+    calls = refuse_calls(monkeypatch, *COMMANDS[argv[0]])
+    assert main(argv) == 2 and calls == []
+    assert f"'{existing}' exists; refusing to overwrite it (pass --force" in (
+        capsys.readouterr().err
+    )
+    assert (tmp_path / existing).read_text() == "precious"
+    with pytest.raises(WorkStarted):  # --force goes on to the (fake) experiment
+        main(argv + ["--force"])
+    assert len(calls) == 1
+
+
+def test_cli_default_outputs_are_distinct(monkeypatch, tmp_path):
+    """Train-digits and --parallel, train-l2mu and --quick, and the
+    loihi command's training each have their own default file."""
+    from nengo_lmu.apps.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    saved = []
+    for argv in (
+        ["train-digits"],
+        ["train-digits", "--parallel"],
+        ["train-l2mu"],
+        ["train-l2mu", "--quick"],
+    ):
+        calls = refuse_calls(monkeypatch, *COMMANDS[argv[0]])
+        with pytest.raises(WorkStarted):
+            main(argv)
+        saved.append(calls[0]["save"])
+    saved.append(build_parser().parse_args(["loihi"]).save)
+    assert len(set(saved)) == len(saved), saved
+
+
+def test_mode_and_plot_need_parallel(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    calls = refuse_calls(monkeypatch, *COMMANDS["train-digits"])
+    assert main(["train-digits", "--mode", "fft"]) == 2
+    assert "--mode: applies only with --parallel" in capsys.readouterr().err
+    assert main(["train-digits", "--plot", "p.png"]) == 2
+    assert "--plot: applies only with --parallel" in capsys.readouterr().err
+    assert calls == []
+
+
+def test_quick_keeps_explicit_options(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    calls = refuse_calls(monkeypatch, *COMMANDS["train-l2mu"])
+    with pytest.raises(WorkStarted):
+        main(["train-l2mu", "--quick", "--epochs", "3", "--hidden-size", "20"])
+    kw = calls[0]
+    assert (kw["epochs"], kw["hidden_size"], kw["samples"], kw["steps"], kw["memory_size"]) == (
+        3,
+        20,
+        200,
+        20,
+        4,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--weights", "/nonexistent/w.npz"], "no such file: '/nonexistent/w.npz'"),
+        (["--weights", "TEXT"], "is not a saved nengo_lmu network: not an .npz archive"),
+        (["--weights", "L2MU"], "holds a saved L2MU, which LMUClassifier cannot rebuild"),
+        (["--no-delay", "--no-digits", "--no-chip-digits"], "--no-chip-digits: nothing to run"),
+        (["--save", "EXISTING"], "exists; refusing to overwrite it \\(pass --force"),
+        (["--chip-weights", "L2MU"], "holds a saved L2MU, which LMUClassifier cannot rebuild"),
+        (["--chip-save", "EXISTING"], "exists; refusing to overwrite it \\(pass --force"),
+    ],
+)
+def test_loihi_command_checks_its_files_first(
+    argv, match, monkeypatch, capsys, tmp_path, make_l2mu
+):
+    """The loihi command checks --weights and --save before
+    the delay task (minutes), and refuses to do nothing."""
+    pytest.importorskip("nengo_loihi")
+    (tmp_path / "t.npz").write_text("text")
+    (tmp_path / "e.npz").write_text("precious")
+    make_l2mu().save(tmp_path / "l2mu.npz")
+    files = {
+        "TEXT": tmp_path / "t.npz",
+        "L2MU": tmp_path / "l2mu.npz",
+        "EXISTING": tmp_path / "e.npz",
+    }
+    argv = [str(files.get(a, a)) for a in argv]
+    calls = refuse_calls(monkeypatch, "nengo_lmu.apps.experiments.loihi", "delay_comparison")
+    assert main(["loihi"] + argv) == 2 and calls == []
+    assert re.search(match, capsys.readouterr().err)
