@@ -105,9 +105,9 @@ def test_unstable_system_warns():
 def test_synapse_loop_tf_is_what_nengo_applies(name):
     synapse = SYNAPSES[name]
     num, den = synapse_loop_tf(synapse, DT)
-    impulse = np.zeros(200)
+    impulse = np.zeros((200, 1))  # 2-D: nengo 4's filt refuses y0=0 on 1-D signals
     impulse[0] = 1
-    nengo_h = synapse.filt(impulse, dt=DT, y0=0)
+    nengo_h = synapse.filt(impulse, dt=DT, y0=0).ravel()
     g = scipy.signal.dlti(num, den, dt=DT).impulse(n=201)[1][0].ravel()
     # a filtered connection delays by one step
     assert np.allclose(nengo_h[:200], g[1:201], atol=1e-13)

@@ -27,7 +27,10 @@ The experiments that compare these against nengo (the delay task, the
 digits classifier) are in `nengo_lmu.apps.experiments.loihi`.
 
 nengo-loihi is imported inside the functions, so ``import nengo_lmu.loihi``
-needs nengo-loihi only to run something.
+needs nengo-loihi only to run something. On numpy 2, nengo-loihi 1.1 needs
+one patch (``np.array(..., copy=False)``); every function here applies it, and
+`nengo_loihi_module` returns nengo-loihi with it applied for code that builds
+``nengo_loihi.Simulator`` itself.
 
 References
 ----------
@@ -36,7 +39,7 @@ References
    hardware. PhD thesis, University of Waterloo (synapse mappings).
 """
 
-from nengo_lmu.loihi._compat import expected_warnings
+from nengo_lmu.loihi._compat import expected_warnings, nengo_loihi_module
 from nengo_lmu.loihi.chip_classifier import (
     ChipMemoryClassifier,
     ChipOnlyLegendreMemory,
@@ -86,6 +89,7 @@ __all__ = [
     "check_chip_cell",
     "chip_neuron_types",
     "expected_warnings",
+    "nengo_loihi_module",
     "held_memory_system",
     "lif_run",
     "lif_tau_rc",
