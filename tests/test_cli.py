@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from nengo.exceptions import ValidationError
 
 from nengo_lmu.apps.cli import build_parser, main
 
@@ -203,9 +204,16 @@ def test_every_option_reaches_the_experiment(command, monkeypatch, tmp_path):
     assert flags - untested == {flag for flag, *_ in options}
 
 
-def test_train_l2mu_quick_sets_the_small_run(monkeypatch):
-    from nengo_lmu.apps.experiments import l2mu
+@pytest.mark.parametrize("quick", [False, True])
+def test_train_l2mu_runs_the_settings_defaults(quick, monkeypatch, tmp_path):
+    """Without options, the command runs L2MUSettings' defaults (stated only
+    there); with --quick, its quick values."""
+    from dataclasses import asdict, replace
 
+    from nengo_lmu.apps.experiments import l2mu
+    from nengo_lmu.apps.experiments.settings import quick_values
+
+    monkeypatch.chdir(tmp_path)
     seen = {}
 
     def fake(**kwargs):
@@ -214,14 +222,28 @@ def test_train_l2mu_quick_sets_the_small_run(monkeypatch):
 
     monkeypatch.setattr(l2mu, "train_l2mu", fake)
     with pytest.raises(_Stop):
-        main(["train-l2mu", "--quick"])
-    assert (
-        seen["samples"],
-        seen["steps"],
-        seen["epochs"],
-        seen["memory_size"],
-        seen["hidden_size"],
-    ) == (200, 20, 1, 4, 16)
+        main(["train-l2mu"] + (["--quick"] if quick else []))
+    settings = l2mu.L2MUSettings()
+    if quick:
+        settings = replace(settings, **quick_values(l2mu.L2MUSettings))
+        assert (
+            seen["samples"],
+            seen["steps"],
+            seen["epochs"],
+            seen["memory_size"],
+            seen["hidden_size"],
+            seen["save"],
+        ) == (200, 20, 1, 4, 16, "l2mu_digits_quick.npz")
+    assert {k: v for k, v in seen.items() if k not in ("log", "progress")} == asdict(settings)
+
+
+def test_train_l2mu_takes_settings_or_keywords():
+    from nengo_lmu.apps.experiments.l2mu import L2MUSettings, train_l2mu
+
+    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):
+        train_l2mu(epoch=3)
+    with pytest.raises(ValidationError, match="save: cannot write the trained L2MU"):
+        train_l2mu(L2MUSettings(epochs=1), save="/nonexistent/x.npz")
 
 
 def test_train_digits_quick(tmp_path, record):

@@ -1,6 +1,8 @@
 """``nengo-lmu train-digits``, ``train-l2mu`` and ``train-psmnist``: train a
 classifier, print the experiment's table, save the weights."""
 
+from dataclasses import asdict, replace
+
 from nengo_lmu.apps.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
@@ -9,7 +11,11 @@ from nengo_lmu.apps.cli.common import (
     log,
     output,
     quiet_tensorflow,
+    settings_from_args,
+    settings_options,
 )
+from nengo_lmu.apps.experiments.l2mu import L2MUSettings
+from nengo_lmu.apps.experiments.settings import quick_values
 
 DIGITS_OPTIONS = (
     ("--units", POSITIVE_INT, 100, "hidden units"),
@@ -65,69 +71,15 @@ DIGITS_OPTIONS = (
     ),
 )
 
-L2MU_OPTIONS = (
-    (
-        "--preset",
-        ("braille7", "braille27"),
-        "braille7",
-        "the paper's hyper-parameter set (betas, thresholds, order, "
-        "theta, learning rate, minibatch)",
-    ),
-    (
-        "--memory-size",
-        POSITIVE_INT,
-        None,
-        "neurons of u (memory rows); overrides the preset (default 32; 4 with --quick)",
-    ),
-    (
-        "--hidden-size",
-        POSITIVE_INT,
-        None,
-        "neurons of h; overrides the preset (default 96; 16 with --quick)",
-    ),
-    ("--order", POSITIVE_INT, None, "Legendre order (default: the preset's)"),
-    ("--theta", POSITIVE_FLOAT, None, "memory window in steps (default: the preset's)"),
-    ("--steps", POSITIVE_INT, None, "steps per event sequence (default 40; 20 with --quick)"),
-    (
-        "--event-threshold",
-        POSITIVE_FLOAT,
-        0.1,
-        "sigma-delta threshold (fraction of full pixel intensity)",
-    ),
-    ("--epochs", POSITIVE_INT, None, "training epochs (default 15; 1 with --quick)"),
-    ("--lr", POSITIVE_FLOAT, 2e-3, "Adam learning rate"),
-    ("--minibatch", POSITIVE_INT, None, "minibatch size (default: the preset's)"),
-    ("--seed", int, 0, "seed of the initial weights and of training"),
-    (
-        "--samples",
-        POSITIVE_INT,
-        None,
-        "use a stratified subset of this many digits (default all 1797; 200 with --quick)",
-    ),
-    ("--no-baseline", FLAG, None, "skip the recurrent LIF baseline"),
-    (
-        "--loihi",
-        FLAG,
-        None,
-        "also train a Loihi-ready L2MU (reset to zero, clipped "
-        "voltage, one step per connection) and run it in nengo and "
-        "on the nengo-loihi emulator",
-    ),
-    (
-        "--save",
-        None,
-        None,
-        "where to save the trained L2MU (L2MU.load reads it; "
-        "default l2mu_digits.npz, l2mu_digits_quick.npz with --quick; "
-        "with --loihi the Loihi-ready one goes next to it, *_chip.npz)",
-    ),
+#: train-l2mu's options: L2MUSettings' fields, and --quick
+L2MU_OPTIONS = settings_options(L2MUSettings) + (
     (
         "--quick",
         FLAG,
         None,
-        "a tiny run (200 digits, 20 steps, 1 epoch, 4 memory and 16 "
-        "hidden neurons) to check the setup; options given "
-        "explicitly keep their values",
+        "a tiny run ({samples} digits, {steps} steps, {epochs} epoch, {memory_size} memory "
+        "and {hidden_size} hidden neurons) to check the setup; options given explicitly keep "
+        "their values".format(**quick_values(L2MUSettings)),
     ),
 )
 
@@ -214,47 +166,20 @@ def add_train_psmnist_parser(sub):
     )
 
 
-#: train-l2mu --quick: the small run's settings, where not given explicitly
-L2MU_QUICK = dict(samples=200, steps=20, epochs=1, memory_size=4, hidden_size=16)
-L2MU_DEFAULTS = dict(samples=None, steps=40, epochs=15, memory_size=32, hidden_size=96)
-
-
 def train_l2mu_command(args):
     from nengo_lmu.apps.experiments.l2mu import chip_path, train_l2mu
 
-    for key, value in (L2MU_QUICK if args.quick else L2MU_DEFAULTS).items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.save is None:
-        args.save = "l2mu_digits_quick.npz" if args.quick else "l2mu_digits.npz"
-    args.save = output(args.save, args, "trained L2MU", ".npz")
-    if args.loihi:
-        output(chip_path(args.save), args, "Loihi-ready L2MU", ".npz")
+    settings = settings_from_args(L2MUSettings, args, quick=args.quick)
+    settings = replace(settings, save=output(settings.save, args, "trained L2MU", ".npz"))
+    if settings.loihi:
+        output(chip_path(settings.save), args, "Loihi-ready L2MU", ".npz")
     quiet_tensorflow()
     from tqdm import tqdm
 
-    out = train_l2mu(
-        preset_name=args.preset,
-        memory_size=args.memory_size,
-        hidden_size=args.hidden_size,
-        order=args.order,
-        theta=args.theta,
-        steps=args.steps,
-        event_threshold=args.event_threshold,
-        epochs=args.epochs,
-        learning_rate=args.lr,
-        minibatch_size=args.minibatch,
-        seed=args.seed,
-        samples=args.samples,
-        baseline=not args.no_baseline,
-        loihi=args.loihi,
-        save=args.save,
-        log=log,
-        progress=tqdm,
-    )
+    out = train_l2mu(**asdict(settings), log=log, progress=tqdm)
     print(
         f"\nEvent digits: {out.n_train} training and {out.n_test} held-out sequences, "
-        f"{out.n_steps} steps x {out.n_channels} event channels (seed {args.seed})\n"
+        f"{out.n_steps} steps x {out.n_channels} event channels (seed {settings.seed})\n"
     )
     print(out.table())
     print(
