@@ -237,13 +237,42 @@ def test_train_l2mu_runs_the_settings_defaults(quick, monkeypatch, tmp_path):
     assert {k: v for k, v in seen.items() if k not in ("log", "progress")} == asdict(settings)
 
 
-def test_train_l2mu_takes_settings_or_keywords():
+@pytest.mark.parametrize("parallel", [False, True])
+def test_train_digits_runs_the_settings_defaults(parallel, monkeypatch, tmp_path):
+    """Without options, the command runs DigitsSettings' defaults (stated only
+    there); --parallel changes only parallel and the default file name."""
+    from dataclasses import asdict, replace
+
+    from nengo_lmu.apps.experiments import digits
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(digits, "train_digits", fake)
+    with pytest.raises(_Stop):
+        main(["train-digits"] + (["--parallel"] if parallel else []))
+    settings = digits.DigitsSettings()
+    if parallel:
+        settings = replace(settings, parallel=True, save="lmu_digits_parallel.npz")
+    assert {k: v for k, v in seen.items() if k not in ("log", "progress")} == asdict(settings)
+
+
+def test_experiments_take_settings_or_keywords():
+    from nengo_lmu.apps.experiments.digits import DigitsSettings, train_digits
     from nengo_lmu.apps.experiments.l2mu import L2MUSettings, train_l2mu
 
-    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):
-        train_l2mu(epoch=3)
-    with pytest.raises(ValidationError, match="save: cannot write the trained L2MU"):
-        train_l2mu(L2MUSettings(epochs=1), save="/nonexistent/x.npz")
+    for train, settings, what in (
+        (train_l2mu, L2MUSettings(epochs=1), "trained L2MU"),
+        (train_digits, DigitsSettings(epochs=1), "trained model"),
+    ):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):
+            train(epoch=3)
+        with pytest.raises(ValidationError, match=f"save: cannot write the {what}"):
+            train(settings, save="/nonexistent/x.npz")
 
 
 def test_train_digits_quick(tmp_path, record):

@@ -105,7 +105,8 @@ def settings_options(cls):
             kind = None
         # a switch has no default to pass; an option with a quick value has
         # None (not given), so that --quick can tell it from an explicit one
-        shown_default = None if kind is FLAG or quick is not None else default
+        unset = kind is FLAG or quick is not None or meta.get("optional")
+        shown_default = None if unset else default
         rows.append((option_flag(f), kind, shown_default, help_text))
     return tuple(rows)
 

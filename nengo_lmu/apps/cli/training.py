@@ -14,53 +14,12 @@ from nengo_lmu.apps.cli.common import (
     settings_from_args,
     settings_options,
 )
+from nengo_lmu.apps.experiments.digits import DigitsSettings
 from nengo_lmu.apps.experiments.l2mu import L2MUSettings
 from nengo_lmu.apps.experiments.settings import quick_values
 
-DIGITS_OPTIONS = (
-    ("--units", POSITIVE_INT, 100, "hidden units"),
-    ("--order", POSITIVE_INT, 48, "memory order"),
-    ("--theta", POSITIVE_FLOAT, 64.0, "memory window in steps (pixels)"),
-    (
-        "--hidden",
-        ("relu", "tanh"),
-        "relu",
-        "hidden nonlinearity (relu can run spiking afterwards)",
-    ),
-    ("--epochs", POSITIVE_INT, 20, "training epochs"),
-    ("--minibatch", POSITIVE_INT, 50, "minibatch size"),
-    ("--lr", POSITIVE_FLOAT, 3e-3, "Adam learning rate"),
-    ("--seed", int, 0, "seed of the initial weights and of training"),
-    (
-        "--spiking-gain",
-        POSITIVE_FLOAT,
-        1e4,
-        "gain of the spiking hidden neurons at inference (rate = "
-        "gain * relu(input) Hz, amplitude 1/gain)",
-    ),
-    ("--no-lstm", FLAG, None, "skip the LSTM baseline"),
-    ("--no-spiking", FLAG, None, "skip the spiking run"),
-    (
-        "--save",
-        None,
-        None,
-        "where to save the trained parameters (default "
-        "lmu_digits.npz; lmu_digits_parallel.npz with --parallel)",
-    ),
-    (
-        "--parallel",
-        FLAG,
-        None,
-        "train in parallel (Keras LMULayer, whole sequences at "
-        "once), convert into the LMUClassifier and score it in "
-        "NengoDL",
-    ),
-    (
-        "--mode",
-        ("chunked", "fft", "recurrent"),
-        None,
-        "with --parallel: how the memory is evaluated (default chunked)",
-    ),
+#: train-digits' options: DigitsSettings' fields, and --plot
+DIGITS_OPTIONS = settings_options(DigitsSettings) + (
     (
         "--plot",
         None,
@@ -195,49 +154,31 @@ def train_l2mu_command(args):
 def train_digits_command(args):
     from nengo.exceptions import ValidationError
 
-    if not args.parallel:
+    settings = settings_from_args(DigitsSettings, args)
+    if not settings.parallel:
         for flag, value in (("--mode", args.mode), ("--plot", args.plot)):
             if value is not None:
                 raise ValidationError(
                     "applies only with --parallel (training in NengoDL has no such setting)",
                     attr=flag,
                 )
-    if args.save is None:
-        args.save = "lmu_digits_parallel.npz" if args.parallel else "lmu_digits.npz"
-    args.save = output(args.save, args, "trained model", ".npz")
-    if args.parallel:
-        args.mode = args.mode or "chunked"
+    save = settings.save
+    if args.save is None and settings.parallel:
+        save = "lmu_digits_parallel.npz"
+    settings = replace(settings, save=output(save, args, "trained model", ".npz"))
+    if settings.parallel:
         args.plot = output(
             "lmu_digits_parallel.png" if args.plot is None else args.plot, args, "plot"
         )
-    else:
-        args.mode = "chunked"
     quiet_tensorflow()
     from tqdm import tqdm
 
     from nengo_lmu.apps.experiments.digits import train_digits
 
-    out = train_digits(
-        units=args.units,
-        order=args.order,
-        theta=args.theta,
-        hidden=args.hidden,
-        epochs=args.epochs,
-        minibatch_size=args.minibatch,
-        learning_rate=args.lr,
-        seed=args.seed,
-        spiking_gain=args.spiking_gain,
-        lstm=not args.no_lstm,
-        spiking=not args.no_spiking,
-        save=args.save,
-        parallel=args.parallel,
-        mode=args.mode,
-        progress=tqdm,
-        log=log,
-    )
+    out = train_digits(**asdict(settings), progress=tqdm, log=log)
     print(
         f"\nPermuted sequential digits: {out.n_train} training and {out.n_test} "
-        f"held-out sequences of {out.n_steps} steps (seed {args.seed})"
+        f"held-out sequences of {out.n_steps} steps (seed {settings.seed})"
     )
     for note in out.notes:
         print(f"({note})")

@@ -23,7 +23,9 @@ Demo(order=6, seed=3)
 import dataclasses
 
 
-def setting(default, help, flag=None, choices=None, quick=None, shown=None, positive=True):
+def setting(
+    default, help, flag=None, choices=None, quick=None, shown=None, positive=True, optional=False
+):
     """A field of a settings dataclass.
 
     Parameters
@@ -46,9 +48,19 @@ def setting(default, help, flag=None, choices=None, quick=None, shown=None, posi
         How ``--help`` shows the default (instead of the value).
     positive : bool
         Whether a number must be > 0 on the command line.
+    optional : bool
+        Whether the command line leaves the option unset (None) when it is
+        not given, so that the command can tell (as a setting with a
+        ``quick`` value does).
     """
     metadata = dict(
-        help=help, flag=flag, choices=choices, quick=quick, shown=shown, positive=positive
+        help=help,
+        flag=flag,
+        choices=choices,
+        quick=quick,
+        shown=shown,
+        positive=positive,
+        optional=optional,
     )
     return dataclasses.field(default=default, metadata=metadata)
 
