@@ -261,6 +261,26 @@ def test_train_digits_runs_the_settings_defaults(parallel, monkeypatch, tmp_path
     assert {k: v for k, v in seen.items() if k not in ("log", "progress")} == asdict(settings)
 
 
+def test_demo_runs_the_settings_defaults(monkeypatch, tmp_path):
+    from dataclasses import asdict
+
+    from nengo_lmu.apps.experiments import delay
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(delay, "delay_demo", fake)
+    with pytest.raises(_Stop):
+        main(["demo", "--no-progress"])
+    assert seen == dict(asdict(delay.DelaySettings()), progress_bar=False)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'neuron_type'"):
+        delay.DelaySettings(neuron_type="lif")
+
+
 def test_experiments_take_settings_or_keywords():
     from nengo_lmu.apps.experiments.digits import DigitsSettings, train_digits
     from nengo_lmu.apps.experiments.l2mu import L2MUSettings, train_l2mu
