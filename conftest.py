@@ -28,7 +28,7 @@ OPTIONAL = {m for extra in EXTRAS.values() for m in extra.modules}
 #: module -> the extra its examples run (the module itself imports without
 #: it: the extra is loaded inside its functions).
 DOCTEST_EXTRAS = {
-    "nengo_lmu.loihi.chip_classifier": "loihi",
+    "nengo_lmu.loihi.chip_memory_classifier": "loihi",
     "nengo_lmu.loihi.networks": "loihi",
     "nengo_lmu.loihi.placement": "loihi",
     "nengo_lmu.apps.speech": "speech",

@@ -15,6 +15,7 @@ from nengo.exceptions import ValidationError
 from nengo_lmu import LinearSystem, legendre_system
 from nengo_lmu.apps.data import event_digits, permuted_digits, sigma_delta_encode
 from nengo_lmu.apps.experiments.outputs import check_output_path
+from nengo_lmu.discrete_lif import DiscreteLIF
 from nengo_lmu.networks import (
     L2MU,
     LegendreMemory,
@@ -23,7 +24,6 @@ from nengo_lmu.networks import (
     LMUClassifier,
     RecurrentLIF,
 )
-from nengo_lmu.neurons import DiscreteLIF
 from nengo_lmu.realizers import balanced_transform, realize
 
 NAN, INF = float("nan"), float("inf")

@@ -11,7 +11,7 @@ import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
 from nengo_lmu.apps.experiments.settings import resolve, setting
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 
 #: Blank steps appended to every sequence of the Loihi-ready L2MU, so that
 #: the last events reach the output through its one-step connections.
@@ -197,7 +197,8 @@ def train_l2mu(settings=None, data=None, verbose=2, log=None, progress=None, **k
     from nengo_lmu.apps.data import event_digits
     from nengo_lmu.dl import train_spiking_classifier
     from nengo_lmu.networks import L2MU, RecurrentLIF
-    from nengo_lmu.networks.l2mu import activity_metrics, preset
+    from nengo_lmu.networks.l2mu import preset
+    from nengo_lmu.networks.spiking_classifier import activity_metrics
 
     log = log or (lambda text: None)
     hp = preset(preset_name)
