@@ -150,13 +150,3 @@ def check_euler(order, theta, dt, obj=None):
             f"(theta > {stable * dt:.6g}) but inaccurate; use discretizer='zoh'",
             stacklevel=3,
         )
-
-
-def euler_accuracy_warning(order, theta, dt):
-    """Apply the Euler rule (`check_euler`); kept under its older name.
-
-    Raises where Euler is unstable (``theta / dt <= euler_min_theta(order)``)
-    and warns where it is stable but inaccurate (fewer than ``4 * order``
-    steps in the window).
-    """
-    check_euler(order, theta, dt)
