@@ -80,6 +80,10 @@ def save_network(path, kind, config, weights, extra=None):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ValidationError(f"folder {folder!r} does not exist (saving {path!r})", attr="path")
+    if os.path.isdir(path):
+        raise ValidationError(f"{path!r} is a folder, not a file", attr="path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValidationError(f"folder {folder!r} is not writable (saving {path!r})", attr="path")
     fd, tmp = tempfile.mkstemp(suffix=".npz", prefix=".saving-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -88,12 +92,27 @@ def save_network(path, kind, config, weights, extra=None):
                 __config__=np.array(text),
                 **{f"w:{k}": np.asarray(v) for k, v in weights.items()},
             )
+        # mkstemp makes the file 0600; give it the mode a new file gets under
+        # the user's umask (an existing file keeps its own mode)
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
     return path
+
+
+def _file_mode(path):
+    """The permission bits ``path`` gets: its own where it exists, else
+    0666 less the process's umask (what ``open(path, "w")`` gives)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        pass
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _not_saved(path, why):

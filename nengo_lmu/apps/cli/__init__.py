@@ -61,10 +61,18 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run ``nengo-lmu`` with ``argv``; returns the exit status (0, 2 for a
+    refused input, 130 after Ctrl-C)."""
+    from nengo_lmu.apps.cli.common import interrupt_note, interrupted_message
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    interrupt_note(None)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print(f"\n{interrupted_message()}", file=sys.stderr)
+        return 130
     except Exception as e:  # noqa: BLE001 - report, don't dump a traceback
         from nengo.exceptions import NengoException
 

@@ -27,12 +27,46 @@ def positive(kind):
     return parse
 
 
-#: the two most common option types, shared so that each table row is short
+def nonnegative(kind):
+    """An argparse ``type`` that converts with ``kind`` and refuses ``< 0``.
+
+    Examples
+    --------
+    >>> nonnegative(int)("0")
+    0
+    """
+
+    def parse(text):
+        value = kind(text)
+        if not value >= 0:
+            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+        return value
+
+    return parse
+
+
+#: the most common option types, shared so that each table row is short
 POSITIVE_INT = positive(int)
 POSITIVE_FLOAT = positive(float)
+NONNEGATIVE_INT = nonnegative(int)
+NONNEGATIVE_FLOAT = nonnegative(float)
+
+#: what a command has kept so far, for the line printed on Ctrl-C
+_INTERRUPT = {"note": None}
 
 
-def add_options(parser, options):
+def interrupt_note(text):
+    """Say what an interrupted command keeps (printed by ``main`` on Ctrl-C)."""
+    _INTERRUPT["note"] = text
+
+
+def interrupted_message():
+    """The one line ``main`` prints on Ctrl-C."""
+    note = _INTERRUPT["note"]
+    return "nengo-lmu: interrupted; " + (note if note else "nothing was written")
+
+
+def add_options(parser, options, show_defaults=False):
     """Add options to ``parser`` from rows ``(flag, kind, default, help[, extra])``.
 
     ``kind`` is a type (``int``, `POSITIVE_FLOAT`, ``None`` for text), a tuple
@@ -51,6 +85,12 @@ def add_options(parser, options):
     """
     for flag, kind, default, help_text, *extra in options:
         kwargs = dict(extra[0]) if extra else {}
+        if show_defaults and kind is not FLAG and default is not None and help_text:
+            if "default" not in help_text:
+                shown = " ".join(map(str, default)) if isinstance(default, list) else default
+                help_text = f"{help_text} (default {shown})".replace("%", "%%").replace(
+                    "%%%%", "%%"
+                )
         if kind is FLAG:
             parser.add_argument(flag, action="store_true", help=help_text, **kwargs)
         elif isinstance(kind, tuple):
@@ -80,7 +120,7 @@ def settings_options(cls):
     ... class Demo:
     ...     order: int = setting(6, "memory order", quick=2)
     ...     lstm: bool = setting(True, "skip the LSTM", flag="--no-lstm")
-    >>> [row[::2] for row in settings_options(Demo)]
+    >>> [row[:3:2] for row in settings_options(Demo)]
     [('--order', None), ('--no-lstm', None)]
     >>> settings_options(Demo)[0][3]
     'memory order (default 6; 2 with --quick)'
@@ -94,20 +134,25 @@ def settings_options(cls):
             help_text = help_text.format(default=default, quick=quick)
         elif quick is not None:
             help_text += f" (default {meta.get('shown') or default}; {quick} with --quick)"
+        item_type = meta.get("item_type") or f.type
         if f.type is bool:
             kind = FLAG
         elif meta.get("choices") is not None:
             kind = tuple(meta["choices"])
-        elif f.type in (int, float):
-            positive_kind = {int: POSITIVE_INT, float: POSITIVE_FLOAT}[f.type]
-            kind = positive_kind if meta.get("positive", True) else f.type
+        elif item_type in (int, float):
+            positive_kind = {int: POSITIVE_INT, float: POSITIVE_FLOAT}[item_type]
+            nonnegative_kind = {int: NONNEGATIVE_INT, float: NONNEGATIVE_FLOAT}[item_type]
+            kind = positive_kind if meta.get("positive", True) else nonnegative_kind
         else:
             kind = None
         # a switch has no default to pass; an option with a quick value has
         # None (not given), so that --quick can tell it from an explicit one
         unset = kind is FLAG or quick is not None or meta.get("optional")
         shown_default = None if unset else default
-        rows.append((option_flag(f), kind, shown_default, help_text))
+        extra = {"nargs": meta["nargs"]} if meta.get("nargs") else {}
+        if extra and isinstance(shown_default, tuple):
+            shown_default = list(shown_default)
+        rows.append((option_flag(f), kind, shown_default, help_text, extra))
     return tuple(rows)
 
 
@@ -120,6 +165,8 @@ def settings_from_args(cls, args, quick=False):
     for f in dataclasses.fields(cls):
         flag = option_flag(f)
         value = getattr(args, flag[2:].replace("-", "_"))
+        if isinstance(value, list):
+            value = tuple(value)
         if f.type is bool and flag.startswith("--no-"):
             value = not value
         if value is None:
@@ -145,12 +192,10 @@ def add_command(
     >>> p.parse_args(["--n", "3"]).n, p.parse_args([]).force
     (3, False)
     """
-    if show_defaults:
-        parser_kwargs["formatter_class"] = argparse.ArgumentDefaultsHelpFormatter
     parser = sub.add_parser(name, **parser_kwargs)
     for arg, help_text in positionals:
         parser.add_argument(arg, help=help_text)
-    add_options(parser, options)
+    add_options(parser, options, show_defaults=show_defaults)
     if force:
         add_force(parser)
     parser.set_defaults(func=func)
@@ -174,8 +219,10 @@ def log(text):
 def output(path, args, what, suffix=None):
     """Check an output path before any work starts (see
     `nengo_lmu.apps.experiments.outputs.check_output_path`)."""
-    from nengo_lmu.apps.experiments.outputs import check_output_path
+    from nengo_lmu.apps.experiments.outputs import check_output_path, check_plot_path
 
+    if what == "plot":
+        return check_plot_path(path, force=args.force, attr="--plot")
     return check_output_path(
         path,
         force=args.force,

@@ -40,6 +40,14 @@ def demo_command(args):
     from nengo_lmu.apps.experiments.delay import delay_demo
 
     settings = settings_from_args(DelaySettings, args)
+    if settings.discard >= settings.duration:
+        from nengo.exceptions import ValidationError
+
+        raise ValidationError(
+            f"must be shorter than --duration ({settings.duration:g} s), got "
+            f"{settings.discard:g} s",
+            attr="--discard",
+        )
     if not args.no_plot:
         args.plot = output(args.plot, args, "plot")
 

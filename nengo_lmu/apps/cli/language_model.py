@@ -1,9 +1,23 @@
 """``nengo-lmu train-lm`` and ``nengo-lmu generate``: the LMU language model
 (seed 003) and its transformer baseline."""
 
-import sys
+import os
 
-from nengo_lmu.apps.cli.common import FLAG, POSITIVE_FLOAT, POSITIVE_INT, add_command
+from nengo_lmu.apps.cli.common import (
+    FLAG,
+    NONNEGATIVE_FLOAT,
+    NONNEGATIVE_INT,
+    POSITIVE_FLOAT,
+    POSITIVE_INT,
+    add_command,
+    interrupt_note,
+    quiet_tensorflow,
+)
+
+#: train-lm's values in a quick run (options given on the command line keep
+#: their values)
+TRAIN_LM_QUICK = dict(max_files=40, tokens=20_000, seq_len=64, params=10_000)
+TRAIN_LM_DEFAULTS = dict(max_files=None, tokens=200_000, seq_len=256, params=20_000)
 
 TRAIN_LM_OPTIONS = (
     (
@@ -12,29 +26,56 @@ TRAIN_LM_OPTIONS = (
         "lmu",
         "the LMU model, the same with global attention, or the transformer",
     ),
-    ("--params", POSITIVE_INT, 20_000, "non-embedding parameters (d = sqrt(N/24))"),
-    ("--tokens", POSITIVE_INT, 200_000, "training token budget"),
-    ("--seq-len", POSITIVE_INT, 256, "tokens (bytes) per training sequence"),
+    (
+        "--params",
+        POSITIVE_INT,
+        None,
+        "non-embedding parameters (d = sqrt(N/24)) (default 20000; 10000 with --quick)",
+    ),
+    ("--tokens", POSITIVE_INT, None, "training token budget (default 200000; 20000 with --quick)"),
+    (
+        "--seq-len",
+        POSITIVE_INT,
+        None,
+        "tokens (bytes) per training sequence (default 256; 64 with --quick)",
+    ),
     ("--batch-size", POSITIVE_INT, 8, "sequences per training step"),
     ("--order", POSITIVE_INT, 40, "LMU memory order q"),
     ("--theta", POSITIVE_FLOAT, 128, "LMU memory window in tokens"),
     ("--lr", POSITIVE_FLOAT, 3e-3, "peak learning rate"),
-    ("--seed", int, 0, "seed of the initial weights and the batch order"),
+    ("--seed", NONNEGATIVE_INT, 0, "seed of the initial weights and the batch order"),
     ("--data", None, None, "a directory of text files (default: the Python standard library)"),
-    ("--max-files", POSITIVE_INT, None, "use only this many files of the corpus"),
+    (
+        "--max-files",
+        POSITIVE_INT,
+        None,
+        "use only this many files of the corpus (default all; 40 with --quick)",
+    ),
     ("--checkpoint", None, "lm_checkpoint", "checkpoint directory"),
     ("--checkpoint-every", POSITIVE_INT, 100, "steps between checkpoints"),
-    ("--resume", FLAG, None, "continue the run saved in --checkpoint"),
-    ("--force", FLAG, None, "replace an existing --checkpoint directory"),
+    ("--resume", FLAG, None, "continue the run saved in --checkpoint (same settings)"),
+    (
+        "--force",
+        FLAG,
+        None,
+        "replace the run in --checkpoint (only a folder train-lm wrote, holding "
+        "nothing else)",
+    ),
     ("--no-progress", FLAG, None, "no progress bar"),
-    ("--quick", FLAG, None, "a tiny run (40 files, 20k tokens, 64-token sequences)"),
+    (
+        "--quick",
+        FLAG,
+        None,
+        "a tiny run (40 files, 20k tokens, 64-token sequences, 10k parameters); "
+        "options given explicitly keep their values",
+    ),
 )
 
 GENERATE_OPTIONS = (
     ("--checkpoint", None, "lm_checkpoint", "directory written by train-lm"),
     ("--tokens", POSITIVE_INT, 200, "bytes to generate"),
-    ("--temperature", float, 0.8, "sampling temperature (0: always the most likely byte)"),
-    ("--seed", int, 0, "seed of the sampling"),
+    ("--temperature", NONNEGATIVE_FLOAT, 0.8, "sampling temperature (0: always the most likely byte)"),
+    ("--seed", NONNEGATIVE_INT, 0, "seed of the sampling"),
     ("--output", None, None, "also write prompt + text to this file"),
     ("--force", FLAG, None, "replace an existing --output"),
 )
@@ -68,42 +109,83 @@ def add_lm_parsers(sub):
     )
 
 
-def train_lm_command(args):
-    import os
-    import shutil
+#: the files train-lm writes in its checkpoint folder besides the marker
+CHECKPOINT_FILES = ("checkpoint", "ckpt-", "model.json")
+#: the settings of a train-lm run that a resume must repeat
+RUN_SETTINGS = (
+    "model", "params", "tokens", "seq_len", "batch_size", "order", "theta", "lr", "seed",
+    "data", "max_files",
+)  # fmt: skip
 
+
+def train_lm_settings(args):
+    """The run's settings from parsed ``args``: each option given, else its
+    quick value with ``--quick``, else its default."""
+    for name, default in TRAIN_LM_DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, TRAIN_LM_QUICK[name] if args.quick else default)
+    settings = {name: getattr(args, name) for name in RUN_SETTINGS}
+    if settings["data"] is not None:
+        settings["data"] = os.path.abspath(settings["data"])
+    return settings
+
+
+def train_lm_command(args):
+    from nengo.exceptions import ValidationError
+
+    from nengo_lmu.apps.experiments.outputs import (
+        clear_own_folder,
+        plan_run_folder,
+        read_marker,
+        write_marker,
+    )
+
+    settings = train_lm_settings(args)
+    if settings["data"] is not None and not os.path.isdir(settings["data"]):
+        raise ValidationError(f"{args.data!r} is not a folder of text files", attr="--data")
+    plan = plan_run_folder(
+        args.checkpoint,
+        "train-lm",
+        settings,
+        resume=args.resume,
+        force=args.force,
+        own=CHECKPOINT_FILES,
+    )
+    if plan == "resume" and read_marker(args.checkpoint).get("finished"):
+        print(
+            f"the run in {args.checkpoint} has already finished "
+            f"({settings['tokens']} tokens); nothing changed"
+        )
+        return 0
+    if plan == "replace":
+        clear_own_folder(args.checkpoint, CHECKPOINT_FILES)
+    record = dict(kind="train-lm", settings=settings, finished=False)
+    write_marker(args.checkpoint, record)
+    interrupt_note(
+        f"the checkpoints saved every {args.checkpoint_every} steps are in "
+        f"{args.checkpoint} (continue with --resume)"
+    )
+    quiet_tensorflow()
     from nengo_lmu.apps.experiments.language_model import train_lm
     from nengo_lmu.tables import format_table
 
-    exists = os.path.isdir(args.checkpoint) and os.listdir(args.checkpoint)
-    if exists and not (args.force or args.resume):
-        print(
-            f"nengo-lmu: error: {args.checkpoint} exists (use --resume to continue it "
-            f"or --force to replace it)",
-            file=sys.stderr,
-        )
-        return 2
-    if exists and args.force and not args.resume:
-        shutil.rmtree(args.checkpoint)
-    if args.quick:
-        args.max_files, args.tokens, args.seq_len = args.max_files or 40, 20_000, 64
-        args.params = min(args.params, 10_000)
     out = train_lm(
-        args.model,
-        args.params,
-        args.tokens,
-        args.seq_len,
-        args.batch_size,
-        args.order,
-        args.theta,
-        args.lr,
-        args.seed,
+        settings["model"],
+        settings["params"],
+        settings["tokens"],
+        settings["seq_len"],
+        settings["batch_size"],
+        settings["order"],
+        settings["theta"],
+        settings["lr"],
+        settings["seed"],
         args.data,
-        args.max_files,
+        settings["max_files"],
         args.checkpoint,
         args.checkpoint_every,
         progress=not args.no_progress,
     )
+    write_marker(args.checkpoint, dict(record, finished=True))
     t = out.train
     print(f"corpus: {out.corpus}")
     print(
@@ -130,23 +212,34 @@ def train_lm_command(args):
             ],
         )
     )
-    print(f"checkpoint: {args.checkpoint}")
+    print(f"checkpoint written to {args.checkpoint} (nengo-lmu generate --checkpoint reads it)")
     return 0
 
 
 def generate_command(args):
-    import os
+    from nengo.exceptions import ValidationError
 
+    from nengo_lmu.apps.experiments.outputs import MARKER, check_output_path
+
+    if not os.path.isdir(args.checkpoint):
+        raise ValidationError(
+            f"{args.checkpoint!r} is not a folder written by train-lm", attr="--checkpoint"
+        )
+    if not os.path.exists(os.path.join(args.checkpoint, "model.json")):
+        raise ValidationError(
+            f"{args.checkpoint!r} holds no train-lm checkpoint (no model.json or {MARKER})",
+            attr="--checkpoint",
+        )
+    output = check_output_path(
+        args.output, force=args.force, what="generated text", attr="--output"
+    )
+    quiet_tensorflow()
     from nengo_lmu.apps.experiments.language_model import generate_text
 
-    if args.output and os.path.exists(args.output) and not args.force:
-        print(
-            f"nengo-lmu: error: {args.output} exists (use --force to replace it)", file=sys.stderr
-        )
-        return 2
     text = generate_text(args.checkpoint, args.prompt, args.tokens, args.temperature, args.seed)
     print(args.prompt + text)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
             f.write(args.prompt + text)
+        print(f"\ntext written to {output}")
     return 0

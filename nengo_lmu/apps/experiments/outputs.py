@@ -16,12 +16,26 @@ Examples
 True
 """
 
+import json
 import os
 import tempfile
 
 from nengo.exceptions import ValidationError
 
-__all__ = ["check_output_path", "save_or_rescue"]
+__all__ = [
+    "MARKER",
+    "check_output_folder",
+    "check_output_path",
+    "check_plot_path",
+    "clear_own_folder",
+    "plan_run_folder",
+    "save_or_rescue",
+    "write_marker",
+]
+
+#: the file that marks a folder as written by a nengo-lmu command, with the
+#: run's kind and settings (JSON); ``--force`` replaces only marked folders
+MARKER = "nengo_lmu-run.json"
 
 
 def check_output_path(
@@ -70,15 +84,7 @@ def check_output_path(
     path = os.path.expanduser(os.fspath(path))
     if suffix and not path.endswith(suffix):
         path += suffix
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValidationError(
-            f"cannot write the {what} {path!r}: folder {folder!r} does not exist", attr=attr
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValidationError(
-            f"cannot write the {what} {path!r}: folder {folder!r} is not writable", attr=attr
-        )
+    _folder_writable(os.path.dirname(os.path.abspath(path)), what, path, attr)
     if os.path.isdir(path):
         raise ValidationError(f"the {what} {path!r} is a folder, not a file", attr=attr)
     if os.path.exists(path):
@@ -93,6 +99,197 @@ def check_output_path(
                 f"cannot overwrite the {what} {path!r}: it is not writable", attr=attr
             )
     return path
+
+
+def _folder_writable(folder, what, path, attr):
+    if not os.path.isdir(folder):
+        if os.path.exists(folder):
+            raise ValidationError(
+                f"cannot write the {what} {path!r}: {folder!r} is a file, not a folder",
+                attr=attr,
+            )
+        raise ValidationError(
+            f"cannot write the {what} {path!r}: folder {folder!r} does not exist", attr=attr
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValidationError(
+            f"cannot write the {what} {path!r}: folder {folder!r} is not writable", attr=attr
+        )
+
+
+#: the plot formats of matplotlib's default backends (used where matplotlib
+#: is not installed; otherwise matplotlib is asked)
+PLOT_FORMATS = frozenset(
+    "eps jpeg jpg pdf pgf png ps raw rgba svg svgz tif tiff webp".split()
+)
+
+
+def plot_formats():
+    """The file formats matplotlib can save (by suffix, without the dot)."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:  # pragma: no cover - matplotlib is in the plot extras
+        return PLOT_FORMATS
+    return frozenset(FigureCanvasBase.get_supported_filetypes())
+
+
+def check_plot_path(path, force=False, attr="--plot", hint="pass --force to overwrite it"):
+    """`check_output_path` for a plot, which also needs a suffix that
+    matplotlib can save.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_plot_path("out.txt")
+    ... except ValidationError as e:
+    ...     print(str(e).split(":")[0])
+    --plot
+    """
+    if path is None or path == "":
+        return None
+    suffix = os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+    formats = plot_formats()
+    if suffix not in formats:
+        raise ValidationError(
+            f"{os.fspath(path)!r}: a plot must end in one of "
+            f"{', '.join('.' + f for f in sorted(formats))} (got {('.' + suffix) if suffix else 'no suffix'})",
+            attr=attr,
+        )
+    return check_output_path(path, force=force, what="plot", attr=attr, hint=hint)
+
+
+def check_output_folder(path, what="output folder", attr="path"):
+    """Check that the folder ``path`` exists or can be made (its parent exists
+    and is writable), and is not a file; returns the path (None for None)."""
+    if path is None or path == "":
+        return None
+    path = os.path.expanduser(os.fspath(path))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValidationError(f"the {what} {path!r} is a file, not a folder", attr=attr)
+    if os.path.isdir(path):
+        _folder_writable(path, what, path, attr)
+    else:
+        _folder_writable(os.path.dirname(os.path.abspath(path)), what, path, attr)
+    return path
+
+
+def read_marker(folder):
+    """The run record in ``folder``'s `MARKER` file (None where there is none)."""
+    try:
+        with open(os.path.join(folder, MARKER), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def write_marker(folder, record):
+    """Write ``record`` (a JSON-able dict) as ``folder``'s `MARKER` file."""
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, MARKER), "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=1, sort_keys=True)
+
+
+def _describe(settings):
+    return ", ".join(f"{k}={v!r}" for k, v in sorted(settings.items()))
+
+
+def plan_run_folder(
+    path,
+    kind,
+    settings,
+    resume=False,
+    force=False,
+    own=(),
+    attr="--checkpoint",
+    compare=None,
+):
+    """Decide, before any work, what a run may do with its folder ``path``.
+
+    The folder of a run (a checkpoint folder) holds a `MARKER` file with the
+    run's ``kind`` and ``settings``. A new run needs an empty or missing
+    folder; ``force`` replaces a folder this package wrote (marked, and with
+    nothing in it but the marker and the names in ``own``), never one with
+    other contents; ``resume`` continues a marked run whose kind and
+    settings (those named in ``compare``; default all) are the same, and
+    refuses another, naming both.
+
+    Parameters
+    ----------
+    path : str
+        The run's folder.
+    kind : str
+        What the run is (``"train-lm"``).
+    settings : dict
+        The run's settings (JSON-able).
+    resume, force : bool
+        The command's ``--resume`` and ``--force``.
+    own : tuple of str
+        Prefixes of the file names the run writes besides the marker.
+    attr : str
+        The option named by the errors.
+    compare : iterable of str, optional
+        The settings that must agree for a resume.
+
+    Returns
+    -------
+    str
+        ``"new"`` (empty or missing folder), ``"replace"`` (``force``: call
+        `clear_own_folder` first), or ``"resume"`` (then the marker's
+        record is in ``read_marker(path)``).
+    """
+    path = check_output_folder(path, what="run folder", attr=attr)
+    contents = sorted(os.listdir(path)) if os.path.isdir(path) else []
+    if not contents:
+        if resume:
+            raise ValidationError(f"{path!r} holds no run to resume", attr="--resume")
+        return "new"
+    record = read_marker(path)
+    if record is None:
+        raise ValidationError(
+            f"{path!r} is not empty and was not written by nengo-lmu (no {MARKER}); "
+            f"refusing to touch it: choose another folder",
+            attr=attr,
+        )
+    if resume:
+        if record.get("kind") != kind:
+            raise ValidationError(
+                f"{path!r} holds a {record.get('kind')!r} run, not {kind!r}", attr="--resume"
+            )
+        saved = record.get("settings", {})
+        names = sorted(settings) if compare is None else sorted(compare)
+        differ = [n for n in names if saved.get(n) != settings.get(n)]
+        if differ:
+            raise ValidationError(
+                f"the run in {path!r} has {_describe({n: saved.get(n) for n in differ})}; "
+                f"this command asks for {_describe({n: settings.get(n) for n in differ})}: "
+                f"a resume must use the run's settings (or choose another folder)",
+                attr="--resume",
+            )
+        return "resume"
+    if not force:
+        raise ValidationError(
+            f"{path!r} holds a run (pass --resume to continue it, or --force to replace it)",
+            attr=attr,
+        )
+    foreign = [n for n in contents if n != MARKER and not n.startswith(tuple(own))]
+    if foreign:
+        raise ValidationError(
+            f"{path!r} holds files that nengo-lmu did not write ({', '.join(foreign[:5])}"
+            f"{', ...' if len(foreign) > 5 else ''}); --force replaces only a run's own "
+            f"files: choose another folder",
+            attr=attr,
+        )
+    return "replace"
+
+
+def clear_own_folder(path, own=()):
+    """Remove the `MARKER` and the files named ``own*`` from ``path`` (a run
+    folder that `plan_run_folder` allowed to be replaced); nothing else."""
+    for name in os.listdir(path):
+        if name == MARKER or name.startswith(tuple(own)):
+            full = os.path.join(path, name)
+            if os.path.isfile(full) or os.path.islink(full):
+                os.remove(full)
 
 
 def save_or_rescue(save, path, what="trained model", log=None, suffix=".npz"):
@@ -133,6 +330,7 @@ def save_or_rescue(save, path, what="trained model", log=None, suffix=".npz"):
     ...                          log=lambda text: None)
     >>> rescued.startswith(tempfile.gettempdir()) and np.load(rescued).tolist()
     [0.0, 0.0]
+    >>> os.remove(rescued)
     """
     try:
         written = save(path)

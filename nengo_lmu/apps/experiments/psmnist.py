@@ -36,6 +36,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from nengo_lmu.apps.experiments.settings import setting
+
 MODELS = ("lmu", "keraslmu", "lstm")
 ORDER, THETA, UNITS = 256, 784.0, 212
 
@@ -232,6 +234,52 @@ def nengo_accuracy(
     )
 
 
+@dataclass(frozen=True)
+class PsmnistSettings:
+    """The settings of ``nengo-lmu train-psmnist`` (`run_psmnist`'s arguments)."""
+
+    seeds: tuple = setting(
+        (0, 1, 2), "seeds of the initial weights (one run each)", nargs="+", item_type=int,
+        positive=False,
+    )  # fmt: skip
+    epochs: int = setting(5, "training epochs")
+    minibatch_size: int = setting(50, "minibatch size")
+    learning_rate: float = setting(3e-3, "Adam's initial rate (cosine decay to 0)")
+    models: tuple = setting(
+        MODELS, "the models trained", nargs="+", choices=MODELS
+    )
+    n_nengo: int = setting(
+        1000, "held-out digits run in NengoDL with rate neurons (0: skip)", positive=False
+    )
+    n_spiking: int = setting(
+        200, "held-out digits run in NengoDL with spiking neurons (0: skip)", positive=False
+    )
+    scale_firing_rates: tuple = setting(
+        (1000.0, 10000.0),
+        "firing-rate scales of the spiking runs (one run each)",
+        nargs="+",
+        item_type=float,
+    )
+    out: str = setting(
+        None, "folder for psmnist.json and the LMU's weights (default: nothing saved)"
+    )
+
+
+def psmnist_outputs(out_dir, seeds, models):
+    """The files `run_psmnist` writes in ``out_dir``: ``psmnist.json`` and,
+    where ``"lmu"`` is among ``models``, ``lmu_seed{seed}.h5`` for each seed.
+
+    Examples
+    --------
+    >>> psmnist_outputs("out", [0, 1], ["lmu"])
+    ['out/psmnist.json', 'out/lmu_seed0.h5', 'out/lmu_seed1.h5']
+    """
+    paths = [os.path.join(out_dir, "psmnist.json")]
+    if "lmu" in models:
+        paths += [os.path.join(out_dir, f"lmu_seed{seed}.h5") for seed in seeds]
+    return paths
+
+
 def run_psmnist(
     seeds=(0, 1, 2),
     epochs=5,
@@ -284,6 +332,10 @@ def run_psmnist(
             from nengo.exceptions import ValidationError  # pylint: disable=import-outside-toplevel
 
             raise ValidationError(f"must be in {MODELS}, got {name!r}", attr="models")
+    from nengo_lmu.validation import check_int  # pylint: disable=import-outside-toplevel
+
+    check_int("n_nengo", n_nengo, "run_psmnist", minimum=0)
+    check_int("n_spiking", n_spiking, "run_psmnist", minimum=0)
     data = mnist_5k() if data is None else data
     n_steps = data["x_train"].shape[1]
     config = dict(

@@ -24,7 +24,16 @@ import dataclasses
 
 
 def setting(
-    default, help, flag=None, choices=None, quick=None, shown=None, positive=True, optional=False
+    default,
+    help,
+    flag=None,
+    choices=None,
+    quick=None,
+    shown=None,
+    positive=True,
+    optional=False,
+    nargs=None,
+    item_type=None,
 ):
     """A field of a settings dataclass.
 
@@ -47,11 +56,15 @@ def setting(
     shown : str, optional
         How ``--help`` shows the default (instead of the value).
     positive : bool
-        Whether a number must be > 0 on the command line.
+        Whether a number must be > 0 on the command line (else >= 0).
     optional : bool
         Whether the command line leaves the option unset (None) when it is
         not given, so that the command can tell (as a setting with a
         ``quick`` value does).
+    nargs : str, optional
+        For a setting that is a tuple: argparse's ``nargs`` (``"+"``).
+    item_type : type, optional
+        For a tuple setting: the type of each item (``int``, ``float``).
     """
     metadata = dict(
         help=help,
@@ -61,6 +74,8 @@ def setting(
         shown=shown,
         positive=positive,
         optional=optional,
+        nargs=nargs,
+        item_type=item_type,
     )
     return dataclasses.field(default=default, metadata=metadata)
 
