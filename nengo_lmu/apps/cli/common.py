@@ -45,6 +45,24 @@ def nonnegative(kind):
     return parse
 
 
+def at_least(kind, minimum):
+    """An argparse ``type`` that converts with ``kind`` and refuses ``< minimum``.
+
+    Examples
+    --------
+    >>> at_least(int, 20)("20")
+    20
+    """
+
+    def parse(text):
+        value = kind(text)
+        if not value >= minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text}")
+        return value
+
+    return parse
+
+
 #: the most common option types, shared so that each table row is short
 POSITIVE_INT = positive(int)
 POSITIVE_FLOAT = positive(float)
@@ -143,6 +161,8 @@ def settings_options(cls):
             positive_kind = {int: POSITIVE_INT, float: POSITIVE_FLOAT}[item_type]
             nonnegative_kind = {int: NONNEGATIVE_INT, float: NONNEGATIVE_FLOAT}[item_type]
             kind = positive_kind if meta.get("positive", True) else nonnegative_kind
+            if meta.get("minimum") is not None:
+                kind = at_least(item_type, meta["minimum"])
         else:
             kind = None
         # a switch has no default to pass; an option with a quick value has
@@ -210,6 +230,26 @@ def add_force(parser):
         help="overwrite existing output files (without it, a command "
         "refuses before doing any work)",
     )
+
+
+def check_saved_network(path, flag, kinds):
+    """Check, before any work, that ``path`` (given as ``flag``) is a network
+    saved by this package of one of ``kinds``; errors name the flag."""
+    import os
+
+    from nengo.exceptions import ValidationError
+
+    from nengo_lmu.networks.saving import check_kind, npz_path, read_network
+
+    if os.path.isdir(path):
+        raise ValidationError(f"{path!r} is a folder, not a saved network", attr=flag)
+    if not os.path.exists(path) and not os.path.exists(npz_path(path)):
+        raise ValidationError(f"no such file: {path!r}", attr=flag)
+    try:
+        kind, *_ = read_network(path)
+        check_kind(path, kind, list(kinds))
+    except ValidationError as e:
+        raise ValidationError(str(e.args[0] if e.args else e), attr=flag) from None
 
 
 def log(text):

@@ -58,8 +58,7 @@ TRAIN_LM_OPTIONS = (
         "--force",
         FLAG,
         None,
-        "replace the run in --checkpoint (only a folder train-lm wrote, holding "
-        "nothing else)",
+        "replace the run in --checkpoint (only a folder train-lm wrote, holding nothing else)",
     ),
     ("--no-progress", FLAG, None, "no progress bar"),
     (
@@ -74,7 +73,12 @@ TRAIN_LM_OPTIONS = (
 GENERATE_OPTIONS = (
     ("--checkpoint", None, "lm_checkpoint", "directory written by train-lm"),
     ("--tokens", POSITIVE_INT, 200, "bytes to generate"),
-    ("--temperature", NONNEGATIVE_FLOAT, 0.8, "sampling temperature (0: always the most likely byte)"),
+    (
+        "--temperature",
+        NONNEGATIVE_FLOAT,
+        0.8,
+        "sampling temperature (0: always the most likely byte)",
+    ),
     ("--seed", NONNEGATIVE_INT, 0, "seed of the sampling"),
     ("--output", None, None, "also write prompt + text to this file"),
     ("--force", FLAG, None, "replace an existing --output"),

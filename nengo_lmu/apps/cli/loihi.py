@@ -3,9 +3,12 @@ nengo-loihi emulator next to nengo."""
 
 from nengo_lmu.apps.cli.common import (
     FLAG,
+    NONNEGATIVE_FLOAT,
+    NONNEGATIVE_INT,
     POSITIVE_FLOAT,
     POSITIVE_INT,
     add_command,
+    check_saved_network,
     log,
     output,
     quiet_tensorflow,
@@ -21,8 +24,8 @@ LOIHI_OPTIONS = (
         "neurons per memory dimension (default: LoihiLegendreMemory's, 200)",
     ),
     ("--duration", POSITIVE_FLOAT, 10.0, "simulated seconds of the delay task"),
-    ("--discard", float, 1.0, "seconds at the start left out of the delay score"),
-    ("--seed", int, 0, "seed of the input, the networks and of training"),
+    ("--discard", NONNEGATIVE_FLOAT, 1.0, "seconds at the start left out of the delay score"),
+    ("--seed", NONNEGATIVE_INT, 0, "seed of the input, the networks and of training"),
     (
         "--weights",
         None,
@@ -155,7 +158,14 @@ def loihi_command(args):
     targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
     for t in targets:
         if t not in ("sim", "simreal"):
-            raise ValidationError(f"must be sim or simreal, got {t!r}", attr="targets")
+            raise ValidationError(f"must be sim or simreal, got {t!r}", attr="--targets")
+    if not targets:
+        raise ValidationError(f"names no target, got {args.targets!r}", attr="--targets")
+    if args.discard >= args.duration:
+        raise ValidationError(
+            f"must be shorter than --duration ({args.duration:g} s), got {args.discard:g} s",
+            attr="--discard",
+        )
     if args.no_delay and args.no_digits and args.no_chip_digits:
         raise ValidationError(
             "nothing to run: --no-delay, --no-digits and --no-chip-digits together "
@@ -165,18 +175,12 @@ def loihi_command(args):
     if not args.no_digits:
         if args.weights is not None:
             # the file is checked now, not after the delay task (minutes)
-            from nengo_lmu.networks.saving import check_kind, read_network
-
-            kind, *_ = read_network(args.weights)
-            check_kind(args.weights, kind, ["LMUClassifier"])
+            check_saved_network(args.weights, "--weights", ["LMUClassifier"])
         else:
             args.save = output(args.save, args, "trained classifier", ".npz")
     if not args.no_chip_digits:
         if args.chip_weights is not None:
-            from nengo_lmu.networks.saving import check_kind, read_network
-
-            kind, *_ = read_network(args.chip_weights)
-            check_kind(args.chip_weights, kind, ["LMUClassifier"])
+            check_saved_network(args.chip_weights, "--chip-weights", ["LMUClassifier"])
         else:
             args.chip_save = output(args.chip_save, args, "trained chip classifier", ".npz")
     if not args.no_delay:

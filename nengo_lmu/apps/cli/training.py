@@ -6,8 +6,6 @@ from dataclasses import asdict, replace
 
 from nengo_lmu.apps.cli.common import (
     FLAG,
-    POSITIVE_FLOAT,
-    POSITIVE_INT,
     add_command,
     interrupt_note,
     log,

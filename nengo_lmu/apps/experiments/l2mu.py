@@ -44,7 +44,11 @@ class L2MUSettings:
     )
     seed: int = setting(0, "seed of the initial weights and of training", positive=False)
     samples: int = setting(
-        None, "use a stratified subset of this many digits", quick=200, shown="all 1797"
+        None,
+        "use a stratified subset of this many digits (at least 20)",
+        quick=200,
+        shown="all 1797",
+        minimum=20,
     )
     baseline: bool = setting(True, "skip the recurrent LIF baseline", flag="--no-baseline")
     loihi: bool = setting(

@@ -14,6 +14,7 @@ Examples
 >>> folder = tempfile.mkdtemp()
 >>> check_output_path(os.path.join(folder, "model"), suffix=".npz").endswith("model.npz")
 True
+>>> os.rmdir(folder)
 """
 
 import json
@@ -119,9 +120,7 @@ def _folder_writable(folder, what, path, attr):
 
 #: the plot formats of matplotlib's default backends (used where matplotlib
 #: is not installed; otherwise matplotlib is asked)
-PLOT_FORMATS = frozenset(
-    "eps jpeg jpg pdf pgf png ps raw rgba svg svgz tif tiff webp".split()
-)
+PLOT_FORMATS = frozenset("eps jpeg jpg pdf pgf png ps raw rgba svg svgz tif tiff webp".split())
 
 
 def plot_formats():

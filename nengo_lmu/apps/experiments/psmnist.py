@@ -245,9 +245,7 @@ class PsmnistSettings:
     epochs: int = setting(5, "training epochs")
     minibatch_size: int = setting(50, "minibatch size")
     learning_rate: float = setting(3e-3, "Adam's initial rate (cosine decay to 0)")
-    models: tuple = setting(
-        MODELS, "the models trained", nargs="+", choices=MODELS
-    )
+    models: tuple = setting(MODELS, "the models trained", nargs="+", choices=MODELS)
     n_nengo: int = setting(
         1000, "held-out digits run in NengoDL with rate neurons (0: skip)", positive=False
     )

@@ -34,6 +34,7 @@ def setting(
     optional=False,
     nargs=None,
     item_type=None,
+    minimum=None,
 ):
     """A field of a settings dataclass.
 
@@ -65,6 +66,8 @@ def setting(
         For a setting that is a tuple: argparse's ``nargs`` (``"+"``).
     item_type : type, optional
         For a tuple setting: the type of each item (``int``, ``float``).
+    minimum : number, optional
+        The smallest value the command line accepts (instead of > 0).
     """
     metadata = dict(
         help=help,
@@ -76,6 +79,7 @@ def setting(
         optional=optional,
         nargs=nargs,
         item_type=item_type,
+        minimum=minimum,
     )
     return dataclasses.field(default=default, metadata=metadata)
 
