@@ -256,19 +256,19 @@ def log(text):
     print(text, flush=True)
 
 
-def output(path, args, what, suffix=None):
+def output(path, args, what, suffix=None, flag=None):
     """Check an output path before any work starts (see
     `nengo_lmu.apps.experiments.outputs.check_output_path`)."""
     from nengo_lmu.apps.experiments.outputs import check_output_path, check_plot_path
 
     if what == "plot":
-        return check_plot_path(path, force=args.force, attr="--plot")
+        return check_plot_path(path, force=args.force, attr=flag or "--plot")
     return check_output_path(
         path,
         force=args.force,
         what=what,
         suffix=suffix,
-        attr="--save" if suffix else "--plot",
+        attr=flag or ("--save" if suffix else "--plot"),
         hint="pass --force to overwrite it",
     )
 

@@ -182,7 +182,9 @@ def loihi_command(args):
         if args.chip_weights is not None:
             check_saved_network(args.chip_weights, "--chip-weights", ["LMUClassifier"])
         else:
-            args.chip_save = output(args.chip_save, args, "trained chip classifier", ".npz")
+            args.chip_save = output(
+                args.chip_save, args, "trained chip classifier", ".npz", flag="--chip-save"
+            )
     if not args.no_delay:
         log(
             f"Delay task on the emulator: 10 Hz white noise, theta {args.theta:g} s, "

@@ -83,6 +83,8 @@ def check_output_path(
     if path is None or path == "":
         return None
     path = os.path.expanduser(os.fspath(path))
+    if os.path.isdir(path):
+        raise ValidationError(f"the {what} {path!r} is a folder, not a file", attr=attr)
     if suffix and not path.endswith(suffix):
         path += suffix
     _folder_writable(os.path.dirname(os.path.abspath(path)), what, path, attr)
