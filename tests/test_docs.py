@@ -70,3 +70,14 @@ def test_page_examples_run(path, tmp_path, monkeypatch):
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     runner.run(test)
     assert runner.failures == 0, f"{runner.failures} example(s) of docs/{path.name} failed"
+
+
+def test_readme_is_short_and_links_resolve():
+    """The README is the front page (at most 250 lines); the manual is docs/."""
+    text = (ROOT / "README.md").read_text()
+    assert len(text.splitlines()) <= 250
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [link for link in links if "://" not in link]
+    assert "docs/index.md" in local
+    missing = [link for link in local if not (ROOT / link).exists()]
+    assert not missing, f"README.md links to missing files: {missing}"
