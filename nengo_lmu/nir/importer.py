@@ -2,22 +2,22 @@
 
 Each NIR node becomes nengo objects:
 
-========== ==============================================================
-``Input``  a pass-through `nengo.Node` (``net.inputs[name]``)
-``Output`` a pass-through `nengo.Node` (``net.outputs[name]``)
-``Linear`` a pass-through node; each incoming edge a connection with the
-           weight as transform (inputs sum, then the weight applies)
-``Affine`` the same plus a constant node for the bias
-``Scale``  the same with a diagonal transform
-``LI``     a pass-through node fed through ``Lowpass(tau)`` (``r`` scales,
-           ``v_leak`` enters through the same lowpass from rest)
-``Delay``  ``k = delay / dt`` steps: ``k`` connections with ``synapse=0``
-``LIF``    an ensemble of ``nengo.LIF(tau_ref=0, min_voltage=-inf)``
-           (threshold, reset and ``r`` folded into gain and bias), or of
-           `.DiscreteLIF` where the graph says its neurons are per step
+=========== ==============================================================
+``Input``   a pass-through `nengo.Node` (``net.inputs[name]``)
+``Output``  a pass-through `nengo.Node` (``net.outputs[name]``)
+``Linear``  a pass-through node; each incoming edge a connection with the
+            weight as transform (inputs sum, then the weight applies)
+``Affine``  the same plus a constant node for the bias
+``Scale``   the same with a diagonal transform
+``LI``      a pass-through node fed through ``Lowpass(tau)`` (``r`` scales,
+            ``v_leak`` enters through the same lowpass from rest)
+``Delay``   ``k = delay / dt`` steps: ``k`` connections with ``synapse=0``
+``LIF``     an ensemble of ``nengo.LIF(tau_ref=0, min_voltage=-inf)``
+            (threshold, reset and ``r`` folded into gain and bias), or of
+            `.DiscreteLIF` where the graph says its neurons are per step
 ``CubaLIF`` the same, every input through ``Lowpass(tau_syn)`` times
-           ``w_in``
-========== ==============================================================
+            ``w_in``
+=========== ==============================================================
 
 Nested graphs (snnTorch writes each ``RSynaptic`` / ``RLeaky`` as one) are
 flattened. A cycle whose edges carry no synapse needs a step of delay in a

@@ -16,7 +16,7 @@ def legendre_system(order, theta):
     """The continuous LMU memory: Legendre delay system of ``order`` states.
 
     Its state holds the input's history over the window ``theta`` projected
-    onto the first ``order`` shifted Legendre polynomials [1]_::
+    onto the first ``order`` shifted Legendre polynomials (Voelker et al. 2019)::
 
         A[i, j] = (2i+1)/theta * (-1 if i < j else (-1)^(i-j+1))
         B[i]    = (2i+1)/theta * (-1)^i
