@@ -183,3 +183,29 @@ def test_loaders_name_a_wrong_file(load, wrong_files):
         ValidationError, match="array.npz' is (not a saved nengo_lmu network: )?a .npy array"
     ):
         load(wrong_files / "array.npz")
+
+
+def test_save_gives_files_the_users_umask(tmp_path, make_lmu_classifier):
+    """Issue 27 item 5: save() wrote 0600 whatever the umask, and re-saving
+    turned an existing 0644 file into 0600."""
+    clf = make_lmu_classifier()
+    old = os.umask(0o022)
+    try:
+        clf.save(tmp_path / "a.npz")
+        assert os.stat(tmp_path / "a.npz").st_mode & 0o777 == 0o644
+        os.umask(0o027)
+        clf.save(tmp_path / "b.npz")
+        assert os.stat(tmp_path / "b.npz").st_mode & 0o777 == 0o640
+        os.chmod(tmp_path / "a.npz", 0o664)  # an existing file keeps its mode
+        clf.save(tmp_path / "a.npz")
+        assert os.stat(tmp_path / "a.npz").st_mode & 0o777 == 0o664
+    finally:
+        os.umask(old)
+    assert sorted(os.listdir(tmp_path)) == ["a.npz", "b.npz"]  # no temporary left
+
+
+def test_save_names_the_users_path_for_a_folder(tmp_path, make_lmu_classifier):
+    """Issue 27 item 10: save() into a folder named the temporary file."""
+    (tmp_path / "m.npz").mkdir()
+    with pytest.raises(ValidationError, match="m.npz' is a folder, not a file"):
+        make_lmu_classifier().save(tmp_path / "m.npz")

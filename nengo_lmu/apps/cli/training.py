@@ -192,6 +192,9 @@ def train_psmnist_command(args):
         check_output_folder(settings.out, "output folder", attr="--out")
         for path in psmnist_outputs(settings.out, settings.seeds, settings.models):
             what = "results" if path.endswith(".json") else "trained LMU weights"
+            if not os.path.isdir(settings.out):  # made by the run; nothing to overwrite
+                paths.append(path)
+                continue
             paths.append(check_output_path(path, args.force, what, attr="--out",
                                            hint="pass --force to overwrite it"))  # fmt: skip
         interrupt_note(f"the results of the models finished so far are in {paths[0]}")

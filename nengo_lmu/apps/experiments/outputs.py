@@ -247,8 +247,9 @@ def plan_run_folder(
     record = read_marker(path)
     if record is None:
         raise ValidationError(
-            f"{path!r} is not empty and was not written by nengo-lmu (no {MARKER}); "
-            f"refusing to touch it: choose another folder",
+            f"{path!r} is not empty and holds no {MARKER} (it was not written by this "
+            f"version of nengo-lmu), so it can be neither checked nor replaced: choose "
+            f"another folder",
             attr=attr,
         )
     if resume:
