@@ -9,6 +9,7 @@ from nengo_lmu.apps.cli.common import (
     POSITIVE_INT,
     add_command,
     check_saved_network,
+    interrupt_note,
     log,
     output,
     quiet_tensorflow,
@@ -219,6 +220,7 @@ def loihi_command(args):
             print(
                 f"rate test accuracy (all held-out): {trained.test_accuracy:.4f}; saved to {path}"
             )
+            interrupt_note(f"the trained classifier is saved in {path}")
         log(
             f"Digits on the emulator: memory exact on the host, spiking hidden layer "
             f"on the chip (gain {args.gain:g}, {args.neuron_type} neurons in nengo), "
@@ -266,6 +268,7 @@ def chip_digits(args, experiment, targets):
         trained = experiment.train_chip_digits_classifier(args.chip_save, seed=args.seed)
         path = trained.path
         print(f"rate test accuracy (all held-out): {trained.test_accuracy:.4f}; saved to {path}")
+        interrupt_note(f"the trained classifiers are saved (last: {path})")
     log(
         f"Row digits with the whole LMU on the chip: {args.chip_neurons} LIF per memory "
         f"dimension, each sample held {args.steps_per_sample} steps, the first "
