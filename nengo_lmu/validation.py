@@ -110,7 +110,16 @@ def check_bool(name, value, obj=None):
 
 
 def check_finite_array(name, value, obj=None, dtype=np.float64):
-    """Convert ``value`` to an array and refuse NaN or infinite entries."""
+    """Convert ``value`` to an array and refuse NaN or infinite entries (and
+    complex ones: numpy would drop the imaginary part with a warning)."""
+    if (
+        np.issubdtype(dtype, np.floating)
+        and isinstance(value, np.ndarray)
+        and (np.iscomplexobj(value))
+    ):
+        raise ValidationError(
+            f"must be real, got a complex array (dtype {value.dtype})", attr=name, obj=obj
+        )
     try:
         arr = np.asarray(value, dtype=dtype)
     except (TypeError, ValueError) as e:

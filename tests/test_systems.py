@@ -390,3 +390,19 @@ def test_euler_rule_is_the_spectral_radius(order):
         with pytest.warns(UserWarning, match="stable .* but inaccurate"):
             check_euler(order, (stable + 4 * order) / 2, 1.0)
     assert round(euler_min_theta(256)) == 6542
+
+
+@pytest.mark.parametrize("name", ["A", "B", "C", "D"])
+def test_complex_matrices_are_refused(name):
+    """Issue 27 item 9: a complex numpy A was accepted, numpy's ComplexWarning
+    and the imaginary part dropped (a list of complex numbers was refused)."""
+    import warnings
+
+    from nengo_lmu.systems import LinearSystem
+
+    matrices = dict(A=-np.eye(2), B=np.ones((2, 1)), C=np.ones((1, 2)), D=np.zeros((1, 1)))
+    matrices[name] = matrices[name] + 1j
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValidationError, match=f"{name}: must be real, got a complex"):
+            LinearSystem(**matrices)

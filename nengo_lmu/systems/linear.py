@@ -12,6 +12,13 @@ DISCRETIZERS = ("zoh", "euler")
 
 
 def _as_matrix(name, value, obj=None, ndim=2):
+    if isinstance(value, np.ndarray) and np.iscomplexobj(value):
+        raise ValidationError(
+            f"must be real, got a complex array (dtype {value.dtype}); numpy would drop "
+            f"the imaginary part",
+            attr=name,
+            obj=obj,
+        )
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as e:
