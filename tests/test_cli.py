@@ -693,3 +693,25 @@ def test_loihi_command_checks_its_files_first(
     calls = refuse_calls(monkeypatch, "nengo_lmu.apps.experiments.loihi", "delay_comparison")
     assert main(["loihi"] + argv) == 2 and calls == []
     assert re.search(match, capsys.readouterr().err)
+
+
+def test_psmnist_result_formats_its_own_tables():
+    """train-psmnist prints the experiment's table (issue 24 item 5)."""
+    from nengo_lmu.apps.experiments.psmnist import NengoRun, PsmnistResult, PsmnistRun
+
+    runs = [PsmnistRun("lmu", 3, 0.91234, 1234, 50.0, 10.0, 5, 0.3, [0.5, 0.3])]
+    result = PsmnistResult(runs=runs, nengo=[], config={})
+    lines = result.table().splitlines()
+    assert lines[0].split() == ["model", "seed", "held-out", "acc", "params", "s/epoch"]
+    assert lines[2].split() == ["lmu", "3", "0.9123", "1234", "10.0"]
+    assert "NengoDL" not in result.table()
+    result.nengo.append(NengoRun(3, "RectifiedLinear", 1.0, 100, 0.9, 0.91, 0.98, 2.0))
+    assert result.table().splitlines()[-1].split() == [
+        "3",
+        "RectifiedLinear",
+        "1",
+        "100",
+        "0.9000",
+        "0.9100",
+        "0.9800",
+    ]

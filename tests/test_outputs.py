@@ -193,7 +193,7 @@ def fake_run_psmnist(monkeypatch, calls):
             os.makedirs(kwargs["out_dir"], exist_ok=True)
             with open(os.path.join(kwargs["out_dir"], "psmnist.json"), "w") as f:
                 f.write(str(len(calls)))
-        return types.SimpleNamespace(runs=[], nengo=[])
+        return types.SimpleNamespace(table=lambda: "")
 
     monkeypatch.setattr(psmnist, "run_psmnist", fake)
 

@@ -200,7 +200,6 @@ def train_psmnist_command(args):
         interrupt_note(f"the results of the models finished so far are in {paths[0]}")
     quiet_tensorflow()
     from nengo_lmu.apps.experiments.psmnist import run_psmnist
-    from nengo_lmu.tables import format_table
 
     result = run_psmnist(
         seeds=settings.seeds,
@@ -214,30 +213,7 @@ def train_psmnist_command(args):
         out_dir=settings.out,
         log=log,
     )
-    rows = [
-        (r.model, r.seed, f"{r.test_accuracy:.4f}", r.n_parameters, f"{r.seconds_per_epoch:.1f}")
-        for r in result.runs
-    ]
-    print(format_table(("model", "seed", "held-out acc", "params", "s/epoch"), rows))
-    rows = [
-        (
-            n.seed,
-            n.neuron,
-            f"{n.scale_firing_rates:g}",
-            n.n_test,
-            f"{n.accuracy:.4f}",
-            f"{n.keras_accuracy:.4f}",
-            f"{n.agreement:.4f}",
-        )
-        for n in result.nengo
-    ]
-    if rows:
-        print(
-            format_table(
-                ("seed", "NengoDL neurons", "scale", "digits", "acc", "Keras acc", "agreement"),
-                rows,
-            )
-        )
+    print(result.table())
     for path in paths:
         if os.path.exists(path):
             print(f"written: {path}")

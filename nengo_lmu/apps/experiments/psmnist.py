@@ -79,6 +79,47 @@ class PsmnistResult:
     nengo: list
     config: dict
 
+    def table(self):
+        """The runs (model, seed, held-out accuracy, parameters, seconds per
+        epoch) and, where there are any, the NengoDL runs, as text tables."""
+        from nengo_lmu.tables import format_table  # pylint: disable=import-outside-toplevel
+
+        rows = [
+            (
+                r.model,
+                r.seed,
+                f"{r.test_accuracy:.4f}",
+                r.n_parameters,
+                f"{r.seconds_per_epoch:.1f}",
+            )
+            for r in self.runs
+        ]
+        text = format_table(("model", "seed", "held-out acc", "params", "s/epoch"), rows)
+        rows = [
+            (
+                n.seed,
+                n.neuron,
+                f"{n.scale_firing_rates:g}",
+                n.n_test,
+                f"{n.accuracy:.4f}",
+                f"{n.keras_accuracy:.4f}",
+                f"{n.agreement:.4f}",
+            )
+            for n in self.nengo
+        ]
+        if rows:
+            header = (
+                "seed",
+                "NengoDL neurons",
+                "scale",
+                "digits",
+                "acc",
+                "Keras acc",
+                "agreement",
+            )
+            text += "\n" + format_table(header, rows)
+        return text
+
     def summary(self):
         """Mean, min and max held-out accuracy per model over the seeds."""
         out = {}
