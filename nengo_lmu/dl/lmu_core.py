@@ -16,9 +16,9 @@ order), and the checks of their options:
 import inspect
 
 import numpy as np
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.compat import expm, keras, ops, to_numpy
 from nengo_lmu.dl.memory import check_theta_steps, discrete_memory
 from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
 from nengo_lmu.systems import (
@@ -31,7 +31,8 @@ from nengo_lmu.validation import check_bool, check_choice, check_int
 
 #: Hidden nonlinearities of the default hidden layer
 ACTIVATIONS = tuple(HIDDEN_ACTIVATIONS)
-TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
+#: ``keras.ops`` function of each activation
+ACTIVATION_FUNCTIONS = {"tanh": ops.tanh, "relu": ops.relu, "sigmoid": ops.sigmoid}
 
 #: ``hidden_cell`` value meaning the built-in fully connected layer
 DEFAULT_HIDDEN = "default"
@@ -44,7 +45,7 @@ def check_initializer(name, value, obj=None):
     if isinstance(value, str) and value in INITIALIZERS:
         return value
     try:
-        tf.keras.initializers.get(value)
+        keras.initializers.get(value)
     except (ValueError, TypeError) as e:
         raise ValidationError(
             f"must be one of {INITIALIZERS} or a Keras initializer (object or "
@@ -53,7 +54,7 @@ def check_initializer(name, value, obj=None):
             obj=obj,
         ) from None
     if isinstance(value, dict):
-        return tf.keras.initializers.deserialize(value)
+        return keras.initializers.deserialize(value)
     return value
 
 
@@ -62,7 +63,7 @@ def check_regularizer(name, value, obj=None):
     if value is None:
         return None
     try:
-        return tf.keras.regularizers.get(value)
+        return keras.regularizers.get(value)
     except (ValueError, TypeError) as e:
         raise ValidationError(
             f"must be None or a Keras regularizer, got {value!r} ({e})",
@@ -87,15 +88,15 @@ def check_hidden_cell(value, obj=None):
     if value is None or (isinstance(value, str) and value == DEFAULT_HIDDEN):
         return value
     if isinstance(value, dict):
-        value = tf.keras.layers.deserialize(value)
-    if not isinstance(value, tf.keras.layers.Layer):
+        value = keras.layers.deserialize(value)
+    if not isinstance(value, keras.layers.Layer):
         raise ValidationError(
             f"must be 'default' (the built-in fully connected layer), None (the "
             f"memory alone) or a Keras layer or RNN cell, got {value!r}",
             attr="hidden_cell",
             obj=obj,
         )
-    if isinstance(value, tf.keras.layers.RNN):
+    if isinstance(value, keras.layers.RNN):
         raise ValidationError(
             "must be an RNN *cell* (e.g. keras.layers.LSTMCell), not a whole RNN "
             f"layer, got {type(value).__name__}",
@@ -117,17 +118,28 @@ def is_rnn_cell(layer):
     return hasattr(layer, "state_size")
 
 
-def dropout_mask(shape, rate, training, dtype):
-    """A Keras-scaled dropout mask (``0`` or ``1 / (1 - rate)``), or None
-    where there is no dropout (rate 0, or not training)."""
-    if rate == 0 or training is None or training is False:
-        return None
-    mask = tf.nn.dropout(tf.ones(shape, dtype=dtype), rate=rate)
-    if tf.is_tensor(training):
-        mask = tf.cond(
-            tf.cast(training, tf.bool), lambda: mask, lambda: tf.ones(shape, dtype=dtype)
-        )
-    return mask
+def state_sizes(cell):
+    """A Keras RNN cell's ``state_size`` as a list of ints."""
+    size = cell.state_size
+    return [int(s) for s in (size if isinstance(size, (list, tuple)) else [size])]
+
+
+def flat_states(states):
+    """An RNN cell's returned states as a flat list."""
+    if isinstance(states, (list, tuple)):
+        return [s for part in states for s in flat_states(part)]
+    return [states]
+
+
+def array_initializer(value):
+    """A Keras initializer returning the numpy array ``value`` (the numpy
+    draws of `.LMUCell`, the discretised memory)."""
+    value = np.asarray(value)
+
+    def init(shape, dtype=None, **kwargs):
+        return ops.convert_to_tensor(np.reshape(value, shape), dtype=dtype)
+
+    return init
 
 
 def _mask(v, mask):
@@ -142,7 +154,7 @@ def _transposed(initializer):
     def init(shape, dtype=None, **kwargs):
         if len(shape) != 2:
             return initializer(shape, dtype=dtype, **kwargs)
-        return tf.transpose(initializer((shape[1], shape[0]), dtype=dtype, **kwargs))
+        return ops.transpose(initializer((shape[1], shape[0]), dtype=dtype, **kwargs))
 
     return init
 
@@ -153,9 +165,9 @@ def theta_inv_constraint(order, discretizer):
     rule), since an optimiser's step can cross it (Adam moves ``1/theta`` by
     about its learning rate per step: from theta 7000 to ~900 at 1e-3)."""
     if discretizer != "euler":
-        return tf.keras.constraints.NonNeg()
+        return keras.constraints.NonNeg()
     upper = 1.0 / (euler_min_theta(order) * (1 + 1e-6))
-    return lambda w: tf.clip_by_value(w, 0.0, tf.cast(upper, w.dtype))
+    return lambda w: ops.clip(w, 0.0, upper)
 
 
 class LMUCore:
@@ -271,7 +283,7 @@ class LMUCore:
     def theta(self):
         """The window in steps: the trained one when ``trainable_theta``."""
         if getattr(self, "trainable_theta", False) and self.theta_inv is not None:
-            return float(1.0 / self.theta_inv.numpy())
+            return float(1.0 / to_numpy(self.theta_inv))
         return self.theta_init
 
     # --- sizes -----------------------------------------------------------
@@ -288,10 +300,8 @@ class LMUCore:
             return self.hidden_input_size(input_d), []
         if is_rnn_cell(self.hidden_cell):
             out = self.hidden_cell.output_size
-            return int(out), [int(s) for s in tf.nest.flatten(self.hidden_cell.state_size)]
-        shape = self.hidden_cell.compute_output_shape(
-            tf.TensorShape([None, self.hidden_input_size(input_d)])
-        )
+            return int(out), [int(s) for s in state_sizes(self.hidden_cell)]
+        shape = self.hidden_cell.compute_output_shape((None, self.hidden_input_size(input_d)))
         return int(shape[-1]), [int(shape[-1])]
 
     # --- weights ---------------------------------------------------------
@@ -302,8 +312,7 @@ class LMUCore:
         if not self.default_hidden:
             hidden_in = self.hidden_input_size(input_d)
             if self.hidden_cell is not None and not self.hidden_cell.built:
-                with tf.name_scope(self.hidden_cell.name):
-                    self.hidden_cell.build(tf.TensorShape([None, hidden_in]))
+                self.hidden_cell.build((None, hidden_in))
             out, _ = self.hidden_sizes(input_d)
             if self.units is not None and self.units != out:
                 raise ValidationError(
@@ -348,9 +357,9 @@ class LMUCore:
             kind = "zeros" if attr is None else getattr(self, attr)
             if isinstance(kind, str) and kind in INITIALIZERS:
                 value = initial_weights(kind, shape, rng, attr=attr, obj=self)
-                init = tf.keras.initializers.Constant(value)
+                init = array_initializer(value)
             else:
-                init = _transposed(tf.keras.initializers.get(kind))
+                init = _transposed(keras.initializers.get(kind))
             if used:
                 self.kernels[name] = self.add_weight(
                     name=name, shape=shape, initializer=init, regularizer=regularizer
@@ -362,10 +371,10 @@ class LMUCore:
                 self.kernels[name] = self.add_weight(
                     name=name,
                     shape=value.shape,
-                    initializer=tf.keras.initializers.Constant(value),
+                    initializer=array_initializer(value),
                 )
         if self.use_bias:
-            bias_init = tf.keras.initializers.get(self.bias_initializer)
+            bias_init = keras.initializers.get(self.bias_initializer)
             self.kernels["b_u"] = self.add_weight(
                 name="b_u",
                 shape=(md,),
@@ -384,19 +393,19 @@ class LMUCore:
             self.theta_inv = self.add_weight(
                 name="theta_inv",
                 shape=(),
-                initializer=tf.keras.initializers.Constant(1.0 / self.theta_init),
+                initializer=array_initializer(np.array(1.0 / self.theta_init)),
                 constraint=theta_inv_constraint(self.order, self.discretizer),
             )
 
     def dense(self, name, x):
         """``x @ W^T`` for a ``(post, pre)`` kernel, on the last axis."""
-        w = tf.cast(self.kernels[name], x.dtype)
-        if x.shape.rank == 2:
-            return tf.linalg.matmul(x, w, transpose_b=True)
-        return tf.einsum("bti,oi->bto", x, w)
+        w = ops.cast(self.kernels[name], x.dtype)
+        if len(x.shape) == 2:
+            return ops.matmul(x, ops.transpose(w))
+        return ops.einsum("bti,oi->bto", x, w)
 
     def bias(self, name, dtype):
-        return tf.cast(self.kernels[name], dtype) if name in self.kernels else None
+        return ops.cast(self.kernels[name], dtype) if name in self.kernels else None
 
     # --- the memory's matrices -------------------------------------------
 
@@ -411,15 +420,19 @@ class LMUCore:
         q = self.order
         if not self.trainable_theta:
             Ad, Bd = discrete_memory(self.order, self.theta_init, self.discretizer)
-            return tf.constant(Ad, dtype=dtype), tf.constant(Bd, dtype=dtype)
+            return (
+                ops.convert_to_tensor(np.asarray(Ad), dtype=dtype),
+                ops.convert_to_tensor(np.asarray(Bd), dtype=dtype),
+            )
         sys = legendre_system(q, 1.0)
-        A = tf.constant(sys.A, dtype=dtype)
-        B = tf.constant(sys.B[:, 0], dtype=dtype)
-        s = tf.cast(self.theta_inv, dtype)
+        A = ops.convert_to_tensor(sys.A, dtype=dtype)
+        B = ops.convert_to_tensor(sys.B[:, 0], dtype=dtype)
+        s = ops.cast(self.theta_inv, dtype)
         if self.discretizer == "euler":
-            return tf.eye(q, dtype=dtype) + s * A, s * B
-        aug = tf.concat([tf.concat([A, B[:, None]], axis=1), tf.zeros((1, q + 1), dtype)], axis=0)
-        e = tf.linalg.expm(s * aug)
+            return ops.eye(q, dtype=dtype) + s * A, s * B
+        aug = np.zeros((q + 1, q + 1))
+        aug[:q, :q], aug[:q, q] = sys.A, sys.B[:, 0]
+        e = expm(s * ops.convert_to_tensor(aug, dtype=dtype))
         return e[:q, :q], e[:q, q]
 
     # --- one step (the reference) ----------------------------------------
@@ -432,7 +445,7 @@ class LMUCore:
         input, the fed-back ``h`` and the fed-back ``m`` (None: no dropout).
         """
         x_mask, h_mask, m_mask = masks
-        f = TF_ACTIVATIONS[self.hidden_activation]
+        f = ACTIVATION_FUNCTIONS[self.hidden_activation]
         dtype = x_t.dtype
         xd = _mask(x_t, x_mask)
         u = self.dense("e_x", xd)
@@ -444,14 +457,12 @@ class LMUCore:
             u += self.bias("b_u", dtype)
         Ad, Bd = memory
         if self.trainable_memory:
-            m = tf.linalg.matmul(m, Ad, transpose_b=True) + tf.linalg.matmul(
-                u, Bd, transpose_b=True
-            )
+            m = ops.matmul(m, ops.transpose(Ad)) + ops.matmul(u, ops.transpose(Bd))
         else:
             q, md = self.order, self.memory_d
-            m3 = tf.reshape(m, (-1, md, q))
-            m3 = tf.linalg.matmul(m3, Ad, transpose_b=True) + u[:, :, None] * Bd
-            m = tf.reshape(m3, (-1, md * q))
+            m3 = ops.reshape(m, (-1, md, q))
+            m3 = ops.matmul(m3, ops.transpose(Ad)) + u[:, :, None] * Bd
+            m = ops.reshape(m3, (-1, md * q))
         if self.default_hidden:
             pre = self.dense("W_m", m)
             if self.input_to_hidden:
@@ -462,12 +473,12 @@ class LMUCore:
                 pre += self.bias("b_h", dtype)
             h = f(pre)
             return h, m, [h]
-        h_in = tf.concat([m, x_t], axis=1) if self.input_to_hidden else m
+        h_in = ops.concatenate([m, x_t], axis=1) if self.input_to_hidden else m
         if self.hidden_cell is None:
             return h_in, m, []
         if is_rnn_cell(self.hidden_cell):
             o, new = self.hidden_cell(h_in, list(h_states), training=training)
-            return o, m, list(tf.nest.flatten(new))
+            return o, m, flat_states(new)
         o = self.hidden_cell(h_in, training=training)
         return o, m, [o]
 
@@ -477,7 +488,7 @@ class LMUCore:
 
     def options_config(self):
         """The shared options as a ``get_config`` dict."""
-        ser = tf.keras.layers.serialize
+        ser = keras.layers.serialize
         return dict(
             units=self.units if self.default_hidden else None,
             order=self.order,
@@ -489,9 +500,9 @@ class LMUCore:
             input_to_hidden=self.input_to_hidden,
             hidden_to_hidden=self.hidden_to_hidden,
             trainable_memory=self.trainable_memory,
-            kernel_initializer=serialize(self.kernel_initializer, tf.keras.initializers),
-            recurrent_initializer=serialize(self.recurrent_initializer, tf.keras.initializers),
-            encoder_initializer=serialize(self.encoder_initializer, tf.keras.initializers),
+            kernel_initializer=serialize(self.kernel_initializer, keras.initializers),
+            recurrent_initializer=serialize(self.recurrent_initializer, keras.initializers),
+            encoder_initializer=serialize(self.encoder_initializer, keras.initializers),
             seed=self.seed,
             discretizer=self.discretizer,
             hidden_cell=(
@@ -501,10 +512,10 @@ class LMUCore:
             ),
             trainable_theta=self.trainable_theta,
             use_bias=self.use_bias,
-            bias_initializer=serialize(self.bias_initializer, tf.keras.initializers),
-            kernel_regularizer=serialize(self.kernel_regularizer, tf.keras.regularizers),
-            recurrent_regularizer=serialize(self.recurrent_regularizer, tf.keras.regularizers),
-            bias_regularizer=serialize(self.bias_regularizer, tf.keras.regularizers),
+            bias_initializer=serialize(self.bias_initializer, keras.initializers),
+            kernel_regularizer=serialize(self.kernel_regularizer, keras.regularizers),
+            recurrent_regularizer=serialize(self.recurrent_regularizer, keras.regularizers),
+            bias_regularizer=serialize(self.bias_regularizer, keras.regularizers),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
         )
