@@ -70,15 +70,37 @@ class TFOps:
         dynamic = tf.shape(x)
         return tuple(s if s is not None else dynamic[i] for i, s in enumerate(static))
 
-    matmul = staticmethod(tf.linalg.matmul)
-    einsum = staticmethod(tf.einsum)
-    tanh = staticmethod(tf.tanh)
-    relu = staticmethod(tf.nn.relu)
-    sigmoid = staticmethod(tf.sigmoid)
-    zeros_like = staticmethod(tf.zeros_like)
-    ones_like = staticmethod(tf.ones_like)
-    stack = staticmethod(tf.stack)
-    sum = staticmethod(tf.reduce_sum)
+    @staticmethod
+    def matmul(x1, x2):
+        return tf.linalg.matmul(x1, x2)
+
+    @staticmethod
+    def einsum(subscripts, *operands):
+        return tf.einsum(subscripts, *operands)
+
+    @staticmethod
+    def tanh(x):
+        return tf.tanh(x)
+
+    @staticmethod
+    def relu(x):
+        return tf.nn.relu(x)
+
+    @staticmethod
+    def sigmoid(x):
+        return tf.sigmoid(x)
+
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        return tf.reduce_sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def multiply(x1, x2):
+        return tf.multiply(x1, x2)
+
+    @staticmethod
+    def zeros_like(x, dtype=None):
+        return tf.zeros_like(x, dtype=dtype)
 
     @staticmethod
     def reshape(x, newshape):
@@ -147,6 +169,47 @@ class TFOps:
 
 if not KERAS3:  # pragma: no cover (tf.keras 2.12)
     ops = TFOps
+
+
+def matmul(x1, x2):
+    """``keras.ops.matmul`` keeping float64 on PyTorch (Keras 3.15's PyTorch
+    backend returns float32 for a float64 product)."""
+    if backend_name() == "torch":
+        import torch
+
+        x1, x2 = ops.convert_to_tensor(x1), ops.convert_to_tensor(x2)
+        if x1.dtype == x2.dtype:
+            return torch.matmul(x1, x2)
+    return ops.matmul(x1, x2)
+
+
+def tanh(x):
+    """``tanh`` keeping float64 (Keras 3.15's ``ops.tanh`` and
+    ``ops.sigmoid`` return float32 for float64 on JAX and PyTorch)."""
+    name = backend_name()
+    if name == "jax":
+        import jax.numpy as jnp
+
+        return jnp.tanh(x)
+    if name == "torch":
+        import torch
+
+        return torch.tanh(ops.convert_to_tensor(x))
+    return ops.tanh(x)
+
+
+def sigmoid(x):
+    """``sigmoid`` keeping float64 (see `tanh`)."""
+    name = backend_name()
+    if name == "jax":
+        import jax
+
+        return jax.nn.sigmoid(x)
+    if name == "torch":
+        import torch
+
+        return torch.sigmoid(ops.convert_to_tensor(x))
+    return ops.sigmoid(x)
 
 
 def register(cls):
@@ -261,6 +324,11 @@ def check_finite(x, message):
     return x
 
 
+def read_variable(v):
+    """A variable's value as a tensor."""
+    return v.value if KERAS3 else tf.convert_to_tensor(v)
+
+
 def to_numpy(x):
     """A tensor or variable as a numpy array."""
     if KERAS3:
@@ -295,6 +363,9 @@ __all__ = [
     "TFOps",
     "backend_name",
     "uses_tensorflow",
+    "matmul",
+    "tanh",
+    "sigmoid",
     "register",
     "expm",
     "is_training",
@@ -304,6 +375,7 @@ __all__ = [
     "cell_input_mask",
     "cell_recurrent_mask",
     "check_finite",
+    "read_variable",
     "to_numpy",
     "standard_dtype",
     "static_size",

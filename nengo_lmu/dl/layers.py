@@ -10,7 +10,7 @@ the Nengo networks (`nengo_lmu.dl.convert`).
 Each step of a sequence is one sample, so ``theta`` is in steps.
 """
 
-from nengo_lmu.dl.compat import dropout_mask, keras, ops, register, seed_generator
+from nengo_lmu.dl.compat import dropout_mask, keras, matmul, ops, register, seed_generator
 from nengo_lmu.dl.lmu_core import (
     ACTIVATION_FUNCTIONS,
     DEFAULT_HIDDEN,
@@ -330,7 +330,7 @@ go_backwards
 
             def step(h, p):
                 hm = h if h_mask is None else h * h_mask
-                h = f(p + ops.matmul(hm, W_hT))
+                h = f(p + matmul(hm, W_hT))
                 return h, h
 
             last, hs = ops.scan(step, h0s[0], ops.transpose(pre, (1, 0, 2)))

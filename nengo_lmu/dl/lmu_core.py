@@ -18,7 +18,7 @@ import inspect
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.compat import expm, keras, ops, to_numpy
+from nengo_lmu.dl.compat import expm, keras, matmul, ops, sigmoid, tanh, to_numpy
 from nengo_lmu.dl.memory import check_theta_steps, discrete_memory
 from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
 from nengo_lmu.systems import (
@@ -32,7 +32,7 @@ from nengo_lmu.validation import check_bool, check_choice, check_int
 #: Hidden nonlinearities of the default hidden layer
 ACTIVATIONS = tuple(HIDDEN_ACTIVATIONS)
 #: ``keras.ops`` function of each activation
-ACTIVATION_FUNCTIONS = {"tanh": ops.tanh, "relu": ops.relu, "sigmoid": ops.sigmoid}
+ACTIVATION_FUNCTIONS = {"tanh": tanh, "relu": ops.relu, "sigmoid": sigmoid}
 
 #: ``hidden_cell`` value meaning the built-in fully connected layer
 DEFAULT_HIDDEN = "default"
@@ -401,7 +401,7 @@ class LMUCore:
         """``x @ W^T`` for a ``(post, pre)`` kernel, on the last axis."""
         w = ops.cast(self.kernels[name], x.dtype)
         if len(x.shape) == 2:
-            return ops.matmul(x, ops.transpose(w))
+            return matmul(x, ops.transpose(w))
         return ops.einsum("bti,oi->bto", x, w)
 
     def bias(self, name, dtype):
@@ -457,11 +457,11 @@ class LMUCore:
             u += self.bias("b_u", dtype)
         Ad, Bd = memory
         if self.trainable_memory:
-            m = ops.matmul(m, ops.transpose(Ad)) + ops.matmul(u, ops.transpose(Bd))
+            m = matmul(m, ops.transpose(Ad)) + matmul(u, ops.transpose(Bd))
         else:
             q, md = self.order, self.memory_d
             m3 = ops.reshape(m, (-1, md, q))
-            m3 = ops.matmul(m3, ops.transpose(Ad)) + u[:, :, None] * Bd
+            m3 = matmul(m3, ops.transpose(Ad)) + u[:, :, None] * Bd
             m = ops.reshape(m3, (-1, md * q))
         if self.default_hidden:
             pre = self.dense("W_m", m)

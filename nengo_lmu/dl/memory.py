@@ -35,7 +35,7 @@ import functools
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.compat import ops, standard_dtype
+from nengo_lmu.dl.compat import matmul, ops, standard_dtype
 from nengo_lmu.systems import (
     DISCRETIZERS,
     check_order,
@@ -137,6 +137,13 @@ def default_chunk_size(order):
     return int(np.clip(4096 // order, 16, 64))
 
 
+def as_tensor(x):
+    """``x`` as a tensor of its own float dtype (numpy float64 stays float64
+    on every backend that has it)."""
+    dtype = getattr(x, "dtype", None)
+    return ops.convert_to_tensor(x, dtype=None if dtype is None else standard_dtype(dtype))
+
+
 def _const(value, dtype):
     """A float64 numpy constant as a tensor of the computation's dtype."""
     return ops.convert_to_tensor(np.asarray(value), dtype=standard_dtype(dtype))
@@ -147,7 +154,7 @@ def memory_recurrent(u, Ad, Bd, m0=None):
 
     ``u`` is ``(n, T)``, ``m0`` ``(n, q)`` or None; returns ``(n, T, q)``.
     """
-    u = ops.convert_to_tensor(u)
+    u = as_tensor(u)
     dtype = u.dtype
     AdT = _const(np.asarray(Ad).T, dtype)
     Bd = _const(Bd, dtype)
@@ -157,7 +164,7 @@ def memory_recurrent(u, Ad, Bd, m0=None):
         m0 = ops.cast(m0, dtype)
 
     def step(m, u_t):
-        m = ops.matmul(m, AdT) + u_t[:, None] * Bd[None, :]
+        m = matmul(m, AdT) + u_t[:, None] * Bd[None, :]
         return m, m
 
     _, ms = ops.scan(step, m0, ops.transpose(u))
@@ -172,7 +179,7 @@ def memory_chunked(u, order, theta, discretizer="zoh", chunk=None, m0=None):
     """
     chunk = default_chunk_size(order) if chunk is None else chunk
     K, W_end, AdL_T = _chunk_constants(order, theta, discretizer, chunk)
-    u = ops.convert_to_tensor(u)
+    u = as_tensor(u)
     dtype = u.dtype
     K = _const(K, dtype)
     W_end = _const(W_end, dtype)
@@ -189,13 +196,13 @@ def memory_chunked(u, order, theta, discretizer="zoh", chunk=None, m0=None):
     s0 = ops.zeros((n, q), dtype=dtype) if m0 is None else ops.cast(m0, dtype)
 
     def step(s, e):
-        s = ops.matmul(s, AdL_T) + e
+        s = matmul(s, AdL_T) + e
         return s, s
 
     _, after = ops.scan(step, s0, ends)
     starts = ops.concatenate([s0[None], after[:-1]], axis=0)
     x = ops.concatenate([uc, ops.transpose(starts, (1, 0, 2))], axis=-1)
-    m = ops.matmul(ops.reshape(x, (n * n_chunks, L + q)), K)
+    m = matmul(ops.reshape(x, (n * n_chunks, L + q)), K)
     return ops.reshape(m, (n, n_chunks * L, q))[:, :T]
 
 
@@ -221,7 +228,7 @@ def memory_fft(u, order, theta, discretizer="zoh", m0=None):
     A nonzero initial state adds its free response ``Ad^(t+1) m0``, computed
     with the chunked scan on a zero input.
     """
-    u = ops.convert_to_tensor(u)
+    u = as_tensor(u)
     T = u.shape[1]
     if T is None:
         raise ValidationError(
@@ -255,14 +262,14 @@ def memory_last(u, order, theta, discretizer="zoh", m0=None, chunk=None):
 
     Falls back to the chunked scan when the length is unknown at trace time.
     """
-    u = ops.convert_to_tensor(u)
+    u = as_tensor(u)
     T = u.shape[1]
     if T is None:
         return memory_chunked(u, order, theta, discretizer, chunk, m0)[:, -1]
     Hrev, powT = _last_kernel(order, theta, discretizer, T)
-    m = ops.matmul(u, _const(Hrev, u.dtype))
+    m = matmul(u, _const(Hrev, u.dtype))
     if m0 is not None:
-        m = m + ops.matmul(ops.cast(m0, u.dtype), _const(powT, u.dtype))
+        m = m + matmul(ops.cast(m0, u.dtype), _const(powT, u.dtype))
     return m
 
 
@@ -295,7 +302,7 @@ def legendre_memory(
     """
     check_choice("mode", mode, MODES)
     order = check_order(order)
-    u = ops.convert_to_tensor(u)
+    u = as_tensor(u)
     batch, T, d = ops.shape(u)
     # one scalar sequence per (batch, channel)
     flat = ops.reshape(ops.transpose(u, (0, 2, 1)), (-1, T))
@@ -343,7 +350,7 @@ def response_tensor(Ad, Bd, n):
         return Bd[None]
 
     def step(h, _):
-        h = ops.matmul(Ad, h[:, None])[:, 0]
+        h = matmul(Ad, h[:, None])[:, 0]
         return h, h
 
     _, rest = ops.scan(step, Bd, ops.zeros((n - 1,), dtype=Bd.dtype))
@@ -367,10 +374,10 @@ def memory_from_response(u, Ad, Bd, m0=None, last_only=False):
         )
     H = response_tensor(Ad, Bd, T)
     if last_only:
-        m = ops.matmul(u, ops.flip(H, axis=0))
+        m = matmul(u, ops.flip(H, axis=0))
         if m0 is not None:
             power = _matrix_power(Ad, T)
-            m = m + ops.matmul(ops.cast(m0, u.dtype), ops.transpose(power))
+            m = m + matmul(ops.cast(m0, u.dtype), ops.transpose(power))
         return m
     N = _fft_length(T)
     U = ops.rfft(u, fft_length=N)
@@ -384,7 +391,7 @@ def memory_from_response(u, Ad, Bd, m0=None, last_only=False):
         AdT = ops.transpose(Ad)
 
         def step(s, _):
-            s = ops.matmul(s, AdT)
+            s = matmul(s, AdT)
             return s, s
 
         _, free = ops.scan(step, ops.cast(m0, u.dtype), ops.zeros((T,), dtype=u.dtype))
@@ -398,8 +405,8 @@ def _matrix_power(A, n):
     base = A
     while n:
         if n & 1:
-            result = ops.matmul(result, base)
-        base = ops.matmul(base, base)
+            result = matmul(result, base)
+        base = matmul(base, base)
         n >>= 1
     return result
 

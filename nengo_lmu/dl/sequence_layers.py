@@ -9,7 +9,14 @@ import warnings
 
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.compat import check_finite, keras, ops, register
+from nengo_lmu.dl.compat import (
+    check_finite,
+    keras,
+    ops,
+    read_variable,
+    register,
+    uses_tensorflow,
+)
 from nengo_lmu.dl.memory import (
     MODES,
     check_theta_steps,
@@ -138,11 +145,14 @@ class SequenceLayer(keras.layers.Layer):
         if states is None:
             states = [None] * len(self.state_variables)
         for var, value in zip(self.state_variables, states):
-            var.assign(ops.zeros_like(var) if value is None else value)
+            var.assign(ops.zeros(var.shape, dtype=var.dtype) if value is None else value)
 
     def __call__(self, inputs, initial_state=None, **kwargs):
         # checked here, not in call(), so the error keeps its type (Keras
-        # re-raises errors from call() as RuntimeError)
+        # re-raises errors from call() as RuntimeError); TensorFlow checks
+        # the values in the graph (call()), the other backends here
+        if not uses_tensorflow():
+            check_finite(inputs, self._nonfinite_message())
         if initial_state is not None:
             if not isinstance(initial_state, (list, tuple)):
                 initial_state = [initial_state]
@@ -161,7 +171,7 @@ class SequenceLayer(keras.layers.Layer):
         if initial_state is not None:
             return [ops.cast(s, self.compute_dtype) for s in initial_state]
         if self.stateful:
-            return [ops.convert_to_tensor(v) for v in self.state_variables]
+            return [read_variable(v) for v in self.state_variables]
         return [None] * len(self._state_sizes())
 
     def _finish(self, sequence, last, states):
@@ -173,10 +183,14 @@ class SequenceLayer(keras.layers.Layer):
             return [out] + list(states)
         return out
 
+    def _nonfinite_message(self):
+        return f"{self.name}: the input contains NaN or infinite values"
+
     def call(self, inputs, initial_state=None, training=None):
         inputs = ops.cast(inputs, self.compute_dtype)
         # stop with a clear message on NaN or inf inputs (never propagate them)
-        inputs = check_finite(inputs, f"{self.name}: the input contains NaN or infinite values")
+        if uses_tensorflow():
+            inputs = check_finite(inputs, self._nonfinite_message())
         if self.go_backwards:
             inputs = ops.flip(inputs, axis=1)
         states = self._initial_states(inputs, initial_state)
