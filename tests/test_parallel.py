@@ -15,7 +15,9 @@ pytest.importorskip("keras")
 from nengo_lmu.dl import LegendreMemoryLayer, LMULayer, legendre_memory  # noqa: E402
 from nengo_lmu.dl.compat import (  # noqa: E402
     backend_name,
+    gradients,
     keras,
+    layer_gradients,
     ops,
     to_numpy,
     uses_tensorflow,
@@ -30,58 +32,6 @@ if backend_name() == "jax":  # the float64 comparisons need JAX's float64
     jax.config.update("jax_enable_x64", True)
 
 N = to_numpy
-
-
-def gradients(f, *args):
-    """The gradients of the scalar ``f(*args)`` with respect to each numpy
-    array in ``args``, on the backend that runs."""
-    name = backend_name()
-    if name == "jax":
-        import jax
-
-        return [np.asarray(g) for g in jax.grad(f, argnums=tuple(range(len(args))))(*args)]
-    if name == "torch":
-        import torch
-
-        ts = [torch.tensor(a, requires_grad=True) for a in args]
-        return [g.numpy() for g in torch.autograd.grad(f(*ts), ts)]
-    import tensorflow as tf
-
-    ts = [tf.constant(a) for a in args]
-    with tf.GradientTape() as tape:
-        tape.watch(ts)
-        loss = f(*ts)
-    return [g.numpy() for g in tape.gradient(loss, ts)]
-
-
-def layer_gradients(layer, x):
-    """``(layer(x), d sum(layer(x)**2) / d trainable weights)`` as numpy."""
-    layer(x)  # build
-    name = backend_name()
-    if name == "jax":
-        import jax
-
-        weights = [v.value for v in layer.trainable_variables]
-        fixed = [v.value for v in layer.non_trainable_variables]
-
-        def loss(ws):
-            y, _ = layer.stateless_call(ws, fixed, x)
-            return ops.sum(y**2), y
-
-        (_, y), grads = jax.value_and_grad(loss, has_aux=True)(weights)
-        return np.asarray(y), [np.asarray(g) for g in grads]
-    if name == "torch":
-        import torch
-
-        y = layer(x)
-        grads = torch.autograd.grad((y**2).sum(), [v.value for v in layer.trainable_variables])
-        return N(y), [g.numpy() for g in grads]
-    import tensorflow as tf
-
-    with tf.GradientTape() as tape:
-        y = layer(x)
-        loss = tf.reduce_sum(y**2)
-    return y.numpy(), [g.numpy() for g in tape.gradient(loss, layer.trainable_weights)]
 
 
 CASES = [

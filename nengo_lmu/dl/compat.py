@@ -303,6 +303,15 @@ def cell_recurrent_mask(cell, fed_back, training):
     return _first(cell.get_recurrent_dropout_mask_for_cell(fed_back, training, count=1))
 
 
+def prepare_dropout_masks(cell, step_input, state):
+    """Draw a Keras RNN cell's cached dropout masks now (Keras 3), before a
+    scan that steps it: a traced JAX scan cannot draw them inside (as
+    ``keras.layers.RNN`` does before its own loop). Nothing on tf.keras 2."""
+    if KERAS3 and isinstance(cell, DropoutCell):
+        cell.get_dropout_mask(step_input)
+        cell.get_recurrent_dropout_mask(state)
+
+
 def check_finite(x, message):
     """``x``, or an error with ``message`` where it holds NaN or inf.
 
@@ -348,6 +357,67 @@ def static_size(x, axis):
     return x.shape[axis]
 
 
+def gradients(f, *args):
+    """The gradients of the scalar ``f(*args)`` with respect to each numpy
+    array in ``args``, as numpy arrays, on the backend that runs (for tests
+    and checks: each backend differentiates its own way)."""
+    name = backend_name()
+    if name == "jax":
+        import jax
+
+        return [np.asarray(g) for g in jax.grad(f, argnums=tuple(range(len(args))))(*args)]
+    if name == "torch":
+        import torch
+
+        ts = [torch.tensor(a, requires_grad=True) for a in args]
+        return [g.numpy() for g in torch.autograd.grad(f(*ts), ts)]
+    import tensorflow
+
+    ts = [tensorflow.constant(a) for a in args]
+    with tensorflow.GradientTape() as tape:
+        tape.watch(ts)
+        loss = f(*ts)
+    return [g.numpy() for g in tape.gradient(loss, ts)]
+
+
+def layer_gradients(layer, x, loss=None):
+    """``(layer(x), gradients)``: the gradients of ``loss(layer(x))``
+    (default ``sum(y**2)``) with respect to the layer's trainable
+    variables, as numpy arrays, on the backend that runs."""
+
+    def default_loss(y):
+        return ops.sum(y * y)
+
+    loss = loss or default_loss
+    if not layer.built:
+        layer(x)
+    name = backend_name()
+    if name == "jax":
+        import jax
+
+        weights = [v.value for v in layer.trainable_variables]
+        fixed = [v.value for v in layer.non_trainable_variables]
+
+        def value(ws):
+            y, _ = layer.stateless_call(ws, fixed, x)
+            return loss(y), y
+
+        (_, y), grads = jax.value_and_grad(value, has_aux=True)(weights)
+        return np.asarray(y), [np.asarray(g) for g in grads]
+    if name == "torch":
+        import torch
+
+        y = layer(x)
+        grads = torch.autograd.grad(loss(y), [v.value for v in layer.trainable_variables])
+        return to_numpy(y.detach()), [g.numpy() for g in grads]
+    import tensorflow
+
+    with tensorflow.GradientTape() as tape:
+        y = layer(x)
+        value = loss(y)
+    return y.numpy(), [g.numpy() for g in tape.gradient(value, layer.trainable_weights)]
+
+
 def float64_available():
     """Whether the backend computes in float64 (JAX only with
     ``JAX_ENABLE_X64=1``)."""
@@ -374,10 +444,13 @@ __all__ = [
     "DropoutCell",
     "cell_input_mask",
     "cell_recurrent_mask",
+    "prepare_dropout_masks",
     "check_finite",
     "read_variable",
     "to_numpy",
     "standard_dtype",
     "static_size",
     "float64_available",
+    "gradients",
+    "layer_gradients",
 ]

@@ -25,6 +25,7 @@ from nengo_lmu.dl.compat import (
     cell_recurrent_mask,
     keras,
     ops,
+    prepare_dropout_masks,
     register,
     seed_generator,
 )
@@ -144,6 +145,23 @@ class LMUKerasCell(DropoutCell, LMUCore, keras.layers.Layer):
         ``recurrent_dropout`` masks; 0 if nothing is)."""
         n = self.state_size[1] if self.feeds_back_h() else 0
         return n + (self.memory_d * self.order if self.memory_to_memory else 0)
+
+    def get_dropout_mask(self, step_input):
+        """Keras 3's cached input mask; also draws a Keras ``hidden_cell``'s
+        masks (``keras.layers.RNN`` draws only this cell's before its loop,
+        and JAX cannot draw inside it)."""
+        mask = super().get_dropout_mask(step_input)
+        if self.hidden_cell is not None and not self.default_hidden:
+            batch = ops.shape(step_input)[0]
+            dtype = step_input.dtype
+            h_in = ops.zeros((batch, self.hidden_input_size(self.input_d)), dtype=dtype)
+            h0 = (
+                ops.zeros((batch, self.state_size[1]), dtype=dtype)
+                if self.state_size[1:]
+                else h_in
+            )
+            prepare_dropout_masks(self.hidden_cell, h_in, h0)
+        return mask
 
     def get_recurrent_dropout_mask(self, step_input):
         """Keras 3's cached recurrent mask, over ``[h, m]`` (Keras 3 would

@@ -10,7 +10,15 @@ the Nengo networks (`nengo_lmu.dl.convert`).
 Each step of a sequence is one sample, so ``theta`` is in steps.
 """
 
-from nengo_lmu.dl.compat import dropout_mask, keras, matmul, ops, register, seed_generator
+from nengo_lmu.dl.compat import (
+    dropout_mask,
+    keras,
+    matmul,
+    ops,
+    prepare_dropout_masks,
+    register,
+    seed_generator,
+)
 from nengo_lmu.dl.lmu_core import (
     ACTIVATION_FUNCTIONS,
     DEFAULT_HIDDEN,
@@ -353,6 +361,9 @@ go_backwards
             memory = self.memory_matrices(dtype)
         if m0 is None:
             m0 = ops.zeros((batch, self.memory_d * self.order), dtype=dtype)
+        if self._hidden_rnn is not None:
+            h_in = ops.zeros((batch, self.hidden_input_size(self.input_d)), dtype=dtype)
+            prepare_dropout_masks(self.hidden_cell, h_in, h0s[0])
 
         def step(carry, x_t):
             m, hs = carry[0], list(carry[1:])
