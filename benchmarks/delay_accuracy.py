@@ -1,6 +1,6 @@
 """Delay-task benchmark: accuracy against neuron count, and simulation speed.
 
-What is measured (all with `nengo_lmu.tasks.run_delay_task`: a 6th-order
+What is measured (all with `nengo_lmu.apps.tasks.run_delay_task`: a 6th-order
 Legendre memory delays 10 Hz white noise by theta = 0.1 s, dt = 1 ms):
 
 1. Accuracy. NRMSE of the delayed output against the input delayed by exactly
@@ -51,9 +51,9 @@ import warnings
 import nengo
 import numpy as np
 
+from nengo_lmu.apps.tasks import run_delay_task
 from nengo_lmu.networks.legendre_memory import MEMORY_REALIZER
 from nengo_lmu.report import format_table
-from nengo_lmu.tasks import run_delay_task
 
 ORDER = 6
 THETA = 0.1

@@ -3,7 +3,7 @@
 What is measured: both networks are built from `nengo_lmu.neurons.DiscreteLIF`
 populations and trained the same way in NengoDL (Adam, spike-count
 cross-entropy, the same epochs, learning rate, minibatch and seed) on event
-digits (`nengo_lmu.data.event_digits`: 16 ON/OFF channels, a stand-in for the
+digits (`nengo_lmu.apps.data.event_digits`: 16 ON/OFF channels, a stand-in for the
 event-based Braille task):
 
 - "L2MU": `nengo_lmu.networks.L2MU` with the paper's 7-class Braille preset
@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from nengo_lmu.experiments.l2mu import train_l2mu  # noqa: E402
+from nengo_lmu.apps.experiments.l2mu import train_l2mu  # noqa: E402
 from nengo_lmu.report import format_table  # noqa: E402
 
 

@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from nengo_lmu.experiments.language_model import (  # noqa: E402
+from nengo_lmu.apps.experiments.language_model import (  # noqa: E402
     MODELS,
     run_lm_cost,
     run_lm_scaling,

@@ -1,7 +1,7 @@
 """LMUFormer benchmark: accuracy, size, operations, training and streaming speed.
 
 One run measures, for the causal LMUFormer and the causal spiking LMUFormer
-trained on synthesised spoken keywords (`nengo_lmu.speech.spoken_keywords`,
+trained on synthesised spoken keywords (`nengo_lmu.apps.speech.spoken_keywords`,
 test clips from unseen voices):
 
 - held-out accuracy, trainable parameters, operations per clip (MACs; for
@@ -37,6 +37,7 @@ import nengo_dl  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from nengo_lmu.apps.speech import spoken_keywords  # noqa: E402
 from nengo_lmu.dl.lmuformer import (  # noqa: E402
     final_scores_model,
     lmuformer,
@@ -44,7 +45,6 @@ from nengo_lmu.dl.lmuformer import (  # noqa: E402
 )
 from nengo_lmu.dl.streaming import streaming_network  # noqa: E402
 from nengo_lmu.report import format_table  # noqa: E402
-from nengo_lmu.speech import spoken_keywords  # noqa: E402
 
 
 def standardise(data):

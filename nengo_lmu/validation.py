@@ -19,6 +19,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 __all__ = [
+    "shown",
     "check_positive",
     "check_int",
     "check_choice",
@@ -31,15 +32,27 @@ __all__ = [
 ]
 
 
+def shown(value):
+    """``repr(value)``, with numpy scalars shown as the Python numbers they
+    hold (numpy 2 writes ``np.float64(0.5)`` where numpy 1 wrote ``0.5``).
+
+    >>> shown(np.float64(0.5)), shown(np.int64(3)), shown("a")
+    ('0.5', '3', "'a'")
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def check_positive(name, value, obj=None):
     """Validate a positive finite number and return it as a float."""
     if isinstance(value, (bool, np.bool_)):
-        raise ValidationError(f"must be a positive number, got {value!r}", attr=name, obj=obj)
+        raise ValidationError(f"must be a positive number, got {shown(value)}", attr=name, obj=obj)
     try:
         value = float(value)
     except (TypeError, ValueError):
         raise ValidationError(
-            f"must be a positive number, got {value!r}", attr=name, obj=obj
+            f"must be a positive number, got {shown(value)}", attr=name, obj=obj
         ) from None
     if not np.isfinite(value) or value <= 0:
         raise ValidationError(f"must be a positive finite number, got {value}", attr=name, obj=obj)
@@ -58,7 +71,7 @@ def check_int(name, value, obj=None, minimum=1, maximum=None):
         or (maximum is not None and value > maximum)
     ):
         rule = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
-        raise ValidationError(f"must be an integer {rule}, got {value!r}", attr=name, obj=obj)
+        raise ValidationError(f"must be an integer {rule}, got {shown(value)}", attr=name, obj=obj)
     return int(value)
 
 
@@ -82,7 +95,7 @@ def check_choice(name, value, choices, obj=None, alternatives=""):
     """
     if not (isinstance(value, str) and value in choices):
         raise ValidationError(
-            f"must be one of {tuple(choices)}{alternatives}, got {value!r}",
+            f"must be one of {tuple(choices)}{alternatives}, got {shown(value)}",
             attr=name,
             obj=obj,
         )
@@ -92,7 +105,7 @@ def check_choice(name, value, choices, obj=None, alternatives=""):
 def check_bool(name, value, obj=None):
     """Validate a boolean (Python or numpy) and return it as a bool."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ValidationError(f"must be True or False, got {value!r}", attr=name, obj=obj)
+        raise ValidationError(f"must be True or False, got {shown(value)}", attr=name, obj=obj)
     return bool(value)
 
 
@@ -177,7 +190,7 @@ def check_event_data(x, n_channels, attr="x"):
     bad = (x != 0) & (x != 1)
     if np.any(bad):
         raise ValidationError(
-            f"events must be 0 or 1, got {x[bad].ravel()[0]!r} at {tuple(np.argwhere(bad)[0])}",
+            f"events must be 0 or 1, got {shown(x[bad].ravel()[0])} at {tuple(np.argwhere(bad)[0].tolist())}",
             attr=attr,
         )
     return x

@@ -34,7 +34,8 @@ def make_simulator(backend):
 
         return dl_simulator
     if backend == "nengo_loihi":
-        nengo_loihi = importlib.import_module("nengo_loihi")
+        # with nengo_lmu's numpy 2 patch, as users are told to
+        nengo_loihi = importlib.import_module("nengo_lmu.loihi").nengo_loihi_module()
 
         def loihi_simulator(net, **kwargs):
             return nengo_loihi.Simulator(net, target="sim", **kwargs)
@@ -57,6 +58,20 @@ def pytest_configure(config):
             "NENGO_LMU_REQUIRE_EXTRAS asks for extras that are not installed: "
             + ", ".join(missing)
         )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _nengo_loihi_numpy2():
+    """nengo-loihi with nengo_lmu's numpy 2 patch for tests that build
+    ``nengo_loihi.Simulator`` themselves (a no-op on numpy 1)."""
+    if extra_status("loihi")[0]:
+        importlib.import_module("nengo_lmu.loihi").nengo_loihi_module()
+
+
+@pytest.fixture
+def Simulator():
+    """The reference simulator, ``nengo.Simulator``."""
+    return nengo.Simulator
 
 
 @pytest.fixture(params=BACKENDS)

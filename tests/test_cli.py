@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from nengo_lmu.cli import build_parser, main
+from nengo_lmu.apps.cli import build_parser, main
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def record(monkeypatch):
 
 
 def test_demo_quick_run(tmp_path, capsys, record):
-    from nengo_lmu.experiments import delay
+    from nengo_lmu.apps.experiments import delay
 
     calls = record(delay, "delay_demo")
     tasks = record(delay, "run_delay_task")
@@ -62,7 +62,7 @@ def test_demo_quick_run(tmp_path, capsys, record):
 
 
 def test_demo_no_plot(tmp_path, monkeypatch, record):
-    from nengo_lmu.experiments import delay
+    from nengo_lmu.apps.experiments import delay
 
     calls = record(delay, "delay_demo")
     monkeypatch.chdir(tmp_path)
@@ -106,7 +106,7 @@ def test_demo_rejects_bad_options(arg, capsys):
 # keyword argument of the experiment function that must receive it.
 WIRING = {
     "demo": (
-        "nengo_lmu.experiments.delay",
+        "nengo_lmu.apps.experiments.delay",
         "delay_demo",
         [
             ("--theta", "0.2", "theta", 0.2),
@@ -124,7 +124,7 @@ WIRING = {
         ],
     ),
     "train-digits": (
-        "nengo_lmu.experiments.digits",
+        "nengo_lmu.apps.experiments.digits",
         "train_digits",
         [
             ("--units", "7", "units", 7),
@@ -144,7 +144,7 @@ WIRING = {
         ],
     ),
     "train-l2mu": (
-        "nengo_lmu.experiments.l2mu",
+        "nengo_lmu.apps.experiments.l2mu",
         "train_l2mu",
         [
             ("--preset", "braille27", "preset_name", "braille27"),
@@ -203,7 +203,7 @@ def test_every_option_reaches_the_experiment(command, monkeypatch, tmp_path):
 
 
 def test_train_l2mu_quick_sets_the_small_run(monkeypatch):
-    from nengo_lmu.experiments import l2mu
+    from nengo_lmu.apps.experiments import l2mu
 
     seen = {}
 
@@ -225,7 +225,7 @@ def test_train_l2mu_quick_sets_the_small_run(monkeypatch):
 
 def test_train_digits_quick(tmp_path, record):
     pytest.importorskip("nengo_dl")
-    from nengo_lmu.experiments import digits
+    from nengo_lmu.apps.experiments import digits
     from nengo_lmu.networks import LMUClassifier
 
     calls = record(digits, "train_digits")
@@ -262,7 +262,7 @@ def test_train_digits_quick(tmp_path, record):
 
 def test_train_digits_parallel_quick(tmp_path, record):
     pytest.importorskip("nengo_dl")
-    from nengo_lmu.experiments import digits
+    from nengo_lmu.apps.experiments import digits
     from nengo_lmu.networks import LMUClassifier
 
     calls = record(digits, "train_digits")
@@ -300,7 +300,7 @@ def test_train_digits_parallel_quick(tmp_path, record):
 
 def test_train_l2mu_quick(tmp_path, record):
     pytest.importorskip("nengo_dl")
-    from nengo_lmu.experiments import l2mu
+    from nengo_lmu.apps.experiments import l2mu
     from nengo_lmu.networks import L2MU
 
     calls = record(l2mu, "train_l2mu")
@@ -321,7 +321,7 @@ def test_train_l2mu_quick(tmp_path, record):
 def test_train_l2mu_quick_with_baseline_and_loihi(tmp_path, record):
     pytest.importorskip("nengo_dl")
     pytest.importorskip("nengo_loihi")
-    from nengo_lmu.experiments import l2mu
+    from nengo_lmu.apps.experiments import l2mu
 
     calls = record(l2mu, "train_l2mu")
     rc = main(["train-l2mu", "--quick", "--loihi", "--save", str(tmp_path / "a.npz")])
@@ -342,7 +342,7 @@ def test_train_l2mu_reports_bad_values(capsys):
 def test_import_is_light():
     code = (
         "import sys, time; t0 = time.perf_counter(); import nengo; t1 = time.perf_counter();"
-        "import nengo_lmu, nengo_lmu.networks, nengo_lmu.tasks, nengo_lmu.cli;"
+        "import nengo_lmu, nengo_lmu.networks, nengo_lmu.apps.tasks, nengo_lmu.apps.cli;"
         "t2 = time.perf_counter();"
         "heavy = [m for m in ('tensorflow', 'nengo_dl', 'nengo_loihi', 'matplotlib') if m in sys.modules];"
         "print(heavy, t2 - t1)"
@@ -359,7 +359,7 @@ def test_loihi_quick(tmp_path, capsys, record):
     pytest.importorskip("nengo_loihi")
     import nengo
 
-    from nengo_lmu.experiments import loihi as experiment
+    from nengo_lmu.apps.experiments import loihi as experiment
     from nengo_lmu.networks import LMUClassifier
 
     delay_calls = record(experiment, "delay_comparison")

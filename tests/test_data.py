@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.data import check_sequence_data, load_mnist_npz, permuted_digits
+from nengo_lmu.apps.data import check_sequence_data, load_mnist_npz, permuted_digits
 
 
 def test_permuted_digits():

@@ -5,7 +5,7 @@ from nengo.exceptions import ValidationError
 
 pytest.importorskip("nengo_dl")
 
-from nengo_lmu.data import permuted_digits  # noqa: E402
+from nengo_lmu.apps.data import permuted_digits  # noqa: E402
 from nengo_lmu.dl import (  # noqa: E402
     count_parameters,
     keras_lstm_baseline,

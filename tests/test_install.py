@@ -51,9 +51,23 @@ def marker_env(python):
     }
 
 
-def test_there_are_locks_for_311_and_312():
+def test_there_are_locks_for_the_locked_and_todays_stack():
     names = [p.name for p in LOCKS]
-    assert "lock-py311.txt" in names and "lock-py312.txt" in names
+    assert "lock-py311.txt" in names and "lock-py313.txt" in names
+
+
+def test_todays_lock_has_nengo_4_and_numpy_2():
+    _, extras, pins = parse_lock(ROOT / "requirements" / "lock-py313.txt")
+    assert pins["nengo"] >= Version("4.1") and pins["numpy"] >= Version("2")
+    assert {"loihi", "speech", "mnist", "tests"} <= set(extras)
+
+
+def test_core_requirements_have_no_upper_bounds():
+    """Installing the core never downgrades a user's newer nengo, numpy,
+    scipy or matplotlib: no cap and no marker on the core's requirements."""
+    for req in requirements(setup_cfg()["options"]["install_requires"]):
+        assert req.marker is None, req
+        assert all(spec.operator == ">=" for spec in req.specifier), req
 
 
 @pytest.mark.parametrize("lock", LOCKS, ids=lambda p: p.name)
@@ -133,23 +147,27 @@ def test_readme_quickstart_is_two_locked_commands():
     [
         ({"tensorflow": "2.13.0", "nengo-dl": "3.6.0"}, (3, 11), "install tensorflow<2.13"),
         ({"tensorflow": "2.12.1", "nengo-dl": "3.6.0"}, (3, 11), None),
-        ({"pytest": "9.0.1", "nengo": "3.2.0"}, (3, 11), "install pytest<9"),
-        ({"pytest": "8.4.2", "nengo": "3.2.0"}, (3, 11), None),
-        ({"nengo": "4.0.0"}, (3, 11), "install nengo==3.2.0"),
+        ({"pytest": "9.0.1", "nengo": "4.1.0", "numpy": "2.5.5"}, (3, 13), None),
+        ({"nengo": "4.1.0", "nengo-dl": "3.6.0"}, (3, 11), "needs nengo==3.2.0"),
+        ({"nengo": "3.2.0", "nengo-dl": "3.6.0"}, (3, 11), None),
+        ({"nengo": "4.1.0", "nengo-loihi": "1.1.0", "numpy": "2.5.5"}, (3, 13), None),
         (
             {"numpy": "2.0.1", "nengo": "3.2.0", "setuptools": "75.0"},
             (3, 12),
             "nengo 3.2 needs numpy<2",
         ),
+        ({"numpy": "2.0.1", "nengo": "4.0.0"}, (3, 12), None),
         ({"numpy": "1.26.4", "tensorflow": "2.12.0"}, (3, 11), "needs numpy<1.25"),
         (
             {"tensorflow": "2.12.0", "ipython": "8.25.0", "typing-extensions": "4.5.0"},
             (3, 11),
             "install ipython<8.23",
         ),
-        ({"tensorflow": "2.12.0"}, (3, 12), "supports Python 3.8-3.11"),
+        ({"nengo-dl": "3.6.0"}, (3, 12), "exists for Python 3.9-3.11 only"),
+        ({"tensorflow": "2.21.0", "keras": "3.14.0"}, (3, 13), None),
         ({"nengo": "3.2.0", "setuptools": None}, (3, 12), "install setuptools"),
         ({"nengo": "3.2.0", "setuptools": "75.0"}, (3, 12), None),
+        ({"nengo": "4.1.0", "setuptools": None}, (3, 13), None),
     ],
 )
 def test_known_problems(versions, python, expected):
@@ -177,14 +195,14 @@ def test_report_lists_versions_and_extras():
 
 
 def test_info_command(capsys):
-    from nengo_lmu.cli import main
+    from nengo_lmu.apps.cli import main
 
     assert main(["info"]) == 0
     assert "Known problems" in capsys.readouterr().out
 
 
 def test_version_flag(capsys):
-    from nengo_lmu.cli import main
+    from nengo_lmu.apps.cli import main
 
     with pytest.raises(SystemExit) as e:
         main(["--version"])
@@ -222,7 +240,7 @@ def test_dl_without_tensorflow_names_the_extra():
 
 def test_cli_without_tensorflow_names_the_extra():
     res = run_python(
-        BLOCK_TF + "from nengo_lmu.cli import main; "
+        BLOCK_TF + "from nengo_lmu.apps.cli import main; "
         "sys.exit(main(['train-digits', '--epochs', '1']))"
     )
     assert res.returncode == 2, res.stderr
@@ -234,7 +252,7 @@ def test_cli_without_tensorflow_names_the_extra():
 def test_core_runs_without_tensorflow():
     res = run_python(
         BLOCK_TF + "sys.modules['nengo_dl'] = None; sys.modules['nengo_loihi'] = None; "
-        "import nengo_lmu, nengo; from nengo_lmu.tasks import run_delay_task; "
+        "import nengo_lmu, nengo; from nengo_lmu.apps.tasks import run_delay_task; "
         "r = run_delay_task(duration=0.6, discard=0.1, n_neurons=None, progress_bar=False); "
         "print(r.nrmse)"
     )

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.data import (
+from nengo_lmu.apps.data import (
     check_event_data,
     event_digits,
     load_braille_npz,

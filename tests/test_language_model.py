@@ -258,7 +258,7 @@ def test_multiworker_equals_single_worker(tmp_path):
 
 
 def test_cli_train_lm_and_generate(tmp_path, capsys):
-    from nengo_lmu.cli import main
+    from nengo_lmu.apps.cli import main
 
     ck = tmp_path / "ck"
     args = [
@@ -312,7 +312,7 @@ def test_cli_train_lm_and_generate(tmp_path, capsys):
 
 @pytest.mark.parametrize("command", ["train-lm", "generate"])
 def test_cli_help_for_every_option(command):
-    from nengo_lmu.cli import build_parser
+    from nengo_lmu.apps.cli import build_parser
 
     sub = build_parser()._subparsers._group_actions[0].choices[command]
     text = sub.format_help()

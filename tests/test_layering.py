@@ -21,21 +21,27 @@ LAYERS = {
     "nengo_lmu.realizers": 0.5,
     "nengo_lmu.systems": 1,
     "nengo_lmu.metrics": 1,
-    "nengo_lmu.audio": 1,
     "nengo_lmu.neurons": 2,
     "nengo_lmu.networks.tuning": 2.5,
     "nengo_lmu.networks": 3,
+    "nengo_lmu.text": 3.5,
     "nengo_lmu.dl": 4,
     "nengo_lmu.loihi": 4,
-    "nengo_lmu.speech": 3.5,
-    "nengo_lmu.text": 3.5,
-    "nengo_lmu.data": 5,
-    "nengo_lmu.tasks": 5,
-    "nengo_lmu.plots": 5,
-    "nengo_lmu.experiments": 6,
-    "nengo_lmu.cli": 7,
-    "nengo_lmu": 7,  # the package's own __init__: the public face
+    "nengo_lmu": 4.5,  # the package's own __init__: the public face
+    # the applications: above the whole library, and nothing below imports them
+    "nengo_lmu.apps": 5,
+    "nengo_lmu.apps.audio": 5,
+    "nengo_lmu.apps.speech": 5.25,
+    "nengo_lmu.apps.data": 5.5,
+    "nengo_lmu.apps.tasks": 5.5,
+    "nengo_lmu.apps.plots": 5.5,
+    "nengo_lmu.apps.experiments": 6,
+    "nengo_lmu.apps.cli": 7,
 }
+
+#: The applications (experiments, command line, data sources): the library is
+#: everything else in nengo_lmu, and it never imports them.
+APPS = "nengo_lmu.apps"
 
 
 def module_name(path):
@@ -89,6 +95,23 @@ def imports(path, name=None):
                     yield node.lineno, mod, rest
             else:
                 yield node.lineno, mod, names
+        elif isinstance(node, ast.Call):
+            # importlib.import_module("nengo_lmu.x") / import_module(".x", ...)
+            # / __import__("nengo_lmu.x") with a literal name
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called not in ("import_module", "__import__") or not node.args:
+                continue
+            arg = node.args[0]
+            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                continue
+            mod = arg.value
+            if mod.startswith("."):
+                level = len(mod) - len(mod.lstrip("."))
+                base = package.split(".")
+                base = base[: len(base) - level + 1]
+                mod = ".".join(base + ([mod.lstrip(".")] if mod.lstrip(".") else []))
+            yield node.lineno, mod, []
 
 
 FILES = sorted(ROOT.rglob("*.py"))
@@ -109,6 +132,10 @@ def file_violations(path, name=None):
             found.append(
                 f"{where}: {unit} (layer {LAYERS[unit]}) imports {mod} (layer {LAYERS[target]})"
             )
+        if (mod == APPS or mod.startswith(APPS + ".")) and not (
+            unit == APPS or unit.startswith(APPS + ".")
+        ):
+            found.append(f"{where}: the library module {name} imports the application {mod}")
         if target != unit and any(p.startswith("_") for p in mod.split(".")):
             found.append(f"{where}: imports the private module {mod}")
         if mod != name:
@@ -116,6 +143,21 @@ def file_violations(path, name=None):
                 if n.startswith("_") and not (n.startswith("__") and n.endswith("__")):
                     found.append(f"{where}: imports the private name {mod}.{n}")
     return found
+
+
+def module_getattrs(path):
+    """Lines of the module-level ``__getattr__`` / ``__dir__`` functions of a file.
+
+    A module-level ``__getattr__`` serves names the module does not define
+    (old names, lazy imports): every public name has one import path instead.
+    """
+    tree = ast.parse(path.read_text())
+    return [
+        node.lineno
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.name in ("__getattr__", "__dir__")
+    ]
 
 
 def test_every_module_has_a_layer():
@@ -136,6 +178,75 @@ def test_the_check_can_fail(tmp_path):
     assert any("networks (layer 3) imports nengo_lmu.dl.training (layer 4)" in f for f in found)
     assert any("private name nengo_lmu.dl.training._check" in f for f in found)
     bad.write_text("from nengo_lmu.loihi._compat import fanout\n")
-    assert file_violations(bad, "nengo_lmu.experiments.probe") == [
-        "nengo_lmu.experiments.probe:1: imports the private module nengo_lmu.loihi._compat"
+    assert file_violations(bad, "nengo_lmu.apps.experiments.probe") == [
+        "nengo_lmu.apps.experiments.probe:1: imports the private module nengo_lmu.loihi._compat"
     ]
+
+
+def test_importlib_calls_are_seen(tmp_path):
+    bad = tmp_path / "probe.py"
+    bad.write_text(
+        "import importlib\n"
+        "def f():\n"
+        "    return importlib.import_module('nengo_lmu.dl.training')\n"
+        "def g():\n"
+        "    return __import__('nengo_lmu.loihi')\n"
+    )
+    found = file_violations(bad, "nengo_lmu.networks.probe")
+    assert found == [
+        "nengo_lmu.networks.probe:3: nengo_lmu.networks (layer 3) imports nengo_lmu.dl.training (layer 4)",
+        "nengo_lmu.networks.probe:5: nengo_lmu.networks (layer 3) imports nengo_lmu.loihi (layer 4)",
+    ]
+    # relative to the module's package, as import_module(".x", __package__)
+    bad.write_text("from importlib import import_module\nm = import_module('..dl', 'x')\n")
+    found = file_violations(bad, "nengo_lmu.networks.probe")
+    assert found == [
+        "nengo_lmu.networks.probe:2: nengo_lmu.networks (layer 3) imports nengo_lmu.dl (layer 4)"
+    ]
+
+
+def test_the_library_never_imports_the_applications():
+    library = [p for p in FILES if not (module_name(p) + ".").startswith(APPS + ".")]
+    assert len(library) > 20
+    found = [v for p in library for v in file_violations(p) if "imports the application" in v]
+    assert found == []
+
+
+def test_the_boundary_check_can_fail(tmp_path):
+    # even the top of the library (the package's __init__, the backends)
+    # may not reach the applications, directly or through importlib
+    bad = tmp_path / "probe.py"
+    bad.write_text(
+        "import importlib\n"
+        "from nengo_lmu.apps import data\n"
+        "def f():\n"
+        "    return importlib.import_module('nengo_lmu.apps.experiments.loihi')\n"
+    )
+    for name in ("nengo_lmu", "nengo_lmu.loihi", "nengo_lmu.loihi.probe"):
+        found = [v for v in file_violations(bad, name) if "imports the application" in v]
+        assert found == [
+            f"{name}:2: the library module {name} imports the application nengo_lmu.apps.data",
+            f"{name}:4: the library module {name} imports the application "
+            "nengo_lmu.apps.experiments.loihi",
+        ]
+    # inside the applications, importing down the layers is fine
+    bad.write_text("from nengo_lmu.apps.data import permuted_digits\n")
+    assert file_violations(bad, "nengo_lmu.apps.experiments.probe") == []
+
+
+def test_no_module_level_getattr():
+    found = {module_name(p): module_getattrs(p) for p in FILES}
+    assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_getattr_check_can_fail(tmp_path):
+    bad = tmp_path / "probe.py"
+    bad.write_text(
+        "class A:\n"
+        "    def __getattr__(self, name):\n"  # a class's own: fine
+        "        raise AttributeError(name)\n"
+        "\n"
+        "def __getattr__(name):\n"
+        "    raise AttributeError(name)\n"
+    )
+    assert module_getattrs(bad) == [5]

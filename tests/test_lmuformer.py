@@ -192,7 +192,7 @@ def test_operation_counts(rng):
 
 
 def test_train_lmuformer_cli_refuses_to_overwrite(tmp_path, capsys):
-    from nengo_lmu.cli import main
+    from nengo_lmu.apps.cli import main
 
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "results.json").write_text("{}")
@@ -209,8 +209,8 @@ def test_train_lmuformer_cli_refuses_to_overwrite(tmp_path, capsys):
 def test_train_lmuformer_cli(tmp_path, capsys):
     import json
 
-    from nengo_lmu.cli import main
-    from nengo_lmu.experiments.lmuformer import frames_to_fraction
+    from nengo_lmu.apps.cli import main
+    from nengo_lmu.apps.experiments.lmuformer import frames_to_fraction
 
     args = [
         "train-lmuformer",

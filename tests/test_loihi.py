@@ -9,7 +9,7 @@ from nengo.exceptions import ValidationError
 nengo_loihi = pytest.importorskip("nengo_loihi")
 
 from nengo_lmu import loihi  # noqa: E402
-from nengo_lmu.experiments.loihi import digits_comparison, train_digits_classifier  # noqa: E402
+from nengo_lmu.apps.experiments.loihi import digits_comparison, train_digits_classifier  # noqa: E402
 from nengo_lmu.loihi._compat import host_filters_on_chip  # noqa: E402
 
 
@@ -586,3 +586,33 @@ def test_reported_tau_is_the_built_blocks(host, post_neurons):
         nengo_loihi.Simulator(net, target="simreal", model=model, remove_passthrough=False).close()
     built = [b.compartment.tau_s for b in model.blocks if str(b.label) == "<Ensemble 'c'>"]
     assert built == [tau]
+
+
+def test_numpy2_patch_keeps_copy_false_semantics():
+    """On numpy 2, nengo-loihi's ``np.array(x, copy=False)`` copies only when
+    it must (numpy 1's meaning) instead of raising; on numpy 1 nothing is
+    patched."""
+    from nengo_lmu.loihi._compat import NUMPY2_MODULES, patch_numpy2
+
+    module = loihi.nengo_loihi_module()
+    assert patch_numpy2(module) == []  # already applied (or numpy 1)
+    numpy2 = int(np.__version__.split(".")[0]) >= 2
+    for name in NUMPY2_MODULES:
+        patched_np = __import__(name, fromlist=["np"]).np
+        assert (patched_np is not np) == numpy2
+        x = np.ones((2, 3), dtype=np.float32)
+        assert patched_np.array(x, copy=False, dtype=np.float32) is x
+        y = patched_np.array(x.astype(np.float64), copy=False, dtype=np.float32)
+        assert y.dtype == np.float32 and np.array_equal(y, x)
+        assert patched_np.array(x, copy=True) is not x
+        assert patched_np.pi == np.pi
+
+
+def test_numpy2_patch_builds_float64_weights():
+    """A float64 weight matrix on a nengo-loihi synapse (the case that fails
+    unpatched on numpy 2) is stored as float32 with its values."""
+    block = loihi.nengo_loihi_module().block
+    synapse = block.Synapse(3)
+    weights = np.arange(6, dtype=np.float64).reshape(3, 2) / 8
+    synapse.set_weights(weights)
+    assert np.allclose(np.vstack(synapse.weights), weights)

@@ -235,7 +235,7 @@ def test_bad_data_and_target():
 
 
 def test_chip_digits_comparison_fits_the_readout_on_training_data(tmp_path):
-    from nengo_lmu.experiments.loihi import chip_digits_comparison
+    from nengo_lmu.apps.experiments.loihi import chip_digits_comparison
 
     clf, x, y = trained_tiny()
     path = tmp_path / "tiny.npz"

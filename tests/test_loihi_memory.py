@@ -61,7 +61,7 @@ def test_delay_readout_on_the_emulator_follows_nengo():
     # larger than on the task's 10 s; 60 neurons, seed 1: 0.49 on nengo and
     # 0.50 on the emulator, tuned on this run's 0.6 s sample; 0.39 with the
     # earlier evaluation-point stretch of 1.5, which suits so short a sample)
-    from nengo_lmu.tasks import run_delay_task
+    from nengo_lmu.apps.tasks import run_delay_task
 
     kwargs = dict(
         order=4, n_neurons=60, duration=0.6, discard=0.2, seed=1, memory=loihi.LoihiLegendreMemory
@@ -109,7 +109,7 @@ def test_delay_task_on_the_emulator_follows_nengo():
     # 2026-12-01, seeds 0-3: nengo 0.118/0.093/0.093/0.088, emulator
     # 0.094/0.096/0.095/0.096 (the old form: 0.24; notes/chip.md). Seed 1
     # was the hardest before the evaluation points' stretch went to 1.25.
-    from nengo_lmu.experiments.loihi import delay_comparison
+    from nengo_lmu.apps.experiments.loihi import delay_comparison
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -105,9 +105,9 @@ def test_unstable_system_warns():
 def test_synapse_loop_tf_is_what_nengo_applies(name):
     synapse = SYNAPSES[name]
     num, den = synapse_loop_tf(synapse, DT)
-    impulse = np.zeros(200)
+    impulse = np.zeros((200, 1))  # 2-D: nengo 4's filt refuses y0=0 on 1-D signals
     impulse[0] = 1
-    nengo_h = synapse.filt(impulse, dt=DT, y0=0)
+    nengo_h = synapse.filt(impulse, dt=DT, y0=0).ravel()
     g = scipy.signal.dlti(num, den, dt=DT).impulse(n=201)[1][0].ravel()
     # a filtered connection delays by one step
     assert np.allclose(nengo_h[:200], g[1:201], atol=1e-13)
@@ -392,7 +392,7 @@ def test_memory_default_neurons():
 def test_delay_task_at_the_memory_defaults(seed):
     # issue 16: order 6, theta 0.1 s, <= 1000 LIF neurons, NRMSE <= 0.06
     # (measured 0.041-0.046 on seeds 0-3)
-    from nengo_lmu.tasks import run_delay_task
+    from nengo_lmu.apps.tasks import run_delay_task
 
     res = run_delay_task(n_neurons=166, seed=seed)
     assert res.n_neurons <= 1000

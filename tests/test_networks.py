@@ -6,8 +6,8 @@ import pytest
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import LinearSystem, legendre_readout, legendre_system
+from nengo_lmu.apps.tasks import run_delay_task
 from nengo_lmu.networks import LegendreMemory, LinearSystemNetwork
-from nengo_lmu.tasks import run_delay_task
 
 
 def run_net(make, u, dt=0.001, simulator=nengo.Simulator, probe="state"):

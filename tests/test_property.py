@@ -17,8 +17,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from nengo_lmu.data import event_digits, permuted_digits, sigma_delta_encode  # noqa: E402
-from nengo_lmu.experiments.outputs import check_output_path  # noqa: E402
+from nengo_lmu.apps.data import event_digits, permuted_digits, sigma_delta_encode  # noqa: E402
+from nengo_lmu.apps.experiments.outputs import check_output_path  # noqa: E402
 from nengo_lmu.networks import (  # noqa: E402
     L2MU,
     LegendreMemory,

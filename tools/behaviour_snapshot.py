@@ -49,8 +49,8 @@ def score(x):
 
 
 def delay(out):
+    from nengo_lmu.apps.tasks import run_delay_task
     from nengo_lmu.networks import LegendreMemory
-    from nengo_lmu.tasks import run_delay_task
 
     # The memory gets a seed of its own: unseeded, a neural memory draws its
     # evaluation points from fresh entropy (its seed is None when it is
@@ -71,7 +71,7 @@ def delay(out):
 
 
 def digits(out):
-    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.apps.data import permuted_digits
     from nengo_lmu.dl import nengo_dl_logits, to_classifier, train_parallel_classifier
 
     data = permuted_digits()
@@ -98,7 +98,7 @@ def nengo_dl_training(out):
     spiking L2MU), from their seeds."""
     import nengo
 
-    from nengo_lmu.data import event_digits, permuted_digits
+    from nengo_lmu.apps.data import event_digits, permuted_digits
     from nengo_lmu.dl import train_classifier, train_spiking_classifier
     from nengo_lmu.networks import L2MU, LMUClassifier
 
@@ -166,10 +166,10 @@ def l2mu(out):
 
 def loihi_cases(out, clf, data):
     from nengo_lmu import loihi
-    from nengo_lmu.tasks import run_delay_task
+    from nengo_lmu.apps.tasks import run_delay_task
 
     try:
-        from nengo_lmu.experiments.loihi import delay_comparison
+        from nengo_lmu.apps.experiments.loihi import delay_comparison
     except ImportError:  # before the experiments moved out of nengo_lmu.loihi
         delay_comparison = loihi.delay_comparison
 

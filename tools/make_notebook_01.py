@@ -29,8 +29,8 @@ import numpy as np
 
 import nengo_lmu
 from nengo_lmu.networks import LegendreMemory
-from nengo_lmu.plots import plot_delay
-from nengo_lmu.tasks import run_delay_task
+from nengo_lmu.apps.plots import plot_delay
+from nengo_lmu.apps.tasks import run_delay_task
 
 QUICK = os.environ.get("NENGO_LMU_QUICK", "0") == "1"
 DURATION = 2.0 if QUICK else 10.0

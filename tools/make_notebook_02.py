@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import nengo
 import numpy as np
 
-from nengo_lmu.data import permuted_digits
+from nengo_lmu.apps.data import permuted_digits
 from nengo_lmu.dl import count_parameters, train_classifier
 from nengo_lmu.networks import LMUClassifier
 

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from nengo_lmu.data import permuted_digits
+from nengo_lmu.apps.data import permuted_digits
 from nengo_lmu.dl import (
     LegendreMemoryLayer, legendre_memory, nengo_dl_logits, sequence_copy, to_classifier,
     train_parallel_classifier,

@@ -28,7 +28,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu import loihi
-from nengo_lmu.experiments import loihi as experiment
+from nengo_lmu.apps.experiments import loihi as experiment
 from nengo_lmu.networks import LegendreMemory
 
 QUICK = os.environ.get("NENGO_LMU_QUICK", "0") == "1"
@@ -136,7 +136,7 @@ so this only shows the steps. Otherwise it is trained in parallel first, which t
 seconds.
 """)
 code("""
-from nengo_lmu.data import permuted_digits
+from nengo_lmu.apps.data import permuted_digits
 from nengo_lmu.networks import LMUClassifier
 
 path = "lmu_digits_loihi.npz"

@@ -35,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nengo_lmu.data import event_digits
+from nengo_lmu.apps.data import event_digits
 from nengo_lmu.dl import train_spiking_classifier
 from nengo_lmu.networks import L2MU
 

@@ -39,8 +39,8 @@ import tensorflow as tf
 
 from nengo_lmu.dl import lmuformer, operation_counts, run_streaming, streaming_network
 from nengo_lmu.dl.lmuformer import final_scores_model
-from nengo_lmu.experiments.lmuformer import frames_to_fraction
-from nengo_lmu.speech import spoken_keywords
+from nengo_lmu.apps.experiments.lmuformer import frames_to_fraction
+from nengo_lmu.apps.speech import spoken_keywords
 
 QUICK = os.environ.get("NENGO_LMU_QUICK", "0") == "1"
 if QUICK:

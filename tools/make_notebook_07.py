@@ -44,7 +44,7 @@ import tensorflow as tf
 tf.get_logger().setLevel("ERROR")
 
 from nengo_lmu.dl import lm_sizes, recurrent_lm
-from nengo_lmu.experiments.language_model import run_lm_cost, run_lm_scaling
+from nengo_lmu.apps.experiments.language_model import run_lm_cost, run_lm_scaling
 from nengo_lmu.text import decode, encode, stdlib_corpus
 
 QUICK = os.environ.get("NENGO_LMU_QUICK", "0") == "1"

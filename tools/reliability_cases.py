@@ -43,7 +43,7 @@ def cli(argv, module, function, files=()):
     """Run the command in a fresh folder with the experiment replaced."""
     import importlib
 
-    from nengo_lmu.cli import main
+    from nengo_lmu.apps.cli import main
 
     mod = importlib.import_module(module)
     original = getattr(mod, function)
@@ -135,7 +135,7 @@ def _():
 def _():
     return cli(
         ["train-digits", "--save", "/nonexistent/x.npz"],
-        "nengo_lmu.experiments.digits",
+        "nengo_lmu.apps.experiments.digits",
         "train_digits",
     )
 
@@ -143,32 +143,37 @@ def _():
 @case("2 train-l2mu --save /nonexistent/x.npz")
 def _():
     return cli(
-        ["train-l2mu", "--save", "/nonexistent/x.npz"], "nengo_lmu.experiments.l2mu", "train_l2mu"
+        ["train-l2mu", "--save", "/nonexistent/x.npz"],
+        "nengo_lmu.apps.experiments.l2mu",
+        "train_l2mu",
     )
 
 
 @case("2 demo --plot /nonexistent/d.png")
 def _():
     return cli(
-        ["demo", "--plot", "/nonexistent/d.png"], "nengo_lmu.experiments.delay", "delay_demo"
+        ["demo", "--plot", "/nonexistent/d.png"], "nengo_lmu.apps.experiments.delay", "delay_demo"
     )
 
 
 @case("3 train-digits with lmu_digits.npz present")
 def _():
     return cli(
-        ["train-digits"], "nengo_lmu.experiments.digits", "train_digits", files=["lmu_digits.npz"]
+        ["train-digits"],
+        "nengo_lmu.apps.experiments.digits",
+        "train_digits",
+        files=["lmu_digits.npz"],
     )
 
 
 @case("3 train-digits --parallel: default file")
 def _():
-    return cli(["train-digits", "--parallel"], "nengo_lmu.experiments.digits", "train_digits")
+    return cli(["train-digits", "--parallel"], "nengo_lmu.apps.experiments.digits", "train_digits")
 
 
 @case("3 train-l2mu --quick: default file")
 def _():
-    return cli(["train-l2mu", "--quick"], "nengo_lmu.experiments.l2mu", "train_l2mu")
+    return cli(["train-l2mu", "--quick"], "nengo_lmu.apps.experiments.l2mu", "train_l2mu")
 
 
 @case("4 LMUClassifier.load of a file with W_m missing")
@@ -232,7 +237,7 @@ def mnist(**change):
 
 @case("5 load_mnist_npz: float images in [0, 1]")
 def _():
-    from nengo_lmu.data import load_mnist_npz
+    from nengo_lmu.apps.data import load_mnist_npz
 
     x = np.full((6, 4, 4), 0.5)
     d = load_mnist_npz(mnist(x_train=x, x_test=x[:3]), permute=False)
@@ -241,7 +246,7 @@ def _():
 
 @case("5 load_mnist_npz: a NaN label")
 def _():
-    from nengo_lmu.data import load_mnist_npz
+    from nengo_lmu.apps.data import load_mnist_npz
 
     d = load_mnist_npz(mnist(y_train=np.array([0, 1, np.nan, 3, 4, 5])))
     return f"loads; the label becomes {d['y_train'].ravel()[2]}"
@@ -249,7 +254,7 @@ def _():
 
 @case("5 load_mnist_npz: 4x4 train, 5x5 test images")
 def _():
-    from nengo_lmu.data import load_mnist_npz
+    from nengo_lmu.apps.data import load_mnist_npz
 
     d = load_mnist_npz(mnist(x_test=np.zeros((3, 5, 5), np.uint8)))
     return f"loads: {d['x_train'].shape[1]} and {d['x_test'].shape[1]} steps"
@@ -338,7 +343,7 @@ def _():
 
 @case("8 load_mnist_npz of an .npy")
 def _():
-    from nengo_lmu.data import load_mnist_npz
+    from nengo_lmu.apps.data import load_mnist_npz
 
     path = os.path.join(tempfile.mkdtemp(), "a.npy")
     np.save(path, np.zeros(3))
@@ -372,7 +377,7 @@ def _():
 
 @case("9 permuted_digits(split_seed=-1)")
 def _():
-    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.apps.data import permuted_digits
 
     permuted_digits(split_seed=-1)
     return "accepted"
@@ -380,13 +385,15 @@ def _():
 
 @case("10 train-digits --mode fft (no --parallel)")
 def _():
-    return cli(["train-digits", "--mode", "fft"], "nengo_lmu.experiments.digits", "train_digits")
+    return cli(
+        ["train-digits", "--mode", "fft"], "nengo_lmu.apps.experiments.digits", "train_digits"
+    )
 
 
 @case("10 train-l2mu --quick --epochs 3")
 def _():
     return cli(
-        ["train-l2mu", "--quick", "--epochs", "3"], "nengo_lmu.experiments.l2mu", "train_l2mu"
+        ["train-l2mu", "--quick", "--epochs", "3"], "nengo_lmu.apps.experiments.l2mu", "train_l2mu"
     )
 
 

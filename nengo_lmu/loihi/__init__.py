@@ -24,10 +24,13 @@ Split by stage, as nengo-loihi itself is:
   `lif_run` (``l2mu.py``), a trained L2MU mapped onto `nengo.LIF`.
 
 The experiments that compare these against nengo (the delay task, the
-digits classifier) are in `nengo_lmu.experiments.loihi`.
+digits classifier) are in `nengo_lmu.apps.experiments.loihi`.
 
 nengo-loihi is imported inside the functions, so ``import nengo_lmu.loihi``
-needs nengo-loihi only to run something.
+needs nengo-loihi only to run something. On numpy 2, nengo-loihi 1.1 needs
+one patch (``np.array(..., copy=False)``); every function here applies it, and
+`nengo_loihi_module` returns nengo-loihi with it applied for code that builds
+``nengo_loihi.Simulator`` itself.
 
 References
 ----------
@@ -36,7 +39,7 @@ References
    hardware. PhD thesis, University of Waterloo (synapse mappings).
 """
 
-from nengo_lmu.loihi._compat import expected_warnings
+from nengo_lmu.loihi._compat import expected_warnings, nengo_loihi_module
 from nengo_lmu.loihi.chip_classifier import (
     ChipMemoryClassifier,
     ChipOnlyLegendreMemory,
@@ -86,6 +89,7 @@ __all__ = [
     "check_chip_cell",
     "chip_neuron_types",
     "expected_warnings",
+    "nengo_loihi_module",
     "held_memory_system",
     "lif_run",
     "lif_tau_rc",
@@ -96,21 +100,3 @@ __all__ = [
     "simulator_factory",
     "weight_precision",
 ]
-
-#: Names that moved to `nengo_lmu.experiments.loihi` (experiments sit above
-#: the backends); still reachable here, with a DeprecationWarning.
-MOVED_TO_EXPERIMENTS = ("delay_comparison", "digits_comparison", "train_digits_classifier")
-
-
-def __getattr__(name):
-    if name in MOVED_TO_EXPERIMENTS:
-        import importlib
-        import warnings
-
-        warnings.warn(
-            f"nengo_lmu.loihi.{name} moved to nengo_lmu.experiments.loihi.{name}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module("nengo_lmu.experiments.loihi"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

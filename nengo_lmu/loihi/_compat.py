@@ -4,7 +4,13 @@ Each function says what nengo-loihi 1.1 does and why nengo_lmu works around
 it; when nengo-loihi changes, this is the module to revisit.
 
 - `nengo_loihi_module`: nengo-loihi is an optional extra; it is imported
-  where it is used, with a `.MissingExtraError` naming the extra if absent.
+  where it is used, with a `.MissingExtraError` naming the extra if absent,
+  and with `patch_numpy2` applied.
+- `patch_numpy2`: nengo-loihi 1.1 calls ``np.array(x, copy=False)``, which
+  numpy 2 turned from "copy if needed" into "never copy" (a ``ValueError``
+  whenever a copy is needed, e.g. for every float64 weight matrix). On
+  numpy 2 its modules get a numpy whose ``array`` reads ``copy=False`` as
+  numpy 1 did (``copy=None``); nothing else changes.
 - `ensure_params`: ``on_chip`` and ``block_shape`` exist only after
   ``nengo_loihi.add_params``, and nengo-loihi reads them only from the
   top-level network (a subnetwork's ``on_chip`` is lifted to it).
@@ -25,6 +31,7 @@ it; when nengo-loihi changes, this is the module to revisit.
 """
 
 import contextlib
+import types
 import warnings
 
 import nengo
@@ -61,11 +68,56 @@ def expected_warnings():
 
 
 def nengo_loihi_module():
-    """Import nengo-loihi, or raise `.MissingExtraError` naming the extra."""
-    require_extra("loihi", "nengo_lmu.loihi")
-    import nengo_loihi
+    """nengo-loihi with `patch_numpy2` applied.
 
+    Use it in place of ``import nengo_loihi`` to build a
+    ``nengo_loihi.Simulator`` yourself on numpy 2 (every function of
+    `nengo_lmu.loihi` does). Raises `.MissingExtraError` naming the ``loihi``
+    extra if nengo-loihi is not installed.
+    """
+    with warnings.catch_warnings():
+        # nengo-loihi 1.1 warns at import that it "has not been tested with"
+        # any nengo after 3.2; nengo_lmu's tests run it on nengo 4.1.
+        warnings.filterwarnings("ignore", message=r"This version of `nengo_loihi` has not")
+        require_extra("loihi", "nengo_lmu.loihi")
+        import nengo_loihi
+
+    patch_numpy2(nengo_loihi)
     return nengo_loihi
+
+
+#: nengo-loihi 1.1's modules that call ``np.array(..., copy=False)``.
+NUMPY2_MODULES = ("nengo_loihi.block", "nengo_loihi.neurons")
+
+
+class _Numpy1Copy(types.ModuleType):
+    """numpy, except that ``array(x, copy=False)`` copies only if needed."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def array(obj, *args, copy=True, **kwargs):
+        return np.array(obj, *args, copy=None if copy is False else copy, **kwargs)
+
+
+def patch_numpy2(nengo_loihi):
+    """Give nengo-loihi's `NUMPY2_MODULES` numpy 1's ``copy=False`` on numpy 2.
+
+    Does nothing on numpy 1 or if already applied. Returns the names of the
+    modules patched by this call.
+    """
+    if int(np.__version__.split(".")[0]) < 2:
+        return []
+    import importlib
+
+    patched = []
+    for name in NUMPY2_MODULES:
+        module = importlib.import_module(name)
+        if not isinstance(module.np, _Numpy1Copy):
+            module.np = _Numpy1Copy("numpy")
+            patched.append(name)
+    return patched
 
 
 def _has_params(network):

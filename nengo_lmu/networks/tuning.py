@@ -72,7 +72,7 @@ def series_lowpass(first, second):
     --------
     >>> series_lowpass(nengo.Lowpass(0.1), None)
     Lowpass(tau=0.1)
-    >>> [round(c, 6) for c in series_lowpass(nengo.Lowpass(0.1), nengo.Lowpass(0.005)).den]
+    >>> [round(float(c), 6) for c in series_lowpass(nengo.Lowpass(0.1), nengo.Lowpass(0.005)).den]
     [0.0005, 0.105, 1.0]
     """
     if second is None:

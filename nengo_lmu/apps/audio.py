@@ -1,6 +1,6 @@
 """Log-mel features of audio clips (pure numpy): the HTK mel scale, the
 triangular mel filterbank and the framed, windowed power spectrum. The
-spoken-keyword data sets (`nengo_lmu.speech`) are made of these features.
+spoken-keyword data sets (`nengo_lmu.apps.speech`) are made of these features.
 """
 
 import numpy as np

@@ -3,7 +3,7 @@
 
 import sys
 
-from nengo_lmu.cli.common import FLAG, POSITIVE_FLOAT, POSITIVE_INT, add_command
+from nengo_lmu.apps.cli.common import FLAG, POSITIVE_FLOAT, POSITIVE_INT, add_command
 
 TRAIN_LM_OPTIONS = (
     (
@@ -72,7 +72,7 @@ def train_lm_command(args):
     import os
     import shutil
 
-    from nengo_lmu.experiments.language_model import train_lm
+    from nengo_lmu.apps.experiments.language_model import train_lm
     from nengo_lmu.report import format_table
 
     exists = os.path.isdir(args.checkpoint) and os.listdir(args.checkpoint)
@@ -137,7 +137,7 @@ def train_lm_command(args):
 def generate_command(args):
     import os
 
-    from nengo_lmu.experiments.language_model import generate_text
+    from nengo_lmu.apps.experiments.language_model import generate_text
 
     if args.output and os.path.exists(args.output) and not args.force:
         print(

@@ -1,7 +1,7 @@
 """``nengo-lmu train-lmuformer``: the LMUFormers against the LMU and an LSTM
 on spoken keywords."""
 
-from nengo_lmu.cli.common import (
+from nengo_lmu.apps.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
     POSITIVE_INT,
@@ -11,7 +11,7 @@ from nengo_lmu.cli.common import (
 
 
 def add_train_lmuformer_parser(sub):
-    from nengo_lmu.experiments.lmuformer import MODELS  # light: no TensorFlow
+    from nengo_lmu.apps.experiments.lmuformer import MODELS  # light: no TensorFlow
 
     options = (
         (
@@ -88,8 +88,8 @@ def train_lmuformer_command(args):
 
     from tqdm import tqdm
 
+    from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer, plot_frame_accuracy
     from nengo_lmu.dl.lmuformer import save_lmuformer
-    from nengo_lmu.experiments.lmuformer import compare_lmuformer, plot_frame_accuracy
 
     bar = tqdm(
         total=len(args.models) * len(args.seeds),

@@ -333,7 +333,7 @@ def measure_train_memory(kind, n, d=32, n_layers=2, order=40, theta=128, seed=0)
     import sys
 
     code = (
-        "import sys; from nengo_lmu.experiments.language_model import _memory_probe; "
+        "import sys; from nengo_lmu.apps.experiments.language_model import _memory_probe; "
         f"print(_memory_probe({kind!r}, {n}, {d}, {n_layers}, {order}, {theta}, {seed}))"
     )
     env = dict(

@@ -1,21 +1,21 @@
 """Experiments: each runs one comparison end to end and returns a dataclass.
 
-The command line (`nengo_lmu.cli`), the benchmarks (``benchmarks/``) and the
+The command line (`nengo_lmu.apps.cli`), the benchmarks (``benchmarks/``) and the
 notebooks call these functions, so that all of them measure the same thing;
 they print, plot and save, the experiments compute. Each module is imported
 on its own (this package imports none of them, so that ``import
-nengo_lmu.experiments`` stays light):
+nengo_lmu.apps.experiments`` stays light):
 
-- `nengo_lmu.experiments.delay`: the delay task with the exact memory and a
+- `nengo_lmu.apps.experiments.delay`: the delay task with the exact memory and a
   neural one (``nengo-lmu demo``).
-- `nengo_lmu.experiments.digits`: an LMU classifier trained on permuted
+- `nengo_lmu.apps.experiments.digits`: an LMU classifier trained on permuted
   sequential digits in NengoDL or in parallel (Keras), scored in NengoDL and
   with spiking hidden neurons in nengo, next to an LSTM
   (``nengo-lmu train-digits``; imports TensorFlow when run).
-- `nengo_lmu.experiments.l2mu`: the L2MU and a recurrent-LIF baseline trained
+- `nengo_lmu.apps.experiments.l2mu`: the L2MU and a recurrent-LIF baseline trained
   on event digits, their neuromorphic measures, and the Loihi-ready L2MU on
   nengo.LIF and the emulator (``nengo-lmu train-l2mu``).
-- `nengo_lmu.experiments.loihi`: the delay task with `LoihiLegendreMemory`
+- `nengo_lmu.apps.experiments.loihi`: the delay task with `LoihiLegendreMemory`
   and a digits classifier with its hidden layer on the chip, on nengo and
   on the nengo-loihi emulator (``nengo-lmu loihi``).
 

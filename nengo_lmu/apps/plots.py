@@ -23,7 +23,7 @@ def plot_delay(results, path=None, theta=None, window=1.0):
 
     Parameters
     ----------
-    results : list of `nengo_lmu.tasks.DelayResult`
+    results : list of `nengo_lmu.apps.tasks.DelayResult`
         Runs of the same delay task (same input).
     path : str, optional
         Save the figure here (PNG); otherwise it is returned open.

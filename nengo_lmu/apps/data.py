@@ -13,8 +13,8 @@ import zipfile
 import numpy as np
 from nengo.exceptions import ValidationError
 
-# the synthesised spoken keywords (eSpeak NG) live in nengo_lmu.speech
-from nengo_lmu.speech import load_speech_commands, spoken_keywords  # noqa: F401
+# the synthesised spoken keywords (eSpeak NG) live in nengo_lmu.apps.speech
+from nengo_lmu.apps.speech import load_speech_commands, spoken_keywords  # noqa: F401
 
 # the data checks live with the other checks; imported here for data users
 from nengo_lmu.validation import (  # noqa: F401
@@ -457,7 +457,7 @@ def mnist_5k(permute=True, permutation_seed=0, split_seed=0):
     """
     from nengo_lmu.info import require_extra  # pylint: disable=import-outside-toplevel
 
-    require_extra("mnist", "nengo_lmu.data.mnist_5k")
+    require_extra("mnist", "nengo_lmu.apps.data.mnist_5k")
 
     for name, value in dict(permutation_seed=permutation_seed, split_seed=split_seed).items():
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:

@@ -1,13 +1,13 @@
 """``nengo-lmu demo`` (the delay task) and ``nengo-lmu info``."""
 
-from nengo_lmu.cli.common import (
+from nengo_lmu.apps.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
     POSITIVE_INT,
     add_command,
     output,
 )
-from nengo_lmu.experiments.delay import NEURON_TYPES
+from nengo_lmu.apps.experiments.delay import NEURON_TYPES
 
 DEMO_OPTIONS = (
     ("--theta", POSITIVE_FLOAT, 0.1, "delay window in seconds"),
@@ -51,7 +51,7 @@ def add_demo_parser(sub):
 
 
 def demo_command(args):
-    from nengo_lmu.experiments.delay import delay_demo
+    from nengo_lmu.apps.experiments.delay import delay_demo
 
     if not args.no_plot:
         args.plot = output(args.plot, args, "plot")
@@ -83,7 +83,7 @@ def demo_command(args):
         f"steps; 'best lag' is the delay that fits best."
     )
     if not args.no_plot:
-        from nengo_lmu.plots import plot_delay
+        from nengo_lmu.apps.plots import plot_delay
 
         plot_delay([out.exact, out.neural], args.plot, theta=args.theta)
         print(f"Plot saved to {args.plot}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
+from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
 from nengo_lmu.report import format_table
 
 #: Blank steps appended to every sequence of the Loihi-ready L2MU, so that
@@ -127,7 +127,7 @@ def train_l2mu(
         ``memory_size``, ``hidden_size`` and, where given, ``order`` and
         ``theta`` override it.
     steps, event_threshold, samples
-        The data (`nengo_lmu.data.event_digits`), unless ``data`` is given.
+        The data (`nengo_lmu.apps.data.event_digits`), unless ``data`` is given.
     epochs, learning_rate, minibatch_size, seed
         Training (``minibatch_size`` defaults to the preset's).
     baseline : bool
@@ -157,7 +157,7 @@ def train_l2mu(
     save = check_output_path(save, force=True, what="trained L2MU", suffix=".npz", attr="save")
     if loihi:
         check_output_path(chip_path(save), force=True, what="Loihi-ready L2MU", attr="save")
-    from nengo_lmu.data import event_digits
+    from nengo_lmu.apps.data import event_digits
     from nengo_lmu.dl import train_spiking_classifier
     from nengo_lmu.networks import L2MU, RecurrentLIF
     from nengo_lmu.networks.l2mu import activity_metrics, preset

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import nengo
 import numpy as np
 
-from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
+from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
 from nengo_lmu.networks.common import hidden_neuron_type
 from nengo_lmu.report import format_table
 
-#: Classes of `nengo_lmu.data.permuted_digits`.
+#: Classes of `nengo_lmu.apps.data.permuted_digits`.
 N_CLASSES = 10
 
 
@@ -121,7 +121,7 @@ def train_digits(
     verbose : int
         Keras' verbosity.
     data : dict, optional
-        Instead of `nengo_lmu.data.permuted_digits`.
+        Instead of `nengo_lmu.apps.data.permuted_digits`.
     log : callable, optional
         Called with a line of text before each long step.
 
@@ -131,7 +131,7 @@ def train_digits(
     """
     # the outputs first: before any import or work that could take a while
     save = check_output_path(save, force=True, what="trained model", suffix=".npz", attr="save")
-    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.apps.data import permuted_digits
     from nengo_lmu.dl import (
         count_parameters,
         keras_lstm_baseline,

@@ -241,7 +241,7 @@ def compare_lmuformer(
         Test clips run frame by frame through the streaming network (all by
         default).
     cache_dir : str, optional
-        Cache of the generated data (`nengo_lmu.speech.spoken_keywords`).
+        Cache of the generated data (`nengo_lmu.apps.speech.spoken_keywords`).
     progress : callable, optional
         Called as ``progress(done, total, label)`` after each training run.
     verbose : int
@@ -260,6 +260,7 @@ def compare_lmuformer(
     """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
+    from nengo_lmu.apps.speech import spoken_keywords  # pylint: disable=import-outside-toplevel
     from nengo_lmu.dl.lmuformer import (  # pylint: disable=import-outside-toplevel
         PAPER_LOOKAHEAD,
         final_scores_model,
@@ -271,7 +272,6 @@ def compare_lmuformer(
         run_streaming,
         streaming_network,
     )
-    from nengo_lmu.speech import spoken_keywords  # pylint: disable=import-outside-toplevel
 
     models = tuple(models)
     unknown = [m for m in models if m not in MODELS]

@@ -102,8 +102,8 @@ def log(text):
 
 def output(path, args, what, suffix=None):
     """Check an output path before any work starts (see
-    `nengo_lmu.experiments.outputs.check_output_path`)."""
-    from nengo_lmu.experiments.outputs import check_output_path
+    `nengo_lmu.apps.experiments.outputs.check_output_path`)."""
+    from nengo_lmu.apps.experiments.outputs import check_output_path
 
     return check_output_path(
         path,

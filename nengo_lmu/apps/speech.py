@@ -38,7 +38,7 @@ from nengo.exceptions import ValidationError
 from scipy.io import wavfile
 from scipy.signal import resample_poly
 
-from nengo_lmu.audio import SAMPLE_RATE, frame_count, hz_to_mel, log_mel, mel_filterbank  # noqa: F401
+from nengo_lmu.apps.audio import SAMPLE_RATE, frame_count, hz_to_mel, log_mel, mel_filterbank  # noqa: F401
 from nengo_lmu.info import require_extra
 from nengo_lmu.validation import check_int, check_positive
 
@@ -309,7 +309,7 @@ def _generate_in_fresh_process(args):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "set.npz")
         code = (
-            "import sys; from nengo_lmu.speech import _generate_to_file; "
+            "import sys; from nengo_lmu.apps.speech import _generate_to_file; "
             "_generate_to_file(sys.argv[1], sys.argv[2])"
         )
         done = subprocess.run(

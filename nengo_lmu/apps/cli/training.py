@@ -1,7 +1,7 @@
 """``nengo-lmu train-digits``, ``train-l2mu`` and ``train-psmnist``: train a
 classifier, print the experiment's table, save the weights."""
 
-from nengo_lmu.cli.common import (
+from nengo_lmu.apps.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
     POSITIVE_INT,
@@ -220,7 +220,7 @@ L2MU_DEFAULTS = dict(samples=None, steps=40, epochs=15, memory_size=32, hidden_s
 
 
 def train_l2mu_command(args):
-    from nengo_lmu.experiments.l2mu import chip_path, train_l2mu
+    from nengo_lmu.apps.experiments.l2mu import chip_path, train_l2mu
 
     for key, value in (L2MU_QUICK if args.quick else L2MU_DEFAULTS).items():
         if getattr(args, key) is None:
@@ -290,7 +290,7 @@ def train_digits_command(args):
     quiet_tensorflow()
     from tqdm import tqdm
 
-    from nengo_lmu.experiments.digits import train_digits
+    from nengo_lmu.apps.experiments.digits import train_digits
 
     out = train_digits(
         units=args.units,
@@ -324,7 +324,7 @@ def train_digits_command(args):
     print()
     print(out.table())
     if out.steps is not None and args.plot:
-        from nengo_lmu.plots import plot_sequence_outputs
+        from nengo_lmu.apps.plots import plot_sequence_outputs
 
         keras_steps, nengo_steps, label = out.steps
         plot_sequence_outputs(keras_steps, nengo_steps, f"digit {label}", args.plot)
@@ -337,7 +337,7 @@ def train_digits_command(args):
 
 
 def train_psmnist_command(args):
-    from nengo_lmu.experiments.psmnist import run_psmnist
+    from nengo_lmu.apps.experiments.psmnist import run_psmnist
     from nengo_lmu.report import format_table
 
     result = run_psmnist(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import nengo
 import numpy as np
 
+from nengo_lmu.apps.tasks import run_delay_task
 from nengo_lmu.loihi import (
     TARGETS,
     LoihiLegendreMemory,
@@ -20,7 +21,6 @@ from nengo_lmu.loihi import (
 from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
 from nengo_lmu.report import format_table
 from nengo_lmu.systems import legendre_readout, legendre_system
-from nengo_lmu.tasks import run_delay_task
 from nengo_lmu.validation import check_choice, check_int
 
 #: The rows of `resources_table`.
@@ -208,13 +208,13 @@ def train_digits_classifier(path, epochs=20, seed=0):
 
     100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights,
     trained in parallel (`nengo_lmu.dl.train_parallel_classifier`, imports
-    TensorFlow; seconds) on `nengo_lmu.data.permuted_digits` and converted
+    TensorFlow; seconds) on `nengo_lmu.apps.data.permuted_digits` and converted
     to an `.LMUClassifier`. Returns a `DigitsTraining` (the rate accuracy
     on all held-out sequences).
     """
-    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.apps.data import permuted_digits
+    from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
     from nengo_lmu.dl import to_classifier, train_parallel_classifier
-    from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
 
     # the folder is checked before training; a failed save goes to a
     # temporary file (returned as the result's path) rather than being lost
@@ -297,11 +297,11 @@ def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
     accuracy on ``nengo.Simulator`` and on each nengo-loihi target.
 
     The encoder's scale comes from the training sequences of
-    `nengo_lmu.data.permuted_digits` (or of ``data``); the first ``n_test``
+    `nengo_lmu.apps.data.permuted_digits` (or of ``data``); the first ``n_test``
     held-out sequences (all by default) are the same for every simulator.
     ``kwargs`` go to `LoihiLMUClassifier`. Returns a `DigitsComparison`.
     """
-    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.apps.data import permuted_digits
 
     data = permuted_digits() if data is None else data
     n = len(data["x_test"]) if n_test is None else check_int("n_test", n_test, None)
@@ -319,9 +319,9 @@ def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
 
 def row_digits(test_size=0.2, split_seed=0):
     """scikit-learn's 8x8 digits as sequences of their 8 rows: 8 steps of 8
-    pixel values in [0, 1] (`nengo_lmu.data.permuted_digits` unpermuted,
+    pixel values in [0, 1] (`nengo_lmu.apps.data.permuted_digits` unpermuted,
     reshaped), the data of `train_chip_digits_classifier`."""
-    from nengo_lmu.data import permuted_digits
+    from nengo_lmu.apps.data import permuted_digits
 
     d = permuted_digits(test_size=test_size, permute=False, split_seed=split_seed)
     return {
@@ -365,8 +365,8 @@ def train_chip_digits_classifier(path, seed=0, epochs=40, **cell):
     >>> out.test_accuracy > 0.9  # doctest: +SKIP
     True
     """
+    from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
     from nengo_lmu.dl import to_classifier, train_parallel_classifier
-    from nengo_lmu.experiments.outputs import check_output_path, save_or_rescue
 
     path = check_output_path(path, force=True, what="trained classifier", suffix=".npz")
     res = train_parallel_classifier(

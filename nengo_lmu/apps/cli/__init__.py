@@ -1,24 +1,24 @@
 """The ``nengo-lmu`` command.
 
-One module per group of commands: `~nengo_lmu.cli.demo` (``demo``,
-``info``), `~nengo_lmu.cli.training` (``train-digits``, ``train-l2mu``,
-``train-psmnist``), `~nengo_lmu.cli.loihi` (``loihi``),
-`~nengo_lmu.cli.lmuformer` (``train-lmuformer``),
-`~nengo_lmu.cli.language_model` (``train-lm``, ``generate``); what they
-share (the table-driven `~nengo_lmu.cli.common.add_options`, the output
-check) is in `~nengo_lmu.cli.common`. Each command parses, calls an
+One module per group of commands: `~nengo_lmu.apps.cli.demo` (``demo``,
+``info``), `~nengo_lmu.apps.cli.training` (``train-digits``, ``train-l2mu``,
+``train-psmnist``), `~nengo_lmu.apps.cli.loihi` (``loihi``),
+`~nengo_lmu.apps.cli.lmuformer` (``train-lmuformer``),
+`~nengo_lmu.apps.cli.language_model` (``train-lm``, ``generate``); what they
+share (the table-driven `~nengo_lmu.apps.cli.common.add_options`, the output
+check) is in `~nengo_lmu.apps.cli.common`. Each command parses, calls an
 experiment and prints its table.
 """
 
 import argparse
 import sys
 
-from nengo_lmu.cli.common import version_text
-from nengo_lmu.cli.demo import add_demo_parser, add_info_parser, demo_command, info_command
-from nengo_lmu.cli.language_model import add_lm_parsers, generate_command, train_lm_command
-from nengo_lmu.cli.lmuformer import add_train_lmuformer_parser, train_lmuformer_command
-from nengo_lmu.cli.loihi import add_loihi_parser, loihi_command
-from nengo_lmu.cli.training import (
+from nengo_lmu.apps.cli.common import version_text
+from nengo_lmu.apps.cli.demo import add_demo_parser, add_info_parser, demo_command, info_command
+from nengo_lmu.apps.cli.language_model import add_lm_parsers, generate_command, train_lm_command
+from nengo_lmu.apps.cli.lmuformer import add_train_lmuformer_parser, train_lmuformer_command
+from nengo_lmu.apps.cli.loihi import add_loihi_parser, loihi_command
+from nengo_lmu.apps.cli.training import (
     L2MU_DEFAULTS,
     L2MU_QUICK,
     add_train_digits_parser,

@@ -1,7 +1,7 @@
 """``nengo-lmu loihi``: the delay task and a digits classifier on the
 nengo-loihi emulator next to nengo."""
 
-from nengo_lmu.cli.common import (
+from nengo_lmu.apps.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
     POSITIVE_INT,
@@ -150,7 +150,7 @@ def loihi_command(args):
     quiet_tensorflow()
     from nengo.exceptions import ValidationError
 
-    from nengo_lmu.experiments import loihi as experiment
+    from nengo_lmu.apps.experiments import loihi as experiment
 
     targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
     for t in targets:
