@@ -26,6 +26,7 @@ pytest.importorskip("keras")
 from nengo_lmu.dl import LegendreMemoryLayer, LMUKerasCell, LMULayer  # noqa: E402
 from nengo_lmu.dl.compat import (  # noqa: E402
     backend_name,
+    enable_float64,
     keras,
     layer_gradients,
     ops,
@@ -34,10 +35,7 @@ from nengo_lmu.dl.compat import (  # noqa: E402
 )
 from nengo_lmu.systems import euler_min_theta, legendre_system  # noqa: E402
 
-if backend_name() == "jax":  # the float64 comparisons need JAX's float64
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
+enable_float64()  # the float64 comparisons (JAX computes float32 by default)
 
 N = to_numpy
 

@@ -14,7 +14,7 @@ pytest.importorskip("keras")
 
 from nengo_lmu.dl import LegendreMemoryLayer, LMULayer, legendre_memory  # noqa: E402
 from nengo_lmu.dl.compat import (  # noqa: E402
-    backend_name,
+    enable_float64,
     gradients,
     keras,
     layer_gradients,
@@ -26,10 +26,7 @@ from nengo_lmu.dl.memory import discrete_memory, memory_recurrent  # noqa: E402
 from nengo_lmu.networks import LMUCell  # noqa: E402
 from nengo_lmu.systems import legendre_system  # noqa: E402
 
-if backend_name() == "jax":  # the float64 comparisons need JAX's float64
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
+enable_float64()  # the float64 comparisons (JAX computes float32 by default)
 
 N = to_numpy
 

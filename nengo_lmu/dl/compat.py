@@ -21,8 +21,6 @@ The backend is chosen by Keras (``KERAS_BACKEND``, or ``~/.keras/keras.json``)
 before anything imports it; JAX runs float64 only with ``JAX_ENABLE_X64=1``.
 """
 
-import os
-
 import keras as _keras_module
 import numpy as np
 
@@ -418,12 +416,23 @@ def layer_gradients(layer, x, loss=None):
     return y.numpy(), [g.numpy() for g in tape.gradient(value, layer.trainable_weights)]
 
 
+def enable_float64():
+    """Let the backend compute in float64 (JAX: ``jax_enable_x64``, as
+    ``JAX_ENABLE_X64=1`` does; the other backends always can)."""
+    if backend_name() == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+
+
 def float64_available():
     """Whether the backend computes in float64 (JAX only with
-    ``JAX_ENABLE_X64=1``)."""
+    ``JAX_ENABLE_X64=1`` or `enable_float64`)."""
     if backend_name() != "jax":
         return True
-    return os.environ.get("JAX_ENABLE_X64", "").lower() in ("1", "true")
+    import jax
+
+    return bool(jax.config.jax_enable_x64)
 
 
 __all__ = [
@@ -450,6 +459,7 @@ __all__ = [
     "to_numpy",
     "standard_dtype",
     "static_size",
+    "enable_float64",
     "float64_available",
     "gradients",
     "layer_gradients",
