@@ -168,7 +168,9 @@ def classifier_model():
         [
             keras.Input((20, 1)),
             LMULayer(16, 8, 20.0, seed=0, hidden_activation="relu", hidden_to_hidden=False),
-            keras.layers.Dense(4, use_bias=False),
+            keras.layers.Dense(
+                4, use_bias=False, kernel_initializer=keras.initializers.GlorotUniform(seed=1)
+            ),
         ]
     )
 

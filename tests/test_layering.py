@@ -22,6 +22,7 @@ LAYERS = {
     "nengo_lmu.systems": 1,
     "nengo_lmu.metrics": 1,
     "nengo_lmu.neurons": 2,
+    "nengo_lmu.cell_options": 2.25,
     "nengo_lmu.networks.tuning": 2.5,
     "nengo_lmu.networks": 3,
     "nengo_lmu.text": 3.5,

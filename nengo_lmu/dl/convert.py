@@ -20,12 +20,12 @@ Two routes:
 import nengo
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.cell_options import SHARED_OPTIONS
 from nengo_lmu.dl.compat import keras, to_numpy
 from nengo_lmu.dl.layers import LMULayer
 from nengo_lmu.dl.sequence_layers import SequenceLayer
 from nengo_lmu.info import require_extra
 from nengo_lmu.networks import LMUCell
-from nengo_lmu.networks.classifier import CELL_ARGS as SAVED_CELL_ARGS
 from nengo_lmu.networks.classifier import LMUClassifier
 from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS
 
@@ -87,9 +87,11 @@ def layer_weights(layer):
 
 
 #: LMULayer attributes that are LMUCell arguments of the same name: the
-#: ones a saved classifier keeps (`nengo_lmu.networks.classifier.CELL_ARGS`)
-#: but ``hidden_gain`` (a layer has none), and ``order`` and ``theta``
-CELL_ARGS = ("order", "theta") + tuple(a for a in SAVED_CELL_ARGS if a != "hidden_gain")
+#: options both take (`nengo_lmu.cell_options.SHARED_OPTIONS`, but the
+#: initializers and seed, which the copied weights replace) and ``input_d``
+CELL_ARGS = tuple(a for a in SHARED_OPTIONS if not a.endswith("_initializer") and a != "seed") + (
+    "input_d",
+)
 
 
 def cell_args(layer, hidden_neuron_type=None, hidden_gain=1.0):

@@ -17,8 +17,11 @@ where the default hidden part is ``f(W_m m[t] + W_x (d_x x[t]) +
 W_h (d_r h[t-1]) + b_h)``.
 """
 
+import inspect
+
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.cell_options import bind, signature
 from nengo_lmu.dl.compat import (
     DropoutCell,
     cell_input_mask,
@@ -29,7 +32,7 @@ from nengo_lmu.dl.compat import (
     register,
     seed_generator,
 )
-from nengo_lmu.dl.lmu_core import DEFAULT_HIDDEN, LMUCore, is_rnn_cell, state_sizes
+from nengo_lmu.dl.lmu_core import LMUCore, is_rnn_cell, state_sizes
 from nengo_lmu.validation import check_int
 
 
@@ -63,40 +66,15 @@ class LMUKerasCell(DropoutCell, LMUCore, keras.layers.Layer):
     (2, 20)
     """
 
-    def __init__(
-        self,
-        units,
-        order,
-        theta,
-        memory_d=1,
-        hidden_activation="tanh",
-        hidden_to_memory=False,
-        memory_to_memory=False,
-        input_to_hidden=True,
-        hidden_to_hidden=True,
-        trainable_memory=False,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="glorot_uniform",
-        encoder_initializer="lecun_uniform",
-        seed=None,
-        discretizer="zoh",
-        hidden_cell=DEFAULT_HIDDEN,
-        trainable_theta=False,
-        use_bias=False,
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        input_d=None,
-        **kwargs,
-    ):
-        options = dict(locals())  # the arguments, for init_options_from
-        super().__init__(**kwargs)
-        self.init_options_from(options)
+    def __init__(self, *args, **kwargs):
+        # the arguments are the cell's options (one table, in
+        # nengo_lmu.cell_options), input_d, and Keras' own
+        options, rest = bind("keras", args, kwargs, extra=("input_d",))
+        input_d = options.pop("input_d", None)
+        super().__init__(**rest)
+        self.init_options(options)
         self.input_d = None if input_d is None else check_int("input_d", input_d, self)
-        self.seed_generator = seed_generator(seed)
+        self.seed_generator = seed_generator(self.seed)
         # keras.layers.RNN reads state_size before building the cell
         self._set_sizes(self.input_d)
 
@@ -219,5 +197,10 @@ class LMUKerasCell(DropoutCell, LMUCore, keras.layers.Layer):
         config["input_d"] = self.input_d
         return config
 
+
+LMUKerasCell.__init__.__signature__ = signature(
+    "keras",
+    after=[inspect.Parameter("input_d", inspect.Parameter.KEYWORD_ONLY, default=None)],
+)
 
 __all__ = ["LMUKerasCell"]

@@ -10,6 +10,7 @@ the Nengo networks (`nengo_lmu.dl.convert`).
 Each step of a sequence is one sample, so ``theta`` is in steps.
 """
 
+from nengo_lmu.cell_options import bind, signature
 from nengo_lmu.dl.compat import (
     dropout_mask,
     keras,
@@ -21,14 +22,13 @@ from nengo_lmu.dl.compat import (
 )
 from nengo_lmu.dl.lmu_core import (
     ACTIVATION_FUNCTIONS,
-    DEFAULT_HIDDEN,
     LMUCore,
     flat_states,
     is_rnn_cell,
     state_sizes,
 )
 from nengo_lmu.dl.memory import legendre_memory, memory_from_response
-from nengo_lmu.dl.sequence_layers import SequenceLayer
+from nengo_lmu.dl.sequence_layers import SEQUENCE_PARAMETERS, SequenceLayer
 
 
 @register
@@ -135,38 +135,16 @@ go_backwards
        Units: continuous-time representation in recurrent neural networks.
     """
 
-    def __init__(
-        self,
-        units,
-        order,
-        theta,
-        memory_d=1,
-        hidden_activation="tanh",
-        hidden_to_memory=False,
-        memory_to_memory=False,
-        input_to_hidden=True,
-        hidden_to_hidden=True,
-        trainable_memory=False,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="glorot_uniform",
-        encoder_initializer="lecun_uniform",
-        seed=None,
-        hidden_cell=DEFAULT_HIDDEN,
-        trainable_theta=False,
-        use_bias=False,
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        **kwargs,
-    ):
-        options = dict(locals())  # the arguments, for init_options_from
-        super().__init__(order, theta, **kwargs)
-        self.init_options_from(options, discretizer=self.discretizer)
+    def __init__(self, *args, **kwargs):
+        # the arguments are the cell's options (one table, in
+        # nengo_lmu.cell_options) and SequenceLayer's / Keras' own
+        options, rest = bind("keras", args, kwargs)
+        super().__init__(
+            options["order"], options["theta"], discretizer=options["discretizer"], **rest
+        )
+        self.init_options(options)
         self._hidden_rnn = None
-        self.seed_generator = seed_generator(seed)
+        self.seed_generator = seed_generator(self.seed)
         self._warn_fallback()
 
     # theta is LMUCore's property (the trained value with trainable_theta);
@@ -390,3 +368,8 @@ go_backwards
         config = super().get_config()
         config.update(self.options_config())
         return config
+
+
+LMULayer.__init__.__signature__ = signature(
+    "keras", after=[p for p in SEQUENCE_PARAMETERS if p.name != "discretizer"]
+)

@@ -13,29 +13,23 @@ order), and the checks of their options:
   parallel path is tested against (its equations: `nengo_lmu.dl.keras_cell`).
 """
 
-import inspect
-
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.cell_options import DEFAULT_HIDDEN, FLAGS, check_options, options_of
 from nengo_lmu.dl.compat import expm, keras, matmul, ops, sigmoid, tanh, to_numpy
 from nengo_lmu.dl.memory import check_theta_steps, discrete_memory
 from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
 from nengo_lmu.systems import (
-    DISCRETIZERS,
-    check_order,
     euler_min_theta,
     legendre_system,
 )
-from nengo_lmu.validation import check_bool, check_choice, check_int
+from nengo_lmu.validation import check_choice
 
 #: Hidden nonlinearities of the default hidden layer
 ACTIVATIONS = tuple(HIDDEN_ACTIVATIONS)
 #: ``keras.ops`` function of each activation
 ACTIVATION_FUNCTIONS = {"tanh": tanh, "relu": ops.relu, "sigmoid": sigmoid}
-
-#: ``hidden_cell`` value meaning the built-in fully connected layer
-DEFAULT_HIDDEN = "default"
 
 
 def check_initializer(name, value, obj=None):
@@ -176,56 +170,21 @@ class LMUCore:
     Not a layer by itself; the classes that mix it in are Keras layers.
     """
 
-    def init_options(
-        self,
-        units,
-        order,
-        theta,
-        memory_d,
-        hidden_activation,
-        hidden_to_memory,
-        memory_to_memory,
-        input_to_hidden,
-        hidden_to_hidden,
-        trainable_memory,
-        kernel_initializer,
-        recurrent_initializer,
-        encoder_initializer,
-        seed,
-        discretizer,
-        hidden_cell,
-        trainable_theta,
-        use_bias,
-        bias_initializer,
-        kernel_regularizer,
-        recurrent_regularizer,
-        bias_regularizer,
-        dropout,
-        recurrent_dropout,
-    ):
-        """Validate and store the options (call from ``__init__``)."""
-        self.order = check_order(order, obj=self)
-        self.theta_init = check_theta_steps(theta, self)
-        self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS, self)
-        self.memory_d = check_int("memory_d", memory_d, self)
-        self.hidden_cell = check_hidden_cell(hidden_cell, self)
-        if self.hidden_cell is DEFAULT_HIDDEN or self.hidden_cell == DEFAULT_HIDDEN:
-            self.units = check_int("units", units, self)
-        else:
-            self.units = None if units is None else check_int("units", units, self)
+    def init_options(self, options):
+        """Check and store the cell's options (call from ``__init__``).
+
+        ``options`` holds every Keras option of `nengo_lmu.cell_options`
+        (`nengo_lmu.cell_options.bind` makes it from the arguments).
+        """
+        self.theta_init = check_theta_steps(options["theta"], self)
+        self.hidden_cell = check_hidden_cell(options["hidden_cell"], self)
+        checked = check_options(dict(options, hidden_cell=self.hidden_cell), obj=self)
+        for name in ("order", "memory_d", "discretizer", "seed") + FLAGS:
+            setattr(self, name, checked[name])
+        self.units = checked["units"]
         self.hidden_activation = check_choice(
-            "hidden_activation", hidden_activation, ACTIVATIONS, self
+            "hidden_activation", options["hidden_activation"], ACTIVATIONS, self
         )
-        for name, value in dict(
-            hidden_to_memory=hidden_to_memory,
-            memory_to_memory=memory_to_memory,
-            input_to_hidden=input_to_hidden,
-            hidden_to_hidden=hidden_to_hidden,
-            trainable_memory=trainable_memory,
-            trainable_theta=trainable_theta,
-            use_bias=use_bias,
-        ).items():
-            setattr(self, name, check_bool(name, value, self))
         if self.hidden_cell is None and self.hidden_to_memory:
             raise ValidationError(
                 "must be False when hidden_cell is None (there is no hidden state to feed back)",
@@ -239,40 +198,24 @@ class LMUCore:
                 attr="trainable_theta",
                 obj=self,
             )
-        for name, value in dict(
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            encoder_initializer=encoder_initializer,
-            bias_initializer=bias_initializer,
-        ).items():
-            setattr(self, name, check_initializer(name, value, self))
-        for name, value in dict(
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-        ).items():
-            setattr(self, name, check_regularizer(name, value, self))
-        self.dropout = check_rate("dropout", dropout, self)
-        self.recurrent_dropout = check_rate("recurrent_dropout", recurrent_dropout, self)
-        if seed is not None:
-            seed = check_int("seed", seed, self, minimum=0)
-        self.seed = seed
+        for name in (
+            "kernel_initializer",
+            "recurrent_initializer",
+            "encoder_initializer",
+            "bias_initializer",
+        ):
+            setattr(self, name, check_initializer(name, options[name], self))
+        for name in ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer"):
+            setattr(self, name, check_regularizer(name, options[name], self))
+        self.dropout = check_rate("dropout", options["dropout"], self)
+        self.recurrent_dropout = check_rate(
+            "recurrent_dropout", options["recurrent_dropout"], self
+        )
         # the one Euler rule (refuses an unstable memory, warns an inaccurate
         # one) and the cached (Ad, Bd)
         discrete_memory(self.order, self.theta_init, self.discretizer)
         self.theta_inv = None
         self.kernels = {}
-
-    def init_options_from(self, values, **overrides):
-        """`init_options` with the arguments of the caller's ``__init__``.
-
-        ``values`` is that ``__init__``'s ``locals()`` taken first thing, so
-        the classes that mix `LMUCore` in keep their explicit signatures
-        without a second copy of the option list; ``overrides`` take
-        precedence (`.LMULayer` passes its validated ``discretizer``).
-        """
-        names = list(inspect.signature(LMUCore.init_options).parameters)[1:]
-        self.init_options(**{n: overrides[n] if n in overrides else values[n] for n in names})
 
     @property
     def default_hidden(self):
@@ -487,35 +430,21 @@ class LMUCore:
         return self.hidden_to_memory or (self.default_hidden and self.hidden_to_hidden)
 
     def options_config(self):
-        """The shared options as a ``get_config`` dict."""
-        ser = keras.layers.serialize
-        return dict(
-            units=self.units if self.default_hidden else None,
-            order=self.order,
-            theta=self.theta_init,
-            memory_d=self.memory_d,
-            hidden_activation=self.hidden_activation,
-            hidden_to_memory=self.hidden_to_memory,
-            memory_to_memory=self.memory_to_memory,
-            input_to_hidden=self.input_to_hidden,
-            hidden_to_hidden=self.hidden_to_hidden,
-            trainable_memory=self.trainable_memory,
-            kernel_initializer=serialize(self.kernel_initializer, keras.initializers),
-            recurrent_initializer=serialize(self.recurrent_initializer, keras.initializers),
-            encoder_initializer=serialize(self.encoder_initializer, keras.initializers),
-            seed=self.seed,
-            discretizer=self.discretizer,
-            hidden_cell=(
-                self.hidden_cell
-                if self.hidden_cell is None or self.default_hidden
-                else ser(self.hidden_cell)
-            ),
-            trainable_theta=self.trainable_theta,
-            use_bias=self.use_bias,
-            bias_initializer=serialize(self.bias_initializer, keras.initializers),
-            kernel_regularizer=serialize(self.kernel_regularizer, keras.regularizers),
-            recurrent_regularizer=serialize(self.recurrent_regularizer, keras.regularizers),
-            bias_regularizer=serialize(self.bias_regularizer, keras.regularizers),
-            dropout=self.dropout,
-            recurrent_dropout=self.recurrent_dropout,
-        )
+        """The cell's options as a ``get_config`` dict (every Keras option of
+        `nengo_lmu.cell_options`)."""
+        config = {}
+        for option in options_of("keras"):
+            value = getattr(self, option.name, None)
+            if option.name == "theta":
+                value = self.theta_init
+            elif option.name == "units":
+                value = self.units if self.default_hidden else None
+            elif option.name == "hidden_cell":
+                if not (value is None or self.default_hidden):
+                    value = keras.layers.serialize(value)
+            elif option.name.endswith("_initializer"):
+                value = serialize(value, keras.initializers)
+            elif option.name.endswith("_regularizer"):
+                value = serialize(value, keras.regularizers)
+            config[option.name] = value
+        return config

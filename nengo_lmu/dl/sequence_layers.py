@@ -5,6 +5,7 @@ the evaluation modes and their fallback, the states, and Keras' RNN options.
 Each step of a sequence is one sample, so ``theta`` is in steps.
 """
 
+import inspect
 import warnings
 
 from nengo.exceptions import ValidationError
@@ -314,3 +315,11 @@ class LegendreMemoryLayer(SequenceLayer):
         if self.return_state:
             return [out, (input_shape[0], size)]
         return out
+
+
+#: The keyword parameters of `SequenceLayer` after ``order`` and ``theta``
+#: (with `.LMULayer`'s default of ``return_sequences``)
+SEQUENCE_PARAMETERS = tuple(
+    p.replace(default=False) if p.name == "return_sequences" else p
+    for p in list(inspect.signature(SequenceLayer.__init__).parameters.values())[3:-1]
+)
