@@ -20,7 +20,7 @@ step; transformer: key/value cache), with the LMU/transformer ratios.
 
 The issue's protocol is ``--seq-len 1024`` and two sizes at three budgets
 spanning 10x; on a 2-core CPU use small sizes and budgets (see
-notes/lm.md for what was run). Absolute times depend on the machine's load.
+docs/language-model.md for what was run). Absolute times depend on the machine's load.
 
 Run from the repository root::
 
@@ -45,7 +45,7 @@ from nengo_lmu.apps.experiments.language_model import (  # noqa: E402
     run_lm_cost,
     run_lm_scaling,
 )
-from nengo_lmu.report import format_table  # noqa: E402
+from nengo_lmu.tables import format_table  # noqa: E402
 
 
 def scaling_tables(result):

@@ -88,6 +88,20 @@ EXTRAS = {
         ("keras-lmu",),
         "3.9-3.11",
     ),
+    "nir": Extra(
+        "nir",
+        "the nir package (NIR graphs: nengo_lmu.nir)",
+        ("nir",),
+        ("nir",),
+        "3.10-3.13",
+    ),
+    "nir-test": Extra(
+        "nir-test",
+        "snnTorch on torch (the independent NIR reader of the nir tests)",
+        ("torch", "snntorch", "nirtorch"),
+        ("torch", "snntorch", "nirtorch"),
+        "3.10-3.13",
+    ),
     "tests": Extra(
         "tests",
         "pytest and its allclose, rng and plt plugins, hypothesis, notebook runner, ruff",
@@ -114,6 +128,9 @@ PACKAGES = (
     "mlxtend",
     "pandas",
     "keras-lmu",
+    "nir",
+    "torch",
+    "snntorch",
     "typing-extensions",
     "pytest",
     "ipykernel",
@@ -248,7 +265,7 @@ def require_extra(name, feature=None):
 
 def report():
     """The text that ``nengo-lmu info`` prints: paste it into a bug report."""
-    from nengo_lmu.report import format_table
+    from nengo_lmu.tables import format_table
 
     versions = installed_versions(PACKAGES + ("setuptools",))
     lines = [

@@ -7,15 +7,8 @@ import pytest
 from nengo.exceptions import ValidationError
 from scipy.io import wavfile
 
-from nengo_lmu.apps.speech import (
-    KEYWORDS,
-    SAMPLE_RATE,
-    load_speech_commands,
-    log_mel,
-    mel_filterbank,
-    spoken_keywords,
-    synthesize,
-)
+from nengo_lmu.apps.audio import SAMPLE_RATE, log_mel, mel_filterbank
+from nengo_lmu.apps.speech import KEYWORDS, load_speech_commands, spoken_keywords, synthesize
 
 needs_espeak = pytest.mark.skipif(
     importlib.util.find_spec("espeakng_loader") is None,

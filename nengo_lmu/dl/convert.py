@@ -27,7 +27,7 @@ from nengo_lmu.dl.sequence_layers import SequenceLayer
 from nengo_lmu.info import require_extra
 from nengo_lmu.networks import LMUCell
 from nengo_lmu.networks.classifier import LMUClassifier
-from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS
+from nengo_lmu.networks.weights import HIDDEN_ACTIVATIONS
 
 #: The nengo neuron type computing each `.LMULayer` activation.
 NEURON_TYPES = HIDDEN_ACTIVATIONS

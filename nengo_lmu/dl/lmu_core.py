@@ -19,7 +19,7 @@ from nengo.exceptions import ValidationError
 from nengo_lmu.cell_options import DEFAULT_HIDDEN, FLAGS, check_options, options_of
 from nengo_lmu.dl.compat import expm, keras, matmul, ops, sigmoid, tanh, to_numpy
 from nengo_lmu.dl.memory import check_theta_steps, discrete_memory
-from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
+from nengo_lmu.networks.weights import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
 from nengo_lmu.systems import (
     euler_min_theta,
     legendre_system,

@@ -11,12 +11,12 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.common import initial_weights
-from nengo_lmu.networks.spiking_classifier import SpikingClassifier, activity_metrics  # noqa: F401
+from nengo_lmu.networks.spiking_classifier import SpikingClassifier
+from nengo_lmu.networks.weights import initial_weights
 from nengo_lmu.systems import legendre_system
 from nengo_lmu.validation import check_int, check_positive
 
-#: The two hyper-parameter sets of [1]_ (event-based Braille, 24 input
+#: The two hyper-parameter sets of Leto et al. (2025) (event-based Braille, 24 input
 #: channels). "m population size" in the paper's table is ``memory_size``
 #: here (the u population; the m population has ``memory_size * order``
 #: neurons): with 24 inputs and 27 classes this gives 489,760 weights, the
