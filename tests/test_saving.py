@@ -209,3 +209,16 @@ def test_save_names_the_users_path_for_a_folder(tmp_path, make_lmu_classifier):
     (tmp_path / "m.npz").mkdir()
     with pytest.raises(ValidationError, match="m.npz' is a folder, not a file"):
         make_lmu_classifier().save(tmp_path / "m.npz")
+
+
+def test_load_names_a_folder_and_a_file_of_another_format(tmp_path):
+    """Issue 27 item 10: LMUClassifier.load of a folder, or of ``x.h5``
+    ("no such file: 'x.h5.npz'")."""
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(ValidationError, match="runs' is a folder, not a saved network"):
+        LMUClassifier.load(tmp_path / "runs")
+    (tmp_path / "x.h5").write_bytes(b"HDF")
+    with pytest.raises(ValidationError, match="x.h5' is not a saved nengo_lmu network: "):
+        LMUClassifier.load(tmp_path / "x.h5")
+    with pytest.raises(ValidationError, match="no such file: .*y.npz"):
+        LMUClassifier.load(tmp_path / "y")

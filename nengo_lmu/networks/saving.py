@@ -126,9 +126,18 @@ def read_network(path):
     ``.npz`` archive (a ``.npy`` array, text), or an archive without the
     header raises a `ValidationError` naming the file and what is wrong.
     """
+    given = os.fspath(path)
     path = npz_path(path)
+    if os.path.isdir(given) or os.path.isdir(path):
+        folder = given if os.path.isdir(given) else path
+        raise ValidationError(f"{folder!r} is a folder, not a saved network", attr="path")
     if not os.path.isfile(path):
-        raise ValidationError(f"no such file: {path!r}", attr="path")
+        if os.path.isfile(given):  # x.h5 exists; x.h5.npz, the file read, does not
+            raise _not_saved(
+                given, "networks are saved as .npz files (save() adds .npz to a name without it)"
+            )
+        also = f" (nor {given!r})" if given != path else ""
+        raise ValidationError(f"no such file: {path!r}{also}", attr="path")
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as f:
             start = f.read(6)
