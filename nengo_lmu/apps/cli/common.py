@@ -274,8 +274,36 @@ def output(path, args, what, suffix=None, flag=None):
 
 
 def quiet_tensorflow():
-    # TensorFlow's C++ start-up messages, before a command imports it
+    """Keep TensorFlow's and NengoDL's start-up noise out of the command's
+    output (this process only; called by a command before its work).
+
+    TensorFlow's C++ log level is set (where the user has not set it), and
+    TensorFlow is imported with the process's stderr sent to the null device:
+    TensorFlow 2.12 prints "TF-TRT Warning: Could not find TensorRT" whatever
+    the log level. NengoDL's "No GPU support detected" warning is ignored.
+    An import error is raised as usual, after stderr is back.
+    """
+    import importlib.util
+    import sys
+    import warnings
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    warnings.filterwarnings("ignore", message="No GPU support detected")
+    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            finally:
+                os.dup2(saved, 2)
+    except ImportError:
+        pass  # the command's own import reports it
+    finally:
+        os.close(saved)
 
 
 def version_text():
