@@ -154,3 +154,24 @@ def test_path_options_refuse_wrong_paths(argv, flag, cases, no_work, capsys, tmp
             path = os.path.dirname(path) + "/sub/run"  # its parent is missing
         run_refused(argv + [path], flag, capsys)
     assert no_work == []
+
+
+@pytest.mark.parametrize("command", ["demo", "loihi"])
+def test_short_duration_names_the_discard_it_conflicts_with(command, no_work, capsys):
+    """Issue 27 item 13: ``demo --duration 0.5`` failed on the default
+    ``--discard 1.0`` after building the networks."""
+    err = run_refused([command, "--duration", "0.5"], "--discard", capsys)
+    assert "must be shorter than --duration (0.5 s), got 1 s" in err
+    assert no_work == []
+
+
+def test_help_shows_each_default_once(capsys):
+    """Issue 27 item 13: ``20%%``, ``(default lmu_digits.npz; ...) (default:
+    None)``, and commands that showed no defaults."""
+    for name, parser in commands().items():
+        text = parser.format_help()
+        assert "%%" not in text and "(default: None)" not in text, name
+        for action in parser._actions:
+            if action.help and action.option_strings and action.default not in (None, False):
+                if action.default is not argparse.SUPPRESS and name != "train-lmuformer":
+                    assert action.help.count("default") == 1, (name, action.help)

@@ -45,7 +45,7 @@ def demo_command(args):
 
         raise ValidationError(
             f"must be shorter than --duration ({settings.duration:g} s), got "
-            f"{settings.discard:g} s",
+            f"{settings.discard:g} s; pass a shorter --discard",
             attr="--discard",
         )
     if not args.no_plot:
