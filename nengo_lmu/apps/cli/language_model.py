@@ -3,16 +3,7 @@
 
 import os
 
-from nengo_lmu.apps.cli.common import (
-    FLAG,
-    NONNEGATIVE_FLOAT,
-    NONNEGATIVE_INT,
-    POSITIVE_FLOAT,
-    POSITIVE_INT,
-    add_command,
-    interrupt_note,
-    quiet_tensorflow,
-)
+from nengo_lmu.apps.cli import common
 
 #: train-lm's values in a quick run (options given on the command line keep
 #: their values)
@@ -28,42 +19,42 @@ TRAIN_LM_OPTIONS = (
     ),
     (
         "--params",
-        POSITIVE_INT,
+        common.POSITIVE_INT,
         None,
         "non-embedding parameters (d = sqrt(N/24)) (default 20000; 10000 with --quick)",
     ),
-    ("--tokens", POSITIVE_INT, None, "training token budget (default 200000; 20000 with --quick)"),
     (
-        "--seq-len",
-        POSITIVE_INT,
+        "--tokens",
+        common.POSITIVE_INT,
         None,
-        "tokens (bytes) per training sequence (default 256; 64 with --quick)",
+        "training token budget (default 200000; 20000 with --quick)",
     ),
-    ("--batch-size", POSITIVE_INT, 8, "sequences per training step"),
-    ("--order", POSITIVE_INT, 40, "LMU memory order q"),
-    ("--theta", POSITIVE_FLOAT, 128, "LMU memory window in tokens"),
-    ("--lr", POSITIVE_FLOAT, 3e-3, "peak learning rate"),
-    ("--seed", NONNEGATIVE_INT, 0, "seed of the initial weights and the batch order"),
+    ("--seq-len", common.POSITIVE_INT, None, "bytes per sequence (default 256; 64 with --quick)"),
+    ("--batch-size", common.POSITIVE_INT, 8, "sequences per training step"),
+    ("--order", common.POSITIVE_INT, 40, "LMU memory order q"),
+    ("--theta", common.POSITIVE_FLOAT, 128, "LMU memory window in tokens"),
+    ("--lr", common.POSITIVE_FLOAT, 3e-3, "peak learning rate"),
+    ("--seed", common.NONNEGATIVE_INT, 0, "seed of the initial weights and the batch order"),
     ("--data", None, None, "a directory of text files (default: the Python standard library)"),
     (
         "--max-files",
-        POSITIVE_INT,
+        common.POSITIVE_INT,
         None,
         "use only this many files of the corpus (default all; 40 with --quick)",
     ),
     ("--checkpoint", None, "lm_checkpoint", "checkpoint directory"),
-    ("--checkpoint-every", POSITIVE_INT, 100, "steps between checkpoints"),
-    ("--resume", FLAG, None, "continue the run saved in --checkpoint (same settings)"),
+    ("--checkpoint-every", common.POSITIVE_INT, 100, "steps between checkpoints"),
+    ("--resume", common.FLAG, None, "continue the run saved in --checkpoint (same settings)"),
     (
         "--force",
-        FLAG,
+        common.FLAG,
         None,
         "replace the run in --checkpoint (only a folder train-lm wrote, holding nothing else)",
     ),
-    ("--no-progress", FLAG, None, "no progress bar"),
+    ("--no-progress", common.FLAG, None, "no progress bar"),
     (
         "--quick",
-        FLAG,
+        common.FLAG,
         None,
         "a tiny run (40 files, 20k tokens, 64-token sequences, 10k parameters); "
         "options given explicitly keep their values",
@@ -72,21 +63,20 @@ TRAIN_LM_OPTIONS = (
 
 GENERATE_OPTIONS = (
     ("--checkpoint", None, "lm_checkpoint", "directory written by train-lm"),
-    ("--tokens", POSITIVE_INT, 200, "bytes to generate"),
+    ("--tokens", common.POSITIVE_INT, 200, "bytes to generate"),
     (
         "--temperature",
-        NONNEGATIVE_FLOAT,
+        common.NONNEGATIVE_FLOAT,
         0.8,
         "sampling temperature (0: always the most likely byte)",
     ),
-    ("--seed", NONNEGATIVE_INT, 0, "seed of the sampling"),
+    ("--seed", common.NONNEGATIVE_INT, 0, "seed of the sampling"),
     ("--output", None, None, "also write prompt + text to this file"),
-    ("--force", FLAG, None, "replace an existing --output"),
 )
 
 
 def add_lm_parsers(sub):
-    add_command(
+    common.add_command(
         sub,
         "train-lm",
         train_lm_command,
@@ -101,11 +91,12 @@ def add_lm_parsers(sub):
         ),
     )
 
-    add_command(
+    common.add_command(
         sub,
         "generate",
         generate_command,
         GENERATE_OPTIONS,
+        force=True,
         positionals=[("prompt", "text to continue")],
         help="continue a text prompt with a model trained by train-lm",
         description="Load a train-lm checkpoint and continue the prompt token by token "
@@ -165,11 +156,11 @@ def train_lm_command(args):
         clear_own_folder(args.checkpoint, CHECKPOINT_FILES)
     record = dict(kind="train-lm", settings=settings, finished=False)
     write_marker(args.checkpoint, record)
-    interrupt_note(
+    common.interrupt_note(
         f"the checkpoints saved every {args.checkpoint_every} steps are in "
         f"{args.checkpoint} (continue with --resume)"
     )
-    quiet_tensorflow()
+    common.quiet_tensorflow()
     from nengo_lmu.apps.experiments.language_model import train_lm
     from nengo_lmu.tables import format_table
 
@@ -237,7 +228,7 @@ def generate_command(args):
     output = check_output_path(
         args.output, force=args.force, what="generated text", attr="--output"
     )
-    quiet_tensorflow()
+    common.quiet_tensorflow()
     from nengo_lmu.apps.experiments.language_model import generate_text
 
     text = generate_text(args.checkpoint, args.prompt, args.tokens, args.temperature, args.seed)
