@@ -167,16 +167,34 @@ def test_train_lm_and_generate_check_their_paths_first(monkeypatch, tmp_path, ca
     assert "--output: the generated text 'outdir' is a folder" in capsys.readouterr().err
 
 
-def test_train_lm_quick_fills_only_what_is_not_given(monkeypatch, tmp_path):
+def test_train_lm_quick_fills_only_what_is_not_given(monkeypatch, tmp_path, capsys):
     """Issue 27 item 7: --quick --tokens 10 trains 10 tokens."""
     monkeypatch.chdir(tmp_path)
     calls = []
     fake_train_lm(monkeypatch, calls)
     assert (
-        main(["train-lm", "--quick", "--tokens", "10", "--seq-len", "1", "--checkpoint", "a"]) == 0
+        main(
+            [
+                "train-lm",
+                "--quick",
+                "--tokens",
+                "10",
+                "--seq-len",
+                "1",
+                "--batch-size",
+                "2",
+                "--checkpoint",
+                "a",
+            ]
+        )
+        == 0
     )
     assert main(["train-lm", "--quick", "--params", "50000", "--checkpoint", "b"]) == 0
     assert main(["train-lm", "--quick", "--checkpoint", "c"]) == 0
+    assert main(["train-lm", "--quick", "--tokens", "10", "--checkpoint", "d"]) == 2
+    assert "--tokens: must cover at least one batch (--batch-size 8 x --seq-len 64 = 512" in (
+        capsys.readouterr().err
+    )
     assert [(c["tokens"], c["seq_len"], c["params"]) for c in calls] == [
         (10, 1, 10_000),
         (20_000, 64, 50_000),

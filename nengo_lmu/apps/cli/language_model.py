@@ -136,6 +136,13 @@ def train_lm_command(args):
     )
 
     settings = train_lm_settings(args)
+    per_step = settings["batch_size"] * settings["seq_len"]
+    if settings["tokens"] < per_step:
+        raise ValidationError(
+            f"must cover at least one batch (--batch-size {settings['batch_size']} x "
+            f"--seq-len {settings['seq_len']} = {per_step} tokens), got {settings['tokens']}",
+            attr="--tokens",
+        )
     if settings["data"] is not None and not os.path.isdir(settings["data"]):
         raise ValidationError(f"{args.data!r} is not a folder of text files", attr="--data")
     plan = plan_run_folder(
