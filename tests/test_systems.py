@@ -406,3 +406,11 @@ def test_complex_matrices_are_refused(name):
         warnings.simplefilter("error")
         with pytest.raises(ValidationError, match=f"{name}: must be real, got a complex"):
             LinearSystem(**matrices)
+
+
+def test_check_finite_array_refuses_complex_arrays():
+    from nengo_lmu.validation import check_finite_array
+
+    assert check_finite_array("x", np.array([1.5])).tolist() == [1.5]
+    with pytest.raises(ValidationError, match="x: must be real, got a complex array"):
+        check_finite_array("x", np.array([1.0 + 2j]))
