@@ -162,3 +162,41 @@ def test_bad_arguments(rng):
         mixup(x, one_hot(np.zeros(5, int), 2), 0.3, rng)
     with pytest.raises(ValidationError, match="y"):
         one_hot([0, 3], 3)
+
+
+def test_compare_lmuformer_trains_on_augmented_data_and_scores_far():
+    pytest.importorskip("tensorflow")
+    from nengo_lmu.apps.augment import PRESETS
+    from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer
+    from nengo_lmu.dl.lmuformer import final_scores_model
+
+    rng = np.random.RandomState(0)
+
+    # two "keywords": a loud band low or high in the spectrum
+    def clips(n):
+        x = features(rng, n=n, frames=16, mels=6)
+        y = np.arange(n) % 2
+        x[y == 0, 4:12, :2] += 3.0
+        x[y == 1, 4:12, 4:] += 3.0
+        return x, y.astype(np.int32)
+
+    data = dict(keywords=("yes", "no"), test_variants=np.array(["f1"]))
+    for split, n in (("train", 40), ("test", 10), ("far", 12)):
+        data[f"x_{split}"], data[f"y_{split}"] = clips(n)
+    kwargs = dict(data=data, dim=4, epochs=2, seeds=[0], models=["lmuformer"], stream_clips=0)
+    plain = compare_lmuformer(keep_models=True, **kwargs)
+    aug = compare_lmuformer(keep_models=True, augmentation=PRESETS["seed"], **kwargs)
+    assert aug.settings["augmentation"] == PRESETS["seed"].describe()
+    assert aug.settings["n_far"] == 12 and plain.settings["augmentation"] == "none"
+    # the far accuracy is the kept model's on the standardised far clips
+    mean = data["x_train"].mean(axis=(0, 1))
+    std = data["x_train"].std(axis=(0, 1)) + 1e-6
+    for result in (plain, aug):
+        model = final_scores_model(result.keras_models["lmuformer"])
+        scores = model.predict((data["x_far"] - mean) / std, verbose=0)
+        expected = np.mean(np.argmax(scores, -1) == data["y_far"])
+        assert result.runs[0].far_accuracy == pytest.approx(expected)
+    # the same seed trained on other (augmented) batches: other weights
+    w_plain = plain.keras_models["lmuformer"].get_weights()
+    w_aug = aug.keras_models["lmuformer"].get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(w_plain, w_aug))

@@ -7,15 +7,13 @@ import pytest
 from nengo.exceptions import ValidationError
 from scipy.io import wavfile
 
+from nengo_lmu.apps.audio import SAMPLE_RATE, log_mel, mel_filterbank
 from nengo_lmu.apps.speech import (
     FAR_RATES,
     KEYWORDS,
-    SAMPLE_RATE,
     TRAIN_PITCHES,
     TRAIN_RATES,
     load_speech_commands,
-    log_mel,
-    mel_filterbank,
     spoken_keywords,
     synthesize,
 )

@@ -331,6 +331,28 @@ class Augmentation:
         return ", ".join(parts) or "none"
 
 
+#: Named recipes: each piece of the seed's recipe alone, all of them
+#: (``"seed"``), and none. The widths are for 98 frames of 20-40 mel bins.
+PRESETS = {
+    "none": Augmentation(),
+    "roll": Augmentation(roll=10),
+    "noise": Augmentation(snr_db=(5.0, 30.0), noise_prob=0.5),
+    "masks": Augmentation(time_masks=2, time_mask_width=10, freq_masks=2, freq_mask_width=3),
+    "mixup": Augmentation(mixup_alpha=0.4, mixup_prob=0.5),
+    "seed": Augmentation(
+        roll=10,
+        snr_db=(5.0, 30.0),
+        noise_prob=0.5,
+        time_masks=2,
+        time_mask_width=10,
+        freq_masks=2,
+        freq_mask_width=3,
+        mixup_alpha=0.4,
+        mixup_prob=0.5,
+    ),
+}
+
+
 def augmented_batches(x, y, n_classes, augmentation, batch_size, rng):
     """One epoch of shuffled, augmented batches: ``(x, soft labels)`` pairs.
 
@@ -362,5 +384,6 @@ __all__ = [
     "one_hot",
     "mixup",
     "Augmentation",
+    "PRESETS",
     "augmented_batches",
 ]

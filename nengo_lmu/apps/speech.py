@@ -41,7 +41,7 @@ from nengo.exceptions import ValidationError
 from scipy.io import wavfile
 from scipy.signal import resample_poly
 
-from nengo_lmu.apps.audio import SAMPLE_RATE, frame_count, hz_to_mel, log_mel, mel_filterbank  # noqa: F401
+from nengo_lmu.apps.audio import SAMPLE_RATE, frame_count, log_mel
 from nengo_lmu.info import require_extra
 from nengo_lmu.validation import check_int, check_positive
 
@@ -582,13 +582,8 @@ def load_speech_commands(path, keywords=None, n_mels=40, max_per_keyword=None):
 
 __all__ = [
     "KEYWORDS",
-    "SAMPLE_RATE",
     "voice_variants",
     "synthesize",
-    "hz_to_mel",
-    "mel_filterbank",
-    "frame_count",
-    "log_mel",
     "check_keywords",
     "default_cache_dir",
     "split_voices",
