@@ -53,7 +53,7 @@ import numpy as np
 
 from nengo_lmu.apps.tasks import run_delay_task
 from nengo_lmu.networks.legendre_memory import MEMORY_REALIZER
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 
 ORDER = 6
 THETA = 0.1

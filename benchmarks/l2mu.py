@@ -1,6 +1,6 @@
 """L2MU against a recurrent LIF network: accuracy, parameters, sparsity, ops.
 
-What is measured: both networks are built from `nengo_lmu.neurons.DiscreteLIF`
+What is measured: both networks are built from `nengo_lmu.discrete_lif.DiscreteLIF`
 populations and trained the same way in NengoDL (Adam, spike-count
 cross-entropy, the same epochs, learning rate, minibatch and seed) on event
 digits (`nengo_lmu.apps.data.event_digits`: 16 ON/OFF channels, a stand-in for the
@@ -35,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from nengo_lmu.apps.experiments.l2mu import train_l2mu  # noqa: E402
-from nengo_lmu.report import format_table  # noqa: E402
+from nengo_lmu.tables import format_table  # noqa: E402
 
 
 def parse_args(argv=None):

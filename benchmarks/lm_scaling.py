@@ -45,7 +45,7 @@ from nengo_lmu.apps.experiments.language_model import (  # noqa: E402
     run_lm_cost,
     run_lm_scaling,
 )
-from nengo_lmu.report import format_table  # noqa: E402
+from nengo_lmu.tables import format_table  # noqa: E402
 
 
 def scaling_tables(result):

@@ -44,7 +44,7 @@ from nengo_lmu.dl.lmuformer import (  # noqa: E402
     operation_counts,
 )
 from nengo_lmu.dl.streaming import streaming_network  # noqa: E402
-from nengo_lmu.report import format_table  # noqa: E402
+from nengo_lmu.tables import format_table  # noqa: E402
 
 
 def standardise(data):

@@ -5,7 +5,7 @@
    `nengo_lmu.apps.experiments.loihi.delay_comparison`): NRMSE
    on nengo, on the emulator ("sim") and on the emulator without
    discretisation ("simreal"), for several seeds.
-2. A digits classifier (`nengo_lmu.loihi.LoihiLMUClassifier`: memory exact on
+2. A digits classifier (`nengo_lmu.loihi.HostMemoryClassifier`: memory exact on
    the host, spiking ReLU hidden layer on the chip): held-out accuracy of the
    rate network, on nengo and on the emulator, same sequences, for several
    training seeds.
@@ -33,7 +33,7 @@ import time
 import warnings
 
 from nengo_lmu.apps.experiments import loihi as experiment
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 
 
 def size_sweep(sizes, naive_sizes, duration, seed):

@@ -365,7 +365,7 @@ def psmnist_5k_epochs(args):
                 " ".join(f"{t:.2f}" for t in times[name]),
             )
         )
-    from nengo_lmu.report import format_table
+    from nengo_lmu.tables import format_table
 
     print(format_table(("model", "params", "s/epoch", "ratio to lmu", "each (s)"), rows))
 

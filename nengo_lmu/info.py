@@ -240,7 +240,7 @@ def require_extra(name, feature=None):
 
 def report():
     """The text that ``nengo-lmu info`` prints: paste it into a bug report."""
-    from nengo_lmu.report import format_table
+    from nengo_lmu.tables import format_table
 
     versions = installed_versions(PACKAGES + ("setuptools",))
     lines = [

@@ -125,8 +125,8 @@ def test_simulation_follows_l2mu_equations():
 
 def test_nengo_dl_equals_nengo_spike_for_spike():
     nengo_dl = pytest.importorskip("nengo_dl")
+    from nengo_lmu.discrete_lif import SimDiscreteLIF
     from nengo_lmu.dl.neurons import DiscreteLIFBuilder
-    from nengo_lmu.neurons import SimDiscreteLIF
 
     # importing nengo_lmu.dl registers the builder with NengoDL
     assert nengo_dl.builder.Builder.builders[SimDiscreteLIF] is DiscreteLIFBuilder

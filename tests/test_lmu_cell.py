@@ -5,7 +5,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import legendre_system
 from nengo_lmu.networks import LMUCell, LMUClassifier, stack_cells
-from nengo_lmu.networks.lmu_cell import initial_weights
+from nengo_lmu.networks.weights import initial_weights
 
 
 def reference_cell(cell, x):

@@ -300,7 +300,7 @@ def test_loihi_classifier_checks_its_arguments(tmp_path):
         args = dict(classifier=path, scale_x=x)
         args.update(kwargs)
         with pytest.raises((ValidationError, OSError), match=match):
-            loihi.LoihiLMUClassifier(**args)
+            loihi.HostMemoryClassifier(**args)
     from nengo_lmu.networks import LMUClassifier
 
     two = LMUClassifier(
@@ -318,8 +318,8 @@ def test_loihi_classifier_checks_its_arguments(tmp_path):
         seed=0,
     )
     with pytest.raises(ValidationError, match="one cell"):
-        loihi.LoihiLMUClassifier(two, scale_x=x)
-    net = loihi.LoihiLMUClassifier(path, scale_x=x)
+        loihi.HostMemoryClassifier(two, scale_x=x)
+    net = loihi.HostMemoryClassifier(path, scale_x=x)
     with pytest.raises(ValidationError, match="target"):
         net.predict(x, target="gpu")
     with pytest.raises(ValidationError, match="must be finite, got nan"):
@@ -332,7 +332,7 @@ def test_loihi_classifier_layout(tmp_path):
     rng = np.random.RandomState(1)
     x = rng.rand(5, 10, 1)
     clf = small_classifier()
-    net = loihi.LoihiLMUClassifier(
+    net = loihi.HostMemoryClassifier(
         clf, scale_x=x, gain=150, input_rate=500, synapse=0.01, hold_steps=7, window=3
     )
     feats = net.features(x, hold=False)
@@ -347,11 +347,11 @@ def test_loihi_classifier_layout(tmp_path):
     held = net.features(x)
     assert held.shape == (5, 17, 7)
     assert np.array_equal(held[:, 10:], np.repeat(feats[:, -1:], 7, axis=1))
-    ideal = loihi.LoihiLMUClassifier(clf, input_scale=2.0, neuron_type="ideal")
+    ideal = loihi.HostMemoryClassifier(clf, input_scale=2.0, neuron_type="ideal")
     assert type(ideal.hidden.neuron_type) is nengo.SpikingRectifiedLinear
     assert np.array_equal(ideal.input_scale, np.full(7, 2.0))
     # without W_x the encoder carries the memory only
-    no_x = loihi.LoihiLMUClassifier(small_classifier(input_to_hidden=False), scale_x=x)
+    no_x = loihi.HostMemoryClassifier(small_classifier(input_to_hidden=False), scale_x=x)
     assert no_x.n_features == 6 and "W_x" not in no_x.weights
     report = loihi.prepare(net, build=False)
     assert report.on_host == [net.encoder] and report.on_chip == [net.hidden]
@@ -386,7 +386,7 @@ def test_loihi_classifier_rate_logits_are_the_trained_network(tmp_path, cell):
         w["cell0.Bd"] = w["cell0.Bd"] * 1.5
     clf.save(path, w)
     ref = LMUClassifier.load(path).predict(x)
-    net = loihi.LoihiLMUClassifier(path, scale_x=x)
+    net = loihi.HostMemoryClassifier(path, scale_x=x)
     assert np.allclose(net.rate_logits(x), ref, atol=1e-10)
 
 
@@ -398,7 +398,7 @@ def test_loihi_classifier_spikes_give_the_rate_logits(tmp_path):
     clf = small_classifier(seed=3)
     errors = {}
     for kind, hold in [("ideal", 300), ("loihi", 300), ("ideal", 30)]:
-        net = loihi.LoihiLMUClassifier(
+        net = loihi.HostMemoryClassifier(
             clf,
             scale_x=x,
             gain=1000,
@@ -426,12 +426,12 @@ def test_loihi_classifier_runs_repeat(tmp_path):
     x = rng.rand(2, 10, 1)
     clf = small_classifier(seed=5)
     kw = dict(scale_x=x, gain=1000, hold_steps=40, window=30, neuron_type="ideal")
-    a = loihi.LoihiLMUClassifier(clf, **kw)
+    a = loihi.HostMemoryClassifier(clf, **kw)
     assert a.seed == clf.seed == 5
     logits = a.predict(x)[0]
-    assert np.array_equal(logits, loihi.LoihiLMUClassifier(clf, **kw).predict(x)[0])
+    assert np.array_equal(logits, loihi.HostMemoryClassifier(clf, **kw).predict(x)[0])
     assert np.array_equal(logits, a.predict(x)[0])
-    other = loihi.LoihiLMUClassifier(clf, seed=6, **kw).predict(x)[0]
+    other = loihi.HostMemoryClassifier(clf, seed=6, **kw).predict(x)[0]
     assert np.abs(logits).max() > 0 and not np.array_equal(logits, other)
 
 
@@ -440,7 +440,7 @@ def test_loihi_classifier_emulator_matches_nengo(tmp_path):
     x = rng.rand(4, 16, 1)
     # long windows, so one spike more or less (the emulator's host<->chip
     # crossings shift it by two steps) is a small part of a count
-    net = loihi.LoihiLMUClassifier(
+    net = loihi.HostMemoryClassifier(
         small_classifier(seed=4), scale_x=x[:2], gain=1000, hold_steps=200, window=150
     )
     ref, info0 = net.predict(x)
@@ -453,7 +453,7 @@ def test_loihi_classifier_emulator_matches_nengo(tmp_path):
         assert res["input_spikes"] > 0 and res["spikes"] > 0
         assert res["synaptic_ops_per_inference"] == res["synaptic_ops"] / 4
     # hidden neurons driven above one spike a step are counted and warned about
-    fast = loihi.LoihiLMUClassifier(
+    fast = loihi.HostMemoryClassifier(
         small_classifier(seed=4), scale_x=x[:2], gain=1e5, hold_steps=2, window=1
     )
     with pytest.warns(UserWarning, match="above 1/dt.*lower the gain"):

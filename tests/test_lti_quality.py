@@ -129,7 +129,7 @@ def test_any_synapse_in_direct_mode_is_exact(name, rng):
         )
     assert np.max(np.abs(x - dsys.simulate(u, output=False))) < 1e-9
     if name != "lowpass":
-        assert len(net.input_taps) == len(synapse_loop_tf(SYNAPSES[name], DT)[1]) - 1
+        assert len(net.plan.input_taps) == len(synapse_loop_tf(SYNAPSES[name], DT)[1]) - 1
 
 
 def test_lowpass_mapping_unchanged():

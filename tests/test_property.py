@@ -19,6 +19,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from nengo_lmu.apps.data import event_digits, permuted_digits, sigma_delta_encode  # noqa: E402
 from nengo_lmu.apps.experiments.outputs import check_output_path  # noqa: E402
+from nengo_lmu.discrete_lif import DiscreteLIF  # noqa: E402
 from nengo_lmu.networks import (  # noqa: E402
     L2MU,
     LegendreMemory,
@@ -27,7 +28,6 @@ from nengo_lmu.networks import (  # noqa: E402
     LMUClassifier,
     RecurrentLIF,
 )
-from nengo_lmu.neurons import DiscreteLIF  # noqa: E402
 from nengo_lmu.systems import LinearSystem, legendre_system  # noqa: E402
 
 NAN, INF = float("nan"), float("inf")

@@ -12,7 +12,7 @@ that a change in any bit of any output shows. The cases are small (about a
 minute in all on two cores): the delay task with the exact and the LIF
 memory, a short parallel digits training, the L2MU's spikes (DiscreteLIF in
 nengo and its nengo.LIF map), and the nengo-loihi emulator's outputs of
-`LoihiLegendreMemory` and `LoihiLMUClassifier`.
+`LoihiLegendreMemory` and `HostMemoryClassifier`.
 """
 
 import functools
@@ -197,7 +197,7 @@ def loihi_cases(out, clf, data):
     out["loihi.memory.report"] = report.table()
 
     x = data["x_test"][:3]
-    net = loihi.LoihiLMUClassifier(clf, scale_x=data["x_train"][:50], hold_steps=20, window=10)
+    net = loihi.HostMemoryClassifier(clf, scale_x=data["x_train"][:50], hold_steps=20, window=10)
     out["loihi.classifier.rate"] = dict(logits=digest(np.round(net.rate_logits(x), 6)))
     for target in ("nengo", "sim"):
         with warnings.catch_warnings():

@@ -117,7 +117,7 @@ for key in ("cores", "compartments", "in_axons", "out_axons", "weights", "spikes
 md("""
 ## A digits classifier with a spiking hidden layer on the chip
 
-`LoihiLMUClassifier` lays a trained one-cell classifier out for Loihi:
+`HostMemoryClassifier` lays a trained one-cell classifier out for Loihi:
 
 - the host computes the exact Legendre memory of each sequence and plays
   `[x, m]` one sample per step, then holds the last sample for `hold_steps`;
@@ -160,7 +160,7 @@ that gives the logits.
 """)
 code("""
 data = permuted_digits()
-net = loihi.LoihiLMUClassifier(path, scale_x=data["x_train"])
+net = loihi.HostMemoryClassifier(path, scale_x=data["x_train"])
 x1 = data["x_test"][:1]
 runs = {}
 for target in ("nengo", "sim"):

@@ -10,7 +10,7 @@ md("""
 
 `nengo_lmu.networks.L2MU` (Leto et al., NICE 2025) replaces the LMU's encoder,
 memory and hidden state by populations of discrete-time LIF neurons
-(`nengo_lmu.neurons.DiscreteLIF`) that communicate only by spikes:
+(`nengo_lmu.discrete_lif.DiscreteLIF`) that communicate only by spikes:
 
     I_u[t] = e_x s_x[t] + e_h s_h[t-1] + e_m s_m[t-1]
     I_m[t] = Ad s_m[t-1] + Bd s_u[t]      (per memory row; Ad, Bd fixed)

@@ -67,7 +67,7 @@ code("""
 res = run_lm_scaling(sizes=(SIZE,), budgets=BUDGETS, seeds=(0,), seq_len=SEQ,
                      batch_size=4 if QUICK else 8, val_sequences=4 if QUICK else 32,
                      corpus=corpus)
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 
 print(format_table(["model", "N target", "N", "tokens", "nats/byte", "sd", "bits/byte",
                     "seeds", "tok/s"], res.table()))

@@ -26,8 +26,8 @@ from nengo_lmu.dl.layers import TF_ACTIVATIONS, LegendreMemoryLayer, LMULayer, S
 from nengo_lmu.networks import LegendreMemory, LMUCell
 from nengo_lmu.networks.classifier import CELL_ARGS as SAVED_CELL_ARGS
 from nengo_lmu.networks.classifier import LMUClassifier
-from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS
 from nengo_lmu.networks.dt_check import require_dt
+from nengo_lmu.networks.weights import HIDDEN_ACTIVATIONS
 
 #: The nengo neuron type computing each `.LMULayer` activation.
 NEURON_TYPES = HIDDEN_ACTIVATIONS

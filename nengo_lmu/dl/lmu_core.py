@@ -20,7 +20,7 @@ import tensorflow as tf
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.dl.memory import check_theta_steps, discrete_memory
-from nengo_lmu.networks.common import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
+from nengo_lmu.networks.weights import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
 from nengo_lmu.systems import (
     DISCRETIZERS,
     check_order,

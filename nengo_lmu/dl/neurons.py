@@ -1,4 +1,4 @@
-"""NengoDL builder of `nengo_lmu.neurons.DiscreteLIF`: exact spikes forward,
+"""NengoDL builder of `nengo_lmu.discrete_lif.DiscreteLIF`: exact spikes forward,
 ATan surrogate gradient backward, trainable ``beta`` and ``threshold``.
 
 Importing this module registers the builder with NengoDL (``nengo_lmu.dl``
@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 from nengo_dl.builder import Builder, OpBuilder
 
-from nengo_lmu.neurons import DiscreteLIF, SimDiscreteLIF
+from nengo_lmu.discrete_lif import DiscreteLIF, SimDiscreteLIF
 
 MIN_THRESHOLD = 1e-3
 
@@ -55,7 +55,7 @@ def atan_spike(x, alpha):
 
 @Builder.register(SimDiscreteLIF)
 class DiscreteLIFBuilder(OpBuilder):
-    """Build a group of `~nengo_lmu.neurons.SimDiscreteLIF` operators."""
+    """Build a group of `~nengo_lmu.discrete_lif.SimDiscreteLIF` operators."""
 
     def build_pre(self, signals, config):
         super().build_pre(signals, config)

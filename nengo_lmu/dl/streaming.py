@@ -26,6 +26,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 from scipy.special import erf
 
+from nengo_lmu.discrete_lif import DiscreteLIF
 from nengo_lmu.dl.lmuformer import (
     KERNEL,
     LIF_BETA,
@@ -35,7 +36,6 @@ from nengo_lmu.dl.lmuformer import (
     check_lmuformer,
 )
 from nengo_lmu.networks import LegendreMemory
-from nengo_lmu.neurons import DiscreteLIF
 from nengo_lmu.validation import check_choice, check_finite_array, check_positive
 
 

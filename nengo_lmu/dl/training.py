@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.lmu_cell import initial_weights
+from nengo_lmu.networks.weights import initial_weights
 from nengo_lmu.validation import check_int, check_positive, check_sequence_data
 
 

@@ -5,7 +5,7 @@ Split by stage, as nengo-loihi itself is:
 - `prepare` (``placement.py``) checks a network before it is built for
   nengo-loihi (neuron and synapse types, one synaptic time constant per
   block, per-core limits), adds the nengo-loihi configuration (``on_chip``,
-  ``block_shape``), and returns a `LoihiReport` (``report.py``) whose table
+  ``block_shape``), and returns a `LoihiReport` (``placement_report.py``) whose table
   says what runs on the chip, what on the host, why, what the host-chip
   traffic adds and, from a trial build, how each block's weights fare on 8
   bits (`weight_precision`, ``precision.py``).
@@ -18,10 +18,12 @@ Split by stage, as nengo-loihi itself is:
   and synaptic operations.
 - Loihi-ready networks (``networks.py``): `LoihiLegendreMemory` and
   `LoihiLinearSystemNetwork`, the spiking memory in a form that builds and
-  runs on the chip; `LoihiLMUClassifier` (``classifier.py``), a trained LMU
-  classifier with its hidden layer on the chip; `ChipMemoryClassifier`
-  (``chip_classifier.py``), one with its memory and hidden layer on the chip; `build_lif_copies` and
-  `lif_run` (``l2mu.py``), a trained L2MU mapped onto `nengo.LIF`.
+  runs on the chip; `HostMemoryClassifier` (``host_memory_classifier.py``),
+  a trained LMU classifier with its memory on the host and its hidden layer
+  on the chip; `ChipMemoryClassifier` (``chip_memory_classifier.py``, its
+  memory parts in ``chip_memory.py``), one with its memory and hidden layer
+  on the chip; `build_lif_copies` and `lif_run` (``l2mu.py``), a trained
+  L2MU mapped onto `nengo.LIF`.
 
 The experiments that compare these against nengo (the delay task, the
 digits classifier) are in `nengo_lmu.apps.experiments.loihi`.
@@ -40,13 +42,12 @@ References
 """
 
 from nengo_lmu.loihi._compat import expected_warnings, nengo_loihi_module
-from nengo_lmu.loihi.chip_classifier import (
+from nengo_lmu.loihi.chip_memory_classifier import (
     ChipMemoryClassifier,
     ChipOnlyLegendreMemory,
     check_chip_cell,
     held_memory_system,
 )
-from nengo_lmu.loihi.classifier import NEURON_KINDS, LoihiLMUClassifier
 from nengo_lmu.loihi.hardware import (
     DECODE_TAU,
     MAX_COMPARTMENTS,
@@ -55,6 +56,7 @@ from nengo_lmu.loihi.hardware import (
     TARGETS,
     chip_neuron_types,
 )
+from nengo_lmu.loihi.host_memory_classifier import NEURON_KINDS, HostMemoryClassifier
 from nengo_lmu.loihi.l2mu import build_lif_copies, lif_run, lif_tau_rc
 from nengo_lmu.loihi.networks import (
     LoihiLegendreMemory,
@@ -62,8 +64,8 @@ from nengo_lmu.loihi.networks import (
     LoihiNeuralForm,
 )
 from nengo_lmu.loihi.placement import UNSUPPORTED, LoihiPrecisionWarning, prepare
+from nengo_lmu.loihi.placement_report import Crossing, LoihiReport, Placement
 from nengo_lmu.loihi.precision import weight_precision
-from nengo_lmu.loihi.report import Crossing, LoihiReport, Placement
 from nengo_lmu.loihi.resources import resource_counts
 from nengo_lmu.loihi.simulator import nxsdk_available, simulator, simulator_factory
 
@@ -78,7 +80,7 @@ __all__ = [
     "ChipMemoryClassifier",
     "ChipOnlyLegendreMemory",
     "Crossing",
-    "LoihiLMUClassifier",
+    "HostMemoryClassifier",
     "LoihiLegendreMemory",
     "LoihiLinearSystemNetwork",
     "LoihiPrecisionWarning",

@@ -7,12 +7,15 @@ the `nengo.LIF` that Loihi runs, and `lif_run` runs the map on `nengo` or
 on the emulator.
 """
 
+import functools
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.loihi._compat import nengo_loihi_module
-from nengo_lmu.networks.classifier import transform_matrix
+from nengo_lmu.networks.sequence_runner import nengo_simulator, run_sequences
+from nengo_lmu.networks.weights import transform_matrix
 from nengo_lmu.validation import check_choice, check_event_data, check_int
 
 
@@ -151,26 +154,40 @@ def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=Tr
     check_choice("simulator", simulator, ("nengo", "loihi"))
     batch = check_int("batch", batch)
     x = np.asarray(x)
+    n_steps = x.shape[1] + pad_steps
     counts, activity = [], {}
     starts = range(0, len(x), batch)
     for i in starts if progress is None else progress(starts):
         model, probes, hosts = build_lif_copies(
             net, x[i : i + batch], pad_steps, record_activity=record_activity
         )
-        if simulator == "loihi":
-            nengo_loihi = nengo_loihi_module()
-
-            nengo_loihi.add_params(model)
-            for h in hosts:
-                model.config[h].on_chip = False
-            sim = nengo_loihi.Simulator(model, dt=net.dt, target="sim", progress_bar=False)
-        else:
-            # nengo's operator merging scales badly with many copies
-            sim = nengo.Simulator(model, dt=net.dt, optimize=False, progress_bar=False)
-        with sim:
-            sim.run_steps(x.shape[1] + pad_steps)
-            for copy in probes:
-                for k, p in copy.items():
-                    activity.setdefault(k, []).append(np.asarray(sim.data[p]) * sim.dt)
-                counts.append(np.sum(sim.data[copy["out"]], axis=0) * sim.dt)
+        flat = [(k, p) for copy in probes for k, p in copy.items()]
+        data, info = run_sequences(
+            model,
+            [p for _, p in flat],
+            n_steps,
+            simulator=_lif_simulator(simulator, hosts),
+            dt=net.dt,
+        )
+        dt = info["dt"]
+        for (k, _), d in zip(flat, data):
+            activity.setdefault(k, []).append(np.asarray(d[0]) * dt)
+            if k == "out":
+                counts.append(np.sum(d[0], axis=0) * dt)
     return np.array(counts), {k: np.stack(v) for k, v in activity.items()}
+
+
+def _lif_simulator(kind, hosts):
+    """The simulator factory of `lif_run` (the ``hosts`` stay off the chip)."""
+    if kind == "nengo":
+        # nengo's operator merging scales badly with many copies
+        return functools.partial(nengo_simulator, optimize=False)
+
+    def make(model, **kwargs):
+        nengo_loihi = nengo_loihi_module()
+        nengo_loihi.add_params(model)
+        for h in hosts:
+            model.config[h].on_chip = False
+        return nengo_loihi.Simulator(model, target="sim", progress_bar=False, **kwargs)
+
+    return make

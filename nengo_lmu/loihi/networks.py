@@ -2,8 +2,8 @@
 
 `LoihiNeuralForm` replaces `.LinearSystemNetwork`'s neural build
 (``_build_neural``) with one laid out for the chip's timing and weights; it
-reuses only `.LinearSystemNetwork`'s plan of the realisation and mapping
-(``_neural_plan``). Its own choices (realiser, evaluation points,
+takes the same plan of the realisation and mapping
+(`nengo_lmu.networks.neural_plan.NeuralPlan`). Its own choices (realiser, evaluation points,
 intercepts, rates, synapse) are pinned here, so a change of the plain
 network's defaults does not change this form.
 """
@@ -178,6 +178,9 @@ class LoihiNeuralForm:
     per population, and sends the relay's spikes to the host every step.
     """
 
+    #: The chip form pins its own neurons (`_build_neural`): no config defaults.
+    default_ensemble = {}
+
     def _init_loihi(
         self,
         n_neurons,
@@ -188,6 +191,8 @@ class LoihiNeuralForm:
         intercept=LOIHI_INTERCEPT,
         allocation=LOIHI_ALLOCATION,
         host_readout=True,
+        synapse=LOIHI_SYNAPSE,
+        mapping="discrete",
     ):
         if n_neurons is None:
             raise ValidationError("the Loihi form is neural: give n_neurons", attr="n_neurons")
@@ -217,23 +222,14 @@ class LoihiNeuralForm:
             )
         self.allocation = check_choice("allocation", allocation, ("uniform", "gain"))
         self.host_readout = check_bool("host_readout", host_readout, None)
-
-    def _check_synapse(self, synapse):
         # the chip's only synapse is nengo's zoh Lowpass, one per block
-        if type(synapse) is not nengo.Lowpass:
+        if isinstance(synapse, nengo.synapses.Synapse) and type(synapse) is not nengo.Lowpass:
             raise ValidationError(
                 f"{type(self).__name__} builds on a Lowpass synapse only (the "
                 f"chip's synapse), got {synapse}",
                 attr="synapse",
                 obj=self,
             )
-
-    # The full layout differs from the plain neural form, so the whole
-    # neural build is overridden (the plan of realisation and mapping is
-    # shared through `_neural_plan`).
-    def _build_neural(
-        self, synapse, neuron_type, mapping, realizer, process, radius, ens_dimensions, ens_kwargs
-    ):
         if mapping != "discrete":
             raise ValidationError(
                 "the Loihi form uses the discrete mapping (the chip's synapse is "
@@ -241,15 +237,11 @@ class LoihiNeuralForm:
                 attr="mapping",
                 obj=self,
             )
-        synapse, u, _ = self._neural_plan(
-            synapse, mapping, realizer, process, radius, ens_dimensions
-        )
+
+    def _chip_neuron_type(self, neuron_type):
         # the chip starts every voltage at zero; so does nengo, then
-        neuron_type = (
-            nengo.LIF(initial_state={"voltage": nengo.dists.Choice([0])})
-            if neuron_type is None
-            else neuron_type
-        )
+        if neuron_type is None:
+            return nengo.LIF(initial_state={"voltage": nengo.dists.Choice([0])})
         if not isinstance(neuron_type, chip_neuron_types()):
             raise ValidationError(
                 f"must be LIF or SpikingRectifiedLinear to run on Loihi, got "
@@ -257,27 +249,35 @@ class LoihiNeuralForm:
                 attr="neuron_type",
                 obj=self,
             )
-        ens_kwargs = {} if ens_kwargs is None else dict(ens_kwargs)
+        return neuron_type
+
+    # The full layout differs from the plain neural form, so the whole
+    # neural build is overridden; it takes the same plan.
+    def _build_neural(self, plan, neuron_type, ens_kwargs):
+        neuron_type = self._chip_neuron_type(neuron_type)
         from nengo_lmu.loihi._compat import ensure_params, nengo_loihi_module
 
         loihi_neurons = nengo_loihi_module().neurons
         ensure_params(self)
         rng = np.random.RandomState(self._layout_seed())
-        T = self.T
-        Ap, Bp = self.mapped_system.A, self.mapped_system.B
-        dsys_T = self.discrete_system.transform(T)
-        n, m, k = self.system.n_states, self.system.n_inputs, ens_dimensions
-        N, K = self.neurons_per_ensemble, self.input_pairs
-        a = float(np.exp(-self.dt / synapse.tau))
-        self.synapse = synapse
+        self.synapse = plan.synapse
 
         # evaluation points: the sample's state trajectory, stretched
-        z = dsys_T.simulate(u, output=False)
+        z = plan.state_sample
         z = z[rng.choice(len(z), size=min(len(z), 5000), replace=False)]
         stretch = np.atleast_1d(LOIHI_EVAL_STRETCH)
-        z_eval = np.concatenate([z * f for f in stretch]) / radius
+        z_eval = np.concatenate([z * f for f in stretch]) / plan.radius
 
-        # --- the input encoder (host) ---
+        self.input_decode = self._build_encoder(plan.sample)
+        # --- the relay (chip): repeats each encoder spike one step later ---
+        self.relay = None
+        if self.host_readout:
+            self._build_relay(loihi_neurons, self.encoder.n_neurons)
+        self._build_populations(plan, neuron_type, rng, z_eval, ens_kwargs)
+
+    def _build_encoder(self, u):
+        """The host's input encoder; returns the decoding of its spikes."""
+        m, K = self.system.n_inputs, self.input_pairs
         scale = 1.1 * np.max(np.abs(u), axis=0)
         self.input_scale = scale
         clip = nengo.Node(lambda t, x: np.clip(x, -scale, scale), size_in=m, label="input clip")
@@ -300,15 +300,7 @@ class LoihiNeuralForm:
         # u = decode @ (spike trains): each spike is worth scale / (rate K)
         decode = np.zeros((m, 2 * m * K))
         decode[dims, np.arange(2 * m * K)] = signs * scale[dims] / (self.input_rate * K)
-        self.input_decode = decode
-
-        # --- the relay (chip): repeats each encoder spike one step later ---
-        self.relay = None
-        if self.host_readout:
-            self._build_relay(loihi_neurons, 2 * m * K)
-        self._build_populations(
-            neuron_type, synapse, Ap, Bp, T, a, n, k, N, rng, z_eval, radius, decode, ens_kwargs
-        )
+        return decode
 
     def _build_relay(self, loihi_neurons, size):
         self.relay = nengo.Ensemble(
@@ -329,11 +321,11 @@ class LoihiNeuralForm:
             synapse=nengo.Lowpass(0),
         )
 
-    def _build_populations(
-        self, neuron_type, synapse, Ap, Bp, T, a, n, k, N, rng, z_eval, radius, decode, ens_kwargs
-    ):
+    def _build_populations(self, plan, neuron_type, rng, z_eval, ens_kwargs):
         # --- the state populations (chip) ---
-        slices = [slice(i, i + k) for i in range(0, n, k)]
+        Ap, Bp = plan.mapped_system.A, plan.mapped_system.B
+        a = float(np.exp(-self.dt / plan.synapse.tau))
+        slices, N = plan.slices, self.neurons_per_ensemble
         self.noise_gains = self._noise_gains(Ap, a, slices)
         sizes = (
             allocate_neurons(self.noise_gains, N, LOIHI_MIN_SHARE)
@@ -345,18 +337,18 @@ class LoihiNeuralForm:
         lo, hi = self.max_rates
         populations = []
         for i, (sl, size) in enumerate(zip(slices, sizes)):
-            enc = sphere.sample(size, k, rng=rng)
+            enc = sphere.sample(size, plan.ens_dimensions, rng=rng)
             rates = rng.uniform(lo, hi, size=size)
             icpt = rng.uniform(-self.intercept, self.intercept, size=size)
             gain, bias = neuron_type.gain_bias(rates, icpt)
             kwargs = dict(
                 n_neurons=size,
-                dimensions=k,
+                dimensions=plan.ens_dimensions,
                 neuron_type=neuron_type,
                 encoders=enc,
                 gain=gain,
                 bias=bias,
-                radius=radius,
+                radius=plan.radius,
                 eval_points=z_eval[:, sl],
                 label=f"ensemble[{i}]",
             )
@@ -370,14 +362,28 @@ class LoihiNeuralForm:
         for pop, sl in zip(populations, slices):
             w = np.abs(np.concatenate([Ap[sl].ravel(), Bp[sl].ravel()]))
             w = w[w > 1e-12 * w.max()]
-            self.loihi_design[pop] = dict(tau=synapse.tau, weight_range=float(w.max() / w.min()))
+            self.loihi_design[pop] = dict(
+                tau=plan.synapse.tau, weight_range=float(w.max() / w.min())
+            )
+        self._connect_populations(plan, a)
+
+    def _connect_populations(self, plan, a):
+        """The populations' input (from the encoder's spikes), their
+        recurrence (neuron to neuron) and the host readout of the state."""
+        synapse, decode, populations, slices = (
+            plan.synapse,
+            self.input_decode,
+            self.populations,
+            plan.slices,
+        )
+        T, Ap, Bp = plan.T, plan.mapped_system.A, plan.mapped_system.B
         weights = nengo.solvers.LstsqL2(weights=True, reg=LOIHI_REG)
         for dst, sl in zip(populations, slices):
             # nengo applies the post neurons' gains to a connection into them
             nengo.Connection(
                 self.encoder.neurons,
                 dst.neurons,
-                transform=(dst.encoders / radius) @ Bp[sl] @ decode,
+                transform=(dst.encoders / plan.radius) @ Bp[sl] @ decode,
                 synapse=synapse,
             )
         for src, sl_src in zip(populations, slices):
@@ -476,6 +482,8 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
             intercept,
             allocation,
             host_readout,
+            synapse,
+            kwargs.get("mapping", "discrete"),
         )
         super().__init__(system, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs)
 
@@ -533,6 +541,8 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
             intercept,
             allocation,
             host_readout,
+            synapse,
+            kwargs.get("mapping", "discrete"),
         )
         super().__init__(
             order, theta, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs

@@ -40,8 +40,8 @@ from nengo_lmu.loihi.hardware import (
     object_name,
     synapse_tau,
 )
+from nengo_lmu.loihi.placement_report import Crossing, LoihiReport, Placement
 from nengo_lmu.loihi.precision import synapse_weights, weight_precision
-from nengo_lmu.loihi.report import Crossing, LoihiReport, Placement
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
 #: What `prepare` may do with an ensemble whose neuron type the chip lacks.

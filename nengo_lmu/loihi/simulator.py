@@ -1,9 +1,7 @@
 """`simulator`: a ``nengo_loihi.Simulator`` with nengo_lmu's workarounds."""
 
 import importlib.util
-import time
 
-import nengo
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.loihi._compat import (
@@ -17,6 +15,7 @@ from nengo_lmu.loihi._compat import (
 )
 from nengo_lmu.loihi.hardware import DECODE_TAU, EMULATOR_TARGETS, TARGETS
 from nengo_lmu.loihi.resources import resource_counts
+from nengo_lmu.networks.sequence_runner import nengo_simulator, run_sequences
 from nengo_lmu.validation import check_choice, check_positive
 
 
@@ -86,14 +85,27 @@ def simulator_factory(target="sim", decode_tau=DECODE_TAU, **kwargs):
     return make
 
 
-def run_sequences(network, n, steps, target="nengo", dt=0.001, probes=()):
-    """Run ``n`` sequences of ``steps`` steps back to back on ``nengo`` or
-    a nengo-loihi ``target``, and return each probe's data per sequence.
+def target_simulator(target="sim"):
+    """A simulator factory for `nengo_lmu.networks.sequence_runner.run_sequences`:
+    `nengo.Simulator` (no progress bar) for ``target="nengo"``, else
+    `simulator` on the nengo-loihi ``target`` with nengo-loihi's expected
+    warnings filtered."""
+    check_choice("target", target, ("nengo",) + TARGETS)
+    if target == "nengo":
+        return nengo_simulator
 
-    The runner the classifiers share: builds `nengo.Simulator` for
-    ``target="nengo"``, else `simulator` (with nengo-loihi's expected
-    warnings filtered), runs ``n * steps`` steps and, on an emulator,
-    counts the resources per sequence.
+    def make(network, **kwargs):
+        with expected_warnings():
+            return simulator(network, target=target, **kwargs)
+
+    return make
+
+
+def run_on_target(network, n, steps, target="nengo", dt=0.001, probes=()):
+    """Run ``n`` sequences of ``steps`` steps, which ``network`` holds back to
+    back, on ``nengo`` or a nengo-loihi ``target`` (`target_simulator`) with
+    the one sequence runner (`nengo_lmu.networks.sequence_runner.run_sequences`);
+    on an emulator, count the resources per sequence.
 
     Returns
     -------
@@ -103,19 +115,18 @@ def run_sequences(network, n, steps, target="nengo", dt=0.001, probes=()):
         ``build_seconds``, ``seconds`` (the run) and, on an emulator
         target, ``resources`` (`resource_counts` per sequence).
     """
-    info = {}
-    t0 = time.perf_counter()
-    if target == "nengo":
-        sim = nengo.Simulator(network, dt=dt, progress_bar=False)
-    else:
-        with expected_warnings():
-            sim = simulator(network, target=target, dt=dt)
-    info["build_seconds"] = time.perf_counter() - t0
-    with sim:
-        t0 = time.perf_counter()
-        sim.run_steps(n * steps)
-        info["seconds"] = time.perf_counter() - t0
-        data = [sim.data[p].reshape(n, steps, -1) for p in probes]
-        if target in EMULATOR_TARGETS:
-            info["resources"] = resource_counts(sim, n_inferences=n)
+
+    def resources(sim):
+        return {"resources": resource_counts(sim, n_inferences=n)}
+
+    data, info = run_sequences(
+        network,
+        list(probes),
+        steps,
+        n,
+        simulator=target_simulator(target),
+        inspect=resources if target in EMULATOR_TARGETS else None,
+        dt=dt,
+    )
+    del info["dt"]
     return data, info

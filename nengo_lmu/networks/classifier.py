@@ -6,14 +6,15 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.common import transform_matrix
-from nengo_lmu.networks.lmu_cell import LMUCell, initial_weights, stack_cells
+from nengo_lmu.networks.lmu_cell import LMUCell, stack_cells
 from nengo_lmu.networks.saving import (
     check_kind,
     check_weight_names,
     read_network,
     save_network,
 )
+from nengo_lmu.networks.sequence_runner import run_sequences
+from nengo_lmu.networks.weights import initial_weights, transform_matrix
 from nengo_lmu.validation import check_int, check_seed
 
 #: LMUCell attributes stored with saved parameters (with ``order``, ``theta``
@@ -67,24 +68,14 @@ class SequenceInput:
         step = int(round(t / self.dt)) - 1
         return self.data[min(max(step, 0), len(self.data) - 1)]
 
+    def feed(self, x):
+        """``feed(i, sim)`` for `.run_sequences`: play sequence ``x[i]``."""
 
-def simulate_each(network, sequence, x, simulator=None, progress=None, **sim_kwargs):
-    """Run ``network`` on each sequence ``x[i]`` from rest, one simulator.
+        def play(i, sim):
+            self.data = x[i]
+            self.dt = sim.dt
 
-    ``sequence`` is the network's `SequenceInput`. Yields ``(i, sim)`` after
-    each run, for the caller to read ``sim.data``; the simulator is reset
-    before each sequence and closed at the end.
-    """
-    simulator = nengo.Simulator if simulator is None else simulator
-    sim_kwargs.setdefault("progress_bar", False)
-    items = range(len(x)) if progress is None else progress(range(len(x)))
-    with simulator(network, **sim_kwargs) as sim:
-        for i in items:
-            sim.reset()
-            sequence.data = x[i]
-            sequence.dt = sim.dt
-            sim.run_steps(x.shape[1])
-            yield i, sim
+        return play
 
 
 class LMUClassifier(nengo.Network):
@@ -322,7 +313,8 @@ class LMUClassifier(nengo.Network):
         ----------
         x : ndarray, shape (n, n_steps, input_d)
         simulator : callable, optional
-            Simulator class (default `nengo.Simulator`).
+            Simulator class or factory (default `nengo.Simulator`; see
+            `.run_sequences`).
         progress : callable, optional
             Wraps the loop over sequences (e.g. ``tqdm.tqdm``).
         all_steps : bool
@@ -336,11 +328,18 @@ class LMUClassifier(nengo.Network):
 
         x = np.asarray(x)
         check_sequence_data(x, n_inputs=self.input.size_out)
-        out = np.empty((len(x),) + (x.shape[1:2] if all_steps else ()) + (self.n_classes,))
-        runs = simulate_each(self, self._sequence, x, simulator, progress, **sim_kwargs)
-        for i, sim in runs:
-            out[i] = sim.data[self.probe] if all_steps else sim.data[self.probe][-1]
-        return out
+        sim_kwargs.setdefault("progress_bar", False)
+        (out,), _ = run_sequences(
+            self,
+            [self.probe],
+            x.shape[1],
+            len(x),
+            simulator=simulator,
+            feed=self._sequence.feed(x),
+            progress=progress,
+            **sim_kwargs,
+        )
+        return out if all_steps else out[:, -1]
 
 
 def as_classifier(classifier, obj=None):

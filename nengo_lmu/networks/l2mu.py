@@ -11,8 +11,8 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.common import initial_weights
-from nengo_lmu.networks.spiking_classifier import SpikingClassifier, activity_metrics  # noqa: F401
+from nengo_lmu.networks.spiking_classifier import SpikingClassifier
+from nengo_lmu.networks.weights import initial_weights
 from nengo_lmu.systems import legendre_system
 from nengo_lmu.validation import check_int, check_positive
 

@@ -4,24 +4,18 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.linear_system import (
-    LinearSystemNetwork,
-    default_process,
-    sample_input,
-    vector_radius,
-)
-from nengo_lmu.realizers import FixedRealizer
+from nengo_lmu.networks.linear_system import LinearSystemNetwork
+from nengo_lmu.networks.neural_plan import default_process, sample_input, vector_radius
+from nengo_lmu.realizers import FixedRealizer, as_realizer
 from nengo_lmu.systems import (
-    DISCRETIZERS,
     LinearSystem,
-    as_realizer,
+    check_euler,
     check_order,
     check_theta_dt,
-    euler_accuracy_warning,
     legendre_readout,
     legendre_system,
 )
-from nengo_lmu.validation import check_choice, check_int, check_positive, check_seed
+from nengo_lmu.validation import check_int
 
 #: The memory's default realiser. Bounding each state for any input
 #: (`nengo_lmu.realizers.L1Realizer`, the default of `.LinearSystemNetwork`)
@@ -176,43 +170,22 @@ class LegendreMemory(LinearSystemNetwork):
         **kwargs,
     ):
         order = check_order(order, obj=self)
-        check_seed("seed", seed, self)  # before the sample input draws from it
         theta, dt = check_theta_dt(theta, dt, obj=self)
         size_in = check_int("size_in", size_in, obj=self)
-        check_choice("discretizer", discretizer, DISCRETIZERS, obj=self)
         if discretizer == "euler":
-            euler_accuracy_warning(order, theta, dt)
+            check_euler(order, theta, dt, obj=self)
         self.order = order
         self.theta = theta
         self.size_in = int(size_in)
-
-        block = legendre_system(order, theta)
-        eye = np.eye(self.size_in)
-        system = LinearSystem(np.kron(eye, block.A), np.kron(eye, block.B))
-
+        self.sample_rms = None
         if realizer is None:
             neuron_type = kwargs.get("neuron_type")
             rate = neuron_type is not None and not getattr(neuron_type, "spiking", True)
             realizer = RATE_MEMORY_REALIZER if rate else MEMORY_REALIZER
-        if n_neurons is not None and (isinstance(realizer, str) or callable(realizer)):
-            rule = as_realizer(realizer, obj=self)
-            # Realise one memory and repeat it: balancing the block-diagonal
-            # system directly would mix identical memories arbitrarily.
-            one = block.with_outputs(legendre_readout(order, 1.0)[None, :])
-            done = one.discretize(dt)
-            self.sample_rms = (
-                BALANCED_SAMPLE_RMS if getattr(rule, "name", None) == "balanced" else None
-            )
-            if process is None:
-                process = self._default_sample(done)
-            rng = np.random.RandomState(seed)
-            u = sample_input(process, 1, dt, rng, obj=self)
-            T1 = rule(done, u, check_positive("radius", kwargs.get("radius", 1.0), self))
-            realizer = FixedRealizer(np.kron(eye, T1), bounded=getattr(rule, "bounded", False))
-            process = np.tile(u, (1, self.size_in))
-
+        eye = np.eye(self.size_in)
+        block = legendre_system(order, theta)
         super().__init__(
-            system,
+            LinearSystem(np.kron(eye, block.A), np.kron(eye, block.B)),
             n_neurons=n_neurons,
             dt=dt,
             discretizer=discretizer,
@@ -226,23 +199,37 @@ class LegendreMemory(LinearSystemNetwork):
 
     spiking_solver = nengo.solvers.LstsqL2(reg=MEMORY_SPIKING_REG)
 
-    def _neuron_type(self, neuron_type):
-        """The given neuron type, or LIF neurons with a refractory period of
-        ``MEMORY_TAU_REF`` (see there for the measurement)."""
-        self.default_neurons = neuron_type is None
-        if neuron_type is None:
-            return nengo.LIF(tau_ref=MEMORY_TAU_REF)
-        return super()._neuron_type(neuron_type)
+    #: The memory's default neurons (where no ``neuron_type`` is given): LIF
+    #: neurons with a refractory period of ``MEMORY_TAU_REF`` firing at
+    #: ``MEMORY_MAX_RATES`` at the radius (see there for the measurements; a
+    #: neuron type of the user's keeps nengo's rates: with the 2 ms
+    #: refractory period of `nengo.LIF`, 300-500 Hz measured worse,
+    #: 0.087-0.089).
+    default_ensemble = {
+        "neuron_type": nengo.LIF(tau_ref=MEMORY_TAU_REF),
+        "max_rates": nengo.dists.Uniform(*MEMORY_MAX_RATES),
+    }
 
-    def _ensemble_defaults(self, neuron_type, ens_kwargs):
-        """The memory's default neurons fire at ``MEMORY_MAX_RATES`` at the
-        radius unless ``ens_kwargs`` says otherwise (a neuron type of the
-        user's keeps nengo's rates: with the 2 ms refractory period of
-        `nengo.LIF`, 300-500 Hz measured worse, 0.087-0.089)."""
-        ens_kwargs = super()._ensemble_defaults(neuron_type, ens_kwargs)
-        if getattr(self, "default_neurons", False):
-            ens_kwargs.setdefault("max_rates", nengo.dists.Uniform(*MEMORY_MAX_RATES))
-        return ens_kwargs
+    def _realize(self, realizer, process, radius, rng):
+        """Realise one input dimension's memory and repeat it: balancing the
+        block-diagonal system directly would mix identical memories
+        arbitrarily. The sample is one dimension's, repeated; it draws from a
+        generator of its own (seeded as the network), so that the evaluation
+        points draw from ``rng`` untouched."""
+        if not (isinstance(realizer, str) or callable(realizer)):
+            return super()._realize(realizer, process, radius, rng)
+        rule = as_realizer(realizer, obj=self)
+        one = legendre_system(self.order, self.theta)
+        one = one.with_outputs(legendre_readout(self.order, 1.0)[None, :]).discretize(self.dt)
+        if getattr(rule, "name", None) == "balanced":
+            self.sample_rms = BALANCED_SAMPLE_RMS
+        if process is None:
+            process = self._default_sample(one)
+        u = sample_input(process, 1, self.dt, np.random.RandomState(self.seed), obj=self)
+        T1 = rule(one, u, radius)
+        eye = np.eye(self.size_in)
+        fixed = FixedRealizer(np.kron(eye, T1), bounded=getattr(rule, "bounded", False))
+        return np.tile(u, (1, self.size_in)), fixed
 
     def _default_sample(self, one_memory):
         """The input sample that scales the memory when none is given:
@@ -256,7 +243,7 @@ class LegendreMemory(LinearSystemNetwork):
         for signals of about ``1/theta`` Hz. The balanced realisation
         takes a larger sample (``BALANCED_SAMPLE_RMS``).
         """
-        rms = getattr(self, "sample_rms", None)
+        rms = self.sample_rms
         return default_process(one_memory) if rms is None else default_process(one_memory, rms=rms)
 
     def add_delay_output(self, r, synapse=None, label=None):
@@ -406,17 +393,20 @@ class LegendreMemory(LinearSystemNetwork):
                     nengo.Connection(inner, node[out], synapse=synapse)
                     continue
                 T = self.T[i * q : (i + 1) * q, i * q : (i + 1) * q]
-                if self.ens_dimensions == q:
+                plan = self.plan
+                if plan.ens_dimensions == q:
                     ens = self.ensembles[i]
                 else:
                     sl = slice(i * q, (i + 1) * q)
-                    factor = vector_radius(self.state_sample[:, sl], self.radius)
+                    factor = vector_radius(plan.state_sample[:, sl], plan.radius)
                     ens = nengo.Ensemble(
                         q * self.neurons_per_ensemble if n_neurons is None else n_neurons,
                         q,
-                        radius=self.radius * factor,
+                        radius=plan.radius * factor,
                         neuron_type=self.ensembles[0].neuron_type,
-                        eval_points=self.state_eval_points[:, sl] / factor,
+                        # nengo's rates, not the memory's config default
+                        max_rates=nengo.Ensemble.max_rates.default,
+                        eval_points=plan.eval_points[:, sl] / factor,
                         label=f"window[{i}]",
                     )
                     # The state node is level with the exact memory: feed

@@ -6,35 +6,21 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.networks.build_progress import BuildProgress, check_progress_bar
 from nengo_lmu.networks.dt_check import require_dt
-
-# The tuning helpers live in `nengo_lmu.networks.tuning`; they are imported
-# here under their old names too, so that earlier imports keep working.
-from nengo_lmu.networks.tuning import (  # noqa: F401
-    EVAL_STRETCH,
+from nengo_lmu.networks.neural_plan import (
     RATE_SOLVER_REG,
     SPIKING_INTERCEPT,
-    BuildProgress,
     InputCheck,
-    check_progress_bar,
     check_synapse,
     default_process,
     neural_synapse,
+    plan_neural,
     sample_input,
-    series_lowpass,
-    series_synapse,
-    state_eval_points,
     vector_radius,
 )
-from nengo_lmu.realizers import ScaledRealizer, is_stable
-from nengo_lmu.systems import (
-    DEFAULT_REALIZER,
-    DISCRETIZERS,
-    LinearSystem,
-    as_realizer,
-    lowpass_mapping,
-    synapse_mapping,
-)
+from nengo_lmu.realizers import DEFAULT_REALIZER, as_realizer, is_stable
+from nengo_lmu.systems import DISCRETIZERS, LinearSystem
 from nengo_lmu.validation import check_choice, check_int, check_positive, check_seed
 
 MAPPINGS = ("discrete", "continuous")
@@ -79,9 +65,9 @@ class LinearSystemNetwork(nengo.Network):
         examples do and is only accurate when ``dt << tau``.
     realizer : "l1", "scaled", "balanced", "hankel", "identity", callable or array_like
         Basis in which the neurons represent the state: a name or a
-        `nengo_lmu.systems.Realizer` (see `nengo_lmu.systems.realize`), or an
+        `nengo_lmu.realizers.Realizer` (see `nengo_lmu.realizers.realize`), or an
         explicit change of basis ``T`` (``x = T z``). The default
-        (`nengo_lmu.systems.DEFAULT_REALIZER`, ``"l1"``) bounds each state for
+        (`nengo_lmu.realizers.DEFAULT_REALIZER`, ``"l1"``) bounds each state for
         any input within [-1, 1] (`nengo_lmu.realizers.L1Realizer`);
         ``"scaled"`` rescales each state to peak at ``radius`` over ``process``.
     process : nengo.Process or array_like, optional
@@ -102,7 +88,7 @@ class LinearSystemNetwork(nengo.Network):
         ``[-0.75, 0.75]`` (relative to the radius).
     progress_bar : bool or nengo.utils.progress.ProgressBar
         Report the progress of a long neural build (one of at least
-        ``tuning.PROGRESS_MIN_CONNECTIONS`` connections, such as a memory of
+        ``build_progress.PROGRESS_MIN_CONNECTIONS`` connections, such as a memory of
         high order) on this bar; ``True`` is nengo's default bar, shown
         only when the build takes over a second; ``False`` for none.
     label, seed, add_to_container
@@ -125,30 +111,37 @@ class LinearSystemNetwork(nengo.Network):
         ``n_neurons`` as given (``Network.n_neurons`` is the total).
     discrete_system : LinearSystem
         The system at ``dt`` that the exact form implements.
+    plan : NeuralPlan or None
+        The neural form's plan (`nengo_lmu.networks.neural_plan.plan_neural`):
+        the change of basis, the mapped system, the input sample, the
+        evaluation points (None for the exact form).
     mapped_system : LinearSystem or None
-        The transforms the populations were given (in the realised basis).
+        The transforms the populations were given (in the realised basis;
+        ``plan.mapped_system``).
     T : ndarray
-        The change of basis (``x = T z``) of the neural form.
-    input_filter : nengo.synapses.Synapse or None
-        A filter that the populations' input passes through before the
-        recurrent synapse (``None`` here; the Loihi form's input ensemble
-        adds one), which the readout of the state accounts for.
+        The change of basis (``x = T z``) of the neural form (``plan.T``;
+        the identity for the exact form).
 
     Notes
     -----
-    Variants of the neural form override its hooks, each called once per
-    build in this order: `_check_synapse` (which synapses the form can
-    build on), `_neuron_type` (default and check),
-    `_ensemble_defaults` (defaults of ``ens_kwargs``), `_make_input` (what
-    feeds the populations, e.g. an input ensemble; sets ``input_filter``)
-    and `_connection_kwargs` (extra arguments of the population
-    connections, e.g. a solver). The rest (realisation, mapping,
-    evaluation points, populations and the state readout) is shared.
+    The neural form is built in two steps: `plan_neural` works out what the
+    populations represent (a pure function), and `_build_neural` builds
+    them from that plan. A variant overrides what it changes: `_realize`
+    (the input sample and the realisation rule; `.LegendreMemory` realises
+    one memory and repeats it), `_build_neural` (the Loihi form's layout),
+    and the class attributes `default_ensemble` (the defaults of the
+    populations, set on ``self.config`` where no ``neuron_type`` is given)
+    and `spiking_solver`.
     """
 
     #: The populations' decoder solver for spiking neurons when the user
     #: gives none (``None``: nengo's default, ``LstsqL2(reg=0.1)``).
     spiking_solver = None
+
+    #: Defaults of the populations (`nengo.Ensemble` parameters) where no
+    #: ``neuron_type`` is given, set on ``self.config`` as nengo's
+    #: `~nengo.networks.EnsembleArray` takes its defaults (nengo's own here).
+    default_ensemble = {}
 
     def __init__(
         self,
@@ -175,6 +168,68 @@ class LinearSystemNetwork(nengo.Network):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.progress_bar = check_progress_bar(progress_bar, obj=self)
         check_seed("seed", seed, self)
+        dt = self._check_system(system, dt, discretizer, mapping)
+        self.system = system
+        self.dt = dt
+        self.discrete_system = system if system.is_discrete else system.discretize(dt, discretizer)
+        self.neurons_per_ensemble = self._check_n_neurons(n_neurons)
+        self.input_synapse = check_synapse("input_synapse", input_synapse, self)
+        self.output_synapse = check_synapse("output_synapse", output_synapse, self)
+        self.solver = self._check_solver(solver)
+        self.exact_connections = {}
+        self.plan = None
+        self.population_solver = None
+        radius = check_positive("radius", radius, obj=self)
+        ens_kwargs = self._check_ens_kwargs(ens_kwargs)
+        check_int("ens_dimensions", ens_dimensions, obj=self)
+        if n_neurons is not None:
+            ens_dimensions = self._check_ens_dimensions(ens_dimensions)
+            synapse = neural_synapse(synapse, mapping, obj=self)
+            neuron_type = self._check_neuron_type(neuron_type)
+            if not is_stable(self.discrete_system):
+                # Its worst-case state is unbounded: no scaling keeps it within
+                # the populations' range (nengolib warned likewise).
+                warnings.warn(
+                    f"{system!r} is not exponentially stable: its state can grow "
+                    f"without bound and saturate the populations",
+                    stacklevel=2,
+                )
+        with self:
+            self._make_nodes()
+            if n_neurons is None:
+                self._build_exact()
+            else:
+                spiking = self._neuron_defaults(neuron_type).spiking
+                self.plan = self._plan(
+                    realizer, process, synapse, mapping, radius, ens_dimensions, spiking
+                )
+                self._build_neural(self.plan, neuron_type, ens_kwargs)
+            self._connect_output()
+
+    def _plan(self, realizer, process, synapse, mapping, radius, ens_dimensions, spiking):
+        """The neural form's `NeuralPlan` (`plan_neural`), from the network's
+        seed: the sample (`_realize`) and then the evaluation points draw
+        from one generator."""
+        rng = np.random.RandomState(self.seed)
+        sample, rule = self._realize(realizer, process, radius, rng)
+        return plan_neural(
+            self.system,
+            self.discrete_system,
+            self.dt,
+            sample,
+            rule,
+            synapse,
+            rng,
+            mapping=mapping,
+            radius=radius,
+            ens_dimensions=ens_dimensions,
+            spiking=spiking,
+        )
+
+    # --- argument checks ------------------------------------------------------
+
+    def _check_system(self, system, dt, discretizer, mapping):
+        """Check the system and how it is run; returns the checked ``dt``."""
         if not isinstance(system, LinearSystem):
             raise ValidationError(
                 f"must be a nengo_lmu.LinearSystem, got {type(system).__name__}",
@@ -192,6 +247,15 @@ class LinearSystemNetwork(nengo.Network):
             )
         check_choice("discretizer", discretizer, DISCRETIZERS, obj=self)
         check_choice("mapping", mapping, MAPPINGS, obj=self)
+        if mapping == "continuous" and system.is_discrete:
+            raise ValidationError(
+                "the continuous mapping needs a continuous system",
+                attr="mapping",
+                obj=self,
+            )
+        return dt
+
+    def _check_n_neurons(self, n_neurons):
         if n_neurons is not None and (
             isinstance(n_neurons, (bool, np.bool_))
             or not isinstance(n_neurons, (int, np.integer))
@@ -202,30 +266,37 @@ class LinearSystemNetwork(nengo.Network):
                 attr="n_neurons",
                 obj=self,
             )
-        check_positive("radius", radius, obj=self)
-        check_int("ens_dimensions", ens_dimensions, obj=self)
+        return n_neurons
+
+    def _check_ens_dimensions(self, ens_dimensions):
+        n = self.system.n_states
+        if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
+            raise ValidationError(
+                f"must be a positive integer dividing n_states={n}, got {ens_dimensions!r}",
+                attr="ens_dimensions",
+                obj=self,
+            )
+        return int(ens_dimensions)
+
+    def _check_ens_kwargs(self, ens_kwargs):
         if ens_kwargs is not None and not isinstance(ens_kwargs, dict):
             raise ValidationError(
                 f"must be a dict of nengo.Ensemble arguments, got {ens_kwargs!r}",
                 attr="ens_kwargs",
                 obj=self,
             )
-        if mapping == "continuous" and system.is_discrete:
+        return {} if ens_kwargs is None else dict(ens_kwargs)
+
+    def _check_neuron_type(self, neuron_type):
+        if neuron_type is not None and not isinstance(neuron_type, nengo.neurons.NeuronType):
             raise ValidationError(
-                "the continuous mapping needs a continuous system",
-                attr="mapping",
+                f"must be a nengo NeuronType instance (e.g. nengo.LIF()), got {neuron_type!r}",
+                attr="neuron_type",
                 obj=self,
             )
-        self.system = system
-        self.dt = dt
-        self.neurons_per_ensemble = n_neurons
-        self.discrete_system = system if system.is_discrete else system.discretize(dt, discretizer)
-        self.mapped_system = None
-        self.T = np.eye(system.n_states)
-        self.input_filter = None
-        self.exact_connections = {}
-        self.input_synapse = check_synapse("input_synapse", input_synapse, self)
-        self.output_synapse = check_synapse("output_synapse", output_synapse, self)
+        return neuron_type
+
+    def _check_solver(self, solver):
         if solver is not None and not isinstance(solver, nengo.solvers.Solver):
             raise ValidationError(
                 f"must be a nengo.solvers.Solver, got {solver!r}", attr="solver", obj=self
@@ -236,67 +307,49 @@ class LinearSystemNetwork(nengo.Network):
                 attr="solver",
                 obj=self,
             )
-        self.solver = solver
-        self.population_solver = None
-        self.mapping = None
-        if n_neurons is not None and not is_stable(self.discrete_system):
-            # Its worst-case state is unbounded: no scaling keeps it within
-            # the populations' range (nengolib warned likewise).
-            warnings.warn(
-                f"{system!r} is not exponentially stable: its state can grow "
-                f"without bound and saturate the populations",
-                stacklevel=2,
-            )
+        return solver
 
-        with self:
-            self.input = nengo.Node(size_in=system.n_inputs, label="input")
-            self.state = nengo.Node(size_in=system.n_states, label="state")
-            # What the system runs on: the input itself, or the input
-            # filtered by input_synapse.
-            self.filtered_input = self.input
-            if self.input_synapse is not None:
-                self.filtered_input = nengo.Node(size_in=system.n_inputs, label="filtered input")
-                nengo.Connection(self.input, self.filtered_input, synapse=self.input_synapse)
-            # Where the output is the state, it is the same node: a copy
-            # would only cost time (in NengoDL, an operator per step).
-            state_is_output = (
-                system.n_outputs == system.n_states
-                and np.array_equal(system.C, np.eye(system.n_states))
-                and not np.any(system.D)
-                and self.output_synapse is None
+    # --- the nodes and the exact form -----------------------------------------
+
+    def _make_nodes(self):
+        """The ``input``, ``state`` and ``output`` nodes (and the filtered
+        input where ``input_synapse`` is given)."""
+        system = self.system
+        self.input = nengo.Node(size_in=system.n_inputs, label="input")
+        self.state = nengo.Node(size_in=system.n_states, label="state")
+        # What the system runs on: the input itself, or the input
+        # filtered by input_synapse.
+        self.filtered_input = self.input
+        if self.input_synapse is not None:
+            self.filtered_input = nengo.Node(size_in=system.n_inputs, label="filtered input")
+            nengo.Connection(self.input, self.filtered_input, synapse=self.input_synapse)
+        # Where the output is the state, it is the same node: a copy
+        # would only cost time (in NengoDL, an operator per step).
+        self.state_is_output = (
+            system.n_outputs == system.n_states
+            and np.array_equal(system.C, np.eye(system.n_states))
+            and not np.any(system.D)
+            and self.output_synapse is None
+        )
+        self.output = (
+            self.state
+            if self.state_is_output
+            else nengo.Node(size_in=system.n_outputs, label="output")
+        )
+
+    def _connect_output(self):
+        """``output = C state + D input`` (nothing where it is the state)."""
+        if self.state_is_output:
+            return
+        system = self.system
+        nengo.Connection(self.state, self.output, transform=system.C, synapse=self.output_synapse)
+        if np.any(system.D):
+            nengo.Connection(
+                self.filtered_input,
+                self.output,
+                transform=system.D,
+                synapse=self.output_synapse,
             )
-            self.output = (
-                self.state
-                if state_is_output
-                else nengo.Node(size_in=system.n_outputs, label="output")
-            )
-            if n_neurons is None:
-                self._build_exact()
-            else:
-                self._build_neural(
-                    synapse,
-                    neuron_type,
-                    mapping,
-                    realizer,
-                    process,
-                    radius,
-                    ens_dimensions,
-                    ens_kwargs,
-                )
-            if not state_is_output:
-                nengo.Connection(
-                    self.state,
-                    self.output,
-                    transform=system.C,
-                    synapse=self.output_synapse,
-                )
-                if np.any(system.D):
-                    nengo.Connection(
-                        self.filtered_input,
-                        self.output,
-                        transform=system.D,
-                        synapse=self.output_synapse,
-                    )
 
     def _build_exact(self):
         dsys = self.discrete_system
@@ -308,66 +361,129 @@ class LinearSystemNetwork(nengo.Network):
             self.state, self.state, transform=dsys.A, synapse=0
         )
 
-    def _neural_plan(self, synapse, mapping, realizer, process, radius, ens_dimensions):
-        """What every neural form needs before it builds: the checked
-        ``synapse`` and ``ens_dimensions``, the sample input ``u``, the
-        realisation ``T`` (stored as ``self.T``), the mapped system (stored as
-        ``self.mapped_system``) and the state over the sample ``z``.
+    # --- the neural form --------------------------------------------------------
 
-        Returns ``(synapse, u, z)``.
+    @property
+    def T(self):
+        """The change of basis ``x = T z`` (the identity for the exact form)."""
+        return np.eye(self.system.n_states) if self.plan is None else self.plan.T
+
+    @property
+    def mapped_system(self):
+        """The populations' transforms in the realised basis (None for the
+        exact form)."""
+        return None if self.plan is None else self.plan.mapped_system
+
+    def _neuron_defaults(self, neuron_type):
+        """The populations' neuron type: the given one, or the form's
+        default (`default_ensemble`, set on ``self.config``)."""
+        if neuron_type is not None:
+            return neuron_type
+        for key, value in self.default_ensemble.items():
+            setattr(self.config[nengo.Ensemble], key, value)
+        return self.config[nengo.Ensemble].neuron_type
+
+    def _realize(self, realizer, process, radius, rng):
+        """The input sample (from ``process``, drawn from ``rng``; by default
+        white noise band-limited to the system, `.default_process`) and the
+        rule that realises the system (`nengo_lmu.realizers.as_realizer`).
+
+        Returns ``(sample, rule)``.
         """
-        synapse = neural_synapse(synapse, mapping, obj=self)
-        self._check_synapse(synapse)
-        n = self.system.n_states
-        if check_int("ens_dimensions", ens_dimensions, obj=self) and n % ens_dimensions:
-            raise ValidationError(
-                f"must be a positive integer dividing n_states={n}, got {ens_dimensions!r}",
-                attr="ens_dimensions",
-                obj=self,
-            )
-
-        radius = check_positive("radius", radius, obj=self)
-        rng = np.random.RandomState(self.seed)
         if process is None:
             process = default_process(self.discrete_system)
-        u = sample_input(process, self.system.n_inputs, self.dt, rng, obj=self)
-        rule = as_realizer(realizer, obj=self)
-        if getattr(rule, "bounded", False) and not is_stable(self.discrete_system):
-            # No bound exists (warned above): scale to the sample instead.
-            rule = ScaledRealizer()
-        self.bounded = bool(getattr(rule, "bounded", False))
-        T = np.asarray(rule(self.discrete_system, u, radius), dtype=np.float64)
-        self.T = T
-        realized = self.system.transform(T)
-        if type(synapse) is nengo.Lowpass:
-            # The closed form (bit for bit what earlier versions built).
-            self.mapped_system = lowpass_mapping(
-                realized, synapse.tau, dt=self.dt if mapping == "discrete" else None
-            )
-            taps = [(self.mapped_system.B, synapse)]
-        else:
-            dreal = self.discrete_system.transform(T)
-            self.mapping = synapse_mapping(dreal, synapse, self.dt)
-            taps = self.mapping.taps
-            self.mapped_system = LinearSystem(
-                self.mapping.A, taps[0][0], dreal.C, dreal.D, dt=self.dt
-            )
-            if np.any(np.abs(self.mapping.extra_poles) >= 1):
-                warnings.warn(
-                    f"mapping onto {synapse} adds poles outside the unit "
-                    f"circle (|p| up to "
-                    f"{np.max(np.abs(self.mapping.extra_poles)):.4g}): exact "
-                    f"in principle, but the populations' noise will grow",
-                    stacklevel=4,
-                )
-        self.input_taps = taps
+        sample = sample_input(process, self.system.n_inputs, self.dt, rng, obj=self)
+        return sample, as_realizer(realizer, obj=self)
 
-        z = self.discrete_system.transform(T).simulate(u, output=False)
-        self.radius = radius
-        self.ens_dimensions = int(ens_dimensions)
-        self.state_sample = z
-        self._eval_rng = rng
-        return synapse, u, z
+    def _population_solver(self, spiking):
+        # The user's solver decodes every connection out of the populations.
+        # Rate neurons have no spike noise to regularise against: a tenth of
+        # nengo's default regularisation (reg=0.1) decodes them far better
+        # (nengolib's rolling window, one 6-D ensemble of 1000 LIFRate
+        # neurons, seeds 0 and 1: delay NRMSE 0.001-0.003 against 0.07 and a
+        # divergence).
+        if self.solver is not None:
+            return self.solver
+        return self.spiking_solver if spiking else nengo.solvers.LstsqL2(reg=RATE_SOLVER_REG)
+
+    def _make_populations(self, plan, neuron_type, ens_kwargs):
+        spiking = (neuron_type or self.config[nengo.Ensemble].neuron_type).spiking
+        k, radius = plan.ens_dimensions, plan.radius
+        populations = []
+        for i, sl in enumerate(plan.slices):
+            # Each state peaks near `radius`; a population holding k of
+            # them together sees vectors up to about sqrt(k) radii long.
+            factor = 1.0 if k == 1 else vector_radius(plan.state_sample[:, sl], radius)
+            kwargs = dict(
+                n_neurons=self.neurons_per_ensemble,
+                dimensions=k,
+                radius=radius * factor,
+                label=f"ensemble[{i}]",
+            )
+            if neuron_type is not None:
+                kwargs["neuron_type"] = neuron_type
+            if "eval_points" not in ens_kwargs:
+                kwargs["eval_points"] = plan.eval_points[:, sl] / factor
+            if "intercepts" not in ens_kwargs and spiking:
+                # Each state peaks at `radius` but spends most of its time
+                # well inside it. Spiking neurons: thresholds away from the
+                # edges, so that more neurons fire and average out spike
+                # noise (delay task, 996 LIF neurons, seeds 0-3: NRMSE
+                # 0.069-0.081 with these defaults; 0.10-0.14 with intercepts
+                # in [-0.9, 0.9], unstretched evaluation points and the
+                # balanced realisation). Rate neurons have no spike noise, and
+                # nengo's full-range intercepts decode them better (LIFRate:
+                # 0.023-0.035).
+                kwargs["intercepts"] = nengo.dists.Uniform(-SPIKING_INTERCEPT, SPIKING_INTERCEPT)
+            kwargs.update(ens_kwargs)
+            populations.append(nengo.Ensemble(**kwargs))
+        return populations
+
+    def _build_neural(self, plan, neuron_type, ens_kwargs):
+        """Build the populations from the ``plan`` (``neuron_type`` None:
+        the config's)."""
+        populations = self._make_populations(plan, neuron_type, ens_kwargs)
+        spiking = populations[0].neuron_type.spiking
+        self.population_solver = self._population_solver(spiking)
+        pop_kwargs = {} if self.population_solver is None else {"solver": self.population_solver}
+        Ap, T, slices = plan.mapped_system.A, plan.T, plan.slices
+        Ad, Bd = self.discrete_system.A, self.discrete_system.B
+        for dst, sl_dst in zip(populations, slices):
+            for Bt, tap_synapse in plan.input_taps:
+                nengo.Connection(
+                    self.filtered_input, dst, transform=Bt[sl_dst], synapse=tap_synapse
+                )
+        n_blocks = sum(bool(np.any(Ap[a, b])) for a in slices for b in slices)
+        # A memory of high order makes order**2 connections here (most of
+        # a minute at order 300): say so on a progress bar.
+        with BuildProgress(self.progress_bar, len(slices), n_blocks + len(slices)) as progress:
+            for src, sl_src in zip(populations, slices):
+                for dst, sl_dst in zip(populations, slices):
+                    block = Ap[sl_dst, sl_src]
+                    if np.any(block):
+                        nengo.Connection(
+                            src, dst, transform=block, synapse=plan.synapse, **pop_kwargs
+                        )
+                # What the populations represent, read back in the system's
+                # basis through the same synapse, T (h * (A' z_hat + B' u)), is
+                # the state of the previous step (the synapse sees the input one
+                # step late). One more step of the exact recurrence, with the
+                # input of this step, brings it level with the exact form.
+                nengo.Connection(
+                    src,
+                    self.state,
+                    transform=Ad @ T @ Ap[:, sl_src],
+                    synapse=plan.synapse,
+                    **pop_kwargs,
+                )
+                progress.step()
+        # The input terms of that step, computed exactly from the input node:
+        # the populations saw it through each tap.
+        for Bt, tap_synapse in plan.input_taps:
+            nengo.Connection(
+                self.filtered_input, self.state, transform=Ad @ T @ Bt, synapse=tap_synapse
+            )
+        nengo.Connection(self.filtered_input, self.state, transform=Bd, synapse=None)
 
     def check_input(self, u, warn=False):
         """How much of the input ``u`` would push the populations' state
@@ -407,191 +523,7 @@ class LinearSystemNetwork(nengo.Network):
         if not np.all(np.isfinite(u)):
             raise ValidationError("contains NaN or inf", attr="u", obj=self)
         z = self.discrete_system.transform(self.T).simulate(u, output=False)
-        result = InputCheck.of_states(z, self.ensembles, self.ens_dimensions)
+        result = InputCheck.of_states(z, self.ensembles, self.plan.ens_dimensions)
         if warn and result.fraction_outside > 0:
             warnings.warn(str(result), stacklevel=2)
         return result
-
-    # --- hooks of the neural form (see the class notes) ---------------------
-
-    def _check_synapse(self, synapse):
-        """Refuse a synapse this form cannot build on (called with the
-        checked `nengo.LinearFilter`).
-
-        The plain form maps onto any of them. A form that feeds its
-        populations through its own input path (an overridden
-        `_make_input`, such as the Loihi form's input ensemble) takes only
-        a `nengo.Lowpass` unless it overrides this hook too: the extra input
-        taps of a higher-order synapse would have to come from that path.
-        """
-        own_input = type(self)._make_input is not LinearSystemNetwork._make_input
-        if own_input and type(synapse) is not nengo.Lowpass:
-            raise ValidationError(
-                f"{type(self).__name__} builds on a Lowpass synapse only, got {synapse}",
-                attr="synapse",
-                obj=self,
-            )
-
-    def _neuron_type(self, neuron_type):
-        """The populations' neuron type: the given one, or `nengo.LIF`."""
-        if neuron_type is None:
-            return nengo.LIF()
-        if not isinstance(neuron_type, nengo.neurons.NeuronType):
-            raise ValidationError(
-                f"must be a nengo NeuronType instance (e.g. nengo.LIF()), got {neuron_type!r}",
-                attr="neuron_type",
-                obj=self,
-            )
-        return neuron_type
-
-    def _ensemble_defaults(self, neuron_type, ens_kwargs):
-        """``ens_kwargs`` with this form's defaults for every population.
-
-        The base form sets none here: its evaluation points and (for
-        spiking neurons) intercepts are set per population in
-        `_build_neural`, where ``ens_kwargs`` does not give them.
-        """
-        return ens_kwargs
-
-    def _make_input(self, neuron_type, u, ens_kwargs):
-        """What feeds the populations (here the ``input`` node itself).
-
-        An override may add objects (built before the populations) and set
-        ``self.input_filter``, the filter they add on the way. The input
-        (after ``input_synapse``) is ``self.filtered_input``.
-        """
-        return self.filtered_input
-
-    def _connection_kwargs(self):
-        """Extra arguments of the input and recurrent connections."""
-        return {}
-
-    # --------------------------------------------------------------------------
-
-    def _build_neural(
-        self,
-        synapse,
-        neuron_type,
-        mapping,
-        realizer,
-        process,
-        radius,
-        ens_dimensions,
-        ens_kwargs,
-    ):
-        synapse, u, z = self._neural_plan(
-            synapse, mapping, realizer, process, radius, ens_dimensions
-        )
-        neuron_type = self._neuron_type(neuron_type)
-        z_eval = state_eval_points(
-            z,
-            radius,
-            self._eval_rng,
-            bounded=self.bounded and ens_dimensions == 1,
-            spiking=neuron_type.spiking,
-        )
-        self.state_eval_points = z_eval
-        ens_kwargs = self._ensemble_defaults(
-            neuron_type, {} if ens_kwargs is None else dict(ens_kwargs)
-        )
-        source = self._make_input(neuron_type, u, ens_kwargs)
-        if self.input_synapse is not None and self.input_filter is not None:
-            raise ValidationError(
-                "this form filters its input itself (input_filter); it "
-                "cannot also take input_synapse",
-                attr="input_synapse",
-                obj=self,
-            )
-        conn_kwargs = self._connection_kwargs()
-        # The user's solver decodes every connection out of the populations
-        # unless the form pins its own. Rate neurons have no spike noise to
-        # regularise against: a tenth of nengo's default regularisation
-        # (reg=0.1) decodes them far better (nengolib's rolling window, one
-        # 6-D ensemble of 1000 LIFRate neurons, seeds 0 and 1: delay NRMSE
-        # 0.001-0.003 against 0.07 and a divergence).
-        solver = self.solver
-        if solver is None and not neuron_type.spiking:
-            solver = nengo.solvers.LstsqL2(reg=RATE_SOLVER_REG)
-        elif solver is None:
-            solver = self.spiking_solver
-        self.population_solver = solver
-        pop_kwargs = dict(conn_kwargs)
-        if solver is not None:
-            pop_kwargs.setdefault("solver", solver)
-        readout_kwargs = {} if solver is None else {"solver": solver}
-        T = self.T
-        Ap = self.mapped_system.A
-        Ad, Bd = self.discrete_system.A, self.discrete_system.B
-        n = self.system.n_states
-        k = ens_dimensions
-
-        slices = [slice(i, i + k) for i in range(0, n, k)]
-        populations = []
-        for i, sl in enumerate(slices):
-            # Each state peaks near `radius`; a population holding k of
-            # them together sees vectors up to about sqrt(k) radii long.
-            factor = 1.0 if k == 1 else vector_radius(self.state_sample[:, sl], radius)
-            kwargs = dict(
-                n_neurons=self.neurons_per_ensemble,
-                dimensions=k,
-                neuron_type=neuron_type,
-                radius=radius * factor,
-                label=f"ensemble[{i}]",
-            )
-            if "eval_points" not in ens_kwargs:
-                kwargs["eval_points"] = z_eval[:, sl] / factor
-            if "intercepts" not in ens_kwargs and neuron_type.spiking:
-                # Each state peaks at `radius` but spends most of its time
-                # well inside it. Spiking neurons: thresholds away from the
-                # edges, so that more neurons fire and average out spike
-                # noise (delay task, 996 LIF neurons, seeds 0-3: NRMSE
-                # 0.069-0.081 with these defaults; 0.10-0.14 with intercepts
-                # in [-0.9, 0.9], unstretched evaluation points and the
-                # balanced realisation). Rate
-                # neurons have no spike noise, and nengo's full-range
-                # intercepts decode them better (LIFRate: 0.023-0.035).
-                kwargs["intercepts"] = nengo.dists.Uniform(-SPIKING_INTERCEPT, SPIKING_INTERCEPT)
-            kwargs.update(ens_kwargs)
-            populations.append(nengo.Ensemble(**kwargs))
-
-        for dst, sl_dst in zip(populations, slices):
-            for Bt, tap_synapse in self.input_taps:
-                nengo.Connection(
-                    source,
-                    dst,
-                    transform=Bt[sl_dst],
-                    synapse=tap_synapse,
-                    **conn_kwargs,
-                )
-        n_blocks = sum(bool(np.any(Ap[a, b])) for a in slices for b in slices)
-        # A memory of high order makes order**2 connections here (most of
-        # a minute at order 300): say so on a progress bar.
-        with BuildProgress(self.progress_bar, len(slices), n_blocks + len(slices)) as progress:
-            for src, sl_src in zip(populations, slices):
-                for dst, sl_dst in zip(populations, slices):
-                    block = Ap[sl_dst, sl_src]
-                    if np.any(block):
-                        nengo.Connection(src, dst, transform=block, synapse=synapse, **pop_kwargs)
-                # What the populations represent, read back in the system's
-                # basis through the same synapse, T (h * (A' z_hat + B' u)), is
-                # the state of the previous step (the synapse sees the input one
-                # step late). One more step of the exact recurrence, with the
-                # input of this step, brings it level with the exact form.
-                nengo.Connection(
-                    src,
-                    self.state,
-                    transform=Ad @ T @ Ap[:, sl_src],
-                    synapse=synapse,
-                    **readout_kwargs,
-                )
-                progress.step()
-        # The input terms of that step, computed exactly from the input node:
-        # the populations saw it through input_filter, then each tap.
-        for Bt, tap_synapse in self.input_taps:
-            nengo.Connection(
-                self.filtered_input,
-                self.state,
-                transform=Ad @ T @ Bt,
-                synapse=series_synapse(tap_synapse, self.input_filter, self.dt),
-            )
-        nengo.Connection(self.filtered_input, self.state, transform=Bd, synapse=self.input_filter)

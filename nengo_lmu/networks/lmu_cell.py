@@ -4,14 +4,9 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.common import (  # noqa: F401 - INITIALIZERS, initial_weights: public here too
-    INITIALIZERS,
-    add_trainable_config,
-    cell_initial_weights,
-    initial_weights,
-)
 from nengo_lmu.networks.dt_check import require_dt
 from nengo_lmu.networks.legendre_memory import LegendreMemory
+from nengo_lmu.networks.weights import add_trainable_config, cell_initial_weights
 from nengo_lmu.systems import DISCRETIZERS
 from nengo_lmu.validation import (
     check_bool,

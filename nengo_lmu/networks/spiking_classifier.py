@@ -7,8 +7,8 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.networks.classifier import SequenceInput, simulate_each
-from nengo_lmu.networks.common import add_trainable_config, transform_matrix
+from nengo_lmu.discrete_lif import DiscreteLIF, check_beta, check_threshold
+from nengo_lmu.networks.classifier import SequenceInput
 from nengo_lmu.networks.dt_check import require_dt
 from nengo_lmu.networks.saving import (
     check_kind,
@@ -16,7 +16,8 @@ from nengo_lmu.networks.saving import (
     read_network,
     save_network,
 )
-from nengo_lmu.neurons import DiscreteLIF, check_beta, check_threshold
+from nengo_lmu.networks.sequence_runner import run_sequences
+from nengo_lmu.networks.weights import add_trainable_config, transform_matrix
 from nengo_lmu.validation import check_int, check_positive, check_seed
 
 
@@ -228,15 +229,21 @@ class SpikingClassifier(nengo.Network):
         x = check_event_data(x, self.n_inputs)
         sim_kwargs.setdefault("dt", self.dt)
         probes = {} if probes is None else probes
-        counts = np.empty((len(x), self.n_classes))
-        records = {k: [] for k in probes}
-        runs = simulate_each(self, self._sequence, x, simulator, progress, **sim_kwargs)
-        for i, sim in runs:
-            # spikes are amplitude/dt = self.dt/sim.dt each
-            counts[i] = np.sum(sim.data[self.probe], axis=0) * (sim.dt / self.dt)
-            for k, p in probes.items():
-                records[k].append(np.array(sim.data[p]))
-        return counts, {k: np.stack(v) for k, v in records.items()}
+        names = list(probes)
+        sim_kwargs.setdefault("progress_bar", False)
+        (out, *recs), info = run_sequences(
+            self,
+            [self.probe] + [probes[k] for k in names],
+            x.shape[1],
+            len(x),
+            simulator=simulator,
+            feed=self._sequence.feed(x),
+            progress=progress,
+            **sim_kwargs,
+        )
+        # spikes are amplitude/dt = self.dt/sim.dt each
+        counts = np.sum(out, axis=1) * (info["dt"] / self.dt)
+        return counts, dict(zip(names, recs))
 
     def config_dict(self):
         """The constructor arguments that rebuild this network (see `save`)."""

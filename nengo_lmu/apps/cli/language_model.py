@@ -73,7 +73,7 @@ def train_lm_command(args):
     import shutil
 
     from nengo_lmu.apps.experiments.language_model import train_lm
-    from nengo_lmu.report import format_table
+    from nengo_lmu.tables import format_table
 
     exists = os.path.isdir(args.checkpoint) and os.listdir(args.checkpoint)
     if exists and not (args.force or args.resume):

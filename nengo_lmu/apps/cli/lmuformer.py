@@ -79,7 +79,7 @@ def train_lmuformer_command(args):
     quiet_tensorflow()
     from nengo.exceptions import ValidationError
 
-    from nengo_lmu.report import format_table
+    from nengo_lmu.tables import format_table
 
     outputs = {
         name: os.path.join(args.out, name) for name in ("model", "results.json", "frames.png")

@@ -338,7 +338,7 @@ def train_digits_command(args):
 
 def train_psmnist_command(args):
     from nengo_lmu.apps.experiments.psmnist import run_psmnist
-    from nengo_lmu.report import format_table
+    from nengo_lmu.tables import format_table
 
     result = run_psmnist(
         seeds=args.seeds,

@@ -25,7 +25,7 @@ Conventions for a new experiment module ``<name>.py``:
   argument (seeded: ``seed``), returning a dataclass of plain values
   (numbers, arrays, dicts) that a test can assert on;
 - a ``table()`` method (or function) that formats the result with
-  `nengo_lmu.report.format_table`; printing is the caller's job;
+  `nengo_lmu.tables.format_table`; printing is the caller's job;
 - TensorFlow, NengoDL and nengo-loihi are imported inside the functions
   that need them, and the module's docstring names the command that runs it.
 """

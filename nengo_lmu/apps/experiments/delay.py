@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import nengo
 
 from nengo_lmu.apps.tasks import DelayResult, run_delay_task
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 from nengo_lmu.validation import check_choice
 
 #: Neuron types of the neural memory, by name.

@@ -9,8 +9,8 @@ import nengo
 import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
-from nengo_lmu.networks.common import hidden_neuron_type
-from nengo_lmu.report import format_table
+from nengo_lmu.networks.weights import hidden_neuron_type
+from nengo_lmu.tables import format_table
 
 #: Classes of `nengo_lmu.apps.data.permuted_digits`.
 N_CLASSES = 10

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 
 #: Blank steps appended to every sequence of the Loihi-ready L2MU, so that
 #: the last events reach the output through its one-step connections.
@@ -160,7 +160,8 @@ def train_l2mu(
     from nengo_lmu.apps.data import event_digits
     from nengo_lmu.dl import train_spiking_classifier
     from nengo_lmu.networks import L2MU, RecurrentLIF
-    from nengo_lmu.networks.l2mu import activity_metrics, preset
+    from nengo_lmu.networks.l2mu import preset
+    from nengo_lmu.networks.spiking_classifier import activity_metrics
 
     log = log or (lambda text: None)
     hp = preset(preset_name)

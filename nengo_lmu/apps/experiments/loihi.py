@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 import nengo
 import numpy as np
 
+from nengo_lmu.apps.experiments.chip_readout import fit_readout
 from nengo_lmu.apps.tasks import run_delay_task
 from nengo_lmu.loihi import (
     TARGETS,
+    HostMemoryClassifier,
     LoihiLegendreMemory,
-    LoihiLMUClassifier,
     LoihiNeuralForm,
     expected_warnings,
     prepare,
@@ -19,8 +20,8 @@ from nengo_lmu.loihi import (
     simulator,
 )
 from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
-from nengo_lmu.report import format_table
 from nengo_lmu.systems import legendre_readout, legendre_system
+from nengo_lmu.tables import format_table
 from nengo_lmu.validation import check_choice, check_int
 
 #: The rows of `resources_table`.
@@ -204,7 +205,7 @@ class DigitsTraining:
 
 
 def train_digits_classifier(path, epochs=20, seed=0):
-    """Train a digits classifier that `LoihiLMUClassifier` can run; save it.
+    """Train a digits classifier that `HostMemoryClassifier` can run; save it.
 
     100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights,
     trained in parallel (`nengo_lmu.dl.train_parallel_classifier`, imports
@@ -238,7 +239,7 @@ class DigitsComparison:
 
     ``runs`` is ``{name: info}`` with ``name`` ``"rate"`` (the trained
     network without spikes), ``"nengo"`` or a target; each ``info`` is
-    `LoihiLMUClassifier.predict`'s, plus ``accuracy`` and ``logits``. The
+    `HostMemoryClassifier.predict`'s, plus ``accuracy`` and ``logits``. The
     object reads like that dict (``out["sim"]["accuracy"]``).
     """
 
@@ -293,13 +294,13 @@ class DigitsComparison:
 
 
 def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
-    """A saved digits classifier as a `LoihiLMUClassifier`: held-out
+    """A saved digits classifier as a `HostMemoryClassifier`: held-out
     accuracy on ``nengo.Simulator`` and on each nengo-loihi target.
 
     The encoder's scale comes from the training sequences of
     `nengo_lmu.apps.data.permuted_digits` (or of ``data``); the first ``n_test``
     held-out sequences (all by default) are the same for every simulator.
-    ``kwargs`` go to `LoihiLMUClassifier`. Returns a `DigitsComparison`.
+    ``kwargs`` go to `HostMemoryClassifier`. Returns a `DigitsComparison`.
     """
     from nengo_lmu.apps.data import permuted_digits
 
@@ -307,7 +308,7 @@ def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
     n = len(data["x_test"]) if n_test is None else check_int("n_test", n_test, None)
     x = np.asarray(data["x_test"][:n])
     y = np.asarray(data["y_test"]).ravel()[:n]
-    net = LoihiLMUClassifier(path, scale_x=data["x_train"], **kwargs)
+    net = HostMemoryClassifier(path, scale_x=data["x_train"], **kwargs)
     rate = net.rate_logits(x)
     out = {"rate": dict(accuracy=float(np.mean(rate.argmax(-1) == y)), logits=rate, n=n)}
     for name in ("nengo",) + tuple(targets):
@@ -399,7 +400,7 @@ class ChipDigitsComparison:
         Held-out sequences evaluated.
     readout : dict or None
         With ``readout="fit"``: per simulator whose spikes a readout was
-        fitted on, what `ChipMemoryClassifier.fit_readout` chose
+        fitted on, what `nengo_lmu.apps.experiments.chip_readout.fit_readout` chose
         (``offset``, ``bins``, ``reg``, ``cv`` accuracy) and ``n_fit``, the
         training sequences it was fitted on.
     """
@@ -461,7 +462,7 @@ def chip_digits_comparison(
     all by default) are the same for every simulator; the training
     sequences set the classifier's scales. With ``readout="fit"`` the host
     readout is fitted on the network's hidden spikes over the first
-    ``n_fit`` training sequences (`ChipMemoryClassifier.fit_readout`, to
+    ``n_fit`` training sequences (`nengo_lmu.apps.experiments.chip_readout.fit_readout`, to
     the rate network's logits; training data only): on each simulator's
     own spikes (``fit_on="own"``) or on nengo's, used on every simulator
     (``fit_on="nengo"``); ``"trained"`` keeps the trained readout. ``kwargs`` go to
@@ -473,7 +474,7 @@ def chip_digits_comparison(
     >>> out = chip_digits_comparison("chip.npz", n_test=20)  # doctest: +SKIP
     >>> print(out.table())  # doctest: +SKIP
     """
-    from nengo_lmu.loihi.chip_classifier import ChipMemoryClassifier
+    from nengo_lmu.loihi.chip_memory_classifier import ChipMemoryClassifier
 
     for t in targets:
         check_choice("targets", t, TARGETS)
@@ -490,8 +491,8 @@ def chip_digits_comparison(
     x_fit = np.asarray(data["x_train"][:n_fit])
     y_fit = np.asarray(data["y_train"]).ravel()[: len(x_fit)]
 
-    def fit_readout(on):
-        fit = net.fit_readout(x_fit, y_fit, target=on)
+    def fit_on(on):
+        fit = fit_readout(net, x_fit, y_fit, target=on)
         fitted[on] = dict(
             offset=fit["offset"],
             bins=fit["bins"],
@@ -501,12 +502,12 @@ def chip_digits_comparison(
         )
 
     if readout == "fit":
-        fit_readout("nengo")
+        fit_on("nengo")
     accuracy = {"rate": float(np.mean(net.rate_logits(x).argmax(-1) == y))}
     runs, resources = {}, {}
     for name in ("nengo",) + tuple(targets):
         if readout == "fit" and fit_on == "own" and name != "nengo":
-            fit_readout(name)
+            fit_on(name)
         logits, info = net.predict(x, target=name)
         info.update(logits=logits, output=net.last_output)
         accuracy[name] = float(np.mean(logits.argmax(-1) == y))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.neurons import DiscreteLIF, discrete_lif_step
+from nengo_lmu.discrete_lif import DiscreteLIF, discrete_lif_step
 
 
 def loop_reference(J, beta, threshold):
@@ -182,8 +182,8 @@ def _two_population_net(
 @pytest.mark.parametrize("reset, min_voltage", [("subtract", -np.inf), ("zero", -0.4)])
 def test_nengo_dl_equals_nengo_spike_for_spike(reset, min_voltage):
     nengo_dl = pytest.importorskip("nengo_dl")
+    from nengo_lmu.discrete_lif import SimDiscreteLIF
     from nengo_lmu.dl.neurons import DiscreteLIFBuilder
-    from nengo_lmu.neurons import SimDiscreteLIF
 
     # importing nengo_lmu.dl registers the builder with NengoDL
     assert nengo_dl.builder.Builder.builders[SimDiscreteLIF] is DiscreteLIFBuilder

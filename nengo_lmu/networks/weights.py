@@ -1,6 +1,6 @@
-"""What the networks share: initial weights, the hidden activations, the
-``trainable`` config that NengoDL reads, and a connection's transform as a
-matrix. (The Keras layers in `nengo_lmu.dl` use the same weights and
+"""The networks' weights: how they start (initial weights, and the hidden
+activations they feed), the ``trainable`` config that NengoDL reads, and a
+connection's transform as a matrix. (The Keras layers in `nengo_lmu.dl` use the same weights and
 activations, so that a converted network starts where the other did.)"""
 
 import nengo

@@ -12,7 +12,7 @@ from nengo_lmu.loihi.hardware import (
     connection_name,
     object_name,
 )
-from nengo_lmu.report import format_table
+from nengo_lmu.tables import format_table
 
 
 @dataclass

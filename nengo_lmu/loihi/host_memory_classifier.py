@@ -1,4 +1,5 @@
-"""`LoihiLMUClassifier`: a trained LMU classifier laid out for Loihi."""
+"""`HostMemoryClassifier`: a trained LMU classifier laid out for Loihi with
+its memory on the host and its hidden layer on the chip."""
 
 import warnings
 
@@ -9,7 +10,7 @@ from nengo.exceptions import ValidationError
 from nengo_lmu.loihi._compat import ensure_params
 from nengo_lmu.loihi.hardware import DECODE_TAU, TARGETS
 from nengo_lmu.loihi.placement import prepare
-from nengo_lmu.loihi.simulator import run_sequences
+from nengo_lmu.loihi.simulator import run_on_target
 from nengo_lmu.networks.classifier import SequenceInput, as_classifier
 from nengo_lmu.validation import (
     check_choice,
@@ -21,7 +22,7 @@ from nengo_lmu.validation import (
 NEURON_KINDS = ("loihi", "ideal")
 
 
-class LoihiLMUClassifier(nengo.Network):
+class HostMemoryClassifier(nengo.Network):
     """A trained LMU classifier laid out for Loihi: memory on the host,
     spiking hidden layer on the chip.
 
@@ -136,7 +137,7 @@ class LoihiLMUClassifier(nengo.Network):
         # the encoder's initial voltages (spike phases) are drawn from the
         # seed: the classifier's by default, so runs repeat
         super().__init__(
-            label=label or "LoihiLMUClassifier",
+            label=label or "HostMemoryClassifier",
             seed=classifier.seed if seed is None else seed,
             add_to_container=add_to_container,
         )
@@ -374,7 +375,7 @@ class LoihiLMUClassifier(nengo.Network):
             report=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
-        (out,), ran = run_sequences(self, n, steps, target, self.dt, [self.probe])
+        (out,), ran = run_on_target(self, n, steps, target, self.dt, [self.probe])
         info.update(ran)
         self.last_output = out
         return out[:, -self.window :].mean(axis=1), info

@@ -1,23 +1,28 @@
-"""How a neural linear system is tuned: the input sample, the state's
-evaluation points, the populations' radius, and synapse helpers.
+"""The plan of a neural linear system: what its populations represent and
+how they are tuned, worked out before anything is built.
 
-These are the module-level helpers of `.LinearSystemNetwork` (also
-importable from `nengo_lmu.networks.linear_system`), kept apart so that the
-network module holds the network.
+`plan_neural` is a pure function of the system and the arguments of the
+neural form; it returns a `NeuralPlan` (the change of basis, the system
+mapped onto the synapse, the input sample and the state over it, the
+evaluation points), which the nengo builder (`.LinearSystemNetwork`) and the
+Loihi builder (`nengo_lmu.loihi.networks`) both take. The helpers it uses
+(the input sample, the evaluation points, the radius, the synapses) are
+here too.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.utils.progress import Progress, ProgressBar, to_progressbar
 
-from nengo_lmu.systems import synapse_loop_tf
+from nengo_lmu.realizers import ScaledRealizer, is_stable
+from nengo_lmu.systems import LinearSystem, lowpass_mapping, synapse_loop_tf, synapse_mapping
 from nengo_lmu.validation import check_positive
 
 # Defaults of the neural form (relative to the radius); see
-# `.LinearSystemNetwork._build_neural`.
+# `state_eval_points` and `.LinearSystemNetwork`.
 EVAL_STRETCH = 1.5
 SPIKING_INTERCEPT = 0.75
 #: Regularisation of the populations' decoders for rate (non-spiking) neurons.
@@ -215,78 +220,6 @@ def state_eval_points(z, radius, rng, bounded=False, spiking=True, n_eval=5000):
     return pick * EVAL_STRETCH if spiking else pick
 
 
-#: Neural builds that make at least this many connections report their
-#: progress: a memory of order 300 (one population per state) makes 90,000
-#: of them and takes most of a minute to build; small networks stay silent.
-PROGRESS_MIN_CONNECTIONS = 2000
-
-
-def check_progress_bar(progress_bar, obj=None):
-    """``True`` (nengo's default bar), ``False``/``None`` (none) or a
-    `nengo.utils.progress.ProgressBar`."""
-    if progress_bar is None or isinstance(progress_bar, (bool, ProgressBar)):
-        return progress_bar
-    raise ValidationError(
-        f"must be a bool, None or a nengo.utils.progress.ProgressBar, got {progress_bar!r}",
-        attr="progress_bar",
-        obj=obj,
-    )
-
-
-class BuildProgress:
-    """Progress of a long network build on a nengo progress bar.
-
-    Active only when the build makes at least ``PROGRESS_MIN_CONNECTIONS``
-    connections and ``progress_bar`` is not ``False``/``None``; ``True``
-    takes nengo's default bar (`nengo.rc`), which shows itself only when the
-    build will take more than a second.
-
-    Parameters
-    ----------
-    progress_bar : bool, None or nengo.utils.progress.ProgressBar
-    n_steps : int
-        Steps of the build (``step`` is called once per step).
-    n_connections : int
-        Connections the build makes (decides whether to report).
-
-    Examples
-    --------
-    >>> with BuildProgress(True, n_steps=3, n_connections=10) as progress:
-    ...     for _ in range(3):
-    ...         progress.step()
-    >>> progress.active
-    False
-    """
-
-    def __init__(self, progress_bar, n_steps, n_connections):
-        self.active = (
-            progress_bar is not None
-            and progress_bar is not False
-            and n_connections >= PROGRESS_MIN_CONNECTIONS
-        )
-        self.bar = to_progressbar(progress_bar) if self.active else None
-        self.progress = Progress(
-            f"Building {n_connections} connections", "Built the network", max_steps=n_steps
-        )
-
-    def __enter__(self):
-        if self.active:
-            self.progress.__enter__()
-        return self
-
-    def step(self):
-        """One step of the build done."""
-        if self.active:
-            self.progress.step()
-            self.bar.update(self.progress)
-
-    def __exit__(self, *exc):
-        if self.active:
-            self.progress.__exit__(*exc)
-            self.bar.update(self.progress)
-            self.bar.close()
-
-
 def neural_synapse(synapse, mapping, obj=None):
     """The recurrent synapse of a neural form: a `nengo.LinearFilter` (a
     positive number is a `nengo.Lowpass` time constant); the continuous
@@ -317,3 +250,148 @@ def neural_synapse(synapse, mapping, obj=None):
     else:
         synapse = nengo.Lowpass(check_positive("synapse", synapse, obj=obj))
     return synapse
+
+
+@dataclass(frozen=True)
+class NeuralPlan:
+    """What the populations of a neural linear system represent, and how
+    they are tuned (made by `plan_neural`).
+
+    Attributes
+    ----------
+    synapse : nengo.LinearFilter
+        The recurrent synapse.
+    T : ndarray
+        The change of basis ``x = T z`` (``z`` is what the populations
+        represent).
+    mapped_system : LinearSystem
+        The populations' recurrent and input transforms (``A'``, ``B'``) in
+        the realised basis.
+    input_taps : tuple of (ndarray, nengo.synapses.Synapse)
+        The input transforms and their synapses (one for a lowpass; a
+        higher-order synapse takes more).
+    mapping : SynapseMapping or None
+        The general mapping onto ``synapse`` (None for the lowpass closed
+        form).
+    sample : ndarray, shape (n_steps, n_inputs)
+        The input sample that scaled the realisation.
+    state_sample : ndarray, shape (n_steps, n_states)
+        The realised state ``z`` over the sample.
+    eval_points : ndarray, shape (n_eval, n_states)
+        The populations' evaluation points, in units of the radius.
+    radius : float
+    ens_dimensions : int
+        States per population.
+    bounded : bool
+        Whether the realisation bounds each state for any input in range.
+    """
+
+    synapse: nengo.LinearFilter
+    T: np.ndarray
+    mapped_system: LinearSystem
+    input_taps: tuple
+    mapping: object
+    sample: np.ndarray
+    state_sample: np.ndarray
+    eval_points: np.ndarray
+    radius: float
+    ens_dimensions: int
+    bounded: bool
+
+    @property
+    def slices(self):
+        """The states of each population."""
+        n, k = self.T.shape[0], self.ens_dimensions
+        return [slice(i, i + k) for i in range(0, n, k)]
+
+
+def map_onto_synapse(system, discrete_system, T, synapse, mapping, dt):
+    """The realised system (basis ``T``) mapped onto ``synapse``.
+
+    Returns ``(mapped_system, input_taps, general_mapping)``: the lowpass
+    closed form (``mapping`` "discrete" or "continuous"; no general
+    mapping), or the general discrete mapping of any linear filter.
+    """
+    if type(synapse) is nengo.Lowpass:
+        mapped = lowpass_mapping(
+            system.transform(T), synapse.tau, dt=dt if mapping == "discrete" else None
+        )
+        return mapped, ((mapped.B, synapse),), None
+    dreal = discrete_system.transform(T)
+    general = synapse_mapping(dreal, synapse, dt)
+    taps = tuple(general.taps)
+    mapped = LinearSystem(general.A, taps[0][0], dreal.C, dreal.D, dt=dt)
+    if np.any(np.abs(general.extra_poles) >= 1):
+        warnings.warn(
+            f"mapping onto {synapse} adds poles outside the unit circle (|p| up "
+            f"to {np.max(np.abs(general.extra_poles)):.4g}): exact in "
+            f"principle, but the populations' noise will grow",
+            stacklevel=5,
+        )
+    return mapped, taps, general
+
+
+def plan_neural(
+    system,
+    discrete_system,
+    dt,
+    sample,
+    realizer,
+    synapse,
+    rng,
+    mapping="discrete",
+    radius=1.0,
+    ens_dimensions=1,
+    spiking=True,
+):
+    """The plan of a neural linear system (a pure function of its arguments
+    and the state of ``rng``).
+
+    Parameters
+    ----------
+    system, discrete_system : LinearSystem
+        The system, and the same at the simulator's ``dt``.
+    dt : float
+        The simulator's time step.
+    sample : ndarray, shape (n_steps, n_inputs)
+        An input sample (`sample_input`).
+    realizer : Realizer
+        The rule that chooses the basis (`nengo_lmu.realizers.as_realizer`);
+        a bounding rule falls back to `.ScaledRealizer` for an unstable
+        system, which no bound holds.
+    synapse : nengo.LinearFilter
+        The checked recurrent synapse (`neural_synapse`).
+    rng : numpy.random.RandomState
+        Draws the evaluation points.
+    mapping : "discrete" or "continuous"
+    radius : float
+    ens_dimensions : int
+    spiking : bool
+        Whether the populations spike (see `state_eval_points`).
+
+    Returns
+    -------
+    NeuralPlan
+    """
+    if getattr(realizer, "bounded", False) and not is_stable(discrete_system):
+        realizer = ScaledRealizer()
+    bounded = bool(getattr(realizer, "bounded", False))
+    T = np.asarray(realizer(discrete_system, sample, radius), dtype=np.float64)
+    mapped, taps, general = map_onto_synapse(system, discrete_system, T, synapse, mapping, dt)
+    z = discrete_system.transform(T).simulate(sample, output=False)
+    z_eval = state_eval_points(
+        z, radius, rng, bounded=bounded and ens_dimensions == 1, spiking=spiking
+    )
+    return NeuralPlan(
+        synapse=synapse,
+        T=T,
+        mapped_system=mapped,
+        input_taps=taps,
+        mapping=general,
+        sample=sample,
+        state_sample=z,
+        eval_points=z_eval,
+        radius=float(radius),
+        ens_dimensions=int(ens_dimensions),
+        bounded=bounded,
+    )

@@ -1,7 +1,9 @@
-"""The parts of `ChipMemoryClassifier`: which cells it can run
-(`check_chip_cell`), the held-input memory (`held_memory_system`), the
-memory without its host readout (`ChipOnlyLegendreMemory`) and the ridge
-readout that `ChipMemoryClassifier.fit_readout` fits (`ridge_readout`)."""
+"""The memory of `ChipMemoryClassifier`, on the chip: which cells can run
+with their memory there (`check_chip_cell`), the memory of an input held
+for several chip steps per sample (`held_memory_system`) and the memory
+without its host readout (`ChipOnlyLegendreMemory`). (The readout
+that an application fits on its hidden spikes is in
+`nengo_lmu.apps.experiments.chip_readout`.)"""
 
 import nengo
 import numpy as np
@@ -12,31 +14,6 @@ from nengo_lmu.systems import LinearSystem, legendre_system
 
 #: Simulator step (s) of the chip.
 CHIP_DT = 0.001
-
-#: Ridge regularisations that `ChipMemoryClassifier.fit_readout` tries
-#: (relative to the hidden features' mean variance), strongest first.
-FIT_REGS = (1.0, 0.1, 0.01, 0.001)
-
-
-def ridge_readout(h, onehot, reg):
-    """A linear readout with bias, ``logits = h @ matrix.T + bias``, by ridge
-    regression of ``onehot`` on ``h`` (``reg`` times the mean variance of
-    ``h``'s columns times ``len(h)`` on the diagonal; the bias is free).
-
-    Examples
-    --------
-    >>> h = np.array([[1.0, 0], [0, 1], [1, 0.1]])
-    >>> m, b = ridge_readout(h, np.eye(2)[[0, 1, 0]], 1e-6)
-    >>> (h @ m.T + b).argmax(-1).tolist()
-    [0, 1, 0]
-    """
-    h = np.asarray(h, dtype=float)
-    mu, t_mu = h.mean(axis=0), onehot.mean(axis=0)
-    hc = h - mu
-    scale = max(float(np.mean(hc**2)), 1e-12) * len(h)
-    gram = hc.T @ hc + reg * scale * np.eye(h.shape[1])
-    matrix = np.linalg.solve(gram, hc.T @ (onehot - t_mu)).T
-    return matrix, t_mu - matrix @ mu
 
 
 def check_chip_cell(classifier):

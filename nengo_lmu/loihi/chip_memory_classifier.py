@@ -9,18 +9,16 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.loihi._compat import ensure_params, nengo_loihi_module
-from nengo_lmu.loihi.chip_parts import (
+from nengo_lmu.loihi.chip_memory import (
     CHIP_DT,
-    FIT_REGS,
     ChipOnlyLegendreMemory,
     check_chip_cell,
     held_memory_system,
-    ridge_readout,
 )
 from nengo_lmu.loihi.hardware import TARGETS
 from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
 from nengo_lmu.loihi.placement import prepare
-from nengo_lmu.loihi.simulator import run_sequences
+from nengo_lmu.loihi.simulator import run_on_target
 from nengo_lmu.networks.classifier import SequenceInput, as_classifier
 from nengo_lmu.validation import (
     check_choice,
@@ -77,8 +75,9 @@ class ChipMemoryClassifier(nengo.Network):
     4. readout (host): the hidden spikes averaged over ``window`` steps
        ending ``readout_offset`` steps after the last sample, times ``W_o``
        (the trained readout); or a readout fitted on the network's own
-       hidden spikes over training sequences (`fit_readout`: two windows,
-       ridge regression to the rate network's logits), which recovers most
+       hidden spikes over training sequences (`set_readout`; the application
+       `nengo_lmu.apps.experiments.chip_readout.fit_readout`: two windows, ridge
+       regression to the rate network's logits), which recovers most
        of what the spiking hidden layer loses.
 
     Parameters
@@ -102,7 +101,7 @@ class ChipMemoryClassifier(nengo.Network):
         it ends, in steps after the last sample (default ``(window + 1) // 2
         + READOUT_LAG``: centred just after the last sample, where the
         hidden layer shows the memory of the sequence's end); at most
-        ``gap_steps - 2``. `fit_readout` chooses ``readout_offset`` anew.
+        ``gap_steps - 2``. A fitted readout (`set_readout`) may move it.
     max_rate : float
         The hidden gain is chosen so that the hidden neurons fire at most
         ``max_rate`` Hz on ``scale_x``'s last samples (99.9th percentile).
@@ -131,7 +130,7 @@ class ChipMemoryClassifier(nengo.Network):
         The host readout: ``logits = readout_matrix @ h + readout_bias`` on
         the hidden neurons' output averaged over ``readout_bins`` windows
         (`hidden_features`); the trained readout (`trained_readout`, one
-        window, no bias) until `fit_readout` or `set_readout`.
+        window, no bias) until `set_readout`.
     last_output : ndarray or None
         The trained readout on every step of the last `predict` call (the
         host node ``readout``; ``EMULATOR_LAG_STEPS`` late on an emulator).
@@ -303,7 +302,7 @@ class ChipMemoryClassifier(nengo.Network):
                 self.hidden.neurons, self.readout, transform=self._trained_matrix, synapse=None
             )
             self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
-            # the hidden spikes, for a readout fitted on them (`fit_readout`)
+            # the hidden spikes, for a readout fitted on them (`set_readout`)
             self.hidden_probe = nengo.Probe(self.hidden.neurons, synapse=None, label="hidden")
 
     def held(self, u):
@@ -384,11 +383,13 @@ class ChipMemoryClassifier(nengo.Network):
         features = self.hidden_features(hidden, n_steps)
         return features @ self.readout_matrix.T + self.readout_bias
 
-    def set_readout(self, matrix, bias, bins=1):
+    def set_readout(self, matrix, bias, bins=1, offset=None):
         """Use the host readout ``logits = matrix @ h + bias`` on the hidden
-        features ``h`` (`hidden_features` with ``bins`` windows).
-        `fit_readout` sets it; the trained readout is `trained_readout`,
-        bias zero, one window."""
+        features ``h`` (`hidden_features` with ``bins`` windows, the last
+        ending ``offset`` steps after the last sample; the network's
+        ``readout_offset`` unless given). An application fits it on the
+        hidden spikes (`nengo_lmu.apps.experiments.chip_readout.fit_readout`);
+        the trained readout is `trained_readout`, bias zero, one window."""
         bins = check_int("bins", bins, self)
         matrix = check_finite_array("matrix", matrix, self)
         bias = check_finite_array("bias", bias, self)
@@ -399,132 +400,15 @@ class ChipMemoryClassifier(nengo.Network):
                 attr="matrix",
                 obj=self,
             )
+        if offset is not None:
+            limit = self.gap_steps - CHIP_TO_HOST_STEPS
+            self.readout_offset = check_int("offset", offset, self, minimum=0, maximum=limit)
         self.readout_matrix, self.readout_bias, self.readout_bins = matrix, bias, bins
-
-    def fit_readout(
-        self,
-        x,
-        y,
-        fit_to="rate",
-        regs=FIT_REGS,
-        offsets=None,
-        bins=(1, 2),
-        folds=4,
-        seed=0,
-        hidden=None,
-        target="nengo",
-    ):
-        """Fit the host readout on this network's own hidden spikes over
-        training sequences.
-
-        Runs the network on ``target`` (``nengo.Simulator`` by default) over
-        ``x``, averages each
-        hidden neuron's output over ``bins`` windows of ``window`` steps
-        (`hidden_features`) per sequence, and ridge-regresses on them, with
-        a bias, either the trained rate network's logits on ``x``
-        (``fit_to="rate"``: the spiking network learns to give what the
-        rate network gives) or the one-hot labels ``y``
-        (``fit_to="labels"``). The readout's position (``offsets``, ``bins``)
-        and the regularisation (``regs``, relative to the features' mean
-        variance) are chosen by ``folds``-fold cross-validated accuracy on
-        ``y`` (folds drawn with ``seed``); the readout is then refitted on
-        all of ``x`` and the network keeps it (`set_readout`) and the
-        chosen ``readout_offset``. No held-out data is used.
-
-        Parameters
-        ----------
-        x : ndarray (n, n_steps, input_d)
-            Training sequences.
-        y : ndarray (n,)
-            Their class labels.
-        fit_to : "rate" or "labels"
-        regs : sequence of float
-        offsets : sequence of int, optional
-            Where the (last) window ends, in steps after the last sample;
-            by default ``0 .. 2 * steps_per_sample``.
-        bins : sequence of int
-            Numbers of windows to try.
-        folds : int
-        seed : int
-        hidden : ndarray, optional
-            `predict`'s ``last_hidden`` from a run on ``x`` (skips the run).
-        target : "nengo", "sim", "simreal" or "loihi"
-            Where the spikes are recorded: a readout fitted on the
-            emulator's own spikes fits them better than one fitted on
-            nengo's (notes/chipclf.md, Session 3b).
-
-        Returns
-        -------
-        dict
-            ``offset``, ``bins``, ``reg`` (chosen), ``cv`` (cross-validated
-            accuracy per ``(bins, offset, reg)``), ``trained_accuracy`` (the
-            trained readout's accuracy on ``x`` per offset, one window).
-        """
-        x = np.asarray(x, dtype=float)
-        check_sequence_data(x, n_inputs=self.input_d)
-        n, n_steps = x.shape[:2]
-        y = np.asarray(y).ravel()
-        if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
-            raise ValidationError(
-                f"must be {n} integer labels, got {y.dtype} of shape {y.shape}", attr="y", obj=self
-            )
-        if y.min() < 0 or y.max() >= self.n_classes:
-            raise ValidationError(
-                f"labels must lie in [0, {self.n_classes}), got {y.min()}..{y.max()}",
-                attr="y",
-                obj=self,
-            )
-        check_choice("fit_to", fit_to, ("rate", "labels"), self)
-        check_choice("target", target, ("nengo",) + TARGETS, self)
-        folds = check_int("folds", folds, self, minimum=2, maximum=n)
-        S = self.steps_per_sample
-        limit = self.gap_steps - CHIP_TO_HOST_STEPS
-        offsets = tuple(range(min(2 * S, limit) + 1)) if offsets is None else tuple(offsets)
-        for o in offsets:
-            check_int("offsets", o, self, minimum=0, maximum=limit)
-        bins = tuple(check_int("bins", b, self) for b in bins)
-        regs = tuple(check_positive("regs", r, self) for r in regs)
-        if hidden is None:
-            self.predict(x, target=target)
-            hidden = self.last_hidden
-        lo, hi = self.hidden_band(n_steps)
-        if np.shape(hidden)[:2] != (n, hi - lo):
-            raise ValidationError(
-                f"must be last_hidden of a run on x, shape ({n}, {hi - lo}, ...), got "
-                f"{np.shape(hidden)}",
-                attr="hidden",
-                obj=self,
-            )
-        targets = self.rate_logits(x) if fit_to == "rate" else np.eye(self.n_classes)[y]
-        fold = np.random.RandomState(seed).permutation(n) % folds
-        cv, trained = {}, {}
-        for o in offsets:
-            h = self.hidden_features(hidden, n_steps, offset=o, bins=1)
-            trained[o] = float(np.mean((h @ self._trained_matrix.T).argmax(-1) == y))
-        for b in bins:
-            for o in offsets:
-                if b * self.window - o > 2 * S:
-                    continue  # before the recorded band
-                h = self.hidden_features(hidden, n_steps, offset=o, bins=b)
-                for r in regs:
-                    right = 0
-                    for k in range(folds):
-                        m, c = ridge_readout(h[fold != k], targets[fold != k], r)
-                        right += np.sum((h[fold == k] @ m.T + c).argmax(-1) == y[fold == k])
-                    cv[b, o, r] = right / n
-        # the best; ties go to the first (fewer windows, earlier offset,
-        # ``regs`` in the order given: strongest first)
-        keys = list(cv)
-        b, o, r = max(keys, key=lambda k: (cv[k], -keys.index(k)))
-        h = self.hidden_features(hidden, n_steps, offset=o, bins=b)
-        self.readout_offset = o
-        self.set_readout(*ridge_readout(h, targets, r), bins=b)
-        return dict(offset=o, bins=b, reg=r, cv=cv, trained_accuracy=trained)
 
     def trained_readout(self):
         """The trained readout on the hidden neurons (``units *
         hidden_copies`` columns, one window): what the network uses before
-        `fit_readout`."""
+        `set_readout`."""
         return self._trained_matrix
 
     def predict(self, x, target="nengo"):
@@ -574,7 +458,7 @@ class ChipMemoryClassifier(nengo.Network):
             report=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
-        (out, hidden), ran = run_sequences(
+        (out, hidden), ran = run_on_target(
             self, n, steps, target, self.dt, [self.probe, self.hidden_probe]
         )
         info.update(ran)

@@ -7,10 +7,10 @@ from nengo.exceptions import ValidationError
 
 pytest.importorskip("nengo_loihi")
 
-from nengo_lmu.loihi.chip_classifier import (  # noqa: E402
+from nengo_lmu.apps.experiments.chip_readout import fit_readout, ridge_readout  # noqa: E402
+from nengo_lmu.loihi.chip_memory_classifier import (  # noqa: E402
     ChipMemoryClassifier,
     held_memory_system,
-    ridge_readout,
 )
 from nengo_lmu.networks import LMUClassifier  # noqa: E402
 
@@ -106,7 +106,7 @@ def test_fit_readout_on_the_hidden_spikes_and_predict_uses_it():
     _, x, y = trained_tiny()
     x, y = x[:72], y[:72]
     net = ChipMemoryClassifier(make_classifier(seed=3), x, steps_per_sample=10, n_neurons=60)
-    fit = net.fit_readout(x, y, fit_to="labels", offsets=(0, 5, 10), bins=(1, 2), folds=3)
+    fit = fit_readout(net, x, y, fit_to="labels", offsets=(0, 5, 10), bins=(1, 2), folds=3)
     assert (fit["offset"], fit["bins"]) == (net.readout_offset, net.readout_bins)
     assert net.readout_matrix.shape == (3, fit["bins"] * net.hidden.n_neurons)
     hidden = net.last_hidden  # of the fit's run on x
@@ -126,10 +126,10 @@ def test_fit_readout_on_the_hidden_spikes_and_predict_uses_it():
     assert np.allclose(logits, by_hand, atol=1e-5)
     assert np.mean(logits.argmax(-1) == y[:12]) >= 0.8
     # fitted to the rate network's logits instead, on the same spikes
-    fit = net.fit_readout(x, y, fit_to="rate", offsets=(5,), bins=(1,), hidden=hidden)
+    fit = fit_readout(net, x, y, fit_to="rate", offsets=(5,), bins=(1,), hidden=hidden)
     assert fit["offset"] == 5 and fit["bins"] == 1
     with pytest.raises(ValidationError, match="hidden"):
-        net.fit_readout(x, y, hidden=hidden[:5])
+        fit_readout(net, x, y, hidden=hidden[:5])
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_bad_fit_readout_arguments(kwargs, match):
     args = dict(y=np.array([0, 1, 2, 0, 1]))
     args.update(kwargs)
     with pytest.raises(ValidationError, match=match):
-        net.fit_readout(x, **args)
+        fit_readout(net, x, **args)
     with pytest.raises(ValidationError, match="matrix"):
         net.set_readout(np.zeros((2, 2)), np.zeros(3))
     with pytest.raises(ValidationError, match="matrix"):
