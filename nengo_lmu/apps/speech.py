@@ -337,7 +337,7 @@ def _run_worker(args, tmp):
 
 def _generate(args, keywords, workers, progress):
     """All words in worker processes (at most ``workers`` at once)."""
-    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+    from concurrent.futures import ThreadPoolExecutor, as_completed  # pylint: disable=import-outside-toplevel
 
     bar = None
     if progress:
@@ -347,7 +347,7 @@ def _generate(args, keywords, workers, progress):
     parts = {}
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(workers) as pool:
         futures = {pool.submit(_run_worker, dict(args, word=w), tmp): w for w in keywords}
-        for future in futures:
+        for future in as_completed(futures):
             parts[futures[future]] = future.result()
             if bar is not None:
                 bar.update(1)

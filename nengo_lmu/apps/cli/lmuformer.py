@@ -154,3 +154,4 @@ def train_lmuformer_command(args):
         plot_frame_accuracy(result, outputs["frames.png"])
         saved.append(outputs["frames.png"])
     print("Saved " + ", ".join(saved))
+    return 0

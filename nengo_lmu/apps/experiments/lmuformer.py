@@ -450,7 +450,7 @@ def compare_lmuformer(
         stream_clips=stream_clips,
         stream_dtype=stream_dtype,
         test_variants=list(data["test_variants"]),
-        augmentation=None if augmentation is None else augmentation.describe(),
+        augmentation="none" if augmentation is None else augmentation.describe(),
         augment_seed=augment_seed,
         n_far=int(len(x_far)) if has_far else 0,
     )
