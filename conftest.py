@@ -9,7 +9,10 @@ pytest below 9. What the tests used from it is here: ``--slow`` (tests marked
 ``--doctest-modules`` imports each module of the package. A module that needs
 an extra which is not installed (TensorFlow for ``nengo_lmu.dl``, nengo-loihi
 for ``nengo_lmu.loihi``, ...) is left out instead of failing the collection,
-as the tests of that extra skip; any other import error still fails.
+as the tests of that extra skip; any other import error still fails. A
+module that imports without its extra but whose examples run it (nengo-loihi
+loaded inside the functions of ``nengo_lmu.loihi``) has its doctests skipped
+when the extra is missing (`DOCTEST_EXTRAS`).
 """
 
 import importlib
@@ -17,10 +20,24 @@ from pathlib import Path
 
 import pytest
 
-from nengo_lmu.info import EXTRAS, MissingExtraError
+from nengo_lmu.info import EXTRAS, MissingExtraError, extra_status
 
 PACKAGE = Path(__file__).resolve().parent / "nengo_lmu"
 OPTIONAL = {m for extra in EXTRAS.values() for m in extra.modules}
+
+#: module -> the extra its examples run (the module itself imports without
+#: it: the extra is loaded inside its functions).
+DOCTEST_EXTRAS = {
+    "nengo_lmu.loihi.chip_memory_classifier": "loihi",
+    "nengo_lmu.loihi.networks": "loihi",
+    "nengo_lmu.loihi.placement": "loihi",
+    "nengo_lmu.apps.speech": "speech",
+}
+
+
+def doctest_extra(module):
+    """The extra that the doctests of ``module`` need, or None."""
+    return DOCTEST_EXTRAS.get(module)
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -46,6 +63,11 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            extra = doctest_extra(item.dtest.globs.get("__name__", ""))
+            if extra is not None and not extra_status(extra)[0]:
+                item.add_marker(pytest.mark.skip(reason=f"its examples need the {extra!r} extra"))
     if config.getoption("--slow"):
         return
     skip = pytest.mark.skip(reason="slow tests not requested (pass --slow to run them)")

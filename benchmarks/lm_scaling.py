@@ -20,7 +20,7 @@ step; transformer: key/value cache), with the LMU/transformer ratios.
 
 The issue's protocol is ``--seq-len 1024`` and two sizes at three budgets
 spanning 10x; on a 2-core CPU use small sizes and budgets (see
-notes/lm.md for what was run). Absolute times depend on the machine's load.
+docs/language-model.md for what was run). Absolute times depend on the machine's load.
 
 Run from the repository root::
 

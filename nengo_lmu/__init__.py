@@ -6,14 +6,8 @@ NengoDL side lives in ``nengo_lmu.dl`` and the nengo-loihi side in
 """
 
 from nengo_lmu import networks
-from nengo_lmu.systems import (
-    LinearSystem,
-    balanced_transform,
-    legendre_readout,
-    legendre_system,
-    lowpass_mapping,
-    realize,
-)
+from nengo_lmu.realizers import balanced_transform, realize
+from nengo_lmu.systems import LinearSystem, legendre_readout, legendre_system, lowpass_mapping
 from nengo_lmu.version import version as __version__
 
 __all__ = [

@@ -30,7 +30,7 @@ def gramians(system):
 
 
 def balanced_transform(system):
-    """Balancing transform of a stable, minimal system (Moore 1981) [1]_.
+    """Balancing transform of a stable, minimal system (Moore 1981).
 
     Returns ``(T, hsv)`` such that ``system.transform(T)`` has equal,
     diagonal controllability and observability Gramians, both equal to

@@ -80,3 +80,35 @@ def AnySimulator(request):
     if request.param != "nengo":
         pytest.importorskip(request.param)
     return make_simulator(request.param)
+
+
+@pytest.fixture
+def make_lmu_classifier():
+    """Factory of a small `LMUClassifier` (3 classes, one ReLU cell of 5
+    units, order 4, theta 8 steps); ``seed`` defaults to 3."""
+    from nengo_lmu.networks import LMUClassifier
+
+    def make(seed=3):
+        return LMUClassifier(
+            3,
+            [dict(units=5, order=4, theta=8.0, hidden_neuron_type=nengo.RectifiedLinear())],
+            seed=seed,
+            add_to_container=False,
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_l2mu():
+    """Factory of a small `L2MU` (6 inputs, 4 classes, 3 memories of order 4,
+    theta 6 steps, 12 hidden); ``seed`` defaults to 2 and ``threshold_h`` to
+    0.3, any other argument of `L2MU` may be given."""
+    from nengo_lmu.networks import L2MU
+
+    def make(seed=2, **kwargs):
+        args = dict(memory_size=3, order=4, theta=6.0, hidden_size=12, threshold_h=0.3)
+        args.update(kwargs)
+        return L2MU(6, 4, seed=seed, **args)
+
+    return make

@@ -2,10 +2,12 @@
 command's run is checked on the values the experiment returned (not on the
 printed table)."""
 
+import re
 import subprocess
 import sys
 
 import pytest
+from nengo.exceptions import ValidationError
 
 from nengo_lmu.apps.cli import build_parser, main
 
@@ -202,9 +204,16 @@ def test_every_option_reaches_the_experiment(command, monkeypatch, tmp_path):
     assert flags - untested == {flag for flag, *_ in options}
 
 
-def test_train_l2mu_quick_sets_the_small_run(monkeypatch):
-    from nengo_lmu.apps.experiments import l2mu
+@pytest.mark.parametrize("quick", [False, True])
+def test_train_l2mu_runs_the_settings_defaults(quick, monkeypatch, tmp_path):
+    """Without options, the command runs L2MUSettings' defaults (stated only
+    there); with --quick, its quick values."""
+    from dataclasses import asdict, replace
 
+    from nengo_lmu.apps.experiments import l2mu
+    from nengo_lmu.apps.experiments.settings import quick_values
+
+    monkeypatch.chdir(tmp_path)
     seen = {}
 
     def fake(**kwargs):
@@ -213,14 +222,77 @@ def test_train_l2mu_quick_sets_the_small_run(monkeypatch):
 
     monkeypatch.setattr(l2mu, "train_l2mu", fake)
     with pytest.raises(_Stop):
-        main(["train-l2mu", "--quick"])
-    assert (
-        seen["samples"],
-        seen["steps"],
-        seen["epochs"],
-        seen["memory_size"],
-        seen["hidden_size"],
-    ) == (200, 20, 1, 4, 16)
+        main(["train-l2mu"] + (["--quick"] if quick else []))
+    settings = l2mu.L2MUSettings()
+    if quick:
+        settings = replace(settings, **quick_values(l2mu.L2MUSettings))
+        assert (
+            seen["samples"],
+            seen["steps"],
+            seen["epochs"],
+            seen["memory_size"],
+            seen["hidden_size"],
+            seen["save"],
+        ) == (200, 20, 1, 4, 16, "l2mu_digits_quick.npz")
+    assert {k: v for k, v in seen.items() if k not in ("log", "progress")} == asdict(settings)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_train_digits_runs_the_settings_defaults(parallel, monkeypatch, tmp_path):
+    """Without options, the command runs DigitsSettings' defaults (stated only
+    there); --parallel changes only parallel and the default file name."""
+    from dataclasses import asdict, replace
+
+    from nengo_lmu.apps.experiments import digits
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(digits, "train_digits", fake)
+    with pytest.raises(_Stop):
+        main(["train-digits"] + (["--parallel"] if parallel else []))
+    settings = digits.DigitsSettings()
+    if parallel:
+        settings = replace(settings, parallel=True, save="lmu_digits_parallel.npz")
+    assert {k: v for k, v in seen.items() if k not in ("log", "progress")} == asdict(settings)
+
+
+def test_demo_runs_the_settings_defaults(monkeypatch, tmp_path):
+    from dataclasses import asdict
+
+    from nengo_lmu.apps.experiments import delay
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        raise _Stop
+
+    monkeypatch.setattr(delay, "delay_demo", fake)
+    with pytest.raises(_Stop):
+        main(["demo", "--no-progress"])
+    assert seen == dict(asdict(delay.DelaySettings()), progress_bar=False)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'neuron_type'"):
+        delay.DelaySettings(neuron_type="lif")
+
+
+def test_experiments_take_settings_or_keywords():
+    from nengo_lmu.apps.experiments.digits import DigitsSettings, train_digits
+    from nengo_lmu.apps.experiments.l2mu import L2MUSettings, train_l2mu
+
+    for train, settings, what in (
+        (train_l2mu, L2MUSettings(epochs=1), "trained L2MU"),
+        (train_digits, DigitsSettings(epochs=1), "trained model"),
+    ):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):
+            train(epoch=3)
+        with pytest.raises(ValidationError, match=f"save: cannot write the {what}"):
+            train(settings, save="/nonexistent/x.npz")
 
 
 def test_train_digits_quick(tmp_path, record):
@@ -468,3 +540,156 @@ def test_loihi_quick(tmp_path, capsys, record):
 def test_loihi_rejects_bad_target(capsys):
     assert main(["loihi", "--targets", "loihi", "--no-digits"]) == 2
     assert "targets" in capsys.readouterr().err
+
+
+# --- output files checked before any work; options that do nothing refused
+
+
+class WorkStarted(Exception):
+    """Raised by the stand-in experiment: the command got past its checks."""
+
+
+def refuse_calls(monkeypatch, module_name, function):
+    """Replace the experiment by one that records its arguments and stops."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    calls = []
+
+    def fake(**kwargs):
+        calls.append(kwargs)
+        raise WorkStarted
+
+    monkeypatch.setattr(module, function, fake)
+    return calls
+
+
+COMMANDS = {
+    "train-digits": ("nengo_lmu.apps.experiments.digits", "train_digits"),
+    "train-l2mu": ("nengo_lmu.apps.experiments.l2mu", "train_l2mu"),
+    "demo": ("nengo_lmu.apps.experiments.delay", "delay_demo"),
+}
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["train-digits", "--save", "/nonexistent/x.npz"], "--save"),
+        (["train-digits", "--parallel", "--plot", "/nonexistent/p.png"], "--plot"),
+        (["train-l2mu", "--save", "/nonexistent/x.npz"], "--save"),
+        (["demo", "--plot", "/nonexistent/d.png"], "--plot"),
+    ],
+)
+def test_cli_checks_output_folders_before_any_work(argv, flag, monkeypatch, capsys, tmp_path):
+    """A missing folder stops the command at once, before training."""
+    monkeypatch.chdir(tmp_path)
+    calls = refuse_calls(monkeypatch, *COMMANDS[argv[0]])
+    assert main(argv) == 2
+    assert calls == []
+    err = capsys.readouterr().err
+    assert f"{flag}: cannot write the" in err and "'/nonexistent' does not exist" in err
+
+
+@pytest.mark.parametrize(
+    "argv, existing",
+    [
+        (["train-digits"], "lmu_digits.npz"),
+        (["train-digits", "--parallel"], "lmu_digits_parallel.npz"),
+        (["train-digits", "--parallel"], "lmu_digits_parallel.png"),
+        (["train-l2mu"], "l2mu_digits.npz"),
+        (["train-l2mu", "--quick"], "l2mu_digits_quick.npz"),
+        (["train-l2mu", "--loihi"], "l2mu_digits_chip.npz"),
+        (["demo"], "nengo_lmu_demo.png"),
+    ],
+)
+def test_cli_refuses_to_overwrite_without_force(argv, existing, monkeypatch, capsys, tmp_path):
+    """An existing output is kept unless --force."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / existing).write_text("precious")
+    calls = refuse_calls(monkeypatch, *COMMANDS[argv[0]])
+    assert main(argv) == 2 and calls == []
+    assert f"'{existing}' exists; refusing to overwrite it (pass --force" in (
+        capsys.readouterr().err
+    )
+    assert (tmp_path / existing).read_text() == "precious"
+    with pytest.raises(WorkStarted):  # --force goes on to the (fake) experiment
+        main(argv + ["--force"])
+    assert len(calls) == 1
+
+
+def test_cli_default_outputs_are_distinct(monkeypatch, tmp_path):
+    """Train-digits and --parallel, train-l2mu and --quick, and the
+    loihi command's training each have their own default file."""
+    from nengo_lmu.apps.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    saved = []
+    for argv in (
+        ["train-digits"],
+        ["train-digits", "--parallel"],
+        ["train-l2mu"],
+        ["train-l2mu", "--quick"],
+    ):
+        calls = refuse_calls(monkeypatch, *COMMANDS[argv[0]])
+        with pytest.raises(WorkStarted):
+            main(argv)
+        saved.append(calls[0]["save"])
+    saved.append(build_parser().parse_args(["loihi"]).save)
+    assert len(set(saved)) == len(saved), saved
+
+
+def test_mode_and_plot_need_parallel(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    calls = refuse_calls(monkeypatch, *COMMANDS["train-digits"])
+    assert main(["train-digits", "--mode", "fft"]) == 2
+    assert "--mode: applies only with --parallel" in capsys.readouterr().err
+    assert main(["train-digits", "--plot", "p.png"]) == 2
+    assert "--plot: applies only with --parallel" in capsys.readouterr().err
+    assert calls == []
+
+
+def test_quick_keeps_explicit_options(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    calls = refuse_calls(monkeypatch, *COMMANDS["train-l2mu"])
+    with pytest.raises(WorkStarted):
+        main(["train-l2mu", "--quick", "--epochs", "3", "--hidden-size", "20"])
+    kw = calls[0]
+    assert (kw["epochs"], kw["hidden_size"], kw["samples"], kw["steps"], kw["memory_size"]) == (
+        3,
+        20,
+        200,
+        20,
+        4,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        (["--weights", "/nonexistent/w.npz"], "no such file: '/nonexistent/w.npz'"),
+        (["--weights", "TEXT"], "is not a saved nengo_lmu network: not an .npz archive"),
+        (["--weights", "L2MU"], "holds a saved L2MU, which LMUClassifier cannot rebuild"),
+        (["--no-delay", "--no-digits", "--no-chip-digits"], "--no-chip-digits: nothing to run"),
+        (["--save", "EXISTING"], "exists; refusing to overwrite it \\(pass --force"),
+        (["--chip-weights", "L2MU"], "holds a saved L2MU, which LMUClassifier cannot rebuild"),
+        (["--chip-save", "EXISTING"], "exists; refusing to overwrite it \\(pass --force"),
+    ],
+)
+def test_loihi_command_checks_its_files_first(
+    argv, match, monkeypatch, capsys, tmp_path, make_l2mu
+):
+    """The loihi command checks --weights and --save before
+    the delay task (minutes), and refuses to do nothing."""
+    pytest.importorskip("nengo_loihi")
+    (tmp_path / "t.npz").write_text("text")
+    (tmp_path / "e.npz").write_text("precious")
+    make_l2mu().save(tmp_path / "l2mu.npz")
+    files = {
+        "TEXT": tmp_path / "t.npz",
+        "L2MU": tmp_path / "l2mu.npz",
+        "EXISTING": tmp_path / "e.npz",
+    }
+    argv = [str(files.get(a, a)) for a in argv]
+    calls = refuse_calls(monkeypatch, "nengo_lmu.apps.experiments.loihi", "delay_comparison")
+    assert main(["loihi"] + argv) == 2 and calls == []
+    assert re.search(match, capsys.readouterr().err)

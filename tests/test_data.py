@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.apps.data import check_sequence_data, load_mnist_npz, permuted_digits
+from nengo_lmu.apps.data import load_mnist_npz, permuted_digits
+from nengo_lmu.validation import check_sequence_data
 
 
 def test_permuted_digits():
@@ -84,3 +85,61 @@ def test_check_sequence_data_accepts_good_data():
     check_sequence_data(
         np.zeros((4, 5, 1)), np.arange(4)[:, None, None], n_inputs=1, n_classes=4, n_steps=5
     )
+
+
+# --- load_mnist_npz: values kept, bad arrays refused
+
+
+def mnist(path, x_train=None, y_train=None, x_test=None, y_test=None):
+    rng = np.random.RandomState(0)
+    arrays = dict(
+        x_train=rng.randint(0, 256, (6, 4, 4)).astype(np.uint8),
+        y_train=np.arange(6),
+        x_test=rng.randint(0, 256, (3, 4, 4)).astype(np.uint8),
+        y_test=np.arange(3),
+    )
+    for k, v in dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test).items():
+        if v is not None:
+            arrays[k] = v
+    np.savez(path, **arrays)
+    return arrays
+
+
+def test_mnist_float_images_are_not_divided_again(tmp_path):
+    """Float images already in [0, 1] keep their values."""
+    x = np.random.RandomState(1).rand(6, 4, 4)
+    mnist(tmp_path / "f.npz", x_train=x, x_test=x[:3])
+    d = load_mnist_npz(tmp_path / "f.npz", permute=False)
+    assert np.allclose(d["x_train"][..., 0], x.reshape(6, -1))
+    arrays = mnist(tmp_path / "u.npz")
+    d = load_mnist_npz(tmp_path / "u.npz", permute=False)
+    assert np.allclose(d["x_test"][..., 0], arrays["x_test"].reshape(3, -1) / 255.0)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(x_train=np.full((6, 4, 4), 2.0)), r"x_train holds floats in \[2, 2\]"),
+        (dict(x_train=np.full((6, 4, 4), 300)), r"x_train holds integers in \[300, 300\]"),
+        (dict(x_test=np.full((3, 4, 4), np.nan)), "x_test contains NaN"),
+        (
+            dict(y_train=np.array([0, 1, np.nan, 3, 4, 5])),
+            "y_train must hold integer labels, got nan",
+        ),
+        (dict(y_train=np.array([0, 1, 2.5, 3, 4, 5])), "must hold integer labels, got 2.5"),
+        (dict(y_test=np.array([0, -1, 2])), "y_test must hold labels >= 0, got -1"),
+        (dict(y_test=np.array([0, 1])), r"y_test must hold one label per image \(3\)"),
+        (
+            dict(x_test=np.zeros((3, 5, 5), np.uint8)),
+            r"training images are \(4, 4\) and "
+            r"test images \(5, 5\)",
+        ),
+        (dict(x_train=np.zeros((6, 4, 4), bool)), "dtype bool"),
+    ],
+)
+def test_mnist_refuses_bad_arrays(change, match, tmp_path):
+    """NaN, negative or fractional labels, out-of-range pixels and
+    mismatched sizes are refused, naming the file and the array."""
+    mnist(tmp_path / "bad.npz", **change)
+    with pytest.raises(ValidationError, match="bad.npz'.*" + match):
+        load_mnist_npz(tmp_path / "bad.npz")

@@ -5,34 +5,27 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.apps.data import (
-    check_event_data,
-    event_digits,
-    load_braille_npz,
-    sigma_delta_encode,
-)
+from nengo_lmu.apps.data import event_digits, load_braille_npz, sigma_delta_encode
 from nengo_lmu.loihi import build_lif_copies, lif_run, lif_tau_rc
 from nengo_lmu.metrics import spiking_network_metrics
 from nengo_lmu.networks import L2MU, RecurrentLIF
 from nengo_lmu.networks.classifier import transform_matrix
 from nengo_lmu.networks.l2mu import PRESETS, preset
 from nengo_lmu.systems import legendre_system
+from nengo_lmu.validation import check_event_data
+
+#: Low thresholds, so that the small network spikes in a few steps.
+THRESHOLDS = dict(threshold_u=0.1, threshold_m=0.1, threshold_h=0.2, threshold_out=0.1)
 
 
-def small_l2mu(seed=0, **kw):
-    args = dict(
-        memory_size=3,
-        order=4,
-        theta=6.0,
-        hidden_size=12,
-        threshold_u=0.1,
-        threshold_m=0.1,
-        threshold_h=0.2,
-        threshold_out=0.1,
-        seed=seed,
-    )
-    args.update(kw)
-    return L2MU(6, 4, **args)
+@pytest.fixture
+def small_l2mu(make_l2mu):
+    """The shared small L2MU (tests/conftest.py) with `THRESHOLDS`, seed 0."""
+
+    def make(seed=0, **kwargs):
+        return make_l2mu(seed=seed, **dict(THRESHOLDS, **kwargs))
+
+    return make
 
 
 def random_events(n, n_steps, channels, p=0.3, seed=0):
@@ -72,7 +65,7 @@ def test_presets_reach_the_network_and_match_the_papers_sizes():
         L2MU.from_preset("braille8", 24, 7)
 
 
-def test_memory_matrices_fixed_and_correctly_oriented():
+def test_memory_matrices_fixed_and_correctly_oriented(small_l2mu):
     net = small_l2mu()
     sys = legendre_system(4, 6.0).discretize(1.0)
     assert np.allclose(net.Ad, sys.A) and np.allclose(net.Bd, sys.B)
@@ -86,7 +79,7 @@ def test_memory_matrices_fixed_and_correctly_oriented():
     assert np.all(net.get_weights()["e_m"] == 0)
 
 
-def test_simulation_follows_l2mu_equations():
+def test_simulation_follows_l2mu_equations(small_l2mu):
     """Input currents probed in nengo equal the L2MU equations applied to the
     probed spikes (this also pins the orientation of Ad in simulation)."""
     net = small_l2mu(seed=3)
@@ -123,7 +116,7 @@ def test_simulation_follows_l2mu_equations():
         assert np.allclose(rec[f"i_{k}"][0], e), k
 
 
-def test_nengo_dl_equals_nengo_spike_for_spike():
+def test_nengo_dl_equals_nengo_spike_for_spike(small_l2mu):
     nengo_dl = pytest.importorskip("nengo_dl")
     from nengo_lmu.discrete_lif import SimDiscreteLIF
     from nengo_lmu.dl.neurons import DiscreteLIFBuilder
@@ -160,13 +153,13 @@ def test_nengo_dl_equals_nengo_spike_for_spike():
         (dict(chip_timing="yes"), "chip_timing"),
     ],
 )
-def test_bad_network_arguments(kwargs, attr):
+def test_bad_network_arguments(kwargs, attr, small_l2mu):
     with pytest.raises(ValidationError) as e:
         small_l2mu(**kwargs)
     assert e.value.attr == attr
 
 
-def test_wrong_event_channels():
+def test_wrong_event_channels(small_l2mu):
     net = small_l2mu()
     with pytest.raises(ValidationError, match="must have 6 event channels.*got 5"):
         net.run_sequences(random_events(2, 10, 5))
@@ -176,7 +169,7 @@ def test_wrong_event_channels():
         lif_run(net, random_events(2, 10, 7))
 
 
-def test_training_rejects_wrong_channels():
+def test_training_rejects_wrong_channels(small_l2mu):
     pytest.importorskip("nengo_dl")
     from nengo_lmu.dl import train_spiking_classifier
 
@@ -188,7 +181,7 @@ def test_training_rejects_wrong_channels():
         train_spiking_classifier(net, data, epochs=1, minibatch_size=4)
 
 
-def test_save_load_and_neuron_params(tmp_path):
+def test_save_load_and_neuron_params(tmp_path, small_l2mu):
     net = small_l2mu(seed=7)
     net.set_neuron_params({"h": (0.3, 0.25)})
     path = str(tmp_path / "l2mu.npz")
@@ -287,7 +280,7 @@ def test_lif_mapping_matches_zero_reset_equations():
     assert np.array_equal(got["x"], x[0])
 
 
-def test_chip_ready_l2mu_equals_its_lif_map():
+def test_chip_ready_l2mu_equals_its_lif_map(small_l2mu):
     """reset to zero + clipping + one step per connection: the nengo.LIF map
     reproduces the DiscreteLIF network spike for spike."""
     net = small_l2mu(seed=2, reset="zero", min_voltage=-0.5, chip_timing=True)
@@ -306,7 +299,7 @@ def test_chip_ready_l2mu_equals_its_lif_map():
         assert np.array_equal(act[k], rec[k]), k
 
 
-def test_plain_l2mu_lif_map_differs():
+def test_plain_l2mu_lif_map_differs(small_l2mu):
     # subtract reset is not what the chip does: the map is approximate
     net = small_l2mu(seed=2)
     x = random_events(3, 30, 6, seed=6)
@@ -316,7 +309,7 @@ def test_plain_l2mu_lif_map_differs():
 
 
 @pytest.mark.slow
-def test_loihi_emulator_close_to_nengo_lif_map():
+def test_loihi_emulator_close_to_nengo_lif_map(small_l2mu):
     pytest.importorskip("nengo_loihi")
     net = small_l2mu(seed=2, reset="zero", min_voltage=-0.5, chip_timing=True)
     x = random_events(6, 30, 6, seed=6)
@@ -458,7 +451,7 @@ def test_spiking_network_metrics_bad_input():
         spiking_network_metrics([("x", "a", np.zeros((3, 2)), True)], act)
 
 
-def test_l2mu_metrics_consistent_with_run():
+def test_l2mu_metrics_consistent_with_run(small_l2mu):
     net = small_l2mu(seed=1)
     x = random_events(3, 20, 6, seed=9)
     m = net.metrics(x)

@@ -29,6 +29,7 @@ LAYERS = {
     "nengo_lmu.text": 3.5,
     "nengo_lmu.dl": 4,
     "nengo_lmu.loihi": 4,
+    "nengo_lmu.nir": 4,
     "nengo_lmu": 4.5,  # the package's own __init__: the public face
     # the applications: above the whole library, and nothing below imports them
     "nengo_lmu.apps": 5,

@@ -4,7 +4,7 @@ resource counts, each checked against nengo or against a direct count."""
 import nengo
 import numpy as np
 import pytest
-from nengo.exceptions import ValidationError
+from nengo.exceptions import BuildError, ValidationError
 
 nengo_loihi = pytest.importorskip("nengo_loihi")
 
@@ -616,3 +616,34 @@ def test_numpy2_patch_builds_float64_weights():
     weights = np.arange(6, dtype=np.float64).reshape(3, 2) / 8
     synapse.set_weights(weights)
     assert np.allclose(np.vstack(synapse.weights), weights)
+
+
+def loihi_net(neuron_type=None, weights=None):
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node([0.5])
+        a = nengo.Ensemble(10, 1, label="a", neuron_type=neuron_type or nengo.LIF())
+        b = nengo.Ensemble(10, 1, label="b")
+        nengo.Connection(stim, a)
+        if weights is None:
+            nengo.Connection(a, b)
+        else:
+            nengo.Connection(a.neurons, b.neurons, transform=weights)
+    return net
+
+
+def test_prepare_names_bad_dt_weights_and_adaptation():
+    """On Loihi, dt=0, weights spanning 1e9, AdaptiveLIF."""
+    pytest.importorskip("nengo_loihi")
+    from nengo_lmu.loihi import prepare
+
+    with pytest.raises(ValidationError, match="dt: must be a positive finite number"):
+        prepare(loihi_net(), dt=0)
+    with pytest.raises(
+        BuildError,
+        match="block \"<Ensemble 'b'>\" cannot be "
+        "discretised to the chip's 8-bit weights; its "
+        "weights span [0-9.]+e\\+09x",
+    ):
+        prepare(loihi_net(weights=np.diag(np.logspace(0, 9, 10))))
+    with pytest.raises(ValidationError, match="neuron type AdaptiveLIF cannot run on Loihi"):
+        prepare(loihi_net(neuron_type=nengo.AdaptiveLIF()), build=False)

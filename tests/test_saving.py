@@ -1,20 +1,21 @@
-"""One save format (nengo_lmu.networks.saving) for every trained network,
-and files written by the writers before it still load."""
+"""One save format (nengo_lmu.networks.saving) for every trained network."""
 
 import json
+import os
 
 import nengo
 import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.apps.data import load_braille_npz, load_mnist_npz
 from nengo_lmu.networks import L2MU, LMUClassifier, RecurrentLIF
-from nengo_lmu.networks.saving import FORMAT_VERSION, read_network
+from nengo_lmu.networks.saving import FORMAT_VERSION, npz_path, read_network
 
 
 def old_lmu_classifier_save(clf, path):
-    """LMUClassifier.save of format version 1 (nengo_lmu before the shared
-    format), as it wrote files."""
+    """LMUClassifier.save of format version 1 (a development version before
+    the shared format), as it wrote files."""
     config = dict(clf.config_dict(), format_version=1)
     weights = clf.get_weights()
     np.savez(
@@ -25,7 +26,8 @@ def old_lmu_classifier_save(clf, path):
 
 
 def old_spiking_save(net, path):
-    """SpikingClassifier.save before the shared format (no version)."""
+    """SpikingClassifier.save of a development version before the shared
+    format (no version)."""
     arrays = {f"w_{k}": v for k, v in net.get_weights().items()}
     arrays["config"] = np.array(
         json.dumps(
@@ -35,20 +37,9 @@ def old_spiking_save(net, path):
     np.savez(path, **arrays)
 
 
-def classifier(seed=3):
-    return LMUClassifier(
-        3,
-        [dict(units=5, order=4, theta=8.0, hidden_neuron_type=nengo.RectifiedLinear())],
-        seed=seed,
-        add_to_container=False,
-    )
-
-
-def spiking(cls, seed=2):
+def spiking(cls, make_l2mu, seed=2):
     if cls is L2MU:
-        return L2MU(
-            6, 4, memory_size=3, order=4, theta=6.0, hidden_size=12, seed=seed, threshold_h=0.3
-        )
+        return make_l2mu(seed=seed)
     return RecurrentLIF(6, 4, 9, seed=seed, beta_h=0.3)
 
 
@@ -59,35 +50,26 @@ def assert_same_weights(a, b):
         assert np.array_equal(wa[k], wb[k]) and wa[k].dtype == wb[k].dtype, k
 
 
-def test_lmu_classifier_version_1_file_loads(tmp_path):
-    clf = classifier()
-    old_lmu_classifier_save(clf, tmp_path / "v1.npz")
-    loaded = LMUClassifier.load(tmp_path / "v1.npz")
-    assert loaded.config_dict() == clf.config_dict()
-    assert_same_weights(loaded, clf)
+@pytest.mark.parametrize("cls", [LMUClassifier, L2MU, RecurrentLIF])
+def test_files_of_development_formats_are_refused(cls, tmp_path, make_lmu_classifier, make_l2mu):
+    # nengo_lmu 0.1.0 is the first release: no earlier format is read
+    path = tmp_path / "old.npz"
+    if cls is LMUClassifier:
+        old_lmu_classifier_save(make_lmu_classifier(), path)
+        why = "unsupported format version 1 .this nengo_lmu reads 2."
+    else:
+        old_spiking_save(spiking(cls, make_l2mu), path)
+        why = "no '__config__' header among its arrays"
+    with pytest.raises(ValidationError, match=why) as e:
+        cls.load(path)
+    assert str(path) in str(e.value)
 
 
-@pytest.mark.parametrize("cls", [L2MU, RecurrentLIF])
-def test_unversioned_spiking_file_loads(cls, tmp_path):
-    net = spiking(cls)
-    # trained-looking neuron parameters, so that their loading is tested
-    net.set_neuron_params(
-        {k: (np.asarray(b) * 0.9, np.asarray(t) * 1.1) for k, (b, t) in net.neuron_params.items()}
-    )
-    old_spiking_save(net, tmp_path / "old.npz")
-    loaded = L2MU.load(tmp_path / "old.npz")
-    assert type(loaded) is cls and loaded.config_dict() == net.config_dict()
-    assert_same_weights(loaded, net)
-    for k, (beta, thr) in net.neuron_params.items():
-        assert np.allclose(loaded.neuron_params[k][0], beta)
-        assert np.allclose(loaded.neuron_params[k][1], thr)
-
-
-def test_every_network_saves_in_the_one_format(tmp_path):
+def test_every_network_saves_in_the_one_format(tmp_path, make_lmu_classifier, make_l2mu):
     nets = [
-        ("LMUClassifier", classifier()),
-        ("L2MU", spiking(L2MU)),
-        ("RecurrentLIF", spiking(RecurrentLIF)),
+        ("LMUClassifier", make_lmu_classifier()),
+        ("L2MU", spiking(L2MU, make_l2mu)),
+        ("RecurrentLIF", spiking(RecurrentLIF, make_l2mu)),
     ]
     for kind, net in nets:
         path = tmp_path / f"{kind}.npz"
@@ -102,13 +84,13 @@ def test_every_network_saves_in_the_one_format(tmp_path):
         assert_same_weights(loaded, net)
 
 
-def test_wrong_kind_and_bad_files_are_named(tmp_path):
-    spiking(L2MU).save(tmp_path / "l2mu.npz")
+def test_wrong_kind_and_bad_files_are_named(tmp_path, make_lmu_classifier, make_l2mu):
+    make_l2mu().save(tmp_path / "l2mu.npz")
     with pytest.raises(
         ValidationError, match="holds a saved L2MU, which LMUClassifier cannot rebuild"
     ):
         LMUClassifier.load(tmp_path / "l2mu.npz")
-    classifier().save(tmp_path / "clf.npz")
+    make_lmu_classifier().save(tmp_path / "clf.npz")
     with pytest.raises(
         ValidationError, match="holds a saved LMUClassifier, which L2MU or RecurrentLIF cannot"
     ):
@@ -119,3 +101,85 @@ def test_wrong_kind_and_bad_files_are_named(tmp_path):
         match="other.npz' is not a saved nengo_lmu network: no '__config__' header",
     ):
         read_network(tmp_path / "other.npz")
+    with pytest.raises(ValidationError, match="no such file: '.*missing.npz'"):
+        LMUClassifier.load(tmp_path / "missing")
+
+
+# --- what save writes and load accepts
+
+
+def test_load_refuses_a_file_with_a_weight_missing(tmp_path, make_l2mu, make_lmu_classifier):
+    """No random initial weight silently fills a missing one."""
+    clf = make_lmu_classifier()
+    clf.save(tmp_path / "full.npz")
+    with np.load(tmp_path / "full.npz") as f:
+        arrays = {k: f[k] for k in f.files if k != "w:cell0.W_m"}
+    np.savez(tmp_path / "partial.npz", **arrays)
+    with pytest.raises(
+        ValidationError,
+        match=r"partial.npz' holds an incomplete or "
+        r"mismatched LMUClassifier: missing "
+        r"weights \['cell0.W_m'\]",
+    ):
+        LMUClassifier.load(tmp_path / "partial.npz")
+    net = make_l2mu()
+    net.save(tmp_path / "l2mu.npz")
+    with np.load(tmp_path / "l2mu.npz") as f:
+        arrays = {k: f[k] for k in f.files if k != "w:W_o"}
+    np.savez(tmp_path / "l2mu_partial.npz", **arrays)
+    with pytest.raises(ValidationError, match=r"missing weights \['W_o'\]"):
+        L2MU.load(tmp_path / "l2mu_partial.npz")
+
+
+def test_save_refuses_wrong_shapes_and_nan(tmp_path, make_l2mu, make_lmu_classifier):
+    """What load would refuse is not written."""
+    clf = make_lmu_classifier()
+    w = clf.get_weights()
+    with pytest.raises(ValidationError, match=r"weights\['readout'\] must have shape"):
+        clf.save(tmp_path / "bad.npz", {**w, "readout": np.zeros((2, 2))})
+    net = make_l2mu()
+    net.weights["W_h"].transform = nengo.Dense((12, 12), init=np.full((12, 12), np.nan))
+    with pytest.raises(ValidationError, match=r"weights\['W_h'\] contains NaN"):
+        net.save(tmp_path / "nan.npz")
+    with pytest.raises(ValidationError, match=r"weights\['W_x'\] must be finite"):
+        make_l2mu().set_weights({"W_x": np.full((12, 6), np.inf)})
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+@pytest.mark.parametrize("factory", ["make_lmu_classifier", "make_l2mu"])
+def test_save_and_load_follow_one_path_rule(factory, tmp_path, monkeypatch, request):
+    """Save("model") writes model.npz and load("model") finds it."""
+    monkeypatch.chdir(tmp_path)
+    net = request.getfixturevalue(factory)()
+    assert net.save("model") == "model.npz"
+    assert os.listdir(tmp_path) == ["model.npz"]
+    loaded = type(net).load("model")
+    for k, w in net.get_weights().items():
+        assert np.array_equal(loaded.get_weights()[k], w)
+    assert npz_path("model.npz") == "model.npz"
+
+
+@pytest.fixture
+def wrong_files(tmp_path):
+    (tmp_path / "notes.npz").write_text("not an archive")
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    os.rename(tmp_path / "array.npy", tmp_path / "array.npz")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "load", [read_network, LMUClassifier.load, L2MU.load, load_mnist_npz, load_braille_npz]
+)
+def test_loaders_name_a_wrong_file(load, wrong_files):
+    """A text file or an .npy is named as such."""
+    with pytest.raises(
+        ValidationError,
+        match="notes.npz' is not an .npz archive|"
+        "notes.npz' is not a saved nengo_lmu "
+        "network: not an .npz archive",
+    ):
+        load(wrong_files / "notes.npz")
+    with pytest.raises(
+        ValidationError, match="array.npz' is (not a saved nengo_lmu network: )?a .npy array"
+    ):
+        load(wrong_files / "array.npz")

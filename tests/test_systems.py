@@ -13,11 +13,8 @@ from nengo_lmu import (
     lowpass_mapping,
     realize,
 )
-from nengo_lmu.systems import (
-    check_theta_dt,
-    euler_accuracy_warning,
-    state_scales,
-)
+from nengo_lmu.realizers import state_scales
+from nengo_lmu.systems import check_euler, check_theta_dt
 
 
 def legendre_loops(order, theta):
@@ -72,12 +69,12 @@ def test_euler_unstable_is_an_error():
         sys.discretize(0.001, "euler")
 
 
-def test_euler_accuracy_warning():
+def test_check_euler_warns_where_inaccurate():
     with pytest.warns(UserWarning, match="fewer than 4\\*order=24"):
-        euler_accuracy_warning(6, 0.015, 0.001)
+        check_euler(6, 0.015, 0.001)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        euler_accuracy_warning(6, 0.1, 0.001)
+        check_euler(6, 0.1, 0.001)
 
 
 def test_impulse_equals_recurrence(rng):

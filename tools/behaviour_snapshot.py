@@ -130,12 +130,8 @@ def nengo_dl_training(out):
 
 
 def l2mu(out):
+    from nengo_lmu.loihi import lif_run
     from nengo_lmu.networks import L2MU
-
-    try:
-        from nengo_lmu.loihi import lif_run
-    except ImportError:  # before the L2MU-to-LIF map moved to nengo_lmu.loihi
-        from nengo_lmu.networks.l2mu import lif_run
 
     x = (np.random.RandomState(6).rand(3, 30, 6) < 0.3).astype(np.float32)
     args = dict(
@@ -166,12 +162,8 @@ def l2mu(out):
 
 def loihi_cases(out, clf, data):
     from nengo_lmu import loihi
+    from nengo_lmu.apps.experiments.loihi import delay_comparison
     from nengo_lmu.apps.tasks import run_delay_task
-
-    try:
-        from nengo_lmu.apps.experiments.loihi import delay_comparison
-    except ImportError:  # before the experiments moved out of nengo_lmu.loihi
-        delay_comparison = loihi.delay_comparison
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

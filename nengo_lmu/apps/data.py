@@ -13,16 +13,11 @@ import zipfile
 import numpy as np
 from nengo.exceptions import ValidationError
 
-# the synthesised spoken keywords (eSpeak NG) live in nengo_lmu.apps.speech
-from nengo_lmu.apps.speech import load_speech_commands, spoken_keywords  # noqa: F401
-
-# the data checks live with the other checks; imported here for data users
-from nengo_lmu.validation import (  # noqa: F401
+from nengo_lmu.validation import (
     check_bool,
     check_event_data,
     check_finite,
     check_seed,
-    check_sequence_data,
 )
 
 

@@ -38,8 +38,8 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.systems import (
     DISCRETIZERS,
+    check_euler,
     check_order,
-    euler_accuracy_warning,
     legendre_system,
 )
 from nengo_lmu.validation import check_choice
@@ -72,7 +72,7 @@ def discrete_memory(order, theta, discretizer="zoh"):
     theta = check_theta_steps(theta)
     check_choice("discretizer", discretizer, DISCRETIZERS)
     if discretizer == "euler":
-        euler_accuracy_warning(order, theta, 1.0)
+        check_euler(order, theta, 1.0)
     return cached_discrete_memory(order, theta, discretizer)
 
 

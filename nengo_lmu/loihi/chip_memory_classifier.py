@@ -41,8 +41,8 @@ EMULATOR_LAG_STEPS = 1
 #: shows the memory of that boundary, so the default window (10 steps)
 #: ends ``5 + READOUT_LAG`` steps after the last sample. Chosen on training
 #: sequences only (the trained readout on nengo's hidden spikes, row digits,
-#: first 400 training sequences, seeds 0/1/2; notes/chipclf.md, Session
-#: 3b): windows ending 4, 5, 6, 7, 8 steps after the last sample scored
+#: first 400 training sequences, seeds 0/1/2; docs/loihi.md, its measurement
+#: record): windows ending 4, 5, 6, 7, 8 steps after the last sample scored
 #: 91.8/95.0/94.8/92.8/91.5%, 95.0/95.0/96.3/95.8/93.8% and
 #: 94.8/94.8/95.3/94.5/93.0%: best on average at 6 (95.4%).
 READOUT_LAG = 1

@@ -32,7 +32,7 @@ from nengo_lmu.validation import check_bool, check_choice, check_int, check_posi
 #: but lost 20% of the population weights on 8 bits (max 61%; [-0.5, 0.5]:
 #: 13%, max 37%, by `prepare`'s count) and the emulator followed less well
 #: (3 s, seed 1: 0.122 against nengo's 0.096; [-0.5, 0.5]: 0.107 against
-#: 0.118). notes/chip.md has the runs.
+#: 0.118). docs/loihi.md has the runs.
 LOIHI_MAX_RATES = (200, 400)
 LOIHI_INTERCEPT = 0.5
 #: Evaluation points: the sampled state trajectory stretched by this factor
@@ -53,7 +53,7 @@ LOIHI_REG = 0.1
 LOIHI_REALIZER = "scaled"
 #: The populations' synapse (s): with tau = theta the mapped ``A'_00`` of a
 #: Legendre memory is about 0 and rounds to zero on 8 bits; 0.05 keeps every
-#: entry away from zero (notes/chip.md has the measurements).
+#: entry away from zero (docs/loihi.md has the measurements).
 LOIHI_SYNAPSE = 0.05
 #: Default neurons per state dimension of `LoihiLegendreMemory` (400 gained
 #: little on the emulator, 2 s, seed 0: best-lag NRMSE 0.104 against 0.109,

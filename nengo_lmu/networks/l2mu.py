@@ -16,7 +16,7 @@ from nengo_lmu.networks.weights import initial_weights
 from nengo_lmu.systems import legendre_system
 from nengo_lmu.validation import check_int, check_positive
 
-#: The two hyper-parameter sets of [1]_ (event-based Braille, 24 input
+#: The two hyper-parameter sets of Leto et al. (2025) (event-based Braille, 24 input
 #: channels). "m population size" in the paper's table is ``memory_size``
 #: here (the u population; the m population has ``memory_size * order``
 #: neurons): with 24 inputs and 27 classes this gives 489,760 weights, the

@@ -7,11 +7,6 @@ Layout (format version 2)::
                         "config": constructor arguments, "extra": {...}}
     w:<name>     one array per weight, stored as given (dtype included)
 
-Files written before version 2 still load (`read_network`): version 1 of
-`.LMUClassifier` (``__config__`` holding the config itself with
-``"format_version": 1``) and the unversioned spiking classifiers
-(``config`` holding ``{"cls", "args", "neuron_params"}``, weights ``w_<name>``).
-
 Paths follow one rule for writing and reading (`npz_path`): a path without
 the ``.npz`` suffix gets it, so ``save("model")`` writes ``model.npz`` and
 ``load("model")`` finds it. A file is written to a temporary name next to
@@ -106,8 +101,7 @@ def _not_saved(path, why):
 
 
 def read_network(path):
-    """``(kind, config, weights, extra)`` of a file written by
-    `save_network`, or by the writers before format version 2.
+    """``(kind, config, weights, extra)`` of a file written by `save_network`.
 
     ``path`` follows `npz_path`. A missing file, a file that is not an
     ``.npz`` archive (a ``.npy`` array, text), or an archive without the
@@ -127,18 +121,6 @@ def read_network(path):
             if "__config__" in files:
                 header = _json(path, f["__config__"])
                 weights = {k[2:]: f[k] for k in f.files if k.startswith("w:")}
-            elif "config" in files:
-                # the spiking classifiers' unversioned format
-                old = _json(path, f["config"])
-                weights = {k[2:]: f[k] for k in f.files if k.startswith("w_")}
-                if not isinstance(old, dict) or not {"cls", "args"} <= set(old):
-                    raise _not_saved(path, "its 'config' array is not a saved network's header")
-                return (
-                    old["cls"],
-                    old["args"],
-                    weights,
-                    {"neuron_params": old.get("neuron_params", {})},
-                )
             else:
                 raise _not_saved(path, f"no '__config__' header among its arrays {sorted(files)}")
     except (OSError, ValueError, zipfile.BadZipFile) as e:
@@ -148,14 +130,10 @@ def read_network(path):
     if not isinstance(header, dict):
         raise _not_saved(path, "its header is not a JSON object")
     version = header.get("format_version")
-    if version == 1:
-        # LMUClassifier's version 1: the header is the config
-        config = {k: v for k, v in header.items() if k != "format_version"}
-        return "LMUClassifier", config, weights, {}
     if version != FORMAT_VERSION:
         raise ValidationError(
-            f"{path!r}: unsupported format version {version} (this nengo_lmu reads 1 "
-            f"and {FORMAT_VERSION})",
+            f"{path!r}: unsupported format version {version} (this nengo_lmu reads "
+            f"{FORMAT_VERSION})",
             attr="path",
         )
     missing = {"kind", "config"} - set(header)

@@ -28,26 +28,11 @@ References
 
 # The package by job: `linear` (LinearSystem), `legendre` (the memory's
 # system and its discretisation rules), `mapping` (onto a synapse). The
-# realisations (balanced_transform, realize, the Realizer rules) live in
-# nengo_lmu.realizers; all are importable from here as before.
-from nengo_lmu.realizers import (  # noqa: F401
-    DEFAULT_REALIZER,
-    REALIZER_RULES,
-    REALIZERS,
-    BalancedRealizer,
-    FixedRealizer,
-    IdentityRealizer,
-    Realizer,
-    ScaledRealizer,
-    as_realizer,
-    balanced_transform,
-    realize,
-    state_scales,
-)
+# realisations (balanced_transform, realize, the Realizer rules) are in
+# nengo_lmu.realizers.
 from nengo_lmu.systems.legendre import (  # noqa: F401
     check_euler,
     check_theta_dt,
-    euler_accuracy_warning,
     euler_min_theta,
     legendre_readout,
     legendre_system,

@@ -16,7 +16,7 @@ def legendre_system(order, theta):
     """The continuous LMU memory: Legendre delay system of ``order`` states.
 
     Its state holds the input's history over the window ``theta`` projected
-    onto the first ``order`` shifted Legendre polynomials [1]_::
+    onto the first ``order`` shifted Legendre polynomials (Voelker et al. 2019)::
 
         A[i, j] = (2i+1)/theta * (-1 if i < j else (-1)^(i-j+1))
         B[i]    = (2i+1)/theta * (-1)^i
@@ -150,13 +150,3 @@ def check_euler(order, theta, dt, obj=None):
             f"(theta > {stable * dt:.6g}) but inaccurate; use discretizer='zoh'",
             stacklevel=3,
         )
-
-
-def euler_accuracy_warning(order, theta, dt):
-    """Apply the Euler rule (`check_euler`); kept under its older name.
-
-    Raises where Euler is unstable (``theta / dt <= euler_min_theta(order)``)
-    and warns where it is stable but inaccurate (fewer than ``4 * order``
-    steps in the window).
-    """
-    check_euler(order, theta, dt)

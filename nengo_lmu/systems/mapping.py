@@ -9,7 +9,7 @@ from nengo_lmu.validation import check_positive
 
 
 def lowpass_mapping(system, tau, dt=None):
-    """Map a linear system onto a lowpass synapse (NEF principle 3) [2]_.
+    """Map a linear system onto a lowpass synapse (NEF principle 3, Eliasmith 2003).
 
     A population whose input is filtered by ``Lowpass(tau)`` and that gets
     the recurrent transform ``A'`` and input transform ``B'`` returned here
@@ -139,7 +139,7 @@ class SynapseMapping:
 
 def synapse_mapping(system, synapse, dt):
     """Map a discrete system onto any `nengo.LinearFilter` synapse, exactly
-    in discrete time (NEF principle 3, generalised as in nengolib [2]_).
+    in discrete time (NEF principle 3, generalised as in nengolib).
 
     With ``g(z) = N(z)/D(z)`` the synapse as a connection applies it
     (`synapse_loop_tf`), populations ``v`` fed by ``A' v`` through the

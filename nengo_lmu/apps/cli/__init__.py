@@ -14,19 +14,14 @@ import argparse
 import sys
 
 from nengo_lmu.apps.cli.common import version_text
-from nengo_lmu.apps.cli.demo import add_demo_parser, add_info_parser, demo_command, info_command
-from nengo_lmu.apps.cli.language_model import add_lm_parsers, generate_command, train_lm_command
-from nengo_lmu.apps.cli.lmuformer import add_train_lmuformer_parser, train_lmuformer_command
-from nengo_lmu.apps.cli.loihi import add_loihi_parser, loihi_command
+from nengo_lmu.apps.cli.demo import add_demo_parser, add_info_parser
+from nengo_lmu.apps.cli.language_model import add_lm_parsers
+from nengo_lmu.apps.cli.lmuformer import add_train_lmuformer_parser
+from nengo_lmu.apps.cli.loihi import add_loihi_parser
 from nengo_lmu.apps.cli.training import (
-    L2MU_DEFAULTS,
-    L2MU_QUICK,
     add_train_digits_parser,
     add_train_l2mu_parser,
     add_train_psmnist_parser,
-    train_digits_command,
-    train_l2mu_command,
-    train_psmnist_command,
 )
 
 
@@ -81,18 +76,4 @@ def main(argv=None):
         raise
 
 
-__all__ = [
-    "build_parser",
-    "main",
-    "demo_command",
-    "info_command",
-    "train_digits_command",
-    "train_l2mu_command",
-    "train_psmnist_command",
-    "loihi_command",
-    "train_lmuformer_command",
-    "train_lm_command",
-    "generate_command",
-    "L2MU_QUICK",
-    "L2MU_DEFAULTS",
-]
+__all__ = ["build_parser", "main"]

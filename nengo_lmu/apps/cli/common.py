@@ -2,6 +2,7 @@
 option helper, the output-path check and the log line."""
 
 import argparse
+import dataclasses
 import os
 
 #: the ``kind`` of an option that is a switch (``action="store_true"``)
@@ -56,6 +57,76 @@ def add_options(parser, options):
             parser.add_argument(flag, choices=kind, default=default, help=help_text, **kwargs)
         else:
             parser.add_argument(flag, type=kind, default=default, help=help_text, **kwargs)
+
+
+def option_flag(f):
+    """The command-line option of the settings field ``f``."""
+    return f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+
+
+def settings_options(cls):
+    """`add_options` rows made from the fields of the settings dataclass ``cls``
+    (see `nengo_lmu.apps.experiments.settings.setting`).
+
+    A field with a quick value has no default on the command line (None:
+    not given), so that `settings_from_args` can tell an explicit value
+    from one that ``--quick`` may change.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> from nengo_lmu.apps.experiments.settings import setting
+    >>> @dataclass(frozen=True)
+    ... class Demo:
+    ...     order: int = setting(6, "memory order", quick=2)
+    ...     lstm: bool = setting(True, "skip the LSTM", flag="--no-lstm")
+    >>> [row[::2] for row in settings_options(Demo)]
+    [('--order', None), ('--no-lstm', None)]
+    >>> settings_options(Demo)[0][3]
+    'memory order (default 6; 2 with --quick)'
+    """
+    rows = []
+    for f in dataclasses.fields(cls):
+        meta = f.metadata
+        default, quick = f.default, meta.get("quick")
+        help_text = meta["help"]
+        if "{default}" in help_text:
+            help_text = help_text.format(default=default, quick=quick)
+        elif quick is not None:
+            help_text += f" (default {meta.get('shown') or default}; {quick} with --quick)"
+        if f.type is bool:
+            kind = FLAG
+        elif meta.get("choices") is not None:
+            kind = tuple(meta["choices"])
+        elif f.type in (int, float):
+            positive_kind = {int: POSITIVE_INT, float: POSITIVE_FLOAT}[f.type]
+            kind = positive_kind if meta.get("positive", True) else f.type
+        else:
+            kind = None
+        # a switch has no default to pass; an option with a quick value has
+        # None (not given), so that --quick can tell it from an explicit one
+        unset = kind is FLAG or quick is not None or meta.get("optional")
+        shown_default = None if unset else default
+        rows.append((option_flag(f), kind, shown_default, help_text))
+    return tuple(rows)
+
+
+def settings_from_args(cls, args, quick=False):
+    """The ``cls`` settings of parsed ``args`` (options made by
+    `settings_options`): each option given, else its quick value where
+    ``quick``, else the field's default. A ``--no-`` switch turns its
+    setting off."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        flag = option_flag(f)
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if f.type is bool and flag.startswith("--no-"):
+            value = not value
+        if value is None:
+            quick_value = f.metadata.get("quick")
+            value = quick_value if quick and quick_value is not None else f.default
+        values[f.name] = value
+    return cls(**values)
 
 
 def add_command(

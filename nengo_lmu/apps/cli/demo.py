@@ -1,32 +1,18 @@
 """``nengo-lmu demo`` (the delay task) and ``nengo-lmu info``."""
 
+from dataclasses import asdict
+
 from nengo_lmu.apps.cli.common import (
     FLAG,
-    POSITIVE_FLOAT,
-    POSITIVE_INT,
     add_command,
     output,
+    settings_from_args,
+    settings_options,
 )
-from nengo_lmu.apps.experiments.delay import NEURON_TYPES
+from nengo_lmu.apps.experiments.delay import DelaySettings
 
-DEMO_OPTIONS = (
-    ("--theta", POSITIVE_FLOAT, 0.1, "delay window in seconds"),
-    ("--order", POSITIVE_INT, 6, "Legendre coefficients (memory dimensions)"),
-    ("--n-neurons", POSITIVE_INT, 166, "neurons per memory dimension in the spiking form"),
-    (
-        "--neuron-type",
-        tuple(NEURON_TYPES),
-        "lif",
-        "neuron type of the neural form (lif: LegendreMemory's default LIF, "
-        "1 ms refractory period, 300-500 Hz)",
-    ),
-    ("--synapse", POSITIVE_FLOAT, 0.1, "recurrent lowpass time constant (s) of the neural form"),
-    ("--duration", POSITIVE_FLOAT, 10.0, "simulated seconds"),
-    ("--discard", float, 1.0, "seconds at the start left out of the score"),
-    ("--dt", POSITIVE_FLOAT, 0.001, "simulator time step (s)"),
-    ("--high", POSITIVE_FLOAT, 10.0, "band limit of the white-noise input (Hz)"),
-    ("--rms", POSITIVE_FLOAT, 0.3, "rms of the input"),
-    ("--seed", int, 0, "seed of input and network"),
+#: demo's options: DelaySettings' fields, and what the command does with the result
+DEMO_OPTIONS = settings_options(DelaySettings) + (
     ("--plot", None, "nengo_lmu_demo.png", "where to save the PNG plot"),
     ("--no-plot", FLAG, None, "do not save a plot"),
     ("--no-progress", FLAG, None, "hide the simulation progress bar"),
@@ -53,39 +39,27 @@ def add_demo_parser(sub):
 def demo_command(args):
     from nengo_lmu.apps.experiments.delay import delay_demo
 
+    settings = settings_from_args(DelaySettings, args)
     if not args.no_plot:
         args.plot = output(args.plot, args, "plot")
 
     print(
-        f"Delay task: {args.high:g} Hz white noise (rms {args.rms:g}), theta "
-        f"{args.theta:g} s, order {args.order}, dt {args.dt:g} s, "
-        f"{args.duration:g} s (seed {args.seed})",
+        f"Delay task: {settings.high:g} Hz white noise (rms {settings.rms:g}), theta "
+        f"{settings.theta:g} s, order {settings.order}, dt {settings.dt:g} s, "
+        f"{settings.duration:g} s (seed {settings.seed})",
         flush=True,
     )
-    out = delay_demo(
-        theta=args.theta,
-        order=args.order,
-        n_neurons=args.n_neurons,
-        neuron_type_name=args.neuron_type,
-        synapse=args.synapse,
-        duration=args.duration,
-        dt=args.dt,
-        high=args.high,
-        rms=args.rms,
-        seed=args.seed,
-        discard=args.discard,
-        progress_bar=not args.no_progress,
-    )
+    out = delay_demo(**asdict(settings), progress_bar=not args.no_progress)
     print()
     print(out.table())
     print(
-        f"\nNRMSE is against u(t - theta), theta = {round(args.theta / args.dt)} "
+        f"\nNRMSE is against u(t - theta), theta = {round(settings.theta / settings.dt)} "
         f"steps; 'best lag' is the delay that fits best."
     )
     if not args.no_plot:
         from nengo_lmu.apps.plots import plot_delay
 
-        plot_delay([out.exact, out.neural], args.plot, theta=args.theta)
+        plot_delay([out.exact, out.neural], args.plot, theta=settings.theta)
         print(f"Plot saved to {args.plot}")
     return 0
 

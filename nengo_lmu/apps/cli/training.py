@@ -1,6 +1,8 @@
 """``nengo-lmu train-digits``, ``train-l2mu`` and ``train-psmnist``: train a
 classifier, print the experiment's table, save the weights."""
 
+from dataclasses import asdict, replace
+
 from nengo_lmu.apps.cli.common import (
     FLAG,
     POSITIVE_FLOAT,
@@ -9,52 +11,15 @@ from nengo_lmu.apps.cli.common import (
     log,
     output,
     quiet_tensorflow,
+    settings_from_args,
+    settings_options,
 )
+from nengo_lmu.apps.experiments.digits import DigitsSettings
+from nengo_lmu.apps.experiments.l2mu import L2MUSettings
+from nengo_lmu.apps.experiments.settings import quick_values
 
-DIGITS_OPTIONS = (
-    ("--units", POSITIVE_INT, 100, "hidden units"),
-    ("--order", POSITIVE_INT, 48, "memory order"),
-    ("--theta", POSITIVE_FLOAT, 64.0, "memory window in steps (pixels)"),
-    (
-        "--hidden",
-        ("relu", "tanh"),
-        "relu",
-        "hidden nonlinearity (relu can run spiking afterwards)",
-    ),
-    ("--epochs", POSITIVE_INT, 20, "training epochs"),
-    ("--minibatch", POSITIVE_INT, 50, "minibatch size"),
-    ("--lr", POSITIVE_FLOAT, 3e-3, "Adam learning rate"),
-    ("--seed", int, 0, "seed of the initial weights and of training"),
-    (
-        "--spiking-gain",
-        POSITIVE_FLOAT,
-        1e4,
-        "gain of the spiking hidden neurons at inference (rate = "
-        "gain * relu(input) Hz, amplitude 1/gain)",
-    ),
-    ("--no-lstm", FLAG, None, "skip the LSTM baseline"),
-    ("--no-spiking", FLAG, None, "skip the spiking run"),
-    (
-        "--save",
-        None,
-        None,
-        "where to save the trained parameters (default "
-        "lmu_digits.npz; lmu_digits_parallel.npz with --parallel)",
-    ),
-    (
-        "--parallel",
-        FLAG,
-        None,
-        "train in parallel (Keras LMULayer, whole sequences at "
-        "once), convert into the LMUClassifier and score it in "
-        "NengoDL",
-    ),
-    (
-        "--mode",
-        ("chunked", "fft", "recurrent"),
-        None,
-        "with --parallel: how the memory is evaluated (default chunked)",
-    ),
+#: train-digits' options: DigitsSettings' fields, and --plot
+DIGITS_OPTIONS = settings_options(DigitsSettings) + (
     (
         "--plot",
         None,
@@ -65,69 +30,15 @@ DIGITS_OPTIONS = (
     ),
 )
 
-L2MU_OPTIONS = (
-    (
-        "--preset",
-        ("braille7", "braille27"),
-        "braille7",
-        "the paper's hyper-parameter set (betas, thresholds, order, "
-        "theta, learning rate, minibatch)",
-    ),
-    (
-        "--memory-size",
-        POSITIVE_INT,
-        None,
-        "neurons of u (memory rows); overrides the preset (default 32; 4 with --quick)",
-    ),
-    (
-        "--hidden-size",
-        POSITIVE_INT,
-        None,
-        "neurons of h; overrides the preset (default 96; 16 with --quick)",
-    ),
-    ("--order", POSITIVE_INT, None, "Legendre order (default: the preset's)"),
-    ("--theta", POSITIVE_FLOAT, None, "memory window in steps (default: the preset's)"),
-    ("--steps", POSITIVE_INT, None, "steps per event sequence (default 40; 20 with --quick)"),
-    (
-        "--event-threshold",
-        POSITIVE_FLOAT,
-        0.1,
-        "sigma-delta threshold (fraction of full pixel intensity)",
-    ),
-    ("--epochs", POSITIVE_INT, None, "training epochs (default 15; 1 with --quick)"),
-    ("--lr", POSITIVE_FLOAT, 2e-3, "Adam learning rate"),
-    ("--minibatch", POSITIVE_INT, None, "minibatch size (default: the preset's)"),
-    ("--seed", int, 0, "seed of the initial weights and of training"),
-    (
-        "--samples",
-        POSITIVE_INT,
-        None,
-        "use a stratified subset of this many digits (default all 1797; 200 with --quick)",
-    ),
-    ("--no-baseline", FLAG, None, "skip the recurrent LIF baseline"),
-    (
-        "--loihi",
-        FLAG,
-        None,
-        "also train a Loihi-ready L2MU (reset to zero, clipped "
-        "voltage, one step per connection) and run it in nengo and "
-        "on the nengo-loihi emulator",
-    ),
-    (
-        "--save",
-        None,
-        None,
-        "where to save the trained L2MU (L2MU.load reads it; "
-        "default l2mu_digits.npz, l2mu_digits_quick.npz with --quick; "
-        "with --loihi the Loihi-ready one goes next to it, *_chip.npz)",
-    ),
+#: train-l2mu's options: L2MUSettings' fields, and --quick
+L2MU_OPTIONS = settings_options(L2MUSettings) + (
     (
         "--quick",
         FLAG,
         None,
-        "a tiny run (200 digits, 20 steps, 1 epoch, 4 memory and 16 "
-        "hidden neurons) to check the setup; options given "
-        "explicitly keep their values",
+        "a tiny run ({samples} digits, {steps} steps, {epochs} epoch, {memory_size} memory "
+        "and {hidden_size} hidden neurons) to check the setup; options given explicitly keep "
+        "their values".format(**quick_values(L2MUSettings)),
     ),
 )
 
@@ -214,47 +125,20 @@ def add_train_psmnist_parser(sub):
     )
 
 
-#: train-l2mu --quick: the small run's settings, where not given explicitly
-L2MU_QUICK = dict(samples=200, steps=20, epochs=1, memory_size=4, hidden_size=16)
-L2MU_DEFAULTS = dict(samples=None, steps=40, epochs=15, memory_size=32, hidden_size=96)
-
-
 def train_l2mu_command(args):
     from nengo_lmu.apps.experiments.l2mu import chip_path, train_l2mu
 
-    for key, value in (L2MU_QUICK if args.quick else L2MU_DEFAULTS).items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if args.save is None:
-        args.save = "l2mu_digits_quick.npz" if args.quick else "l2mu_digits.npz"
-    args.save = output(args.save, args, "trained L2MU", ".npz")
-    if args.loihi:
-        output(chip_path(args.save), args, "Loihi-ready L2MU", ".npz")
+    settings = settings_from_args(L2MUSettings, args, quick=args.quick)
+    settings = replace(settings, save=output(settings.save, args, "trained L2MU", ".npz"))
+    if settings.loihi:
+        output(chip_path(settings.save), args, "Loihi-ready L2MU", ".npz")
     quiet_tensorflow()
     from tqdm import tqdm
 
-    out = train_l2mu(
-        preset_name=args.preset,
-        memory_size=args.memory_size,
-        hidden_size=args.hidden_size,
-        order=args.order,
-        theta=args.theta,
-        steps=args.steps,
-        event_threshold=args.event_threshold,
-        epochs=args.epochs,
-        learning_rate=args.lr,
-        minibatch_size=args.minibatch,
-        seed=args.seed,
-        samples=args.samples,
-        baseline=not args.no_baseline,
-        loihi=args.loihi,
-        save=args.save,
-        log=log,
-        progress=tqdm,
-    )
+    out = train_l2mu(**asdict(settings), log=log, progress=tqdm)
     print(
         f"\nEvent digits: {out.n_train} training and {out.n_test} held-out sequences, "
-        f"{out.n_steps} steps x {out.n_channels} event channels (seed {args.seed})\n"
+        f"{out.n_steps} steps x {out.n_channels} event channels (seed {settings.seed})\n"
     )
     print(out.table())
     print(
@@ -270,49 +154,31 @@ def train_l2mu_command(args):
 def train_digits_command(args):
     from nengo.exceptions import ValidationError
 
-    if not args.parallel:
+    settings = settings_from_args(DigitsSettings, args)
+    if not settings.parallel:
         for flag, value in (("--mode", args.mode), ("--plot", args.plot)):
             if value is not None:
                 raise ValidationError(
                     "applies only with --parallel (training in NengoDL has no such setting)",
                     attr=flag,
                 )
-    if args.save is None:
-        args.save = "lmu_digits_parallel.npz" if args.parallel else "lmu_digits.npz"
-    args.save = output(args.save, args, "trained model", ".npz")
-    if args.parallel:
-        args.mode = args.mode or "chunked"
+    save = settings.save
+    if args.save is None and settings.parallel:
+        save = "lmu_digits_parallel.npz"
+    settings = replace(settings, save=output(save, args, "trained model", ".npz"))
+    if settings.parallel:
         args.plot = output(
             "lmu_digits_parallel.png" if args.plot is None else args.plot, args, "plot"
         )
-    else:
-        args.mode = "chunked"
     quiet_tensorflow()
     from tqdm import tqdm
 
     from nengo_lmu.apps.experiments.digits import train_digits
 
-    out = train_digits(
-        units=args.units,
-        order=args.order,
-        theta=args.theta,
-        hidden=args.hidden,
-        epochs=args.epochs,
-        minibatch_size=args.minibatch,
-        learning_rate=args.lr,
-        seed=args.seed,
-        spiking_gain=args.spiking_gain,
-        lstm=not args.no_lstm,
-        spiking=not args.no_spiking,
-        save=args.save,
-        parallel=args.parallel,
-        mode=args.mode,
-        progress=tqdm,
-        log=log,
-    )
+    out = train_digits(**asdict(settings), progress=tqdm, log=log)
     print(
         f"\nPermuted sequential digits: {out.n_train} training and {out.n_test} "
-        f"held-out sequences of {out.n_steps} steps (seed {args.seed})"
+        f"held-out sequences of {out.n_steps} steps (seed {settings.seed})"
     )
     for note in out.notes:
         print(f"({note})")

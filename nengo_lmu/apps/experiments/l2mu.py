@@ -10,11 +10,54 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
+from nengo_lmu.apps.experiments.settings import resolve, setting
 from nengo_lmu.tables import format_table
 
 #: Blank steps appended to every sequence of the Loihi-ready L2MU, so that
 #: the last events reach the output through its one-step connections.
 CHIP_PAD_STEPS = 4
+
+
+@dataclass(frozen=True)
+class L2MUSettings:
+    """The settings of `train_l2mu` and of ``nengo-lmu train-l2mu``."""
+
+    preset_name: str = setting(
+        "braille7",
+        "the paper's hyper-parameter set (betas, thresholds, order, theta, learning rate, "
+        "minibatch)",
+        flag="--preset",
+        choices=("braille7", "braille27"),
+    )
+    memory_size: int = setting(32, "neurons of u (memory rows); overrides the preset", quick=4)
+    hidden_size: int = setting(96, "neurons of h; overrides the preset", quick=16)
+    order: int = setting(None, "Legendre order (default: the preset's)")
+    theta: float = setting(None, "memory window in steps (default: the preset's)")
+    steps: int = setting(40, "steps per event sequence", quick=20)
+    event_threshold: float = setting(
+        0.1, "sigma-delta threshold (fraction of full pixel intensity)"
+    )
+    epochs: int = setting(15, "training epochs", quick=1)
+    learning_rate: float = setting(2e-3, "Adam learning rate", flag="--lr")
+    minibatch_size: int = setting(
+        None, "minibatch size (default: the preset's)", flag="--minibatch"
+    )
+    seed: int = setting(0, "seed of the initial weights and of training", positive=False)
+    samples: int = setting(
+        None, "use a stratified subset of this many digits", quick=200, shown="all 1797"
+    )
+    baseline: bool = setting(True, "skip the recurrent LIF baseline", flag="--no-baseline")
+    loihi: bool = setting(
+        False,
+        "also train a Loihi-ready L2MU (reset to zero, clipped voltage, one step per "
+        "connection) and run it in nengo and on the nengo-loihi emulator",
+    )
+    save: str = setting(
+        "l2mu_digits.npz",
+        "where to save the trained L2MU (L2MU.load reads it; default {default}, {quick} "
+        "with --quick; with --loihi the Loihi-ready one goes next to it, *_chip.npz)",
+        quick="l2mu_digits_quick.npz",
+    )
 
 
 @dataclass
@@ -97,31 +140,14 @@ def pad_sequences(data, steps):
     return out
 
 
-def train_l2mu(
-    preset_name="braille7",
-    memory_size=32,
-    hidden_size=96,
-    order=None,
-    theta=None,
-    steps=40,
-    event_threshold=0.1,
-    epochs=15,
-    learning_rate=2e-3,
-    minibatch_size=None,
-    seed=0,
-    samples=None,
-    baseline=True,
-    loihi=False,
-    save="l2mu_digits.npz",
-    data=None,
-    verbose=2,
-    log=None,
-    progress=None,
-):
+def train_l2mu(settings=None, data=None, verbose=2, log=None, progress=None, **kwargs):
     """Train the L2MU (and a recurrent-LIF baseline) on event digits; score.
 
     Parameters
     ----------
+    settings : L2MUSettings, optional
+        The settings (default `L2MUSettings`); its fields may also be given
+        as keywords (``train_l2mu(epochs=1)``), which replace them.
     preset_name : "braille7" or "braille27"
         The paper's hyper-parameters (`nengo_lmu.networks.l2mu.PRESETS`);
         ``memory_size``, ``hidden_size`` and, where given, ``order`` and
@@ -153,6 +179,17 @@ def train_l2mu(
     -------
     L2MUExperiment
     """
+    settings = resolve(L2MUSettings, settings, kwargs)
+    preset_name, memory_size, hidden_size = (
+        settings.preset_name,
+        settings.memory_size,
+        settings.hidden_size,
+    )
+    order, theta, steps = settings.order, settings.theta, settings.steps
+    event_threshold, epochs = settings.event_threshold, settings.epochs
+    learning_rate, minibatch_size = settings.learning_rate, settings.minibatch_size
+    seed, samples, baseline = settings.seed, settings.samples, settings.baseline
+    loihi, save = settings.loihi, settings.save
     # the outputs first: before any import or work that could take a while
     save = check_output_path(save, force=True, what="trained L2MU", suffix=".npz", attr="save")
     if loihi:

@@ -49,7 +49,7 @@ class ModelRun:
     lookahead: int
     #: accuracy at every frame from the streaming network (causal LMUFormers)
     frame_accuracy: np.ndarray = field(default=None, repr=False)
-    #: largest |streamed - parallel| per-frame score
+    #: largest ``|streamed - parallel|`` per-frame score
     stream_error: float = float("nan")
     frames_to_99: int = -1
     #: accuracy on the far held-out split (unseen voices at rates and

@@ -348,7 +348,7 @@ CHIP_DIGITS_CELL = dict(
 
 #: Training sequences on which `chip_digits_comparison` fits the host
 #: readout (a nengo run of 400 x 160 steps; minutes). Seed 0's 4-fold
-#: cross-validated accuracy on them: 95.5% (notes/chipclf.md, Session 3b).
+#: cross-validated accuracy on them: 95.5% (docs/loihi.md, its measurement record).
 CHIP_DIGITS_N_FIT = 400
 
 

@@ -1,11 +1,10 @@
-"""Property test over the public constructors (issue 18): a bad value of any
-one argument raises `ValidationError` (or a `ValueError`/`TypeError` that
-names the parameter), never an error from inside numpy, scipy, TensorFlow
-or nengo.
+"""Argument checks of the public constructors and data functions: a bad
+value of any one argument raises `ValidationError` (or a `ValueError` /
+`TypeError` that names the parameter), never an error from inside numpy,
+scipy, TensorFlow or nengo, and the message names the user's argument.
 
-Hypothesis draws which argument to spoil and with which bad value; the
-examples are derandomised (the same on every run) so that the test never
-depends on luck, and each constructor gets a bounded number of them.
+Every bad value of every argument is tried (an exhaustive sweep, so that no
+case depends on which examples were drawn).
 """
 
 import nengo
@@ -13,14 +12,11 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from nengo_lmu.apps.data import event_digits, permuted_digits, sigma_delta_encode  # noqa: E402
-from nengo_lmu.apps.experiments.outputs import check_output_path  # noqa: E402
-from nengo_lmu.discrete_lif import DiscreteLIF  # noqa: E402
-from nengo_lmu.networks import (  # noqa: E402
+from nengo_lmu import LinearSystem, legendre_system
+from nengo_lmu.apps.data import event_digits, permuted_digits, sigma_delta_encode
+from nengo_lmu.apps.experiments.outputs import check_output_path
+from nengo_lmu.discrete_lif import DiscreteLIF
+from nengo_lmu.networks import (
     L2MU,
     LegendreMemory,
     LinearSystemNetwork,
@@ -28,7 +24,7 @@ from nengo_lmu.networks import (  # noqa: E402
     LMUClassifier,
     RecurrentLIF,
 )
-from nengo_lmu.systems import LinearSystem, legendre_system  # noqa: E402
+from nengo_lmu.realizers import balanced_transform, realize
 
 NAN, INF = float("nan"), float("inf")
 # Bad values by the kind of argument. Huge integers are left out on purpose:
@@ -246,48 +242,6 @@ CASES = {
     ),
 }
 
-#: Constructors whose files belong to issue 16 (realizers, systems, the
-#: linear-system networks): the cases found bad there are listed in
-#: notes/reliability.md for that merge, and only xfail here until then.
-ISSUE_16 = {
-    "LegendreMemory",
-    "LinearSystemNetwork",
-    "LinearSystemNetwork (neural)",
-    "LegendreMemory (neural)",
-    "LinearSystem",
-    "legendre_system",
-}
-
-
-#: (constructor, argument, index of the bad value) that fail before
-#: notes/reliability-issue16.patch is applied at issue 16's merge, found by `test_every_argument_of_every_constructor_once`: an
-#: error from inside numpy or nengo, or the value accepted. Each is an xfail
-#: (strict) below, so that the fix there shows here.
-def _issue_16_merged():
-    # notes/reliability-issue16.patch adds the dt check (and the checks below)
-    return getattr(LegendreMemory(3, 0.1, add_to_container=False), "dt_check", None) is not None
-
-
-KNOWN_16 = (
-    []
-    if _issue_16_merged()
-    else [
-        ("LegendreMemory", "seed", (0, 1, 4)),
-        ("LinearSystemNetwork", "radius", tuple(range(11))),
-        ("LinearSystemNetwork", "ens_dimensions", tuple(range(10))),
-        ("LinearSystemNetwork", "seed", (0, 1, 4)),
-        ("LinearSystemNetwork (neural)", "neuron_type", (0, 1, 3)),
-        ("LinearSystemNetwork (neural)", "realizer", (1, 2)),
-        ("LinearSystemNetwork (neural)", "process", (0,)),
-        ("LinearSystemNetwork (neural)", "seed", (0, 1, 4)),
-        ("LinearSystemNetwork (neural)", "ens_kwargs", (0, 1)),
-        ("LegendreMemory (neural)", "realizer", (1,)),
-        ("LegendreMemory (neural)", "process", (0,)),
-        ("LegendreMemory (neural)", "seed", (0, 1, 2, 3, 4)),
-    ]
-)
-KNOWN_16_CASES = [(k, a, i) for k, a, idx in KNOWN_16 for i in idx]
-
 
 def acceptable(error, name, aliases):
     """A `ValidationError`, or a ValueError/TypeError naming the parameter,
@@ -316,42 +270,75 @@ def outcome(key, name, value):
     return f"{key}({name}={value!r}) was accepted"
 
 
-def known_16(key, name, value):
-    return any(k == key and a == name and CASES[k][2][a][i] is value for k, a, i in KNOWN_16_CASES)
-
-
 @pytest.mark.parametrize("key", sorted(CASES))
-@settings(
-    max_examples=30, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-@given(data=st.data())
-def test_bad_arguments_raise_validation_errors(key, data):
-    """Hypothesis draws the argument to spoil and its bad value."""
-    bad = CASES[key][2]
-    name = data.draw(st.sampled_from(sorted(bad)), label="argument")
-    value = data.draw(st.sampled_from(bad[name]), label="value")
-    if known_16(key, name, value):
-        return  # an xfail below until issue 16's merge
-    problem = outcome(key, name, value)
-    assert problem is None, problem
-
-
-def test_every_bad_value_of_every_argument():
-    """The same property swept exhaustively, so that no case depends on
-    which examples were drawn (issue 16's known cases are left to the
-    xfails below)."""
-    problems = [
-        outcome(key, name, value)
-        for key, (_, _, bad, _) in CASES.items()
-        for name, values in bad.items()
-        for value in values
-        if not known_16(key, name, value)
-    ]
+def test_every_bad_value_of_every_argument(key):
+    _, _, bad, _ = CASES[key]
+    problems = [outcome(key, name, value) for name, values in bad.items() for value in values]
     assert [p for p in problems if p] == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16's constructors, fixed at its merge")
-@pytest.mark.parametrize("key, name, index", KNOWN_16_CASES)
-def test_issue_16_constructors(key, name, index):
-    problem = outcome(key, name, CASES[key][2][name][index])
-    assert problem is None, problem
+def test_the_sweep_can_fail(monkeypatch):
+    def probe(amount=1):
+        if amount == 0:
+            raise ZeroDivisionError("division by zero")  # does not name the argument
+        if amount < 0:
+            raise ValidationError("must be >= 0", attr="amount")
+        return amount
+
+    monkeypatch.setitem(CASES, "probe", (probe, {}, dict(amount=[0, -1, 3]), {}))
+    assert [outcome("probe", "amount", v) for v in (0, -1, 3)] == [
+        "probe(amount=0) raised ZeroDivisionError: division by zero",
+        None,
+        "probe(amount=3) was accepted",
+    ]
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: LMUCell(4, 4, theta=1), "LMUCell.theta: must be > 1 step"),
+        (lambda: LMUCell(4, 4, theta=8.0, discretizer="bad"), "LMUCell.discretizer"),
+        (
+            lambda: LMUCell(4, 4, theta=8.0, hidden_neuron_type="LIF"),
+            "LMUCell.hidden_neuron_type: must be a nengo NeuronType",
+        ),
+        (lambda: LMUCell(4, 4, theta=8.0, seed=-1), "LMUCell.seed: must be an integer in"),
+        (
+            lambda: LMUClassifier(3, [dict(units=4, order=4, theta=8.0)], seed=-1),
+            "LMUClassifier.seed",
+        ),
+        (lambda: L2MU(2, 2, 2, 2, 4.0, 4, seed=-1), "L2MU.seed"),
+        (lambda: RecurrentLIF(2, 2, 3, seed=-5), "RecurrentLIF.seed"),
+        (
+            lambda: LegendreMemory(
+                3, 0.1, n_neurons=10, neuron_type="LIF", add_to_container=False
+            ),
+            "neuron_type: must be a nengo NeuronType instance",
+        ),
+        (
+            lambda: LegendreMemory(3, 0.1, seed=-1, add_to_container=False),
+            "LegendreMemory.seed: must be an integer in",
+        ),
+        (
+            lambda: realize(legendre_system(3, 0.1).discretize(0.001), np.zeros((0, 1))),
+            r"u: must be a sample of shape \(n_steps >= 1, 1\)",
+        ),
+        (
+            lambda: balanced_transform(
+                LinearSystem(-np.eye(2), np.array([[1.0], [0.0]]), C=np.eye(2))
+            ),
+            "must be minimal \\(controllable and observable\\)",
+        ),
+        (
+            lambda: (
+                legendre_system(3, 0.1)
+                .discretize(0.001)
+                .simulate(np.zeros((5, 1)), x0=[np.nan, 0, 0])
+            ),
+            "x0: must be finite, got nan",
+        ),
+    ],
+)
+def test_messages_name_the_users_argument(make, match):
+    with pytest.raises(ValidationError, match=match):
+        make()
