@@ -247,7 +247,7 @@ def compare_lmuformer(
         matched to the LMUFormer's parameter count, as is the LSTM's width).
     stream_clips : int, optional
         Test clips run frame by frame through the streaming network (all by
-        default).
+        default; 0 for no streaming run).
     cache_dir : str, optional
         Cache of the generated data (`nengo_lmu.apps.speech.spoken_keywords`).
     progress : callable, optional
