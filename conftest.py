@@ -18,9 +18,17 @@ when the extra is missing (`DOCTEST_EXTRAS`).
 import importlib
 from pathlib import Path
 
+import nengo
 import pytest
 
 from nengo_lmu.info import EXTRAS, MissingExtraError, extra_status
+
+# nengo's decoder cache is one folder per user (~/.cache/nengo) shared by
+# every environment, and numpy 1 cannot read what numpy 2 wrote there
+# ("No module named numpy._core"). The tests do without it, so that they
+# neither depend on nor change what other environments left (the notebook
+# test gives its kernels a nengorc that says the same).
+nengo.rc["decoder_cache"]["enabled"] = "False"
 
 PACKAGE = Path(__file__).resolve().parent / "nengo_lmu"
 OPTIONAL = {m for extra in EXTRAS.values() for m in extra.modules}

@@ -52,6 +52,14 @@ EXTRAS = {
         ("tensorflow", "nengo-dl"),
         "3.9-3.11",
     ),
+    "keras": Extra(
+        "keras",
+        "Keras 3 with the backend of your choice (JAX, PyTorch or TensorFlow; "
+        "KERAS_BACKEND): the parallel LMU layers and their conversion to nengo",
+        ("keras",),
+        ("keras",),
+        "3.10-3.13",
+    ),
     "loihi": Extra(
         "loihi",
         "nengo-loihi (the Loihi emulator; hardware also needs NxSDK)",

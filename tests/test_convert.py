@@ -1,12 +1,20 @@
-"""Keras models with LMU layers become nengo networks with the same outputs."""
+"""Keras models with LMU layers become nengo networks with the same outputs.
+
+`to_classifier` and `cell_from_layer` need nengo only (any Keras backend);
+`convert` needs NengoDL (the tests that use it skip without it).
+"""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
 
 import nengo
 import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-tf = pytest.importorskip("tensorflow")
-nengo_dl = pytest.importorskip("nengo_dl")
+pytest.importorskip("keras")
 
 from nengo_lmu.dl import (  # noqa: E402
     LegendreMemoryLayer,
@@ -15,15 +23,22 @@ from nengo_lmu.dl import (  # noqa: E402
     convert,
     to_classifier,
 )
+from nengo_lmu.dl.compat import enable_float64, keras, to_numpy  # noqa: E402
+from nengo_lmu.info import MissingExtraError  # noqa: E402
 from nengo_lmu.networks import LegendreMemory, LMUCell  # noqa: E402
+
+HAS_NENGO_DL = importlib.util.find_spec("nengo_dl") is not None
+needs_nengo_dl = pytest.mark.skipif(not HAS_NENGO_DL, reason="NengoDL (the dl extra)")
+N = to_numpy
+enable_float64()  # the float64 comparisons (JAX computes float32 by default)
 
 T = 30
 
 
 def mixed_model(return_sequences=False):
-    inp = tf.keras.Input((T, 2))
+    inp = keras.Input((T, 2))
     h = LMULayer(8, 6, 12.0, seed=1, return_sequences=True)(inp)
-    m = LegendreMemoryLayer(4, 10.0)(tf.keras.layers.Dense(2)(h))
+    m = LegendreMemoryLayer(4, 10.0)(keras.layers.Dense(2)(h))
     h = LMULayer(
         5,
         4,
@@ -33,8 +48,8 @@ def mixed_model(return_sequences=False):
         hidden_to_hidden=False,
         return_sequences=return_sequences,
     )(m)
-    out = tf.keras.layers.Dense(3, use_bias=False)(h)
-    return tf.keras.Model(inp, out)
+    out = keras.layers.Dense(3, use_bias=False)(h)
+    return keras.Model(inp, out)
 
 
 def run_nengo(conv, x):
@@ -51,11 +66,14 @@ def run_nengo(conv, x):
 
 
 def run_nengo_dl(conv, x):
+    import nengo_dl
+
     with nengo_dl.Simulator(conv.net, minibatch_size=len(x), progress_bar=False) as sim:
         out = sim.predict({conv.inputs[conv.model.inputs[0]]: x}, verbose=0)
     return out[conv.outputs[conv.model.outputs[0]]]
 
 
+@needs_nengo_dl
 def test_converted_model_matches_step_by_step(rng, allclose):
     model = mixed_model(return_sequences=True)
     x = rng.randn(3, T, 2).astype(np.float32)
@@ -68,6 +86,7 @@ def test_converted_model_matches_step_by_step(rng, allclose):
     assert allclose(run_nengo(conv, x[:2]), ref[:2], atol=1e-4)
 
 
+@needs_nengo_dl
 def test_convert_model_returning_last_step(rng, allclose):
     model = mixed_model(return_sequences=False)
     x = rng.randn(2, T, 2).astype(np.float32)
@@ -78,8 +97,11 @@ def test_convert_model_returning_last_step(rng, allclose):
     assert not model.layers[-2].return_sequences
 
 
+@needs_nengo_dl
 def test_nengo_dl_converter_directly(rng, allclose):
     """The registered converters work through nengo_dl.Converter itself."""
+    import nengo_dl
+
     model = mixed_model(return_sequences=True)
     x = rng.randn(2, T, 2).astype(np.float32)
     conv = nengo_dl.Converter(model, temporal_model=True, allow_fallback=False)
@@ -90,11 +112,18 @@ def test_nengo_dl_converter_directly(rng, allclose):
         nengo_dl.Converter(mixed_model(False), temporal_model=True)
 
 
+def test_convert_without_nengo_dl_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "nengo_dl", None)
+    with pytest.raises(MissingExtraError, match=r"pip install nengo-lmu\[dl\]"):
+        convert(mixed_model(return_sequences=True))
+
+
+@needs_nengo_dl
 @pytest.mark.parametrize("flag", ["go_backwards", "return_state"])
 def test_layers_that_cannot_run_forward_are_refused(flag):
-    inp = tf.keras.Input((T, 1))
+    inp = keras.Input((T, 1))
     out = LMULayer(4, 6, 10.0, return_sequences=True, **{flag: True})(inp)
-    model = tf.keras.Model(inp, out[0] if flag == "return_state" else out)
+    model = keras.Model(inp, out[0] if flag == "return_state" else out)
     with pytest.raises(ValidationError, match=flag):
         convert(model)
 
@@ -115,11 +144,11 @@ def test_cell_from_layer_with_recurrent_options(rng, allclose):
             return_sequences=True,
             dtype="float64",
         )
-    ref = layer(x).numpy()
+    ref = N(layer(x))
     # make the trained-memory weights differ from the defaults
     layer.kernels["Ad"].assign(layer.kernels["Ad"] * 0.99)
     layer.kernels["e_m"].assign(rng.randn(2, 10) * 0.1)
-    ref = layer(x).numpy()
+    ref = N(layer(x))
     with nengo.Network() as net:
         cell = cell_from_layer(layer)
         node = nengo.Node(nengo.processes.PresentInput(x[0], 1.0), size_out=3)
@@ -131,15 +160,17 @@ def test_cell_from_layer_with_recurrent_options(rng, allclose):
     with pytest.raises(ValidationError, match="must be built"):
         cell_from_layer(LMULayer(3, 4, 5.0))
     with pytest.raises(ValidationError, match="LMULayer"):
-        cell_from_layer(tf.keras.layers.Dense(3))
+        cell_from_layer(keras.layers.Dense(3))
 
 
 def classifier_model():
-    return tf.keras.Sequential(
+    return keras.Sequential(
         [
-            tf.keras.Input((20, 1)),
+            keras.Input((20, 1)),
             LMULayer(16, 8, 20.0, seed=0, hidden_activation="relu", hidden_to_hidden=False),
-            tf.keras.layers.Dense(4, use_bias=False),
+            keras.layers.Dense(
+                4, use_bias=False, kernel_initializer=keras.initializers.GlorotUniform(seed=1)
+            ),
         ]
     )
 
@@ -159,7 +190,17 @@ def test_to_classifier_rate_and_spiking(rng, allclose):
     )
     err = np.max(np.abs(spiking.predict(x) - ref)) / np.max(np.abs(ref))
     assert err < 0.05
-    # the converter's own spiking swap does the same
+
+
+@needs_nengo_dl
+def test_converter_spiking_swap_equals_keras(rng):
+    import tensorflow as tf
+
+    model = classifier_model()
+    x = rng.uniform(0, 1, size=(3, 20, 1)).astype(np.float32)
+    ref = model.predict(x, verbose=0)
+    gain = 1e5
+    # the converter's own spiking swap: about 100 spikes per step
     conv = convert(
         model,
         swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
@@ -170,12 +211,79 @@ def test_to_classifier_rate_and_spiking(rng, allclose):
 
 
 def test_to_classifier_refuses_other_models():
-    bad = tf.keras.Sequential(
+    bad = keras.Sequential(
         [
-            tf.keras.Input((20, 1)),
+            keras.Input((20, 1)),
             LMULayer(16, 8, 20.0),
-            tf.keras.layers.Dense(4),  # with a bias
+            keras.layers.Dense(4),  # with a bias
         ]
     )
     with pytest.raises(ValidationError, match="Dense"):
         to_classifier(bad)
+
+
+# --- the weights file carries a model between environments -----------------
+
+#: Classifiers trained and saved by `write_round_trip_file` in each
+#: environment (Keras 3 + JAX on Python 3.12 with nengo 4.1 and numpy 2;
+#: tf.keras 2.12 on the locked Python 3.11 stack), with their inputs and
+#: Keras outputs: every environment must run every file to the same outputs.
+ROUND_TRIP = sorted((Path(__file__).parent / "data").glob("classifier_*.npz"))
+
+
+def write_round_trip_file(folder):
+    """Train a small classifier here, save it with `LMUClassifier.save`, and
+    write its inputs and Keras outputs next to it (``.json``); returns the
+    path. Run ``python tests/test_convert.py`` in an environment to add its
+    file to ``tests/data``."""
+    from nengo_lmu.dl.compat import backend_name
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 1, size=(16, 20, 1)).astype(np.float32)
+    y = (x[:, :10, 0].mean(axis=1) > x[:, 10:, 0].mean(axis=1)).astype(np.int64)
+    model = classifier_model()
+    model.compile(
+        keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    model.fit(x, y, epochs=3, verbose=0)
+    name = f"classifier_{backend_name().replace('.', '')}_py{sys.version_info[0]}{sys.version_info[1]}"
+    path = to_classifier(model).save(Path(folder) / name)
+    made_with = f"keras {keras.__version__} ({backend_name()}), numpy {np.__version__}, "
+    made_with += f"nengo {nengo.__version__}, Python {sys.version.split()[0]}"
+    Path(path).with_suffix(".json").write_text(
+        json.dumps(
+            dict(
+                made_with=made_with,
+                x=x[:3].tolist(),
+                keras=model.predict(x[:3], verbose=0).tolist(),
+            )
+        )
+    )
+    return path
+
+
+@pytest.mark.parametrize("path", ROUND_TRIP, ids=lambda p: p.stem)
+def test_weights_files_from_every_environment_run_here(path):
+    from nengo_lmu.networks import LMUClassifier
+
+    info = json.loads(path.with_suffix(".json").read_text())
+    x, want = np.array(info["x"], dtype=np.float32), np.array(info["keras"])
+    net = LMUClassifier.load(path)
+    assert np.allclose(net.predict(x), want, atol=1e-5), info["made_with"]
+    if HAS_NENGO_DL:
+        import nengo_dl
+
+        got = net.predict(x, simulator=nengo_dl.Simulator, progress_bar=False)
+        assert np.allclose(got, want, atol=1e-4), info["made_with"]
+
+
+def test_round_trip_files_come_from_both_stacks():
+    # one file from Keras 3 on today's stack and one from tf.keras 2.12
+    names = [p.stem for p in ROUND_TRIP]
+    assert any("jax" in n or "torch" in n for n in names), names
+    assert any("tfkeras" in n for n in names), names
+
+
+if __name__ == "__main__":
+    print(write_round_trip_file(Path(__file__).parent / "data"))

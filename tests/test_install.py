@@ -53,13 +53,14 @@ def marker_env(python):
 
 def test_there_are_locks_for_the_locked_and_todays_stack():
     names = [p.name for p in LOCKS]
-    assert "lock-py311.txt" in names and "lock-py313.txt" in names
+    assert {"lock-py311.txt", "lock-py313.txt", "lock-py311-torch.txt"} <= set(names)
 
 
 def test_todays_lock_has_nengo_4_and_numpy_2():
     _, extras, pins = parse_lock(ROOT / "requirements" / "lock-py313.txt")
     assert pins["nengo"] >= Version("4.1") and pins["numpy"] >= Version("2")
-    assert {"loihi", "speech", "mnist", "tests"} <= set(extras)
+    assert {"loihi", "speech", "mnist", "keras", "tests"} <= set(extras)
+    assert pins["keras"] >= Version("3") and "jax" in pins
 
 
 def test_core_requirements_have_no_upper_bounds():
@@ -98,7 +99,7 @@ def test_lock_python_matches_python_requires():
     for lock in LOCKS:
         python, _, _ = parse_lock(lock)
         assert Version(f"{python[0]}.{python[1]}") in spec
-        assert lock.name == f"lock-py{python[0]}{python[1]}.txt"
+        assert re.fullmatch(rf"lock-py{python[0]}{python[1]}(-[a-z]+)?\.txt", lock.name)
 
 
 def test_dl_extra_is_marked_for_python_below_312():

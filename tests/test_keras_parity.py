@@ -21,13 +21,27 @@ import pytest
 from nengo.exceptions import ValidationError
 from scipy.signal import cont2discrete
 
-tf = pytest.importorskip("tensorflow")
-pytest.importorskip("nengo_dl")
+pytest.importorskip("keras")
 
 from nengo_lmu.dl import LegendreMemoryLayer, LMUKerasCell, LMULayer  # noqa: E402
+from nengo_lmu.dl.compat import (  # noqa: E402
+    backend_name,
+    enable_float64,
+    keras,
+    layer_gradients,
+    ops,
+    standard_dtype,
+    to_numpy,
+)
 from nengo_lmu.systems import euler_min_theta, legendre_system  # noqa: E402
 
-keras = tf.keras
+enable_float64()  # the float64 comparisons (JAX computes float32 by default)
+
+N = to_numpy
+
+#: Keras 3.15's own RNN cells (``SimpleRNNCell``) compute float32 on JAX
+#: whatever their dtype (its ``ops.tanh`` casts float64 to float32 there)
+KERAS_CELLS_FLOAT32 = backend_name() == "jax"
 
 # the layers warn when an option makes them step (tested in test_parallel)
 pytestmark = pytest.mark.filterwarnings("ignore:.*running the recurrent mode")
@@ -99,15 +113,15 @@ def test_layer_vs_cell(rng, feedforward, discretizer):
         LMUKerasCell(hidden_cell=keras.layers.SimpleRNNCell(16), **kwargs),
         return_sequences=True,
     )
-    cell_out = cell(x)
+    cell_out = N(cell(x))
     layer = LMULayer(hidden_cell=keras.layers.SimpleRNNCell(16), return_sequences=True, **kwargs)
     layer.build(x.shape)
     layer.set_weights(cell.get_weights())
     assert layer.effective_mode == ("chunked" if feedforward else "recurrent")
     for w0, w1 in zip(cell.get_weights(), layer.get_weights()):
         assert np.array_equal(w0, w1)
-    assert np.allclose(cell_out, cell(x))
-    assert np.allclose(cell_out, layer(x), atol=3e-6 if feedforward else 1e-6)
+    assert np.allclose(cell_out, N(cell(x)))
+    assert np.allclose(cell_out, N(layer(x)), atol=3e-6 if feedforward else 1e-6)
 
 
 @pytest.mark.parametrize("discretizer", ("zoh", "euler"))
@@ -131,11 +145,12 @@ def test_save_load_weights(rng, tmp_path, discretizer, trainable_theta):
         return keras.Model(inp, out)
 
     model0, model1 = model(), model()
-    out0 = model0(x)
-    assert not np.allclose(out0, model1(x))
-    model0.save_weights(str(tmp_path / "model.h5"))
-    model1.load_weights(str(tmp_path / "model.h5"))
-    assert np.allclose(out0, model1(x))
+    out0 = N(model0(x))
+    assert not np.allclose(out0, N(model1(x)))
+    # Keras 3 wants the .weights.h5 suffix; tf.keras 2 reads .h5 as HDF5 too
+    model0.save_weights(str(tmp_path / "model.weights.h5"))
+    model1.load_weights(str(tmp_path / "model.weights.h5"))
+    assert np.allclose(out0, N(model1(x)))
 
 
 @pytest.mark.parametrize("trainable_theta", (True, False))
@@ -160,20 +175,23 @@ def test_save_load_serialization(mode, tmp_path, trainable_theta):
 @pytest.mark.parametrize("mode", ("chunked", "fft"))
 @pytest.mark.parametrize("seq_len", (10, 50))
 def test_feedforward(return_sequences, hidden, mode, seq_len, rng):
-    # the parallel layer equals the cell stepped by keras.layers.RNN (float64)
+    # the parallel layer equals the cell stepped by keras.layers.RNN (float64;
+    # float32 where Keras' own SimpleRNNCell cannot compute float64)
+    dtype = "float32" if hidden == "rnn" and KERAS_CELLS_FLOAT32 else "float64"
+
     def hidden_cell():
         return dict(
             none=None,
-            dense=keras.layers.Dense(4, dtype="float64"),
-            rnn=keras.layers.SimpleRNNCell(4, dtype="float64"),
+            dense=keras.layers.Dense(4, dtype=dtype),
+            rnn=keras.layers.SimpleRNNCell(4, dtype=dtype),
         )[hidden]
 
-    kwargs = dict(units=None, order=2, theta=5, memory_d=4, dtype="float64", input_to_hidden=False)
-    x = rng.uniform(-1, 1, size=(2, seq_len, 8))
+    kwargs = dict(units=None, order=2, theta=5, memory_d=4, dtype=dtype, input_to_hidden=False)
+    x = rng.uniform(-1, 1, size=(2, seq_len, 8)).astype(dtype)
     cell = rnn(
         LMUKerasCell(hidden_cell=hidden_cell(), **kwargs),
         return_sequences=return_sequences,
-        dtype="float64",
+        dtype=dtype,
     )
     rnn_out = cell(x)
     layer = LMULayer(
@@ -182,8 +200,9 @@ def test_feedforward(return_sequences, hidden, mode, seq_len, rng):
     layer.build((2, seq_len if mode == "fft" else None, 8))
     layer.set_weights(cell.get_weights())
     out = layer(x)
-    assert out.dtype == rnn_out.dtype == tf.float64
-    assert np.allclose(rnn_out, out, atol=1e-12 if seq_len < 50 else 1e-10)
+    assert standard_dtype(out.dtype) == standard_dtype(rnn_out.dtype) == dtype
+    atol = 1e-12 if seq_len < 50 else 1e-10
+    assert np.allclose(N(rnn_out), N(out), atol=atol if dtype == "float64" else 1e-5)
 
 
 def test_validation_errors():
@@ -245,7 +264,7 @@ def test_hidden_types(hidden, parallel, rng):
         base = keras.layers.RNN(cell, return_sequences=True)(base)
     elif hidden == "dense":
         base = cell(base)
-    assert np.allclose(out, base, atol=1e-6)
+    assert np.allclose(N(out), N(base), atol=1e-6)
 
 
 @pytest.mark.parametrize("hidden_cell", (None, keras.layers.Dense))
@@ -299,13 +318,13 @@ def test_dropout(dropout, recurrent_dropout, hidden_dropout, parallel):
         # we differ: e_m starts at zero (KerasLMU: orthogonal), which would
         # make the memory's recurrent dropout invisible here
         lmu.kernels["e_m"].assign(np.ones(lmu.kernels["e_m"].shape))
-    y0 = lmu(x, training=True).numpy()
-    y1 = lmu(x, training=True).numpy()
+    y0 = N(lmu(x, training=True))
+    y1 = N(lmu(x, training=True))
     # stochastic exactly where a dropout applies (recurrent dropout masks the
     # fed-back memory, so only when it is fed back)
     stochastic = dropout > 0 or hidden_dropout > 0 or (recurrent_dropout > 0 and not parallel)
     assert np.allclose(y0, y1) != stochastic
-    assert np.allclose(lmu(x, training=False), lmu(x, training=False))
+    assert np.allclose(N(lmu(x, training=False)), N(lmu(x, training=False)))
 
 
 def test_fit_euler_theta_2000_is_refused_with_the_stable_theta():
@@ -345,7 +364,7 @@ def test_fit(order, discretizer, trainable_theta):
         optimizer="adam",
         metrics=["accuracy"],
     )
-    x, y = tf.ones((5, 5, 10)), tf.ones((5, 1))
+    x, y = np.ones((5, 5, 10), np.float32), np.ones((5, 1), np.float32)
     model.fit(x, y, epochs=10, verbose=0)
     assert layer.effective_mode == "recurrent"
     assert model.evaluate(x, y, verbose=0)[1] == 1.0
@@ -370,18 +389,18 @@ def test_discretizer_equivalence(trainable_theta, rng):
             trainable_theta=trainable_theta,
         )(x)
 
-    assert np.allclose(out("zoh"), out("euler"), atol=0.02)
+    assert np.allclose(N(out("zoh")), N(out("euler")), atol=0.02)
 
 
 def test_cont2discrete_zoh():
     # the in-graph re-discretisation of a trainable theta equals scipy's zoh
     layer = LMULayer(4, 12, 7.3, trainable_theta=True, dtype="float64")
     layer.build((None, 5, 1))
-    Ad, Bd = layer.memory_matrices(tf.float64)
+    Ad, Bd = layer.memory_matrices("float64")
     sys = legendre_system(12, 7.3)
     ref_A, ref_B, *_ = cont2discrete((sys.A, sys.B, sys.C, sys.D), dt=1.0, method="zoh")
-    assert np.allclose(Ad, ref_A, atol=1e-12)
-    assert np.allclose(Bd, ref_B[:, 0], atol=1e-12)
+    assert np.allclose(N(Ad), ref_A, atol=1e-12)
+    assert np.allclose(N(Bd), ref_B[:, 0], atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -407,8 +426,8 @@ def test_theta_update(discretizer, trainable_theta, tmp_path):
     model = keras.Model(inputs, rnn(cell)(inputs))
     model.compile(loss="mse", optimizer=keras.optimizers.Adam(0.01))
     if trainable_theta:
-        assert np.allclose(cell.theta_inv.numpy(), 1 / theta)
-    model.fit(tf.ones((64, 5, 20)), tf.ones((64, 4)), epochs=1, verbose=0)
+        assert np.allclose(N(cell.theta_inv), 1 / theta)
+    model.fit(np.ones((64, 5, 20), np.float32), np.ones((64, 4), np.float32), epochs=1, verbose=0)
     assert np.isclose(cell.theta, theta) != trainable_theta
     model.save(tmp_path / "model.keras")
     loaded = keras.models.load_model(tmp_path / "model.keras")
@@ -454,8 +473,10 @@ def test_regularizer_loss(parallel, bias):
     model = keras.Model(inputs, keras.layers.Dense(10)(layer(inputs)))
     cce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(loss=cce, optimizer="adam", metrics=[cce])
-    loss, cce_loss = model.evaluate(tf.ones((5, 5, 3)), tf.ones((5, 1)), verbose=0)
-    w = {k: np.abs(v.numpy()).sum() for k, v in layer.kernels.items()}
+    loss, cce_loss = model.evaluate(
+        np.ones((5, 5, 3), np.float32), np.ones((5, 1), np.float32), verbose=0
+    )
+    w = {k: np.abs(N(v)).sum() for k, v in layer.kernels.items()}
     target = reg * (w["e_x"] + w["W_x"] + w["W_m"]) + rec_reg * (w["W_h"] + w.get("e_m", 0))
     if bias:
         target += bias_reg * (w["b_u"] + w["b_h"])
@@ -478,6 +499,8 @@ def test_get_config(cls):
 @pytest.mark.parametrize("parallel", (True, False))
 @pytest.mark.parametrize("dtype", (None, "float32", "float64"))
 def test_dtype(parallel, dtype):
+    if dtype == "float64" and KERAS_CELLS_FLOAT32:
+        pytest.skip("Keras' SimpleRNNCell computes float32 on JAX")
     layer = LMULayer(
         None,
         2,
@@ -488,7 +511,7 @@ def test_dtype(parallel, dtype):
     )
     y = layer(np.ones((2, 10, 5)))
     assert layer.effective_mode == ("chunked" if parallel else "recurrent")
-    assert y.dtype == ("float32" if dtype is None else dtype)
+    assert standard_dtype(y.dtype) == ("float32" if dtype is None else dtype)
 
 
 # --- ours: every new option, parallel modes against the recurrent reference
@@ -504,7 +527,7 @@ def _compare_modes(rng, x, build_kwargs, modes=("chunked", "fft"), atol=1e-10, t
         **build_kwargs(),
     )
     ref.build(x.shape)
-    tf.random.set_seed(3)
+    keras.utils.set_random_seed(3)
     want = ref(x, training=training)
     for mode in modes:
         layer = LMULayer(
@@ -513,9 +536,10 @@ def _compare_modes(rng, x, build_kwargs, modes=("chunked", "fft"), atol=1e-10, t
         layer.build(x.shape)
         layer.set_weights(ref.get_weights())
         assert layer.effective_mode == mode
-        tf.random.set_seed(3)
+        keras.utils.set_random_seed(3)
         got = layer(x, training=training)
         for w, g in zip(want, got):
+            w, g = N(w), N(g)
             assert np.allclose(w, g, atol=atol), (mode, np.max(np.abs(w - g)))
 
 
@@ -531,7 +555,8 @@ def _compare_modes(rng, x, build_kwargs, modes=("chunked", "fft"), atol=1e-10, t
         dict(hidden_cell=None),
         dict(hidden_cell="dense"),
         dict(hidden_cell="lstm"),
-        dict(dropout=0.3, recurrent_dropout=0.3, training=True),
+        # a seed: Keras 3 draws the masks from the layer's seeded generator
+        dict(dropout=0.3, recurrent_dropout=0.3, seed=5, training=True),
     ],
     ids=["bias", "initializers", "no-hidden", "dense", "lstm", "dropout"],
 )
@@ -583,7 +608,7 @@ def test_trainable_theta_parallel_equals_recurrent(rng, return_sequences):
         layer.theta_inv.assign(1 / 17.5)
     assert layers["fft"].effective_mode == "fft"
     assert np.isclose(layers["fft"].theta, 17.5)
-    assert np.allclose(layers["fft"](x), layers["recurrent"](x), atol=1e-10)
+    assert np.allclose(N(layers["fft"](x)), N(layers["recurrent"](x)), atol=1e-10)
 
 
 def test_trainable_theta_chunked_steps_and_says_so():
@@ -594,8 +619,8 @@ def test_trainable_theta_chunked_steps_and_says_so():
 
 @pytest.mark.parametrize("discretizer, mode", [("zoh", "fft"), ("euler", "recurrent")])
 def test_trainable_theta_gradient_matches_finite_differences(rng, discretizer, mode):
-    x = tf.constant(rng.uniform(-1, 1, size=(2, 25, 1)))
-    y = tf.constant(rng.uniform(-1, 1, size=(2, 5)))
+    x = rng.uniform(-1, 1, size=(2, 25, 1))
+    y = rng.uniform(-1, 1, size=(2, 5))
     layer = LMULayer(
         5,
         6,
@@ -608,17 +633,17 @@ def test_trainable_theta_gradient_matches_finite_differences(rng, discretizer, m
     )
     layer.build(x.shape)
 
-    def loss():
-        return tf.reduce_sum((layer(x) - y) ** 2)
+    def loss(out):
+        d = out - ops.convert_to_tensor(y, dtype="float64")
+        return ops.sum(d * d)
 
-    with tf.GradientTape() as tape:
-        value = loss()
-    grad = tape.gradient(value, layer.theta_inv).numpy()
-    s0, eps = layer.theta_inv.numpy(), 1e-7
+    _, grads = layer_gradients(layer, x, loss)
+    (grad,) = [g for v, g in zip(layer.trainable_variables, grads) if v is layer.theta_inv]
+    s0, eps = N(layer.theta_inv), 1e-7
     layer.theta_inv.assign(s0 + eps)
-    up = loss().numpy()
+    up = N(loss(layer(x)))
     layer.theta_inv.assign(s0 - eps)
-    down = loss().numpy()
+    down = N(loss(layer(x)))
     fd = (up - down) / (2 * eps)
     assert abs(grad) > 1e-3
     assert np.isclose(grad, fd, rtol=1e-5), (grad, fd)
@@ -651,6 +676,7 @@ def test_bad_new_options_name_the_parameter():
 
 
 def _nengo_outputs(model, x):
+    pytest.importorskip("nengo_dl")
     from nengo_lmu.dl import convert  # pylint: disable=import-outside-toplevel
 
     conv = convert(model)
@@ -698,6 +724,7 @@ def test_convert_carries_bias_trained_theta_and_dropout(rng):
     ],
 )
 def test_convert_refuses_a_keras_hidden_cell(cell, match):
+    pytest.importorskip("nengo_dl")
     from nengo_lmu.dl import convert  # pylint: disable=import-outside-toplevel
 
     inp = keras.Input((10, 2))
@@ -722,7 +749,10 @@ def test_stacked_cells_equal_stacked_layers(rng):
         )
 
     cells = keras.layers.RNN(
-        keras.layers.StackedRNNCells([LMUKerasCell(**kwargs(0)), LMUKerasCell(**kwargs(1))]),
+        # Keras 3 casts the states to the stack's own dtype
+        keras.layers.StackedRNNCells(
+            [LMUKerasCell(**kwargs(0)), LMUKerasCell(**kwargs(1))], dtype="float64"
+        ),
         dtype="float64",
     )
     want = cells(x)
@@ -736,8 +766,8 @@ def test_stacked_cells_equal_stacked_layers(rng):
     second.kernels["b_h"].assign(cells.cell.cells[1].kernels["b_h"])
     got = second(first(x))
     for name in ("e_x", "W_x", "W_h", "W_m"):
-        assert np.array_equal(first.kernels[name], cells.cell.cells[0].kernels[name])
-    assert np.allclose(want, got, atol=1e-12)
+        assert np.array_equal(N(first.kernels[name]), N(cells.cell.cells[0].kernels[name]))
+    assert np.allclose(N(want), N(got), atol=1e-12)
 
 
 def test_every_new_option_survives_save_and_load(rng, tmp_path):

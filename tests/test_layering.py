@@ -22,6 +22,7 @@ LAYERS = {
     "nengo_lmu.systems": 1,
     "nengo_lmu.metrics": 1,
     "nengo_lmu.discrete_lif": 2,
+    "nengo_lmu.cell_options": 2.25,
     "nengo_lmu.networks.build_progress": 2.5,
     "nengo_lmu.networks.neural_plan": 2.5,
     "nengo_lmu.networks.sequence_runner": 2.5,

@@ -41,6 +41,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
         pytest.importorskip(module)
     # stored without outputs, so diffs stay readable and nothing is stale
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    # the kernel runs in tmp_path, where nengo reads a project nengorc: no
+    # decoder cache there either (see tests/conftest.py)
+    (tmp_path / "nengorc").write_text("[decoder_cache]\nenabled: False\n")
     monkeypatch.setenv("NENGO_LMU_QUICK", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     client = nbclient.NotebookClient(

@@ -1,115 +1,144 @@
-"""The TensorFlow / NengoDL side of nengo_lmu.
+"""The Keras side of nengo_lmu: parallel LMU layers, training, conversion.
 
-Importing this module imports TensorFlow and NengoDL (and registers the LMU
-layers' converters with ``nengo_dl.Converter``); ``import nengo_lmu`` alone
-does not. Without them (``pip install nengo-lmu[dl]``, Python 3.8-3.11),
-importing it raises `nengo_lmu.info.MissingExtraError` saying so.
+The layers (`LegendreMemoryLayer`, `LMULayer`, `LMUKerasCell`) and the
+conversion to nengo networks (`to_classifier`, `cell_from_layer`) are
+written once against Keras 3 and run on its JAX, PyTorch or TensorFlow
+backend (``pip install nengo-lmu[keras]`` and the backend of your choice,
+chosen with ``KERAS_BACKEND``), and on the locked stack's tf.keras 2.12
+(``pip install nengo-lmu[dl]``, Python 3.8-3.11): `nengo_lmu.dl.compat` is
+the one place where the two differ.
+
+NengoDL is imported only by what needs it (`convert`, the NengoDL training
+of `train_classifier`, ...); the rest of this module (LMUFormer, the
+language model, the NengoDL training loops) still runs on tf.keras 2.12
+only, and is importable from here only there.
+
+``import nengo_lmu`` alone imports none of this.
 """
+
+from importlib.metadata import PackageNotFoundError, version
 
 from nengo_lmu.info import require_extra
 
-require_extra("dl", "nengo_lmu.dl")
 
-# The checks above must run before anything imports TensorFlow.
+def _needed_extra():
+    """``"dl"`` where Keras 2 is installed (tf.keras 2.12, which needs the
+    locked TensorFlow), else ``"keras"`` (Keras 3 and a backend)."""
+    try:
+        major = int(version("keras").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return "keras"
+    return "keras" if major >= 3 else "dl"
 
+
+require_extra(_needed_extra(), "nengo_lmu.dl")
+
+# The check above must run before anything imports Keras.
+
+from nengo_lmu.dl.compat import KERAS3
 from nengo_lmu.dl.convert import (
-    ConvertLegendreMemoryLayer,
-    ConvertLMULayer,
     cell_from_layer,
     convert,
     sequence_copy,
     to_classifier,
 )
 from nengo_lmu.dl.keras_cell import LMUKerasCell
-from nengo_lmu.dl.language_model import (
-    language_model_from_config,
-    lm_sizes,
-    lmu_language_model,
-    lmu_non_embedding_count,
-    transformer_language_model,
-    transformer_non_embedding_count,
-)
-from nengo_lmu.dl.layers import LegendreMemoryLayer, LMULayer
-from nengo_lmu.dl.lm_stream import recurrent_lm
-from nengo_lmu.dl.lm_training import (
-    evaluate_language_model,
-    load_checkpoint,
-    train_language_model,
-    train_multiworker,
-)
-from nengo_lmu.dl.lmuformer import (
-    LMUFormerModel,
-    lmuformer,
-    load_lmuformer,
-    operation_counts,
-    save_lmuformer,
-)
+from nengo_lmu.dl.layers import LMULayer
 from nengo_lmu.dl.memory import legendre_memory
-from nengo_lmu.dl.neurons import DiscreteLIFBuilder, atan_spike, trained_neuron_params
-from nengo_lmu.dl.spiking import (
-    SpikingTrainResult,
-    spike_count_accuracy,
-    spike_count_loss,
-    train_spiking_classifier,
-)
-from nengo_lmu.dl.streaming import run_streaming, streaming_network
-from nengo_lmu.dl.training import (
-    ParallelResult,
-    TrainResult,
-    count_parameters,
-    keras_lstm_baseline,
-    lstm_units_for,
-    nengo_dl_logits,
-    parallel_classifier_model,
-    predict_logits,
-    train_classifier,
-    train_parallel_classifier,
-)
+from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
 
 __all__ = [
     "LegendreMemoryLayer",
     "LMULayer",
+    "LMUKerasCell",
     "legendre_memory",
     "convert",
     "sequence_copy",
     "to_classifier",
     "cell_from_layer",
-    "ConvertLMULayer",
-    "ConvertLegendreMemoryLayer",
-    "TrainResult",
-    "ParallelResult",
-    "train_classifier",
-    "train_parallel_classifier",
-    "parallel_classifier_model",
-    "nengo_dl_logits",
-    "predict_logits",
-    "keras_lstm_baseline",
-    "lstm_units_for",
-    "count_parameters",
-    "DiscreteLIFBuilder",
-    "atan_spike",
-    "trained_neuron_params",
-    "SpikingTrainResult",
-    "spike_count_loss",
-    "spike_count_accuracy",
-    "train_spiking_classifier",
-    "LMUFormerModel",
-    "lmuformer",
-    "save_lmuformer",
-    "load_lmuformer",
-    "operation_counts",
-    "streaming_network",
-    "run_streaming",
-    "lmu_language_model",
-    "transformer_language_model",
-    "language_model_from_config",
-    "recurrent_lm",
-    "lm_sizes",
-    "lmu_non_embedding_count",
-    "transformer_non_embedding_count",
-    "train_language_model",
-    "evaluate_language_model",
-    "load_checkpoint",
-    "train_multiworker",
-    "LMUKerasCell",
 ]
+
+if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
+    from nengo_lmu.dl.language_model import (
+        language_model_from_config,
+        lm_sizes,
+        lmu_language_model,
+        lmu_non_embedding_count,
+        transformer_language_model,
+        transformer_non_embedding_count,
+    )
+    from nengo_lmu.dl.lm_stream import recurrent_lm
+    from nengo_lmu.dl.lm_training import (
+        evaluate_language_model,
+        load_checkpoint,
+        train_language_model,
+        train_multiworker,
+    )
+    from nengo_lmu.dl.lmuformer import (
+        LMUFormerModel,
+        lmuformer,
+        load_lmuformer,
+        operation_counts,
+        save_lmuformer,
+    )
+    from nengo_lmu.dl.nengo_dl_convert import ConvertLegendreMemoryLayer, ConvertLMULayer
+    from nengo_lmu.dl.neurons import DiscreteLIFBuilder, atan_spike, trained_neuron_params
+    from nengo_lmu.dl.spiking import (
+        SpikingTrainResult,
+        spike_count_accuracy,
+        spike_count_loss,
+        train_spiking_classifier,
+    )
+    from nengo_lmu.dl.streaming import run_streaming, streaming_network
+    from nengo_lmu.dl.training import (
+        ParallelResult,
+        TrainResult,
+        count_parameters,
+        keras_lstm_baseline,
+        lstm_units_for,
+        nengo_dl_logits,
+        parallel_classifier_model,
+        predict_logits,
+        train_classifier,
+        train_parallel_classifier,
+    )
+
+    __all__ += [
+        "ConvertLMULayer",
+        "ConvertLegendreMemoryLayer",
+        "TrainResult",
+        "ParallelResult",
+        "train_classifier",
+        "train_parallel_classifier",
+        "parallel_classifier_model",
+        "nengo_dl_logits",
+        "predict_logits",
+        "keras_lstm_baseline",
+        "lstm_units_for",
+        "count_parameters",
+        "DiscreteLIFBuilder",
+        "atan_spike",
+        "trained_neuron_params",
+        "SpikingTrainResult",
+        "spike_count_loss",
+        "spike_count_accuracy",
+        "train_spiking_classifier",
+        "LMUFormerModel",
+        "lmuformer",
+        "save_lmuformer",
+        "load_lmuformer",
+        "operation_counts",
+        "streaming_network",
+        "run_streaming",
+        "lmu_language_model",
+        "transformer_language_model",
+        "language_model_from_config",
+        "recurrent_lm",
+        "lm_sizes",
+        "lmu_non_embedding_count",
+        "transformer_non_embedding_count",
+        "train_language_model",
+        "evaluate_language_model",
+        "load_checkpoint",
+        "train_multiworker",
+    ]

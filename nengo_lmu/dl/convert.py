@@ -8,32 +8,33 @@ NengoDL and nengo-loihi, and gives the Keras outputs step by step.
 
 Two routes:
 
-- `convert` (or ``nengo_dl.Converter(model, temporal_model=True)``: the
-  layer converters are registered when ``nengo_lmu.dl`` is imported) for any
-  Keras model NengoDL can convert;
 - `to_classifier` for a plain stack of `.LMULayer` and a bias-free ``Dense``
   readout: it gives an `.LMUClassifier`, with its ``save``/``load`` and
-  spiking ``predict``.
+  spiking ``predict``. Needs nengo only (any Keras backend, no NengoDL);
+- `convert` (or ``nengo_dl.Converter(model, temporal_model=True)``: the
+  layer converters are in `nengo_lmu.dl.nengo_dl_convert`, registered when
+  it is imported) for any Keras model NengoDL can convert; NengoDL (the
+  ``dl`` extra) only.
 """
 
 import nengo
-import nengo_dl
-import numpy as np
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.layers import TF_ACTIVATIONS, LegendreMemoryLayer, LMULayer, SequenceLayer
-from nengo_lmu.networks import LegendreMemory, LMUCell
-from nengo_lmu.networks.classifier import CELL_ARGS as SAVED_CELL_ARGS
+from nengo_lmu.cell_options import SHARED_OPTIONS
+from nengo_lmu.dl.compat import keras, to_numpy
+from nengo_lmu.dl.layers import LMULayer
+from nengo_lmu.dl.sequence_layers import SequenceLayer
+from nengo_lmu.info import require_extra
+from nengo_lmu.networks import LMUCell
 from nengo_lmu.networks.classifier import LMUClassifier
-from nengo_lmu.networks.dt_check import require_dt
 from nengo_lmu.networks.weights import HIDDEN_ACTIVATIONS
 
 #: The nengo neuron type computing each `.LMULayer` activation.
 NEURON_TYPES = HIDDEN_ACTIVATIONS
 
 
-def _why_not_convertible(layer, temporal_model=True):
+def why_not_convertible(layer, temporal_model=True):
+    """Why a sequence layer cannot run step by step in nengo (empty if it can)."""
     reasons = []
     if not temporal_model:
         reasons.append(
@@ -82,13 +83,15 @@ def hidden_cell_reasons(layer):
 
 def layer_weights(layer):
     """An `.LMULayer`'s weights as numpy arrays by `.LMUCell` name."""
-    return {name: np.array(w.numpy()) for name, w in layer.kernels.items()}
+    return {name: to_numpy(w) for name, w in layer.kernels.items()}
 
 
 #: LMULayer attributes that are LMUCell arguments of the same name: the
-#: ones a saved classifier keeps (`nengo_lmu.networks.classifier.CELL_ARGS`)
-#: but ``hidden_gain`` (a layer has none), and ``order`` and ``theta``
-CELL_ARGS = ("order", "theta") + tuple(a for a in SAVED_CELL_ARGS if a != "hidden_gain")
+#: options both take (`nengo_lmu.cell_options.SHARED_OPTIONS`, but the
+#: initializers and seed, which the copied weights replace) and ``input_d``
+CELL_ARGS = tuple(a for a in SHARED_OPTIONS if not a.endswith("_initializer") and a != "seed") + (
+    "input_d",
+)
 
 
 def cell_args(layer, hidden_neuron_type=None, hidden_gain=1.0):
@@ -147,85 +150,6 @@ def cell_from_layer(layer, hidden_neuron_type=None, hidden_gain=1.0, label=None)
     return cell
 
 
-class _ConvertSequenceLayer(nengo_dl.converter.LayerConverter):
-    # a fallback TensorNode would run the whole sequence at every step
-    allow_fallback = False
-
-    @classmethod
-    def convertible(cls, layer, converter):
-        reasons = _why_not_convertible(layer, converter.temporal_model)
-        if reasons:
-            return False, f"{layer.name}: cannot convert with " + "; ".join(reasons)
-        return True, None
-
-
-@nengo_dl.Converter.register(LMULayer)
-class ConvertLMULayer(_ConvertSequenceLayer):
-    """Converts an `.LMULayer` into an `.LMUCell` (NengoDL converter hook).
-
-    The converter's ``swap_activations`` (keyed by the TensorFlow function or
-    the nengo neuron type) and ``scale_firing_rates`` apply to the hidden
-    neurons as they do to NengoDL's own layers.
-    """
-
-    has_weights = True
-
-    def convert(self, node_id):
-        layer = self.layer
-        tf_fn = TF_ACTIVATIONS[layer.hidden_activation]
-        swaps = self.converter.swap_activations
-        neuron_type = NEURON_TYPES[layer.hidden_activation]()
-        if tf_fn in swaps:
-            neuron_type = swaps[tf_fn]
-        elif neuron_type in swaps:
-            neuron_type = swaps[neuron_type]
-        if not isinstance(neuron_type, nengo.neurons.NeuronType):
-            neuron_type = NEURON_TYPES[layer.hidden_activation]()
-        scale = self.converter.scale_firing_rates
-        if isinstance(scale, dict):
-            scale = scale.get(layer, None)
-        gain = 1.0
-        if scale is not None:
-            gain = float(scale)
-            if not hasattr(neuron_type, "amplitude"):
-                raise ValidationError(
-                    f"scale_firing_rates needs a neuron type with an amplitude, got {neuron_type}",
-                    attr="scale_firing_rates",
-                )
-            kwargs = {p.name: getattr(neuron_type, p.name) for p in neuron_type._params}
-            kwargs["amplitude"] = neuron_type.amplitude / gain
-            neuron_type = type(neuron_type)(**kwargs)
-        cell = cell_from_layer(
-            layer,
-            hidden_neuron_type=neuron_type,
-            hidden_gain=gain,
-            label=f"{layer.name}.{node_id}",
-        )
-        self.add_connection(node_id, cell.input)
-        return cell.output
-
-
-@nengo_dl.Converter.register(LegendreMemoryLayer)
-class ConvertLegendreMemoryLayer(_ConvertSequenceLayer):
-    """Converts a `.LegendreMemoryLayer` into an exact `.LegendreMemory`."""
-
-    def convert(self, node_id):
-        layer = self.layer
-        memory = LegendreMemory(
-            layer.order,
-            layer.theta,
-            size_in=layer.memory_d,
-            dt=1.0,
-            discretizer=layer.discretizer,
-            label=f"{layer.name}.{node_id}",
-        )
-        # one sample per simulator step whatever the simulator's dt (as in
-        # LMUCell), so the memory's dt check does not apply
-        require_dt(memory, None)
-        self.add_connection(node_id, memory.input)
-        return memory.output
-
-
 def sequence_copy(model):
     """A copy of ``model`` whose LMU layers return every step.
 
@@ -241,7 +165,7 @@ def sequence_copy(model):
         return type(layer).from_config(config)
 
     try:
-        copy = tf.keras.models.clone_model(model, clone_function=clone)
+        copy = keras.models.clone_model(model, clone_function=clone)
     except (ValueError, TypeError) as e:
         raise ValidationError(
             f"cannot make every LMU layer return sequences in this model: {e}",
@@ -261,7 +185,7 @@ def convert(model, **converter_kwargs):
 
     Parameters
     ----------
-    model : tf.keras.Model
+    model : keras.Model
         A built model.
     **converter_kwargs
         Passed to ``nengo_dl.Converter`` (``swap_activations``,
@@ -276,7 +200,10 @@ def convert(model, **converter_kwargs):
         ``.net`` is the network, ``.inputs[model.input]`` the input node,
         ``.outputs[model.output]`` the output probe.
     """
-    if not isinstance(model, tf.keras.Model):
+    require_extra("dl", "nengo_lmu.dl.convert (NengoDL's converter)")
+    from nengo_lmu.dl import nengo_dl_convert
+
+    if not isinstance(model, keras.Model):
         raise ValidationError(f"must be a Keras Model, got {model!r}", attr="model")
     if converter_kwargs.get("temporal_model", True) is not True:
         raise ValidationError(
@@ -292,13 +219,13 @@ def convert(model, **converter_kwargs):
         model = sequence_copy(model)
     for layer in model.submodules:
         if isinstance(layer, SequenceLayer):
-            reasons = _why_not_convertible(layer)
+            reasons = why_not_convertible(layer)
             if reasons:
                 raise ValidationError(
                     f"layer {layer.name!r} cannot run step by step: " + "; ".join(reasons),
                     attr="model",
                 )
-    return nengo_dl.Converter(model, **converter_kwargs)
+    return nengo_dl_convert.nengo_dl.Converter(model, **converter_kwargs)
 
 
 def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
@@ -310,7 +237,7 @@ def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
 
     Parameters
     ----------
-    model : tf.keras.Model
+    model : keras.Model
     hidden_neuron_type : nengo.neurons.NeuronType, optional
         Neuron type of every cell (default: the one matching each layer's
         activation); e.g. ``SpikingRectifiedLinear(amplitude=1/gain)``.
@@ -319,15 +246,15 @@ def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
     seed : int, optional
         Seed of the network (the weights are the model's).
     """
-    layers = [layer for layer in model.layers if not isinstance(layer, tf.keras.layers.InputLayer)]
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     ok = (
         len(layers) >= 2
         and all(isinstance(layer, LMULayer) for layer in layers[:-1])
-        and isinstance(layers[-1], tf.keras.layers.Dense)
+        and isinstance(layers[-1], keras.layers.Dense)
     )
     if ok:
         dense = layers[-1]
-        ok = not dense.use_bias and dense.activation is tf.keras.activations.linear
+        ok = not dense.use_bias and dense.activation is keras.activations.linear
     if not ok:
         raise ValidationError(
             "must be LMULayer(s) followed by a Dense(use_bias=False) readout with no "
@@ -336,7 +263,7 @@ def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
         )
     cells = layers[:-1]
     for layer in cells:
-        bad = _why_not_convertible(layer)
+        bad = why_not_convertible(layer)
         bad = [r for r in bad if not r.startswith("return_sequences")]
         if layer.use_bias:
             bad.append(
@@ -355,6 +282,6 @@ def to_classifier(model, hidden_neuron_type=None, hidden_gain=1.0, seed=None):
         for name, w in layer_weights(layer).items():
             if name != "theta_inv":  # carried by the cell's theta
                 weights[f"cell{i}.{name}"] = w
-    weights["readout"] = np.array(dense.kernel.numpy()).T
+    weights["readout"] = to_numpy(dense.kernel).T
     net.set_weights(weights)
     return net

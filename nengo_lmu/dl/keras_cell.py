@@ -3,8 +3,7 @@
 `LMUKerasCell` is one step of the LMU for ``keras.layers.RNN`` (and
 ``keras.layers.StackedRNNCells``), the form KerasLMU users know as
 ``keras_lmu.LMUCell`` (renamed so it does not clash with the Nengo network
-`nengo_lmu.networks.LMUCell`). `LMUCore` (in `nengo_lmu.dl.lmu_core`, and
-importable from here) holds what the cell and the sequence layer
+`nengo_lmu.networks.LMUCell`). `.LMUCore` (in `nengo_lmu.dl.lmu_core`) holds what the cell and the sequence layer
 `.LMULayer` share: the options, the weights and one step, so the two compute
 the same step with the same weights.
 
@@ -18,37 +17,27 @@ where the default hidden part is ``f(W_m m[t] + W_x (d_x x[t]) +
 W_h (d_r h[t-1]) + b_h)``.
 """
 
-import tensorflow as tf
+import inspect
+
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.lmu_core import (  # noqa: F401
-    ACTIVATIONS,
-    DEFAULT_HIDDEN,
-    TF_ACTIVATIONS,
-    LMUCore,
-    check_hidden_cell,
-    check_initializer,
-    check_rate,
-    check_regularizer,
-    dropout_mask,
-    is_rnn_cell,
-    serialize,
-    theta_inv_constraint,
+from nengo_lmu.cell_options import bind, signature
+from nengo_lmu.dl.compat import (
+    DropoutCell,
+    cell_input_mask,
+    cell_recurrent_mask,
+    keras,
+    ops,
+    prepare_dropout_masks,
+    register,
+    seed_generator,
 )
+from nengo_lmu.dl.lmu_core import LMUCore, is_rnn_cell, state_sizes
 from nengo_lmu.validation import check_int
 
-try:  # the mixin Keras' own cells use for dropout masks fixed over a sequence
-    from keras.layers.rnn.dropout_rnn_cell_mixin import DropoutRNNCellMixin
-except ImportError:  # pragma: no cover (other Keras layouts)
-    from keras.src.layers.rnn.dropout_rnn_cell_mixin import DropoutRNNCellMixin
 
-
-def _first(mask):
-    return mask[0] if isinstance(mask, (list, tuple)) else mask
-
-
-@tf.keras.utils.register_keras_serializable(package="nengo_lmu")
-class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
+@register
+class LMUKerasCell(DropoutCell, LMUCore, keras.layers.Layer):
     """One step of the LMU, as a Keras RNN cell.
 
     Use it inside ``keras.layers.RNN`` (or a stack of cells): it is the cell
@@ -72,44 +61,20 @@ class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
     Examples
     --------
     >>> cell = LMUKerasCell(units=20, order=8, theta=16)
-    >>> y = tf.keras.layers.RNN(cell)(tf.ones((2, 30, 3)))
-    >>> y.shape
-    TensorShape([2, 20])
+    >>> y = keras.layers.RNN(cell)(ops.ones((2, 30, 3)))
+    >>> tuple(y.shape)
+    (2, 20)
     """
 
-    def __init__(
-        self,
-        units,
-        order,
-        theta,
-        memory_d=1,
-        hidden_activation="tanh",
-        hidden_to_memory=False,
-        memory_to_memory=False,
-        input_to_hidden=True,
-        hidden_to_hidden=True,
-        trainable_memory=False,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="glorot_uniform",
-        encoder_initializer="lecun_uniform",
-        seed=None,
-        discretizer="zoh",
-        hidden_cell=DEFAULT_HIDDEN,
-        trainable_theta=False,
-        use_bias=False,
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        input_d=None,
-        **kwargs,
-    ):
-        options = dict(locals())  # the arguments, for init_options_from
-        super().__init__(**kwargs)
-        self.init_options_from(options)
+    def __init__(self, *args, **kwargs):
+        # the arguments are the cell's options (one table, in
+        # nengo_lmu.cell_options), input_d, and Keras' own
+        options, rest = bind("keras", args, kwargs, extra=("input_d",))
+        input_d = options.pop("input_d", None)
+        super().__init__(**rest)
+        self.init_options(options)
         self.input_d = None if input_d is None else check_int("input_d", input_d, self)
+        self.seed_generator = seed_generator(self.seed)
         # keras.layers.RNN reads state_size before building the cell
         self._set_sizes(self.input_d)
 
@@ -127,7 +92,7 @@ class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
             out, hs = self.hidden_input_size(input_d or 0), []
         elif is_rnn_cell(self.hidden_cell):
             out = self.hidden_cell.output_size
-            hs = list(tf.nest.flatten(self.hidden_cell.state_size))
+            hs = state_sizes(self.hidden_cell)
         else:
             out = getattr(self.hidden_cell, "units", None)
             if out is None:
@@ -153,29 +118,64 @@ class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
         self._set_sizes(input_d)
         super().build(input_shape)
 
+    def fed_back_size(self):
+        """Size of ``[h, m]`` as fed back into ``u`` (what
+        ``recurrent_dropout`` masks; 0 if nothing is)."""
+        n = self.state_size[1] if self.feeds_back_h() else 0
+        return n + (self.memory_d * self.order if self.memory_to_memory else 0)
+
+    def get_dropout_mask(self, step_input):
+        """Keras 3's cached input mask; also draws a Keras ``hidden_cell``'s
+        masks (``keras.layers.RNN`` draws only this cell's before its loop,
+        and JAX cannot draw inside it)."""
+        mask = super().get_dropout_mask(step_input)
+        if self.hidden_cell is not None and not self.default_hidden:
+            batch = ops.shape(step_input)[0]
+            dtype = step_input.dtype
+            h_in = ops.zeros((batch, self.hidden_input_size(self.input_d)), dtype=dtype)
+            h0 = (
+                ops.zeros((batch, self.state_size[1]), dtype=dtype)
+                if self.state_size[1:]
+                else h_in
+            )
+            prepare_dropout_masks(self.hidden_cell, h_in, h0)
+        return mask
+
+    def get_recurrent_dropout_mask(self, step_input):
+        """Keras 3's cached recurrent mask, over ``[h, m]`` (Keras 3 would
+        draw it in the shape of the first state; tf.keras 2 does not call
+        this)."""
+        if getattr(self, "_recurrent_dropout_mask", None) is None:
+            size = self.fed_back_size()
+            self._recurrent_dropout_mask = (
+                keras.random.dropout(
+                    ops.ones((ops.shape(step_input)[0], size), dtype=step_input.dtype),
+                    rate=self.recurrent_dropout,
+                    seed=self.seed_generator,
+                )
+                if self.recurrent_dropout > 0 and size
+                else None
+            )
+        return self._recurrent_dropout_mask
+
     def call(self, inputs, states, training=None):
-        states = list(tf.nest.flatten(states))
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
         m, h_states = states[0], states[1:]
-        inputs = tf.cast(inputs, m.dtype)
-        x_mask = h_mask = m_mask = None
-        if self.dropout > 0:
-            x_mask = _first(self.get_dropout_mask_for_cell(inputs, training, count=1))
+        inputs = ops.cast(inputs, m.dtype)
+        x_mask = cell_input_mask(self, inputs, training) if self.dropout > 0 else None
+        h_mask = m_mask = None
         fed_back = ([h_states[0]] if self.feeds_back_h() else []) + (
             [m] if self.memory_to_memory else []
         )
         if self.recurrent_dropout > 0 and fed_back:
             # one mask over [h, m], fixed over the sequence (Keras caches it)
-            mask = _first(
-                self.get_recurrent_dropout_mask_for_cell(
-                    tf.concat(fed_back, axis=1), training, count=1
-                )
-            )
+            mask = cell_recurrent_mask(self, ops.concatenate(fed_back, axis=1), training)
             if mask is not None:
                 n_h = fed_back[0].shape[-1] if self.feeds_back_h() else 0
                 h_mask = mask[:, :n_h] if self.feeds_back_h() else None
                 m_mask = mask[:, n_h:] if self.memory_to_memory else None
         if self.trainable_memory:
-            memory = (tf.cast(self.kernels["Ad"], m.dtype), tf.cast(self.kernels["Bd"], m.dtype))
+            memory = (ops.cast(self.kernels["Ad"], m.dtype), ops.cast(self.kernels["Bd"], m.dtype))
         else:
             memory = self.memory_matrices(m.dtype)
         o, m, hs = self.lmu_step(inputs, m, h_states, memory, (x_mask, h_mask, m_mask), training)
@@ -183,12 +183,12 @@ class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
 
     def reset_dropout_mask(self):
         super().reset_dropout_mask()
-        if isinstance(self.hidden_cell, DropoutRNNCellMixin):
+        if isinstance(self.hidden_cell, DropoutCell):
             self.hidden_cell.reset_dropout_mask()
 
     def reset_recurrent_dropout_mask(self):
         super().reset_recurrent_dropout_mask()
-        if isinstance(self.hidden_cell, DropoutRNNCellMixin):
+        if isinstance(self.hidden_cell, DropoutCell):
             self.hidden_cell.reset_recurrent_dropout_mask()
 
     def get_config(self):
@@ -198,4 +198,9 @@ class LMUKerasCell(DropoutRNNCellMixin, LMUCore, tf.keras.layers.Layer):
         return config
 
 
-__all__ = ["LMUKerasCell", "LMUCore", "DEFAULT_HIDDEN"]
+LMUKerasCell.__init__.__signature__ = signature(
+    "keras",
+    after=[inspect.Parameter("input_d", inspect.Parameter.KEYWORD_ONLY, default=None)],
+)
+
+__all__ = ["LMUKerasCell"]

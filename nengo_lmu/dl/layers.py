@@ -10,28 +10,28 @@ the Nengo networks (`nengo_lmu.dl.convert`).
 Each step of a sequence is one sample, so ``theta`` is in steps.
 """
 
-import tensorflow as tf
-
-from nengo_lmu.dl.keras_cell import ACTIVATIONS as _ACTIVATIONS
-from nengo_lmu.dl.keras_cell import (
-    DEFAULT_HIDDEN,
-    TF_ACTIVATIONS,
-    LMUCore,
+from nengo_lmu.cell_options import bind, signature
+from nengo_lmu.dl.compat import (
     dropout_mask,
+    keras,
+    matmul,
+    ops,
+    prepare_dropout_masks,
+    register,
+    seed_generator,
+)
+from nengo_lmu.dl.lmu_core import (
+    ACTIVATION_FUNCTIONS,
+    LMUCore,
+    flat_states,
     is_rnn_cell,
+    state_sizes,
 )
-from nengo_lmu.dl.memory import (
-    legendre_memory,
-    memory_from_response,
-)
-from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer, SequenceLayer  # noqa: F401
-
-#: Hidden nonlinearities of `LMULayer` (one table, in `.keras_cell`)
-ACTIVATIONS = _ACTIVATIONS
-_TF_ACTIVATIONS = TF_ACTIVATIONS
+from nengo_lmu.dl.memory import legendre_memory, memory_from_response
+from nengo_lmu.dl.sequence_layers import SEQUENCE_PARAMETERS, SequenceLayer
 
 
-@tf.keras.utils.register_keras_serializable(package="nengo_lmu")
+@register
 class LMULayer(LMUCore, SequenceLayer):
     """The LMU cell [1]_ over whole sequences, as a Keras layer.
 
@@ -122,11 +122,11 @@ go_backwards
 
     Examples
     --------
-    >>> model = tf.keras.Sequential([
-    ...     tf.keras.Input((64, 1)),
+    >>> model = keras.Sequential([
+    ...     keras.Input((64, 1)),
     ...     LMULayer(units=100, order=48, theta=64, hidden_activation="relu",
     ...              hidden_to_hidden=False),
-    ...     tf.keras.layers.Dense(10, use_bias=False),
+    ...     keras.layers.Dense(10, use_bias=False),
     ... ])
 
     References
@@ -135,37 +135,16 @@ go_backwards
        Units: continuous-time representation in recurrent neural networks.
     """
 
-    def __init__(
-        self,
-        units,
-        order,
-        theta,
-        memory_d=1,
-        hidden_activation="tanh",
-        hidden_to_memory=False,
-        memory_to_memory=False,
-        input_to_hidden=True,
-        hidden_to_hidden=True,
-        trainable_memory=False,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="glorot_uniform",
-        encoder_initializer="lecun_uniform",
-        seed=None,
-        hidden_cell=DEFAULT_HIDDEN,
-        trainable_theta=False,
-        use_bias=False,
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        **kwargs,
-    ):
-        options = dict(locals())  # the arguments, for init_options_from
-        super().__init__(order, theta, **kwargs)
-        self.init_options_from(options, discretizer=self.discretizer)
+    def __init__(self, *args, **kwargs):
+        # the arguments are the cell's options (one table, in
+        # nengo_lmu.cell_options) and SequenceLayer's / Keras' own
+        options, rest = bind("keras", args, kwargs)
+        super().__init__(
+            options["order"], options["theta"], discretizer=options["discretizer"], **rest
+        )
+        self.init_options(options)
         self._hidden_rnn = None
+        self.seed_generator = seed_generator(self.seed)
         self._warn_fallback()
 
     # theta is LMUCore's property (the trained value with trainable_theta);
@@ -188,7 +167,7 @@ go_backwards
             return ("m", "h")
         if self.hidden_cell is None:
             return ("m",)
-        n = len(tf.nest.flatten(self.hidden_cell.state_size))
+        n = len(state_sizes(self.hidden_cell))
         return ("m", "h") if n == 1 else ("m",) + tuple(f"h{i}" for i in range(n))
 
     def _recurrent_reasons(self):
@@ -223,7 +202,7 @@ go_backwards
             and not self.default_hidden
             and is_rnn_cell(self.hidden_cell)
         ):
-            self._hidden_rnn = tf.keras.layers.RNN(
+            self._hidden_rnn = keras.layers.RNN(
                 self.hidden_cell,
                 return_sequences=True,
                 return_state=True,
@@ -249,17 +228,17 @@ go_backwards
             )
         # theta is a variable: the impulse response is computed in the graph
         Ad, Bd = self.memory_matrices(u.dtype)
-        batch, T, md = tf.shape(u)[0], u.shape[1], self.memory_d
-        flat = tf.reshape(tf.transpose(u, (0, 2, 1)), (-1, T))
-        m0f = None if m0 is None else tf.reshape(m0, (-1, self.order))
+        batch, T, md = ops.shape(u)[0], u.shape[1], self.memory_d
+        flat = ops.reshape(ops.transpose(u, (0, 2, 1)), (-1, T))
+        m0f = None if m0 is None else ops.reshape(m0, (-1, self.order))
         m = memory_from_response(flat, Ad, Bd, m0f, last_only=last_only)
         if last_only:
-            return tf.reshape(m, (batch, md * self.order))
-        m = tf.reshape(m, (batch, md, T, self.order))
-        return tf.reshape(tf.transpose(m, (0, 2, 1, 3)), (batch, T, md * self.order))
+            return ops.reshape(m, (batch, md * self.order))
+        m = ops.reshape(m, (batch, md, T, self.order))
+        return ops.reshape(ops.transpose(m, (0, 2, 1, 3)), (batch, T, md * self.order))
 
     def _zeros(self, batch, size, dtype):
-        return tf.zeros((batch, size), dtype=dtype)
+        return ops.zeros((batch, size), dtype=dtype)
 
     def _run(self, x, states, training=None):
         m0, h0s = states[0], list(states[1:])
@@ -268,23 +247,28 @@ go_backwards
         for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
             if hasattr(self.hidden_cell, reset):
                 getattr(self.hidden_cell, reset)()
-        batch, dtype = tf.shape(x)[0], x.dtype
+        batch, dtype = ops.shape(x)[0], x.dtype
+        seed = self.seed_generator
         _, hidden_sizes = self.hidden_sizes(self.input_d)
         h0s = [
             self._zeros(batch, size, dtype) if h is None else h
             for h, size in zip(h0s, hidden_sizes)
         ]
-        x_mask = dropout_mask((batch, self.input_d), self.dropout, training, dtype)
+        x_mask = dropout_mask((batch, self.input_d), self.dropout, training, dtype, seed)
         h_size = hidden_sizes[0] if self.feeds_back_h() else 0
         h_mask = (
-            dropout_mask((batch, h_size), self.recurrent_dropout, training, dtype)
+            dropout_mask((batch, h_size), self.recurrent_dropout, training, dtype, seed)
             if h_size
             else None
         )
         if self.effective_mode == "recurrent":
             m_mask = (
                 dropout_mask(
-                    (batch, self.memory_d * self.order), self.recurrent_dropout, training, dtype
+                    (batch, self.memory_d * self.order),
+                    self.recurrent_dropout,
+                    training,
+                    dtype,
+                    seed,
                 )
                 if self.memory_to_memory
                 else None
@@ -313,75 +297,79 @@ go_backwards
                 pre += self.dense("W_x", xd)
             if self.use_bias:
                 pre += self.bias("b_h", m.dtype)
-            return _TF_ACTIVATIONS[self.hidden_activation](pre)
-        h_in = tf.concat([m, x], axis=-1) if self.input_to_hidden else m
+            return ACTIVATION_FUNCTIONS[self.hidden_activation](pre)
+        h_in = ops.concatenate([m, x], axis=-1) if self.input_to_hidden else m
         if self.hidden_cell is None:
             return h_in
         return self.hidden_cell(h_in, training=training)
 
     def _hidden_sequence(self, m, x, xd, h0s, h_mask, training):
         """The hidden part over the whole sequence; ``(h, final states)``."""
-        f = _TF_ACTIVATIONS[self.hidden_activation]
+        f = ACTIVATION_FUNCTIONS[self.hidden_activation]
         if self.default_hidden and self.hidden_to_hidden:
             pre = self.dense("W_m", m)
             if self.input_to_hidden:
                 pre += self.dense("W_x", xd)
             if self.use_bias:
                 pre += self.bias("b_h", m.dtype)
-            W_h = tf.cast(self.kernels["W_h"], x.dtype)
+            W_hT = ops.transpose(ops.cast(self.kernels["W_h"], x.dtype))
 
             def step(h, p):
                 hm = h if h_mask is None else h * h_mask
-                return f(p + tf.linalg.matmul(hm, W_h, transpose_b=True))
+                h = f(p + matmul(hm, W_hT))
+                return h, h
 
-            hs = tf.scan(step, tf.transpose(pre, (1, 0, 2)), initializer=h0s[0])
-            h = tf.transpose(hs, (1, 0, 2))
-            return h, [h[:, -1]]
+            last, hs = ops.scan(step, h0s[0], ops.transpose(pre, (1, 0, 2)))
+            h = ops.transpose(hs, (1, 0, 2))
+            return h, [last]
         if self._hidden_rnn is not None:
-            h_in = tf.concat([m, x], axis=-1) if self.input_to_hidden else m
-            out = self._hidden_rnn(h_in, initial_state=h0s, training=training)
+            h_in = ops.concatenate([m, x], axis=-1) if self.input_to_hidden else m
+            out = flat_states(self._hidden_rnn(h_in, initial_state=h0s, training=training))
             return out[0], list(out[1:])
         h = self._hidden_parallel(m, x, xd, None, training)
         return h, ([] if self.hidden_cell is None and not self.default_hidden else [h[:, -1]])
 
     def _run_recurrent(self, x, m0, h0s, masks, training=None):
         """The step-by-step reference: every option, one step per sample."""
-        batch = tf.shape(x)[0]
+        batch = ops.shape(x)[0]
         dtype = x.dtype
         if self.trainable_memory:
-            memory = (tf.cast(self.kernels["Ad"], dtype), tf.cast(self.kernels["Bd"], dtype))
+            memory = (ops.cast(self.kernels["Ad"], dtype), ops.cast(self.kernels["Bd"], dtype))
         else:
             memory = self.memory_matrices(dtype)
         if m0 is None:
-            m0 = tf.zeros((batch, self.memory_d * self.order), dtype=dtype)
-        n_h = len(h0s)
+            m0 = ops.zeros((batch, self.memory_d * self.order), dtype=dtype)
+        if self._hidden_rnn is not None:
+            h_in = ops.zeros((batch, self.hidden_input_size(self.input_d)), dtype=dtype)
+            prepare_dropout_masks(self.hidden_cell, h_in, h0s[0])
 
         def step(carry, x_t):
-            m, hs = carry[1], list(carry[2:])
+            m, hs = carry[0], list(carry[1:])
             o, m, hs = self.lmu_step(x_t, m, hs, memory, masks, training)
-            return (o, m) + tuple(hs)
+            return (m,) + tuple(hs), o
 
-        out_size, _ = self.hidden_sizes(self.input_d)
-        init = (tf.zeros((batch, out_size), dtype=dtype), m0) + tuple(h0s)
-        outs = tf.scan(step, tf.transpose(x, (1, 0, 2)), initializer=init)
-        os_, ms = outs[0], outs[1]
-        h = tf.transpose(os_, (1, 0, 2))
-        finals = [ms[-1]] + [s[-1] for s in outs[2 : 2 + n_h]]
-        return self._finish(h, os_[-1], finals)
+        finals, os_ = ops.scan(step, (m0,) + tuple(h0s), ops.transpose(x, (1, 0, 2)))
+        h = ops.transpose(os_, (1, 0, 2))
+        return self._finish(h, os_[-1], list(finals))
 
     def compute_output_shape(self, input_shape):
-        input_shape = tf.TensorShape(input_shape)
+        input_shape = tuple(input_shape)
         units = self.units
         out = (
-            tf.TensorShape([input_shape[0], input_shape[1], units])
+            (input_shape[0], input_shape[1], units)
             if self.return_sequences
-            else tf.TensorShape([input_shape[0], units])
+            else (input_shape[0], units)
         )
         if self.return_state:
-            return [out] + [tf.TensorShape([input_shape[0], size]) for size in self._state_sizes()]
+            return [out] + [(input_shape[0], size) for size in self._state_sizes()]
         return out
 
     def get_config(self):
         config = super().get_config()
         config.update(self.options_config())
         return config
+
+
+LMULayer.__init__.__signature__ = signature(
+    "keras", after=[p for p in SEQUENCE_PARAMETERS if p.name != "discretizer"]
+)

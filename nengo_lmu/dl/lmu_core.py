@@ -13,28 +13,23 @@ order), and the checks of their options:
   parallel path is tested against (its equations: `nengo_lmu.dl.keras_cell`).
 """
 
-import inspect
-
 import numpy as np
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.cell_options import DEFAULT_HIDDEN, FLAGS, check_options, options_of
+from nengo_lmu.dl.compat import expm, keras, matmul, ops, sigmoid, tanh, to_numpy
 from nengo_lmu.dl.memory import check_theta_steps, discrete_memory
 from nengo_lmu.networks.weights import HIDDEN_ACTIVATIONS, INITIALIZERS, initial_weights
 from nengo_lmu.systems import (
-    DISCRETIZERS,
-    check_order,
     euler_min_theta,
     legendre_system,
 )
-from nengo_lmu.validation import check_bool, check_choice, check_int
+from nengo_lmu.validation import check_choice
 
 #: Hidden nonlinearities of the default hidden layer
 ACTIVATIONS = tuple(HIDDEN_ACTIVATIONS)
-TF_ACTIVATIONS = {"tanh": tf.tanh, "relu": tf.nn.relu, "sigmoid": tf.sigmoid}
-
-#: ``hidden_cell`` value meaning the built-in fully connected layer
-DEFAULT_HIDDEN = "default"
+#: ``keras.ops`` function of each activation
+ACTIVATION_FUNCTIONS = {"tanh": tanh, "relu": ops.relu, "sigmoid": sigmoid}
 
 
 def check_initializer(name, value, obj=None):
@@ -44,7 +39,7 @@ def check_initializer(name, value, obj=None):
     if isinstance(value, str) and value in INITIALIZERS:
         return value
     try:
-        tf.keras.initializers.get(value)
+        keras.initializers.get(value)
     except (ValueError, TypeError) as e:
         raise ValidationError(
             f"must be one of {INITIALIZERS} or a Keras initializer (object or "
@@ -53,7 +48,7 @@ def check_initializer(name, value, obj=None):
             obj=obj,
         ) from None
     if isinstance(value, dict):
-        return tf.keras.initializers.deserialize(value)
+        return keras.initializers.deserialize(value)
     return value
 
 
@@ -62,7 +57,7 @@ def check_regularizer(name, value, obj=None):
     if value is None:
         return None
     try:
-        return tf.keras.regularizers.get(value)
+        return keras.regularizers.get(value)
     except (ValueError, TypeError) as e:
         raise ValidationError(
             f"must be None or a Keras regularizer, got {value!r} ({e})",
@@ -87,15 +82,15 @@ def check_hidden_cell(value, obj=None):
     if value is None or (isinstance(value, str) and value == DEFAULT_HIDDEN):
         return value
     if isinstance(value, dict):
-        value = tf.keras.layers.deserialize(value)
-    if not isinstance(value, tf.keras.layers.Layer):
+        value = keras.layers.deserialize(value)
+    if not isinstance(value, keras.layers.Layer):
         raise ValidationError(
             f"must be 'default' (the built-in fully connected layer), None (the "
             f"memory alone) or a Keras layer or RNN cell, got {value!r}",
             attr="hidden_cell",
             obj=obj,
         )
-    if isinstance(value, tf.keras.layers.RNN):
+    if isinstance(value, keras.layers.RNN):
         raise ValidationError(
             "must be an RNN *cell* (e.g. keras.layers.LSTMCell), not a whole RNN "
             f"layer, got {type(value).__name__}",
@@ -117,17 +112,28 @@ def is_rnn_cell(layer):
     return hasattr(layer, "state_size")
 
 
-def dropout_mask(shape, rate, training, dtype):
-    """A Keras-scaled dropout mask (``0`` or ``1 / (1 - rate)``), or None
-    where there is no dropout (rate 0, or not training)."""
-    if rate == 0 or training is None or training is False:
-        return None
-    mask = tf.nn.dropout(tf.ones(shape, dtype=dtype), rate=rate)
-    if tf.is_tensor(training):
-        mask = tf.cond(
-            tf.cast(training, tf.bool), lambda: mask, lambda: tf.ones(shape, dtype=dtype)
-        )
-    return mask
+def state_sizes(cell):
+    """A Keras RNN cell's ``state_size`` as a list of ints."""
+    size = cell.state_size
+    return [int(s) for s in (size if isinstance(size, (list, tuple)) else [size])]
+
+
+def flat_states(states):
+    """An RNN cell's returned states as a flat list."""
+    if isinstance(states, (list, tuple)):
+        return [s for part in states for s in flat_states(part)]
+    return [states]
+
+
+def array_initializer(value):
+    """A Keras initializer returning the numpy array ``value`` (the numpy
+    draws of `.LMUCell`, the discretised memory)."""
+    value = np.asarray(value)
+
+    def init(shape, dtype=None, **kwargs):
+        return ops.convert_to_tensor(np.reshape(value, shape), dtype=dtype)
+
+    return init
 
 
 def _mask(v, mask):
@@ -142,7 +148,7 @@ def _transposed(initializer):
     def init(shape, dtype=None, **kwargs):
         if len(shape) != 2:
             return initializer(shape, dtype=dtype, **kwargs)
-        return tf.transpose(initializer((shape[1], shape[0]), dtype=dtype, **kwargs))
+        return ops.transpose(initializer((shape[1], shape[0]), dtype=dtype, **kwargs))
 
     return init
 
@@ -153,9 +159,9 @@ def theta_inv_constraint(order, discretizer):
     rule), since an optimiser's step can cross it (Adam moves ``1/theta`` by
     about its learning rate per step: from theta 7000 to ~900 at 1e-3)."""
     if discretizer != "euler":
-        return tf.keras.constraints.NonNeg()
+        return keras.constraints.NonNeg()
     upper = 1.0 / (euler_min_theta(order) * (1 + 1e-6))
-    return lambda w: tf.clip_by_value(w, 0.0, tf.cast(upper, w.dtype))
+    return lambda w: ops.clip(w, 0.0, upper)
 
 
 class LMUCore:
@@ -164,56 +170,21 @@ class LMUCore:
     Not a layer by itself; the classes that mix it in are Keras layers.
     """
 
-    def init_options(
-        self,
-        units,
-        order,
-        theta,
-        memory_d,
-        hidden_activation,
-        hidden_to_memory,
-        memory_to_memory,
-        input_to_hidden,
-        hidden_to_hidden,
-        trainable_memory,
-        kernel_initializer,
-        recurrent_initializer,
-        encoder_initializer,
-        seed,
-        discretizer,
-        hidden_cell,
-        trainable_theta,
-        use_bias,
-        bias_initializer,
-        kernel_regularizer,
-        recurrent_regularizer,
-        bias_regularizer,
-        dropout,
-        recurrent_dropout,
-    ):
-        """Validate and store the options (call from ``__init__``)."""
-        self.order = check_order(order, obj=self)
-        self.theta_init = check_theta_steps(theta, self)
-        self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS, self)
-        self.memory_d = check_int("memory_d", memory_d, self)
-        self.hidden_cell = check_hidden_cell(hidden_cell, self)
-        if self.hidden_cell is DEFAULT_HIDDEN or self.hidden_cell == DEFAULT_HIDDEN:
-            self.units = check_int("units", units, self)
-        else:
-            self.units = None if units is None else check_int("units", units, self)
+    def init_options(self, options):
+        """Check and store the cell's options (call from ``__init__``).
+
+        ``options`` holds every Keras option of `nengo_lmu.cell_options`
+        (`nengo_lmu.cell_options.bind` makes it from the arguments).
+        """
+        self.theta_init = check_theta_steps(options["theta"], self)
+        self.hidden_cell = check_hidden_cell(options["hidden_cell"], self)
+        checked = check_options(dict(options, hidden_cell=self.hidden_cell), obj=self)
+        for name in ("order", "memory_d", "discretizer", "seed") + FLAGS:
+            setattr(self, name, checked[name])
+        self.units = checked["units"]
         self.hidden_activation = check_choice(
-            "hidden_activation", hidden_activation, ACTIVATIONS, self
+            "hidden_activation", options["hidden_activation"], ACTIVATIONS, self
         )
-        for name, value in dict(
-            hidden_to_memory=hidden_to_memory,
-            memory_to_memory=memory_to_memory,
-            input_to_hidden=input_to_hidden,
-            hidden_to_hidden=hidden_to_hidden,
-            trainable_memory=trainable_memory,
-            trainable_theta=trainable_theta,
-            use_bias=use_bias,
-        ).items():
-            setattr(self, name, check_bool(name, value, self))
         if self.hidden_cell is None and self.hidden_to_memory:
             raise ValidationError(
                 "must be False when hidden_cell is None (there is no hidden state to feed back)",
@@ -227,40 +198,24 @@ class LMUCore:
                 attr="trainable_theta",
                 obj=self,
             )
-        for name, value in dict(
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            encoder_initializer=encoder_initializer,
-            bias_initializer=bias_initializer,
-        ).items():
-            setattr(self, name, check_initializer(name, value, self))
-        for name, value in dict(
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-        ).items():
-            setattr(self, name, check_regularizer(name, value, self))
-        self.dropout = check_rate("dropout", dropout, self)
-        self.recurrent_dropout = check_rate("recurrent_dropout", recurrent_dropout, self)
-        if seed is not None:
-            seed = check_int("seed", seed, self, minimum=0)
-        self.seed = seed
+        for name in (
+            "kernel_initializer",
+            "recurrent_initializer",
+            "encoder_initializer",
+            "bias_initializer",
+        ):
+            setattr(self, name, check_initializer(name, options[name], self))
+        for name in ("kernel_regularizer", "recurrent_regularizer", "bias_regularizer"):
+            setattr(self, name, check_regularizer(name, options[name], self))
+        self.dropout = check_rate("dropout", options["dropout"], self)
+        self.recurrent_dropout = check_rate(
+            "recurrent_dropout", options["recurrent_dropout"], self
+        )
         # the one Euler rule (refuses an unstable memory, warns an inaccurate
         # one) and the cached (Ad, Bd)
         discrete_memory(self.order, self.theta_init, self.discretizer)
         self.theta_inv = None
         self.kernels = {}
-
-    def init_options_from(self, values, **overrides):
-        """`init_options` with the arguments of the caller's ``__init__``.
-
-        ``values`` is that ``__init__``'s ``locals()`` taken first thing, so
-        the classes that mix `LMUCore` in keep their explicit signatures
-        without a second copy of the option list; ``overrides`` take
-        precedence (`.LMULayer` passes its validated ``discretizer``).
-        """
-        names = list(inspect.signature(LMUCore.init_options).parameters)[1:]
-        self.init_options(**{n: overrides[n] if n in overrides else values[n] for n in names})
 
     @property
     def default_hidden(self):
@@ -271,7 +226,7 @@ class LMUCore:
     def theta(self):
         """The window in steps: the trained one when ``trainable_theta``."""
         if getattr(self, "trainable_theta", False) and self.theta_inv is not None:
-            return float(1.0 / self.theta_inv.numpy())
+            return float(1.0 / to_numpy(self.theta_inv))
         return self.theta_init
 
     # --- sizes -----------------------------------------------------------
@@ -288,10 +243,8 @@ class LMUCore:
             return self.hidden_input_size(input_d), []
         if is_rnn_cell(self.hidden_cell):
             out = self.hidden_cell.output_size
-            return int(out), [int(s) for s in tf.nest.flatten(self.hidden_cell.state_size)]
-        shape = self.hidden_cell.compute_output_shape(
-            tf.TensorShape([None, self.hidden_input_size(input_d)])
-        )
+            return int(out), [int(s) for s in state_sizes(self.hidden_cell)]
+        shape = self.hidden_cell.compute_output_shape((None, self.hidden_input_size(input_d)))
         return int(shape[-1]), [int(shape[-1])]
 
     # --- weights ---------------------------------------------------------
@@ -302,8 +255,7 @@ class LMUCore:
         if not self.default_hidden:
             hidden_in = self.hidden_input_size(input_d)
             if self.hidden_cell is not None and not self.hidden_cell.built:
-                with tf.name_scope(self.hidden_cell.name):
-                    self.hidden_cell.build(tf.TensorShape([None, hidden_in]))
+                self.hidden_cell.build((None, hidden_in))
             out, _ = self.hidden_sizes(input_d)
             if self.units is not None and self.units != out:
                 raise ValidationError(
@@ -348,9 +300,9 @@ class LMUCore:
             kind = "zeros" if attr is None else getattr(self, attr)
             if isinstance(kind, str) and kind in INITIALIZERS:
                 value = initial_weights(kind, shape, rng, attr=attr, obj=self)
-                init = tf.keras.initializers.Constant(value)
+                init = array_initializer(value)
             else:
-                init = _transposed(tf.keras.initializers.get(kind))
+                init = _transposed(keras.initializers.get(kind))
             if used:
                 self.kernels[name] = self.add_weight(
                     name=name, shape=shape, initializer=init, regularizer=regularizer
@@ -362,10 +314,10 @@ class LMUCore:
                 self.kernels[name] = self.add_weight(
                     name=name,
                     shape=value.shape,
-                    initializer=tf.keras.initializers.Constant(value),
+                    initializer=array_initializer(value),
                 )
         if self.use_bias:
-            bias_init = tf.keras.initializers.get(self.bias_initializer)
+            bias_init = keras.initializers.get(self.bias_initializer)
             self.kernels["b_u"] = self.add_weight(
                 name="b_u",
                 shape=(md,),
@@ -384,19 +336,19 @@ class LMUCore:
             self.theta_inv = self.add_weight(
                 name="theta_inv",
                 shape=(),
-                initializer=tf.keras.initializers.Constant(1.0 / self.theta_init),
+                initializer=array_initializer(np.array(1.0 / self.theta_init)),
                 constraint=theta_inv_constraint(self.order, self.discretizer),
             )
 
     def dense(self, name, x):
         """``x @ W^T`` for a ``(post, pre)`` kernel, on the last axis."""
-        w = tf.cast(self.kernels[name], x.dtype)
-        if x.shape.rank == 2:
-            return tf.linalg.matmul(x, w, transpose_b=True)
-        return tf.einsum("bti,oi->bto", x, w)
+        w = ops.cast(self.kernels[name], x.dtype)
+        if len(x.shape) == 2:
+            return matmul(x, ops.transpose(w))
+        return ops.einsum("bti,oi->bto", x, w)
 
     def bias(self, name, dtype):
-        return tf.cast(self.kernels[name], dtype) if name in self.kernels else None
+        return ops.cast(self.kernels[name], dtype) if name in self.kernels else None
 
     # --- the memory's matrices -------------------------------------------
 
@@ -411,15 +363,19 @@ class LMUCore:
         q = self.order
         if not self.trainable_theta:
             Ad, Bd = discrete_memory(self.order, self.theta_init, self.discretizer)
-            return tf.constant(Ad, dtype=dtype), tf.constant(Bd, dtype=dtype)
+            return (
+                ops.convert_to_tensor(np.asarray(Ad), dtype=dtype),
+                ops.convert_to_tensor(np.asarray(Bd), dtype=dtype),
+            )
         sys = legendre_system(q, 1.0)
-        A = tf.constant(sys.A, dtype=dtype)
-        B = tf.constant(sys.B[:, 0], dtype=dtype)
-        s = tf.cast(self.theta_inv, dtype)
+        A = ops.convert_to_tensor(sys.A, dtype=dtype)
+        B = ops.convert_to_tensor(sys.B[:, 0], dtype=dtype)
+        s = ops.cast(self.theta_inv, dtype)
         if self.discretizer == "euler":
-            return tf.eye(q, dtype=dtype) + s * A, s * B
-        aug = tf.concat([tf.concat([A, B[:, None]], axis=1), tf.zeros((1, q + 1), dtype)], axis=0)
-        e = tf.linalg.expm(s * aug)
+            return ops.eye(q, dtype=dtype) + s * A, s * B
+        aug = np.zeros((q + 1, q + 1))
+        aug[:q, :q], aug[:q, q] = sys.A, sys.B[:, 0]
+        e = expm(s * ops.convert_to_tensor(aug, dtype=dtype))
         return e[:q, :q], e[:q, q]
 
     # --- one step (the reference) ----------------------------------------
@@ -432,7 +388,7 @@ class LMUCore:
         input, the fed-back ``h`` and the fed-back ``m`` (None: no dropout).
         """
         x_mask, h_mask, m_mask = masks
-        f = TF_ACTIVATIONS[self.hidden_activation]
+        f = ACTIVATION_FUNCTIONS[self.hidden_activation]
         dtype = x_t.dtype
         xd = _mask(x_t, x_mask)
         u = self.dense("e_x", xd)
@@ -444,14 +400,12 @@ class LMUCore:
             u += self.bias("b_u", dtype)
         Ad, Bd = memory
         if self.trainable_memory:
-            m = tf.linalg.matmul(m, Ad, transpose_b=True) + tf.linalg.matmul(
-                u, Bd, transpose_b=True
-            )
+            m = matmul(m, ops.transpose(Ad)) + matmul(u, ops.transpose(Bd))
         else:
             q, md = self.order, self.memory_d
-            m3 = tf.reshape(m, (-1, md, q))
-            m3 = tf.linalg.matmul(m3, Ad, transpose_b=True) + u[:, :, None] * Bd
-            m = tf.reshape(m3, (-1, md * q))
+            m3 = ops.reshape(m, (-1, md, q))
+            m3 = matmul(m3, ops.transpose(Ad)) + u[:, :, None] * Bd
+            m = ops.reshape(m3, (-1, md * q))
         if self.default_hidden:
             pre = self.dense("W_m", m)
             if self.input_to_hidden:
@@ -462,12 +416,12 @@ class LMUCore:
                 pre += self.bias("b_h", dtype)
             h = f(pre)
             return h, m, [h]
-        h_in = tf.concat([m, x_t], axis=1) if self.input_to_hidden else m
+        h_in = ops.concatenate([m, x_t], axis=1) if self.input_to_hidden else m
         if self.hidden_cell is None:
             return h_in, m, []
         if is_rnn_cell(self.hidden_cell):
             o, new = self.hidden_cell(h_in, list(h_states), training=training)
-            return o, m, list(tf.nest.flatten(new))
+            return o, m, flat_states(new)
         o = self.hidden_cell(h_in, training=training)
         return o, m, [o]
 
@@ -476,35 +430,21 @@ class LMUCore:
         return self.hidden_to_memory or (self.default_hidden and self.hidden_to_hidden)
 
     def options_config(self):
-        """The shared options as a ``get_config`` dict."""
-        ser = tf.keras.layers.serialize
-        return dict(
-            units=self.units if self.default_hidden else None,
-            order=self.order,
-            theta=self.theta_init,
-            memory_d=self.memory_d,
-            hidden_activation=self.hidden_activation,
-            hidden_to_memory=self.hidden_to_memory,
-            memory_to_memory=self.memory_to_memory,
-            input_to_hidden=self.input_to_hidden,
-            hidden_to_hidden=self.hidden_to_hidden,
-            trainable_memory=self.trainable_memory,
-            kernel_initializer=serialize(self.kernel_initializer, tf.keras.initializers),
-            recurrent_initializer=serialize(self.recurrent_initializer, tf.keras.initializers),
-            encoder_initializer=serialize(self.encoder_initializer, tf.keras.initializers),
-            seed=self.seed,
-            discretizer=self.discretizer,
-            hidden_cell=(
-                self.hidden_cell
-                if self.hidden_cell is None or self.default_hidden
-                else ser(self.hidden_cell)
-            ),
-            trainable_theta=self.trainable_theta,
-            use_bias=self.use_bias,
-            bias_initializer=serialize(self.bias_initializer, tf.keras.initializers),
-            kernel_regularizer=serialize(self.kernel_regularizer, tf.keras.regularizers),
-            recurrent_regularizer=serialize(self.recurrent_regularizer, tf.keras.regularizers),
-            bias_regularizer=serialize(self.bias_regularizer, tf.keras.regularizers),
-            dropout=self.dropout,
-            recurrent_dropout=self.recurrent_dropout,
-        )
+        """The cell's options as a ``get_config`` dict (every Keras option of
+        `nengo_lmu.cell_options`)."""
+        config = {}
+        for option in options_of("keras"):
+            value = getattr(self, option.name, None)
+            if option.name == "theta":
+                value = self.theta_init
+            elif option.name == "units":
+                value = self.units if self.default_hidden else None
+            elif option.name == "hidden_cell":
+                if not (value is None or self.default_hidden):
+                    value = keras.layers.serialize(value)
+            elif option.name.endswith("_initializer"):
+                value = serialize(value, keras.initializers)
+            elif option.name.endswith("_regularizer"):
+                value = serialize(value, keras.regularizers)
+            config[option.name] = value
+        return config

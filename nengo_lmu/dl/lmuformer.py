@@ -59,9 +59,9 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.layers import LegendreMemoryLayer
 from nengo_lmu.dl.memory import MODES
 from nengo_lmu.dl.neurons import atan_spike
+from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
 from nengo_lmu.validation import (
     check_bool,
     check_choice,

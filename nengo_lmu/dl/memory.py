@@ -1,4 +1,4 @@
-"""Evaluating the LMU memory over whole sequences in TensorFlow.
+"""Evaluating the LMU memory over whole sequences with ``keras.ops``.
 
 The memory of order ``q`` is the linear recurrence (one step per sample)::
 
@@ -10,7 +10,7 @@ scalar sequence per row; callers fold batch and ``memory_d`` together) and
 returning ``(n, T, q)``:
 
 ``recurrent``
-    The step-by-step reference (`tf.scan` over time): ``O(q^2)`` work and
+    The step-by-step reference (``keras.ops.scan`` over time): ``O(q^2)`` work and
     one dependent step per sample.
 ``chunked``
     Split time into chunks of ``L`` samples. The state at the start of each
@@ -23,8 +23,8 @@ returning ``(n, T, q)``:
     sequential part ``T / L`` small ones.
 ``fft``
     The causal convolution with ``H`` through real FFTs of length ``>= 2T``
-    (``O(q log T)`` per sample; TensorFlow's CPU FFT is slow, so this mode
-    is rarely the fastest on a CPU).
+    (``O(q log T)`` per sample; CPU FFTs are slow next to matrix
+    products, so this mode is rarely the fastest on a CPU).
 
 The constants are computed once in float64 with numpy (`legendre_kernels`)
 and cast to the computation's dtype.
@@ -33,9 +33,9 @@ and cast to the computation's dtype.
 import functools
 
 import numpy as np
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.compat import matmul, ops, standard_dtype
 from nengo_lmu.systems import (
     DISCRETIZERS,
     check_euler,
@@ -137,26 +137,40 @@ def default_chunk_size(order):
     return int(np.clip(4096 // order, 16, 64))
 
 
-@tf.autograph.experimental.do_not_convert
+def as_tensor(x):
+    """``x`` as a tensor of its own float dtype (numpy float64 stays float64
+    on every backend that has it)."""
+    dtype = getattr(x, "dtype", None)
+    return ops.convert_to_tensor(x, dtype=None if dtype is None else standard_dtype(dtype))
+
+
+def _const(value, dtype):
+    """A float64 numpy constant as a tensor of the computation's dtype."""
+    return ops.convert_to_tensor(np.asarray(value), dtype=standard_dtype(dtype))
+
+
 def memory_recurrent(u, Ad, Bd, m0=None):
-    """Reference: step ``m[t] = Ad m[t-1] + Bd u[t]`` with `tf.scan`.
+    """Reference: step ``m[t] = Ad m[t-1] + Bd u[t]`` (``keras.ops.scan``).
 
     ``u`` is ``(n, T)``, ``m0`` ``(n, q)`` or None; returns ``(n, T, q)``.
     """
+    u = as_tensor(u)
     dtype = u.dtype
-    AdT = tf.constant(np.asarray(Ad).T, dtype=dtype)
-    Bd = tf.constant(np.asarray(Bd), dtype=dtype)
+    AdT = _const(np.asarray(Ad).T, dtype)
+    Bd = _const(Bd, dtype)
     if m0 is None:
-        m0 = tf.zeros((tf.shape(u)[0], AdT.shape[0]), dtype=dtype)
+        m0 = ops.zeros((ops.shape(u)[0], np.asarray(Ad).shape[0]), dtype=dtype)
+    else:
+        m0 = ops.cast(m0, dtype)
 
     def step(m, u_t):
-        return tf.matmul(m, AdT) + u_t[:, None] * Bd[None, :]
+        m = matmul(m, AdT) + u_t[:, None] * Bd[None, :]
+        return m, m
 
-    ms = tf.scan(step, tf.transpose(u), initializer=m0)
-    return tf.transpose(ms, (1, 0, 2))
+    _, ms = ops.scan(step, m0, ops.transpose(u))
+    return ops.transpose(ms, (1, 0, 2))
 
 
-@tf.autograph.experimental.do_not_convert
 def memory_chunked(u, order, theta, discretizer="zoh", chunk=None, m0=None):
     """The memory over whole sequences by the chunked scan (module docstring).
 
@@ -165,25 +179,36 @@ def memory_chunked(u, order, theta, discretizer="zoh", chunk=None, m0=None):
     """
     chunk = default_chunk_size(order) if chunk is None else chunk
     K, W_end, AdL_T = _chunk_constants(order, theta, discretizer, chunk)
+    u = as_tensor(u)
     dtype = u.dtype
-    K = tf.constant(K, dtype=dtype)
-    W_end = tf.constant(W_end, dtype=dtype)
-    AdL_T = tf.constant(AdL_T, dtype=dtype)
+    K = _const(K, dtype)
+    W_end = _const(W_end, dtype)
+    AdL_T = _const(AdL_T, dtype)
     q, L = order, chunk
-    n, T = tf.shape(u)[0], tf.shape(u)[1]
+    n, T = ops.shape(u)
     pad = (-T) % L
-    u = tf.pad(u, [[0, 0], [0, pad]])
+    u = ops.pad(u, [[0, 0], [0, pad]])
     n_chunks = (T + pad) // L
-    uc = tf.reshape(u, (n, n_chunks, L))
+    uc = ops.reshape(u, (n, n_chunks, L))
     # zero-state memory at the end of each chunk, then the chunk-start
     # states by a scan over chunks: s[c+1] = Ad^L s[c] + end[c]
-    ends = tf.einsum("ncl,lq->cnq", uc, W_end)
-    s0 = tf.zeros((n, q), dtype=dtype) if m0 is None else tf.cast(m0, dtype)
-    after = tf.scan(lambda s, e: tf.matmul(s, AdL_T) + e, ends, initializer=s0)
-    starts = tf.concat([s0[None], after[:-1]], axis=0)
-    x = tf.concat([uc, tf.transpose(starts, (1, 0, 2))], axis=-1)
-    m = tf.matmul(tf.reshape(x, (n * n_chunks, L + q)), K)
-    return tf.reshape(m, (n, n_chunks * L, q))[:, :T]
+    ends = ops.einsum("ncl,lq->cnq", uc, W_end)
+    s0 = ops.zeros((n, q), dtype=dtype) if m0 is None else ops.cast(m0, dtype)
+
+    def step(s, e):
+        s = matmul(s, AdL_T) + e
+        return s, s
+
+    _, after = ops.scan(step, s0, ends)
+    starts = ops.concatenate([s0[None], after[:-1]], axis=0)
+    x = ops.concatenate([uc, ops.transpose(starts, (1, 0, 2))], axis=-1)
+    m = matmul(ops.reshape(x, (n * n_chunks, L + q)), K)
+    return ops.reshape(m, (n, n_chunks * L, q))[:, :T]
+
+
+def complex_product(a, b):
+    """``a * b`` for complex numbers given as ``(real, imag)`` pairs."""
+    return a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]
 
 
 def _fft_length(T):
@@ -197,13 +222,13 @@ def _fft_kernel(order, theta, discretizer, T):
     return np.fft.rfft(H.T, n=_fft_length(T))  # (q, F) complex128
 
 
-@tf.autograph.experimental.do_not_convert
 def memory_fft(u, order, theta, discretizer="zoh", m0=None):
     """The memory by FFT convolution; needs the sequence length when traced.
 
     A nonzero initial state adds its free response ``Ad^(t+1) m0``, computed
     with the chunked scan on a zero input.
     """
+    u = as_tensor(u)
     T = u.shape[1]
     if T is None:
         raise ValidationError(
@@ -212,14 +237,14 @@ def memory_fft(u, order, theta, discretizer="zoh", m0=None):
             attr="mode",
         )
     Hf = _fft_kernel(order, theta, discretizer, T)
-    ctype = tf.complex64 if u.dtype == tf.float32 else tf.complex128
-    Hf = tf.constant(Hf, dtype=ctype)
+    Hf = (_const(Hf.real, u.dtype)[None], _const(Hf.imag, u.dtype)[None])
     N = _fft_length(T)
-    U = tf.signal.rfft(u, fft_length=[N])
-    m = tf.signal.irfft(U[:, None, :] * Hf[None], fft_length=[N])[:, :, :T]
-    m = tf.transpose(m, (0, 2, 1))
+    U = ops.rfft(u, fft_length=N)
+    U = (U[0][:, None, :], U[1][:, None, :])
+    m = ops.irfft(complex_product(U, Hf), fft_length=N)[:, :, :T]
+    m = ops.transpose(m, (0, 2, 1))
     if m0 is not None:
-        m = m + memory_chunked(tf.zeros_like(u), order, theta, discretizer, m0=m0)
+        m = m + memory_chunked(ops.zeros_like(u), order, theta, discretizer, m0=m0)
     return m
 
 
@@ -232,23 +257,22 @@ def _last_kernel(order, theta, discretizer, T):
     return H[:T][::-1].copy(), power.T.copy()
 
 
-@tf.autograph.experimental.do_not_convert
 def memory_last(u, order, theta, discretizer="zoh", m0=None, chunk=None):
     """Only the last state ``m[T-1]``: one ``(n, T) @ (T, q)`` product.
 
     Falls back to the chunked scan when the length is unknown at trace time.
     """
+    u = as_tensor(u)
     T = u.shape[1]
     if T is None:
         return memory_chunked(u, order, theta, discretizer, chunk, m0)[:, -1]
     Hrev, powT = _last_kernel(order, theta, discretizer, T)
-    m = tf.matmul(u, tf.constant(Hrev, dtype=u.dtype))
+    m = matmul(u, _const(Hrev, u.dtype))
     if m0 is not None:
-        m = m + tf.matmul(tf.cast(m0, u.dtype), tf.constant(powT, dtype=u.dtype))
+        m = m + matmul(ops.cast(m0, u.dtype), _const(powT, u.dtype))
     return m
 
 
-@tf.autograph.experimental.do_not_convert
 def legendre_memory(
     u, order, theta, mode="chunked", discretizer="zoh", chunk=None, m0=None, last_only=False
 ):
@@ -256,37 +280,36 @@ def legendre_memory(
 
     Parameters
     ----------
-    u : tf.Tensor, shape (batch, T, d)
-        Inputs (float32 or float64); each of the ``d`` channels has its own
-        memory.
+    u : tensor, shape (batch, T, d)
+        Inputs (float32 or float64; any backend's tensor or a numpy array);
+        each of the ``d`` channels has its own memory.
     order, theta : int, float
         Order and window in steps.
     mode : "chunked", "fft" or "recurrent"
     discretizer : "zoh" or "euler"
     chunk : int, optional
         Chunk length of the chunked mode (`default_chunk_size`).
-    m0 : tf.Tensor, shape (batch, d * order), optional
+    m0 : tensor, shape (batch, d * order), optional
         Initial state (zero if None).
     last_only : bool
         Return only the last step's memory (``(batch, d * order)``).
 
     Returns
     -------
-    tf.Tensor, shape (batch, T, d * order)
+    tensor, shape (batch, T, d * order)
         ``m[t]`` laid out ``(d, order)`` row-major on the last axis (as in
         KerasLMU and `.LegendreMemory`).
     """
     check_choice("mode", mode, MODES)
     order = check_order(order)
-    batch, T, d = tf.shape(u)[0], u.shape[1] or tf.shape(u)[1], u.shape[2]
+    u = as_tensor(u)
+    batch, T, d = ops.shape(u)
     # one scalar sequence per (batch, channel)
-    flat = tf.reshape(tf.transpose(u, (0, 2, 1)), (-1, u.shape[1] or tf.shape(u)[1]))
-    if u.shape[1] is not None:
-        flat = tf.ensure_shape(flat, (None, u.shape[1]))
-    m0f = None if m0 is None else tf.reshape(m0, (-1, order))
+    flat = ops.reshape(ops.transpose(u, (0, 2, 1)), (-1, T))
+    m0f = None if m0 is None else ops.reshape(ops.cast(m0, u.dtype), (-1, order))
     if last_only and mode != "recurrent":
         m = memory_last(flat, order, theta, discretizer, m0f, chunk)
-        return tf.reshape(m, (batch, d * order))
+        return ops.reshape(m, (batch, d * order))
     if mode == "chunked":
         m = memory_chunked(flat, order, theta, discretizer, chunk, m0f)
     elif mode == "fft":
@@ -295,10 +318,11 @@ def legendre_memory(
         Ad, Bd = cached_discrete_memory(order, float(theta), discretizer)
         m = memory_recurrent(flat, Ad, Bd, m0f)
     if d == 1:
-        m = tf.reshape(m, (batch, T, order))
+        m = ops.reshape(m, (batch, T, order))
     else:
-        m = tf.reshape(
-            tf.transpose(tf.reshape(m, (batch, d, T, order)), (0, 2, 1, 3)), (batch, T, d * order)
+        m = ops.reshape(
+            ops.transpose(ops.reshape(m, (batch, d, T, order)), (0, 2, 1, 3)),
+            (batch, T, d * order),
         )
     return m[:, -1] if last_only else m
 
@@ -316,7 +340,6 @@ __all__ = [
 ]
 
 
-@tf.autograph.experimental.do_not_convert
 def response_tensor(Ad, Bd, n):
     """``H[k] = Ad^k Bd`` for ``k < n`` from tensors, shape ``(n, q)``.
 
@@ -325,11 +348,15 @@ def response_tensor(Ad, Bd, n):
     """
     if n == 1:
         return Bd[None]
-    rest = tf.scan(lambda h, _: tf.linalg.matvec(Ad, h), tf.range(n - 1), initializer=Bd)
-    return tf.concat([Bd[None], rest], axis=0)
+
+    def step(h, _):
+        h = matmul(Ad, h[:, None])[:, 0]
+        return h, h
+
+    _, rest = ops.scan(step, Bd, ops.zeros((n - 1,), dtype=Bd.dtype))
+    return ops.concatenate([Bd[None], rest], axis=0)
 
 
-@tf.autograph.experimental.do_not_convert
 def memory_from_response(u, Ad, Bd, m0=None, last_only=False):
     """The memory of ``u`` (``(n, T)``, T known) from tensor ``(Ad, Bd)``.
 
@@ -347,36 +374,41 @@ def memory_from_response(u, Ad, Bd, m0=None, last_only=False):
         )
     H = response_tensor(Ad, Bd, T)
     if last_only:
-        m = tf.matmul(u, H[::-1])
+        m = matmul(u, ops.flip(H, axis=0))
         if m0 is not None:
             power = _matrix_power(Ad, T)
-            m = m + tf.matmul(tf.cast(m0, u.dtype), power, transpose_b=True)
+            m = m + matmul(ops.cast(m0, u.dtype), ops.transpose(power))
         return m
     N = _fft_length(T)
-    U = tf.signal.rfft(u, fft_length=[N])
-    Hf = tf.signal.rfft(tf.transpose(H), fft_length=[N])
-    m = tf.signal.irfft(U[:, None, :] * Hf[None], fft_length=[N])[:, :, :T]
-    m = tf.transpose(m, (0, 2, 1))
+    U = ops.rfft(u, fft_length=N)
+    Hf = ops.rfft(ops.transpose(H), fft_length=N)
+    m = ops.irfft(
+        complex_product((U[0][:, None, :], U[1][:, None, :]), (Hf[0][None], Hf[1][None])),
+        fft_length=N,
+    )[:, :, :T]
+    m = ops.transpose(m, (0, 2, 1))
     if m0 is not None:
-        free = tf.scan(
-            lambda s, _: tf.matmul(s, Ad, transpose_b=True),
-            tf.range(T),
-            initializer=tf.cast(m0, u.dtype),
-        )
-        m = m + tf.transpose(free, (1, 0, 2))
+        AdT = ops.transpose(Ad)
+
+        def step(s, _):
+            s = matmul(s, AdT)
+            return s, s
+
+        _, free = ops.scan(step, ops.cast(m0, u.dtype), ops.zeros((T,), dtype=u.dtype))
+        m = m + ops.transpose(free, (1, 0, 2))
     return m
 
 
 def _matrix_power(A, n):
     """``A^n`` (n a Python int) by repeated squaring."""
-    result = tf.eye(A.shape[0], dtype=A.dtype)
+    result = ops.eye(A.shape[0], dtype=A.dtype)
     base = A
     while n:
         if n & 1:
-            result = tf.matmul(result, base)
-        base = tf.matmul(base, base)
+            result = matmul(result, base)
+        base = matmul(base, base)
         n >>= 1
     return result
 
 
-__all__ += ["response_tensor", "memory_from_response"]
+__all__ += ["response_tensor", "memory_from_response", "complex_product"]

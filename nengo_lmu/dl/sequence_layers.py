@@ -5,11 +5,19 @@ the evaluation modes and their fallback, the states, and Keras' RNN options.
 Each step of a sequence is one sample, so ``theta`` is in steps.
 """
 
+import inspect
 import warnings
 
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.compat import (
+    check_finite,
+    keras,
+    ops,
+    read_variable,
+    register,
+    uses_tensorflow,
+)
 from nengo_lmu.dl.memory import (
     MODES,
     check_theta_steps,
@@ -26,7 +34,7 @@ def _check_chunk(chunk_size, obj):
     return check_int("chunk_size", chunk_size, obj)
 
 
-class SequenceLayer(tf.keras.layers.Layer):
+class SequenceLayer(keras.layers.Layer):
     """What both layers share: modes, state handling and Keras RNN options."""
 
     def __init__(
@@ -92,8 +100,8 @@ class SequenceLayer(tf.keras.layers.Layer):
         raise NotImplementedError
 
     def _check_input_shape(self, input_shape, what):
-        input_shape = tf.TensorShape(input_shape)
-        if input_shape.rank != 3 or input_shape[-1] is None:
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3 or input_shape[-1] is None:
             raise ValidationError(
                 f"input must have shape (batch, steps, {what}) with a known "
                 f"number of {what}, got {input_shape}",
@@ -138,11 +146,14 @@ class SequenceLayer(tf.keras.layers.Layer):
         if states is None:
             states = [None] * len(self.state_variables)
         for var, value in zip(self.state_variables, states):
-            var.assign(tf.zeros_like(var) if value is None else value)
+            var.assign(ops.zeros(var.shape, dtype=var.dtype) if value is None else value)
 
     def __call__(self, inputs, initial_state=None, **kwargs):
         # checked here, not in call(), so the error keeps its type (Keras
-        # re-raises errors from call() as RuntimeError)
+        # re-raises errors from call() as RuntimeError); TensorFlow checks
+        # the values in the graph (call()), the other backends here
+        if not uses_tensorflow():
+            check_finite(inputs, self._nonfinite_message())
         if initial_state is not None:
             if not isinstance(initial_state, (list, tuple)):
                 initial_state = [initial_state]
@@ -159,28 +170,30 @@ class SequenceLayer(tf.keras.layers.Layer):
 
     def _initial_states(self, inputs, initial_state):
         if initial_state is not None:
-            return [tf.cast(s, self.compute_dtype) for s in initial_state]
+            return [ops.cast(s, self.compute_dtype) for s in initial_state]
         if self.stateful:
-            return [tf.convert_to_tensor(v) for v in self.state_variables]
+            return [read_variable(v) for v in self.state_variables]
         return [None] * len(self._state_sizes())
 
     def _finish(self, sequence, last, states):
         if self.stateful:
             for var, value in zip(self.state_variables, states):
-                var.assign(tf.cast(value, var.dtype))
+                var.assign(ops.cast(value, var.dtype))
         out = sequence if self.return_sequences else last
         if self.return_state:
             return [out] + list(states)
         return out
 
+    def _nonfinite_message(self):
+        return f"{self.name}: the input contains NaN or infinite values"
+
     def call(self, inputs, initial_state=None, training=None):
-        inputs = tf.cast(inputs, self.compute_dtype)
+        inputs = ops.cast(inputs, self.compute_dtype)
         # stop with a clear message on NaN or inf inputs (never propagate them)
-        inputs = tf.debugging.assert_all_finite(
-            inputs, f"{self.name}: the input contains NaN or infinite values"
-        )
+        if uses_tensorflow():
+            inputs = check_finite(inputs, self._nonfinite_message())
         if self.go_backwards:
-            inputs = tf.reverse(inputs, axis=[1])
+            inputs = ops.flip(inputs, axis=1)
         states = self._initial_states(inputs, initial_state)
         return self._run(inputs, states, training=training)
 
@@ -200,7 +213,7 @@ class SequenceLayer(tf.keras.layers.Layer):
         return config
 
 
-@tf.keras.utils.register_keras_serializable(package="nengo_lmu")
+@register
 class LegendreMemoryLayer(SequenceLayer):
     """The LMU memory [1]_ over whole sequences, as a Keras layer.
 
@@ -245,10 +258,10 @@ class LegendreMemoryLayer(SequenceLayer):
 
     Examples
     --------
-    >>> x = tf.keras.Input((100, 1))
+    >>> x = keras.Input((100, 1))
     >>> m = LegendreMemoryLayer(order=6, theta=50, return_sequences=True)(x)
-    >>> m.shape
-    TensorShape([None, 100, 6])
+    >>> tuple(m.shape)
+    (None, 100, 6)
 
     References
     ----------
@@ -292,13 +305,21 @@ class LegendreMemoryLayer(SequenceLayer):
         return self._finish(m, m[:, -1], [m[:, -1]])
 
     def compute_output_shape(self, input_shape):
-        input_shape = tf.TensorShape(input_shape)
+        input_shape = tuple(input_shape)
         size = input_shape[-1] * self.order
         out = (
-            tf.TensorShape([input_shape[0], input_shape[1], size])
+            (input_shape[0], input_shape[1], size)
             if self.return_sequences
-            else tf.TensorShape([input_shape[0], size])
+            else (input_shape[0], size)
         )
         if self.return_state:
-            return [out, tf.TensorShape([input_shape[0], size])]
+            return [out, (input_shape[0], size)]
         return out
+
+
+#: The keyword parameters of `SequenceLayer` after ``order`` and ``theta``
+#: (with `.LMULayer`'s default of ``return_sequences``)
+SEQUENCE_PARAMETERS = tuple(
+    p.replace(default=False) if p.name == "return_sequences" else p
+    for p in list(inspect.signature(SequenceLayer.__init__).parameters.values())[3:-1]
+)

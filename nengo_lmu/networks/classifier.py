@@ -6,6 +6,7 @@ import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.cell_options import SAVED_OPTIONS
 from nengo_lmu.networks.lmu_cell import LMUCell, stack_cells
 from nengo_lmu.networks.saving import (
     check_kind,
@@ -19,19 +20,9 @@ from nengo_lmu.validation import check_int, check_seed
 
 #: LMUCell attributes stored with saved parameters (with ``order``, ``theta``
 #: and ``hidden_neuron_type``; not the initialisers, which trained weights
-#: replace, nor the network's own label/container).
-CELL_ARGS = (
-    "units",
-    "input_d",
-    "memory_d",
-    "hidden_gain",
-    "hidden_to_memory",
-    "memory_to_memory",
-    "input_to_hidden",
-    "hidden_to_hidden",
-    "discretizer",
-    "trainable_memory",
-)
+#: replace, nor the network's own label/container): the ``saved`` options of
+#: `nengo_lmu.cell_options`.
+CELL_ARGS = SAVED_OPTIONS
 
 
 def _neuron_type_to_str(neuron_type):
