@@ -35,6 +35,7 @@ LAYERS = {
     # the applications: above the whole library, and nothing below imports them
     "nengo_lmu.apps": 5,
     "nengo_lmu.apps.audio": 5,
+    "nengo_lmu.apps.augment": 5,
     "nengo_lmu.apps.speech": 5.25,
     "nengo_lmu.apps.data": 5.5,
     "nengo_lmu.apps.tasks": 5.5,

@@ -8,12 +8,27 @@ from nengo.exceptions import ValidationError
 from scipy.io import wavfile
 
 from nengo_lmu.apps.audio import SAMPLE_RATE, log_mel, mel_filterbank
-from nengo_lmu.apps.speech import KEYWORDS, load_speech_commands, spoken_keywords, synthesize
+from nengo_lmu.apps.speech import (
+    FAR_RATES,
+    KEYWORDS,
+    TRAIN_PITCHES,
+    TRAIN_RATES,
+    load_speech_commands,
+    spoken_keywords,
+    synthesize,
+)
 
 needs_espeak = pytest.mark.skipif(
     importlib.util.find_spec("espeakng_loader") is None,
     reason="needs espeakng-loader (the 'speech' extra)",
 )
+
+
+@pytest.fixture
+def rng():
+    return np.random.RandomState(0)
+
+
 QUICK = dict(keywords=["yes", "no", "up"], n_train=3, n_test=2, n_mels=16)
 
 
@@ -69,10 +84,12 @@ def test_synthesize_speaks():
 
 @needs_espeak
 def test_spoken_keywords_deterministic_and_split_by_voice():
-    a = spoken_keywords(**QUICK, use_cache=False)
-    b = spoken_keywords(**QUICK, use_cache=False)
-    for key in ("x_train", "y_train", "x_test", "y_test", "voices_train", "voices_test"):
-        np.testing.assert_array_equal(a[key], b[key])
+    a = spoken_keywords(**QUICK, use_cache=False, workers=2)
+    # one worker process or two: the same set
+    b = spoken_keywords(**QUICK, use_cache=False, workers=1)
+    for split in ("train", "test", "far"):
+        for key in ("x", "y", "voices", "rates", "pitches"):
+            np.testing.assert_array_equal(a[f"{key}_{split}"], b[f"{key}_{split}"])
     c = spoken_keywords(**QUICK, seed=1, use_cache=False)
     assert not np.allclose(a["x_train"], c["x_train"])
     assert a["x_train"].shape == (9, 98, 16) and a["x_test"].shape == (6, 98, 16)
@@ -83,6 +100,16 @@ def test_spoken_keywords_deterministic_and_split_by_voice():
     assert train_v and test_v and not train_v & test_v
     assert {v.split("+")[1] for v in a["voices_train"]} <= train_v
     assert {v.split("+")[1] for v in a["voices_test"]} <= test_v
+    # the far split: unseen voices at rates and pitches outside training's
+    assert a["x_far"].shape == (6, 98, 16)
+    np.testing.assert_array_equal(a["y_far"], np.repeat([0, 1, 2], 2))
+    assert {v.split("+")[1] for v in a["voices_far"]} <= test_v
+    for split, inside in (("train", True), ("test", True), ("far", False)):
+        for key, (lo, hi) in (("rates", TRAIN_RATES), ("pitches", TRAIN_PITCHES)):
+            within = (a[f"{key}_{split}"] >= lo) & (a[f"{key}_{split}"] < hi)
+            assert np.all(within == inside), (split, key)
+    assert np.all((a["rates_far"] >= FAR_RATES[0][0]) & (a["rates_far"] < FAR_RATES[1][1]))
+    assert a["seconds"] > 0
 
 
 @needs_espeak
@@ -100,6 +127,8 @@ def test_spoken_keywords_cache(tmp_path):
     assert b["keywords"] == ("yes", "no", "up")
     spoken_keywords(**(QUICK | dict(n_mels=8)), cache_dir=tmp_path)
     assert len(list(tmp_path.iterdir())) == 2  # other parameters, another file
+    spoken_keywords(**(QUICK | dict(n_far=0)), cache_dir=tmp_path, workers=1)
+    assert len(list(tmp_path.iterdir())) == 3
 
 
 def test_bad_keywords_and_arguments():
@@ -111,6 +140,10 @@ def test_bad_keywords_and_arguments():
         spoken_keywords(["yes", "no"], n_mels=0, use_cache=False)
     with pytest.raises(ValidationError, match="test_fraction"):
         spoken_keywords(["yes", "no"], test_fraction=1.5, use_cache=False)
+    with pytest.raises(ValidationError, match="n_far"):
+        spoken_keywords(["yes", "no"], n_far=-1, use_cache=False)
+    with pytest.raises(ValidationError, match="workers"):
+        spoken_keywords(["yes", "no"], workers=0, use_cache=False)
     assert len(KEYWORDS) == 35
 
 

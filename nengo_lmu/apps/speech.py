@@ -7,7 +7,9 @@ here through ``ctypes``), resampled to 16 kHz, with variety in the voice
 (English accents times voice variants), speaking rate, pitch, pitch range,
 loudness, additive noise and time shift, cut to 1 s clips. As Speech
 Commands splits by speaker, **the test split uses voice variants never
-heard in training**. Clips become log-mel features (`log_mel`: 25 ms
+heard in training**; a second held-out split (``far``) has those unseen
+voices speak slower or faster, and lower or higher, than any training clip.
+Each word is made in its own worker process (several at once). Clips become log-mel features (`log_mel`: 25 ms
 window, 10 ms hop, 98 frames per second). Generated sets are cached on disk
 under a key made of every parameter.
 
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +97,7 @@ ACCENTS = (
 #: Voice variants left out: robots, effects and names with spaces.
 EXCLUDED_VARIANTS = ("Demonic", "UniRobot", "anikaRobot", "croak", "Tweaky")
 #: Bump when generation changes, so old caches are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 _LOCK = threading.Lock()
 _ESPEAK = {}
@@ -218,15 +221,30 @@ def split_voices(test_fraction=0.2, split_seed=0):
     return train, test
 
 
-def _clip(word, variants, rng, snr_db, shift):
+#: Speaking rates (words per minute) and base pitches (0-100) of the training
+#: and test clips: each drawn uniformly from ``[low, high)``.
+TRAIN_RATES = (130, 230)
+TRAIN_PITCHES = (25, 76)
+#: The far held-out condition (``x_far``): unseen voice variants speaking
+#: slower or faster, and lower or higher, than any training clip (one of the
+#: two ranges at random for each).
+FAR_RATES = ((90, 116), (250, 311))
+FAR_PITCHES = ((5, 16), (86, 100))
+#: The splits of `spoken_keywords`: name, the random stream's code, voices.
+SPLITS = (("train", 0, "train"), ("test", 1, "test"), ("far", 2, "test"))
+
+
+def _draw(rng, ranges):
+    """One integer from ``[low, high)``, or from one of several such ranges."""
+    if isinstance(ranges[0], (tuple, list)):
+        ranges = ranges[rng.randint(len(ranges))]
+    return rng.randint(*ranges)
+
+
+def _clip(word, variants, rng, snr_db, shift, rates=TRAIN_RATES, pitches=TRAIN_PITCHES):
     voice = f"{ACCENTS[rng.randint(len(ACCENTS))]}+{variants[rng.randint(len(variants))]}"
-    audio = synthesize(
-        word,
-        voice,
-        rate=rng.randint(130, 230),
-        pitch=rng.randint(25, 76),
-        pitch_range=rng.randint(20, 81),
-    )
+    rate, pitch = _draw(rng, rates), _draw(rng, pitches)
+    audio = synthesize(word, voice, rate=rate, pitch=pitch, pitch_range=rng.randint(20, 81))
     # trim the synthesiser's leading/trailing silence, then place the word
     loud = np.flatnonzero(np.abs(audio) > 0.02 * np.abs(audio).max())
     audio = audio[loud[0] : loud[-1] + 1] if len(loud) else audio
@@ -239,90 +257,113 @@ def _clip(word, variants, rng, snr_db, shift):
     rms = np.sqrt(np.mean(audio**2)) + 1e-12
     snr = rng.uniform(*snr_db)
     clip += rng.randn(SAMPLE_RATE) * rms / 10 ** (snr / 20)
-    return clip, voice
+    return clip, voice, rate, pitch
 
 
-def _generate(
-    keywords,
-    n_train,
-    n_test,
-    n_mels,
-    test_fraction,
-    snr_db,
-    max_shift,
-    seed,
-    split_seed,
-    return_audio,
+def _generate_word(
+    word, counts, n_mels, test_fraction, snr_db, max_shift, seed, split_seed, return_audio
 ):
-    """Make the set (run in a fresh process by `spoken_keywords`)."""
-    lo, hi = snr_db
+    """Every split's clips of one word (run in a fresh process).
+
+    Each split of each word has its own random stream (seeded by the seed,
+    the split and the word), so a word's clips do not depend on which other
+    words were asked for, and eSpeak NG's state starts afresh per word.
+    """
     es = _espeak()
     # the seed of eSpeak NG's own noise (unvoiced sounds of the klatt voices)
     es["lib"].espeak_ng_SetRandSeed(int(seed))
-    train_variants, test_variants = split_voices(test_fraction, split_seed)
+    variants = dict(zip(("train", "test"), split_voices(test_fraction, split_seed)))
     shift = int(max_shift * SAMPLE_RATE)
-    out = {
-        "keywords": keywords,
-        "train_variants": np.array(train_variants),
-        "test_variants": np.array(test_variants),
-    }
-    for split, n, variants, code in (
-        ("train", n_train, train_variants, 0),
-        ("test", n_test, test_variants, 1),
-    ):
-        clips, labels, voices = [], [], []
-        for label, word in enumerate(keywords):
-            # one stream per (seed, split, word): the random choices for a
-            # word's clips do not depend on which other words were asked for
-            rng = np.random.RandomState([seed, code, KEYWORDS.index(word), 7919])
-            for _ in range(n):
-                clip, voice = _clip(word, variants, rng, (lo, hi), shift)
-                clips.append(clip)
-                labels.append(label)
-                voices.append(voice)
-        audio = np.array(clips)
-        out[f"x_{split}"] = log_mel(audio, n_mels).astype(np.float32)
-        out[f"y_{split}"] = np.array(labels, dtype=np.int32)
-        out[f"voices_{split}"] = np.array(voices)
+    out = {}
+    for split, code, voices in SPLITS:
+        rng = np.random.RandomState([seed, code, KEYWORDS.index(word), 7919])
+        rates, pitches = (
+            (FAR_RATES, FAR_PITCHES) if split == "far" else (TRAIN_RATES, TRAIN_PITCHES)
+        )
+        clips, meta = [], []
+        for _ in range(counts[split]):
+            clip, voice, rate, pitch = _clip(
+                word, variants[voices], rng, snr_db, shift, rates, pitches
+            )
+            clips.append(clip)
+            meta.append((voice, rate, pitch))
+        audio = np.array(clips).reshape(-1, SAMPLE_RATE)
+        out[f"x_{split}"] = (
+            log_mel(audio, n_mels)
+            if len(audio)
+            else np.zeros((0, frame_count(SAMPLE_RATE), n_mels))
+        ).astype(np.float32)
+        out[f"voices_{split}"] = np.array([m[0] for m in meta], dtype="U64")
+        out[f"rates_{split}"] = np.array([m[1] for m in meta], dtype=np.int16)
+        out[f"pitches_{split}"] = np.array([m[2] for m in meta], dtype=np.int16)
         if return_audio:
             out[f"audio_{split}"] = audio
     return out
 
 
 def _generate_to_file(args_json, path):
-    """Entry point of the fresh process: `_generate` into an ``.npz``."""
+    """Entry point of a worker process: `_generate_word` into an ``.npz``."""
     args = json.loads(args_json)
     args["snr_db"] = tuple(args["snr_db"])
-    out = _generate(**args)
-    out["keywords"] = np.array(out["keywords"])
-    np.savez(path, **out)
+    np.savez(path, **_generate_word(**args))
 
 
-def _generate_in_fresh_process(args):
+def _run_worker(args, tmp):
     # a plain subprocess (not multiprocessing) so that callers' scripts need
-    # no ``if __name__ == "__main__"`` guard
-    package_root = str(Path(__file__).resolve().parent.parent)
+    # no ``if __name__ == "__main__"`` guard, and every word starts eSpeak NG
+    # afresh (it keeps a little state between utterances)
+    package_root = str(Path(__file__).resolve().parent.parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "set.npz")
-        code = (
-            "import sys; from nengo_lmu.apps.speech import _generate_to_file; "
-            "_generate_to_file(sys.argv[1], sys.argv[2])"
+    path = os.path.join(tmp, f"{args['word']}.npz")
+    code = (
+        "import sys; from nengo_lmu.apps.speech import _generate_to_file; "
+        "_generate_to_file(sys.argv[1], sys.argv[2])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(args), path],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"generating the spoken keywords failed:\n{done.stderr}")
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def _generate(args, keywords, workers, progress):
+    """All words in worker processes (at most ``workers`` at once)."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed  # pylint: disable=import-outside-toplevel
+
+    bar = None
+    if progress:
+        from tqdm import tqdm  # pylint: disable=import-outside-toplevel
+
+        bar = tqdm(total=len(keywords), desc="synthesising", unit="word")
+    parts = {}
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(workers) as pool:
+        futures = {pool.submit(_run_worker, dict(args, word=w), tmp): w for w in keywords}
+        for future in as_completed(futures):
+            parts[futures[future]] = future.result()
+            if bar is not None:
+                bar.update(1)
+    if bar is not None:
+        bar.close()
+    out = {}
+    for split, _, _ in SPLITS:
+        for key in ("x", "voices", "rates", "pitches", "audio"):
+            name = f"{key}_{split}"
+            if name in parts[keywords[0]]:
+                out[name] = np.concatenate([parts[w][name] for w in keywords])
+        out[f"y_{split}"] = np.repeat(
+            np.arange(len(keywords), dtype=np.int32),
+            [len(parts[w][f"x_{split}"]) for w in keywords],
         )
-        done = subprocess.run(
-            [sys.executable, "-c", code, json.dumps(args), path],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"generating the spoken keywords failed:\n{done.stderr}")
-        with np.load(path) as f:
-            return {k: f[k] for k in f.files}
+    return out
 
 
 def spoken_keywords(
@@ -338,8 +379,17 @@ def spoken_keywords(
     cache_dir=None,
     use_cache=True,
     return_audio=False,
+    n_far=None,
+    workers=None,
+    progress=False,
 ):
     """Keyword clips spoken by eSpeak NG, as log-mel features.
+
+    Three splits: ``train``; ``test``, spoken by voice variants never heard in
+    training with the training's ranges of speaking rate (`TRAIN_RATES`) and
+    pitch (`TRAIN_PITCHES`); and ``far``, the same unseen voice variants at
+    rates (`FAR_RATES`) and pitches (`FAR_PITCHES`) outside the training
+    ranges.
 
     Parameters
     ----------
@@ -350,7 +400,7 @@ def spoken_keywords(
     n_mels : int
         Mel bins.
     test_fraction : float
-        Fraction of the voice variants kept for the test split only.
+        Fraction of the voice variants kept for the held-out splits only.
     snr_db : (float, float)
         Range of the signal-to-noise ratio of the added white noise.
     max_shift : float
@@ -366,27 +416,39 @@ def spoken_keywords(
         Read and write the cache.
     return_audio : bool
         Also return the 16 kHz clips (not cached).
+    n_far : int, optional
+        Clips per keyword in the far held-out split (``n_test`` by default;
+        0 for none).
+    workers : int, optional
+        Worker processes synthesising words in parallel (one word each at a
+        time; the CPU count by default). The set does not depend on it.
+    progress : bool
+        Show a progress bar (tqdm) over the words while generating.
 
     Returns
     -------
     dict
         ``x_train`` ``(n_train * k, 98, n_mels)`` float32 log-mel features,
-        ``y_train`` (int labels), ``x_test``, ``y_test``, ``keywords``,
-        ``voices_train``/``voices_test`` (the voice of each clip, e.g.
-        ``"en-us+m3"``), ``train_variants``/``test_variants`` (disjoint),
-        and with ``return_audio`` ``audio_train``/``audio_test``.
+        ``y_train`` (int labels), ``x_test``, ``y_test``, ``x_far``,
+        ``y_far``, ``keywords``; per clip ``voices_<split>`` (e.g.
+        ``"en-us+m3"``), ``rates_<split>`` and ``pitches_<split>``;
+        ``train_variants``/``test_variants`` (disjoint); ``seconds`` (the
+        time generation took, also when read from the cache); with
+        ``return_audio`` ``audio_<split>``.
 
     Examples
     --------
     >>> data = spoken_keywords(["yes", "no"], n_train=4, n_test=2, n_mels=20,
     ...                        use_cache=False)
-    >>> data["x_train"].shape, data["x_test"].shape
-    ((8, 98, 20), (4, 98, 20))
+    >>> data["x_train"].shape, data["x_test"].shape, data["x_far"].shape
+    ((8, 98, 20), (4, 98, 20), (4, 98, 20))
     """
     keywords = check_keywords(keywords)
     n_train = check_int("n_train", n_train)
     n_test = check_int("n_test", n_test)
+    n_far = n_test if n_far is None else check_int("n_far", n_far, minimum=0)
     n_mels = check_int("n_mels", n_mels)
+    workers = (os.cpu_count() or 1) if workers is None else check_int("workers", workers)
     test_fraction = check_positive("test_fraction", test_fraction)
     if test_fraction >= 1:
         raise ValidationError(f"must be in (0, 1), got {test_fraction}", attr="test_fraction")
@@ -398,9 +460,7 @@ def spoken_keywords(
     seed = check_int("seed", seed, minimum=0)
     split_seed = check_int("split_seed", split_seed, minimum=0)
     args = dict(
-        keywords=list(keywords),
-        n_train=n_train,
-        n_test=n_test,
+        counts=dict(train=n_train, test=n_test, far=n_far),
         n_mels=n_mels,
         test_fraction=test_fraction,
         snr_db=[lo, hi],
@@ -408,27 +468,37 @@ def spoken_keywords(
         seed=seed,
         split_seed=split_seed,
     )
-    # the cache key: every parameter and the generator's version
-    params = dict(args, version=GENERATOR_VERSION)
-    key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
-    path = Path(cache_dir or default_cache_dir()) / f"spoken_keywords_{key}.npz"
+    path = cache_path(keywords, args, cache_dir)
     if use_cache and not return_audio and path.exists():
         with np.load(path) as f:
             out = {k: f[k] for k in f.files}
         out["keywords"] = tuple(str(k) for k in out["keywords"])
+        out["seconds"] = float(out["seconds"])
         return out
 
-    # eSpeak NG keeps a little state between utterances (the phase of its
-    # pitch flutter), which shifts later words by a few samples: each set is
-    # made in a fresh process, so the same parameters give the same set.
-    out = _generate_in_fresh_process(dict(args, return_audio=bool(return_audio)))
-    out["keywords"] = keywords
+    t0 = time.perf_counter()
+    out = _generate(dict(args, return_audio=bool(return_audio)), keywords, workers, progress)
+    train_variants, test_variants = split_voices(test_fraction, split_seed)
+    out.update(
+        train_variants=np.array(train_variants),
+        test_variants=np.array(test_variants),
+        seconds=time.perf_counter() - t0,
+    )
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **{k: v for k, v in out.items() if not k.startswith("audio_")})
+        saved = {k: v for k, v in out.items() if not k.startswith("audio_")}
+        np.savez_compressed(tmp, keywords=np.array(keywords), **saved)
         os.replace(tmp, path)
+    out["keywords"] = keywords
     return out
+
+
+def cache_path(keywords, args, cache_dir=None):
+    """The cache file of a set: its name is a hash of every parameter."""
+    params = dict(args, keywords=list(keywords), version=GENERATOR_VERSION)
+    key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    return Path(cache_dir or default_cache_dir()) / f"spoken_keywords_{key}.npz"
 
 
 # --- the real data set --------------------------------------------------------
@@ -518,5 +588,9 @@ __all__ = [
     "default_cache_dir",
     "split_voices",
     "spoken_keywords",
+    "TRAIN_RATES",
+    "TRAIN_PITCHES",
+    "FAR_RATES",
+    "FAR_PITCHES",
     "load_speech_commands",
 ]

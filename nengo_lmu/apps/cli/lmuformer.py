@@ -11,6 +11,7 @@ from nengo_lmu.apps.cli.common import (
 
 
 def add_train_lmuformer_parser(sub):
+    from nengo_lmu.apps.augment import PRESETS  # light: numpy only
     from nengo_lmu.apps.experiments.lmuformer import MODELS  # light: no TensorFlow
 
     options = (
@@ -28,6 +29,12 @@ def add_train_lmuformer_parser(sub):
         ("--seeds", int, [0], None, dict(nargs="+")),
         ("--models", None, list(MODELS), None, dict(nargs="+", choices=MODELS)),
         ("--learning-rate", POSITIVE_FLOAT, 3e-3, None),
+        (
+            "--augment",
+            tuple(PRESETS),
+            "none",
+            "augmentation of the training features (nengo_lmu.apps.augment.PRESETS)",
+        ),
         (
             "--stream-clips",
             POSITIVE_INT,
@@ -88,6 +95,7 @@ def train_lmuformer_command(args):
 
     from tqdm import tqdm
 
+    from nengo_lmu.apps.augment import PRESETS
     from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer, plot_frame_accuracy
     from nengo_lmu.dl.lmuformer import save_lmuformer
 
@@ -115,6 +123,7 @@ def train_lmuformer_command(args):
         stream_clips=args.stream_clips,
         stream_dtype=args.stream_dtype,
         cache_dir=args.cache_dir,
+        augmentation=PRESETS[args.augment],
         progress=progress,
         keep_models=True,
     )
@@ -122,7 +131,9 @@ def train_lmuformer_command(args):
     print(format_table(*result.table()))
     print(
         f"\n{result.n_train} training clips, {result.n_test} test clips of unseen "
-        f"voices, {result.n_frames} frames each; {result.seconds:.0f} s in all."
+        f"voices, {result.settings['n_far']} 'far' clips (unseen voices at rates and "
+        f"pitches outside training's), {result.n_frames} frames each; "
+        f"{result.seconds:.0f} s in all."
     )
     os.makedirs(args.out, exist_ok=True)
     with open(outputs["results.json"], "w", encoding="utf-8") as f:
@@ -143,3 +154,4 @@ def train_lmuformer_command(args):
         plot_frame_accuracy(result, outputs["frames.png"])
         saved.append(outputs["frames.png"])
     print("Saved " + ", ".join(saved))
+    return 0

@@ -52,6 +52,9 @@ class ModelRun:
     #: largest ``|streamed - parallel|`` per-frame score
     stream_error: float = float("nan")
     frames_to_99: int = -1
+    #: accuracy on the far held-out split (unseen voices at rates and
+    #: pitches outside the training ranges; NaN when the data have none)
+    far_accuracy: float = float("nan")
 
 
 @dataclass
@@ -84,6 +87,7 @@ class LMUFormerComparison:
             "test acc (mean)",
             "min",
             "max",
+            "far acc (mean)",
             "params",
             "MACs/clip",
             "ACs/clip",
@@ -102,6 +106,7 @@ class LMUFormerComparison:
                     float(acc.mean()),
                     float(acc.min()),
                     float(acc.max()),
+                    float(np.mean([r.far_accuracy for r in runs])),
                     runs[0].params,
                     float(np.mean([r.macs for r in runs])),
                     float(np.mean([r.acs for r in runs])),
@@ -212,6 +217,9 @@ def compare_lmuformer(
     verbose=0,
     keep_models=False,
     stream_dtype="float32",
+    data=None,
+    augmentation=None,
+    augment_seed=0,
 ):
     """Train every model of `MODELS` on synthesised keywords and score them.
 
@@ -239,7 +247,7 @@ def compare_lmuformer(
         matched to the LMUFormer's parameter count, as is the LSTM's width).
     stream_clips : int, optional
         Test clips run frame by frame through the streaming network (all by
-        default).
+        default; 0 for no streaming run).
     cache_dir : str, optional
         Cache of the generated data (`nengo_lmu.apps.speech.spoken_keywords`).
     progress : callable, optional
@@ -253,6 +261,16 @@ def compare_lmuformer(
         is compared with (a float64 copy of the trained weights). In float32
         a spiking network can differ from the parallel model by a spike where
         a potential sits within rounding of the threshold.
+    data : dict, optional
+        A data set as `nengo_lmu.apps.speech.spoken_keywords` returns it
+        (then ``keywords``, ``n_train``, ``n_test`` and ``n_mels`` are not
+        used); models are also scored on its ``x_far`` split if it has one.
+    augmentation : nengo_lmu.apps.augment.Augmentation, optional
+        Augment the (raw log-mel) training features anew every epoch, batch
+        by batch (`nengo_lmu.apps.augment.augmented_batches`), before
+        standardising them; trained on the soft labels (mixup).
+    augment_seed : int
+        Seeds the augmentation (with the model's seed).
 
     Returns
     -------
@@ -287,10 +305,17 @@ def compare_lmuformer(
     if not seeds:
         raise ValidationError("must hold at least one seed", attr="seeds")
     t_start = time.perf_counter()
-    data = spoken_keywords(
-        keywords, n_train=n_train, n_test=n_test, n_mels=n_mels, cache_dir=cache_dir
-    )
+    if data is None:
+        data = spoken_keywords(
+            keywords, n_train=n_train, n_test=n_test, n_mels=n_mels, cache_dir=cache_dir
+        )
+    n_mels = data["x_train"].shape[-1]
     x_tr, x_te = _standardise(data)
+    mean = data["x_train"].mean(axis=(0, 1))
+    std = data["x_train"].std(axis=(0, 1)) + 1e-6
+    has_far = len(data.get("x_far", ())) > 0
+    x_far = ((data["x_far"] - mean) / std).astype(np.float32) if has_far else None
+    augmenting = augmentation is not None and augmentation.active
     y_tr, y_te = data["y_train"], data["y_test"]
     n_classes = len(data["keywords"])
     n_frames = x_tr.shape[1]
@@ -328,17 +353,31 @@ def compare_lmuformer(
                 model = former(name, seed)
                 train_model = final_scores_model(model)
             schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-            train_model.compile(
-                tf.keras.optimizers.Adam(schedule),
-                tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                metrics=["accuracy"],
+            loss = (
+                tf.keras.losses.CategoricalCrossentropy(from_logits=True)
+                if augmenting
+                else tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
             )
+            train_model.compile(tf.keras.optimizers.Adam(schedule), loss, metrics=["accuracy"])
             t0 = time.perf_counter()
-            history = train_model.fit(
-                x_tr, y_tr, batch_size=batch_size, epochs=epochs, verbose=verbose, shuffle=True
-            )
+            if augmenting:
+                _fit_augmented(
+                    train_model,
+                    data["x_train"],
+                    y_tr,
+                    (mean, std),
+                    n_classes,
+                    augmentation,
+                    np.random.RandomState([augment_seed, seed]),
+                    batch_size,
+                    epochs,
+                    verbose,
+                )
+            else:
+                train_model.fit(
+                    x_tr, y_tr, batch_size=batch_size, epochs=epochs, verbose=verbose, shuffle=True
+                )
             seconds = time.perf_counter() - t0
-            del history
             logits = train_model.predict(x_te, batch_size=256, verbose=0)
             if not np.all(np.isfinite(logits)):
                 raise ValidationError(
@@ -356,6 +395,9 @@ def compare_lmuformer(
                 epoch_seconds=seconds / epochs,
                 lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
             )
+            if has_far:
+                far_logits = train_model.predict(x_far, batch_size=256, verbose=0)
+                run.far_accuracy = float(np.mean(np.argmax(far_logits, -1) == data["y_far"]))
             if name not in ("lmu", "lstm"):
                 ops = operation_counts(model, x_te[:256])
                 run.macs, run.acs = ops["macs"], ops["acs"]
@@ -372,7 +414,7 @@ def compare_lmuformer(
                 run.macs = float(
                     n_frames * 4 * lstm_units * (n_mels + lstm_units) + lstm_units * n_classes
                 )
-            if name in STREAMED:
+            if name in STREAMED and stream_clips > 0:
                 ref = model if stream_dtype == "float32" else with_dtype(model, stream_dtype)
                 net = streaming_network(ref)
                 streamed = run_streaming(
@@ -408,6 +450,9 @@ def compare_lmuformer(
         stream_clips=stream_clips,
         stream_dtype=stream_dtype,
         test_variants=list(data["test_variants"]),
+        augmentation="none" if augmentation is None else augmentation.describe(),
+        augment_seed=augment_seed,
+        n_far=int(len(x_far)) if has_far else 0,
     )
     return LMUFormerComparison(
         runs=runs,
@@ -418,6 +463,29 @@ def compare_lmuformer(
         seconds=time.perf_counter() - t_start,
         keras_models=kept,
     )
+
+
+def _fit_augmented(
+    model, x_raw, y, stats, n_classes, augmentation, rng, batch_size, epochs, verbose
+):
+    """Train one epoch at a time on freshly augmented raw features."""
+    from nengo_lmu.apps.augment import augmented_batches  # pylint: disable=import-outside-toplevel
+
+    mean, std = stats
+    for epoch in range(epochs):
+        batches = list(augmented_batches(x_raw, y, n_classes, augmentation, batch_size, rng))
+        x_aug = ((np.concatenate([b[0] for b in batches]) - mean) / std).astype(np.float32)
+        y_aug = np.concatenate([b[1] for b in batches])
+        # the batches are already shuffled (and mixup pairs lie within them)
+        model.fit(
+            x_aug,
+            y_aug,
+            batch_size=batch_size,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            verbose=verbose,
+            shuffle=False,
+        )
 
 
 def plot_frame_accuracy(result, path=None, ax=None):
