@@ -23,9 +23,9 @@ import tensorflow as tf
 from nengo_lmu.dl.neurons import trained_neuron_params
 from nengo_lmu.dl.training import (
     check_trained_weights,
-    check_training_args,
     check_training_data,
     fit_nengo_dl,
+    fit_settings,
 )
 from nengo_lmu.validation import check_event_data
 
@@ -100,9 +100,10 @@ def train_spiking_classifier(
         nengo reference run of the trained network (`run_sequences`) may
         differ by a few spikes where float32 and float64 round differently.
     """
-    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = check_training_args(
-        epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose
+    settings = fit_settings(
+        epochs, minibatch_size, learning_rate, unroll_simulation, seed, verbose, progress_bar
     )
+    epochs, minibatch_size = settings["epochs"], settings["minibatch_size"]
     x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size, n_classes=net.n_classes)
     for part in ("train", "test"):
         check_event_data(data[f"x_{part}"], net.n_inputs, attr=f"x_{part}")
@@ -115,15 +116,9 @@ def train_spiking_classifier(
         x_te,
         loss=spike_count_loss,
         metric=spike_count_accuracy,
-        epochs=epochs,
-        minibatch_size=minibatch_size,
-        learning_rate=learning_rate,
-        unroll_simulation=unroll_simulation,
-        seed=seed,
-        verbose=verbose,
-        progress_bar=progress_bar,
         simulator_kwargs=dict(dt=net.dt),
         inspect=lambda sim: trained_neuron_params(sim, pops),
+        **settings,
     )
     counts = fit.test_output.sum(axis=1)  # amplitude == dt: each spike is 1
     params = fit.inspected

@@ -60,6 +60,26 @@ def check_training_args(
     return epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose
 
 
+def fit_settings(
+    epochs, minibatch_size, learning_rate, unroll_simulation, seed, verbose, progress_bar
+):
+    """A trainer's settings, checked (`check_training_args`) before any work
+    starts, as the keyword arguments of `fit_nengo_dl` that the trainers
+    pass alike."""
+    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = check_training_args(
+        epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose
+    )
+    return dict(
+        epochs=epochs,
+        minibatch_size=minibatch_size,
+        learning_rate=learning_rate,
+        unroll_simulation=unroll_simulation,
+        seed=seed,
+        verbose=verbose,
+        progress_bar=progress_bar,
+    )
+
+
 def check_training_data(data, minibatch_size, n_inputs=None, n_classes=None):
     """Check the data dict and the minibatch size; return the four arrays,
     with the labels as ``(n, 1, 1)`` integers (``(n,)`` and ``(n, 1)`` are
@@ -256,9 +276,10 @@ def train_classifier(
         With the trained weights (``net.get_weights()`` form, float32 as
         NengoDL holds them); the network itself is updated to them.
     """
-    epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose = check_training_args(
-        epochs, learning_rate, minibatch_size, unroll_simulation, seed, verbose
+    settings = fit_settings(
+        epochs, minibatch_size, learning_rate, unroll_simulation, seed, verbose, progress_bar
     )
+    epochs, minibatch_size = settings["epochs"], settings["minibatch_size"]
     x_tr, y_tr, x_te, y_te = check_training_data(
         data, minibatch_size, n_inputs=net.input.size_out, n_classes=net.n_classes
     )
@@ -270,14 +291,8 @@ def train_classifier(
         x_te,
         loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
         metric="accuracy",
-        epochs=epochs,
-        minibatch_size=minibatch_size,
-        learning_rate=learning_rate,
-        unroll_simulation=unroll_simulation,
-        seed=seed,
-        verbose=verbose,
-        progress_bar=progress_bar,
         last_step_only=True,
+        **settings,
     )
     logits = fit.test_output[:, -1]
     weights = check_trained_weights(net.get_weights())

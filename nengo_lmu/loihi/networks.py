@@ -135,6 +135,47 @@ def allocate_neurons(gains, n_neurons, min_share=LOIHI_MIN_SHARE):
     return sizes.tolist()
 
 
+#: The numpydoc entries of the Loihi options, which `LoihiNeuralForm`
+#: takes (keyword only) for both networks; their docstrings include it.
+_LOIHI_OPTIONS_DOC = """\
+    input_pairs : int, optional
+        On/off integrate-and-fire pairs of the host's input encoder per
+        input dimension.
+    input_rate : float, optional
+        The encoder neurons' largest rate (Hz, at most 1000: a Loihi neuron
+        spikes at most once a 1 ms step).
+    max_rates : (float, float), optional
+        ``(low, high)`` firing rates of the state populations (Hz,
+        ``0 < low <= high <= 1000``; `LOIHI_MAX_RATES`).
+    latency_steps : int, optional
+        Steps by which the chip delivers a value to the host late
+        (`CHIP_TO_HOST_STEPS`); ``state`` lags by `readout_lag_steps`.
+    synapse : float or nengo.Lowpass, optional
+        The populations' synapse (`LOIHI_SYNAPSE`; a Lowpass only).
+    realizer : str or Realizer, optional
+        The realisation of the system (`LOIHI_REALIZER`, ``"scaled"``).
+    intercept : float, optional
+        Intercepts are uniform in ``[-intercept, intercept]``, ``0 <=
+        intercept < 1`` (`LOIHI_INTERCEPT`).
+    allocation : {"uniform", "gain"}, optional
+        ``"uniform"``: ``n_neurons`` per population; ``"gain"``: the same
+        total shared by `allocate_neurons` in proportion to each
+        population's `noise_gains` to the readout (`LOIHI_ALLOCATION`).
+    host_readout : bool, optional
+        False: no relay and no ``state`` readout, for a network that reads
+        the populations on the chip.
+"""
+
+
+def _with_loihi_options(cls):
+    """Write `_LOIHI_OPTIONS_DOC` where ``cls``'s docstring has the line
+    ``{loihi_options}`` (the networks share the entries)."""
+    if cls.__doc__:  # None under python -OO
+        cls.__doc__ = cls.__doc__.replace("    {loihi_options}\n", _LOIHI_OPTIONS_DOC)
+    return cls
+
+
+@_with_loihi_options
 class LoihiNeuralForm:
     """The neural form of `.LinearSystemNetwork`, laid out for Loihi.
 
@@ -176,10 +217,52 @@ class LoihiNeuralForm:
     network that reads the populations on the chip. nengo-loihi turns each
     decoded chip-to-host connection into a non-spiking readout block, one
     per population, and sends the relay's spikes to the host every step.
+
+    Parameters
+    ----------
+    *args
+        The positional arguments of the `.LinearSystemNetwork` subclass.
+    n_neurons : int
+        Neurons per population (required: the form is neural).
+    {loihi_options}
+    **kwargs
+        The other arguments of the `.LinearSystemNetwork` subclass (the
+        ``mapping`` must be ``"discrete"``).
     """
 
     #: The chip form pins its own neurons (`_build_neural`): no config defaults.
     default_ensemble = {}
+
+    def __init__(
+        self,
+        *args,
+        n_neurons,
+        input_pairs=16,
+        input_rate=1000.0,
+        max_rates=LOIHI_MAX_RATES,
+        latency_steps=CHIP_TO_HOST_STEPS,
+        synapse=LOIHI_SYNAPSE,
+        realizer=LOIHI_REALIZER,
+        intercept=LOIHI_INTERCEPT,
+        allocation=LOIHI_ALLOCATION,
+        host_readout=True,
+        **kwargs,
+    ):
+        # the Loihi options, checked and kept, then the rest of the
+        # arguments to the `.LinearSystemNetwork` subclass after the mixin
+        self._init_loihi(
+            n_neurons,
+            input_pairs,
+            input_rate,
+            max_rates,
+            latency_steps,
+            intercept,
+            allocation,
+            host_readout,
+            synapse,
+            kwargs.get("mapping", "discrete"),
+        )
+        super().__init__(*args, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs)
 
     def _init_loihi(
         self,
@@ -431,19 +514,26 @@ class LoihiNeuralForm:
         return 1 + self.latency_steps
 
 
+@_with_loihi_options
 class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
     """`.LinearSystemNetwork`'s neural form, laid out for Loihi.
 
-    Takes the arguments of `.LinearSystemNetwork` (``n_neurons`` is
-    required; ``realizer`` defaults to ``"scaled"``, ``synapse`` to
-    ``LOIHI_SYNAPSE``) and ``input_pairs``, ``input_rate``, ``max_rates``,
-    ``intercept`` (intercepts uniform in ``[-intercept, intercept]``),
-    ``host_readout`` (False: no relay and no ``state`` readout),
-    ``allocation`` (``"uniform"``: ``n_neurons`` per population;
-    ``"gain"``: the same total shared by `allocate_neurons` in proportion to
-    `noise_gains` to the system's output) and ``latency_steps`` (see
-    `LoihiNeuralForm`). The ``state`` node lags
-    the exact system by `readout_lag_steps`.
+    The ``state`` node lags the exact system by `readout_lag_steps` (see
+    `LoihiNeuralForm` for the layout). With ``allocation="gain"`` the
+    populations share the neurons by their `noise_gains` to the system's
+    output.
+
+    Parameters
+    ----------
+    system : LinearSystem or tuple
+        The system, as for `.LinearSystemNetwork`.
+    n_neurons : int
+        Neurons per population (required: the form is neural).
+    {loihi_options}
+    **kwargs
+        The other arguments of `.LinearSystemNetwork` (``dt``,
+        ``neuron_type``, ``process``, ``radius``, ...); ``mapping`` must be
+        ``"discrete"``.
 
     Attributes
     ----------
@@ -458,52 +548,32 @@ class LoihiLinearSystemNetwork(LoihiNeuralForm, LinearSystemNetwork):
         (`noise_gains`).
     """
 
-    def __init__(
-        self,
-        system,
-        n_neurons,
-        input_pairs=16,
-        input_rate=1000.0,
-        max_rates=LOIHI_MAX_RATES,
-        latency_steps=CHIP_TO_HOST_STEPS,
-        synapse=LOIHI_SYNAPSE,
-        realizer=LOIHI_REALIZER,
-        intercept=LOIHI_INTERCEPT,
-        allocation=LOIHI_ALLOCATION,
-        host_readout=True,
-        **kwargs,
-    ):
-        self._init_loihi(
-            n_neurons,
-            input_pairs,
-            input_rate,
-            max_rates,
-            latency_steps,
-            intercept,
-            allocation,
-            host_readout,
-            synapse,
-            kwargs.get("mapping", "discrete"),
-        )
-        super().__init__(system, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs)
+    def __init__(self, system, n_neurons, **kwargs):
+        super().__init__(system, n_neurons=n_neurons, **kwargs)
 
 
+@_with_loihi_options
 class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     """`.LegendreMemory`'s spiking form, laid out for Loihi.
 
-    Takes the arguments of `.LegendreMemory` (``process=``, ``size_in``,
-    ``dt``, ``radius``, ...; ``realizer`` defaults to ``"scaled"``,
-    ``synapse`` to ``LOIHI_SYNAPSE``, ``n_neurons`` per state dimension to
-    ``LOIHI_N_NEURONS``) and ``input_pairs``, ``input_rate``,
-    ``max_rates``, ``intercept`` (intercepts uniform in ``[-intercept,
-    intercept]``), ``allocation`` (``"gain"``: the same total, shared in
-    proportion to each population's `noise_gains` to the delay-``theta``
-    readout), ``latency_steps`` and ``host_readout`` (False: no relay and no
-    ``state`` readout, for a network that reads the populations on the
-    chip; see `LoihiNeuralForm`). `add_delay_output` decodes the delay minus the readout's lag
+    `add_delay_output` decodes the delay minus the readout's lag
     (`readout_lag_steps`), so the output is in time with the input on the
     chip; on nengo.Simulator, which has no chip-to-host latency, it leads
-    by ``latency_steps`` steps.
+    by ``latency_steps`` steps. With ``allocation="gain"`` the populations
+    share the neurons by their `noise_gains` to the delay-``theta`` readout.
+
+    Parameters
+    ----------
+    order : int
+        The memory's order (state dimensions per input dimension).
+    theta : float
+        The window (s).
+    n_neurons : int, optional
+        Neurons per state dimension (`LOIHI_N_NEURONS`).
+    {loihi_options}
+    **kwargs
+        The other arguments of `.LegendreMemory` (``size_in``, ``dt``,
+        ``process=``, ``radius``, ...); ``mapping`` must be ``"discrete"``.
 
     Examples
     --------
@@ -516,37 +586,8 @@ class LoihiLegendreMemory(LoihiNeuralForm, LegendreMemory):
     (6, 32, 32)
     """
 
-    def __init__(
-        self,
-        order,
-        theta,
-        n_neurons=LOIHI_N_NEURONS,
-        input_pairs=16,
-        input_rate=1000.0,
-        max_rates=LOIHI_MAX_RATES,
-        latency_steps=CHIP_TO_HOST_STEPS,
-        synapse=LOIHI_SYNAPSE,
-        realizer=LOIHI_REALIZER,
-        intercept=LOIHI_INTERCEPT,
-        allocation=LOIHI_ALLOCATION,
-        host_readout=True,
-        **kwargs,
-    ):
-        self._init_loihi(
-            n_neurons,
-            input_pairs,
-            input_rate,
-            max_rates,
-            latency_steps,
-            intercept,
-            allocation,
-            host_readout,
-            synapse,
-            kwargs.get("mapping", "discrete"),
-        )
-        super().__init__(
-            order, theta, n_neurons=n_neurons, synapse=synapse, realizer=realizer, **kwargs
-        )
+    def __init__(self, order, theta, n_neurons=LOIHI_N_NEURONS, **kwargs):
+        super().__init__(order, theta, n_neurons=n_neurons, **kwargs)
 
     def _noise_readout(self):
         # the delay theta (each input dimension), as the delay readout decodes it

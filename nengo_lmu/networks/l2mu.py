@@ -121,7 +121,9 @@ class L2MU(SpikingClassifier):
     beta_u, threshold_u, beta_m, threshold_m, beta_h, threshold_h, beta_out, threshold_out
         Initial decay (in [0, 1]) and threshold (> 0) of each population.
     learn_neuron_params : bool
-        Let NengoDL train ``beta`` and ``threshold``.
+        Let NengoDL train ``beta`` and ``threshold``. This and the options
+        below it are keyword only (`.SpikingClassifier` takes them for
+        `L2MU` and `RecurrentLIF` alike).
     surrogate_alpha : float
         Width parameter of the ATan surrogate gradient.
     reset, min_voltage
@@ -181,18 +183,10 @@ class L2MU(SpikingClassifier):
         threshold_h=0.65,
         beta_out=0.6,
         threshold_out=0.15,
-        learn_neuron_params=True,
-        surrogate_alpha=2.0,
-        reset="subtract",
-        min_voltage=-np.inf,
-        chip_timing=False,
-        dt=0.001,
-        seed=None,
-        label=None,
-        add_to_container=None,
+        **options,
     ):
-        options = dict(locals())  # the arguments, for _begin and _setup
-        self._begin(options, "memory_size", "order", "theta", "hidden_size")
+        keys = ("memory_size", "order", "theta", "hidden_size")
+        super().__init__(n_inputs, n_classes, keys, **options)
         self.memory_size = check_int("memory_size", memory_size, self)
         self.order = check_int("order", order, self)
         self.hidden_size = check_int("hidden_size", hidden_size, self)
@@ -205,11 +199,11 @@ class L2MU(SpikingClassifier):
             )
         dsys = legendre_system(self.order, self.theta).discretize(1.0, "zoh")
         self.Ad, self.Bd = dsys.A, dsys.B
-        rng = np.random.RandomState(seed)
+        rng = np.random.RandomState(self.seed)
         M, q, H = self.memory_size, self.memory_size * self.order, self.hidden_size
 
         with self:
-            self._setup(options)
+            self._setup()
             n_in, C = self.n_inputs, self.n_classes
             w = dict(
                 e_x=initial_weights("lecun_uniform", (M, n_in), rng),
@@ -275,7 +269,7 @@ class RecurrentLIF(SpikingClassifier):
     beta_h, threshold_h, beta_out, threshold_out
         Initial decay and threshold of each population.
     learn_neuron_params, surrogate_alpha, reset, min_voltage, chip_timing, dt
-        As for `L2MU`.
+        As for `L2MU` (keyword only, as are the options below).
     seed, label, add_to_container
         As for `L2MU`.
     """
@@ -289,23 +283,14 @@ class RecurrentLIF(SpikingClassifier):
         threshold_h=0.65,
         beta_out=0.6,
         threshold_out=0.15,
-        learn_neuron_params=True,
-        surrogate_alpha=2.0,
-        reset="subtract",
-        min_voltage=-np.inf,
-        chip_timing=False,
-        dt=0.001,
-        seed=None,
-        label=None,
-        add_to_container=None,
+        **options,
     ):
-        options = dict(locals())  # the arguments, for _begin and _setup
-        self._begin(options, "hidden_size")
+        super().__init__(n_inputs, n_classes, ("hidden_size",), **options)
         self.hidden_size = check_int("hidden_size", hidden_size, self)
-        rng = np.random.RandomState(seed)
+        rng = np.random.RandomState(self.seed)
         H = self.hidden_size
         with self:
-            self._setup(options)
+            self._setup()
             n_in, C = self.n_inputs, self.n_classes
             self.h = self._population("h", H, beta_h, threshold_h)
             self.out = self._population("out", C, beta_out, threshold_out)

@@ -155,17 +155,12 @@ class LMUCell(nengo.Network):
         rng = np.random.RandomState(seed)
         q = self.memory_d * check_int("order", order, self)
 
-        weights = cell_initial_weights(
-            rng,
-            memory_d,
-            input_d,
-            units,
-            q,
-            encoder_initializer,
-            kernel_initializer,
-            recurrent_initializer,
-            obj=self,
+        initializers = dict(
+            encoder_initializer=encoder_initializer,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
         )
+        weights = cell_initial_weights(rng, memory_d, input_d, units, q, initializers, obj=self)
 
         with self:
             add_trainable_config(self)

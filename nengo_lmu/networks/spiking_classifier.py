@@ -48,23 +48,37 @@ class SpikingClassifier(nengo.Network):
         "chip_timing",
     )
 
-    def _begin(self, options, *keys):
-        """What every ``__init__`` does first: make the network, check the
-        seed, and name the options that `config_dict` saves (``n_inputs``,
-        ``n_classes``, ``keys``, then `COMMON_KEYS`). ``options`` is the
-        ``__init__``'s ``locals()``."""
-        nengo.Network.__init__(
-            self,
-            label=options["label"],
-            seed=options["seed"],
-            add_to_container=options["add_to_container"],
-        )
-        check_seed("seed", options["seed"], self)
-        self._config_keys = ("n_inputs", "n_classes") + keys + self.COMMON_KEYS
+    def __init__(
+        self,
+        n_inputs,
+        n_classes,
+        keys=(),
+        *,
+        learn_neuron_params=True,
+        surrogate_alpha=2.0,
+        reset="subtract",
+        min_voltage=-np.inf,
+        chip_timing=False,
+        dt=0.001,
+        seed=None,
+        label=None,
+        add_to_container=None,
+    ):
+        """What every subclass's ``__init__`` does first, with the options
+        they share (keyword only; the subclasses document them): make the
+        network, check the seed, keep the options for `_setup` and name
+        those that `config_dict` saves (``n_inputs``, ``n_classes``, the
+        subclass's ``keys``, then `COMMON_KEYS`)."""
+        options = {k: v for k, v in locals().items() if k not in ("self", "keys")}
+        nengo.Network.__init__(self, label=label, seed=seed, add_to_container=add_to_container)
+        check_seed("seed", seed, self)
+        self._options = options
+        self._config_keys = ("n_inputs", "n_classes") + tuple(keys) + self.COMMON_KEYS
 
-    def _setup(self, options):
-        """Check the common options (``options``: the ``__init__``'s
-        ``locals()``) and make the input node; call inside ``with self``."""
+    def _setup(self):
+        """Check the common options (kept by ``__init__``) and make the
+        input node; call inside ``with self``."""
+        options = self._options
         n_inputs, n_classes, dt = options["n_inputs"], options["n_classes"], options["dt"]
         surrogate_alpha = options["surrogate_alpha"]
         learn_neuron_params, chip_timing = options["learn_neuron_params"], options["chip_timing"]

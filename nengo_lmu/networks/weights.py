@@ -67,33 +67,26 @@ def initial_weights(init, shape, rng, attr="initializer", obj=None):
     return arr
 
 
-def cell_initial_weights(
-    rng,
-    memory_d,
-    input_d,
-    units,
-    q,
-    encoder_initializer,
-    kernel_initializer,
-    recurrent_initializer,
-    obj=None,
-):
+def cell_initial_weights(rng, memory_d, input_d, units, q, initializers, obj=None):
     """The initial weights of an LMU cell, drawn from ``rng`` in one fixed
     order (``e_x, e_h, e_m, W_x, W_h, W_m``) whatever connections the cell
     uses, so that a seed gives the same weights to `.LMUCell` and
     `nengo_lmu.dl.LMULayer`. ``q`` is ``memory_d * order``; ``e_m`` starts
-    at zero."""
+    at zero. ``initializers`` maps the cell's arguments
+    ``encoder_initializer``, ``kernel_initializer`` and
+    ``recurrent_initializer`` to their values (a bad one raises naming
+    that argument)."""
 
-    def init(attr, kind, shape):
-        return initial_weights(kind, shape, rng, attr=attr, obj=obj)
+    def init(attr, shape):
+        return initial_weights(initializers[attr], shape, rng, attr=attr, obj=obj)
 
     return dict(
-        e_x=init("encoder_initializer", encoder_initializer, (memory_d, input_d)),
-        e_h=init("encoder_initializer", encoder_initializer, (memory_d, units)),
+        e_x=init("encoder_initializer", (memory_d, input_d)),
+        e_h=init("encoder_initializer", (memory_d, units)),
         e_m=np.zeros((memory_d, q)),
-        W_x=init("kernel_initializer", kernel_initializer, (units, input_d)),
-        W_h=init("recurrent_initializer", recurrent_initializer, (units, units)),
-        W_m=init("kernel_initializer", kernel_initializer, (units, q)),
+        W_x=init("kernel_initializer", (units, input_d)),
+        W_h=init("recurrent_initializer", (units, units)),
+        W_m=init("kernel_initializer", (units, q)),
     )
 
 
