@@ -102,6 +102,13 @@ EXTRAS = {
         ("torch", "snntorch", "nirtorch"),
         "3.10-3.13",
     ),
+    "docs": Extra(
+        "docs",
+        "Sphinx, numpydoc and myst-nb (building the documentation)",
+        ("sphinx", "numpydoc", "myst_nb"),
+        ("sphinx", "numpydoc", "myst-nb"),
+        "3.9-3.13",
+    ),
     "tests": Extra(
         "tests",
         "pytest and its allclose, rng and plt plugins, hypothesis, notebook runner, ruff",

@@ -10,6 +10,7 @@ import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
 from nengo_lmu.apps.experiments.settings import resolve, setting
+from nengo_lmu.info import require_extra
 from nengo_lmu.networks.weights import hidden_neuron_type
 from nengo_lmu.tables import format_table
 
@@ -169,6 +170,8 @@ def train_digits(settings=None, progress=None, verbose=1, data=None, log=None, *
     # the outputs first: before any import or work that could take a while
     save = check_output_path(save, force=True, what="trained model", suffix=".npz", attr="save")
     from nengo_lmu.apps.data import permuted_digits
+
+    require_extra("dl", "train-digits")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import (
         count_parameters,
         keras_lstm_baseline,
@@ -254,6 +257,7 @@ def train_digits(settings=None, progress=None, verbose=1, data=None, log=None, *
 
 def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save, train, log):
     """Keras training, conversion, NengoDL scoring and the per-step outputs."""
+    require_extra("dl", "train-digits --parallel")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import nengo_dl_logits, sequence_copy, to_classifier
     from nengo_lmu.dl.training import train_parallel_classifier
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
 from nengo_lmu.apps.experiments.settings import resolve, setting
+from nengo_lmu.info import require_extra
 from nengo_lmu.tables import format_table
 
 #: Blank steps appended to every sequence of the Loihi-ready L2MU, so that
@@ -199,6 +200,8 @@ def train_l2mu(settings=None, data=None, verbose=2, log=None, progress=None, **k
     if loihi:
         check_output_path(chip_path(save), force=True, what="Loihi-ready L2MU", attr="save")
     from nengo_lmu.apps.data import event_digits
+
+    require_extra("dl", "train-l2mu")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import train_spiking_classifier
     from nengo_lmu.networks import L2MU, RecurrentLIF
     from nengo_lmu.networks.l2mu import preset

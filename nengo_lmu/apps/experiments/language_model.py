@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nengo_lmu.info import require_extra
+
 MODELS = ("lmu", "transformer", "lmu_global")
 
 
@@ -139,6 +141,7 @@ def _tokens_to_reach(budgets, losses, loss):
 
 
 def _make_model(kind, sizes, seq_len, order, theta, seed):
+    require_extra("dl", "the language model")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import lm_sizes, lmu_language_model, transformer_language_model
     from nengo_lmu.text import VOCAB_SIZE
 
@@ -189,6 +192,7 @@ def run_lm_scaling(
     corpus : TextCorpus, optional
         Use this corpus instead of the standard library.
     """
+    require_extra("dl", "the language model")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import lm_sizes
     from nengo_lmu.dl.lm_training import evaluate_language_model, train_language_model
     from nengo_lmu.text import pack_sequences, stdlib_corpus
@@ -276,6 +280,7 @@ def _rss_mb(field_name):
 
 
 def _build(kind, d, n_layers, order, theta, seed, max_len):
+    require_extra("dl", "the language model")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import lmu_language_model, transformer_language_model
     from nengo_lmu.text import VOCAB_SIZE
 
@@ -377,6 +382,7 @@ def run_lm_cost(
     """
     import tensorflow as tf
 
+    require_extra("dl", "the language model")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import recurrent_lm
     from nengo_lmu.text import VOCAB_SIZE
 
@@ -491,6 +497,7 @@ def train_lm(
     ``data_dir``. With ``checkpoint_dir``, checkpoints (and ``model.json``)
     go there, and an existing checkpoint there is resumed.
     """
+    require_extra("dl", "train-lm")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import lm_sizes
     from nengo_lmu.dl.lm_training import evaluate_language_model, train_language_model
     from nengo_lmu.text import directory_corpus, pack_sequences, stdlib_corpus
@@ -530,6 +537,7 @@ def train_lm(
 
 def generate_text(checkpoint_dir, prompt, n=200, temperature=0.8, seed=0):
     """Load a trained model from ``checkpoint_dir`` and continue ``prompt`` (text)."""
+    require_extra("dl", "generate")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import recurrent_lm
     from nengo_lmu.dl.lm_training import load_checkpoint
     from nengo_lmu.text import decode, encode

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.info import require_extra
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
 #: The models `compare_lmuformer` can train, by name.
@@ -279,6 +280,8 @@ def compare_lmuformer(
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     from nengo_lmu.apps.speech import spoken_keywords  # pylint: disable=import-outside-toplevel
+
+    require_extra("dl", "LMUFormer")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl.lmuformer import (  # pylint: disable=import-outside-toplevel
         PAPER_LOOKAHEAD,
         final_scores_model,

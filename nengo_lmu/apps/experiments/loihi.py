@@ -9,6 +9,7 @@ import numpy as np
 
 from nengo_lmu.apps.experiments.chip_readout import fit_readout
 from nengo_lmu.apps.tasks import run_delay_task
+from nengo_lmu.info import require_extra
 from nengo_lmu.loihi import (
     TARGETS,
     HostMemoryClassifier,
@@ -215,6 +216,8 @@ def train_digits_classifier(path, epochs=20, seed=0):
     """
     from nengo_lmu.apps.data import permuted_digits
     from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
+
+    require_extra("dl", "the Loihi digits classifier's training")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import to_classifier, train_parallel_classifier
 
     # the folder is checked before training; a failed save goes to a
@@ -367,6 +370,8 @@ def train_chip_digits_classifier(path, seed=0, epochs=40, **cell):
     True
     """
     from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
+
+    require_extra("dl", "the chip classifier's training")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import to_classifier, train_parallel_classifier
 
     path = check_output_path(path, force=True, what="trained classifier", suffix=".npz")

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from nengo_lmu.apps.experiments.settings import setting
+from nengo_lmu.info import require_extra
 
 MODELS = ("lmu", "keraslmu", "lstm")
 ORDER, THETA, UNITS = 256, 784.0, 212
@@ -195,6 +196,7 @@ def lstm_model(seed, max_parameters, n_steps=784, n_classes=10):
     """The widest Keras LSTM classifier with at most ``max_parameters``."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
+    require_extra("dl", "the psMNIST LSTM baseline")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl.training import lstm_units_for  # pylint: disable=import-outside-toplevel
 
     tf.keras.utils.set_random_seed(seed)
@@ -242,6 +244,7 @@ def nengo_accuracy(
     import nengo_dl
     import tensorflow as tf
 
+    require_extra("dl", "the psMNIST NengoDL check")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl.convert import convert
 
     x = data["x_test"][:n_test]
