@@ -288,7 +288,7 @@ def test_cli_train_lm_and_generate(tmp_path, capsys):
     assert (ck / "model.json").exists()
     # refuses to overwrite without --force
     assert main(args) == 2
-    assert "exists" in capsys.readouterr().err
+    assert "holds a run" in capsys.readouterr().err
     out_file = tmp_path / "gen.txt"
     gen = [
         "generate",
