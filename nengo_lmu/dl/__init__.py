@@ -9,9 +9,10 @@ chosen with ``KERAS_BACKEND``), and on the locked stack's tf.keras 2.12
 the one place where the two differ.
 
 NengoDL is imported only by what needs it (`convert`, the NengoDL training
-of `train_classifier`, ...); the rest of this module (LMUFormer, the
-language model, the NengoDL training loops) still runs on tf.keras 2.12
-only, and is importable from here only there.
+of `train_classifier`, ...). The language model (`lmu_language_model`,
+`recurrent_lm`, `train_language_model`, ...) runs on both too; the rest of
+this module (LMUFormer, the NengoDL training loops) still runs on tf.keras
+2.12 only, and is importable from here only there.
 
 ``import nengo_lmu`` alone imports none of this.
 """
@@ -43,7 +44,22 @@ from nengo_lmu.dl.convert import (
     to_classifier,
 )
 from nengo_lmu.dl.keras_cell import LMUKerasCell
+from nengo_lmu.dl.language_model import (
+    language_model_from_config,
+    lm_sizes,
+    lmu_language_model,
+    lmu_non_embedding_count,
+    transformer_language_model,
+    transformer_non_embedding_count,
+)
 from nengo_lmu.dl.layers import LMULayer
+from nengo_lmu.dl.lm_stream import recurrent_lm
+from nengo_lmu.dl.lm_training import (
+    evaluate_language_model,
+    load_checkpoint,
+    train_language_model,
+    train_multiworker,
+)
 from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
 
@@ -56,24 +72,20 @@ __all__ = [
     "sequence_copy",
     "to_classifier",
     "cell_from_layer",
+    "lmu_language_model",
+    "transformer_language_model",
+    "language_model_from_config",
+    "recurrent_lm",
+    "lm_sizes",
+    "lmu_non_embedding_count",
+    "transformer_non_embedding_count",
+    "train_language_model",
+    "evaluate_language_model",
+    "load_checkpoint",
+    "train_multiworker",
 ]
 
 if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
-    from nengo_lmu.dl.language_model import (
-        language_model_from_config,
-        lm_sizes,
-        lmu_language_model,
-        lmu_non_embedding_count,
-        transformer_language_model,
-        transformer_non_embedding_count,
-    )
-    from nengo_lmu.dl.lm_stream import recurrent_lm
-    from nengo_lmu.dl.lm_training import (
-        evaluate_language_model,
-        load_checkpoint,
-        train_language_model,
-        train_multiworker,
-    )
     from nengo_lmu.dl.lmuformer import (
         LMUFormerModel,
         lmuformer,
@@ -130,15 +142,4 @@ if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
         "operation_counts",
         "streaming_network",
         "run_streaming",
-        "lmu_language_model",
-        "transformer_language_model",
-        "language_model_from_config",
-        "recurrent_lm",
-        "lm_sizes",
-        "lmu_non_embedding_count",
-        "transformer_non_embedding_count",
-        "train_language_model",
-        "evaluate_language_model",
-        "load_checkpoint",
-        "train_multiworker",
     ]

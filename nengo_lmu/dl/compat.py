@@ -464,3 +464,110 @@ __all__ = [
     "gradients",
     "layer_gradients",
 ]
+
+
+# k3lm: what the language model (`nengo_lmu.dl.language_model` and its
+# training loop) needs beyond the functions above.
+
+
+def _tf_softmax(x, axis=-1):
+    return tf.nn.softmax(x, axis=axis)
+
+
+def _tf_gelu(x, approximate=True):
+    return tf.nn.gelu(x, approximate=approximate)
+
+
+def _tf_where(condition, x1, x2):
+    x1 = tf.convert_to_tensor(x1)
+    return tf.where(condition, x1, tf.cast(x2, x1.dtype))
+
+
+def _tf_tril(x, k=0):
+    return tf.linalg.band_part(x, -1, k)
+
+
+def _tf_take(x, indices, axis=None):
+    return tf.gather(x, indices, axis=axis)
+
+
+_TF_OPS_K3LM = dict(
+    softmax=_tf_softmax,
+    gelu=_tf_gelu,
+    where=_tf_where,
+    tril=_tf_tril,
+    take=_tf_take,
+    cos=lambda x: tf.cos(x),
+    ones_like=lambda x, dtype=None: tf.ones_like(x, dtype=dtype),
+    stack=lambda xs, axis=0: tf.stack(list(xs), axis=axis),
+    mean=lambda x, axis=None, keepdims=False: tf.reduce_mean(x, axis=axis, keepdims=keepdims),
+)
+for _name, _function in _TF_OPS_K3LM.items():
+    if not hasattr(TFOps, _name):  # another stream may add the same keras.ops name
+        setattr(TFOps, _name, staticmethod(_function))
+
+
+def matmul_transposed(x1, x2):
+    """``x1 @ x2^T`` (the tied output layer); TensorFlow's own transposed
+    product where TensorFlow runs (the same numbers as before the port)."""
+    if uses_tensorflow():
+        import tensorflow
+
+        return tensorflow.linalg.matmul(x1, x2, transpose_b=True)
+    return ops.matmul(x1, ops.transpose(x2))
+
+
+def sparse_cross_entropy(labels, logits):
+    """Per-token cross-entropy (nats) of integer ``labels`` under ``logits``."""
+    if uses_tensorflow():
+        import tensorflow
+
+        return tensorflow.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+    return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+
+
+def concrete_array(x):
+    """``x`` as a numpy array where its values are known now (numpy, lists,
+    eager tensors), else None (traced or symbolic tensors)."""
+    if isinstance(x, (np.ndarray, list, tuple, np.generic, int)):
+        return np.asarray(x)
+    name = backend_name()
+    if name in ("tensorflow", "tf.keras"):
+        import tensorflow
+
+        if tensorflow.is_tensor(x) and hasattr(x, "numpy"):
+            try:
+                return x.numpy()
+            except Exception:  # a symbolic tensor inside a graph
+                return None
+        return None
+    if name == "jax":
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return None
+    try:
+        return np.asarray(ops.convert_to_numpy(x))
+    except Exception:  # traced, symbolic
+        return None
+
+
+def assign(variable, value):
+    """Set a variable's value (a numpy array) on every backend."""
+    variable.assign(np.asarray(value))
+
+
+def adam_slots(optimizer):
+    """``(iterations, momentums, velocities)`` of a built Adam optimizer:
+    the slot lists are in the order of the variables it was built with
+    (Keras 3's and tf.keras 2.12's optimizers keep them the same way)."""
+    return optimizer.iterations, list(optimizer._momentums), list(optimizer._velocities)
+
+
+__all__ += [
+    "matmul_transposed",
+    "sparse_cross_entropy",
+    "concrete_array",
+    "assign",
+    "adam_slots",
+]

@@ -8,11 +8,43 @@ token. Its next-token distributions equal the parallel model's (tests).
 """
 
 import numpy as np
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.compat import backend_name, keras, ops, to_numpy
 from nengo_lmu.dl.language_model import LanguageModel, TransformerLanguageModel, check_tokens
 from nengo_lmu.validation import check_int, check_positive
+
+
+def compiled_step(model, step):
+    """``step(tokens, position, state)`` compiled for the backend where that
+    pays: a `tf.function` on TensorFlow; on JAX a ``jax.jit`` of the step
+    with the model's weights passed in (Keras' stateless scope), for models
+    whose state keeps its shape (the LMU without global attention: one
+    compilation); otherwise (PyTorch, growing key/value caches) as it is."""
+    name = backend_name()
+    if name in ("tensorflow", "tf.keras"):
+        import tensorflow as tf
+
+        return tf.function(step, reduce_retracing=True)
+    fixed_state = all(len(b.initial_state(1)) == 1 for b in model.blocks) and not isinstance(
+        model, TransformerLanguageModel
+    )
+    if name != "jax" or not fixed_state:
+        return step
+    import jax
+
+    variables = list(model.variables)
+
+    def pure(values, tokens, position, state):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return step(tokens, position, state)
+
+    jitted = jax.jit(pure)
+
+    def run(tokens, position, state):
+        return jitted([v.value for v in variables], tokens, position, state)
+
+    return run
 
 
 class RecurrentLM:
@@ -24,12 +56,11 @@ class RecurrentLM:
                 f"must be a model from lmu_language_model or transformer_language_model, "
                 f"got {type(model).__name__}",
                 attr="model",
-                obj="recurrent_lm",
             )
         self.model = model
         self.state = None
         self.position = 0
-        self._step = tf.function(self._step_graph, reduce_retracing=True)
+        self._step = compiled_step(model, self._step_graph)
 
     def reset(self, batch_size=1):
         """Start ``batch_size`` empty streams (zero memory, empty caches)."""
@@ -43,7 +74,7 @@ class RecurrentLM:
         model = self.model
         h = model.embedding(tokens)
         if isinstance(model, TransformerLanguageModel):
-            h = h + tf.gather(model.positions, position)[None]
+            h = h + ops.take(model.position_table(), position, axis=0)[None]
         new = []
         for block, s in zip(model.blocks, state):
             h, s = block.step(h, s)
@@ -61,7 +92,7 @@ class RecurrentLM:
                 attr="tokens",
                 obj=self,
             )
-        tokens = check_tokens(tokens, self.model.vocab_size, obj=self)
+        tokens = check_tokens(tokens, self.model.vocab_size)
         max_len = getattr(self.model, "max_len", None)
         if max_len is not None and self.position >= max_len:
             raise ValidationError(
@@ -69,9 +100,16 @@ class RecurrentLM:
                 attr="max_len",
                 obj=self,
             )
-        logits, self.state = self._step(tokens, tf.constant(self.position), self.state)
+        position = ops.convert_to_tensor(self.position, dtype="int32")
+        if backend_name() == "torch":
+            import torch
+
+            with torch.no_grad():
+                logits, self.state = self._step(tokens, position, self.state)
+        else:
+            logits, self.state = self._step(tokens, position, self.state)
         self.position += 1
-        return logits.numpy()
+        return to_numpy(logits)
 
     def run(self, tokens):
         """Step through ``tokens`` (batch, n) from a reset; logits (batch, n, vocab)."""
