@@ -340,6 +340,20 @@ class _TorchSteps:
         """The variables hold the trained values already."""
 
 
+def make_training_steps(
+    model, optimizer, tokens_per_step, batch_size=1, strategy=None, distribution=None
+):
+    """``step(rows)``: one training step on the packed sequences ``rows``
+    (``(batch_size, n + 1)`` numpy ints), returning the loss (nats per
+    token), compiled for the backend; ``optimizer`` is built over
+    ``model.trainable_variables``. Call ``step.sync()`` before reading the
+    model's weights (JAX keeps them in the compiled function's state)."""
+    strategy, distribution = _distribution_of(strategy, distribution, batch_size)
+    return _training_steps(
+        model, optimizer, float(tokens_per_step), strategy, distribution, batch_size
+    )
+
+
 def _training_steps(model, optimizer, global_tokens, strategy, distribution, batch_size):
     if uses_tensorflow():
         return _TensorFlowSteps(model, optimizer, global_tokens, strategy, batch_size)
@@ -943,6 +957,7 @@ __all__ = [
     "as_sequences",
     "evaluate_language_model",
     "train_language_model",
+    "make_training_steps",
     "load_checkpoint",
     "read_record",
     "write_record",

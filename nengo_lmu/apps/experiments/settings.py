@@ -100,3 +100,46 @@ def quick_values(cls):
 
 
 __all__ = ["quick_values", "resolve", "setting"]
+
+
+# k3lm: the settings of ``nengo-lmu train-lm`` (the language model)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainLMSettings:
+    """The settings of `nengo_lmu.apps.experiments.language_model.train_lm`
+    (and of ``nengo-lmu train-lm``, whose options are made from them)."""
+
+    model: str = setting(
+        "lmu",
+        "the LMU model, the same with global attention, or the transformer",
+        choices=("lmu", "lmu_global", "transformer"),
+    )
+    params: int = setting(
+        20_000, "non-embedding parameters (d = sqrt(N/24))", quick=10_000, minimum=100
+    )
+    tokens: int = setting(200_000, "training token budget", quick=20_000)
+    seq_len: int = setting(256, "bytes per sequence", quick=64)
+    batch_size: int = setting(8, "sequences per training step")
+    order: int = setting(40, "LMU memory order q")
+    theta: float = setting(128.0, "LMU memory window in tokens (> 1)")
+    lr: float = setting(3e-3, "peak learning rate")
+    seed: int = setting(0, "seed of the initial weights and the batch order", positive=False)
+    data: str = setting(
+        None,
+        "a directory of text files (default: the Python standard library)",
+        optional=True,
+    )
+    max_files: int = setting(None, "use only this many files of the corpus", quick=40, shown="all")
+    checkpoint: str = setting("lm_checkpoint", "checkpoint directory")
+    checkpoint_every: int = setting(100, "steps between checkpoints")
+    progress: bool = setting(True, "no progress bar", flag="--no-progress")
+
+    def run_settings(self):
+        """The settings a resumed run must repeat (all but where and how
+        often it saves, and the progress bar)."""
+        skip = ("checkpoint", "checkpoint_every", "progress")
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+
+__all__ += ["TrainLMSettings"]
