@@ -410,6 +410,43 @@ def test_multiworker_equals_single_worker(tmp_path):
     assert diff < 1e-5
 
 
+DATA_PARALLEL = """
+import jax, keras, numpy as np
+from nengo_lmu.dl import language_model_from_config, lmu_language_model, train_language_model
+from nengo_lmu.dl.lm_training import checkpoint_arrays
+assert len(jax.devices()) == 2, jax.devices()
+data = np.random.default_rng(0).integers(0, 257, 4000)
+config = lmu_language_model(257, 16, 1, 8, 16, global_attention=True, seed=3).config
+run = dict(token_budget=32 * 8 * 4, seq_len=32, batch_size=8, seed=1, progress=False)
+two = train_language_model(
+    lambda: language_model_from_config(config, seed=3), data, **run,
+    distribution=keras.distribution.DataParallel(devices=jax.devices()),
+)
+assert "batch" in str(two.model.embedding.embeddings.value.sharding)
+one = language_model_from_config(config, seed=3)
+start = checkpoint_arrays(one)
+train_language_model(one, data, **run)
+a, b = checkpoint_arrays(one), checkpoint_arrays(two.model)
+names = [k for k in a if k.startswith("model/")]
+print(max(np.abs(a[k] - start[k]).max() for k in names), max(np.abs(a[k] - b[k]).max() for k in names))
+"""
+
+
+@pytest.mark.skipif(backend_name() != "jax", reason="keras.distribution: JAX")
+def test_data_parallel_equals_one_device():
+    """Two (host) devices under keras.distribution.DataParallel == one."""
+    import subprocess
+
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+    out = subprocess.run(
+        [sys.executable, "-c", DATA_PARALLEL], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    moved, diff = map(float, out.stdout.split()[-2:])
+    assert moved > 1e-3 and diff < 1e-5
+
+
 def test_cli_train_lm_and_generate(tmp_path, capsys):
     from nengo_lmu.apps.cli import main
 
