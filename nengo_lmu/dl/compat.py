@@ -499,6 +499,7 @@ _TF_OPS_K3LM = dict(
     take=_tf_take,
     cos=lambda x: tf.cos(x),
     ones_like=lambda x, dtype=None: tf.ones_like(x, dtype=dtype),
+    arange=lambda start, stop=None, step=1, dtype=None: tf.range(start, stop, step, dtype=dtype),
     stack=lambda xs, axis=0: tf.stack(list(xs), axis=axis),
     mean=lambda x, axis=None, keepdims=False: tf.reduce_mean(x, axis=axis, keepdims=keepdims),
 )

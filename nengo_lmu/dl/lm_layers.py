@@ -35,6 +35,11 @@ def norm_step(norm, x):
     return norm(x[:, None])[:, 0]
 
 
+#: the positions a new key/value cache has room for (`.lm_stream` doubles it
+#: when full)
+CACHE_CAPACITY = 16
+
+
 def softmax(s):
     """``softmax`` over the last axis (ones where it has one element, as
     softmax gives, without Keras 3's warning about such an axis)."""
@@ -127,15 +132,30 @@ class CausalSelfAttention(keras.layers.Layer):
         y = ops.einsum("bhij,bjhe->bihe", a, v)
         return self.out(ops.reshape(y, ops.shape(x)))
 
-    def step(self, x, k_cache, v_cache):
-        """One position: ``x`` (b, d); returns ``(y, k_cache, v_cache)``."""
+    def step(self, x, k_cache, v_cache, position):
+        """One position: ``x`` (b, d) at ``position`` (an int32 scalar); the
+        caches ``(b, capacity, heads, d / heads)`` hold the earlier
+        positions in their first ``position`` slots (``capacity >
+        position``). Returns ``(y, k_cache, v_cache)`` with this position's
+        key and value written into slot ``position``.
+
+        Fixed-capacity caches keep the shapes of a step the same from token
+        to token (one compilation per capacity, not one per token); the
+        slots after ``position`` are masked out of the softmax."""
         q, k, v = self._split(self.qkv(x))  # (b, h, dh)
-        k_cache = ops.concatenate([k_cache, k[:, None]], axis=1)
-        v_cache = ops.concatenate([v_cache, v[:, None]], axis=1)
+        slots = ops.arange(ops.shape(k_cache)[1], dtype="int32")
+        here = (slots == position)[None, :, None, None]
+        k_cache = ops.where(here, k[:, None], k_cache)
+        v_cache = ops.where(here, v[:, None], v_cache)
         s = ops.einsum("bhe,bjhe->bhj", q, k_cache) / math.sqrt(self.dh)
-        a = softmax(s)
-        y = ops.einsum("bhj,bjhe->bhe", a, v_cache)
+        s = ops.where((slots <= position)[None, None], s, -1e9)
+        y = ops.einsum("bhj,bjhe->bhe", softmax(s), v_cache)
         return self.out(ops.reshape(y, ops.shape(x))), k_cache, v_cache
+
+    def empty_cache(self, batch_size, capacity):
+        """Zero key and value caches with room for ``capacity`` positions."""
+        shape = (batch_size, capacity, self.n_heads, self.dh)
+        return ops.zeros(shape), ops.zeros(shape)
 
 
 class ImplicitSelfAttention(keras.layers.Layer):
@@ -308,17 +328,17 @@ class LMUBlock(keras.layers.Layer):
         h = h + self.memory(self.norm2(h))
         return h + self.ffn2(self.norm3(h))
 
-    def initial_state(self, batch_size):
+    def initial_state(self, batch_size, capacity=CACHE_CAPACITY):
+        """The memory ``(batch, d, q)`` (and, with global attention, empty
+        key/value caches with room for ``capacity`` positions)."""
         m = ops.zeros((batch_size, self.memory.d, self.memory.order))
         if not self.global_attention:
             return (m,)
-        a = self.first
-        empty = ops.zeros((batch_size, 0, a.n_heads, a.dh))
-        return (m, empty, empty)
+        return (m, *self.first.empty_cache(batch_size, capacity))
 
-    def step(self, x, state):
+    def step(self, x, state, position):
         if self.global_attention:
-            y, kc, vc = self.first.step(norm_step(self.norm1, x), state[1], state[2])
+            y, kc, vc = self.first.step(norm_step(self.norm1, x), state[1], state[2], position)
             h = x + y
         else:
             h = x + self.first(norm_step(self.norm1, x))
@@ -343,13 +363,12 @@ class TransformerBlock(keras.layers.Layer):
         h = x + self.attention(self.norm1(x))
         return h + self.ffn(self.norm2(h))
 
-    def initial_state(self, batch_size):
-        a = self.attention
-        empty = ops.zeros((batch_size, 0, a.n_heads, a.dh))
-        return (empty, empty)
+    def initial_state(self, batch_size, capacity=CACHE_CAPACITY):
+        """Empty key/value caches with room for ``capacity`` positions."""
+        return self.attention.empty_cache(batch_size, capacity)
 
-    def step(self, x, state):
-        y, kc, vc = self.attention.step(norm_step(self.norm1, x), state[0], state[1])
+    def step(self, x, state, position):
+        y, kc, vc = self.attention.step(norm_step(self.norm1, x), state[0], state[1], position)
         h = x + y
         return h + self.ffn(norm_step(self.norm2, h)), (kc, vc)
 

@@ -16,20 +16,17 @@ from nengo_lmu.validation import check_int, check_positive
 
 
 def compiled_step(model, step):
-    """``step(tokens, position, state)`` compiled for the backend where that
-    pays: a `tf.function` on TensorFlow; on JAX a ``jax.jit`` of the step
-    with the model's weights passed in (Keras' stateless scope), for models
-    whose state keeps its shape (the LMU without global attention: one
-    compilation); otherwise (PyTorch, growing key/value caches) as it is."""
+    """``step(tokens, position, state)`` compiled for the backend: a
+    `tf.function` on TensorFlow, a ``jax.jit`` (``model``'s weights passed
+    in through Keras' stateless scope) on JAX, as it is on PyTorch. The
+    state keeps its shapes from token to token (key/value caches grow by
+    doubling), so it compiles once per cache capacity."""
     name = backend_name()
     if name in ("tensorflow", "tf.keras"):
         import tensorflow as tf
 
         return tf.function(step, reduce_retracing=True)
-    fixed_state = all(len(b.initial_state(1)) == 1 for b in model.blocks) and not isinstance(
-        model, TransformerLanguageModel
-    )
-    if name != "jax" or not fixed_state:
+    if name != "jax":
         return step
     import jax
 
@@ -45,6 +42,21 @@ def compiled_step(model, step):
         return jitted([v.value for v in variables], tokens, position, state)
 
     return run
+
+
+def grown(state, position):
+    """``state`` with every key/value cache (the 4-d tensors) doubled in
+    capacity where it has no free slot for ``position``."""
+
+    def grow(t):
+        if len(t.shape) != 4 or t.shape[1] > position:
+            return t
+        capacity = t.shape[1]
+        while capacity <= position:
+            capacity *= 2
+        return ops.pad(t, [[0, 0], [0, capacity - t.shape[1]], [0, 0], [0, 0]])
+
+    return tuple(tuple(grow(t) for t in block) for block in state)
 
 
 class RecurrentLM:
@@ -77,7 +89,7 @@ class RecurrentLM:
             h = h + ops.take(model.position_table(), position, axis=0)[None]
         new = []
         for block, s in zip(model.blocks, state):
-            h, s = block.step(h, s)
+            h, s = block.step(h, s, position)
             new.append(s)
         return model.head(h), tuple(new)
 
@@ -100,6 +112,7 @@ class RecurrentLM:
                 attr="max_len",
                 obj=self,
             )
+        self.state = grown(self.state, self.position)
         position = ops.convert_to_tensor(self.position, dtype="int32")
         if backend_name() == "torch":
             import torch

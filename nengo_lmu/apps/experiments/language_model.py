@@ -384,7 +384,7 @@ def _fastest_train_step(model, seq, repeats):
 def _filled_state(stream, n, rng):
     """The stepper's state as ``n`` tokens would leave it: random values of
     the right shapes (the LMU memory is constant in size; key/value caches
-    hold ``n`` positions)."""
+    hold ``n`` positions, with room for one more)."""
     from nengo_lmu.dl.compat import ops
 
     def tensor(shape):
@@ -395,7 +395,7 @@ def _filled_state(stream, n, rng):
         if len(s) == 1:  # LMU memory only
             state.append((tensor(s[0].shape),))
             continue
-        filled = [tensor((1, n) + tuple(t.shape[2:])) for t in s[-2:]]
+        filled = [tensor((1, n + 1) + tuple(t.shape[2:])) for t in s[-2:]]
         memory = (tensor(s[0].shape),) if len(s) == 3 else ()  # LMU memory and a cache
         state.append(memory + tuple(filled))
     return tuple(state)
