@@ -500,6 +500,37 @@ def test_cli_train_lm_and_generate(tmp_path, capsys):
     assert out_file.read_text() == text  # same seed, same text
 
 
+def test_train_lm_options_are_the_settings_fields(capsys, tmp_path):
+    import dataclasses
+
+    from nengo_lmu.apps.cli import build_parser
+    from nengo_lmu.apps.cli.common import settings_from_args
+    from nengo_lmu.apps.cli.language_model import train_lm_settings
+    from nengo_lmu.apps.experiments.settings import TrainLMSettings, quick_values
+
+    parser = build_parser()
+    sub = parser._subparsers._group_actions[0].choices["train-lm"]
+    flags = {f for a in sub._actions for f in a.option_strings} - {"-h", "--help"}
+    fields = {"--" + f.name.replace("_", "-") for f in dataclasses.fields(TrainLMSettings)}
+    fields = fields - {"--progress"} | {"--no-progress"}
+    assert flags == fields | {"--resume", "--force", "--quick"}
+    defaults = settings_from_args(TrainLMSettings, parser.parse_args(["train-lm"]))
+    assert defaults == TrainLMSettings()
+    quick = train_lm_settings(parser.parse_args(["train-lm", "--quick", "--order", "8"]))
+    assert quick == dataclasses.replace(
+        TrainLMSettings(), order=8, **quick_values(TrainLMSettings)
+    )
+    # the flags are named in the errors, before any work
+    from nengo_lmu.apps.cli import main
+
+    assert main(["train-lm", "--theta", "1", "--checkpoint", str(tmp_path / "a")]) == 2
+    assert "--theta: must be > 1 token" in capsys.readouterr().err
+    assert main(["generate", "x", "--checkpoint", str(tmp_path / "nonexistent")]) == 2
+    err = capsys.readouterr().err
+    assert "--checkpoint: " in err and "str." not in err
+    assert not (tmp_path / "a").exists()
+
+
 @pytest.mark.parametrize("command", ["train-lm", "generate"])
 def test_cli_help_for_every_option(command):
     from nengo_lmu.apps.cli import build_parser
