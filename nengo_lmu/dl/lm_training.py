@@ -283,7 +283,7 @@ class _JaxSteps:
             trainable, slots = optimizer.stateless_apply(slots, grads, trainable)
             return loss, (trainable, fixed, slots)
 
-        self.step = jax.jit(step, donate_argnums=0)
+        self.step = jax.jit(step)
         self.state = None
 
     def _lay_out(self, array):
