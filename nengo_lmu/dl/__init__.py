@@ -9,7 +9,7 @@ chosen with ``KERAS_BACKEND``), and on the locked stack's tf.keras 2.12
 the one place where the two differ.
 
 NengoDL is imported only by what needs it (`convert`, the NengoDL training
-of `train_classifier`, ...); the rest of this module (LMUFormer, the
+of `train_classifier`, ...); the rest of this module (the
 language model, the NengoDL training loops) still runs on tf.keras 2.12
 only, and is importable from here only there.
 
@@ -44,8 +44,19 @@ from nengo_lmu.dl.convert import (
 )
 from nengo_lmu.dl.keras_cell import LMUKerasCell
 from nengo_lmu.dl.layers import LMULayer
+from nengo_lmu.dl.lmuformer import (  # k3former: the LMUFormer on every stack
+    FrameLIF,
+    LMUFormerModel,
+    RunningMean,
+    lmuformer,
+    load_lmuformer,
+    operation_counts,
+    save_lmuformer,
+)
 from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
+from nengo_lmu.dl.streaming import run_streaming, streaming_network
+from nengo_lmu.dl.surrogate import atan_spike
 
 __all__ = [
     "LegendreMemoryLayer",
@@ -56,6 +67,17 @@ __all__ = [
     "sequence_copy",
     "to_classifier",
     "cell_from_layer",
+    # k3former: the LMUFormer and the surrogate spike, on every stack
+    "FrameLIF",
+    "RunningMean",
+    "LMUFormerModel",
+    "lmuformer",
+    "save_lmuformer",
+    "load_lmuformer",
+    "operation_counts",
+    "streaming_network",
+    "run_streaming",
+    "atan_spike",
 ]
 
 if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
@@ -74,22 +96,14 @@ if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
         train_language_model,
         train_multiworker,
     )
-    from nengo_lmu.dl.lmuformer import (
-        LMUFormerModel,
-        lmuformer,
-        load_lmuformer,
-        operation_counts,
-        save_lmuformer,
-    )
     from nengo_lmu.dl.nengo_dl_convert import ConvertLegendreMemoryLayer, ConvertLMULayer
-    from nengo_lmu.dl.neurons import DiscreteLIFBuilder, atan_spike, trained_neuron_params
+    from nengo_lmu.dl.neurons import DiscreteLIFBuilder, trained_neuron_params
     from nengo_lmu.dl.spiking import (
         SpikingTrainResult,
         spike_count_accuracy,
         spike_count_loss,
         train_spiking_classifier,
     )
-    from nengo_lmu.dl.streaming import run_streaming, streaming_network
     from nengo_lmu.dl.training import (
         ParallelResult,
         TrainResult,
@@ -117,19 +131,11 @@ if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
         "lstm_units_for",
         "count_parameters",
         "DiscreteLIFBuilder",
-        "atan_spike",
         "trained_neuron_params",
         "SpikingTrainResult",
         "spike_count_loss",
         "spike_count_accuracy",
         "train_spiking_classifier",
-        "LMUFormerModel",
-        "lmuformer",
-        "save_lmuformer",
-        "load_lmuformer",
-        "operation_counts",
-        "streaming_network",
-        "run_streaming",
         "lmu_language_model",
         "transformer_language_model",
         "language_model_from_config",
