@@ -167,5 +167,5 @@ def test_help_shows_each_default_once(capsys):
         assert "%%" not in text and "(default: None)" not in text, name
         for action in parser._actions:
             if action.help and action.option_strings and action.default not in (None, False):
-                if action.default is not argparse.SUPPRESS and name != "train-lmuformer":
+                if action.default is not argparse.SUPPRESS:
                     assert action.help.count("default") == 1, (name, action.help)

@@ -404,13 +404,11 @@ def _stream(run, model, p, s):
     ``stream_dtype``), ``nengo.Simulator`` on Keras 3 (one clip at a time,
     float64).
     """
-    from nengo_lmu.dl.compat import KERAS3, enable_float64  # pylint: disable=C0415
+    from nengo_lmu.dl.compat import KERAS3  # pylint: disable=C0415
     from nengo_lmu.dl.lmuformer import with_dtype  # pylint: disable=C0415
     from nengo_lmu.dl.streaming import run_streaming, streaming_network  # pylint: disable=C0415
 
     n = p.stream_clips
-    if s.stream_dtype == "float64":
-        enable_float64()
     ref = model if s.stream_dtype == "float32" else with_dtype(model, s.stream_dtype)
     backend = "nengo" if KERAS3 else "nengo_dl"
     streamed = run_streaming(
@@ -526,6 +524,12 @@ def compare_lmuformer(
     s = resolve(LMUFormerSettings, settings, kwargs)
     _require_keras()
     models, seeds = _check_settings(s)
+    if s.stream_dtype == "float64":
+        # before any model is built (JAX computes float32 unless enabled;
+        # what is made before enabling it stays float32)
+        from nengo_lmu.dl.compat import enable_float64  # pylint: disable=C0415
+
+        enable_float64()
     if augmentation is None and s.augment != "none":
         from nengo_lmu.apps.augment import PRESETS  # pylint: disable=C0415
 
