@@ -320,7 +320,8 @@ def test_with_dtype_copies_weights(rng):
 def test_atan_spike_gradient_is_the_analytic_surrogate(alpha, rng):
     x = rng.randn(50) * 0.7
     w = rng.randn(50)
-    (grad,) = gradients(lambda v: ops.sum(atan_spike(v, alpha) * w), x)
+    wt = ops.convert_to_tensor(w)
+    (grad,) = gradients(lambda v: ops.sum(atan_spike(v, alpha) * wt), x)
     np.testing.assert_allclose(grad, w * atan_derivative(x, alpha), rtol=1e-12, atol=1e-14)
     # forward: the exact step
     np.testing.assert_array_equal(to_numpy(atan_spike(ops.convert_to_tensor(x), alpha)), x > 0)
@@ -359,7 +360,8 @@ def test_frame_lif_gradient_matches_bptt_reference(rng):
     spikes, dx = frame_lif_reference(x, w, threshold, beta, alpha)
     np.testing.assert_array_equal(to_numpy(lif(x)), spikes)
     assert 20 < spikes.sum() < spikes.size - 20  # neither silent nor saturated
-    (grad,) = gradients(lambda v: ops.sum(lif(v) * w), x)
+    wt = ops.convert_to_tensor(w)
+    (grad,) = gradients(lambda v: ops.sum(lif(v) * wt), x)
     np.testing.assert_allclose(grad, dx, rtol=1e-10, atol=1e-12)
 
 
@@ -417,7 +419,11 @@ def test_saved_lmuformers_from_every_environment_run_here(path, allclose):
     assert model.lmuformer_config["spiking"] and model.lmuformer_config["dtype"] == "float64"
     got = model.predict(x, verbose=0)
     assert np.abs(want).max() > 0.1, "the stored outputs are not trivial"
-    np.testing.assert_allclose(got, want, atol=1e-9, err_msg=info["made_with"])
+    # (Keras 3.15's PyTorch backend computes some float64 layers' products in
+    # float32, see nengo_lmu.dl.compat.matmul: there the spikes are the same,
+    # the scores equal to float32's precision)
+    atol = 1e-6 if backend_name() == "torch" else 1e-9
+    np.testing.assert_allclose(got, want, atol=atol, err_msg=info["made_with"])
     # and its frame-by-frame nengo network gives the same scores
     streamed = run_streaming(streaming_network(model), x[:2])
     assert allclose(streamed, want[:2], atol=1e-9), info["made_with"]
