@@ -9,10 +9,9 @@ chosen with ``KERAS_BACKEND``), and on the locked stack's tf.keras 2.12
 the one place where the two differ.
 
 NengoDL is imported only by what needs it (`convert`, the NengoDL training
-of `train_classifier`, ...). The language model (`lmu_language_model`,
-`recurrent_lm`, `train_language_model`, ...) runs on both too; the rest of
-this module (LMUFormer, the NengoDL training loops) still runs on tf.keras
-2.12 only, and is importable from here only there.
+of `train_classifier`, ...). The LMUFormer and the language model run on
+both stacks too; only the NengoDL training loops and converters run on
+tf.keras 2.12 only, and are importable from here only there.
 
 ``import nengo_lmu`` alone imports none of this.
 """
@@ -60,8 +59,19 @@ from nengo_lmu.dl.lm_training import (
     train_language_model,
     train_multiworker,
 )
+from nengo_lmu.dl.lmuformer import (
+    FrameLIF,
+    LMUFormerModel,
+    RunningMean,
+    lmuformer,
+    load_lmuformer,
+    operation_counts,
+    save_lmuformer,
+)
 from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
+from nengo_lmu.dl.streaming import run_streaming, streaming_network
+from nengo_lmu.dl.surrogate import atan_spike
 
 __all__ = [
     "LegendreMemoryLayer",
@@ -83,25 +93,27 @@ __all__ = [
     "evaluate_language_model",
     "load_checkpoint",
     "train_multiworker",
+    "FrameLIF",
+    "RunningMean",
+    "LMUFormerModel",
+    "lmuformer",
+    "save_lmuformer",
+    "load_lmuformer",
+    "operation_counts",
+    "streaming_network",
+    "run_streaming",
+    "atan_spike",
 ]
 
-if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
-    from nengo_lmu.dl.lmuformer import (
-        LMUFormerModel,
-        lmuformer,
-        load_lmuformer,
-        operation_counts,
-        save_lmuformer,
-    )
+if not KERAS3:  # the locked stack (tf.keras 2.12): NengoDL's parts
     from nengo_lmu.dl.nengo_dl_convert import ConvertLegendreMemoryLayer, ConvertLMULayer
-    from nengo_lmu.dl.neurons import DiscreteLIFBuilder, atan_spike, trained_neuron_params
+    from nengo_lmu.dl.neurons import DiscreteLIFBuilder, trained_neuron_params
     from nengo_lmu.dl.spiking import (
         SpikingTrainResult,
         spike_count_accuracy,
         spike_count_loss,
         train_spiking_classifier,
     )
-    from nengo_lmu.dl.streaming import run_streaming, streaming_network
     from nengo_lmu.dl.training import (
         ParallelResult,
         TrainResult,
@@ -129,17 +141,9 @@ if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
         "lstm_units_for",
         "count_parameters",
         "DiscreteLIFBuilder",
-        "atan_spike",
         "trained_neuron_params",
         "SpikingTrainResult",
         "spike_count_loss",
         "spike_count_accuracy",
         "train_spiking_classifier",
-        "LMUFormerModel",
-        "lmuformer",
-        "save_lmuformer",
-        "load_lmuformer",
-        "operation_counts",
-        "streaming_network",
-        "run_streaming",
     ]

@@ -572,3 +572,100 @@ __all__ += [
     "assign",
     "adam_slots",
 ]
+
+
+# k3former: what the LMUFormer needs (the spiking neurons' surrogate
+# gradient, the running mean along frames)
+
+
+def _tf_cumsum(x, axis=None):
+    return tf.cumsum(x, axis=axis)
+
+
+def _tf_arange(start, stop=None, step=1, dtype=None):
+    return tf.range(start, stop, step, dtype=dtype)
+
+
+def _tf_stop_gradient(x):
+    return tf.stop_gradient(x)
+
+
+def _tf_square(x):
+    return tf.square(x)
+
+
+def _tf_custom_gradient(f):
+    return tf.custom_gradient(f)
+
+
+for _name, _f in dict(
+    cumsum=_tf_cumsum,
+    arange=_tf_arange,
+    stop_gradient=_tf_stop_gradient,
+    square=_tf_square,
+    custom_gradient=_tf_custom_gradient,
+).items():
+    setattr(TFOps, _name, staticmethod(_f))
+
+
+def custom_gradient(forward):
+    """``keras.ops.custom_gradient`` on every stack: ``forward(x)`` returns
+    ``(y, grad)``, and ``grad(upstream)`` the gradient with respect to
+    ``x``.
+
+    Keras 3 passes the upstream gradient positionally on JAX and TensorFlow
+    and as the keyword ``upstream`` on PyTorch; tf.keras 2 uses
+    ``tf.custom_gradient``. The ``grad`` given here takes it positionally
+    on every one.
+    """
+
+    def wrapped(x):
+        y, grad = forward(x)
+
+        def backward(*args, upstream=None):
+            return grad(args[0] if upstream is None else upstream)
+
+        return y, backward
+
+    return ops.custom_gradient(wrapped)
+
+
+def set_random_seed(seed):
+    """Seed Python's, numpy's and the backend's random numbers (Keras'
+    ``keras.utils.set_random_seed`` on every stack)."""
+    keras.utils.set_random_seed(seed)
+
+
+def gelu(x):
+    """Exact GELU, ``x * Phi(x)``, keeping float64 (as ``tf.nn.gelu`` with
+    ``approximate=False`` on tf.keras 2)."""
+    name = backend_name()
+    if name == "tf.keras":
+        return tf.nn.gelu(x, approximate=False)
+    if name == "jax":
+        import jax
+
+        return jax.nn.gelu(x, approximate=False)
+    if name == "torch":
+        import torch
+
+        return torch.nn.functional.gelu(ops.convert_to_tensor(x))
+    return ops.gelu(x, approximate=False)
+
+
+__all__ += ["custom_gradient", "set_random_seed", "gelu"]
+
+
+def dynamic_size(x, axis):
+    """The size of ``x`` along ``axis`` as the graph computes it where
+    TensorFlow runs (``tf.shape``: not folded into a constant, so that
+    TensorFlow's graph rewrites leave the arithmetic that uses it as
+    written), else as ``keras.ops.shape`` gives it."""
+    if uses_tensorflow():
+        import tensorflow
+
+        return tensorflow.shape(x)[axis]
+    return ops.shape(x)[axis]
+
+
+__all__ += ["dynamic_size"]

@@ -143,3 +143,72 @@ class TrainLMSettings:
 
 
 __all__ += ["TrainLMSettings"]
+
+
+# k3former: the LMUFormer comparison (`nengo_lmu.apps.experiments.lmuformer`)
+
+from nengo_lmu.apps.augment import PRESETS as _AUGMENT_PRESETS  # noqa: E402
+
+#: The models `compare_lmuformer` can train, by name.
+LMUFORMER_MODELS = (
+    "lmuformer",
+    "lmuformer_la5",
+    "spiking_lmuformer",
+    "spiking_lmuformer_la5",
+    "lmu",
+    "lstm",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LMUFormerSettings:
+    """The settings of `compare_lmuformer` and of ``nengo-lmu train-lmuformer``."""
+
+    keywords: str = setting(
+        None, "comma-separated Speech Commands words (default: all 35)", optional=True
+    )
+    n_train: int = setting(40, "training clips per keyword")
+    n_test: int = setting(12, "test clips per keyword (unseen voices)")
+    n_mels: int = setting(20, "mel bins (features per frame)")
+    dim: int = setting(32, "LMUFormer width (memory order dim, 2 * dim when spiking)")
+    epochs: int = setting(30, "training epochs")
+    seeds: tuple = setting(
+        (0,),
+        "seeds (one training run per model and seed, on the same data)",
+        nargs="+",
+        item_type=int,
+        positive=False,
+    )
+    models: tuple = setting(
+        LMUFORMER_MODELS, "the models trained", nargs="+", choices=LMUFORMER_MODELS
+    )
+    batch_size: int = setting(64, "minibatch size")
+    learning_rate: float = setting(
+        3e-3, "Adam's learning rate (cosine decay to 0 over the epochs)"
+    )
+    lmu_order: int = setting(32, "memory order of the plain LMU")
+    lmu_memory_d: int = setting(8, "memories (u channels) of the plain LMU")
+    augment: str = setting(
+        "none",
+        "augmentation of the training features (nengo_lmu.apps.augment.PRESETS)",
+        choices=tuple(_AUGMENT_PRESETS),
+    )
+    augment_seed: int = setting(
+        0, "seeds the augmentation (with the model's seed)", positive=False
+    )
+    stream_clips: int = setting(
+        None,
+        "test clips streamed frame by frame through the nengo network (default: all; 0: none)",
+        positive=False,
+        optional=True,
+    )
+    stream_dtype: str = setting(
+        "float32",
+        "precision of the streamed run (float64: spike for spike)",
+        choices=("float32", "float64"),
+    )
+    out: str = setting("lmuformer-results", "folder for model/, results.json and frames.png")
+    cache_dir: str = setting(None, "cache of generated data", optional=True)
+
+
+__all__ += ["LMUFORMER_MODELS", "LMUFormerSettings"]
