@@ -16,6 +16,7 @@ from nengo_lmu.nir import (  # noqa: E402
     Conventions,
     beta_to_tau,
     from_nir,
+    readers,
     tau_to_beta,
     to_nir,
 )
@@ -65,6 +66,26 @@ def test_memory_round_trip_same_spikes():
     assert spikes.sum() > 1000
     np.testing.assert_array_equal(spikes2["neurons"], spikes)
     np.testing.assert_allclose(y2, y, atol=1e-9)
+
+
+def test_readout_applied_to_spikes_is_the_memory_output():
+    """`readers.apply_readout` (the readout the reader's spikes get) against
+    nengo's own run of the same spikes."""
+    mem, u, spikes, y = memory_run()
+    graph = to_nir(mem)
+    y2 = readers.apply_readout(graph, {"input": u, "neurons": spikes}, mem.dt)
+    assert np.abs(y).max() > 0.1
+    np.testing.assert_allclose(y2, y, atol=1e-9)
+    # the reader's part of the graph: its input, its neurons and their inputs
+    part = readers.memory_reader_graph(to_nir(mem, **readers.snntorch_options(mem)))
+    assert sorted(part.nodes) == [
+        "input",
+        "neurons",
+        "neurons.w_input",
+        "neurons.w_neurons",
+        "spikes",
+    ]
+    assert isinstance(part.nodes["neurons.w_input"], nir.Affine)
 
 
 def test_memory_bias_as_input_is_an_approximation():
@@ -189,38 +210,10 @@ def test_beta_tau_rules():
 
 
 def snntorch_reader(graph):
-    """A torch module for ``graph`` made by nirtorch's interpreter with
-    snnTorch's own mapping of each node (Leaky, Synaptic, Linear).
-
-    snnTorch 1.0's ``import_from_nir`` is not used: under nirtorch 2.6 it
-    rewrites every ``LIF <-> Linear`` loop into a subgraph that feeds the
-    input through the recurrent weights (and it changes the graph passed
-    in); nirtorch itself steps every cycle once per step."""
-    pytest.importorskip("torch")
-    snntorch_nir = pytest.importorskip("snntorch.import_nir")
-    nirtorch = pytest.importorskip("nirtorch")
-
-    def node(n):
-        return snntorch_nir._nir_to_snntorch_module(n, init_hidden=True)
-
-    types = (nir.LIF, nir.CubaLIF, nir.Linear, nir.Affine)
-    return nirtorch.nir_to_torch(copy.deepcopy(graph), {t: node for t in types})
-
-
-def run_reader(module, x, repeat=1):
-    """Output of ``module`` stepped through ``x`` (steps, size), each row
-    held for ``repeat`` steps, from rest."""
-    import snntorch.utils
-    import torch
-
-    snntorch.utils.reset(module)
-    xs = torch.tensor(np.repeat(x, repeat, axis=0), dtype=torch.float32)
-    out, state = [], None
-    with torch.no_grad():
-        for row in xs:
-            y, state = module(row[None], state)
-            out.append(y[0].numpy().copy())
-    return np.array(out)
+    """`nengo_lmu.nir.readers.snntorch_module`, skipped without the reader."""
+    for name in ("torch", "snntorch.import_nir", "nirtorch"):
+        pytest.importorskip(name)
+    return readers.snntorch_module(graph)
 
 
 @pytest.mark.parametrize("cls", [L2MU, RecurrentLIF])
@@ -228,16 +221,9 @@ def test_snntorch_reads_classifier_with_same_classes(cls):
     net, probes = small_classifier(cls, reset="zero")
     x = (np.random.RandomState(2).rand(8, 40, 5) < 0.3).astype(float)
     counts, _ = net.run_sequences(x, probes=probes)
-    graph = to_nir(
-        net,
-        dt=SNNTORCH_DT,
-        spike_area=SNNTORCH_DT,
-        voltage_scale="snntorch",
-        delays="cycle",
-        approximate=("discrete",),
-    )
+    graph = to_nir(net, **readers.snntorch_options(net))
     module = snntorch_reader(graph)
-    reader = np.array([run_reader(module, xi).sum(axis=0) for xi in x])
+    reader = np.array([readers.run_module(module, xi).sum(axis=0) for xi in x])
     assert counts.sum() > 50
     np.testing.assert_array_equal(reader, counts)
 
@@ -316,27 +302,13 @@ def test_snntorch_runs_the_996_lif_memory_like_nengo():
     with nengo.Simulator(net, dt=dt, progress_bar=False) as sim:
         sim.run(duration)
     u, m_nengo = sim.data[p_u], sim.data[p_m]
-    full = to_nir(mem)
-    g = to_nir(
-        mem,
-        voltage_scale="snntorch",
-        spike_area=SNNTORCH_DT,
-        bias="input",
-        approximate=("bias",),
+    module = snntorch_reader(
+        readers.memory_reader_graph(to_nir(mem, **readers.snntorch_options(mem)))
     )
-    keep = ("input", "neurons", "neurons.w_input", "neurons.w_neurons")
-    nodes = {k: g.nodes[k] for k in keep}
-    nodes["spikes"] = nir.Output(output_type={"output": np.array([996])})
-    edges = [e for e in g.edges if e[0] in nodes and e[1] in nodes] + [("neurons", "spikes")]
-    spikes = run_reader(snntorch_reader(nir.NIRGraph(nodes=nodes, edges=edges)), u)
-    # the readout as the full graph writes it: LI(tau) of two Linear terms,
-    # plus the direct input term
-    F = full.nodes
-    li = F["output.synapse_0"]
-    pre = (spikes / SNNTORCH_DT) @ F["output.synapse_0.w_neurons"].weight.T
-    pre = pre + u @ F["output.synapse_0.w_input"].weight.T
-    m_reader = nengo.Lowpass(float(li.tau[0])).filt(pre, dt=dt, y0=0)
-    m_reader = m_reader + u @ F["output.w_input"].weight.T
+    spikes = readers.run_module(module, u)
+    # the readout as the exact graph writes it (snnTorch reads no LI)
+    values = {"input": u, "neurons": spikes / SNNTORCH_DT}
+    m_reader = readers.apply_readout(to_nir(mem), values, dt)
     r = legendre_readout(6, 1.0)
     start = int(1.0 / dt)
     assert spikes.sum() > 1e5, spikes.sum()
