@@ -15,12 +15,14 @@ from nengo_lmu.nir import (  # noqa: E402
     SNNTORCH_DT,
     Conventions,
     beta_to_tau,
+    exact_memory,
     exact_memory_options,
     from_nir,
     readers,
     tau_to_beta,
     to_nir,
 )
+from nengo_lmu.nir.recipes import EXACT_MEMORY_LAG  # noqa: E402
 
 #: nengo LIF neurons that NIR's LIF describes exactly: no refractory period,
 #: no voltage floor, starting at rest.
@@ -295,6 +297,16 @@ def test_exact_memory_keeps_its_currents_above_the_floor():
     assert lowest_current(neuron_type=EXACT_LIF) < -10.0
     mem = LegendreMemory(6, 0.1, n_neurons=10, dt=1e-4, seed=0, **exact_memory_options())
     assert "nengo_lmu.approximations" not in to_nir(mem).metadata
+
+
+def test_exact_memory_takes_the_lag_out_of_theta():
+    mem = exact_memory(6, 0.1, n_neurons=10, seed=0, synapse=0.05)
+    assert np.isclose(mem.theta, 0.1 - EXACT_MEMORY_LAG) and mem.dt == 1e-4
+    assert mem.ensembles[0].intercepts == exact_memory_options()["ens_kwargs"]["intercepts"]
+    assert np.isclose(exact_memory(6, 0.1, n_neurons=10, lag=0).theta, 0.1)
+    for bad in (-0.001, 0.1):
+        with pytest.raises(ValidationError, match="lag"):
+            exact_memory(6, 0.1, n_neurons=10, lag=bad)
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ integrates a large negative voltage (the memory's neurons reach currents of
 comes back: the memory with ``tau_ref=0`` and no floor scores 0.85 NRMSE on
 the delay task, against 0.10 with the floor (dt 0.1 ms).
 
-`exact_memory_options` avoids the problem instead of approximating it: its
+`exact_memory_options` (and `exact_memory`, which also takes the spiking
+memory's lag out of its window) avoids the problem instead of approximating it: its
 neurons' intercepts lie below the whole evaluation range (1.5 radii), so
 every neuron fires all the time and its input current never falls below the
 threshold, let alone below 0. A floor then never acts, and the neurons work
@@ -29,6 +30,13 @@ EXACT_MEMORY_INTERCEPTS = (-1.5, -1.0)
 
 #: Firing rates (Hz) at the radius of `exact_memory_options`' neurons.
 EXACT_MEMORY_MAX_RATES = (300.0, 500.0)
+
+#: How much (s) the spiking memory of `exact_memory_options` lags its exact
+#: form at dt 0.1 ms (the delay-task memory: order 6, theta 0.1 s, synapse
+#: 0.1 s, 996 neurons, 10 Hz white noise; best-fitting lag over +-10 ms,
+#: seed 0): `exact_memory` shortens ``theta`` by it. Delay task, 4 s, seed
+#: 0: NRMSE 0.107 without, 0.049 with it.
+EXACT_MEMORY_LAG = 0.0026
 
 
 def exact_memory_options():
@@ -66,3 +74,39 @@ def exact_memory_options():
             max_rates=nengo.dists.Uniform(*EXACT_MEMORY_MAX_RATES),
         ),
     )
+
+
+def exact_memory(order, theta, n_neurons=166, dt=1e-4, lag=EXACT_MEMORY_LAG, **kwargs):
+    """A spiking `.LegendreMemory` that NIR describes exactly, with its lag
+    taken out of ``theta``.
+
+    At ``dt=1e-4`` the spiking memory's output lags its exact form by about
+    ``lag`` (`EXACT_MEMORY_LAG`, measured on the delay task), so the memory
+    is built with window ``theta - lag``: its output then describes the
+    input from ``lag`` to ``theta`` seconds ago, and its delay-``theta``
+    readout (``r=1``) is on time. ``lag=0`` gives the plain memory.
+
+    Parameters
+    ----------
+    order, theta, n_neurons, dt
+        As for `.LegendreMemory` (``theta``: the window wanted).
+    lag : float
+        Seconds taken out of ``theta`` (``0 <= lag < theta``).
+    **kwargs
+        Passed to `.LegendreMemory` (``size_in``, ``synapse``, ``process``,
+        ``seed``, ...), after `exact_memory_options`.
+
+    Returns
+    -------
+    LegendreMemory
+        With ``theta = theta - lag``.
+    """
+    from nengo.exceptions import ValidationError
+
+    from nengo_lmu.networks import LegendreMemory
+
+    if not 0 <= lag < theta:
+        raise ValidationError(f"must be in [0, theta={theta}), got {lag}", attr="lag")
+    options = exact_memory_options()
+    options.update(kwargs)
+    return LegendreMemory(order, theta - lag, n_neurons=n_neurons, dt=dt, **options)
