@@ -43,6 +43,7 @@ from nengo_lmu.dl.convert import (
     to_classifier,
 )
 from nengo_lmu.dl.keras_cell import LMUKerasCell
+from nengo_lmu.dl.keras_lmu_import import from_keras_lmu
 from nengo_lmu.dl.layers import LMULayer
 from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
@@ -56,6 +57,7 @@ __all__ = [
     "sequence_copy",
     "to_classifier",
     "cell_from_layer",
+    "from_keras_lmu",
 ]
 
 if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
