@@ -20,31 +20,13 @@ from nengo.exceptions import ValidationError
 pytest.importorskip("keras")
 
 from nengo_lmu.dl import LMUKerasCell, LMULayer, from_keras_lmu, to_classifier  # noqa: E402
-from nengo_lmu.dl.compat import KERAS3, backend_name, keras, to_numpy  # noqa: E402
+from nengo_lmu.dl.compat import keras, to_numpy  # noqa: E402
 
 DATA = pathlib.Path(__file__).parent / "data" / "keras_lmu"
 OUTPUTS = dict(np.load(DATA / "outputs.npz"))
 X = OUTPUTS["x"]
 NAMES = sorted(k for k in OUTPUTS if k != "x")
 HAS_KERAS_LMU = importlib.util.find_spec("keras_lmu") is not None
-
-
-def tf_scan_broken():
-    """Keras 3's TensorFlow-backend ``ops.scan`` cannot give outputs shaped
-    unlike its carry, which the recurrent LMULayer needs (reported in
-    news.md 13:13; nengo_lmu.dl.compat routes around it once fixed)."""
-    if not (KERAS3 and backend_name() == "tensorflow"):
-        return False
-    try:
-        LMULayer(3, 2, 4.0, mode="recurrent", return_sequences=True)(np.ones((1, 3, 1), "f"))
-    except ValueError:
-        return True
-    return False
-
-
-RECURRENT_XFAIL = pytest.mark.xfail(
-    tf_scan_broken(), reason="Keras 3 TF backend: ops.scan outputs shaped as its carry"
-)
 
 
 def converted(name, **kwargs):
@@ -55,10 +37,7 @@ def lmu_layers(model):
     return [layer for layer in model.layers if isinstance(layer, LMULayer)]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=RECURRENT_XFAIL) if n == "LMU_random" else n for n in NAMES],
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_fixture_outputs_equal_keras_lmu(name):
     model = converted(name)
     y = to_numpy(model(X))
@@ -176,8 +155,6 @@ def test_refused_options(tmp_path, name, option, value, message):
     assert info.value.attr == option
     if option in ("dropout", "recurrent_dropout") or option.endswith("regularizer"):
         # training-only: left out on request, the outputs are unchanged
-        if name == "LMU_random" and tf_scan_broken():
-            pytest.xfail("Keras 3 TF backend: ops.scan outputs shaped as its carry")
         model = from_keras_lmu(path, inference_only=True)
         assert getattr(lmu_layers(model)[0], option) in (None, 0.0)
         assert np.max(np.abs(to_numpy(model(X)) - OUTPUTS[name])) < 1e-5
@@ -269,15 +246,7 @@ def live_models():
 
 
 @needs_keras_lmu
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "LMU_ff",
-        pytest.param("LMU_rnn", marks=RECURRENT_XFAIL),
-        "LMUFeedforward",
-        pytest.param("RNN", marks=RECURRENT_XFAIL),
-    ],
-)
+@pytest.mark.parametrize("kind", ["LMU_ff", "LMU_rnn", "LMUFeedforward", "RNN"])
 def test_live_keras_lmu_equals(kind, rng):
     model = live_models()[kind]()
     # random weights; a trainable 1/theta (the only scalar) at 1/7
@@ -316,5 +285,9 @@ def test_live_layer_and_cell(rng):
     ours = from_keras_lmu(cell)
     assert isinstance(ours, LMUKerasCell)
     assert np.max(np.abs(to_numpy(keras.layers.RNN(ours)(x)) - ref)) < 1e-5
+    inner = keras.Sequential([keras.Input((10, 3)), layer])
+    outer = keras.Sequential([keras.Input((10, 3)), inner])
+    with pytest.raises(ValidationError, match="hold KerasLMU layers inside"):
+        from_keras_lmu(outer)
     with pytest.raises(ValidationError, match="must be built"):
         from_keras_lmu(keras_lmu.LMUFeedforward(memory_d=1, order=4, theta=6, hidden_cell=None))

@@ -566,12 +566,6 @@ def from_keras_lmu(model, inference_only=False):
         )
     if not model.built:
         raise ValidationError("must be built (call it on an input first)", attr="model")
-    if not any(keras_lmu_kind(layer) for layer in model.layers):
-        raise ValidationError(
-            "holds no KerasLMU layer (LMU, LMUFeedforward or RNN(LMUCell)); got "
-            f"{[type(layer).__name__ for layer in model.layers]}",
-            attr="model",
-        )
     return rebuild(
         model.get_config(),
         type(model).__name__,
@@ -597,6 +591,18 @@ def rebuild(model_config, cls, source_of, weights_of, inference_only=False):
             f"is a {cls}; only Sequential and functional models are converted", attr="model"
         )
     layers = list(model_config["layers"])
+    nested = [
+        _entry_name(entry)
+        for entry in layers
+        if _config_kind(entry) is None
+        and re.search(r"keras[-_]lmu", json.dumps(entry, default=str))
+    ]
+    if nested:
+        raise ValidationError(
+            f"layers {nested} hold KerasLMU layers inside (nested models are not "
+            "converted: convert the inner model and rebuild the outer one)",
+            attr="model",
+        )
     if not any(_config_kind(entry) for entry in layers):
         raise ValidationError(
             "holds no KerasLMU layer (LMU, LMUFeedforward or RNN(LMUCell)); got "
