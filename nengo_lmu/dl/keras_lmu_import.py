@@ -621,7 +621,8 @@ def rebuild(model_config, cls, source_of, weights_of, inference_only=False):
         if entry["class_name"] == "InputLayer":
             c = entry["config"]
             shape = c.get("batch_shape") or c.get("batch_input_shape")
-            tensor = keras.Input(tuple(shape[1:]), name=name)
+            # the batch size too: a stateful layer needs it
+            tensor = keras.Input(tuple(shape[1:]), batch_size=shape[0], name=name)
             inputs.append(tensor)
             made[name] = previous = [tensor]
             continue
