@@ -42,11 +42,13 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from memory_backends import device_name, parse_pythons, run_script  # noqa: E402
 
 STACKS = ("jax", "torch", "tensorflow", "tfkeras")
 KERAS3_BACKENDS = ("jax", "torch", "tensorflow")
@@ -54,22 +56,6 @@ MODELS = ("lmuformer", "language model")
 
 
 # --- the child: one stack in this interpreter ---------------------------------
-
-
-def device_name(stack):
-    if stack == "jax":
-        import jax
-
-        d = jax.devices()[0]
-        return f"{d.platform}:{getattr(d, 'device_kind', d)}"
-    if stack == "torch":
-        import torch
-
-        return f"cuda:{torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else "cpu"
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    return f"gpu:{gpus[0].name}" if gpus else "cpu"
 
 
 def check_stack(stack):
@@ -143,28 +129,6 @@ def child(stack, args):
 # --- the parent: every interpreter, one table -----------------------------------
 
 
-def run_child(name, python, args, argv):
-    stack, _, tag = name.partition("/")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env.pop("KERAS_BACKEND", None)
-    if stack in KERAS3_BACKENDS:
-        env["KERAS_BACKEND"] = stack
-    if tag == "cpu":
-        env.update(JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="")
-    cmd = [python, os.path.abspath(__file__), "--child", stack] + argv
-    try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    except OSError as e:
-        return [dict(stack=stack, name=name, error=f"cannot run {python}: {e}")]
-    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    if not rows:
-        tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        rows.append(dict(stack=stack, error=f"exit {out.returncode}: {tail[:160]}"))
-    for row in rows:
-        row["name"] = name
-    return rows
-
-
 def table(rows):
     lines = []
     for r in rows:
@@ -236,12 +200,7 @@ def main(argv=None):
             continue
         if not item.startswith("--python="):
             child_argv.append(item)
-    pythons = []
-    for item in args.python or [f"{default_stack()}={sys.executable}"]:
-        name, sep, path = item.partition("=")
-        if not sep or name.split("/")[0] not in STACKS:
-            parser.error(f"--python wants NAME=PATH with NAME one of {STACKS}, got {item!r}")
-        pythons.append((name, path))
+    pythons = parse_pythons(parser, args.python, STACKS)
     print("# LMUFormer and LMU language-model training speed (benchmarks/keras_training.py)")
     print("command:", " ".join([os.path.basename(sys.executable)] + sys.argv))
     print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
@@ -253,18 +212,8 @@ def main(argv=None):
     rows = []
     for name, path in pythons:
         print(f"# measuring {name} ({path}) ...", file=sys.stderr, flush=True)
-        rows += run_child(name, path, args, child_argv)
+        rows += run_script(__file__, name, path, child_argv)
     print(table(rows))
-
-
-def default_stack():
-    try:
-        import keras
-
-        major = int(keras.__version__.split(".")[0])
-    except ImportError:
-        return "jax"
-    return "tfkeras" if major < 3 else os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ of ``sum(m * g)`` with respect to ``u``; float32, theta = T, its shapes), for
 These stacks live in different environments, so the script runs itself in
 each interpreter given (``--python NAME=PATH``; NAME is the stack: ``jax``,
 ``torch``, ``tensorflow`` (Keras 3 backends), ``tfkeras`` (tf.keras 2) or
-``keraslmu``, optionally followed by ``/label``), one after the other, and
+``keraslmu``, optionally followed by ``/label``, or ``/cpu`` to hide
+accelerators), one after the other, and
 prints one table. Each row's ratio is its time over the peer's (``--peer``,
 KerasLMU's RNN on TensorFlow 2.12 by default, its fastest in
 memory_speed.py) for the same shape, measured in the same run. A
@@ -219,28 +220,46 @@ def child(stack, shapes, rounds, skip):
 
 
 def run_child(name, python, args):
-    stack = name.split("/")[0]
+    argv = ["--rounds", str(args.rounds)] + ["--quick"] * args.quick
+    argv += [a for s in args.skip for a in ("--skip", s)]
+    return run_script(__file__, name, python, argv)
+
+
+def run_script(script, name, python, argv):
+    """Run ``script --child STACK argv`` in ``python`` (NAME is ``STACK``,
+    ``STACK/cpu`` to hide accelerators, or ``STACK/label``); its JSON rows,
+    each with ``name``, or one row with the error."""
+    stack, _, tag = name.partition("/")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("KERAS_BACKEND", None)
     if stack in KERAS3_BACKENDS:
         env["KERAS_BACKEND"] = stack
-    else:
-        env.pop("KERAS_BACKEND", None)
-    cmd = [python, os.path.abspath(__file__), "--child", stack, "--rounds", str(args.rounds)]
-    cmd += ["--quick"] * args.quick + [a for s in args.skip for a in ("--skip", s)]
+    if tag == "cpu":
+        env.update(JAX_PLATFORMS="cpu", CUDA_VISIBLE_DEVICES="")
+    cmd = [python, os.path.abspath(script), "--child", stack] + list(argv)
     try:
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+        if not rows:
+            tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
+            rows.append(dict(stack=stack, error=f"exit {out.returncode}: {tail[:160]}"))
     except OSError as e:
-        return [dict(stack=stack, name=name, error=f"cannot run {python}: {e}")]
-    rows = []
-    for line in out.stdout.splitlines():
-        if line.startswith("{"):
-            rows.append(json.loads(line))
-    if not rows:
-        tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        rows.append(dict(stack=stack, error=f"exit {out.returncode}: {tail[:160]}"))
+        rows = [dict(stack=stack, error=f"cannot run {python}: {e}")]
     for row in rows:
         row["name"] = name
     return rows
+
+
+def parse_pythons(parser, items, stacks):
+    """``--python NAME=PATH`` items as ``(name, path)`` (this interpreter's
+    own stack if none)."""
+    pythons = []
+    for item in items or [f"{default_stack()}={sys.executable}"]:
+        name, sep, path = item.partition("=")
+        if not sep or name.split("/")[0] not in stacks:
+            parser.error(f"--python wants NAME=PATH with NAME one of {stacks}, got {item!r}")
+        pythons.append((name, path))
+    return pythons
 
 
 def fmt(t, peer):
@@ -309,12 +328,7 @@ def main(argv=None):
         args.rounds = min(args.rounds, 2)
     if args.child:
         return child(args.child, shapes, args.rounds, set(args.skip))
-    pythons = []
-    for item in args.python or [f"{default_stack()}={sys.executable}"]:
-        name, sep, path = item.partition("=")
-        if not sep or name.split("/")[0] not in STACKS:
-            parser.error(f"--python wants NAME=PATH with NAME one of {STACKS}, got {item!r}")
-        pythons.append((name, path))
+    pythons = parse_pythons(parser, args.python, STACKS)
     print("# nengo_lmu memory speed on every stack (benchmarks/memory_backends.py)")
     print("command:", " ".join([os.path.basename(sys.executable)] + sys.argv))
     print("date:   ", datetime.datetime.now().isoformat(timespec="seconds"))
