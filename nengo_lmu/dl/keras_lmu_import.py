@@ -342,12 +342,11 @@ def convert_source(source, inference_only=False):
     as_default = _hidden_as_default(hidden)
 
     # the memory's input u = e_x x + e_h h + e_m m + b_u
+    # (no kernel, kernel_initializer=None: [x, h] has memory_d values)
     kernel = w.get("kernel")
     if kernel is None:
-        enc_d = kernel_rows = md
-        kernel = np.eye(kernel_rows, md)
-    else:
-        enc_d = kernel.shape[0]
+        kernel = np.eye(md)
+    enc_d = kernel.shape[0]
     weights = {"e_x": kernel[:input_d].T}
     if h2m:
         weights["e_h"] = kernel[input_d:enc_d].T
