@@ -43,6 +43,7 @@ from nengo_lmu.dl.convert import (
     to_classifier,
 )
 from nengo_lmu.dl.keras_cell import LMUKerasCell
+from nengo_lmu.dl.keras_lmu_import import from_keras_lmu
 from nengo_lmu.dl.language_model import (
     language_model_from_config,
     lm_sizes,
@@ -103,6 +104,7 @@ __all__ = [
     "streaming_network",
     "run_streaming",
     "atan_spike",
+    "from_keras_lmu",
 ]
 
 if not KERAS3:  # the locked stack (tf.keras 2.12): NengoDL's parts

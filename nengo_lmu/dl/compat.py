@@ -139,7 +139,10 @@ class TFOps:
     @staticmethod
     def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         """``keras.ops.scan``: ``f(carry, x) -> (carry, y)``; returns
-        ``(last carry, stacked y)`` (tf.scan keeps every carry instead)."""
+        ``(last carry, stacked y)`` (tf.scan keeps every carry instead).
+        Also Keras 3's on its TensorFlow backend (`tf_scan`)."""
+        import tensorflow as tf
+
         if xs is None:
             xs = tf.zeros((length,))
 
@@ -167,6 +170,30 @@ class TFOps:
 
 if not KERAS3:  # pragma: no cover (tf.keras 2.12)
     ops = TFOps
+
+
+def tf_scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """``keras.ops.scan`` by ``tf.scan`` (`TFOps.scan`), for Keras 3's
+    TensorFlow backend: its own ``scan`` keeps the outputs in arrays shaped
+    like the carry, so a step whose output differs in shape from its carry
+    (the recurrent `.LMULayer`: carry ``(m, h)``, output ``h``) fails."""
+    return TFOps.scan(f, init, xs=xs, length=length, reverse=reverse, unroll=unroll)
+
+
+class KerasOps:
+    """``keras.ops`` with some functions replaced (attribute access falls
+    through to ``keras.ops``)."""
+
+    def __init__(self, module, **replaced):
+        self._module = module
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+
+if KERAS3 and _keras_module.backend.backend() == "tensorflow":
+    ops = KerasOps(_keras_module.ops, scan=tf_scan)
 
 
 def matmul(x1, x2):
