@@ -511,7 +511,7 @@ def test_loihi_quick(tmp_path, capsys, record):
     assert set(delay.results) == {"nengo", "sim"}
     assert all(0 < r.nrmse < 2 for r in delay.results.values())
     assert delay.resources["sim"]["cores"] >= 7  # input relay + 6 state ensembles
-    placed = {p.ensemble.label: p.on_chip for p in delay.report.placements}
+    placed = {p.ensemble.label: p.on_chip for p in delay.placement.placements}
     assert not placed["input encoder"] and placed["input relay"] and placed["ensemble[0]"]
     digits = digits_calls[0]["result"]
     assert set(digits.runs) == {"rate", "nengo", "sim"}
@@ -519,7 +519,7 @@ def test_loihi_quick(tmp_path, capsys, record):
     assert digits["sim"]["resources"]["spikes_per_inference"] > 0
     crossings = {
         (str(c.connection.pre_obj.ensemble.label), c.direction)
-        for c in digits["sim"]["report"].crossings
+        for c in digits.placement.crossings
         if hasattr(c.connection.pre_obj, "ensemble")
     }
     assert crossings == {("encoder", "host->chip"), ("hidden", "chip->host")}

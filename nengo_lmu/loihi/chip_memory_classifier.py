@@ -430,7 +430,7 @@ class ChipMemoryClassifier(nengo.Network):
             (``steps_per_sequence * dt``), ``seconds`` (wall, the run),
             ``build_seconds``, ``saturated`` (fraction of hidden neurons the
             rate network drives above ``1 / dt`` on the last sample),
-            ``report`` (`prepare`'s placement) and, on the emulator,
+            ``placement`` (`prepare`'s report) and, on the emulator,
             ``resources`` (`resource_counts` per sequence).
         """
         check_choice("target", target, ("nengo",) + TARGETS, self)
@@ -455,7 +455,7 @@ class ChipMemoryClassifier(nengo.Network):
             steps_per_sequence=steps,
             chip_seconds_per_sequence=steps * self.dt,
             saturated=saturated,
-            report=prepare(self, build=False),
+            placement=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
         (out, hidden), ran = run_on_target(

@@ -340,7 +340,7 @@ class HostMemoryClassifier(nengo.Network):
             ``input_scale``, clipped), ``saturated`` (fraction of the hidden
             neurons, over the sequences' held last samples, that the rate
             network drives above ``1 / dt``, where the chip's one spike a
-            step saturates), ``report`` (`prepare`'s placement)
+            step saturates), ``placement`` (`prepare`'s report)
             and, on the emulator, ``resources`` (`resource_counts`, per
             inference over ``n`` sequences).
         """
@@ -372,7 +372,7 @@ class HostMemoryClassifier(nengo.Network):
             n=n,
             clipped=clipped,
             saturated=saturated,
-            report=prepare(self, build=False),
+            placement=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
         (out,), ran = run_on_target(self, n, steps, target, self.dt, [self.probe])

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
+from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.experiments.settings import resolve, setting
 from nengo_lmu.info import require_extra
 from nengo_lmu.tables import format_table
@@ -78,9 +79,9 @@ class SpikingRun:
 
 
 @dataclass
-class L2MUExperiment:
+class L2MUExperiment(ExperimentResult):
     """What `train_l2mu` measured: one `SpikingRun` per model and simulator,
-    the sizes, and where the trained networks were saved."""
+    the sizes, the seed, and where the trained networks were saved."""
 
     runs: list = field(default_factory=list)
     n_train: int = 0
@@ -89,12 +90,30 @@ class L2MUExperiment:
     n_channels: int = 0
     parameters: dict = field(default_factory=dict)
     saved: dict = field(default_factory=dict)
+    seed: int = None
 
     def run(self, model, run):
         """The `SpikingRun` of ``model`` on ``run``."""
         return next(r for r in self.runs if r.model == model and r.run == run)
 
+    def report_sections(self):
+        """The data, the table, how accuracy and operations are counted, and
+        the saved files."""
+        return [
+            f"Event digits: {self.n_train} training and {self.n_test} held-out sequences, "
+            f"{self.n_steps} steps x {self.n_channels} event channels (seed {self.seed})",
+            self.table(),
+            "Accuracy: argmax of output spike counts on held-out sequences (ties go to "
+            "the lowest class). Operation counts are per sequence; 'syn. ops' are "
+            "effective accumulates (one per spike per non-zero weight).\n"
+            + "\n".join(
+                f"Trained {name} saved to {path} (L2MU.load('{path}') rebuilds it)"
+                for name, path in self.saved.items()
+            ),
+        ]
+
     def table(self):
+        """Accuracy and neuromorphic measures of each model on each simulator."""
         rows = []
         for r in self.runs:
             m = r.metrics
@@ -219,6 +238,7 @@ def train_l2mu(settings=None, data=None, verbose=2, log=None, progress=None, **k
         n_test=len(x_te),
         n_steps=data["x_train"].shape[1],
         n_channels=n_channels,
+        seed=seed,
     )
     overrides = dict(memory_size=memory_size, hidden_size=hidden_size, seed=seed)
     if order is not None:

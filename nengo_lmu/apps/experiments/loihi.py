@@ -8,6 +8,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.apps.experiments.chip_readout import fit_readout
+from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.tasks import run_delay_task
 from nengo_lmu.info import require_extra
 from nengo_lmu.loihi import (
@@ -99,10 +100,8 @@ class NaiveLoihiMemory(nengo.Network):
 
 
 @dataclass
-class DelayComparison:
+class DelayComparison(ExperimentResult):
     """What `delay_comparison` measured.
-
-    Unpacks as ``results, resources, report`` (its earlier return value).
 
     Attributes
     ----------
@@ -110,16 +109,19 @@ class DelayComparison:
         ``{"nengo": DelayResult, target: DelayResult, ...}``.
     resources : dict
         ``{target: resource_counts(...)}`` (one inference = the whole run).
-    report : LoihiReport
-        The placement of the memory.
+    placement : LoihiReport or None
+        The placement of the memory (`nengo_lmu.loihi.prepare`; None
+        without an emulator target).
     """
 
     results: dict
     resources: dict = field(default_factory=dict)
-    report: object = None
+    placement: object = None
 
-    def __iter__(self):
-        return iter((self.results, self.resources, self.report))
+    def report_sections(self):
+        """The placement, the scores and the resources of each target."""
+        resources = resources_table(self.resources) if self.resources else ""
+        return [str(self.placement or ""), self.table(), resources]
 
     def table(self):
         """NRMSE, lag and speed of each simulator."""
@@ -173,7 +175,7 @@ def delay_comparison(
 
     def factory(target):
         def make(network, dt=0.001, **more):
-            out.report = prepare(network, build=False)
+            out.placement = prepare(network, build=False)
             sim = simulator(network, target=target, dt=dt)
             emu = sim.sims["emulator"]
             close = emu.close
@@ -196,13 +198,23 @@ def delay_comparison(
 
 
 @dataclass
-class DigitsTraining:
+class DigitsTraining(ExperimentResult):
     """What `train_digits_classifier` did: the saved file and the rate
     network's held-out accuracy."""
 
     path: str
     test_accuracy: float
     train_seconds: float
+
+    def table(self):
+        """The rate network's held-out accuracy, training time and file."""
+        row = (f"{self.test_accuracy:.4f}", f"{self.train_seconds:.0f}", self.path)
+        return format_table(("rate test accuracy", "train s", "saved to"), [row])
+
+    def report_sections(self):
+        return [
+            f"rate test accuracy (all held-out): {self.test_accuracy:.4f}; saved to {self.path}"
+        ]
 
 
 def train_digits_classifier(path, epochs=20, seed=0):
@@ -237,7 +249,7 @@ def train_digits_classifier(path, epochs=20, seed=0):
 
 
 @dataclass
-class DigitsComparison:
+class DigitsComparison(ExperimentResult):
     """What `digits_comparison` measured.
 
     ``runs`` is ``{name: info}`` with ``name`` ``"rate"`` (the trained
@@ -247,6 +259,27 @@ class DigitsComparison:
     """
 
     runs: dict
+    targets: tuple = ()
+
+    @property
+    def placement(self):
+        """The network's placement on the chip (`nengo_lmu.loihi.LoihiReport`
+        of the first target; None without one)."""
+        return self.runs[self.targets[0]]["placement"] if self.targets else None
+
+    def report_sections(self):
+        """The placement, the scores, the agreement with nengo and the
+        resources per sequence of each target."""
+        agree = "\n".join(
+            f"{t}: the same class as nengo for {self.agreement(t):.2%} of the sequences"
+            for t in self.targets
+        )
+        resources = {t: self.runs[t]["resources"] for t in self.targets}
+        return [
+            str(self.placement or ""),
+            self.table() + ("\n" + agree if agree else ""),
+            resources_table(resources, per="sequence") if resources else "",
+        ]
 
     def __getitem__(self, name):
         return self.runs[name]
@@ -318,7 +351,7 @@ def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
         logits, info = net.predict(x, target=name)
         info.update(accuracy=float(np.mean(logits.argmax(-1) == y)), logits=logits)
         out[name] = info
-    return DigitsComparison(out)
+    return DigitsComparison(out, tuple(targets))
 
 
 def row_digits(test_size=0.2, split_seed=0):
@@ -385,7 +418,7 @@ def train_chip_digits_classifier(path, seed=0, epochs=40, **cell):
 
 
 @dataclass
-class ChipDigitsComparison:
+class ChipDigitsComparison(ExperimentResult):
     """What `chip_digits_comparison` measured.
 
     Attributes
@@ -417,6 +450,23 @@ class ChipDigitsComparison:
     chip_seconds_per_sequence: float
     n: int
     readout: dict = None
+
+    @property
+    def placement(self):
+        """The network's placement on the chip (`nengo_lmu.loihi.LoihiReport`
+        of the first emulator target; None without one)."""
+        reports = [info["placement"] for info in self.runs.values() if "placement" in info]
+        return reports[0] if reports else None
+
+    def report_sections(self):
+        """The placement, the scores, the chip time and the resources per
+        sequence of each target."""
+        chip_time = (
+            f"{self.steps_per_sequence} steps a sequence: "
+            f"{1000 * self.chip_seconds_per_sequence:.0f} ms of chip time per sequence"
+        )
+        resources = resources_table(self.resources, per="sequence") if self.resources else ""
+        return [str(self.placement or ""), f"{self.table()}\n{chip_time}", resources]
 
     def table(self):
         """Accuracy, agreement with nengo and speed of each simulator."""
