@@ -715,3 +715,52 @@ def test_psmnist_result_formats_its_own_tables():
         "0.9100",
         "0.9800",
     ]
+
+
+def test_loihi_runs_the_settings_defaults(monkeypatch, tmp_path, make_lmu_classifier):
+    """Without options, each part of ``loihi`` runs LoihiSettings' defaults
+    (stated only there; the experiment functions take theirs from it too)."""
+    import inspect
+
+    from nengo_lmu.apps.experiments import loihi
+    from nengo_lmu.apps.experiments.settings import LoihiSettings
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+
+    def fake(name):
+        def record(*args, **kwargs):
+            seen[name] = kwargs
+            raise _Stop
+
+        return record
+
+    originals = {
+        loihi.delay_comparison: ("duration", "seed"),
+        loihi.chip_digits_comparison: ("readout", "n_fit", "fit_on"),
+        loihi.train_digits_classifier: ("epochs", "seed"),
+    }
+    for name in ("delay_comparison", "digits_comparison", "chip_digits_comparison"):
+        monkeypatch.setattr(loihi, name, fake(name))
+    defaults = LoihiSettings()
+    with pytest.raises(_Stop):
+        main(["loihi"])
+    delay = seen["delay_comparison"]
+    assert delay["targets"] == ("sim", "simreal") == defaults.target_names
+    for key in ("n_neurons", "duration", "seed", "theta", "order", "discard"):
+        assert delay[key] == getattr(defaults, key), key
+    make_lmu_classifier().save(tmp_path / "w.npz")
+    with pytest.raises(_Stop):
+        main(["loihi", "--no-delay", "--weights", str(tmp_path / "w.npz")])
+    for key in ("n_test", "gain", "hold_steps", "window", "neuron_type"):
+        assert seen["digits_comparison"][key] == getattr(defaults, key), key
+    with pytest.raises(_Stop):
+        main(["loihi", "--no-delay", "--no-digits", "--chip-weights", str(tmp_path / "w.npz")])
+    chip = seen["chip_digits_comparison"]
+    assert (chip["n_test"], chip["n_neurons"], chip["n_fit"]) == (200, 100, 400)
+    assert (chip["readout"], chip["fit_on"], chip["steps_per_sample"]) == ("fit", "own", 10)
+    # the experiment functions' own defaults are the settings'
+    for name, keys in originals.items():
+        params = inspect.signature(name).parameters
+        for key in keys:
+            assert params[key].default == getattr(defaults, key), (name.__name__, key)

@@ -9,6 +9,7 @@ import numpy as np
 
 from nengo_lmu.apps.experiments.chip_readout import fit_readout
 from nengo_lmu.apps.experiments.results import ExperimentResult
+from nengo_lmu.apps.experiments.settings import LoihiSettings
 from nengo_lmu.apps.tasks import run_delay_task
 from nengo_lmu.info import require_extra
 from nengo_lmu.loihi import (
@@ -25,6 +26,9 @@ from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
 from nengo_lmu.systems import legendre_readout, legendre_system
 from nengo_lmu.tables import format_table
 from nengo_lmu.validation import check_choice, check_int
+
+#: The ``nengo-lmu loihi`` command's settings: the defaults of this module's functions.
+DEFAULTS = LoihiSettings()
 
 #: The rows of `resources_table`.
 RESOURCE_KEYS = (
@@ -141,7 +145,12 @@ class DelayComparison(ExperimentResult):
 
 
 def delay_comparison(
-    targets=("sim", "simreal"), n_neurons=None, duration=10.0, seed=0, memory=None, **kwargs
+    targets=DEFAULTS.target_names,
+    n_neurons=None,
+    duration=DEFAULTS.duration,
+    seed=DEFAULTS.seed,
+    memory=None,
+    **kwargs,
 ):
     """The delay task (`.run_delay_task`) with `LoihiLegendreMemory`, on
     ``nengo.Simulator`` and on each emulator target, same network and input.
@@ -217,7 +226,7 @@ class DigitsTraining(ExperimentResult):
         ]
 
 
-def train_digits_classifier(path, epochs=20, seed=0):
+def train_digits_classifier(path, epochs=DEFAULTS.epochs, seed=DEFAULTS.seed):
     """Train a digits classifier that `HostMemoryClassifier` can run; save it.
 
     100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights,
@@ -385,10 +394,10 @@ CHIP_DIGITS_CELL = dict(
 #: Training sequences on which `chip_digits_comparison` fits the host
 #: readout (a nengo run of 400 x 160 steps; minutes). Seed 0's 4-fold
 #: cross-validated accuracy on them: 95.5% (docs/loihi.md, its measurement record).
-CHIP_DIGITS_N_FIT = 400
+CHIP_DIGITS_N_FIT = DEFAULTS.n_fit
 
 
-def train_chip_digits_classifier(path, seed=0, epochs=40, **cell):
+def train_chip_digits_classifier(path, seed=DEFAULTS.seed, epochs=40, **cell):
     """Train a row-digits classifier that `ChipMemoryClassifier` can run;
     save it.
 
@@ -455,7 +464,11 @@ class ChipDigitsComparison(ExperimentResult):
     def placement(self):
         """The network's placement on the chip (`nengo_lmu.loihi.LoihiReport`
         of the first emulator target; None without one)."""
-        reports = [info["placement"] for info in self.runs.values() if "placement" in info]
+        reports = [
+            info["placement"]
+            for name, info in self.runs.items()
+            if name != "nengo" and "placement" in info
+        ]
         return reports[0] if reports else None
 
     def report_sections(self):
@@ -504,9 +517,9 @@ def chip_digits_comparison(
     targets=("sim",),
     n_test=None,
     data=None,
-    readout="fit",
+    readout=DEFAULTS.readout,
     n_fit=CHIP_DIGITS_N_FIT,
-    fit_on="own",
+    fit_on=DEFAULTS.fit_on,
     **kwargs,
 ):
     """A saved row-digits classifier as a `ChipMemoryClassifier`: held-out
