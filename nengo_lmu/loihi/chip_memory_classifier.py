@@ -16,7 +16,7 @@ from nengo_lmu.loihi.chip_memory import (
     held_memory_system,
 )
 from nengo_lmu.loihi.hardware import TARGETS
-from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
+from nengo_lmu.loihi.layout import CHIP_TO_HOST_STEPS
 from nengo_lmu.loihi.placement import prepare
 from nengo_lmu.loihi.simulator import run_on_target
 from nengo_lmu.networks.classifier import SequenceInput, as_classifier

@@ -12,7 +12,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.loihi import TARGETS
-from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
+from nengo_lmu.loihi.layout import CHIP_TO_HOST_STEPS
 from nengo_lmu.validation import check_choice, check_int, check_positive, check_sequence_data
 
 #: Ridge regularisations that `fit_readout` tries (relative to the hidden

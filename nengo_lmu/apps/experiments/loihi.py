@@ -22,7 +22,7 @@ from nengo_lmu.loihi import (
     resource_counts,
     simulator,
 )
-from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
+from nengo_lmu.loihi.layout import LOIHI_N_NEURONS
 from nengo_lmu.systems import legendre_readout, legendre_system
 from nengo_lmu.tables import format_table
 from nengo_lmu.validation import check_choice, check_int
