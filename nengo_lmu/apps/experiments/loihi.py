@@ -556,26 +556,14 @@ def chip_digits_comparison(
     fitted = {}
     if readout == "fit":
         n_fit = check_int("n_fit", n_fit, None)
-    x_fit = np.asarray(data["x_train"][:n_fit])
-    y_fit = np.asarray(data["y_train"]).ravel()[: len(x_fit)]
-
-    def fit_on(on):
-        fit = fit_readout(net, x_fit, y_fit, target=on)
-        fitted[on] = dict(
-            offset=fit["offset"],
-            bins=fit["bins"],
-            reg=fit["reg"],
-            cv=fit["cv"][fit["bins"], fit["offset"], fit["reg"]],
-            n_fit=len(x_fit),
-        )
-
-    if readout == "fit":
-        fit_on("nengo")
+        x_fit = np.asarray(data["x_train"][:n_fit])
+        y_fit = np.asarray(data["y_train"]).ravel()[: len(x_fit)]
+        fitted["nengo"] = fit_chip_readout(net, x_fit, y_fit, "nengo")
     accuracy = {"rate": float(np.mean(net.rate_logits(x).argmax(-1) == y))}
     runs, resources = {}, {}
     for name in ("nengo",) + tuple(targets):
         if readout == "fit" and fit_on == "own" and name != "nengo":
-            fit_on(name)
+            fitted[name] = fit_chip_readout(net, x_fit, y_fit, name)
         logits, info = net.predict(x, target=name)
         info.update(logits=logits, output=net.last_output)
         accuracy[name] = float(np.mean(logits.argmax(-1) == y))
@@ -590,4 +578,18 @@ def chip_digits_comparison(
         net.steps_per_sequence * net.dt,
         n,
         fitted or None,
+    )
+
+
+def fit_chip_readout(net, x_fit, y_fit, target):
+    """Fit ``net``'s readout on its hidden spikes on ``target`` over the
+    training sequences ``x_fit`` (`fit_readout`); returns what was chosen
+    (``offset``, ``bins``, ``reg``, its ``cv`` accuracy, ``n_fit``)."""
+    fit = fit_readout(net, x_fit, y_fit, target=target)
+    return dict(
+        offset=fit["offset"],
+        bins=fit["bins"],
+        reg=fit["reg"],
+        cv=fit["cv"][fit["bins"], fit["offset"], fit["reg"]],
+        n_fit=len(x_fit),
     )
