@@ -435,7 +435,7 @@ class ChipMemoryClassifier(nengo.Network):
         `set_readout`."""
         return self._trained_matrix
 
-    def predict(self, x, target="nengo"):
+    def predict(self, x, target="nengo", progress=None):
         """Logits on sequences ``x``, with what the run cost.
 
         The sequences run back to back in one simulator, each followed by
@@ -445,6 +445,9 @@ class ChipMemoryClassifier(nengo.Network):
         ----------
         x : ndarray (n, n_steps, input_d)
         target : "nengo", "sim", "simreal" or "loihi"
+        progress : callable, optional
+            On a nengo-loihi target: wraps the loop over the run's simulated
+            seconds (e.g. ``tqdm.tqdm``; `nengo_lmu.loihi.simulator.show_progress`).
 
         Returns
         -------
@@ -483,7 +486,7 @@ class ChipMemoryClassifier(nengo.Network):
         )
         self._sequence.dt = self.dt
         (out, hidden), ran = run_on_target(
-            self, n, steps, target, self.dt, [self.probe, self.hidden_probe]
+            self, n, steps, target, self.dt, [self.probe, self.hidden_probe], progress
         )
         info.update(ran)
         lo, hi = self.hidden_band(n_steps)

@@ -330,7 +330,7 @@ class HostMemoryClassifier(nengo.Network):
         f = self.features(x, hold=False)[:, -1]
         return np.maximum(f @ self.input_weights.T, 0) @ self.readout_weights.T
 
-    def predict(self, x, target="nengo"):
+    def predict(self, x, target="nengo", progress=None):
         """Logits on sequences ``x``, with what the run cost.
 
         The sequences are played back to back in one simulator: the host
@@ -346,6 +346,9 @@ class HostMemoryClassifier(nengo.Network):
         x : ndarray (n, n_steps, input_d)
         target : "nengo", "sim", "simreal" or "loihi"
             ``nengo.Simulator`` or a nengo-loihi target (`simulator`).
+        progress : callable, optional
+            On a nengo-loihi target: wraps the loop over the run's simulated
+            seconds (e.g. ``tqdm.tqdm``; `nengo_lmu.loihi.simulator.show_progress`).
 
         Returns
         -------
@@ -391,7 +394,7 @@ class HostMemoryClassifier(nengo.Network):
             placement=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
-        (out,), ran = run_on_target(self, n, steps, target, self.dt, [self.probe])
+        (out,), ran = run_on_target(self, n, steps, target, self.dt, [self.probe], progress)
         info.update(ran)
         self.last_output = out
         return out[:, -self.window :].mean(axis=1), info

@@ -59,6 +59,7 @@ from nengo_lmu.loihi.hardware import (
     is_chip_neuron_type,
     is_lowpass,
     object_name,
+    synapse_name,
     synapse_tau,
 )
 from nengo_lmu.loihi.placement_report import Crossing, LoihiReport, Placement
@@ -271,56 +272,11 @@ def check_connections(network, report, chip, decode_tau=DECODE_TAU):
     by_ens = {p.ensemble: p for p in report.placements}
     taus = {ens: set() for ens in chip}
     for conn in network.all_connections:
-        pre = ensemble_of(conn.pre_obj)
-        post = ensemble_of(conn.post_obj)
-        pre_chip = pre in chip
-        post_chip = post in chip
-        host_spikes = (
-            post_chip and not pre_chip and isinstance(conn.pre_obj, nengo.ensemble.Neurons)
-        )
-        if post_chip and (pre_chip or host_spikes):
-            # the connection's synapse runs on the chip (host spikes are sent
-            # as they are, with no decode_tau filter added)
-            if not is_lowpass(conn.synapse):
-                raise ValidationError(
-                    f"{conn}: synapse {conn.synapse} cannot run on Loihi (a synapse "
-                    f"on the chip must be nengo.Lowpass or None)",
-                    attr="synapse",
-                    obj=conn,
-                )
-            # into an ensemble, nengo-loihi decodes through decode neurons
-            # (filtered with the connection's tau), and the post block gets
-            # decode_tau; only an ensemble's weight-solver connection is direct
-            decoded = isinstance(conn.post_obj, nengo.Ensemble) and not (
-                isinstance(conn.pre_obj, nengo.Ensemble) and getattr(conn.solver, "weights", False)
-            )
-            taus[post].add(decode_tau if decoded else synapse_tau(conn.synapse))
-            if host_spikes:
-                note = (
-                    f"host spikes; decoded on the chip ({conn.synapse}, then "
-                    f"Lowpass({decode_tau:g}))"
-                    if decoded
-                    else f"host spikes; weights and synapse {conn.synapse} on the chip"
-                )
-                report.crossings.append(Crossing(conn, "host->chip", note))
-        elif post_chip:
-            taus[post].add(decode_tau)
-            if conn.synapse is None or not (
-                type(conn.synapse) is nengo.Lowpass and np.isclose(conn.synapse.tau, decode_tau)
-            ):
-                note = f"chip adds Lowpass({decode_tau:g}) to the host filter {conn.synapse}"
-            else:
-                note = f"Lowpass({decode_tau:g}) applied on the chip"
-            report.crossings.append(Crossing(conn, "host->chip", note))
-        elif pre_chip:
-            what = (
-                "spikes read by the host"
-                if isinstance(conn.pre_obj, nengo.ensemble.Neurons)
-                else "decoded on the chip (non-spiking readout block)"
-            )
-            report.crossings.append(
-                Crossing(conn, "chip->host", f"{what}, host synapse {conn.synapse}")
-            )
+        tau, crossing = check_connection(conn, chip, decode_tau)
+        if tau is not None:
+            taus[ensemble_of(conn.post_obj)].add(tau)
+        if crossing is not None:
+            report.crossings.append(crossing)
     for ens, ts in taus.items():
         by_ens[ens].tau = max(ts) if ts else None
         if len(ts) > 1:
@@ -329,6 +285,58 @@ def check_connections(network, report, chip, decode_tau=DECODE_TAU):
                 f"{sorted(float(t) for t in ts)}; one block has one, nengo-loihi "
                 f"uses the largest ({max(ts):g})"
             )
+
+
+def check_connection(conn, chip, decode_tau=DECODE_TAU):
+    """Part of `check_connections` for one connection: refuse a synapse the
+    chip cannot run; returns the time constant it gives its on-chip post
+    block (None if the post is on the host) and its `Crossing` (None if it
+    does not cross between host and chip)."""
+    pre_chip = ensemble_of(conn.pre_obj) in chip
+    post_chip = ensemble_of(conn.post_obj) in chip
+    synapse = synapse_name(conn.synapse)
+    host_spikes = post_chip and not pre_chip and isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+    if post_chip and (pre_chip or host_spikes):
+        # the connection's synapse runs on the chip (host spikes are sent
+        # as they are, with no decode_tau filter added)
+        if not is_lowpass(conn.synapse):
+            raise ValidationError(
+                f"{conn}: synapse {synapse} cannot run on Loihi (a synapse "
+                f"on the chip must be nengo.Lowpass or None)",
+                attr="synapse",
+                obj=conn,
+            )
+        # into an ensemble, nengo-loihi decodes through decode neurons
+        # (filtered with the connection's tau), and the post block gets
+        # decode_tau; only an ensemble's weight-solver connection is direct
+        decoded = isinstance(conn.post_obj, nengo.Ensemble) and not (
+            isinstance(conn.pre_obj, nengo.Ensemble) and getattr(conn.solver, "weights", False)
+        )
+        tau = decode_tau if decoded else synapse_tau(conn.synapse)
+        if not host_spikes:
+            return tau, None
+        note = (
+            f"host spikes; decoded on the chip ({synapse}, then Lowpass({decode_tau:g}))"
+            if decoded
+            else f"host spikes; weights and synapse {synapse} on the chip"
+        )
+        return tau, Crossing(conn, "host->chip", note)
+    if post_chip:
+        if conn.synapse is None or not (
+            type(conn.synapse) is nengo.Lowpass and np.isclose(conn.synapse.tau, decode_tau)
+        ):
+            note = f"chip adds Lowpass({decode_tau:g}) to the host filter {synapse}"
+        else:
+            note = f"Lowpass({decode_tau:g}) applied on the chip"
+        return decode_tau, Crossing(conn, "host->chip", note)
+    if pre_chip:
+        what = (
+            "spikes read by the host"
+            if isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+            else "decoded on the chip (non-spiking readout block)"
+        )
+        return None, Crossing(conn, "chip->host", f"{what}, host synapse {synapse}")
+    return None, None
 
 
 def trial_build(

@@ -4,19 +4,23 @@ nengo-loihi emulator next to nengo."""
 from dataclasses import replace
 
 from nengo_lmu.apps.cli.common import (
+    FLAG,
     add_command,
     check_saved_network,
     interrupt_note,
     log,
     output,
+    progress_bar,
     quiet_tensorflow,
     settings_from_args,
     settings_options,
 )
 from nengo_lmu.apps.experiments.settings import LoihiSettings
 
-#: loihi's options: LoihiSettings' fields
-LOIHI_OPTIONS = settings_options(LoihiSettings)
+#: loihi's options: LoihiSettings' fields, and --no-progress
+LOIHI_OPTIONS = settings_options(LoihiSettings) + (
+    ("--no-progress", FLAG, None, "hide the emulator runs' progress bars"),
+)
 
 
 def add_loihi_parser(sub):
@@ -46,12 +50,13 @@ def loihi_command(args):
 
     settings = check_settings(settings_from_args(LoihiSettings, args))
     settings = check_files(settings, args)
+    progress = progress_bar("emulator", unit="sim s", quiet=args.no_progress)
     if settings.delay:
-        delay_task(settings, experiment)
+        delay_task(settings, experiment, progress)
     if settings.digits:
-        host_digits(settings, experiment)
+        host_digits(settings, experiment, progress)
     if settings.chip_digits:
-        chip_digits(settings, experiment)
+        chip_digits(settings, experiment, progress)
     return 0
 
 
@@ -100,7 +105,7 @@ def check_files(settings, args):
     return settings
 
 
-def delay_task(settings, experiment):
+def delay_task(settings, experiment, progress=None):
     """The delay task with the Loihi-ready memory on nengo and the emulator."""
     log(
         f"Delay task on the emulator: 10 Hz white noise, theta {settings.theta:g} s, "
@@ -115,12 +120,13 @@ def delay_task(settings, experiment):
         theta=settings.theta,
         order=settings.order,
         discard=settings.discard,
+        progress=progress,
     )
     print(out.report)
     return out
 
 
-def host_digits(settings, experiment):
+def host_digits(settings, experiment, progress=None):
     """The digits classifier with its memory on the host (trained first
     without ``--weights``)."""
     path = settings.weights
@@ -148,12 +154,13 @@ def host_digits(settings, experiment):
         hold_steps=settings.hold_steps,
         window=settings.window,
         neuron_type=settings.neuron_type,
+        progress=progress,
     )
     print(out.report)
     return out
 
 
-def chip_digits(settings, experiment):
+def chip_digits(settings, experiment, progress=None):
     """The row-digits classifier with its memory and hidden layer on the chip
     (trained first without ``--chip-weights``)."""
     path = settings.chip_weights
@@ -187,6 +194,7 @@ def chip_digits(settings, experiment):
         readout=settings.readout,
         n_fit=settings.n_fit,
         fit_on=settings.fit_on,
+        progress=progress,
     )
     print(out.report)
     return out

@@ -150,6 +150,7 @@ def delay_comparison(
     duration=DEFAULTS.duration,
     seed=DEFAULTS.seed,
     memory=None,
+    progress=None,
     **kwargs,
 ):
     """The delay task (`.run_delay_task`) with `LoihiLegendreMemory`, on
@@ -160,7 +161,9 @@ def delay_comparison(
     to the memory. The network is the same on every simulator except for
     ``latency_steps``, the steps of host-chip latency that the delay readout
     takes off: 0 on nengo, the memory's default (the emulator's) on the
-    targets. Returns a `DelayComparison`.
+    targets. ``progress`` (e.g. ``tqdm.tqdm``) shows each emulator run's
+    progress (`nengo_lmu.loihi.simulator.show_progress`). Returns a
+    `DelayComparison`.
 
     Examples
     --------
@@ -185,7 +188,7 @@ def delay_comparison(
     def factory(target):
         def make(network, dt=0.001, **more):
             out.placement = prepare(network, build=False)
-            sim = simulator(network, target=target, dt=dt)
+            sim = simulator(network, target=target, dt=dt, progress=progress)
             emu = sim.sims["emulator"]
             close = emu.close
 
@@ -338,14 +341,15 @@ class DigitsComparison(ExperimentResult):
         )
 
 
-def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
+def digits_comparison(path, n_test=None, targets=("sim",), data=None, progress=None, **kwargs):
     """A saved digits classifier as a `HostMemoryClassifier`: held-out
     accuracy on ``nengo.Simulator`` and on each nengo-loihi target.
 
     The encoder's scale comes from the training sequences of
     `nengo_lmu.apps.data.permuted_digits` (or of ``data``); the first ``n_test``
     held-out sequences (all by default) are the same for every simulator.
-    ``kwargs`` go to `HostMemoryClassifier`. Returns a `DigitsComparison`.
+    ``kwargs`` go to `HostMemoryClassifier`; ``progress`` (e.g. ``tqdm.tqdm``)
+    shows each emulator run's progress. Returns a `DigitsComparison`.
     """
     from nengo_lmu.apps.data import permuted_digits
 
@@ -357,7 +361,7 @@ def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
     rate = net.rate_logits(x)
     out = {"rate": dict(accuracy=float(np.mean(rate.argmax(-1) == y)), logits=rate, n=n)}
     for name in ("nengo",) + tuple(targets):
-        logits, info = net.predict(x, target=name)
+        logits, info = net.predict(x, target=name, progress=progress)
         info.update(accuracy=float(np.mean(logits.argmax(-1) == y)), logits=logits)
         out[name] = info
     return DigitsComparison(out, tuple(targets))
@@ -520,6 +524,7 @@ def chip_digits_comparison(
     readout=DEFAULTS.readout,
     n_fit=CHIP_DIGITS_N_FIT,
     fit_on=DEFAULTS.fit_on,
+    progress=None,
     **kwargs,
 ):
     """A saved row-digits classifier as a `ChipMemoryClassifier`: held-out
@@ -534,7 +539,8 @@ def chip_digits_comparison(
     the rate network's logits; training data only): on each simulator's
     own spikes (``fit_on="own"``) or on nengo's, used on every simulator
     (``fit_on="nengo"``); ``"trained"`` keeps the trained readout. ``kwargs`` go to
-    `ChipMemoryClassifier` (``steps_per_sample``, ``n_neurons``, ...).
+    `ChipMemoryClassifier` (``steps_per_sample``, ``n_neurons``, ...);
+    ``progress`` (e.g. ``tqdm.tqdm``) shows each emulator run's progress.
     Returns a `ChipDigitsComparison`.
 
     Examples
@@ -563,8 +569,8 @@ def chip_digits_comparison(
     runs, resources = {}, {}
     for name in ("nengo",) + tuple(targets):
         if readout == "fit" and fit_on == "own" and name != "nengo":
-            fitted[name] = fit_chip_readout(net, x_fit, y_fit, name)
-        logits, info = net.predict(x, target=name)
+            fitted[name] = fit_chip_readout(net, x_fit, y_fit, name, progress)
+        logits, info = net.predict(x, target=name, progress=progress)
         info.update(logits=logits, output=net.last_output)
         accuracy[name] = float(np.mean(logits.argmax(-1) == y))
         runs[name] = info
@@ -581,11 +587,11 @@ def chip_digits_comparison(
     )
 
 
-def fit_chip_readout(net, x_fit, y_fit, target):
+def fit_chip_readout(net, x_fit, y_fit, target, progress=None):
     """Fit ``net``'s readout on its hidden spikes on ``target`` over the
     training sequences ``x_fit`` (`fit_readout`); returns what was chosen
     (``offset``, ``bins``, ``reg``, its ``cv`` accuracy, ``n_fit``)."""
-    fit = fit_readout(net, x_fit, y_fit, target=target)
+    fit = fit_readout(net, x_fit, y_fit, target=target, progress=progress)
     return dict(
         offset=fit["offset"],
         bins=fit["bins"],
