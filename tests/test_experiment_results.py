@@ -96,21 +96,13 @@ def test_report_is_the_sections_joined():
 
 
 def test_loihi_results_report_their_placement_and_resources():
-    from nengo_lmu.apps.experiments.loihi import ChipDigitsComparison, DigitsComparison
+    from nengo_lmu.apps.experiments.loihi import (
+        RESOURCE_KEYS,
+        ChipDigitsComparison,
+        DigitsComparison,
+    )
 
-    resources = {
-        k: 1.0
-        for k in (
-            "cores",
-            "compartments",
-            "in_axons",
-            "out_axons",
-            "weights",
-            "spikes_per_inference",
-            "synaptic_ops_per_inference",
-            "activation_sparsity",
-        )
-    }
+    resources = dict.fromkeys(RESOURCE_KEYS, 1.0)
     logits = np.eye(3)
     runs = {
         "rate": dict(accuracy=1.0, logits=logits, n=3),

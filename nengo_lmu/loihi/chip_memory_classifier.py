@@ -446,8 +446,7 @@ class ChipMemoryClassifier(nengo.Network):
         x : ndarray (n, n_steps, input_d)
         target : "nengo", "sim", "simreal" or "loihi"
         progress : callable, optional
-            On a nengo-loihi target: wraps the loop over the run's simulated
-            seconds (e.g. ``tqdm.tqdm``; `nengo_lmu.loihi.simulator.show_progress`).
+            Shows an emulator run's progress, as in `HostMemoryClassifier.predict`.
 
         Returns
         -------
