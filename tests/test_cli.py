@@ -431,12 +431,13 @@ def test_loihi_quick(tmp_path, capsys, record):
     pytest.importorskip("nengo_loihi")
     import nengo
 
+    from nengo_lmu.apps.experiments import chip_digits as chip_experiment
     from nengo_lmu.apps.experiments import loihi as experiment
     from nengo_lmu.networks import LMUClassifier
 
     delay_calls = record(experiment, "delay_comparison")
     digits_calls = record(experiment, "digits_comparison")
-    chip_calls = record(experiment, "chip_digits_comparison")
+    chip_calls = record(chip_experiment, "chip_digits_comparison")
     # and one for the whole LMU on the chip: no recurrence, no input_to_hidden
     chip_path = tmp_path / "chip.npz"
     LMUClassifier(
@@ -722,7 +723,7 @@ def test_loihi_runs_the_settings_defaults(monkeypatch, tmp_path, make_lmu_classi
     (stated only there; the experiment functions take theirs from it too)."""
     import inspect
 
-    from nengo_lmu.apps.experiments import loihi
+    from nengo_lmu.apps.experiments import chip_digits, loihi
     from nengo_lmu.apps.experiments.settings import LoihiSettings
 
     monkeypatch.chdir(tmp_path)
@@ -737,11 +738,12 @@ def test_loihi_runs_the_settings_defaults(monkeypatch, tmp_path, make_lmu_classi
 
     originals = {
         loihi.delay_comparison: ("duration", "seed"),
-        loihi.chip_digits_comparison: ("readout", "n_fit", "fit_on"),
+        chip_digits.chip_digits_comparison: ("readout", "n_fit", "fit_on"),
         loihi.train_digits_classifier: ("epochs", "seed"),
     }
-    for name in ("delay_comparison", "digits_comparison", "chip_digits_comparison"):
+    for name in ("delay_comparison", "digits_comparison"):
         monkeypatch.setattr(loihi, name, fake(name))
+    monkeypatch.setattr(chip_digits, "chip_digits_comparison", fake("chip_digits_comparison"))
     defaults = LoihiSettings()
     with pytest.raises(_Stop):
         main(["loihi"])

@@ -96,11 +96,8 @@ def test_report_is_the_sections_joined():
 
 
 def test_loihi_results_report_their_placement_and_resources():
-    from nengo_lmu.apps.experiments.loihi import (
-        RESOURCE_KEYS,
-        ChipDigitsComparison,
-        DigitsComparison,
-    )
+    from nengo_lmu.apps.experiments.chip_digits import ChipDigitsComparison
+    from nengo_lmu.apps.experiments.loihi import RESOURCE_KEYS, DigitsComparison
 
     resources = dict.fromkeys(RESOURCE_KEYS, 1.0)
     logits = np.eye(3)

@@ -235,7 +235,7 @@ def test_bad_data_and_target():
 
 
 def test_chip_digits_comparison_fits_the_readout_on_training_data(tmp_path):
-    from nengo_lmu.apps.experiments.loihi import chip_digits_comparison
+    from nengo_lmu.apps.experiments.chip_digits import chip_digits_comparison
 
     clf, x, y = trained_tiny()
     path = tmp_path / "tiny.npz"
@@ -260,7 +260,7 @@ def test_chip_digits_comparison_fits_on_each_simulators_own_spikes(fit_on, fitte
     """``fit_on="own"`` (the default) fits a readout on the emulator's own
     spikes too; the argument was shadowed by a helper of the same name, so
     every run used nengo's readout."""
-    from nengo_lmu.apps.experiments.loihi import chip_digits_comparison
+    from nengo_lmu.apps.experiments.chip_digits import chip_digits_comparison
 
     clf, x, y = trained_tiny()
     path = tmp_path / "tiny.npz"

@@ -56,7 +56,7 @@ def loihi_command(args):
     if settings.digits:
         host_digits(settings, experiment, progress)
     if settings.chip_digits:
-        chip_digits(settings, experiment, progress)
+        chip_digits(settings, progress)
     return 0
 
 
@@ -160,9 +160,11 @@ def host_digits(settings, experiment, progress=None):
     return out
 
 
-def chip_digits(settings, experiment, progress=None):
+def chip_digits(settings, progress=None):
     """The row-digits classifier with its memory and hidden layer on the chip
     (trained first without ``--chip-weights``)."""
+    from nengo_lmu.apps.experiments import chip_digits as experiment
+
     path = settings.chip_weights
     if path is None:
         cell = experiment.CHIP_DIGITS_CELL
