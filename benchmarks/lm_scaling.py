@@ -18,6 +18,13 @@ and peak memory of one training step (fresh process per point), and
 generation time per token with a context of that length (LMU: recurrent
 step; transformer: key/value cache), with the LMU/transformer ratios.
 
+Part 3 (``--speed``): training speed at ``nengo-lmu train-lm --quick``'s
+shapes on the Keras backend that runs (``KERAS_BACKEND``: JAX, PyTorch,
+TensorFlow; or tf.keras 2.12 on the locked stack) and the device it runs
+on: tokens/s of the whole quick run (20,000 tokens, compilation included,
+as ``train-lm`` reports it) and of the steady state (after the first steps).
+Run it once per environment on the same data and compare.
+
 The issue's protocol is ``--seq-len 1024`` and two sizes at three budgets
 spanning 10x; on a 2-core CPU use small sizes and budgets (see
 docs/language-model.md for what was run). Absolute times depend on the machine's load.
@@ -25,6 +32,7 @@ docs/language-model.md for what was run). Absolute times depend on the machine's
 Run from the repository root::
 
     python benchmarks/lm_scaling.py --quick
+    KERAS_BACKEND=jax python benchmarks/lm_scaling.py --speed
     python benchmarks/lm_scaling.py --sizes 20000 80000 --budgets 25000 80000 250000 \\
         --seq-len 256 --seeds 0 1 2 --json lm.json --plot-dir plots
 """
@@ -34,6 +42,7 @@ import json
 import math
 import os
 import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,6 +55,65 @@ from nengo_lmu.apps.experiments.language_model import (  # noqa: E402
     run_lm_scaling,
 )
 from nengo_lmu.tables import format_table  # noqa: E402
+
+
+def device_name():
+    """The backend and the device the Keras side computes on."""
+    from nengo_lmu.dl.compat import backend_name
+
+    name = backend_name()
+    if name == "jax":
+        import jax
+
+        return name, str(jax.devices()[0])
+    if name == "torch":
+        import torch
+
+        return name, torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    return name, gpus[0].name if gpus else "cpu"
+
+
+def train_speed(models=("lmu", "transformer"), steady_steps=30):
+    """Rows ``(backend, device, model, quick-run tok/s, steady tok/s, loss)``
+    at train-lm --quick's shapes (`TrainLMSettings`' quick values)."""
+    from nengo_lmu.apps.experiments.language_model import _make_model
+    from nengo_lmu.apps.experiments.settings import TrainLMSettings, quick_values, resolve
+    from nengo_lmu.dl import lm_sizes
+    from nengo_lmu.dl.compat import keras
+    from nengo_lmu.dl.lm_training import make_training_steps, train_language_model
+    from nengo_lmu.text import batch_indices, pack_sequences, stdlib_corpus
+
+    s = resolve(TrainLMSettings, None, quick_values(TrainLMSettings))
+    corpus = stdlib_corpus(seed=0, max_files=s.max_files)
+    seqs = pack_sequences(corpus.train, s.seq_len)
+    sizes = lm_sizes(s.params, order=s.order)
+    backend, device = device_name()
+    rows = []
+    for kind in models:
+        model = _make_model(kind, sizes, s.seq_len, s.order, s.theta, s.seed)
+        quick = train_language_model(
+            model, seqs, s.tokens, s.seq_len, s.batch_size, lr=s.lr, seed=s.seed, progress=False
+        )
+        optimizer = keras.optimizers.Adam(s.lr)
+        optimizer.build(model.trainable_variables)
+        step = make_training_steps(model, optimizer, s.batch_size * s.seq_len, s.batch_size)
+        step(seqs[batch_indices(len(seqs), s.batch_size, 0, s.seed)])  # compile
+        t0 = time.perf_counter()
+        for k in range(steady_steps):
+            step(seqs[batch_indices(len(seqs), s.batch_size, k + 1, s.seed)])
+        steady = steady_steps * s.batch_size * s.seq_len / (time.perf_counter() - t0)
+        rows.append(
+            (backend, device, kind, quick.tokens_per_second, steady, quick.final_train_loss)
+        )
+        print(
+            f"{backend} on {device}, {kind}: {quick.tokens_per_second:,.0f} tok/s in the quick "
+            f"run, {steady:,.0f} tok/s steady",
+            flush=True,
+        )
+    return rows
 
 
 def scaling_tables(result):
@@ -204,6 +272,11 @@ def main(argv=None):
     p.add_argument("--skip-scaling", action="store_true")
     p.add_argument("--skip-cost", action="store_true")
     p.add_argument("--quick", action="store_true", help="a tiny smoke run")
+    p.add_argument(
+        "--speed",
+        action="store_true",
+        help="only the training speed at train-lm --quick's shapes on this backend and device",
+    )
     p.add_argument("--json", default=None, help="write the results here")
     p.add_argument("--plot-dir", default=None, help="write the plots here")
     p.add_argument(
@@ -222,10 +295,17 @@ def main(argv=None):
         args.sizes, args.budgets, args.seq_len = [4000], [2048, 4096, 20480], 64
         args.batch_size, args.val_sequences, args.max_files = 4, 4, 30
         args.cost_lens = [128, 256]
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
     out = {"argv": sys.argv[1:]}
+    if args.speed:
+        rows = train_speed()
+        print(
+            "\n"
+            + format_table(
+                ["backend", "device", "model", "quick run tok/s", "steady tok/s", "loss"], rows
+            )
+        )
+        out["speed"] = rows
+        args.skip_scaling = args.skip_cost = True
     if not args.skip_scaling:
         print(
             f"== scaling: sizes {args.sizes}, budgets {args.budgets}, seeds {args.seeds}, "

@@ -54,7 +54,6 @@ def decode(tokens):
         raise ValidationError(
             f"must be token ids in [0, {VOCAB_SIZE}), got {tokens.min()}..{tokens.max()}",
             attr="tokens",
-            obj="decode",
         )
     tokens = np.where(tokens == SEPARATOR, ord("\n"), tokens).astype(np.uint8)
     return tokens.tobytes().decode("utf-8", errors="replace")
@@ -97,11 +96,9 @@ def split_files(paths, seed=0, fractions=(0.9, 0.05, 0.05)):
     Every split with a nonzero fraction gets at least one file when there
     are at least three files.
     """
-    fr = np.asarray([check_positive("fractions", f, "split_files") for f in fractions])
+    fr = np.asarray([check_positive("fractions", f) for f in fractions])
     if len(fr) != 3:
-        raise ValidationError(
-            f"must be 3 numbers, got {fractions}", attr="fractions", obj="split_files"
-        )
+        raise ValidationError(f"must be 3 numbers, got {fractions}", attr="fractions")
     fr = fr / fr.sum()
     paths = sorted(paths)
     n = len(paths)
@@ -116,7 +113,7 @@ def split_files(paths, seed=0, fractions=(0.9, 0.05, 0.05)):
 
 def _corpus(root, paths, seed, fractions, what):
     if not paths:
-        raise ValidationError(f"holds no {what} files", attr="path", obj=str(root))
+        raise ValidationError(f"{str(root)!r} holds no {what} files", attr="path")
     files = split_files(paths, seed=seed, fractions=fractions)
     streams = {s: _stream(files[s]) for s in SPLITS}
     return TextCorpus(
@@ -138,7 +135,7 @@ def stdlib_files(max_files=None, exclude=STDLIB_EXCLUDE):
         if p.is_file() and not set(p.relative_to(root).parts[:-1]) & set(exclude)
     )
     if max_files is not None:
-        max_files = check_int("max_files", max_files, "stdlib_files")
+        max_files = check_int("max_files", max_files)
         # an evenly spread subset, so small corpora still span the library
         idx = np.linspace(0, len(paths) - 1, min(max_files, len(paths))).astype(int)
         paths = [paths[i] for i in np.unique(idx)]
@@ -169,12 +166,10 @@ def directory_corpus(path, pattern="*", seed=0, fractions=(0.9, 0.05, 0.05), max
     """
     root = pathlib.Path(path)
     if not root.is_dir():
-        raise ValidationError(
-            f"must be a directory, got {str(path)!r}", attr="path", obj="directory_corpus"
-        )
+        raise ValidationError(f"must be a directory, got {str(path)!r}", attr="path")
     paths = sorted(p for p in root.rglob(pattern) if p.is_file())
     if max_files is not None:
-        paths = paths[: check_int("max_files", max_files, "directory_corpus")]
+        paths = paths[: check_int("max_files", max_files)]
     return _corpus(root, paths, seed, fractions, f"{pattern!r}")
 
 
@@ -185,14 +180,13 @@ def pack_sequences(stream, seq_len):
     the tail that does not fill a window is dropped. Shape
     ``(n_sequences, seq_len + 1)``.
     """
-    seq_len = check_int("seq_len", seq_len, "pack_sequences")
+    seq_len = check_int("seq_len", seq_len)
     stream = np.asarray(stream)
     n = (len(stream) - 1) // seq_len
     if n < 1:
         raise ValidationError(
             f"a stream of {len(stream)} tokens holds no sequence of {seq_len} + 1",
             attr="seq_len",
-            obj="pack_sequences",
         )
     idx = np.arange(n)[:, None] * seq_len + np.arange(seq_len + 1)[None]
     return stream[idx].astype(np.int32)

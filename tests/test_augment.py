@@ -165,7 +165,7 @@ def test_bad_arguments(rng):
 
 
 def test_compare_lmuformer_trains_on_augmented_data_and_scores_far():
-    pytest.importorskip("tensorflow")
+    pytest.importorskip("keras")  # Keras 3 (any backend) or tf.keras 2.12
     from nengo_lmu.apps.augment import PRESETS
     from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer
     from nengo_lmu.dl.lmuformer import final_scores_model

@@ -71,10 +71,6 @@ def typed_options():
     return rows
 
 
-#: options of stream kws' train-lmuformer that still take any integer
-NOT_YET = {("train-lmuformer", "--seeds")}
-
-
 def run_refused(argv, flag, capsys):
     """``main(argv)`` exits 2 naming ``flag``, before any work."""
     try:
@@ -105,8 +101,6 @@ def test_every_numeric_option_is_checked():
 @pytest.mark.parametrize("value", ["-1", "abc", "", "nan", "0"])
 @pytest.mark.parametrize("command, flag, kind", typed_options())
 def test_numeric_options_refuse_bad_values(command, flag, kind, value, no_work, capsys):
-    if (command, flag) in NOT_YET and value in ("-1", "0"):
-        pytest.skip("stream kws owns train-lmuformer's options")
     if value == "0" and kind in (NONNEGATIVE_INT, NONNEGATIVE_FLOAT):
         pytest.skip("0 is a meaningful value of this option")
     argv = [command, flag, value] + (["hello"] if command == "generate" else [])
@@ -175,5 +169,5 @@ def test_help_shows_each_default_once(capsys):
         assert "%%" not in text and "(default: None)" not in text, name
         for action in parser._actions:
             if action.help and action.option_strings and action.default not in (None, False):
-                if action.default is not argparse.SUPPRESS and name != "train-lmuformer":
+                if action.default is not argparse.SUPPRESS:
                     assert action.help.count("default") == 1, (name, action.help)

@@ -214,7 +214,7 @@ def test_nengo_dl_equals_nengo_spike_for_spike(reset, min_voltage):
 @pytest.mark.parametrize("alpha", [2.0, 5.0])
 def test_atan_surrogate_gradient(alpha):
     tf = pytest.importorskip("tensorflow")
-    from nengo_lmu.dl.neurons import atan_spike
+    from nengo_lmu.dl.surrogate import atan_spike
 
     x = tf.constant(np.linspace(-2, 2, 41))
     with tf.GradientTape() as tape:

@@ -70,10 +70,11 @@ def fake_train_lm(monkeypatch, calls):
     """train_lm replaced by one that writes checkpoint-like files."""
     from nengo_lmu.apps.experiments import language_model
 
-    def fake(model, params, tokens, seq_len, *rest, **kwargs):
-        checkpoint = rest[7]
-        calls.append(dict(model=model, params=params, tokens=tokens, seq_len=seq_len))
-        for name in ("checkpoint", "ckpt-1.index", "model.json"):
+    def fake(settings, resume=False):
+        model, params, tokens = settings.model, settings.params, settings.tokens
+        checkpoint = settings.checkpoint
+        calls.append(dict(model=model, params=params, tokens=tokens, seq_len=settings.seq_len))
+        for name in ("ckpt-1.npz", "model.json"):
             with open(os.path.join(checkpoint, name), "w") as f:
                 f.write(f"{model} {len(calls)}")
         train = types.SimpleNamespace(tokens=tokens, seconds=1.0, tokens_per_second=tokens)

@@ -66,13 +66,21 @@ def test_directory_corpus(tmp_path):
 
 
 def test_directory_corpus_bad(tmp_path):
-    with pytest.raises(ValidationError, match="path"):
+    # each error names the parameter (not the type of the object, 'str.path')
+    with pytest.raises(ValidationError) as e:
         directory_corpus(tmp_path)
+    assert str(e.value).startswith("path: ") and str(tmp_path) in str(e.value)
     (tmp_path / "a.py").write_text("x")
-    with pytest.raises(ValidationError, match="path"):
+    with pytest.raises(ValidationError, match="^path: .*no '\\*.txt' files"):
         directory_corpus(tmp_path, pattern="*.txt")
-    with pytest.raises(ValidationError, match="path"):
-        directory_corpus(tmp_path / "nope")
+    with pytest.raises(ValidationError, match="^path: must be a directory, got '/nonexistent'"):
+        directory_corpus("/nonexistent")
+    with pytest.raises(ValidationError, match="^max_files: "):
+        directory_corpus(tmp_path, max_files=0)
+    with pytest.raises(ValidationError, match="^seq_len: "):
+        pack_sequences(np.arange(10), 0)
+    with pytest.raises(ValidationError, match="^fractions: "):
+        split_files([], fractions=(1, 1))
 
 
 def test_pack_sequences():

@@ -9,9 +9,9 @@ chosen with ``KERAS_BACKEND``), and on the locked stack's tf.keras 2.12
 the one place where the two differ.
 
 NengoDL is imported only by what needs it (`convert`, the NengoDL training
-of `train_classifier`, ...); the rest of this module (LMUFormer, the
-language model, the NengoDL training loops) still runs on tf.keras 2.12
-only, and is importable from here only there.
+of `train_classifier`, ...). The LMUFormer and the language model run on
+both stacks too; only the NengoDL training loops and converters run on
+tf.keras 2.12 only, and are importable from here only there.
 
 ``import nengo_lmu`` alone imports none of this.
 """
@@ -43,9 +43,36 @@ from nengo_lmu.dl.convert import (
     to_classifier,
 )
 from nengo_lmu.dl.keras_cell import LMUKerasCell
+from nengo_lmu.dl.keras_lmu_import import from_keras_lmu
+from nengo_lmu.dl.language_model import (
+    language_model_from_config,
+    lm_sizes,
+    lmu_language_model,
+    lmu_non_embedding_count,
+    transformer_language_model,
+    transformer_non_embedding_count,
+)
 from nengo_lmu.dl.layers import LMULayer
+from nengo_lmu.dl.lm_stream import recurrent_lm
+from nengo_lmu.dl.lm_training import (
+    evaluate_language_model,
+    load_checkpoint,
+    train_language_model,
+    train_multiworker,
+)
+from nengo_lmu.dl.lmuformer import (
+    FrameLIF,
+    LMUFormerModel,
+    RunningMean,
+    lmuformer,
+    load_lmuformer,
+    operation_counts,
+    save_lmuformer,
+)
 from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
+from nengo_lmu.dl.streaming import run_streaming, streaming_network
+from nengo_lmu.dl.surrogate import atan_spike
 
 __all__ = [
     "LegendreMemoryLayer",
@@ -56,40 +83,39 @@ __all__ = [
     "sequence_copy",
     "to_classifier",
     "cell_from_layer",
+    "lmu_language_model",
+    "transformer_language_model",
+    "language_model_from_config",
+    "recurrent_lm",
+    "lm_sizes",
+    "lmu_non_embedding_count",
+    "transformer_non_embedding_count",
+    "train_language_model",
+    "evaluate_language_model",
+    "load_checkpoint",
+    "train_multiworker",
+    "FrameLIF",
+    "RunningMean",
+    "LMUFormerModel",
+    "lmuformer",
+    "save_lmuformer",
+    "load_lmuformer",
+    "operation_counts",
+    "streaming_network",
+    "run_streaming",
+    "atan_spike",
+    "from_keras_lmu",
 ]
 
-if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
-    from nengo_lmu.dl.language_model import (
-        language_model_from_config,
-        lm_sizes,
-        lmu_language_model,
-        lmu_non_embedding_count,
-        transformer_language_model,
-        transformer_non_embedding_count,
-    )
-    from nengo_lmu.dl.lm_stream import recurrent_lm
-    from nengo_lmu.dl.lm_training import (
-        evaluate_language_model,
-        load_checkpoint,
-        train_language_model,
-        train_multiworker,
-    )
-    from nengo_lmu.dl.lmuformer import (
-        LMUFormerModel,
-        lmuformer,
-        load_lmuformer,
-        operation_counts,
-        save_lmuformer,
-    )
+if not KERAS3:  # the locked stack (tf.keras 2.12): NengoDL's parts
     from nengo_lmu.dl.nengo_dl_convert import ConvertLegendreMemoryLayer, ConvertLMULayer
-    from nengo_lmu.dl.neurons import DiscreteLIFBuilder, atan_spike, trained_neuron_params
+    from nengo_lmu.dl.neurons import DiscreteLIFBuilder, trained_neuron_params
     from nengo_lmu.dl.spiking import (
         SpikingTrainResult,
         spike_count_accuracy,
         spike_count_loss,
         train_spiking_classifier,
     )
-    from nengo_lmu.dl.streaming import run_streaming, streaming_network
     from nengo_lmu.dl.training import (
         ParallelResult,
         TrainResult,
@@ -117,28 +143,9 @@ if not KERAS3:  # the locked stack (tf.keras 2.12): the parts not yet on Keras 3
         "lstm_units_for",
         "count_parameters",
         "DiscreteLIFBuilder",
-        "atan_spike",
         "trained_neuron_params",
         "SpikingTrainResult",
         "spike_count_loss",
         "spike_count_accuracy",
         "train_spiking_classifier",
-        "LMUFormerModel",
-        "lmuformer",
-        "save_lmuformer",
-        "load_lmuformer",
-        "operation_counts",
-        "streaming_network",
-        "run_streaming",
-        "lmu_language_model",
-        "transformer_language_model",
-        "language_model_from_config",
-        "recurrent_lm",
-        "lm_sizes",
-        "lmu_non_embedding_count",
-        "transformer_non_embedding_count",
-        "train_language_model",
-        "evaluate_language_model",
-        "load_checkpoint",
-        "train_multiworker",
     ]

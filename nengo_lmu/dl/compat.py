@@ -139,7 +139,10 @@ class TFOps:
     @staticmethod
     def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         """``keras.ops.scan``: ``f(carry, x) -> (carry, y)``; returns
-        ``(last carry, stacked y)`` (tf.scan keeps every carry instead)."""
+        ``(last carry, stacked y)`` (tf.scan keeps every carry instead).
+        Also Keras 3's on its TensorFlow backend (`tf_scan`)."""
+        import tensorflow as tf
+
         if xs is None:
             xs = tf.zeros((length,))
 
@@ -167,6 +170,30 @@ class TFOps:
 
 if not KERAS3:  # pragma: no cover (tf.keras 2.12)
     ops = TFOps
+
+
+def tf_scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """``keras.ops.scan`` by ``tf.scan`` (`TFOps.scan`), for Keras 3's
+    TensorFlow backend: its own ``scan`` keeps the outputs in arrays shaped
+    like the carry, so a step whose output differs in shape from its carry
+    (the recurrent `.LMULayer`: carry ``(m, h)``, output ``h``) fails."""
+    return TFOps.scan(f, init, xs=xs, length=length, reverse=reverse, unroll=unroll)
+
+
+class KerasOps:
+    """``keras.ops`` with some functions replaced (attribute access falls
+    through to ``keras.ops``)."""
+
+    def __init__(self, module, **replaced):
+        self._module = module
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+
+if KERAS3 and _keras_module.backend.backend() == "tensorflow":
+    ops = KerasOps(_keras_module.ops, scan=tf_scan)
 
 
 def matmul(x1, x2):
@@ -464,3 +491,208 @@ __all__ = [
     "gradients",
     "layer_gradients",
 ]
+
+
+# k3lm: what the language model (`nengo_lmu.dl.language_model` and its
+# training loop) needs beyond the functions above.
+
+
+def _tf_softmax(x, axis=-1):
+    return tf.nn.softmax(x, axis=axis)
+
+
+def _tf_gelu(x, approximate=True):
+    return tf.nn.gelu(x, approximate=approximate)
+
+
+def _tf_where(condition, x1, x2):
+    x1 = tf.convert_to_tensor(x1)
+    return tf.where(condition, x1, tf.cast(x2, x1.dtype))
+
+
+def _tf_tril(x, k=0):
+    return tf.linalg.band_part(x, -1, k)
+
+
+def _tf_take(x, indices, axis=None):
+    return tf.gather(x, indices, axis=axis)
+
+
+_TF_OPS_K3LM = dict(
+    softmax=_tf_softmax,
+    gelu=_tf_gelu,
+    where=_tf_where,
+    tril=_tf_tril,
+    take=_tf_take,
+    cos=lambda x: tf.cos(x),
+    ones_like=lambda x, dtype=None: tf.ones_like(x, dtype=dtype),
+    arange=lambda start, stop=None, step=1, dtype=None: tf.range(start, stop, step, dtype=dtype),
+    stack=lambda xs, axis=0: tf.stack(list(xs), axis=axis),
+    mean=lambda x, axis=None, keepdims=False: tf.reduce_mean(x, axis=axis, keepdims=keepdims),
+)
+for _name, _function in _TF_OPS_K3LM.items():
+    if not hasattr(TFOps, _name):  # another stream may add the same keras.ops name
+        setattr(TFOps, _name, staticmethod(_function))
+
+
+def matmul_transposed(x1, x2):
+    """``x1 @ x2^T`` (the tied output layer); TensorFlow's own transposed
+    product where TensorFlow runs (the same numbers as before the port)."""
+    if uses_tensorflow():
+        import tensorflow
+
+        return tensorflow.linalg.matmul(x1, x2, transpose_b=True)
+    return ops.matmul(x1, ops.transpose(x2))
+
+
+def sparse_cross_entropy(labels, logits):
+    """Per-token cross-entropy (nats) of integer ``labels`` under ``logits``."""
+    if uses_tensorflow():
+        import tensorflow
+
+        return tensorflow.nn.sparse_softmax_cross_entropy_with_logits(labels, logits)
+    return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+
+
+def concrete_array(x):
+    """``x`` as a numpy array where its values are known now (numpy, lists,
+    eager tensors), else None (traced or symbolic tensors)."""
+    if isinstance(x, (np.ndarray, list, tuple, np.generic, int)):
+        return np.asarray(x)
+    name = backend_name()
+    if name in ("tensorflow", "tf.keras"):
+        import tensorflow
+
+        if tensorflow.is_tensor(x) and hasattr(x, "numpy"):
+            try:
+                return x.numpy()
+            except Exception:  # a symbolic tensor inside a graph
+                return None
+        return None
+    if name == "jax":
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return None
+    try:
+        return np.asarray(ops.convert_to_numpy(x))
+    except Exception:  # traced, symbolic
+        return None
+
+
+def assign(variable, value):
+    """Set a variable's value (a numpy array) on every backend."""
+    variable.assign(np.asarray(value))
+
+
+def adam_slots(optimizer):
+    """``(iterations, momentums, velocities)`` of a built Adam optimizer:
+    the slot lists are in the order of the variables it was built with
+    (Keras 3's and tf.keras 2.12's optimizers keep them the same way)."""
+    return optimizer.iterations, list(optimizer._momentums), list(optimizer._velocities)
+
+
+__all__ += [
+    "matmul_transposed",
+    "sparse_cross_entropy",
+    "concrete_array",
+    "assign",
+    "adam_slots",
+]
+
+
+# k3former: what the LMUFormer needs (the spiking neurons' surrogate
+# gradient, the running mean along frames)
+
+
+def _tf_cumsum(x, axis=None):
+    return tf.cumsum(x, axis=axis)
+
+
+def _tf_arange(start, stop=None, step=1, dtype=None):
+    return tf.range(start, stop, step, dtype=dtype)
+
+
+def _tf_stop_gradient(x):
+    return tf.stop_gradient(x)
+
+
+def _tf_square(x):
+    return tf.square(x)
+
+
+def _tf_custom_gradient(f):
+    return tf.custom_gradient(f)
+
+
+for _name, _f in dict(
+    cumsum=_tf_cumsum,
+    arange=_tf_arange,
+    stop_gradient=_tf_stop_gradient,
+    square=_tf_square,
+    custom_gradient=_tf_custom_gradient,
+).items():
+    setattr(TFOps, _name, staticmethod(_f))
+
+
+def custom_gradient(forward):
+    """``keras.ops.custom_gradient`` on every stack: ``forward(x)`` returns
+    ``(y, grad)``, and ``grad(upstream)`` the gradient with respect to
+    ``x``.
+
+    Keras 3 passes the upstream gradient positionally on JAX and TensorFlow
+    and as the keyword ``upstream`` on PyTorch; tf.keras 2 uses
+    ``tf.custom_gradient``. The ``grad`` given here takes it positionally
+    on every one.
+    """
+
+    def wrapped(x):
+        y, grad = forward(x)
+
+        def backward(*args, upstream=None):
+            return grad(args[0] if upstream is None else upstream)
+
+        return y, backward
+
+    return ops.custom_gradient(wrapped)
+
+
+def set_random_seed(seed):
+    """Seed Python's, numpy's and the backend's random numbers (Keras'
+    ``keras.utils.set_random_seed`` on every stack)."""
+    keras.utils.set_random_seed(seed)
+
+
+def gelu(x):
+    """Exact GELU, ``x * Phi(x)``, keeping float64 (as ``tf.nn.gelu`` with
+    ``approximate=False`` on tf.keras 2)."""
+    name = backend_name()
+    if name == "tf.keras":
+        return tf.nn.gelu(x, approximate=False)
+    if name == "jax":
+        import jax
+
+        return jax.nn.gelu(x, approximate=False)
+    if name == "torch":
+        import torch
+
+        return torch.nn.functional.gelu(ops.convert_to_tensor(x))
+    return ops.gelu(x, approximate=False)
+
+
+__all__ += ["custom_gradient", "set_random_seed", "gelu"]
+
+
+def dynamic_size(x, axis):
+    """The size of ``x`` along ``axis`` as the graph computes it where
+    TensorFlow runs (``tf.shape``: not folded into a constant, so that
+    TensorFlow's graph rewrites leave the arithmetic that uses it as
+    written), else as ``keras.ops.shape`` gives it."""
+    if uses_tensorflow():
+        import tensorflow
+
+        return tensorflow.shape(x)[axis]
+    return ops.shape(x)[axis]
+
+
+__all__ += ["dynamic_size"]

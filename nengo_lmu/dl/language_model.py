@@ -37,82 +37,85 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.lm_layers import (  # noqa: F401
-    CausalSelfAttention,
-    FeedForward,
-    ImplicitSelfAttention,
-    LMUBlock,
-    TransformerBlock,
-    gelu,
-    norm_step,
+from nengo_lmu.dl.compat import (
+    concrete_array,
+    keras,
+    matmul_transposed,
+    ops,
+    uses_tensorflow,
 )
+from nengo_lmu.dl.lm_layers import LMUBlock, TransformerBlock, named_weights, norm_step
 from nengo_lmu.validation import check_bool, check_choice, check_int, check_positive
 
 PATHS = ("reduced", "direct")
 POSITIONS = ("learned", "sinusoidal")
+KINDS = ("lmu", "transformer")
 
 
-def check_tokens(tokens, vocab_size, obj=None):
+def check_tokens(tokens, vocab_size, attr="tokens"):
     """Raise `ValidationError` if concrete ``tokens`` leave ``[0, vocab_size)``.
 
-    Symbolic tensors (inside `tf.function`) get a graph assertion instead.
-    Returns an int32 tensor or array.
+    Traced tensors cannot be checked in Python: TensorFlow's graphs get an
+    assertion instead; JAX's traced functions are checked where their
+    inputs were made (`train_language_model` checks the whole corpus).
+    Returns an int32 tensor.
     """
-    if isinstance(tokens, (np.ndarray, list, tuple)) or (
-        tf.is_tensor(tokens) and hasattr(tokens, "numpy")
-    ):
-        arr = np.asarray(tokens)
+    arr = concrete_array(tokens)
+    if arr is not None:
         if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            raise ValidationError(
-                f"must be integer token ids, got dtype {arr.dtype}", attr="tokens", obj=obj
-            )
+            raise ValidationError(f"must be integer token ids, got dtype {arr.dtype}", attr=attr)
         if arr.size and (arr.min() < 0 or arr.max() >= vocab_size):
             bad = arr[(arr < 0) | (arr >= vocab_size)].flat[0]
             raise ValidationError(
-                f"must be token ids in [0, {vocab_size}) (vocab_size), got {bad}",
-                attr="tokens",
-                obj=obj,
+                f"must be token ids in [0, {vocab_size}) (vocab_size), got {bad}", attr=attr
             )
-        return tf.cast(tokens, tf.int32)
-    tokens = tf.cast(tokens, tf.int32)
-    tf.debugging.assert_non_negative(tokens, message="tokens must be >= 0")
-    tf.debugging.assert_less(tokens, vocab_size, message="tokens must be < vocab_size")
+        return ops.convert_to_tensor(arr, dtype="int32")
+    tokens = ops.cast(tokens, "int32")
+    if uses_tensorflow():
+        import tensorflow as tf
+
+        tf.debugging.assert_non_negative(tokens, message="tokens must be >= 0")
+        tf.debugging.assert_less(tokens, vocab_size, message="tokens must be < vocab_size")
     return tokens
 
 
-class LanguageModel(tf.keras.Model):
-    """Common part: token embedding, blocks, final norm, tied output."""
+class LanguageModel(keras.Model):
+    """Common part: token embedding, blocks, final norm, tied output.
+
+    ``config`` (the model's kind and settings, a dict of numbers and
+    strings) rebuilds it with `language_model_from_config`.
+    """
 
     kind = None
+    PARTS = ("embedding", "blocks", "final_norm")
 
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
-        self.config = dict(config)
+        self.config = dict(config, kind=self.kind)
         self.vocab_size, self.d = config["vocab_size"], config["d"]
-        self.embedding = tf.keras.layers.Embedding(
+        self.embedding = keras.layers.Embedding(
             self.vocab_size,
             self.d,
             name="embedding",
-            embeddings_initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
+            embeddings_initializer=keras.initializers.RandomNormal(stddev=0.02),
         )
-        self.final_norm = tf.keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
+        self.final_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")
 
     def embed(self, tokens):
         return self.embedding(tokens)
 
     def head(self, h):
-        h = norm_step(self.final_norm, h) if h.shape.rank == 2 else self.final_norm(h)
-        return tf.matmul(h, self.embedding.embeddings, transpose_b=True)
+        h = norm_step(self.final_norm, h) if len(h.shape) == 2 else self.final_norm(h)
+        return matmul_transposed(h, self.embedding.embeddings)
 
     def __call__(self, tokens, *args, **kwargs):
         # checked before Keras's __call__, which would wrap the error
-        tokens = check_tokens(tokens, self.vocab_size, obj=self)
-        if tokens.shape.rank != 2:
+        tokens = check_tokens(tokens, self.vocab_size)
+        if len(tokens.shape) != 2:
             raise ValidationError(
-                f"must have shape (batch, n), got {tokens.shape}", attr="tokens", obj=self
+                f"must have shape (batch, n), got {tuple(tokens.shape)}", attr="tokens"
             )
         max_len = getattr(self, "max_len", None)
         if max_len is not None and tokens.shape[1] is not None and tokens.shape[1] > max_len:
@@ -120,7 +123,6 @@ class LanguageModel(tf.keras.Model):
                 f"sequence length {tokens.shape[1]} exceeds the positional table "
                 f"(max_len={max_len})",
                 attr="max_len",
-                obj=self,
             )
         return super().__call__(tokens, *args, **kwargs)
 
@@ -135,13 +137,26 @@ class LanguageModel(tf.keras.Model):
         self(np.zeros((1, n), dtype=np.int32))
         return self
 
+    def named_weights(self):
+        """``[(name, variable)]`` of every weight, in a fixed order, named the
+        same on every Keras and backend (``embedding/embeddings``,
+        ``blocks0/lmu/L``, ...): what checkpoints store."""
+        return named_weights(self)
+
+    def embedding_weights(self):
+        """The names of the weights that are not counted as non-embedding."""
+        return ("embedding/embeddings",)
+
     def non_embedding_parameters(self):
         """Trainable weights but the token embedding (and positional table)."""
-        skip = {id(self.embedding.embeddings)}
-        pos = getattr(self, "positions", None)
-        if pos is not None:
-            skip.add(id(pos))
-        return int(sum(np.prod(w.shape) for w in self.trainable_weights if id(w) not in skip))
+        skip = self.embedding_weights()
+        return int(
+            sum(
+                np.prod(v.shape)
+                for name, v in self.named_weights()
+                if name not in skip and v.trainable
+            )
+        )
 
 
 class LMULanguageModel(LanguageModel):
@@ -169,6 +184,16 @@ class LMULanguageModel(LanguageModel):
         ]
 
 
+def sinusoidal_table(max_len, d):
+    """The fixed positional table of a transformer (``max_len``, ``d``), float32."""
+    pos = np.arange(max_len)[:, None]
+    freq = np.exp(-np.log(10000.0) * np.arange(0, d, 2) / d)
+    table = np.zeros((max_len, d), dtype=np.float32)
+    table[:, 0::2] = np.sin(pos * freq)
+    table[:, 1::2] = np.cos(pos * freq)[:, : d // 2]
+    return table
+
+
 class TransformerLanguageModel(LanguageModel):
     """See `transformer_language_model`."""
 
@@ -178,43 +203,46 @@ class TransformerLanguageModel(LanguageModel):
         super().__init__(config, **kwargs)
         c = config
         self.max_len = c["max_len"]
-        if c["positions"] == "learned":
+        self.learned_positions = c["positions"] == "learned"
+        if self.learned_positions:
             self.positions = self.add_weight(
-                "positions",
-                (c["max_len"], c["d"]),
-                initializer=tf.keras.initializers.RandomNormal(stddev=0.02),
+                name="positions",
+                shape=(c["max_len"], c["d"]),
+                initializer=keras.initializers.RandomNormal(stddev=0.02),
             )
         else:
-            pos = np.arange(c["max_len"])[:, None]
-            freq = np.exp(-np.log(10000.0) * np.arange(0, c["d"], 2) / c["d"])
-            table = np.zeros((c["max_len"], c["d"]), dtype=np.float32)
-            table[:, 0::2] = np.sin(pos * freq)
-            table[:, 1::2] = np.cos(pos * freq)[:, : c["d"] // 2]
-            self.positions = tf.constant(table)
+            self._table = sinusoidal_table(c["max_len"], c["d"])
         self.blocks = [
             TransformerBlock(c["d"], c["d_ffn"], c["n_heads"], name=f"block{i}")
             for i in range(c["n_layers"])
         ]
 
+    @property
+    def WEIGHTS(self):
+        return ("positions",) if self.learned_positions else ()
+
+    def position_table(self):
+        """The positional table as a tensor (a variable's value where learned)."""
+        if self.learned_positions:
+            return self.positions
+        return ops.convert_to_tensor(self._table)
+
     def embed(self, tokens):
-        n = tf.shape(tokens)[1]
-        return self.embedding(tokens) + self.positions[None, :n]
+        n = ops.shape(tokens)[1]
+        return self.embedding(tokens) + self.position_table()[None, :n]
 
-    def non_embedding_parameters(self):
-        skip = {id(self.embedding.embeddings)}
-        if isinstance(self.positions, tf.Variable):
-            skip.add(id(self.positions))
-        return int(sum(np.prod(w.shape) for w in self.trainable_weights if id(w) not in skip))
+    def embedding_weights(self):
+        return ("embedding/embeddings", "positions")
 
 
-def _common(vocab_size, d, n_layers, d_ffn, n_heads, obj):
-    vocab_size = check_int("vocab_size", vocab_size, obj, minimum=2)
-    d = check_int("d", d, obj)
-    n_layers = check_int("n_layers", n_layers, obj)
-    d_ffn = 4 * d if d_ffn is None else check_int("d_ffn", d_ffn, obj)
-    n_heads = check_int("n_heads", n_heads, obj)
+def _common(vocab_size, d, n_layers, d_ffn, n_heads):
+    vocab_size = check_int("vocab_size", vocab_size, minimum=2)
+    d = check_int("d", d)
+    n_layers = check_int("n_layers", n_layers)
+    d_ffn = 4 * d if d_ffn is None else check_int("d_ffn", d_ffn)
+    n_heads = check_int("n_heads", n_heads)
     if d % n_heads:
-        raise ValidationError(f"must divide d={d}, got {n_heads}", attr="n_heads", obj=obj)
+        raise ValidationError(f"must divide d={d}, got {n_heads}", attr="n_heads")
     return dict(vocab_size=vocab_size, d=d, n_layers=n_layers, d_ffn=d_ffn, n_heads=n_heads)
 
 
@@ -263,7 +291,8 @@ def lmu_language_model(
         CPU), an FFT (needs the sequence length when traced), or, on the
         direct path only, the step-by-step reference.
     seed : int, optional
-        Seeds TensorFlow's initialisers (`tf.keras.utils.set_random_seed`).
+        Seeds the initialisers (`keras.utils.set_random_seed`: Python's, numpy's
+        and the backend's generators).
 
     Returns
     -------
@@ -274,27 +303,24 @@ def lmu_language_model(
     Examples
     --------
     >>> model = lmu_language_model(257, d=16, n_layers=1, order=8, theta=16)
-    >>> model(np.zeros((2, 5), dtype=np.int32)).shape
-    TensorShape([2, 5, 257])
+    >>> tuple(model(np.zeros((2, 5), dtype=np.int32)).shape)
+    (2, 5, 257)
     """
-    c = _common(vocab_size, d, n_layers, d_ffn, n_heads, "lmu_language_model")
-    order = check_int("order", order, "lmu_language_model")
-    theta = check_positive("theta", theta, "lmu_language_model")
+    c = _common(vocab_size, d, n_layers, d_ffn, n_heads)
+    order = check_int("order", order)
+    theta = check_positive("theta", theta)
     if theta <= 1:
-        raise ValidationError(
-            f"must be > 1 token, got {theta}", attr="theta", obj="lmu_language_model"
-        )
+        raise ValidationError(f"must be > 1 token, got {theta}", attr="theta")
     q_reduced = max(1, round(order / 10)) if q_reduced is None else q_reduced
     q_reduced = check_int("q_reduced", q_reduced, "lmu_language_model", maximum=order)
-    check_bool("global_attention", global_attention, "lmu_language_model")
-    check_choice("path", path, PATHS, "lmu_language_model")
-    check_choice("memory_mode", memory_mode, ("chunked", "fft", "recurrent"), "lmu_language_model")
+    check_bool("global_attention", global_attention)
+    check_choice("path", path, PATHS)
+    check_choice("memory_mode", memory_mode, ("chunked", "fft", "recurrent"))
     if path == "reduced" and memory_mode == "recurrent":
         raise ValidationError(
             "'recurrent' needs path='direct' (the reduced path is a convolution: "
             "'chunked' or 'fft')",
             attr="memory_mode",
-            obj="lmu_language_model",
         )
     c.update(
         order=order,
@@ -305,7 +331,7 @@ def lmu_language_model(
         memory_mode=memory_mode,
     )
     if seed is not None:
-        tf.keras.utils.set_random_seed(int(seed))
+        keras.utils.set_random_seed(int(seed))
     return LMULanguageModel(c, name="lmu_lm").build_for()
 
 
@@ -322,38 +348,52 @@ def transformer_language_model(
     Examples
     --------
     >>> model = transformer_language_model(257, d=16, n_layers=1, max_len=32)
-    >>> model(np.zeros((1, 4), dtype=np.int32)).shape
-    TensorShape([1, 4, 257])
+    >>> tuple(model(np.zeros((1, 4), dtype=np.int32)).shape)
+    (1, 4, 257)
     """
-    c = _common(vocab_size, d, n_layers, d_ffn, n_heads, "transformer_language_model")
-    c["max_len"] = check_int("max_len", max_len, "transformer_language_model")
-    c["positions"] = check_choice("positions", positions, POSITIONS, "transformer_language_model")
+    c = _common(vocab_size, d, n_layers, d_ffn, n_heads)
+    c["max_len"] = check_int("max_len", max_len)
+    c["positions"] = check_choice("positions", positions, POSITIONS)
     if seed is not None:
-        tf.keras.utils.set_random_seed(int(seed))
+        keras.utils.set_random_seed(int(seed))
     return TransformerLanguageModel(c, name="transformer_lm").build_for()
 
 
+#: the settings of each kind of model, in the order of its function's arguments
+CONFIG_KEYS = {
+    "lmu": (
+        "vocab_size",
+        "d",
+        "n_layers",
+        "order",
+        "theta",
+        "q_reduced",
+        "global_attention",
+        "d_ffn",
+        "n_heads",
+        "path",
+        "memory_mode",
+    ),
+    "transformer": ("vocab_size", "d", "n_layers", "d_ffn", "n_heads", "max_len", "positions"),
+}
+
+
 def language_model_from_config(config, seed=None):
-    """Rebuild a model from its ``model.config`` (e.g. read from JSON)."""
+    """Rebuild a model from its ``model.config`` (e.g. read from JSON).
+
+    ``config["kind"]`` is "lmu" or "transformer" (where it is missing, a
+    config with an ``order`` is an LMU model's).
+    """
+    if not isinstance(config, dict):
+        raise ValidationError(f"must be a dict, got {type(config).__name__}", attr="config")
     c = dict(config)
     kind = c.pop("kind", None) or ("lmu" if "order" in c else "transformer")
-    if kind == "lmu":
-        keys = (
-            "vocab_size",
-            "d",
-            "n_layers",
-            "order",
-            "theta",
-            "q_reduced",
-            "global_attention",
-            "d_ffn",
-            "n_heads",
-            "path",
-            "memory_mode",
-        )
-        return lmu_language_model(**{k: c[k] for k in keys}, seed=seed)
-    keys = ("vocab_size", "d", "n_layers", "d_ffn", "n_heads", "max_len", "positions")
-    return transformer_language_model(**{k: c[k] for k in keys}, seed=seed)
+    check_choice("config['kind']", kind, KINDS)
+    missing = [k for k in CONFIG_KEYS[kind] if k not in c]
+    if missing:
+        raise ValidationError(f"a {kind} model's config lacks {', '.join(missing)}", attr="config")
+    make = lmu_language_model if kind == "lmu" else transformer_language_model
+    return make(**{k: c[k] for k in CONFIG_KEYS[kind]}, seed=seed)
 
 
 # ---------------------------------------------------------------- sizes
@@ -420,13 +460,13 @@ def lm_sizes(n_params, order=40, q_reduced=None, n_heads=4, n_layers=None, globa
     (64, 2, True)
     """
     n_params = check_int("n_params", n_params, "lm_sizes", minimum=100)
-    order = check_int("order", order, "lm_sizes")
+    order = check_int("order", order)
     q_reduced = max(1, round(order / 10)) if q_reduced is None else q_reduced
     q_reduced = check_int("q_reduced", q_reduced, "lm_sizes", maximum=order)
     d = max(n_heads, int(round(math.sqrt(n_params / 24) / n_heads)) * n_heads)
     t_layers = max(1, int(round(n_params / (12 * d * d))))
     t_params = transformer_non_embedding_count(d, t_layers)
-    l_layers = t_layers if n_layers is None else check_int("n_layers", n_layers, "lm_sizes")
+    l_layers = t_layers if n_layers is None else check_int("n_layers", n_layers)
 
     def count(f):
         return lmu_non_embedding_count(d, l_layers, order, q_reduced, f, global_attention)
@@ -458,12 +498,10 @@ __all__ = [
     "lm_sizes",
     "lmu_non_embedding_count",
     "transformer_non_embedding_count",
-    "LMUBlock",
-    "TransformerBlock",
-    "ImplicitSelfAttention",
-    "CausalSelfAttention",
-    "FeedForward",
+    "LanguageModel",
     "LMULanguageModel",
     "TransformerLanguageModel",
     "check_tokens",
+    "sinusoidal_table",
+    "CONFIG_KEYS",
 ]

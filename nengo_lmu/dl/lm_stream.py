@@ -8,11 +8,55 @@ token. Its next-token distributions equal the parallel model's (tests).
 """
 
 import numpy as np
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.compat import backend_name, keras, ops, to_numpy
 from nengo_lmu.dl.language_model import LanguageModel, TransformerLanguageModel, check_tokens
 from nengo_lmu.validation import check_int, check_positive
+
+
+def compiled_step(model, step):
+    """``step(tokens, position, state)`` compiled for the backend: a
+    `tf.function` on TensorFlow, a ``jax.jit`` (``model``'s weights passed
+    in through Keras' stateless scope) on JAX, as it is on PyTorch. The
+    state keeps its shapes from token to token (key/value caches grow by
+    doubling), so it compiles once per cache capacity."""
+    name = backend_name()
+    if name in ("tensorflow", "tf.keras"):
+        import tensorflow as tf
+
+        return tf.function(step, reduce_retracing=True)
+    if name != "jax":
+        return step
+    import jax
+
+    variables = list(model.variables)
+
+    def pure(values, tokens, position, state):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            return step(tokens, position, state)
+
+    jitted = jax.jit(pure)
+
+    def run(tokens, position, state):
+        return jitted([v.value for v in variables], tokens, position, state)
+
+    return run
+
+
+def grown(state, position):
+    """``state`` with every key/value cache (the 4-d tensors) doubled in
+    capacity where it has no free slot for ``position``."""
+
+    def grow(t):
+        if len(t.shape) != 4 or t.shape[1] > position:
+            return t
+        capacity = t.shape[1]
+        while capacity <= position:
+            capacity *= 2
+        return ops.pad(t, [[0, 0], [0, capacity - t.shape[1]], [0, 0], [0, 0]])
+
+    return tuple(tuple(grow(t) for t in block) for block in state)
 
 
 class RecurrentLM:
@@ -24,12 +68,11 @@ class RecurrentLM:
                 f"must be a model from lmu_language_model or transformer_language_model, "
                 f"got {type(model).__name__}",
                 attr="model",
-                obj="recurrent_lm",
             )
         self.model = model
         self.state = None
         self.position = 0
-        self._step = tf.function(self._step_graph, reduce_retracing=True)
+        self._step = compiled_step(model, self._step_graph)
 
     def reset(self, batch_size=1):
         """Start ``batch_size`` empty streams (zero memory, empty caches)."""
@@ -43,10 +86,10 @@ class RecurrentLM:
         model = self.model
         h = model.embedding(tokens)
         if isinstance(model, TransformerLanguageModel):
-            h = h + tf.gather(model.positions, position)[None]
+            h = h + ops.take(model.position_table(), position, axis=0)[None]
         new = []
         for block, s in zip(model.blocks, state):
-            h, s = block.step(h, s)
+            h, s = block.step(h, s, position)
             new.append(s)
         return model.head(h), tuple(new)
 
@@ -61,7 +104,7 @@ class RecurrentLM:
                 attr="tokens",
                 obj=self,
             )
-        tokens = check_tokens(tokens, self.model.vocab_size, obj=self)
+        tokens = check_tokens(tokens, self.model.vocab_size)
         max_len = getattr(self.model, "max_len", None)
         if max_len is not None and self.position >= max_len:
             raise ValidationError(
@@ -69,9 +112,17 @@ class RecurrentLM:
                 attr="max_len",
                 obj=self,
             )
-        logits, self.state = self._step(tokens, tf.constant(self.position), self.state)
+        self.state = grown(self.state, self.position)
+        position = ops.convert_to_tensor(self.position, dtype="int32")
+        if backend_name() == "torch":
+            import torch
+
+            with torch.no_grad():
+                logits, self.state = self._step(tokens, position, self.state)
+        else:
+            logits, self.state = self._step(tokens, position, self.state)
         self.position += 1
-        return logits.numpy()
+        return to_numpy(logits)
 
     def run(self, tokens):
         """Step through ``tokens`` (batch, n) from a reset; logits (batch, n, vocab)."""

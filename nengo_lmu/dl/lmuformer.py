@@ -44,7 +44,12 @@ Spiking neurons (`FrameLIF`): spikingjelly's LIF with ``tau=2``,
 which is ``DiscreteLIF(beta=0.5, threshold, reset="zero")`` with input
 ``J = 0.5 x``. Threshold 1, and 0.5 on the neurons that drive the memory.
 Training runs the LIF along frames (a scan) with the ATan surrogate
-gradient (`nengo_lmu.dl.neurons.atan_spike`) and a detached reset.
+gradient (`nengo_lmu.dl.surrogate.atan_spike`) and a detached reset.
+
+Stacks. Everything here is written once against Keras 3 and ``keras.ops``
+(`nengo_lmu.dl.compat`): it runs on Keras 3's JAX, PyTorch and TensorFlow
+backends and on the locked stack's tf.keras 2.12. `save_lmuformer` writes
+a file that every one of them reads (`load_lmuformer`).
 
 References
 ----------
@@ -56,12 +61,20 @@ import json
 import os
 
 import numpy as np
-import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.compat import (
+    dynamic_size,
+    gelu,
+    keras,
+    ops,
+    register,
+    set_random_seed,
+    to_numpy,
+)
 from nengo_lmu.dl.memory import MODES
-from nengo_lmu.dl.neurons import atan_spike
 from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
+from nengo_lmu.dl.surrogate import atan_spike
 from nengo_lmu.validation import (
     check_bool,
     check_choice,
@@ -87,8 +100,8 @@ BN_EPSILON = 1e-3
 DTYPES = ("float32", "float64")
 
 
-@tf.keras.utils.register_keras_serializable(package="nengo_lmu")
-class FrameLIF(tf.keras.layers.Layer):
+@register
+class FrameLIF(keras.layers.Layer):
     """LIF neurons along the frame axis (hard reset to zero, see module doc).
 
     Parameters
@@ -104,7 +117,7 @@ class FrameLIF(tf.keras.layers.Layer):
     Examples
     --------
     >>> lif = FrameLIF(threshold=1.0)
-    >>> lif(tf.constant([[[3.0], [0.0], [3.0]]])).numpy().ravel()
+    >>> to_numpy(lif(np.array([[[3.0], [0.0], [3.0]]], dtype="float32"))).ravel()
     array([1., 0., 1.], dtype=float32)
     """
 
@@ -121,17 +134,18 @@ class FrameLIF(tf.keras.layers.Layer):
         beta, gain = self.beta, 1.0 - self.beta
         threshold, alpha = self.threshold, self.surrogate_alpha
 
-        def step(carry, x_t):
-            v, _ = carry
+        def step(v, x_t):
             v = beta * v + gain * x_t
             s = atan_spike(v - threshold, alpha)
             # the reset is detached from the graph (snnTorch / spikingjelly)
-            return v * (1 - tf.stop_gradient(s)), s
+            return v * (1 - ops.stop_gradient(s)), s
 
-        xs = tf.transpose(x, (1, 0, 2))
-        zero = tf.zeros_like(xs[0])
-        _, spikes = tf.scan(step, xs, initializer=(zero, zero))
-        return tf.transpose(spikes, (1, 0, 2))
+        xs = ops.transpose(x, (1, 0, 2))
+        _, spikes = ops.scan(step, ops.zeros_like(xs[0]), xs)
+        return ops.transpose(spikes, (1, 0, 2))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
     def get_config(self):
         config = super().get_config()
@@ -141,16 +155,19 @@ class FrameLIF(tf.keras.layers.Layer):
         return config
 
 
-@tf.keras.utils.register_keras_serializable(package="nengo_lmu")
-class RunningMean(tf.keras.layers.Layer):
+@register
+class RunningMean(keras.layers.Layer):
     """Mean over frames ``1..t`` at every frame ``t`` (causal)."""
 
     def call(self, x):
-        n = tf.range(1, tf.shape(x)[1] + 1, dtype=x.dtype)
-        return tf.cumsum(x, axis=1) / n[None, :, None]
+        n = ops.arange(1, dynamic_size(x, 1) + 1, dtype=self.compute_dtype)
+        return ops.cumsum(x, axis=1) / n[None, :, None]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
 
-class LMUFormerModel(tf.keras.Model):
+class LMUFormerModel(keras.Model):
     """The Keras model `lmuformer` returns (a functional model).
 
     It checks its input before `predict`, `evaluate`, `fit` and calls: the
@@ -165,8 +182,10 @@ class LMUFormerModel(tf.keras.Model):
 
     def check_input(self, x):
         """Raise `~nengo.exceptions.ValidationError` if ``x`` cannot be run."""
-        if isinstance(x, (dict, tf.data.Dataset)) or x is None:
+        if x is None or isinstance(x, dict):
             return
+        if not isinstance(x, (list, tuple)) and not hasattr(x, "shape"):
+            return  # a dataset or generator: checked by Keras as it runs
         if isinstance(x, (list, tuple)):
             x = np.asarray(x)
         shape = tuple(getattr(x, "shape", ()))
@@ -321,7 +340,7 @@ def lmuformer(
     check_choice("dtype", dtype, DTYPES)
     surrogate_alpha = check_positive("surrogate_alpha", surrogate_alpha)
     if seed is not None:
-        tf.keras.utils.set_random_seed(check_int("seed", seed, minimum=0))
+        set_random_seed(check_int("seed", seed, minimum=0))
     config = dict(
         n_inputs=n_inputs,
         n_classes=n_classes,
@@ -339,7 +358,7 @@ def lmuformer(
         seed=seed,
         name=name,
     )
-    L = tf.keras.layers
+    L = keras.layers
     kw = dict(dtype=dtype)
 
     def bn(x, name):
@@ -349,9 +368,7 @@ def lmuformer(
         if spiking:
             return FrameLIF(threshold, LIF_BETA, surrogate_alpha, name=name + "_lif", **kw)(x)
         if kind == "gelu":
-            return L.Activation(
-                lambda v: tf.nn.gelu(v, approximate=False), name=name + "_gelu", **kw
-            )(x)
+            return L.Activation(gelu, name=name + "_gelu", **kw)(x)
         return L.ReLU(name=name + "_relu", **kw)(x)
 
     def conv(x, i, ahead):
@@ -413,13 +430,58 @@ def check_lmuformer(model, attr="model"):
 def final_scores_model(model):
     """A Keras model giving only the last frame's scores (for training)."""
     check_lmuformer(model)
-    last = tf.keras.layers.Lambda(lambda s: s[:, -1], name="last_frame")(model.output)
-    return tf.keras.Model(model.input, last, name=model.name + "_final")
+    last = keras.layers.Lambda(lambda s: s[:, -1], name="last_frame")(model.output)
+    return keras.Model(model.input, last, name=model.name + "_final")
+
+
+#: The weights file of `save_lmuformer` (next to ``config.json``)
+WEIGHTS_FILE = "weights.npz"
+
+
+def lmuformer_weights(model):
+    """``{"layer/index": array}``: every weight of ``model`` (trainable or not,
+    batch-norm statistics included) by its layer's name and its index in
+    ``layer.get_weights()``: the same keys on every Keras stack."""
+    check_lmuformer(model)
+    return {
+        f"{lay.name}/{i}": np.asarray(w)
+        for lay in model.layers
+        for i, w in enumerate(lay.get_weights())
+    }
+
+
+def set_lmuformer_weights(model, weights, source="weights"):
+    """Set the weights of ``model`` from `lmuformer_weights`' dict; the keys
+    and shapes must match exactly."""
+    own = lmuformer_weights(model)
+    missing = sorted(set(own) - set(weights))
+    extra = sorted(set(weights) - set(own))
+    if missing or extra:
+        raise ValidationError(
+            f"does not fit the model: missing {missing[:5]}, not in the model {extra[:5]}",
+            attr=source,
+        )
+    for key, value in own.items():
+        if np.shape(weights[key]) != value.shape:
+            raise ValidationError(
+                f"{key} has shape {np.shape(weights[key])}, the model's {value.shape}",
+                attr=source,
+            )
+    for lay in model.layers:
+        n = len(lay.get_weights())
+        if n:
+            lay.set_weights([np.asarray(weights[f"{lay.name}/{i}"]) for i in range(n)])
 
 
 def save_lmuformer(model, path, overwrite=False):
-    """Save the config (``path/config.json``) and weights (``path/weights.h5``)."""
+    """Save the config (``path/config.json``) and weights (``path/weights.npz``).
+
+    The weights file holds every weight by layer name (numpy arrays, exact),
+    so a model trained on one Keras stack (Keras 3 on JAX, PyTorch or
+    TensorFlow; tf.keras 2.12) loads on any other with `load_lmuformer`.
+    """
     config = check_lmuformer(model)
+    path = os.fspath(path)
     if os.path.exists(os.path.join(path, "config.json")) and not overwrite:
         raise ValidationError(
             f"{path!r} already holds a saved model (overwrite=True replaces it)", attr="path"
@@ -427,15 +489,23 @@ def save_lmuformer(model, path, overwrite=False):
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=1)
-    model.save_weights(os.path.join(path, "weights.h5"))
+    with open(os.path.join(path, WEIGHTS_FILE), "wb") as f:
+        np.savez(f, **lmuformer_weights(model))
 
 
 def load_lmuformer(path):
-    """The model `save_lmuformer` saved at ``path``."""
-    with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+    """The model `save_lmuformer` saved at ``path`` (on this Keras stack)."""
+    path = os.fspath(path)
+    config_path = os.path.join(path, "config.json")
+    weights_path = os.path.join(path, WEIGHTS_FILE)
+    for p in (config_path, weights_path):
+        if not os.path.isfile(p):
+            raise ValidationError(f"no saved LMUFormer at {path!r} ({p} is missing)", attr="path")
+    with open(config_path, encoding="utf-8") as f:
         config = json.load(f)
     model = lmuformer(**config)
-    model.load_weights(os.path.join(path, "weights.h5"))
+    with np.load(weights_path) as data:
+        set_lmuformer_weights(model, {k: data[k] for k in data.files}, source="path")
     return model
 
 
@@ -462,9 +532,7 @@ def count_trainable(model):
 
 def _weight_layers(model):
     return [
-        lay
-        for lay in model.layers
-        if isinstance(lay, (tf.keras.layers.Conv1D, tf.keras.layers.Dense))
+        lay for lay in model.layers if isinstance(lay, (keras.layers.Conv1D, keras.layers.Dense))
     ]
 
 
@@ -510,7 +578,7 @@ def operation_counts(model, x=None, batch_size=64):
         lifs = [lay for lay in model.layers if isinstance(lay, FrameLIF)]
         mems = [lay for lay in model.layers if isinstance(lay, LegendreMemoryLayer)]
         taps = [lay.input for lay in layers] + [lay.input for lay in mems]
-        probe = tf.keras.Model(model.input, taps + [lay.output for lay in lifs])
+        probe = keras.Model(model.input, taps + [lay.output for lay in lifs])
         sums = np.zeros(len(taps))
         n_spikes = 0.0
         n_clips = len(x)
@@ -519,8 +587,8 @@ def operation_counts(model, x=None, batch_size=64):
                 np.asarray(x[start : start + batch_size], dtype=config["dtype"]), training=False
             )
             for k in range(len(taps)):
-                sums[k] += float(np.abs(outs[k].numpy()).sum())
-            n_spikes += sum(float(o.numpy().sum()) for o in outs[len(taps) :])
+                sums[k] += float(np.abs(to_numpy(outs[k])).sum())
+            n_spikes += sum(float(to_numpy(o).sum()) for o in outs[len(taps) :])
         sums /= n_clips
         for k, lay in enumerate(layers):
             fan_out = int(np.prod(lay.kernel.shape)) // int(lay.kernel.shape[-2])
@@ -556,6 +624,9 @@ __all__ = [
     "conv_lookaheads",
     "check_lmuformer",
     "final_scores_model",
+    "WEIGHTS_FILE",
+    "lmuformer_weights",
+    "set_lmuformer_weights",
     "save_lmuformer",
     "load_lmuformer",
     "with_dtype",

@@ -11,7 +11,7 @@ neuron state constant. Here the training forward pass *is* the spiking step
 (the same operations as inference), the membrane potential is carried through
 time, so gradients flow back through it (backpropagation through time, as in
 snnTorch [1]_), and only the derivative of the threshold step is replaced by
-the ATan surrogate::
+the ATan surrogate (`nengo_lmu.dl.surrogate.atan_spike`)::
 
     dS/dU ~= (alpha/2) / (1 + (pi/2 * alpha * (U - threshold))^2)
 
@@ -36,21 +36,9 @@ import tensorflow as tf
 from nengo_dl.builder import Builder, OpBuilder
 
 from nengo_lmu.discrete_lif import DiscreteLIF, SimDiscreteLIF
+from nengo_lmu.dl.surrogate import atan_spike
 
 MIN_THRESHOLD = 1e-3
-
-
-def atan_spike(x, alpha):
-    """Heaviside ``x > 0`` with the ATan surrogate derivative of width ``alpha``."""
-
-    @tf.custom_gradient
-    def spike(x):
-        def grad(dy):
-            return dy * (alpha / 2) / (1 + tf.square(np.pi / 2 * alpha * x))
-
-        return tf.cast(x > 0, x.dtype), grad
-
-    return spike(x)
 
 
 @Builder.register(SimDiscreteLIF)

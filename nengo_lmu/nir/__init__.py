@@ -6,7 +6,9 @@ graphs that other frameworks and neuromorphic platforms read (snnTorch,
 Norse, Lava-DL for Loihi 2, SpiNNaker2, Rockpool, Sinabs); `from_nir` makes
 a nengo network from any graph of the standard node types it reads
 (``Input Output Affine Linear Scale LIF CubaLIF LI Delay``), including those
-other frameworks write. `nengo_lmu.nir.conventions` holds what the two
+other frameworks write. `exact_memory` / `exact_memory_options` make a
+spiking memory that NIR describes exactly (`nengo_lmu.nir.recipes`); `nengo_lmu.nir.readers`
+runs graphs in snnTorch. `nengo_lmu.nir.conventions` holds what the two
 agree on and the approximations (refused unless asked for). Needs the
 ``nir`` extra (``pip install 'nengo-lmu[nir]'``, Python >= 3.10); save and
 load graphs with ``nir.write`` / ``nir.read``. The user guide is
@@ -22,6 +24,7 @@ from nengo_lmu.nir.conventions import (
 )
 from nengo_lmu.nir.export import to_nir
 from nengo_lmu.nir.importer import NIRNetwork, from_nir
+from nengo_lmu.nir.recipes import exact_memory, exact_memory_options
 
 __all__ = [
     "APPROXIMATIONS",
@@ -29,6 +32,8 @@ __all__ = [
     "Conventions",
     "NIRNetwork",
     "beta_to_tau",
+    "exact_memory",
+    "exact_memory_options",
     "from_nir",
     "tau_to_beta",
     "to_nir",

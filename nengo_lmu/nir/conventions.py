@@ -110,6 +110,11 @@ class Conventions:
         How one-step delays are written (`DELAY_STYLES`).
     approximate : tuple of str
         The `APPROXIMATIONS` allowed.
+
+    Attributes
+    ----------
+    used : list of str
+        The approximations an export made (each once, in the order met).
     """
 
     dt: float = 0.001
@@ -118,6 +123,7 @@ class Conventions:
     voltage_scale: object = 1.0
     delays: str = "node"
     approximate: tuple = field(default_factory=tuple)
+    used: list = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self):
         self.dt = check_positive("dt", self.dt)
@@ -144,8 +150,11 @@ class Conventions:
 
     def refuse_unless(self, name, obj, reason):
         """Raise `ValidationError` naming ``obj`` and ``reason`` unless
-        approximation ``name`` is allowed."""
-        if not self.allows(name):
+        approximation ``name`` is allowed (then record it in `used`)."""
+        if self.allows(name):
+            if name not in self.used:
+                self.used.append(name)
+        else:
             raise ValidationError(
                 f"{obj} cannot be written exactly in NIR: {reason}. Pass "
                 f"approximate=({name!r},) to write it anyway ({APPROXIMATIONS[name]})",
@@ -162,13 +171,17 @@ class Conventions:
         return float(self.voltage_scale)
 
     def metadata(self):
-        """The graph metadata that records these conventions."""
-        return {
+        """The graph metadata that records these conventions (and, where
+        any were made, the approximations, ``;``-separated)."""
+        meta = {
             META_PREFIX + "dt": float(self.dt),
             META_PREFIX + "spike_area": float(self.spike_area),
             META_PREFIX + "discrete": self.discrete,
             META_PREFIX + "delays": self.delays,
         }
+        if self.used:
+            meta[META_PREFIX + "approximations"] = ";".join(self.used)
+        return meta
 
 
 #: The step snnTorch's NIR importer assumes (it is fixed in its code).

@@ -18,6 +18,7 @@ from nengo_lmu.apps.cli.demo import add_demo_parser, add_info_parser
 from nengo_lmu.apps.cli.language_model import add_lm_parsers
 from nengo_lmu.apps.cli.lmuformer import add_train_lmuformer_parser
 from nengo_lmu.apps.cli.loihi import add_loihi_parser
+from nengo_lmu.apps.cli.nir import add_export_nir_parser
 from nengo_lmu.apps.cli.training import (
     add_train_digits_parser,
     add_train_l2mu_parser,
@@ -55,6 +56,7 @@ def build_parser():
         add_loihi_parser,
         add_train_lmuformer_parser,
         add_lm_parsers,
+        add_export_nir_parser,
     ):
         add(sub)
     return parser

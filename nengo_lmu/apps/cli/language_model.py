@@ -2,48 +2,15 @@
 (seed 003) and its transformer baseline."""
 
 import os
+from dataclasses import replace
 
 from nengo_lmu.apps.cli import common
+from nengo_lmu.apps.cli.common import settings_from_args, settings_options
+from nengo_lmu.apps.experiments.settings import TrainLMSettings, quick_values
 
-#: train-lm's values in a quick run (options given on the command line keep
-#: their values)
-TRAIN_LM_QUICK = dict(max_files=40, tokens=20_000, seq_len=64, params=10_000)
-TRAIN_LM_DEFAULTS = dict(max_files=None, tokens=200_000, seq_len=256, params=20_000)
-
-TRAIN_LM_OPTIONS = (
-    (
-        "--model",
-        ("lmu", "lmu_global", "transformer"),
-        "lmu",
-        "the LMU model, the same with global attention, or the transformer",
-    ),
-    (
-        "--params",
-        common.POSITIVE_INT,
-        None,
-        "non-embedding parameters (d = sqrt(N/24)) (default 20000; 10000 with --quick)",
-    ),
-    (
-        "--tokens",
-        common.POSITIVE_INT,
-        None,
-        "training token budget (default 200000; 20000 with --quick)",
-    ),
-    ("--seq-len", common.POSITIVE_INT, None, "bytes per sequence (default 256; 64 with --quick)"),
-    ("--batch-size", common.POSITIVE_INT, 8, "sequences per training step"),
-    ("--order", common.POSITIVE_INT, 40, "LMU memory order q"),
-    ("--theta", common.POSITIVE_FLOAT, 128, "LMU memory window in tokens"),
-    ("--lr", common.POSITIVE_FLOAT, 3e-3, "peak learning rate"),
-    ("--seed", common.NONNEGATIVE_INT, 0, "seed of the initial weights and the batch order"),
-    ("--data", None, None, "a directory of text files (default: the Python standard library)"),
-    (
-        "--max-files",
-        common.POSITIVE_INT,
-        None,
-        "use only this many files of the corpus (default all; 40 with --quick)",
-    ),
-    ("--checkpoint", None, "lm_checkpoint", "checkpoint directory"),
-    ("--checkpoint-every", common.POSITIVE_INT, 100, "steps between checkpoints"),
+#: train-lm's options: TrainLMSettings' fields, and what the command does
+#: with its checkpoint folder
+TRAIN_LM_OPTIONS = settings_options(TrainLMSettings) + (
     ("--resume", common.FLAG, None, "continue the run saved in --checkpoint (same settings)"),
     (
         "--force",
@@ -51,13 +18,14 @@ TRAIN_LM_OPTIONS = (
         None,
         "replace the run in --checkpoint (only a folder train-lm wrote, holding nothing else)",
     ),
-    ("--no-progress", common.FLAG, None, "no progress bar"),
     (
         "--quick",
         common.FLAG,
         None,
-        "a tiny run (40 files, 20k tokens, 64-token sequences, 10k parameters); "
-        "options given explicitly keep their values",
+        "a tiny run ({max_files} files, {tokens} tokens, {seq_len}-token sequences, "
+        "{params} parameters); options given explicitly keep their values".format(
+            **quick_values(TrainLMSettings)
+        ),
     ),
 )
 
@@ -105,29 +73,37 @@ def add_lm_parsers(sub):
 
 
 #: the files train-lm writes in its checkpoint folder besides the marker
-CHECKPOINT_FILES = ("checkpoint", "ckpt-", "model.json")
-#: the settings of a train-lm run that a resume must repeat
-RUN_SETTINGS = (
-    "model", "params", "tokens", "seq_len", "batch_size", "order", "theta", "lr", "seed",
-    "data", "max_files",
-)  # fmt: skip
+CHECKPOINT_FILES = ("ckpt-", "model.json")
 
 
 def train_lm_settings(args):
-    """The run's settings from parsed ``args``: each option given, else its
-    quick value with ``--quick``, else its default."""
-    for name, default in TRAIN_LM_DEFAULTS.items():
-        if getattr(args, name) is None:
-            setattr(args, name, TRAIN_LM_QUICK[name] if args.quick else default)
-    settings = {name: getattr(args, name) for name in RUN_SETTINGS}
-    if settings["data"] is not None:
-        settings["data"] = os.path.abspath(settings["data"])
+    """The run's `TrainLMSettings` from parsed ``args``: each option given,
+    else its quick value with ``--quick``, else its default; checked with
+    the flags' names before any work."""
+    from nengo.exceptions import ValidationError
+
+    settings = settings_from_args(TrainLMSettings, args, quick=args.quick)
+    if settings.data is not None:
+        if not os.path.isdir(settings.data):
+            raise ValidationError(
+                f"{settings.data!r} is not a folder of text files", attr="--data"
+            )
+        settings = replace(settings, data=os.path.abspath(settings.data))
+    per_step = settings.batch_size * settings.seq_len
+    if settings.tokens < per_step:
+        raise ValidationError(
+            f"must cover at least one batch (--batch-size {settings.batch_size} x "
+            f"--seq-len {settings.seq_len} = {per_step} tokens), got {settings.tokens}",
+            attr="--tokens",
+        )
+    if settings.theta <= 1:
+        raise ValidationError(f"must be > 1 token, got {settings.theta}", attr="--theta")
     return settings
 
 
-def train_lm_command(args):
-    from nengo.exceptions import ValidationError
-
+def _plan_checkpoint(args, settings):
+    """Check --checkpoint before any work; returns False where the run there
+    has finished already (nothing to do)."""
     from nengo_lmu.apps.experiments.outputs import (
         clear_own_folder,
         plan_run_folder,
@@ -135,86 +111,52 @@ def train_lm_command(args):
         write_marker,
     )
 
-    settings = train_lm_settings(args)
-    per_step = settings["batch_size"] * settings["seq_len"]
-    if settings["tokens"] < per_step:
-        raise ValidationError(
-            f"must cover at least one batch (--batch-size {settings['batch_size']} x "
-            f"--seq-len {settings['seq_len']} = {per_step} tokens), got {settings['tokens']}",
-            attr="--tokens",
-        )
-    if settings["data"] is not None and not os.path.isdir(settings["data"]):
-        raise ValidationError(f"{args.data!r} is not a folder of text files", attr="--data")
+    folder = settings.checkpoint
+    run = settings.run_settings()
     plan = plan_run_folder(
-        args.checkpoint,
-        "train-lm",
-        settings,
-        resume=args.resume,
-        force=args.force,
-        own=CHECKPOINT_FILES,
+        folder, "train-lm", run, resume=args.resume, force=args.force, own=CHECKPOINT_FILES
     )
-    if plan == "resume" and read_marker(args.checkpoint).get("finished"):
+    if plan == "resume" and read_marker(folder).get("finished"):
         print(
-            f"the run in {args.checkpoint} has already finished "
-            f"({settings['tokens']} tokens); nothing changed"
+            f"the run in {folder} has already finished ({settings.tokens} tokens); nothing changed"
         )
-        return 0
+        return False
     if plan == "replace":
-        clear_own_folder(args.checkpoint, CHECKPOINT_FILES)
-    record = dict(kind="train-lm", settings=settings, finished=False)
-    write_marker(args.checkpoint, record)
+        clear_own_folder(folder, CHECKPOINT_FILES)
+    write_marker(folder, dict(kind="train-lm", settings=run, finished=False))
+    return True
+
+
+def _print_result(out, folder):
+    from nengo_lmu.tables import format_table
+
+    t = out.train
+    print(f"corpus: {out.corpus}")
+    columns = ["model", "N (non-embedding)", "tokens", "seconds", "tokens/s"]
+    columns += ["val nats/byte", "val bits/byte"]
+    row = (out.model_kind, out.params, t.tokens, t.seconds, t.tokens_per_second)
+    row += (out.val_nats_per_byte, out.val_bits_per_byte)
+    print(format_table(columns, [row]))
+    print(f"checkpoint written to {folder} (nengo-lmu generate --checkpoint reads it)")
+
+
+def train_lm_command(args):
+    from nengo_lmu.apps.experiments.outputs import write_marker
+
+    settings = train_lm_settings(args)
+    if not _plan_checkpoint(args, settings):
+        return 0
     common.interrupt_note(
-        f"the checkpoints saved every {args.checkpoint_every} steps are in "
-        f"{args.checkpoint} (continue with --resume)"
+        f"the checkpoints saved every {settings.checkpoint_every} steps are in "
+        f"{settings.checkpoint} (continue with --resume)"
     )
     common.quiet_tensorflow()
     from nengo_lmu.apps.experiments.language_model import train_lm
-    from nengo_lmu.tables import format_table
 
-    out = train_lm(
-        settings["model"],
-        settings["params"],
-        settings["tokens"],
-        settings["seq_len"],
-        settings["batch_size"],
-        settings["order"],
-        settings["theta"],
-        settings["lr"],
-        settings["seed"],
-        args.data,
-        settings["max_files"],
-        args.checkpoint,
-        args.checkpoint_every,
-        progress=not args.no_progress,
-    )
-    write_marker(args.checkpoint, dict(record, finished=True))
-    t = out.train
-    print(f"corpus: {out.corpus}")
-    print(
-        format_table(
-            [
-                "model",
-                "N (non-embedding)",
-                "tokens",
-                "seconds",
-                "tokens/s",
-                "val nats/byte",
-                "val bits/byte",
-            ],
-            [
-                (
-                    out.model_kind,
-                    out.params,
-                    t.tokens,
-                    t.seconds,
-                    t.tokens_per_second,
-                    out.val_nats_per_byte,
-                    out.val_bits_per_byte,
-                )
-            ],
-        )
-    )
-    print(f"checkpoint written to {args.checkpoint} (nengo-lmu generate --checkpoint reads it)")
+    out = train_lm(settings, resume=args.resume)
+    record = dict(kind="train-lm", settings=settings.run_settings(), finished=True)
+    write_marker(settings.checkpoint, record)
+    _print_result(out, settings.checkpoint)
     return 0
 
 

@@ -23,9 +23,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nengo_lmu.info import require_extra
+from nengo_lmu.apps.experiments.settings import TrainLMSettings, resolve
+from nengo_lmu.info import MissingExtraError
 
 MODELS = ("lmu", "transformer", "lmu_global")
+
+
+def _require_keras(feature):
+    """Import the Keras side, or say what ``feature`` needs: Keras 3 with a
+    backend (the ``keras`` extra) or tf.keras 2.12 (the ``dl`` extra)."""
+    try:
+        import nengo_lmu.dl  # noqa: F401
+    except MissingExtraError as e:
+        raise MissingExtraError(f"{feature}: {e}") from e
 
 
 @dataclass
@@ -47,6 +57,46 @@ class LMRun:
     @property
     def bits_per_byte(self):
         return self.nats_per_byte / math.log(2)
+
+    def line(self):
+        """One line for the log."""
+        return (
+            f"{self.model:11s} N={self.target_params:>8,} ({self.params:,}) "
+            f"budget={self.budget:>9,} seed={self.seed}: {self.nats_per_byte:.4f} nats/byte "
+            f"{self.bits_per_byte:.3f} bits/byte, {self.tokens_per_second:,.0f} tok/s"
+        )
+
+
+def _scaling_run(model, kind, target, budget, seed, train, val, shared, progress):
+    """Train ``model`` on ``budget`` tokens and evaluate it: one `LMRun`."""
+    from nengo_lmu.dl.lm_training import evaluate_language_model, train_language_model
+
+    seq_len = shared["seq_len"]
+    res = train_language_model(
+        model,
+        train,
+        budget,
+        seq_len,
+        shared["batch_size"],
+        lr=shared["lr"],
+        warmup=shared["warmup"],
+        seed=seed,
+        progress=progress,
+    )
+    ev = evaluate_language_model(model, val, seq_len)
+    return LMRun(
+        kind,
+        target,
+        model.non_embedding_parameters(),
+        budget,
+        seed,
+        res.tokens,
+        ev.nats_per_token,
+        res.seconds,
+        res.tokens_per_second,
+        ev.per_position,
+        res.history,
+    )
 
 
 @dataclass
@@ -141,7 +191,7 @@ def _tokens_to_reach(budgets, losses, loss):
 
 
 def _make_model(kind, sizes, seq_len, order, theta, seed):
-    require_extra("dl", "the language model")  # tf.keras 2.12 and NengoDL
+    _require_keras("the language model")
     from nengo_lmu.dl import lm_sizes, lmu_language_model, transformer_language_model
     from nengo_lmu.text import VOCAB_SIZE
 
@@ -192,14 +242,14 @@ def run_lm_scaling(
     corpus : TextCorpus, optional
         Use this corpus instead of the standard library.
     """
-    require_extra("dl", "the language model")  # tf.keras 2.12 and NengoDL
+    _require_keras("the language model")
     from nengo_lmu.dl import lm_sizes
-    from nengo_lmu.dl.lm_training import evaluate_language_model, train_language_model
     from nengo_lmu.text import pack_sequences, stdlib_corpus
 
     corpus = corpus or stdlib_corpus(seed=0, max_files=max_files)
     train = pack_sequences(corpus.train, seq_len)
     val = pack_sequences(corpus.val, seq_len)[:val_sequences]
+    shared = dict(seq_len=seq_len, batch_size=batch_size, lr=lr, warmup=warmup)
     runs = []
     for target in sizes:
         base = lm_sizes(target, order=order)
@@ -207,39 +257,12 @@ def run_lm_scaling(
             for kind in models:
                 for budget in budgets:
                     model = _make_model(kind, base, seq_len, order, theta, seed)
-                    res = train_language_model(
-                        model,
-                        train,
-                        budget,
-                        seq_len,
-                        batch_size,
-                        lr=lr,
-                        warmup=warmup,
-                        seed=seed,
-                        progress=progress,
-                    )
-                    ev = evaluate_language_model(model, val, seq_len)
-                    run = LMRun(
-                        kind,
-                        target,
-                        model.non_embedding_parameters(),
-                        budget,
-                        seed,
-                        res.tokens,
-                        ev.nats_per_token,
-                        res.seconds,
-                        res.tokens_per_second,
-                        ev.per_position,
-                        res.history,
+                    run = _scaling_run(
+                        model, kind, target, budget, seed, train, val, shared, progress
                     )
                     runs.append(run)
                     if log:
-                        log(
-                            f"{kind:11s} N={target:>8,} ({run.params:,}) budget={budget:>9,} "
-                            f"seed={seed}: {run.nats_per_byte:.4f} nats/byte "
-                            f"{run.bits_per_byte:.3f} bits/byte, "
-                            f"{run.tokens_per_second:,.0f} tok/s"
-                        )
+                        log(run.line())
     settings = dict(
         sizes=list(sizes),
         budgets=list(budgets),
@@ -280,7 +303,7 @@ def _rss_mb(field_name):
 
 
 def _build(kind, d, n_layers, order, theta, seed, max_len):
-    require_extra("dl", "the language model")  # tf.keras 2.12 and NengoDL
+    _require_keras("the language model")
     from nengo_lmu.dl import lmu_language_model, transformer_language_model
     from nengo_lmu.text import VOCAB_SIZE
 
@@ -291,37 +314,26 @@ def _build(kind, d, n_layers, order, theta, seed, max_len):
     )
 
 
-def _train_step_fn(model):
-    import tensorflow as tf
+def _train_step_fn(model, n):
+    """One Adam step on one sequence of ``n`` tokens, on whatever backend
+    runs (one trace per length: the reduced-order path needs ``n``)."""
+    from nengo_lmu.dl.compat import keras
+    from nengo_lmu.dl.lm_training import make_training_steps
 
-    opt = tf.keras.optimizers.Adam(1e-4)
-
-    # one trace per length: the reduced-order path needs n when traced
-    @tf.function
-    def train_step(x, y):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x, training=True))
-            )
-        grads = tape.gradient(loss, model.trainable_variables)
-        opt.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
-    return train_step
+    optimizer = keras.optimizers.Adam(1e-4)
+    optimizer.build(model.trainable_variables)
+    return make_training_steps(model, optimizer, n)
 
 
 def _memory_probe(kind, n, d, n_layers, order, theta, seed):
     """Peak resident MB added by one training step in this (fresh) process."""
-    import tensorflow as tf
-
     from nengo_lmu.text import VOCAB_SIZE
 
     model = _build(kind, d, n_layers, order, theta, seed, max_len=n)
-    step = _train_step_fn(model)
+    step = _train_step_fn(model, n)
     seq = np.random.default_rng(seed).integers(0, VOCAB_SIZE, (1, n + 1)).astype(np.int32)
-    x, y = tf.constant(seq[:, :-1]), tf.constant(seq[:, 1:])
     before = _rss_mb("VmRSS")
-    step(x, y).numpy()
+    step(seq)
     return _rss_mb("VmHWM") - before
 
 
@@ -356,6 +368,53 @@ def measure_train_memory(kind, n, d=32, n_layers=2, order=40, theta=128, seed=0)
         return float("nan")
 
 
+def _fastest_train_step(model, seq, repeats):
+    """The fastest of ``repeats`` training steps on ``seq`` (after one to
+    trace): the least disturbed by other processes."""
+    step = _train_step_fn(model, seq.shape[1] - 1)
+    step(seq)  # trace
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step(seq)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def _filled_state(stream, n, rng):
+    """The stepper's state as ``n`` tokens would leave it: random values of
+    the right shapes (the LMU memory is constant in size; key/value caches
+    hold ``n`` positions, with room for one more)."""
+    from nengo_lmu.dl.compat import ops
+
+    def tensor(shape):
+        return ops.convert_to_tensor(rng.normal(size=shape), dtype="float32")
+
+    state = []
+    for s in stream.state:
+        if len(s) == 1:  # LMU memory only
+            state.append((tensor(s[0].shape),))
+            continue
+        filled = [tensor((1, n + 1) + tuple(t.shape[2:])) for t in s[-2:]]
+        memory = (tensor(s[0].shape),) if len(s) == 3 else ()  # LMU memory and a cache
+        state.append(memory + tuple(filled))
+    return tuple(state)
+
+
+def _fastest_generation(stream, n, gen_steps, rng):
+    """Seconds per generated token at a context of ``n`` tokens (the fastest
+    of ``gen_steps`` steps, after one to trace)."""
+    stream.reset(1)
+    stream.state, stream.position = _filled_state(stream, n, rng), n
+    stream.step([1])  # trace for this shape
+    gen = []
+    for _ in range(gen_steps):
+        t0 = time.perf_counter()
+        stream.step([1])
+        gen.append(time.perf_counter() - t0)
+    return min(gen)
+
+
 def run_lm_cost(
     seq_lens=(256, 512, 1024, 2048, 4096, 8192),
     d=32,
@@ -380,9 +439,7 @@ def run_lm_cost(
     LMU's memory a constant-size state), the fastest of ``gen_steps`` steps.
     Fastest-of timings are the least disturbed by other processes.
     """
-    import tensorflow as tf
-
-    require_extra("dl", "the language model")  # tf.keras 2.12 and NengoDL
+    _require_keras("the language model")
     from nengo_lmu.dl import recurrent_lm
     from nengo_lmu.text import VOCAB_SIZE
 
@@ -392,49 +449,26 @@ def run_lm_cost(
         model = _build(
             kind, d, n_layers, order, theta, seed, max_len=max(seq_lens) + gen_steps + 1
         )
-        built[kind] = (model, _train_step_fn(model), recurrent_lm(model))
+        built[kind] = (model, recurrent_lm(model))
     rows = []
     # the models take turns at each length, so load from elsewhere hits both alike
     for n in sorted(seq_lens):
         seq = rng.integers(0, VOCAB_SIZE, (1, n + 1)).astype(np.int32)
-        x, y = tf.constant(seq[:, :-1]), tf.constant(seq[:, 1:])
         for kind in models:
-            model, train_step, stream = built[kind]
-            train_step(x, y)  # trace
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                train_step(x, y).numpy()
-                times.append(time.perf_counter() - t0)
+            model, stream = built[kind]
+            seconds = _fastest_train_step(model, seq, repeats)
             peak = (
                 measure_train_memory(kind, n, d, n_layers, order, theta, seed)
                 if measure_memory
                 else float("nan")
             )
-            # generation at context n: fill the state as n tokens would leave it
-            stream.reset(1)
-            state = []
-            for s in stream.state:
-                if len(s) == 1:  # LMU memory only: constant size
-                    state.append((tf.constant(rng.normal(size=s[0].shape), tf.float32),))
-                    continue
-                filled = [
-                    tf.constant(rng.normal(size=(1, n) + tuple(t.shape[2:])), tf.float32)
-                    for t in s[-2:]
-                ]
-                if len(s) == 3:  # LMU memory and a key/value cache
-                    state.append((tf.constant(rng.normal(size=s[0].shape), tf.float32), *filled))
-                else:
-                    state.append(tuple(filled))
-            stream.state, stream.position = tuple(state), n
-            stream.step([1])  # trace for this shape
-            gen = []
-            for _ in range(gen_steps):
-                t0 = time.perf_counter()
-                stream.step([1])
-                gen.append(time.perf_counter() - t0)
-            # the fastest repeat: the least disturbed by other processes
-            row = (kind, n, min(times) / n, peak, 1e3 * min(gen))
+            row = (
+                kind,
+                n,
+                seconds / n,
+                peak,
+                1e3 * _fastest_generation(stream, n, gen_steps, rng),
+            )
             rows.append(row)
             if log:
                 log(
@@ -472,61 +506,53 @@ class TrainLMResult:
         return self.val_nats_per_byte / math.log(2)
 
 
-def train_lm(
-    model="lmu",
-    params=20_000,
-    token_budget=200_000,
-    seq_len=256,
-    batch_size=8,
-    order=40,
-    theta=128,
-    lr=3e-3,
-    seed=0,
-    data_dir=None,
-    max_files=None,
-    checkpoint_dir=None,
-    checkpoint_every=None,
-    val_sequences=32,
-    progress=True,
-):
+def train_lm(settings=None, resume=False, val_sequences=32, **overrides):
     """Train one language model on a corpus; evaluate it on the validation split.
 
-    ``model`` is "lmu", "lmu_global" or "transformer", sized by
-    `nengo_lmu.dl.lm_sizes` for ``params`` non-embedding parameters. The
-    corpus is the Python standard library, or the text files of
-    ``data_dir``. With ``checkpoint_dir``, checkpoints (and ``model.json``)
-    go there, and an existing checkpoint there is resumed.
+    Parameters
+    ----------
+    settings : TrainLMSettings, optional
+        The run (default `TrainLMSettings`; its fields may also be given as
+        keywords): ``model`` is "lmu", "lmu_global" or "transformer", sized
+        by `nengo_lmu.dl.lm_sizes` for ``params`` non-embedding parameters;
+        the corpus is the Python standard library, or the text files of
+        ``data``; checkpoints (and ``model.json``) go to ``checkpoint``
+        (None: none are written).
+    resume : bool
+        Continue the run in ``checkpoint`` (same model and settings; see
+        `nengo_lmu.dl.lm_training.train_language_model`).
+    val_sequences : int
+        Validation sequences evaluated at the end.
     """
-    require_extra("dl", "train-lm")  # tf.keras 2.12 and NengoDL
+    s = resolve(TrainLMSettings, settings, overrides)
+    _require_keras("train-lm")
     from nengo_lmu.dl import lm_sizes
     from nengo_lmu.dl.lm_training import evaluate_language_model, train_language_model
-    from nengo_lmu.text import directory_corpus, pack_sequences, stdlib_corpus
+    from nengo_lmu.text import pack_sequences
     from nengo_lmu.validation import check_choice
 
-    check_choice("model", model, MODELS, "train_lm")
-    corpus = (
-        directory_corpus(data_dir, seed=0, max_files=max_files)
-        if data_dir
-        else stdlib_corpus(seed=0, max_files=max_files)
+    check_choice("model", s.model, MODELS)
+    corpus = _corpus(s.data, s.max_files)
+    net = _make_model(
+        s.model, lm_sizes(s.params, order=s.order), s.seq_len, s.order, s.theta, s.seed
     )
-    sizes = lm_sizes(params, order=order)
-    net = _make_model(model, sizes, seq_len, order, theta, seed)
     res = train_language_model(
         net,
         corpus.train,
-        token_budget,
-        seq_len,
-        batch_size,
-        lr=lr,
-        seed=seed,
-        checkpoint_dir=checkpoint_dir,
-        checkpoint_every=checkpoint_every,
-        progress=progress,
+        s.tokens,
+        s.seq_len,
+        s.batch_size,
+        lr=s.lr,
+        seed=s.seed,
+        checkpoint_dir=s.checkpoint,
+        checkpoint_every=s.checkpoint_every,
+        resume=resume,
+        progress=s.progress,
     )
-    val = pack_sequences(corpus.val, seq_len)[:val_sequences]
-    ev = evaluate_language_model(net, val, seq_len)
+    val = pack_sequences(corpus.val, s.seq_len)[:val_sequences]
+    ev = evaluate_language_model(net, val, s.seq_len)
     return TrainLMResult(
-        model,
+        s.model,
         net.non_embedding_parameters(),
         net.config,
         res,
@@ -535,9 +561,18 @@ def train_lm(
     )
 
 
+def _corpus(data, max_files):
+    """The files of ``data`` (a folder), or the Python standard library."""
+    from nengo_lmu.text import directory_corpus, stdlib_corpus
+
+    if data:
+        return directory_corpus(data, seed=0, max_files=max_files)
+    return stdlib_corpus(seed=0, max_files=max_files)
+
+
 def generate_text(checkpoint_dir, prompt, n=200, temperature=0.8, seed=0):
     """Load a trained model from ``checkpoint_dir`` and continue ``prompt`` (text)."""
-    require_extra("dl", "generate")  # tf.keras 2.12 and NengoDL
+    _require_keras("generate")
     from nengo_lmu.dl import recurrent_lm
     from nengo_lmu.dl.lm_training import load_checkpoint
     from nengo_lmu.text import decode, encode

@@ -8,10 +8,15 @@
 - a Keras LSTM of about the same parameter count,
 
 scores each on the clips of the held-out voices, and runs the causal
-LMUFormers frame by frame as Nengo networks (`.streaming_network` in
-NengoDL) to measure accuracy against frames seen. Each model is trained on
-the last frame's scores (for the LMUFormers: the mean of the features over
-the whole clip, as in the published training).
+LMUFormers frame by frame as Nengo networks (`.streaming_network`) to
+measure accuracy against frames seen. Each model is trained on the last
+frame's scores (for the LMUFormers: the mean of the features over the whole
+clip, as in the published training).
+
+It runs on Keras 3 (JAX, PyTorch or TensorFlow backend; the networks then
+run in ``nengo.Simulator``, one clip at a time) and on the locked stack's
+tf.keras 2.12 (where NengoDL runs the networks, a minibatch at a time).
+The settings, with their defaults, are `.LMUFormerSettings`.
 """
 
 import time
@@ -20,18 +25,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.info import require_extra
+from nengo_lmu.apps.experiments.settings import LMUFORMER_MODELS, LMUFormerSettings, resolve
+from nengo_lmu.info import MissingExtraError
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
-#: The models `compare_lmuformer` can train, by name.
-MODELS = (
-    "lmuformer",
-    "lmuformer_la5",
-    "spiking_lmuformer",
-    "spiking_lmuformer_la5",
-    "lmu",
-    "lstm",
-)
 STREAMED = ("lmuformer", "spiking_lmuformer")
 
 
@@ -71,9 +68,9 @@ class LMUFormerComparison:
     keras_models: dict = field(default_factory=dict, repr=False)
 
     def by_model(self):
-        """``{model: [ModelRun, ...]}`` in `MODELS` order."""
+        """``{model: [ModelRun, ...]}`` in `.LMUFORMER_MODELS` order."""
         out = {}
-        for name in MODELS:
+        for name in LMUFORMER_MODELS:
             runs = [r for r in self.runs if r.model == name]
             if runs:
                 out[name] = runs
@@ -144,6 +141,15 @@ def frames_to_fraction(frame_accuracy, fraction=0.99):
     return int(bad[-1] + 2) if len(bad) else 1
 
 
+def _require_keras():
+    """Import the Keras side, or say what the LMUFormer needs: Keras 3 (the
+    ``keras`` extra) or tf.keras 2.12 (the ``dl`` extra, Python <= 3.11)."""
+    try:
+        import nengo_lmu.dl  # noqa: F401  pylint: disable=import-outside-toplevel
+    except MissingExtraError as e:
+        raise MissingExtraError(f"The LMUFormer comparison: {e}") from e
+
+
 def _standardise(data):
     mean = data["x_train"].mean(axis=(0, 1))
     std = data["x_train"].std(axis=(0, 1)) + 1e-6
@@ -153,14 +159,13 @@ def _standardise(data):
 
 
 def _lmu_model(n_frames, n_inputs, n_classes, units, order, memory_d, seed):
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
-
     from nengo_lmu.dl import LMULayer  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.dl.compat import keras  # pylint: disable=import-outside-toplevel
 
-    tf.keras.utils.set_random_seed(seed)
-    return tf.keras.Sequential(
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
         [
-            tf.keras.Input((n_frames, n_inputs)),
+            keras.Input((n_frames, n_inputs)),
             LMULayer(
                 units=units,
                 order=order,
@@ -169,20 +174,20 @@ def _lmu_model(n_frames, n_inputs, n_classes, units, order, memory_d, seed):
                 hidden_to_hidden=True,
                 seed=seed,
             ),
-            tf.keras.layers.Dense(n_classes),
+            keras.layers.Dense(n_classes),
         ]
     )
 
 
 def _lstm_model(n_frames, n_inputs, n_classes, units, seed):
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    from nengo_lmu.dl.compat import keras  # pylint: disable=import-outside-toplevel
 
-    tf.keras.utils.set_random_seed(seed)
-    return tf.keras.Sequential(
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
         [
-            tf.keras.Input((n_frames, n_inputs)),
-            tf.keras.layers.LSTM(units),
-            tf.keras.layers.Dense(n_classes),
+            keras.Input((n_frames, n_inputs)),
+            keras.layers.LSTM(units),
+            keras.layers.Dense(n_classes),
         ]
     )
 
@@ -199,69 +204,303 @@ def _units_for(make, target):
     return best[0]
 
 
+@dataclass
+class _Prepared:
+    """The data of one comparison, standardised, and the matched sizes."""
+
+    data: dict
+    x_tr: np.ndarray
+    x_te: np.ndarray
+    x_far: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    n_classes: int
+    n_frames: int
+    n_mels: int
+    stream_clips: int
+    lmu_units: int = 0
+    lstm_units: int = 0
+
+    @property
+    def has_far(self):
+        return self.x_far is not None
+
+
+def _check_settings(s):
+    """The checked models and seeds of the settings ``s``."""
+    models = tuple(s.models)
+    unknown = [m for m in models if m not in LMUFORMER_MODELS]
+    if unknown or not models:
+        raise ValidationError(
+            f"must be a non-empty list of {LMUFORMER_MODELS}, got unknown {unknown}",
+            attr="models",
+        )
+    check_choice("stream_dtype", s.stream_dtype, ("float32", "float64"))
+    check_int("epochs", s.epochs)
+    check_int("batch_size", s.batch_size)
+    check_positive("learning_rate", s.learning_rate)
+    seeds = [check_int("seeds", seed, minimum=0) for seed in s.seeds]
+    if not seeds:
+        raise ValidationError("must hold at least one seed", attr="seeds")
+    return models, seeds
+
+
+def _keyword_list(keywords):
+    """Keywords given as one comma-separated text (the command line) or a sequence."""
+    if isinstance(keywords, str):
+        return [k.strip() for k in keywords.split(",") if k.strip()]
+    return keywords
+
+
+def _prepare(data, s):
+    """Standardise the features (by the training split's statistics)."""
+    if data is None:
+        from nengo_lmu.apps.speech import spoken_keywords  # pylint: disable=C0415
+
+        data = spoken_keywords(
+            _keyword_list(s.keywords),
+            n_train=s.n_train,
+            n_test=s.n_test,
+            n_mels=s.n_mels,
+            cache_dir=s.cache_dir,
+        )
+    x_tr, x_te = _standardise(data)
+    mean = data["x_train"].mean(axis=(0, 1))
+    std = data["x_train"].std(axis=(0, 1)) + 1e-6
+    has_far = len(data.get("x_far", ())) > 0
+    x_far = ((data["x_far"] - mean) / std).astype(np.float32) if has_far else None
+    n_test = len(x_te)
+    return _Prepared(
+        data=data,
+        x_tr=x_tr,
+        x_te=x_te,
+        x_far=x_far,
+        mean=mean,
+        std=std,
+        n_classes=len(data["keywords"]),
+        n_frames=x_tr.shape[1],
+        n_mels=data["x_train"].shape[-1],
+        stream_clips=n_test if s.stream_clips is None else min(s.stream_clips, n_test),
+    )
+
+
+def _former(name, seed, p, s):
+    from nengo_lmu.dl.lmuformer import PAPER_LOOKAHEAD, lmuformer  # pylint: disable=C0415
+
+    return lmuformer(
+        p.n_mels,
+        p.n_classes,
+        dim=s.dim,
+        theta=p.n_frames,
+        spiking=name.startswith("spiking"),
+        lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
+        n_frames=p.n_frames,
+        seed=seed,
+    )
+
+
+def _match_sizes(p, s):
+    """Widths of the plain LMU and the LSTM with the LMUFormer's parameter count."""
+    target = _former("lmuformer", 0, p, s).count_params()
+    p.lmu_units = _units_for(
+        lambda u: _lmu_model(p.n_frames, p.n_mels, p.n_classes, u, s.lmu_order, s.lmu_memory_d, 0),
+        target,
+    )
+    p.lstm_units = _units_for(
+        lambda u: _lstm_model(p.n_frames, p.n_mels, p.n_classes, u, 0), target
+    )
+
+
+def _build(name, seed, p, s):
+    """``(model, train_model)``: the model and what is trained (the last
+    frame's scores of an LMUFormer), compiled."""
+    from nengo_lmu.dl.lmuformer import final_scores_model  # pylint: disable=C0415
+
+    if name == "lmu":
+        model = train_model = _lmu_model(
+            p.n_frames, p.n_mels, p.n_classes, p.lmu_units, s.lmu_order, s.lmu_memory_d, seed
+        )
+    elif name == "lstm":
+        model = train_model = _lstm_model(p.n_frames, p.n_mels, p.n_classes, p.lstm_units, seed)
+    else:
+        model = _former(name, seed, p, s)
+        train_model = final_scores_model(model)
+    return model, train_model
+
+
+def _compile(train_model, p, s, augmenting):
+    from nengo_lmu.dl.compat import keras  # pylint: disable=import-outside-toplevel
+
+    steps = int(np.ceil(len(p.x_tr) / s.batch_size)) * s.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(s.learning_rate, steps)
+    loss = (
+        keras.losses.CategoricalCrossentropy(from_logits=True)
+        if augmenting
+        else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    train_model.compile(keras.optimizers.Adam(schedule), loss, metrics=["accuracy"])
+
+
+def _train(train_model, seed, p, s, augmentation, verbose):
+    """Train; returns the seconds it took."""
+    augmenting = augmentation is not None and augmentation.active
+    _compile(train_model, p, s, augmenting)
+    t0 = time.perf_counter()
+    if augmenting:
+        _fit_augmented(
+            train_model,
+            p.data["x_train"],
+            p.data["y_train"],
+            (p.mean, p.std),
+            p.n_classes,
+            augmentation,
+            np.random.RandomState([s.augment_seed, seed]),
+            s.batch_size,
+            s.epochs,
+            verbose,
+        )
+    else:
+        train_model.fit(
+            p.x_tr,
+            p.data["y_train"],
+            batch_size=s.batch_size,
+            epochs=s.epochs,
+            verbose=verbose,
+            shuffle=True,
+        )
+    return time.perf_counter() - t0
+
+
+def _accuracy(train_model, x, y):
+    logits = train_model.predict(x, batch_size=256, verbose=0)
+    if not np.all(np.isfinite(logits)):
+        raise ValidationError("training diverged (NaN scores); lower it", attr="learning_rate")
+    return float(np.mean(np.argmax(logits, -1) == y))
+
+
+def _count_operations(run, model, p, s):
+    """MACs (and the spiking models' ACs) per clip."""
+    from nengo_lmu.dl.lmuformer import operation_counts  # pylint: disable=C0415
+
+    if run.model not in ("lmu", "lstm"):
+        ops = operation_counts(model, p.x_te[:256])
+        run.macs, run.acs = ops["macs"], ops["acs"]
+    elif run.model == "lmu":
+        # per frame: encoders, memory steps, hidden from x, h and m; the readout once
+        q, d, units = s.lmu_order, s.lmu_memory_d, p.lmu_units
+        run.macs = float(
+            p.n_frames * (d * p.n_mels + d * (q * q + q) + units * (p.n_mels + units + d * q))
+            + units * p.n_classes
+        )
+    else:
+        units = p.lstm_units
+        run.macs = float(p.n_frames * 4 * units * (p.n_mels + units) + units * p.n_classes)
+
+
+def _stream(run, model, p, s):
+    """Run a causal LMUFormer frame by frame as a nengo network; score it.
+
+    NengoDL runs it on the locked stack (a minibatch at a time, in
+    ``stream_dtype``), ``nengo.Simulator`` on Keras 3 (one clip at a time,
+    float64).
+    """
+    from nengo_lmu.dl.compat import KERAS3  # pylint: disable=C0415
+    from nengo_lmu.dl.lmuformer import with_dtype  # pylint: disable=C0415
+    from nengo_lmu.dl.streaming import run_streaming, streaming_network  # pylint: disable=C0415
+
+    n = p.stream_clips
+    ref = model if s.stream_dtype == "float32" else with_dtype(model, s.stream_dtype)
+    backend = "nengo" if KERAS3 else "nengo_dl"
+    streamed = run_streaming(
+        streaming_network(ref),
+        p.x_te[:n],
+        backend=backend,
+        minibatch_size=min(100, n),
+        dtype=s.stream_dtype,
+    )
+    parallel = ref.predict(p.x_te[:n], batch_size=256, verbose=0)
+    run.stream_error = float(np.abs(streamed - parallel).max())
+    run.frame_accuracy = np.mean(np.argmax(streamed, -1) == p.data["y_test"][:n, None], axis=0)
+    run.frames_to_99 = frames_to_fraction(run.frame_accuracy)
+
+
+def _run_one(name, seed, p, s, augmentation, verbose):
+    """Train, score and stream one model with one seed: ``(ModelRun, model)``."""
+    from nengo_lmu.dl.lmuformer import PAPER_LOOKAHEAD  # pylint: disable=C0415
+
+    model, train_model = _build(name, seed, p, s)
+    seconds = _train(train_model, seed, p, s, augmentation, verbose)
+    run = ModelRun(
+        model=name,
+        seed=seed,
+        test_accuracy=_accuracy(train_model, p.x_te, p.data["y_test"]),
+        params=int(sum(np.prod(w.shape) for w in model.trainable_weights)),
+        macs=float("nan"),
+        acs=0.0,
+        train_seconds=seconds,
+        epoch_seconds=seconds / s.epochs,
+        lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
+    )
+    if p.has_far:
+        run.far_accuracy = _accuracy(train_model, p.x_far, p.data["y_far"])
+    _count_operations(run, model, p, s)
+    if name in STREAMED and p.stream_clips > 0:
+        _stream(run, model, p, s)
+    return run, model
+
+
+def _settings_record(p, s, seeds, augmentation):
+    """The settings as `LMUFormerComparison.settings` records them."""
+    return dict(
+        keywords=list(p.data["keywords"]),
+        n_mels=p.n_mels,
+        dim=s.dim,
+        epochs=s.epochs,
+        seeds=seeds,
+        batch_size=s.batch_size,
+        learning_rate=s.learning_rate,
+        lmu_units=p.lmu_units,
+        lmu_order=s.lmu_order,
+        lmu_memory_d=s.lmu_memory_d,
+        lstm_units=p.lstm_units,
+        stream_clips=p.stream_clips,
+        stream_dtype=s.stream_dtype,
+        test_variants=list(p.data["test_variants"]),
+        augmentation="none" if augmentation is None else augmentation.describe(),
+        augment_seed=s.augment_seed,
+        n_far=int(len(p.x_far)) if p.has_far else 0,
+    )
+
+
 def compare_lmuformer(
-    keywords=None,
-    n_train=40,
-    n_test=12,
-    n_mels=20,
-    dim=32,
-    epochs=30,
-    seeds=(0, 1, 2),
-    models=MODELS,
-    batch_size=64,
-    learning_rate=3e-3,
-    lmu_order=32,
-    lmu_memory_d=8,
-    stream_clips=None,
-    cache_dir=None,
+    settings=None,
+    data=None,
+    augmentation=None,
     progress=None,
     verbose=0,
     keep_models=False,
-    stream_dtype="float32",
-    data=None,
-    augmentation=None,
-    augment_seed=0,
+    **kwargs,
 ):
-    """Train every model of `MODELS` on synthesised keywords and score them.
+    """Train every model of ``settings.models`` on synthesised keywords and score them.
 
     Parameters
     ----------
-    keywords : sequence of str, optional
-        Speech Commands words (all 35 by default).
-    n_train, n_test : int
-        Clips per keyword (the test clips use unseen voices).
-    n_mels : int
-        Mel bins (features per frame).
-    dim : int
-        LMUFormer width (memory order ``dim``, ``2 * dim`` spiking).
-    epochs : int
-    seeds : sequence of int
-        One training run per model and seed (the data are the same).
-    models : sequence of str
-        Which of `MODELS` to train.
-    batch_size : int
-    learning_rate : float
-        Adam's learning rate, with cosine decay to 0 over the epochs.
-    lmu_order, lmu_memory_d : int
-        Memory order and number of memories (``u`` channels) of the plain LMU
-        (tanh hidden units with a hidden-to-hidden recurrence; their number is
-        matched to the LMUFormer's parameter count, as is the LSTM's width).
-    stream_clips : int, optional
-        Test clips run frame by frame through the streaming network (all by
-        default; 0 for no streaming run).
-    cache_dir : str, optional
-        Cache of the generated data (`nengo_lmu.apps.speech.spoken_keywords`).
-    progress : callable, optional
-        Called as ``progress(done, total, label)`` after each training run.
-    verbose : int
-        Keras verbosity.
-    keep_models : bool
-        Keep the last seed's Keras models in ``keras_models``.
-    stream_dtype : "float32" or "float64"
-        Precision of the streaming run (NengoDL) and of the parallel model it
-        is compared with (a float64 copy of the trained weights). In float32
-        a spiking network can differ from the parallel model by a spike where
-        a potential sits within rounding of the threshold.
+    settings : LMUFormerSettings, optional
+        The settings (default `.LMUFormerSettings`, which documents each);
+        its fields may also be given as keywords
+        (``compare_lmuformer(epochs=1)``), which replace them: ``keywords``,
+        ``n_train``, ``n_test``, ``n_mels`` and ``cache_dir`` (the data),
+        ``dim`` (LMUFormer width), ``epochs``, ``seeds`` (one training run
+        per model and seed, on the same data), ``models``, ``batch_size``,
+        ``learning_rate`` (Adam, cosine decay to 0), ``lmu_order`` and
+        ``lmu_memory_d`` (the plain LMU, whose hidden units, like the
+        LSTM's, are matched to the LMUFormer's parameter count), ``augment``
+        (a name of `nengo_lmu.apps.augment.PRESETS`) and ``augment_seed``,
+        ``stream_clips`` (test clips run frame by frame through the
+        streaming network; None: all, 0: none) and ``stream_dtype`` (its
+        precision and that of the parallel model it is compared with: in
+        float32 a spiking network can differ by a spike where a potential
+        sits within rounding of the threshold). ``out`` is the command's.
     data : dict, optional
         A data set as `nengo_lmu.apps.speech.spoken_keywords` returns it
         (then ``keywords``, ``n_train``, ``n_test`` and ``n_mels`` are not
@@ -269,200 +508,51 @@ def compare_lmuformer(
     augmentation : nengo_lmu.apps.augment.Augmentation, optional
         Augment the (raw log-mel) training features anew every epoch, batch
         by batch (`nengo_lmu.apps.augment.augmented_batches`), before
-        standardising them; trained on the soft labels (mixup).
-    augment_seed : int
-        Seeds the augmentation (with the model's seed).
+        standardising them; trained on the soft labels (mixup). Default:
+        the preset named by ``settings.augment``.
+    progress : callable, optional
+        Called as ``progress(done, total, label)`` after each training run.
+    verbose : int
+        Keras verbosity.
+    keep_models : bool
+        Keep the last seed's Keras models in ``keras_models``.
 
     Returns
     -------
     LMUFormerComparison
     """
-    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    s = resolve(LMUFormerSettings, settings, kwargs)
+    _require_keras()
+    models, seeds = _check_settings(s)
+    if s.stream_dtype == "float64":
+        # before any model is built (JAX computes float32 unless enabled;
+        # what is made before enabling it stays float32)
+        from nengo_lmu.dl.compat import enable_float64  # pylint: disable=C0415
 
-    from nengo_lmu.apps.speech import spoken_keywords  # pylint: disable=import-outside-toplevel
+        enable_float64()
+    if augmentation is None and s.augment != "none":
+        from nengo_lmu.apps.augment import PRESETS  # pylint: disable=C0415
 
-    require_extra("dl", "LMUFormer")  # tf.keras 2.12 and NengoDL
-    from nengo_lmu.dl.lmuformer import (  # pylint: disable=import-outside-toplevel
-        PAPER_LOOKAHEAD,
-        final_scores_model,
-        lmuformer,
-        operation_counts,
-        with_dtype,
-    )
-    from nengo_lmu.dl.streaming import (  # pylint: disable=import-outside-toplevel
-        run_streaming,
-        streaming_network,
-    )
-
-    models = tuple(models)
-    unknown = [m for m in models if m not in MODELS]
-    if unknown or not models:
-        raise ValidationError(
-            f"must be a non-empty list of {MODELS}, got unknown {unknown}", attr="models"
-        )
-    check_choice("stream_dtype", stream_dtype, ("float32", "float64"))
-    epochs = check_int("epochs", epochs)
-    batch_size = check_int("batch_size", batch_size)
-    learning_rate = check_positive("learning_rate", learning_rate)
-    seeds = [check_int("seeds", s, minimum=0) for s in seeds]
-    if not seeds:
-        raise ValidationError("must hold at least one seed", attr="seeds")
+        augmentation = PRESETS[check_choice("augment", s.augment, tuple(PRESETS))]
     t_start = time.perf_counter()
-    if data is None:
-        data = spoken_keywords(
-            keywords, n_train=n_train, n_test=n_test, n_mels=n_mels, cache_dir=cache_dir
-        )
-    n_mels = data["x_train"].shape[-1]
-    x_tr, x_te = _standardise(data)
-    mean = data["x_train"].mean(axis=(0, 1))
-    std = data["x_train"].std(axis=(0, 1)) + 1e-6
-    has_far = len(data.get("x_far", ())) > 0
-    x_far = ((data["x_far"] - mean) / std).astype(np.float32) if has_far else None
-    augmenting = augmentation is not None and augmentation.active
-    y_tr, y_te = data["y_train"], data["y_test"]
-    n_classes = len(data["keywords"])
-    n_frames = x_tr.shape[1]
-    stream_clips = len(x_te) if stream_clips is None else min(stream_clips, len(x_te))
-
-    def former(name, seed):
-        return lmuformer(
-            n_mels,
-            n_classes,
-            dim=dim,
-            theta=n_frames,
-            spiking=name.startswith("spiking"),
-            lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
-            n_frames=n_frames,
-            seed=seed,
-        )
-
-    target = former("lmuformer", 0).count_params()
-    lmu_units = _units_for(
-        lambda u: _lmu_model(n_frames, n_mels, n_classes, u, lmu_order, lmu_memory_d, 0), target
-    )
-    lstm_units = _units_for(lambda u: _lstm_model(n_frames, n_mels, n_classes, u, 0), target)
-    steps = int(np.ceil(len(x_tr) / batch_size)) * epochs
+    p = _prepare(data, s)
+    _match_sizes(p, s)
     runs, kept = [], {}
     total = len(models) * len(seeds)
     for seed in seeds:
         for name in models:
-            if name == "lmu":
-                model = train_model = _lmu_model(
-                    n_frames, n_mels, n_classes, lmu_units, lmu_order, lmu_memory_d, seed
-                )
-            elif name == "lstm":
-                model = train_model = _lstm_model(n_frames, n_mels, n_classes, lstm_units, seed)
-            else:
-                model = former(name, seed)
-                train_model = final_scores_model(model)
-            schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-            loss = (
-                tf.keras.losses.CategoricalCrossentropy(from_logits=True)
-                if augmenting
-                else tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-            )
-            train_model.compile(tf.keras.optimizers.Adam(schedule), loss, metrics=["accuracy"])
-            t0 = time.perf_counter()
-            if augmenting:
-                _fit_augmented(
-                    train_model,
-                    data["x_train"],
-                    y_tr,
-                    (mean, std),
-                    n_classes,
-                    augmentation,
-                    np.random.RandomState([augment_seed, seed]),
-                    batch_size,
-                    epochs,
-                    verbose,
-                )
-            else:
-                train_model.fit(
-                    x_tr, y_tr, batch_size=batch_size, epochs=epochs, verbose=verbose, shuffle=True
-                )
-            seconds = time.perf_counter() - t0
-            logits = train_model.predict(x_te, batch_size=256, verbose=0)
-            if not np.all(np.isfinite(logits)):
-                raise ValidationError(
-                    "training diverged (NaN scores); lower it", attr="learning_rate"
-                )
-            acc = float(np.mean(np.argmax(logits, -1) == y_te))
-            run = ModelRun(
-                model=name,
-                seed=seed,
-                test_accuracy=acc,
-                params=int(sum(np.prod(w.shape) for w in model.trainable_weights)),
-                macs=float("nan"),
-                acs=0.0,
-                train_seconds=seconds,
-                epoch_seconds=seconds / epochs,
-                lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
-            )
-            if has_far:
-                far_logits = train_model.predict(x_far, batch_size=256, verbose=0)
-                run.far_accuracy = float(np.mean(np.argmax(far_logits, -1) == data["y_far"]))
-            if name not in ("lmu", "lstm"):
-                ops = operation_counts(model, x_te[:256])
-                run.macs, run.acs = ops["macs"], ops["acs"]
-            elif name == "lmu":
-                # per frame: encoders, memory steps, hidden from x, h and m;
-                # the readout once
-                q, d = lmu_order, lmu_memory_d
-                run.macs = float(
-                    n_frames
-                    * (d * n_mels + d * (q * q + q) + lmu_units * (n_mels + lmu_units + d * q))
-                    + lmu_units * n_classes
-                )
-            else:
-                run.macs = float(
-                    n_frames * 4 * lstm_units * (n_mels + lstm_units) + lstm_units * n_classes
-                )
-            if name in STREAMED and stream_clips > 0:
-                ref = model if stream_dtype == "float32" else with_dtype(model, stream_dtype)
-                net = streaming_network(ref)
-                streamed = run_streaming(
-                    net,
-                    x_te[:stream_clips],
-                    backend="nengo_dl",
-                    minibatch_size=min(100, stream_clips),
-                    dtype=stream_dtype,
-                )
-                parallel = ref.predict(x_te[:stream_clips], batch_size=256, verbose=0)
-                run.stream_error = float(np.abs(streamed - parallel).max())
-                run.frame_accuracy = np.mean(
-                    np.argmax(streamed, -1) == y_te[:stream_clips, None], axis=0
-                )
-                run.frames_to_99 = frames_to_fraction(run.frame_accuracy)
+            run, model = _run_one(name, seed, p, s, augmentation, verbose)
             runs.append(run)
             if keep_models:
                 kept[name] = model
             if progress is not None:
-                progress(len(runs), total, f"{name} seed {seed}: {acc:.3f}")
-    settings = dict(
-        keywords=list(data["keywords"]),
-        n_mels=n_mels,
-        dim=dim,
-        epochs=epochs,
-        seeds=seeds,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        lmu_units=lmu_units,
-        lmu_order=lmu_order,
-        lmu_memory_d=lmu_memory_d,
-        lstm_units=lstm_units,
-        stream_clips=stream_clips,
-        stream_dtype=stream_dtype,
-        test_variants=list(data["test_variants"]),
-        augmentation="none" if augmentation is None else augmentation.describe(),
-        augment_seed=augment_seed,
-        n_far=int(len(x_far)) if has_far else 0,
-    )
+                progress(len(runs), total, f"{name} seed {seed}: {run.test_accuracy:.3f}")
     return LMUFormerComparison(
         runs=runs,
-        settings=settings,
-        n_train=len(x_tr),
-        n_test=len(x_te),
-        n_frames=n_frames,
+        settings=_settings_record(p, s, seeds, augmentation),
+        n_train=len(p.x_tr),
+        n_test=len(p.x_te),
+        n_frames=p.n_frames,
         seconds=time.perf_counter() - t_start,
         keras_models=kept,
     )
@@ -522,7 +612,6 @@ def plot_frame_accuracy(result, path=None, ax=None):
 
 
 __all__ = [
-    "MODELS",
     "ModelRun",
     "LMUFormerComparison",
     "compare_lmuformer",

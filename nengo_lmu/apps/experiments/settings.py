@@ -193,3 +193,115 @@ class LoihiSettings:
 
 
 __all__ = ["LoihiSettings", "quick_values", "resolve", "setting"]
+
+
+# k3lm: the settings of ``nengo-lmu train-lm`` (the language model)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainLMSettings:
+    """The settings of `nengo_lmu.apps.experiments.language_model.train_lm`
+    (and of ``nengo-lmu train-lm``, whose options are made from them)."""
+
+    model: str = setting(
+        "lmu",
+        "the LMU model, the same with global attention, or the transformer",
+        choices=("lmu", "lmu_global", "transformer"),
+    )
+    params: int = setting(
+        20_000, "non-embedding parameters (d = sqrt(N/24))", quick=10_000, minimum=100
+    )
+    tokens: int = setting(200_000, "training token budget", quick=20_000)
+    seq_len: int = setting(256, "bytes per sequence", quick=64)
+    batch_size: int = setting(8, "sequences per training step")
+    order: int = setting(40, "LMU memory order q")
+    theta: float = setting(128.0, "LMU memory window in tokens (> 1)")
+    lr: float = setting(3e-3, "peak learning rate")
+    seed: int = setting(0, "seed of the initial weights and the batch order", positive=False)
+    data: str = setting(
+        None,
+        "a directory of text files (default: the Python standard library)",
+        optional=True,
+    )
+    max_files: int = setting(None, "use only this many files of the corpus", quick=40, shown="all")
+    checkpoint: str = setting("lm_checkpoint", "checkpoint directory")
+    checkpoint_every: int = setting(100, "steps between checkpoints")
+    progress: bool = setting(True, "no progress bar", flag="--no-progress")
+
+    def run_settings(self):
+        """The settings a resumed run must repeat (all but where and how
+        often it saves, and the progress bar)."""
+        skip = ("checkpoint", "checkpoint_every", "progress")
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+
+__all__ += ["TrainLMSettings"]
+
+
+# k3former: the LMUFormer comparison (`nengo_lmu.apps.experiments.lmuformer`)
+
+from nengo_lmu.apps.augment import PRESETS as _AUGMENT_PRESETS  # noqa: E402
+
+#: The models `compare_lmuformer` can train, by name.
+LMUFORMER_MODELS = (
+    "lmuformer",
+    "lmuformer_la5",
+    "spiking_lmuformer",
+    "spiking_lmuformer_la5",
+    "lmu",
+    "lstm",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LMUFormerSettings:
+    """The settings of `compare_lmuformer` and of ``nengo-lmu train-lmuformer``."""
+
+    keywords: str = setting(
+        None, "comma-separated Speech Commands words (default: all 35)", optional=True
+    )
+    n_train: int = setting(40, "training clips per keyword")
+    n_test: int = setting(12, "test clips per keyword (unseen voices)")
+    n_mels: int = setting(20, "mel bins (features per frame)")
+    dim: int = setting(32, "LMUFormer width (memory order dim, 2 * dim when spiking)")
+    epochs: int = setting(30, "training epochs")
+    seeds: tuple = setting(
+        (0,),
+        "seeds (one training run per model and seed, on the same data)",
+        nargs="+",
+        item_type=int,
+        positive=False,
+    )
+    models: tuple = setting(
+        LMUFORMER_MODELS, "the models trained", nargs="+", choices=LMUFORMER_MODELS
+    )
+    batch_size: int = setting(64, "minibatch size")
+    learning_rate: float = setting(
+        3e-3, "Adam's learning rate (cosine decay to 0 over the epochs)"
+    )
+    lmu_order: int = setting(32, "memory order of the plain LMU")
+    lmu_memory_d: int = setting(8, "memories (u channels) of the plain LMU")
+    augment: str = setting(
+        "none",
+        "augmentation of the training features (nengo_lmu.apps.augment.PRESETS)",
+        choices=tuple(_AUGMENT_PRESETS),
+    )
+    augment_seed: int = setting(
+        0, "seeds the augmentation (with the model's seed)", positive=False
+    )
+    stream_clips: int = setting(
+        None,
+        "test clips streamed frame by frame through the nengo network (default: all; 0: none)",
+        positive=False,
+        optional=True,
+    )
+    stream_dtype: str = setting(
+        "float32",
+        "precision of the streamed run (float64: spike for spike)",
+        choices=("float32", "float64"),
+    )
+    out: str = setting("lmuformer-results", "folder for model/, results.json and frames.png")
+    cache_dir: str = setting(None, "cache of generated data", optional=True)
+
+
+__all__ += ["LMUFORMER_MODELS", "LMUFormerSettings"]
