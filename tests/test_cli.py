@@ -431,12 +431,13 @@ def test_loihi_quick(tmp_path, capsys, record):
     pytest.importorskip("nengo_loihi")
     import nengo
 
+    from nengo_lmu.apps.experiments import chip_digits as chip_experiment
     from nengo_lmu.apps.experiments import loihi as experiment
     from nengo_lmu.networks import LMUClassifier
 
     delay_calls = record(experiment, "delay_comparison")
     digits_calls = record(experiment, "digits_comparison")
-    chip_calls = record(experiment, "chip_digits_comparison")
+    chip_calls = record(chip_experiment, "chip_digits_comparison")
     # and one for the whole LMU on the chip: no recurrence, no input_to_hidden
     chip_path = tmp_path / "chip.npz"
     LMUClassifier(
@@ -511,7 +512,7 @@ def test_loihi_quick(tmp_path, capsys, record):
     assert set(delay.results) == {"nengo", "sim"}
     assert all(0 < r.nrmse < 2 for r in delay.results.values())
     assert delay.resources["sim"]["cores"] >= 7  # input relay + 6 state ensembles
-    placed = {p.ensemble.label: p.on_chip for p in delay.report.placements}
+    placed = {p.ensemble.label: p.on_chip for p in delay.placement.placements}
     assert not placed["input encoder"] and placed["input relay"] and placed["ensemble[0]"]
     digits = digits_calls[0]["result"]
     assert set(digits.runs) == {"rate", "nengo", "sim"}
@@ -519,7 +520,7 @@ def test_loihi_quick(tmp_path, capsys, record):
     assert digits["sim"]["resources"]["spikes_per_inference"] > 0
     crossings = {
         (str(c.connection.pre_obj.ensemble.label), c.direction)
-        for c in digits["sim"]["report"].crossings
+        for c in digits.placement.crossings
         if hasattr(c.connection.pre_obj, "ensemble")
     }
     assert crossings == {("encoder", "host->chip"), ("hidden", "chip->host")}
@@ -715,3 +716,53 @@ def test_psmnist_result_formats_its_own_tables():
         "0.9100",
         "0.9800",
     ]
+
+
+def test_loihi_runs_the_settings_defaults(monkeypatch, tmp_path, make_lmu_classifier):
+    """Without options, each part of ``loihi`` runs LoihiSettings' defaults
+    (stated only there; the experiment functions take theirs from it too)."""
+    import inspect
+
+    from nengo_lmu.apps.experiments import chip_digits, loihi
+    from nengo_lmu.apps.experiments.settings import LoihiSettings
+
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+
+    def fake(name):
+        def record(*args, **kwargs):
+            seen[name] = kwargs
+            raise _Stop
+
+        return record
+
+    originals = {
+        loihi.delay_comparison: ("duration", "seed"),
+        chip_digits.chip_digits_comparison: ("readout", "n_fit", "fit_on"),
+        loihi.train_digits_classifier: ("epochs", "seed"),
+    }
+    for name in ("delay_comparison", "digits_comparison"):
+        monkeypatch.setattr(loihi, name, fake(name))
+    monkeypatch.setattr(chip_digits, "chip_digits_comparison", fake("chip_digits_comparison"))
+    defaults = LoihiSettings()
+    with pytest.raises(_Stop):
+        main(["loihi"])
+    delay = seen["delay_comparison"]
+    assert delay["targets"] == ("sim", "simreal") == defaults.target_names
+    for key in ("n_neurons", "duration", "seed", "theta", "order", "discard"):
+        assert delay[key] == getattr(defaults, key), key
+    make_lmu_classifier().save(tmp_path / "w.npz")
+    with pytest.raises(_Stop):
+        main(["loihi", "--no-delay", "--weights", str(tmp_path / "w.npz")])
+    for key in ("n_test", "gain", "hold_steps", "window", "neuron_type"):
+        assert seen["digits_comparison"][key] == getattr(defaults, key), key
+    with pytest.raises(_Stop):
+        main(["loihi", "--no-delay", "--no-digits", "--chip-weights", str(tmp_path / "w.npz")])
+    chip = seen["chip_digits_comparison"]
+    assert (chip["n_test"], chip["n_neurons"], chip["n_fit"]) == (200, 100, 400)
+    assert (chip["readout"], chip["fit_on"], chip["steps_per_sample"]) == ("fit", "own", 10)
+    # the experiment functions' own defaults are the settings'
+    for name, keys in originals.items():
+        params = inspect.signature(name).parameters
+        for key in keys:
+            assert params[key].default == getattr(defaults, key), (name.__name__, key)

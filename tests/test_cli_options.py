@@ -27,8 +27,10 @@ WORK = {
     "nengo_lmu.apps.experiments.loihi": [
         "delay_comparison",
         "digits_comparison",
-        "chip_digits_comparison",
         "train_digits_classifier",
+    ],
+    "nengo_lmu.apps.experiments.chip_digits": [
+        "chip_digits_comparison",
         "train_chip_digits_classifier",
     ],
     "nengo_lmu.apps.experiments.lmuformer": ["compare_lmuformer"],

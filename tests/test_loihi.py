@@ -647,3 +647,95 @@ def test_prepare_names_bad_dt_weights_and_adaptation():
         prepare(loihi_net(weights=np.diag(np.logspace(0, 9, 10))))
     with pytest.raises(ValidationError, match="neuron type AdaptiveLIF cannot run on Loihi"):
         prepare(loihi_net(neuron_type=nengo.AdaptiveLIF()), build=False)
+
+
+# --- issue 27 items 12 and 13: quiet in normal use, progress where it is long
+
+
+def test_prepare_refuses_what_is_not_a_network():
+    """``loihi.prepare("net")`` failed with an AttributeError inside nengo-loihi."""
+    with pytest.raises(ValidationError, match="network: must be a nengo.Network, got str 'net'"):
+        loihi.prepare("net")
+
+
+def small_memory(**kwargs):
+    with nengo.Network(seed=0) as net:
+        stim = nengo.Node(nengo.processes.WhiteSignal(1.0, high=10, rms=0.3))
+        sample = nengo.processes.WhiteSignal(1.0, high=10, rms=0.3, seed=1)
+        mem = loihi.LoihiLegendreMemory(4, 0.1, n_neurons=20, seed=0, process=sample, **kwargs)
+        nengo.Connection(stim, mem.input, synapse=None)
+        probe = nengo.Probe(mem.add_delay_output(1.0))
+    return net, probe
+
+
+def test_emulator_build_gives_no_runtime_warning():
+    """nengo-loihi's emulator filled its integer compartment arrays with NaN
+    ("RuntimeWarning: invalid value encountered in cast" on every build of
+    target="sim"); `_compat.patch_nan_fill` fills them without the cast."""
+    import warnings
+
+    net, probe = small_memory()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with loihi.simulator(net, target="sim") as sim:
+            sim.run_steps(5)
+            state = sim.sims["emulator"].compartment
+            # every compartment's threshold is set (none left at the fill value)
+            assert state.vth.dtype == np.int32 and np.all(state.vth > np.iinfo(np.int32).min)
+    assert np.all(np.isfinite(sim.data[probe]))
+
+
+def test_placement_table_shows_synapses_compactly():
+    """The relay's crossing showed a 160-character
+    ``LinearFilter(num=array([...]), den=array([...]), analog=False)``."""
+    net, _ = small_memory()
+    report = loihi.prepare(net, build=False)
+    notes = [c.note for c in report.crossings]
+    relay = next(n for n in notes if "LinearFilter" in n)
+    assert "array(" not in relay and "LinearFilter(num=[0.0198, 0], den=[1, -0.9802]" in relay
+    assert len(relay) <= 100
+
+
+def test_emulator_progress_runs_the_same_steps():
+    """``progress`` shows an emulator run's progress one simulated second at
+    a time; the run is the same as without it."""
+    seen = []
+
+    def progress(items):
+        seen.append(list(items))
+        return seen[-1]
+
+    runs = []
+    for show in (None, progress):
+        with nengo.Network(seed=0) as net:
+            stim = nengo.Node(lambda t: np.sin(10 * t))
+            a = nengo.Ensemble(30, 1, label="a")
+            b = nengo.Ensemble(30, 1, label="b")
+            nengo.Connection(stim, a)
+            nengo.Connection(a, b, synapse=0.01)
+            probe = nengo.Probe(b, synapse=0.01)
+        with loihi.simulator(net, target="sim", progress=show) as sim:
+            sim.run(2.5)
+        runs.append(sim.data[probe])
+    assert seen == [[1000, 1000, 500]]
+    assert np.array_equal(runs[0], runs[1]) and runs[0].shape == (2500, 1)
+    assert np.ptp(runs[0]) > 0.5  # the run did something
+
+
+def test_docs_example_gives_no_warnings():
+    """The Loihi example of docs/loihi.md raised the LoihiPrecisionWarning it
+    caused itself (and nengo-loihi's "Lost N extra bits" warnings)."""
+    import doctest
+    import pathlib
+    import re
+    import warnings
+
+    text = (pathlib.Path(__file__).parent.parent / "docs" / "loihi.md").read_text()
+    example = re.search(r"```pycon\n(.*?)```", text, re.S).group(1)
+    test = doctest.DocTestParser().get_doctest(example, {}, "loihi.md", None, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        result = runner.run(test, out=lambda text: pytest.fail(text))
+    assert result.attempted >= 5 and result.failed == 0

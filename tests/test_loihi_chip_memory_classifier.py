@@ -235,7 +235,7 @@ def test_bad_data_and_target():
 
 
 def test_chip_digits_comparison_fits_the_readout_on_training_data(tmp_path):
-    from nengo_lmu.apps.experiments.loihi import chip_digits_comparison
+    from nengo_lmu.apps.experiments.chip_digits import chip_digits_comparison
 
     clf, x, y = trained_tiny()
     path = tmp_path / "tiny.npz"
@@ -253,3 +253,27 @@ def test_chip_digits_comparison_fits_the_readout_on_training_data(tmp_path):
         chip_digits_comparison(path, readout="best", **args)
     with pytest.raises(ValidationError, match="fit_on"):
         chip_digits_comparison(path, fit_on="sim", **args)
+
+
+@pytest.mark.parametrize("fit_on, fitted", [("own", ["nengo", "sim"]), ("nengo", ["nengo"])])
+def test_chip_digits_comparison_fits_on_each_simulators_own_spikes(fit_on, fitted, tmp_path):
+    """``fit_on="own"`` (the default) fits a readout on the emulator's own
+    spikes too; the argument was shadowed by a helper of the same name, so
+    every run used nengo's readout."""
+    from nengo_lmu.apps.experiments.chip_digits import chip_digits_comparison
+
+    clf, x, y = trained_tiny()
+    path = tmp_path / "tiny.npz"
+    clf.save(path)
+    data = dict(x_train=x[:60], y_train=y[:60], x_test=x[60:64], y_test=y[60:64])
+    out = chip_digits_comparison(
+        path,
+        targets=("sim",),
+        data=data,
+        n_fit=12,
+        fit_on=fit_on,
+        steps_per_sample=4,
+        n_neurons=20,
+    )
+    assert list(out.readout) == fitted
+    assert all(out.readout[t]["n_fit"] == 12 for t in fitted)

@@ -198,7 +198,7 @@ def test_noise_gains_are_the_h2_norms_of_the_noise_paths():
     # population's dimensions, from the discrete Lyapunov equation
     from scipy.linalg import solve_discrete_lyapunov
 
-    from nengo_lmu.loihi.networks import noise_gains
+    from nengo_lmu.loihi.layout import noise_gains
 
     mem = loihi.LoihiLegendreMemory(6, 0.1, n_neurons=10, seed=0, add_to_container=False)
     Ap = mem.mapped_system.A
@@ -214,7 +214,7 @@ def test_noise_gains_are_the_h2_norms_of_the_noise_paths():
 
 
 def test_gain_allocation_keeps_the_total_and_follows_the_gains():
-    from nengo_lmu.loihi.networks import LOIHI_MIN_SHARE, allocate_neurons
+    from nengo_lmu.loihi.layout import LOIHI_MIN_SHARE, allocate_neurons
 
     with pytest.raises(ValidationError, match="allocation"):
         loihi.LoihiLegendreMemory(6, 0.1, n_neurons=10, allocation="x", add_to_container=False)

@@ -4,7 +4,6 @@ source: edit them in Jupyter, clear the outputs, commit."""
 
 import json
 import pathlib
-import re
 
 import pytest
 
@@ -12,33 +11,16 @@ ROOT = pathlib.Path(__file__).parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-# What a notebook needs beyond the core, recognised from its code.
-NEEDS = {
-    r"nengo_lmu\.dl\b|from nengo_lmu import [\w, ]*\bdl\b|\bnengo_dl\b|\btensorflow\b": (
-        "tensorflow",
-        "nengo_dl",
-    ),
-    r"nengo_lmu\.loihi\b|from nengo_lmu import [\w, ]*\bloihi\b|\bnengo_loihi\b": ("nengo_loihi",),
-    r"spoken_keywords|espeakng": ("espeakng_loader",),
-}
-
-
-def needed_modules(nb):
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    return sorted({m for pattern, mods in NEEDS.items() if re.search(pattern, code) for m in mods})
-
-
 def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks found"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path, tmp_path, monkeypatch):
+def test_notebook_runs(path, tmp_path, monkeypatch, skip_unless_code_can_run):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(str(path), as_version=4)
-    for module in needed_modules(nb):
-        pytest.importorskip(module)
+    skip_unless_code_can_run("\n".join(c.source for c in nb.cells if c.cell_type == "code"))
     # stored without outputs, so diffs stay readable and nothing is stale
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
     # the kernel runs in tmp_path, where nengo reads a project nengorc: no

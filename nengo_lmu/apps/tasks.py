@@ -99,29 +99,16 @@ def run_delay_task(
     -------
     DelayResult
     """
-    duration = check_positive("duration", duration)
-    if not 0 <= discard < duration:
-        raise ValidationError(
-            f"must be in [0, duration={duration}), got {discard}", attr="discard"
-        )
-    if discard < theta:
-        raise ValidationError(
-            f"must be at least theta={theta} so that the delayed input exists, got {discard}",
-            attr="discard",
-        )
+    duration = check_delay_times(duration, discard, theta)
     simulator = nengo.Simulator if simulator is None else simulator
     memory_kwargs.setdefault(
         "process", delay_input(high=high, rms=rms, period=duration, seed=seed + 1)
     )
-    with nengo.Network(seed=seed, label="delay task") as net:
-        stim = nengo.Node(delay_input(high=high, rms=rms, period=duration, seed=seed))
-        memory = LegendreMemory if memory is None else memory
-        mem = memory(order, theta, n_neurons=n_neurons, dt=dt, **memory_kwargs)
-        nengo.Connection(stim, mem.input, synapse=None)
-        delayed = mem.add_delay_output(1.0)
-        p_u = nengo.Probe(stim, synapse=None)
-        p_y = nengo.Probe(delayed, synapse=None)
-
+    stim = delay_input(high=high, rms=rms, period=duration, seed=seed)
+    memory = LegendreMemory if memory is None else memory
+    net, mem, p_u, p_y = delay_network(
+        stim, memory, order, theta, n_neurons, dt, seed, memory_kwargs
+    )
     t0 = time.perf_counter()
     with simulator(net, dt=dt, progress_bar=progress_bar) as sim:
         t1 = time.perf_counter()
@@ -131,9 +118,7 @@ def run_delay_task(
     y = sim.data[p_y][:, 0]
     steps = int(round(theta / dt))
     start = int(round(discard / dt))
-    lags = min(5, start - steps)
-    score, best, best_score = delayed_nrmse(y, u, steps, start=start, lags=lags)
-    target = np.concatenate([np.zeros(steps), u[:-steps]])
+    score, best, best_score = delayed_nrmse(y, u, steps, start=start, lags=min(5, start - steps))
     return DelayResult(
         label=label or ("exact" if n_neurons is None else "neural"),
         nrmse=score,
@@ -145,6 +130,35 @@ def run_delay_task(
         run_seconds=t2 - t1,
         t=sim.trange(),
         u=u,
-        delayed=target,
+        delayed=np.concatenate([np.zeros(steps), u[:-steps]]),
         output=y,
     )
+
+
+def check_delay_times(duration, discard, theta):
+    """`run_delay_task`'s checks of its times; returns ``duration``."""
+    duration = check_positive("duration", duration)
+    if not 0 <= discard < duration:
+        raise ValidationError(
+            f"must be in [0, duration={duration}), got {discard}", attr="discard"
+        )
+    if discard < theta:
+        raise ValidationError(
+            f"must be at least theta={theta} so that the delayed input exists, got {discard}",
+            attr="discard",
+        )
+    return duration
+
+
+def delay_network(process, memory, order, theta, n_neurons, dt, seed, memory_kwargs):
+    """The delay task's network: ``process`` into ``memory(order, theta, ...)``
+    and its delay-``theta`` readout. Returns the network, the memory and the
+    probes of the input and of the readout."""
+    with nengo.Network(seed=seed, label="delay task") as net:
+        stim = nengo.Node(process)
+        mem = memory(order, theta, n_neurons=n_neurons, dt=dt, **memory_kwargs)
+        nengo.Connection(stim, mem.input, synapse=None)
+        delayed = mem.add_delay_output(1.0)
+        p_u = nengo.Probe(stim, synapse=None)
+        p_y = nengo.Probe(delayed, synapse=None)
+    return net, mem, p_u, p_y

@@ -11,6 +11,13 @@ it; when nengo-loihi changes, this is the module to revisit.
   whenever a copy is needed, e.g. for every float64 weight matrix). On
   numpy 2 its modules get a numpy whose ``array`` reads ``copy=False`` as
   numpy 1 did (``copy=None``); nothing else changes.
+- `patch_nan_fill`: nengo-loihi 1.1's emulator makes its compartments'
+  integer parameter arrays (``target="sim"``) with ``np.full(n, np.nan,
+  dtype=np.int32)`` and then overwrites every entry; numpy >= 1.24 warns
+  "RuntimeWarning: invalid value encountered in cast" for that cast on
+  every emulator build. Its emulator module gets a numpy whose ``full``
+  fills an integer array given NaN with the dtype's smallest value (what
+  the cast gives on x86) without the cast.
 - `ensure_params`: ``on_chip`` and ``block_shape`` exist only after
   ``nengo_loihi.add_params``, and nengo-loihi reads them only from the
   top-level network (a subnetwork's ``on_chip`` is lifted to it).
@@ -83,6 +90,7 @@ def nengo_loihi_module():
         import nengo_loihi
 
     patch_numpy2(nengo_loihi)
+    patch_nan_fill(nengo_loihi)
     return nengo_loihi
 
 
@@ -116,6 +124,44 @@ def patch_numpy2(nengo_loihi):
         module = importlib.import_module(name)
         if not isinstance(module.np, _Numpy1Copy):
             module.np = _Numpy1Copy("numpy")
+            patched.append(name)
+    return patched
+
+
+#: nengo-loihi 1.1's modules that fill integer arrays with NaN.
+NAN_FILL_MODULES = ("nengo_loihi.emulator.interface",)
+
+
+class _IntegerNanFill(types.ModuleType):
+    """numpy, except that ``full(shape, nan, dtype=<integer>)`` fills with the
+    integer dtype's smallest value instead of casting NaN (which warns)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def full(shape, fill_value, dtype=None, **kwargs):
+        if (
+            dtype is not None
+            and np.issubdtype(dtype, np.integer)
+            and isinstance(fill_value, float)
+            and np.isnan(fill_value)
+        ):
+            fill_value = np.iinfo(dtype).min
+        return np.full(shape, fill_value, dtype=dtype, **kwargs)
+
+
+def patch_nan_fill(nengo_loihi):
+    """Give nengo-loihi's `NAN_FILL_MODULES` a ``np.full`` that does not cast
+    NaN to an integer (see the module's notes). Does nothing if already
+    applied; returns the names of the modules patched by this call."""
+    import importlib
+
+    patched = []
+    for name in NAN_FILL_MODULES:
+        module = importlib.import_module(name)
+        if not isinstance(module.np, _IntegerNanFill):
+            module.np = _IntegerNanFill("numpy")
             patched.append(name)
     return patched
 

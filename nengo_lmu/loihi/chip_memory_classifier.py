@@ -16,7 +16,7 @@ from nengo_lmu.loihi.chip_memory import (
     held_memory_system,
 )
 from nengo_lmu.loihi.hardware import TARGETS
-from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
+from nengo_lmu.loihi.layout import CHIP_TO_HOST_STEPS
 from nengo_lmu.loihi.placement import prepare
 from nengo_lmu.loihi.simulator import run_on_target
 from nengo_lmu.networks.classifier import SequenceInput, as_classifier
@@ -175,7 +175,6 @@ class ChipMemoryClassifier(nengo.Network):
         )
         cell = classifier.cells[0]
         self.dt = CHIP_DT
-        self.steps_per_sample = check_int("steps_per_sample", steps_per_sample, self)
         self.neurons_per_dimension = check_int("n_neurons", n_neurons, self)
         self.max_rate = check_positive("max_rate", max_rate, self)
         if self.max_rate > 1 / self.dt:
@@ -188,7 +187,42 @@ class ChipMemoryClassifier(nengo.Network):
         self.order, self.memory_d = cell.memory.order, cell.memory_d
         self.theta_samples = float(cell.memory.theta)
         self.input_d, self.n_classes, self.units = cell.input_d, classifier.n_classes, cell.units
-        S = self.steps_per_sample
+        self._set_timing(steps_per_sample, gap_steps, window, readout_offset)
+        x = np.asarray(scale_x, dtype=float)
+        check_sequence_data(x, n_inputs=self.input_d)
+        self._scale_weights(classifier, x)
+        self.steps_per_sequence = None
+        self.last_output = None
+        self.last_hidden = None
+
+        # the memory's realisation and input scale: the held input of up to
+        # 100 sequences, every dimension in one column (all are scaled to 1)
+        sample = self.held(x[:100] @ self.e_x.T)
+        sample = sample.transpose(2, 0, 1).reshape(-1, 1)
+        ensure_params(self)
+        with self:
+            self._sequence = SequenceInput(self.memory_d)
+            self.input = nengo.Node(self._sequence, size_out=self.memory_d, label="u")
+            self.memory = ChipOnlyLegendreMemory(
+                self.order,
+                self.theta,
+                size_in=self.memory_d,
+                n_neurons=self.neurons_per_dimension,
+                dt=self.dt,
+                process=sample,
+                input_pairs=check_int("input_pairs", input_pairs, self),
+                latency_steps=0,
+                seed=self.seed,
+                label="memory",
+            )
+            nengo.Connection(self.input, self.memory.input, synapse=None)
+            unit, spread = self._build_hidden()
+            self._build_readout(unit, spread)
+
+    def _set_timing(self, steps_per_sample, gap_steps, window, readout_offset):
+        """Check and set the steps per sample, the gap, and the readout's
+        window and offset (their defaults follow from the others)."""
+        S = self.steps_per_sample = check_int("steps_per_sample", steps_per_sample, self)
         default_gap = int(np.ceil(self.theta_samples)) * S
         self.gap_steps = check_int(
             "gap_steps", default_gap if gap_steps is None else gap_steps, self
@@ -212,9 +246,13 @@ class ChipMemoryClassifier(nengo.Network):
                 attr="readout_offset",
                 obj=self,
             )
-        x = np.asarray(scale_x, dtype=float)
-        check_sequence_data(x, n_inputs=self.input_d)
 
+    def _scale_weights(self, classifier, x):
+        """The trained weights in the chip's scaling: each memory dimension's
+        input divided by its largest ``|u|`` over ``x``; the held memory
+        system; the hidden gain that puts the 99.9th percentile at
+        ``max_rate``."""
+        cell = classifier.cells[0]
         w = classifier.get_weights()
         e_x = np.asarray(w["cell0.e_x"], dtype=float)
         u = x @ e_x.T
@@ -229,81 +267,67 @@ class ChipMemoryClassifier(nengo.Network):
         # give relu(z), so the rest goes into the readout
         self.readout_weights = w["readout"] * cell.hidden_gain * cell.hidden_neuron_type.amplitude
         self.theta, self.step_system = held_memory_system(
-            self.order, self.theta_samples, self.memory_d, S, self.dt
+            self.order, self.theta_samples, self.memory_d, self.steps_per_sample, self.dt
         )
         self.discrete_memory = cell.memory.discrete_system
         z = np.maximum(self.memory_states(x)[:, -1] @ self.W_m.T, 0)
         top = float(np.percentile(z[z > 0], 99.9)) if np.any(z > 0) else 1.0
         self.gain = self.max_rate / top
-        self.steps_per_sequence = None
-        self.last_output = None
-        self.last_hidden = None
 
-        # the memory's realisation and input scale: the held input of up to
-        # 100 sequences, every dimension in one column (all are scaled to 1)
-        sample = self.held(x[:100] @ self.e_x.T)
-        sample = sample.transpose(2, 0, 1).reshape(-1, 1)
-        ensure_params(self)
+    def _build_hidden(self):
+        """The hidden layer (``hidden_copies`` neurons per unit, gains spread
+        over 1 to 0.6) and its connections from the memory's populations and
+        input encoder. Returns each neuron's unit and gain factor."""
         loihi_neurons = nengo_loihi_module().neurons
-        with self:
-            self._sequence = SequenceInput(self.memory_d)
-            self.input = nengo.Node(self._sequence, size_out=self.memory_d, label="u")
-            self.memory = ChipOnlyLegendreMemory(
-                self.order,
-                self.theta,
-                size_in=self.memory_d,
-                n_neurons=self.neurons_per_dimension,
-                dt=self.dt,
-                process=sample,
-                input_pairs=check_int("input_pairs", input_pairs, self),
-                latency_steps=0,
-                seed=self.seed,
-                label="memory",
-            )
-            nengo.Connection(self.input, self.memory.input, synapse=None)
-            mem = self.memory
-            C = self.hidden_copies
-            unit = np.repeat(np.arange(self.units), C)
-            spread = np.tile(1 - 0.4 * np.arange(C) / C, self.units)
-            self.hidden = nengo.Ensemble(
-                self.units * C,
-                self.units,
-                encoders=np.eye(self.units)[unit],
-                neuron_type=loihi_neurons.LoihiSpikingRectifiedLinear(amplitude=1 / self.gain),
-                gain=self.gain * spread,
-                bias=np.zeros(self.units * C),
-                label="hidden",
-            )
-            WT = self.W_m @ mem.T
-            Ap, Bp = mem.mapped_system.A, mem.mapped_system.B
-            weights = nengo.solvers.LstsqL2(weights=True)
-            k = mem.populations[0].dimensions
-            for i, pop in enumerate(mem.populations):
-                sl = slice(i * k, (i + 1) * k)
-                nengo.Connection(
-                    pop, self.hidden, transform=WT @ Ap[:, sl], synapse=mem.synapse, solver=weights
-                )
-            # nengo applies the hidden neurons' gain to a connection into them
+        mem = self.memory
+        C = self.hidden_copies
+        unit = np.repeat(np.arange(self.units), C)
+        spread = np.tile(1 - 0.4 * np.arange(C) / C, self.units)
+        self.hidden = nengo.Ensemble(
+            self.units * C,
+            self.units,
+            encoders=np.eye(self.units)[unit],
+            neuron_type=loihi_neurons.LoihiSpikingRectifiedLinear(amplitude=1 / self.gain),
+            gain=self.gain * spread,
+            bias=np.zeros(self.units * C),
+            label="hidden",
+        )
+        WT = self.W_m @ mem.T
+        Ap, Bp = mem.mapped_system.A, mem.mapped_system.B
+        weights = nengo.solvers.LstsqL2(weights=True)
+        k = mem.populations[0].dimensions
+        for i, pop in enumerate(mem.populations):
+            sl = slice(i * k, (i + 1) * k)
             nengo.Connection(
-                mem.encoder.neurons,
-                self.hidden.neurons,
-                transform=(WT @ Bp @ mem.input_decode)[unit],
-                synapse=mem.synapse,
+                pop, self.hidden, transform=WT @ Ap[:, sl], synapse=mem.synapse, solver=weights
             )
-            self.readout = nengo.Node(size_in=self.n_classes, label="readout")
-            # a copy of gain g s gives s relu(z): each copy's share is 1 / (s C)
-            self._trained_matrix = self.readout_weights[:, unit] / (spread * C)
-            self.readout_matrix = self._trained_matrix
-            self.readout_bias = np.zeros(self.n_classes)
-            self.readout_bins = 1
-            # the host node gives the trained readout on every step; the
-            # logits of `predict` are `readout_logits` on the hidden spikes
-            self.readout_connection = nengo.Connection(
-                self.hidden.neurons, self.readout, transform=self._trained_matrix, synapse=None
-            )
-            self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
-            # the hidden spikes, for a readout fitted on them (`set_readout`)
-            self.hidden_probe = nengo.Probe(self.hidden.neurons, synapse=None, label="hidden")
+        # nengo applies the hidden neurons' gain to a connection into them
+        nengo.Connection(
+            mem.encoder.neurons,
+            self.hidden.neurons,
+            transform=(WT @ Bp @ mem.input_decode)[unit],
+            synapse=mem.synapse,
+        )
+        return unit, spread
+
+    def _build_readout(self, unit, spread):
+        """The host readout node (the trained readout on every step) and the
+        probes of the logits and of the hidden spikes."""
+        C = self.hidden_copies
+        self.readout = nengo.Node(size_in=self.n_classes, label="readout")
+        # a copy of gain g s gives s relu(z): each copy's share is 1 / (s C)
+        self._trained_matrix = self.readout_weights[:, unit] / (spread * C)
+        self.readout_matrix = self._trained_matrix
+        self.readout_bias = np.zeros(self.n_classes)
+        self.readout_bins = 1
+        # the host node gives the trained readout on every step; the
+        # logits of `predict` are `readout_logits` on the hidden spikes
+        self.readout_connection = nengo.Connection(
+            self.hidden.neurons, self.readout, transform=self._trained_matrix, synapse=None
+        )
+        self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
+        # the hidden spikes, for a readout fitted on them (`set_readout`)
+        self.hidden_probe = nengo.Probe(self.hidden.neurons, synapse=None, label="hidden")
 
     def held(self, u):
         """``u`` ``(n, n_steps, d)`` held for ``steps_per_sample`` steps per
@@ -411,7 +435,7 @@ class ChipMemoryClassifier(nengo.Network):
         `set_readout`."""
         return self._trained_matrix
 
-    def predict(self, x, target="nengo"):
+    def predict(self, x, target="nengo", progress=None):
         """Logits on sequences ``x``, with what the run cost.
 
         The sequences run back to back in one simulator, each followed by
@@ -421,6 +445,8 @@ class ChipMemoryClassifier(nengo.Network):
         ----------
         x : ndarray (n, n_steps, input_d)
         target : "nengo", "sim", "simreal" or "loihi"
+        progress : callable, optional
+            Shows an emulator run's progress, as in `HostMemoryClassifier.predict`.
 
         Returns
         -------
@@ -430,7 +456,7 @@ class ChipMemoryClassifier(nengo.Network):
             (``steps_per_sequence * dt``), ``seconds`` (wall, the run),
             ``build_seconds``, ``saturated`` (fraction of hidden neurons the
             rate network drives above ``1 / dt`` on the last sample),
-            ``report`` (`prepare`'s placement) and, on the emulator,
+            ``placement`` (`prepare`'s report) and, on the emulator,
             ``resources`` (`resource_counts` per sequence).
         """
         check_choice("target", target, ("nengo",) + TARGETS, self)
@@ -455,11 +481,11 @@ class ChipMemoryClassifier(nengo.Network):
             steps_per_sequence=steps,
             chip_seconds_per_sequence=steps * self.dt,
             saturated=saturated,
-            report=prepare(self, build=False),
+            placement=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
         (out, hidden), ran = run_on_target(
-            self, n, steps, target, self.dt, [self.probe, self.hidden_probe]
+            self, n, steps, target, self.dt, [self.probe, self.hidden_probe], progress
         )
         info.update(ran)
         lo, hi = self.hidden_band(n_steps)

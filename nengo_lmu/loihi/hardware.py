@@ -3,6 +3,7 @@ limits, the neuron types that run on the chip, the host-input filter, and
 small helpers that name objects and read synapses."""
 
 import nengo
+import numpy as np
 
 #: Per-core limits of Loihi (nengo-loihi 1.1, ``nengo_loihi.block``).
 MAX_COMPARTMENTS = 1024
@@ -54,6 +55,34 @@ def is_lowpass(synapse):
 def synapse_tau(synapse):
     """A Lowpass synapse's time constant (0 for none)."""
     return 0.0 if synapse is None else float(synapse.tau)
+
+
+def synapse_name(synapse):
+    """A synapse in a few words: nengo's own text for ``None``, a `nengo.Lowpass`
+    or `nengo.Alpha`; a `nengo.LinearFilter`'s coefficients to 4 digits
+    (nengo's text prints their arrays in full).
+
+    Examples
+    --------
+    >>> synapse_name(nengo.LinearFilter([0.0198013, 0], [1, -0.9801987], analog=False))
+    'LinearFilter(num=[0.0198, 0], den=[1, -0.9802], analog=False)'
+    >>> synapse_name(nengo.Lowpass(0.05))
+    'Lowpass(tau=0.05)'
+    """
+    if synapse is None or type(synapse) in (nengo.Lowpass, nengo.Alpha):
+        return str(synapse)
+    if isinstance(synapse, nengo.LinearFilter):
+
+        def coefficients(values):
+            return "[" + ", ".join(f"{v:.4g}" for v in np.ravel(values)) + "]"
+
+        analog = "" if synapse.analog else ", analog=False"
+        return (
+            f"{type(synapse).__name__}(num={coefficients(synapse.num)}, "
+            f"den={coefficients(synapse.den)}{analog})"
+        )
+    text = str(synapse)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def ensemble_of(obj):

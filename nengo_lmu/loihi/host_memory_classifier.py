@@ -142,7 +142,18 @@ class HostMemoryClassifier(nengo.Network):
             add_to_container=add_to_container,
         )
         self._check_classifier(classifier)
-        cell = classifier.cells[0]
+        self._check_rates(gain, input_rate, synapse, hold_steps, window, neuron_type)
+        self._set_weights(classifier)
+        self.input_scale = self._full_scale(scale_x, input_scale)
+        self.steps_per_sequence = None
+        self.last_output = None
+        ensure_params(self)
+        with self:
+            self._build(classifier.cells[0].units)
+
+    def _check_rates(self, gain, input_rate, synapse, hold_steps, window, neuron_type):
+        """Check and set the hidden gain, the encoder's rate, the synapse, the
+        hold, the window and the kind of hidden neurons."""
         self.gain = check_positive("gain", gain, obj=self)
         self.input_rate = check_positive("input_rate", input_rate, obj=self)
         if self.input_rate > 1 / self.dt:
@@ -163,6 +174,10 @@ class HostMemoryClassifier(nengo.Network):
             )
         self.neuron_kind = check_choice("neuron_type", neuron_type, NEURON_KINDS, self)
 
+    def _set_weights(self, classifier):
+        """The trained weights: the memory (as the cell runs it), the hidden
+        layer's weights on the features and the scaled readout."""
+        cell = classifier.cells[0]
         w = classifier.get_weights()
         self.e_x = np.asarray(w["cell0.e_x"], dtype=float)
         # the memory as the cell runs it: trained Ad and Bd where they are
@@ -185,6 +200,9 @@ class HostMemoryClassifier(nengo.Network):
             else w["cell0.W_m"]
         )
         self.n_features = (self.input_d if self.uses_x else 0) + self.memory.n_states
+
+    def _full_scale(self, scale_x, input_scale):
+        """The encoder's full scale per feature, given or measured on ``scale_x``."""
         if (scale_x is None) == (input_scale is None):
             raise ValidationError(
                 "give exactly one of scale_x (sequences to measure) and input_scale",
@@ -203,11 +221,12 @@ class HostMemoryClassifier(nengo.Network):
                 attr="input_scale",
                 obj=self,
             )
-        self.input_scale = scale
-        self.steps_per_sequence = None
-        self.last_output = None
+        return scale
 
-        d = self.n_features
+    def _build(self, units):
+        """The front end, the on/off encoder pairs, the hidden layer of
+        ``units`` neurons and the readout (inside ``with self``)."""
+        d, scale = self.n_features, self.input_scale
         signs = np.concatenate([np.ones(d), -np.ones(d)])
         dims = np.concatenate([np.arange(d), np.arange(d)])
         encoders = signs[:, None] * np.eye(d)[dims]
@@ -220,42 +239,39 @@ class HostMemoryClassifier(nengo.Network):
             hidden_type = LoihiSpikingRectifiedLinear(amplitude=1.0 / self.gain)
         else:
             hidden_type = nengo.SpikingRectifiedLinear(amplitude=1.0 / self.gain)
-
-        ensure_params(self)
-        with self:
-            self._sequence = SequenceInput(d)
-            self.frontend = nengo.Node(self._sequence, size_out=d, label="frontend [x, m]")
-            self.encoder = nengo.Ensemble(
-                2 * d,
-                d,
-                encoders=encoders,
-                normalize_encoders=False,
-                neuron_type=nengo.SpikingRectifiedLinear(),
-                gain=self.input_rate / scale[dims],
-                bias=np.zeros(2 * d),
-                label="encoder",
-            )
-            self.config[self.encoder].on_chip = False
-            nengo.Connection(self.frontend, self.encoder, synapse=None)
-            self.hidden = nengo.Ensemble(
-                cell.units,
-                1,
-                neuron_type=hidden_type,
-                gain=nengo.dists.Choice([self.gain]),
-                bias=nengo.dists.Choice([0.0]),
-                label="hidden",
-            )
-            self.input_connection = nengo.Connection(
-                self.encoder.neurons,
-                self.hidden.neurons,
-                transform=self.input_weights @ decode,
-                synapse=nengo.Lowpass(self.synapse),
-            )
-            self.readout = nengo.Node(size_in=self.n_classes, label="readout")
-            nengo.Connection(
-                self.hidden.neurons, self.readout, transform=self.readout_weights, synapse=None
-            )
-            self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
+        self._sequence = SequenceInput(d)
+        self.frontend = nengo.Node(self._sequence, size_out=d, label="frontend [x, m]")
+        self.encoder = nengo.Ensemble(
+            2 * d,
+            d,
+            encoders=encoders,
+            normalize_encoders=False,
+            neuron_type=nengo.SpikingRectifiedLinear(),
+            gain=self.input_rate / scale[dims],
+            bias=np.zeros(2 * d),
+            label="encoder",
+        )
+        self.config[self.encoder].on_chip = False
+        nengo.Connection(self.frontend, self.encoder, synapse=None)
+        self.hidden = nengo.Ensemble(
+            units,
+            1,
+            neuron_type=hidden_type,
+            gain=nengo.dists.Choice([self.gain]),
+            bias=nengo.dists.Choice([0.0]),
+            label="hidden",
+        )
+        self.input_connection = nengo.Connection(
+            self.encoder.neurons,
+            self.hidden.neurons,
+            transform=self.input_weights @ decode,
+            synapse=nengo.Lowpass(self.synapse),
+        )
+        self.readout = nengo.Node(size_in=self.n_classes, label="readout")
+        nengo.Connection(
+            self.hidden.neurons, self.readout, transform=self.readout_weights, synapse=None
+        )
+        self.probe = nengo.Probe(self.readout, synapse=None, label="logits")
 
     #: Simulator step (s): one step per sample, as the rate network was trained.
     dt = 0.001
@@ -314,7 +330,7 @@ class HostMemoryClassifier(nengo.Network):
         f = self.features(x, hold=False)[:, -1]
         return np.maximum(f @ self.input_weights.T, 0) @ self.readout_weights.T
 
-    def predict(self, x, target="nengo"):
+    def predict(self, x, target="nengo", progress=None):
         """Logits on sequences ``x``, with what the run cost.
 
         The sequences are played back to back in one simulator: the host
@@ -330,6 +346,9 @@ class HostMemoryClassifier(nengo.Network):
         x : ndarray (n, n_steps, input_d)
         target : "nengo", "sim", "simreal" or "loihi"
             ``nengo.Simulator`` or a nengo-loihi target (`simulator`).
+        progress : callable, optional
+            On a nengo-loihi target: wraps the loop over the run's simulated
+            seconds (e.g. ``tqdm.tqdm``; `nengo_lmu.loihi.simulator.show_progress`).
 
         Returns
         -------
@@ -340,7 +359,7 @@ class HostMemoryClassifier(nengo.Network):
             ``input_scale``, clipped), ``saturated`` (fraction of the hidden
             neurons, over the sequences' held last samples, that the rate
             network drives above ``1 / dt``, where the chip's one spike a
-            step saturates), ``report`` (`prepare`'s placement)
+            step saturates), ``placement`` (`prepare`'s report)
             and, on the emulator, ``resources`` (`resource_counts`, per
             inference over ``n`` sequences).
         """
@@ -372,10 +391,10 @@ class HostMemoryClassifier(nengo.Network):
             n=n,
             clipped=clipped,
             saturated=saturated,
-            report=prepare(self, build=False),
+            placement=prepare(self, build=False),
         )
         self._sequence.dt = self.dt
-        (out,), ran = run_on_target(self, n, steps, target, self.dt, [self.probe])
+        (out,), ran = run_on_target(self, n, steps, target, self.dt, [self.probe], progress)
         info.update(ran)
         self.last_output = out
         return out[:, -self.window :].mean(axis=1), info

@@ -67,40 +67,10 @@ def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0, record_activity=True
     probes, hosts = [], []
     with nengo.Network(label=f"{type(net).__name__} as LIF x{n}") as model:
         for k in range(n):
-            node = nengo.Node(nengo.processes.PresentInput(padded[k], dt))
-            # SpikingRectifiedLinear from zero voltage with input 1/dt fires
-            # exactly on the steps with an event
-            host = nengo.Ensemble(
-                net.n_inputs,
-                1,
-                neuron_type=nengo.SpikingRectifiedLinear(
-                    initial_state={"voltage": nengo.dists.Choice([0.0])}
-                ),
-                gain=nengo.dists.Choice([1.0]),
-                bias=nengo.dists.Choice([0.0]),
-            )
-            nengo.Connection(node, host.neurons, transform=1.0 / dt, synapse=None)
+            host = event_source(padded[k], dt)
             pops = {"x": host.neurons}
             for name, ens in net.populations.items():
-                nt = ens.neuron_type
-                # the LIF's voltage is U / threshold
-                vmin = (
-                    nt.min_voltage / nt.threshold if np.isfinite(nt.min_voltage) else min_voltage
-                )
-                lif = nengo.Ensemble(
-                    ens.n_neurons,
-                    1,
-                    neuron_type=nengo.LIF(
-                        tau_rc=lif_tau_rc(nt.beta, dt),
-                        tau_ref=0.0,
-                        min_voltage=vmin,
-                        initial_state={"voltage": nengo.dists.Choice([0.0])},
-                    ),
-                    gain=nengo.dists.Choice([1.0]),
-                    bias=nengo.dists.Choice([0.0]),
-                    label=f"{name}[{k}]",
-                )
-                pops[name] = lif.neurons
+                pops[name] = lif_copy(ens, f"{name}[{k}]", dt, min_voltage).neurons
             for pre, post, conn, _ in net.connection_info.values():
                 nt = net.populations[post].neuron_type
                 scale = dt / (nt.threshold * (1.0 - nt.beta))
@@ -119,6 +89,46 @@ def build_lif_copies(net, x, pad_steps=3, min_voltage=-1.0, record_activity=True
             )
             hosts.append(host)
     return model, probes, hosts
+
+
+def event_source(events, dt):
+    """A node playing ``events`` ``(n_steps, d)`` and a host population of
+    ``d`` neurons that re-emits them as spikes (inside a network)."""
+    node = nengo.Node(nengo.processes.PresentInput(events, dt))
+    # SpikingRectifiedLinear from zero voltage with input 1/dt fires
+    # exactly on the steps with an event
+    host = nengo.Ensemble(
+        events.shape[1],
+        1,
+        neuron_type=nengo.SpikingRectifiedLinear(
+            initial_state={"voltage": nengo.dists.Choice([0.0])}
+        ),
+        gain=nengo.dists.Choice([1.0]),
+        bias=nengo.dists.Choice([0.0]),
+    )
+    nengo.Connection(node, host.neurons, transform=1.0 / dt, synapse=None)
+    return host
+
+
+def lif_copy(ens, label, dt, min_voltage):
+    """The `nengo.LIF` population that maps the `.DiscreteLIF` population
+    ``ens`` (see `build_lif_copies`; inside a network)."""
+    nt = ens.neuron_type
+    # the LIF's voltage is U / threshold
+    vmin = nt.min_voltage / nt.threshold if np.isfinite(nt.min_voltage) else min_voltage
+    return nengo.Ensemble(
+        ens.n_neurons,
+        1,
+        neuron_type=nengo.LIF(
+            tau_rc=lif_tau_rc(nt.beta, dt),
+            tau_ref=0.0,
+            min_voltage=vmin,
+            initial_state={"voltage": nengo.dists.Choice([0.0])},
+        ),
+        gain=nengo.dists.Choice([1.0]),
+        bias=nengo.dists.Choice([0.0]),
+        label=label,
+    )
 
 
 def lif_run(net, x, simulator="nengo", batch=40, pad_steps=3, record_activity=True, progress=None):

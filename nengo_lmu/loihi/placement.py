@@ -6,6 +6,27 @@ host-chip crossings and each block's time constant), the check that
 something runs on the chip, and `trial_build` (per-core use and 8-bit
 weight precision from a build with the emulator).
 
+Every ensemble is checked and placed:
+
+- neuron type: only `nengo.LIF` and `nengo.SpikingRectifiedLinear` run on
+  the chip. Others raise a `ValidationError` (``unsupported="error"``) or
+  are placed on the host (``unsupported="host"``; ``nengo.Direct``
+  ensembles always run on the host).
+- size: an ensemble of more than ``max_neurons_per_core`` neurons is given
+  a ``block_shape`` that splits it over several cores; with
+  ``max_neurons_per_core=None`` it raises instead.
+- synapses: a connection between two on-chip objects must have a
+  `nengo.Lowpass` synapse (or none); every on-chip block has a single input
+  time constant, so conflicting ones are reported.
+
+Connections between the host and the chip are listed. nengo-loihi filters
+every host-to-chip input with ``Lowpass(decode_tau)`` on the chip, which is
+reported where the connection has no such synapse (see `simulator`, which
+applies a connection's ``Lowpass(decode_tau)`` on the chip instead of on
+the host). Spikes of host neurons into chip neurons are the exception: they
+are sent as they are, and the connection's own synapse (``Lowpass`` or
+none) runs on the chip.
+
 nengo-loihi 1.1 itself splits an ensemble larger than a core into blocks
 and uses the largest of a block's input time constants. What `prepare`
 adds: it does that split by the limit you choose (``max_neurons_per_core``,
@@ -38,6 +59,7 @@ from nengo_lmu.loihi.hardware import (
     is_chip_neuron_type,
     is_lowpass,
     object_name,
+    synapse_name,
     synapse_tau,
 )
 from nengo_lmu.loihi.placement_report import Crossing, LoihiReport, Placement
@@ -60,28 +82,8 @@ def prepare(
 ):
     """Check a network for nengo-loihi, configure it and report the placement.
 
-    Every ensemble is checked and placed:
-
-    - neuron type: only `nengo.LIF` and `nengo.SpikingRectifiedLinear` run on
-      the chip. Others raise a `ValidationError` (``unsupported="error"``)
-      or are placed on the host (``unsupported="host"``; ``nengo.Direct``
-      ensembles always run on the host).
-    - size: an ensemble of more than ``max_neurons_per_core`` neurons is
-      given a ``block_shape`` that splits it over several cores (nengo-loihi
-      would split one larger than a core by itself, at the core's limit);
-      with ``max_neurons_per_core=None`` it raises instead.
-    - synapses: a connection between two on-chip objects must have a
-      `nengo.Lowpass` synapse (or none); every on-chip block has a single
-      input time constant, so conflicting ones are reported (nengo-loihi
-      uses the largest).
-
-    Connections between the host and the chip are listed; nengo-loihi
-    filters every host-to-chip input with ``Lowpass(decode_tau)`` on the
-    chip, which is reported where the connection has no such synapse (see
-    `simulator`, which applies a connection's ``Lowpass(decode_tau)`` on
-    the chip instead of on the host). Spikes of host neurons into chip
-    neurons are the exception: they are sent as they are, and the
-    connection's own synapse (``Lowpass`` or none) runs on the chip.
+    Each ensemble's neuron type and size, each on-chip connection's synapse
+    and each host-chip crossing are checked (see the module's description).
 
     Parameters
     ----------
@@ -129,23 +131,11 @@ def prepare(
     >>> [object_name(e) for e in report.on_chip]
     ['a']
     """
-    check_choice("unsupported", unsupported, UNSUPPORTED)
+    check_prepare_arguments(
+        network, unsupported, max_neurons_per_core, max_weights_lost, max_weight_error
+    )
     dt = check_positive("dt", dt)
-    if max_neurons_per_core is not None:
-        check_int("max_neurons_per_core", max_neurons_per_core, None)
-        if max_neurons_per_core > MAX_COMPARTMENTS:
-            raise ValidationError(
-                f"must be at most {MAX_COMPARTMENTS} (compartments per core), "
-                f"got {max_neurons_per_core}",
-                attr="max_neurons_per_core",
-            )
     decode_tau = check_positive("decode_tau", decode_tau)
-    for name, value in (
-        ("max_weights_lost", max_weights_lost),
-        ("max_weight_error", max_weight_error),
-    ):
-        if not 0 <= value <= 1:
-            raise ValidationError(f"must be a fraction in [0, 1], got {value}", attr=name)
     ensure_params(network)
     report = LoihiReport()
     chip = place_ensembles(network, report, unsupported, max_neurons_per_core)
@@ -161,6 +151,32 @@ def prepare(
     if build:
         trial_build(network, report, dt, decode_tau, max_weights_lost, max_weight_error)
     return report
+
+
+def check_prepare_arguments(
+    network, unsupported, max_neurons_per_core, max_weights_lost, max_weight_error
+):
+    """`prepare`'s checks of its arguments (errors name the parameter)."""
+    if not isinstance(network, nengo.Network):
+        raise ValidationError(
+            f"must be a nengo.Network, got {type(network).__name__} {network!r:.60}",
+            attr="network",
+        )
+    check_choice("unsupported", unsupported, UNSUPPORTED)
+    if max_neurons_per_core is not None:
+        check_int("max_neurons_per_core", max_neurons_per_core, None)
+        if max_neurons_per_core > MAX_COMPARTMENTS:
+            raise ValidationError(
+                f"must be at most {MAX_COMPARTMENTS} (compartments per core), "
+                f"got {max_neurons_per_core}",
+                attr="max_neurons_per_core",
+            )
+    for name, value in (
+        ("max_weights_lost", max_weights_lost),
+        ("max_weight_error", max_weight_error),
+    ):
+        if not 0 <= value <= 1:
+            raise ValidationError(f"must be a fraction in [0, 1], got {value}", attr=name)
 
 
 def place_ensembles(network, report, unsupported="error", max_neurons_per_core=MAX_COMPARTMENTS):
@@ -256,56 +272,11 @@ def check_connections(network, report, chip, decode_tau=DECODE_TAU):
     by_ens = {p.ensemble: p for p in report.placements}
     taus = {ens: set() for ens in chip}
     for conn in network.all_connections:
-        pre = ensemble_of(conn.pre_obj)
-        post = ensemble_of(conn.post_obj)
-        pre_chip = pre in chip
-        post_chip = post in chip
-        host_spikes = (
-            post_chip and not pre_chip and isinstance(conn.pre_obj, nengo.ensemble.Neurons)
-        )
-        if post_chip and (pre_chip or host_spikes):
-            # the connection's synapse runs on the chip (host spikes are sent
-            # as they are, with no decode_tau filter added)
-            if not is_lowpass(conn.synapse):
-                raise ValidationError(
-                    f"{conn}: synapse {conn.synapse} cannot run on Loihi (a synapse "
-                    f"on the chip must be nengo.Lowpass or None)",
-                    attr="synapse",
-                    obj=conn,
-                )
-            # into an ensemble, nengo-loihi decodes through decode neurons
-            # (filtered with the connection's tau), and the post block gets
-            # decode_tau; only an ensemble's weight-solver connection is direct
-            decoded = isinstance(conn.post_obj, nengo.Ensemble) and not (
-                isinstance(conn.pre_obj, nengo.Ensemble) and getattr(conn.solver, "weights", False)
-            )
-            taus[post].add(decode_tau if decoded else synapse_tau(conn.synapse))
-            if host_spikes:
-                note = (
-                    f"host spikes; decoded on the chip ({conn.synapse}, then "
-                    f"Lowpass({decode_tau:g}))"
-                    if decoded
-                    else f"host spikes; weights and synapse {conn.synapse} on the chip"
-                )
-                report.crossings.append(Crossing(conn, "host->chip", note))
-        elif post_chip:
-            taus[post].add(decode_tau)
-            if conn.synapse is None or not (
-                type(conn.synapse) is nengo.Lowpass and np.isclose(conn.synapse.tau, decode_tau)
-            ):
-                note = f"chip adds Lowpass({decode_tau:g}) to the host filter {conn.synapse}"
-            else:
-                note = f"Lowpass({decode_tau:g}) applied on the chip"
-            report.crossings.append(Crossing(conn, "host->chip", note))
-        elif pre_chip:
-            what = (
-                "spikes read by the host"
-                if isinstance(conn.pre_obj, nengo.ensemble.Neurons)
-                else "decoded on the chip (non-spiking readout block)"
-            )
-            report.crossings.append(
-                Crossing(conn, "chip->host", f"{what}, host synapse {conn.synapse}")
-            )
+        tau, crossing = check_connection(conn, chip, decode_tau)
+        if tau is not None:
+            taus[ensemble_of(conn.post_obj)].add(tau)
+        if crossing is not None:
+            report.crossings.append(crossing)
     for ens, ts in taus.items():
         by_ens[ens].tau = max(ts) if ts else None
         if len(ts) > 1:
@@ -314,6 +285,58 @@ def check_connections(network, report, chip, decode_tau=DECODE_TAU):
                 f"{sorted(float(t) for t in ts)}; one block has one, nengo-loihi "
                 f"uses the largest ({max(ts):g})"
             )
+
+
+def check_connection(conn, chip, decode_tau=DECODE_TAU):
+    """Part of `check_connections` for one connection: refuse a synapse the
+    chip cannot run; returns the time constant it gives its on-chip post
+    block (None if the post is on the host) and its `Crossing` (None if it
+    does not cross between host and chip)."""
+    pre_chip = ensemble_of(conn.pre_obj) in chip
+    post_chip = ensemble_of(conn.post_obj) in chip
+    synapse = synapse_name(conn.synapse)
+    host_spikes = post_chip and not pre_chip and isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+    if post_chip and (pre_chip or host_spikes):
+        # the connection's synapse runs on the chip (host spikes are sent
+        # as they are, with no decode_tau filter added)
+        if not is_lowpass(conn.synapse):
+            raise ValidationError(
+                f"{conn}: synapse {synapse} cannot run on Loihi (a synapse "
+                f"on the chip must be nengo.Lowpass or None)",
+                attr="synapse",
+                obj=conn,
+            )
+        # into an ensemble, nengo-loihi decodes through decode neurons
+        # (filtered with the connection's tau), and the post block gets
+        # decode_tau; only an ensemble's weight-solver connection is direct
+        decoded = isinstance(conn.post_obj, nengo.Ensemble) and not (
+            isinstance(conn.pre_obj, nengo.Ensemble) and getattr(conn.solver, "weights", False)
+        )
+        tau = decode_tau if decoded else synapse_tau(conn.synapse)
+        if not host_spikes:
+            return tau, None
+        note = (
+            f"host spikes; decoded on the chip ({synapse}, then Lowpass({decode_tau:g}))"
+            if decoded
+            else f"host spikes; weights and synapse {synapse} on the chip"
+        )
+        return tau, Crossing(conn, "host->chip", note)
+    if post_chip:
+        if conn.synapse is None or not (
+            type(conn.synapse) is nengo.Lowpass and np.isclose(conn.synapse.tau, decode_tau)
+        ):
+            note = f"chip adds Lowpass({decode_tau:g}) to the host filter {synapse}"
+        else:
+            note = f"Lowpass({decode_tau:g}) applied on the chip"
+        return decode_tau, Crossing(conn, "host->chip", note)
+    if pre_chip:
+        what = (
+            "spikes read by the host"
+            if isinstance(conn.pre_obj, nengo.ensemble.Neurons)
+            else "decoded on the chip (non-spiking readout block)"
+        )
+        return None, Crossing(conn, "chip->host", f"{what}, host synapse {synapse}")
+    return None, None
 
 
 def trial_build(
@@ -359,6 +382,17 @@ def trial_build(
         for probe in model.probes:
             for i, block in enumerate(probe.target):
                 discretize_probe(probe, i, v_scale[block])
+    lossy = report_blocks(network, report, model, floats, max_weights_lost, max_weight_error)
+    if lossy:
+        more = f" (and {len(lossy) - 1} more blocks: see the report)" if len(lossy) > 1 else ""
+        warnings.warn(lossy[0] + more, LoihiPrecisionWarning, stacklevel=3)
+
+
+def report_blocks(network, report, model, floats, max_weights_lost, max_weight_error):
+    """Part of `trial_build`: append each built block's use of its core and
+    its weights' precision on 8 bits (against ``floats``, its weights before
+    discretisation) to ``report``; returns the warnings of the blocks that
+    lose more than the limits."""
     designs = design_of(network)
     lossy = []
     for block in model.blocks:
@@ -392,9 +426,7 @@ def trial_build(
             )
             report.warnings.append(message)
             lossy.append(message)
-    if lossy:
-        more = f" (and {len(lossy) - 1} more blocks: see the report)" if len(lossy) > 1 else ""
-        warnings.warn(lossy[0] + more, LoihiPrecisionWarning, stacklevel=3)
+    return lossy
 
 
 class LoihiPrecisionWarning(UserWarning):

@@ -201,46 +201,53 @@ class L2MU(SpikingClassifier):
         self.Ad, self.Bd = dsys.A, dsys.B
         rng = np.random.RandomState(self.seed)
         M, q, H = self.memory_size, self.memory_size * self.order, self.hidden_size
-
         with self:
             self._setup()
-            n_in, C = self.n_inputs, self.n_classes
-            w = dict(
-                e_x=initial_weights("lecun_uniform", (M, n_in), rng),
-                e_h=initial_weights("lecun_uniform", (M, H), rng),
-                e_m=np.zeros((M, q)),
-                W_x=initial_weights(xavier_normal(H, n_in), (H, n_in), rng),
-                W_h=initial_weights(xavier_normal(H, H), (H, H), rng),
-                W_m=initial_weights(xavier_normal(H, q), (H, q), rng),
-                W_o=initial_weights(xavier_normal(C, H), (C, H), rng),
-            )
+            w = self._initial_weights(rng)
             self.u = self._population("u", M, beta_u, threshold_u)
             self.m = self._population("m", q, beta_m, threshold_m)
             self.h = self._population("h", H, beta_h, threshold_h)
-            self.out = self._population("out", C, beta_out, threshold_out)
-            x, u, m, h, o = (
-                self.input,
-                self.u.neurons,
-                self.m.neurons,
-                self.h.neurons,
-                self.out.neurons,
-            )
-            # synapse=None: same step; synapse=0: the previous step's spikes
-            self._connect("e_x", x, u, w["e_x"], None)
-            self._connect("e_h", h, u, w["e_h"], 0)
-            self._connect("e_m", m, u, w["e_m"], 0)
-            # block diagonal (one block per memory row), stored sparse
-            self.memory_weights = {
-                "Ad": self._connect("Ad", m, m, _block_diagonal(self.Ad, M), 0, trainable=False),
-                "Bd": self._connect(
-                    "Bd", u, m, _block_diagonal(self.Bd, M), None, trainable=False
-                ),
-            }
-            self._connect("W_x", x, h, w["W_x"], None)
-            self._connect("W_h", h, h, w["W_h"], 0)
-            self._connect("W_m", m, h, w["W_m"], None)
-            self._connect("W_o", h, o, w["W_o"], None)
-            self.probe = nengo.Probe(o, synapse=None, label="out spikes")
+            self.out = self._population("out", self.n_classes, beta_out, threshold_out)
+            self._connect_populations(w)
+            self.probe = nengo.Probe(self.out.neurons, synapse=None, label="out spikes")
+
+    def _initial_weights(self, rng):
+        """The trained weights' initial values, drawn from ``rng`` in order."""
+        M, q, H = self.memory_size, self.memory_size * self.order, self.hidden_size
+        n_in, C = self.n_inputs, self.n_classes
+        return dict(
+            e_x=initial_weights("lecun_uniform", (M, n_in), rng),
+            e_h=initial_weights("lecun_uniform", (M, H), rng),
+            e_m=np.zeros((M, q)),
+            W_x=initial_weights(xavier_normal(H, n_in), (H, n_in), rng),
+            W_h=initial_weights(xavier_normal(H, H), (H, H), rng),
+            W_m=initial_weights(xavier_normal(H, q), (H, q), rng),
+            W_o=initial_weights(xavier_normal(C, H), (C, H), rng),
+        )
+
+    def _connect_populations(self, w):
+        """The connections (weights ``w`` by name; ``Ad`` and ``Bd`` fixed)."""
+        M = self.memory_size
+        x, u, m, h, o = (
+            self.input,
+            self.u.neurons,
+            self.m.neurons,
+            self.h.neurons,
+            self.out.neurons,
+        )
+        # synapse=None: same step; synapse=0: the previous step's spikes
+        self._connect("e_x", x, u, w["e_x"], None)
+        self._connect("e_h", h, u, w["e_h"], 0)
+        self._connect("e_m", m, u, w["e_m"], 0)
+        # block diagonal (one block per memory row), stored sparse
+        self.memory_weights = {
+            "Ad": self._connect("Ad", m, m, _block_diagonal(self.Ad, M), 0, trainable=False),
+            "Bd": self._connect("Bd", u, m, _block_diagonal(self.Bd, M), None, trainable=False),
+        }
+        self._connect("W_x", x, h, w["W_x"], None)
+        self._connect("W_h", h, h, w["W_h"], 0)
+        self._connect("W_m", m, h, w["W_m"], None)
+        self._connect("W_o", h, o, w["W_o"], None)
 
     @classmethod
     def from_preset(cls, name, n_inputs, n_classes, **overrides):

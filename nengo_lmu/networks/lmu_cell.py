@@ -132,26 +132,11 @@ class LMUCell(nengo.Network):
         )
         for name, value in flags.items():
             setattr(self, name, check_bool(name, value, self))
-        if hidden_neuron_type is None:
-            hidden_neuron_type = nengo.Tanh(tau_ref=1.0)
-        if not isinstance(hidden_neuron_type, nengo.neurons.NeuronType):
-            raise ValidationError(
-                f"must be a nengo NeuronType, got {hidden_neuron_type!r}",
-                attr="hidden_neuron_type",
-                obj=self,
-            )
-        self.hidden_neuron_type = hidden_neuron_type
+        self.hidden_neuron_type = self._check_neuron_type(hidden_neuron_type)
         # checked here, not by the memory, so that the message names the
         # cell's own argument (the memory gets dt=1: theta is in steps)
         self.discretizer = check_choice("discretizer", discretizer, DISCRETIZERS, obj=self)
-        theta = check_positive("theta", theta, obj=self)
-        if theta <= 1:
-            raise ValidationError(
-                f"must be > 1 step (theta is in steps; the memory is discretised at "
-                f"one step), got {theta}",
-                attr="theta",
-                obj=self,
-            )
+        theta = self._check_theta(theta)
         rng = np.random.RandomState(seed)
         q = self.memory_d * check_int("order", order, self)
 
@@ -161,61 +146,92 @@ class LMUCell(nengo.Network):
             recurrent_initializer=recurrent_initializer,
         )
         weights = cell_initial_weights(rng, memory_d, input_d, units, q, initializers, obj=self)
-
         with self:
             add_trainable_config(self)
+            self._build_layers(order, theta)
+            self._connect(weights)
 
-            self.input = nengo.Node(size_in=self.input_d, label="x")
-            self.memory = LegendreMemory(
-                order,
-                theta,
-                size_in=self.memory_d,
-                dt=1.0,
-                discretizer=discretizer,
-                label="m",
+    def _check_neuron_type(self, hidden_neuron_type):
+        """The hidden neuron type (``tanh`` by default), checked."""
+        if hidden_neuron_type is None:
+            hidden_neuron_type = nengo.Tanh(tau_ref=1.0)
+        if not isinstance(hidden_neuron_type, nengo.neurons.NeuronType):
+            raise ValidationError(
+                f"must be a nengo NeuronType, got {hidden_neuron_type!r}",
+                attr="hidden_neuron_type",
+                obj=self,
             )
-            # one sample per simulator step whatever the simulator's dt (theta
-            # is in steps), so the memory's own dt check does not apply
-            require_dt(self.memory, None)
-            self.hidden = nengo.Ensemble(
-                self.units,
-                1,
-                neuron_type=hidden_neuron_type,
-                gain=nengo.dists.Choice([self.hidden_gain]),
-                bias=nengo.dists.Choice([0.0]),
-                label="h",
+        return hidden_neuron_type
+
+    def _check_theta(self, theta):
+        """``theta``, checked: more than one step."""
+        theta = check_positive("theta", theta, obj=self)
+        if theta <= 1:
+            raise ValidationError(
+                f"must be > 1 step (theta is in steps; the memory is discretised at "
+                f"one step), got {theta}",
+                attr="theta",
+                obj=self,
             )
-            # u is the memory's input node and h the neurons themselves:
-            # no pass-through copies (each costs NengoDL an operator a step)
-            self.u = self.memory.input
-            self.output = self.hidden.neurons
-            self.config[self.hidden].trainable = False  # encoders/biases unused
+        return theta
 
-            m = self.memory.output
-            h = self.hidden.neurons
-            self.weights = {}
+    def _build_layers(self, order, theta):
+        """``x``, the memory ``m`` (its input node is ``u``) and the hidden
+        neurons ``h`` (inside ``with self``)."""
+        self.input = nengo.Node(size_in=self.input_d, label="x")
+        self.memory = LegendreMemory(
+            order,
+            theta,
+            size_in=self.memory_d,
+            dt=1.0,
+            discretizer=self.discretizer,
+            label="m",
+        )
+        # one sample per simulator step whatever the simulator's dt (theta
+        # is in steps), so the memory's own dt check does not apply
+        require_dt(self.memory, None)
+        self.hidden = nengo.Ensemble(
+            self.units,
+            1,
+            neuron_type=self.hidden_neuron_type,
+            gain=nengo.dists.Choice([self.hidden_gain]),
+            bias=nengo.dists.Choice([0.0]),
+            label="h",
+        )
+        # u is the memory's input node and h the neurons themselves:
+        # no pass-through copies (each costs NengoDL an operator a step)
+        self.u = self.memory.input
+        self.output = self.hidden.neurons
+        self.config[self.hidden].trainable = False  # encoders/biases unused
 
-            def connect(name, pre, post, synapse):
-                self.weights[name] = nengo.Connection(
-                    pre, post, transform=weights[name], synapse=synapse
-                )
+    def _connect(self, weights):
+        """The weighted connections (``weights`` by name; those the flags
+        leave out are not made) and the memory's trainability."""
+        m = self.memory.output
+        h = self.hidden.neurons
+        self.weights = {}
 
-            connect("e_x", self.input, self.u, None)
-            if self.hidden_to_memory:
-                connect("e_h", h, self.u, 0)
-            if self.memory_to_memory:
-                connect("e_m", m, self.u, 0)
-            if self.input_to_hidden:
-                connect("W_x", self.input, h, None)
-            if self.hidden_to_hidden:
-                connect("W_h", h, h, 0)
-            connect("W_m", m, h, None)
+        def connect(name, pre, post, synapse):
+            self.weights[name] = nengo.Connection(
+                pre, post, transform=weights[name], synapse=synapse
+            )
 
-            exact = self.memory.exact_connections
-            self.memory_weights = {"Ad": exact["A"], "Bd": exact["B"]}
-            trainable = list(self.memory_weights.values())
-            for conn in self.memory.all_connections:
-                self.config[conn].trainable = self.trainable_memory and (conn in trainable)
+        connect("e_x", self.input, self.u, None)
+        if self.hidden_to_memory:
+            connect("e_h", h, self.u, 0)
+        if self.memory_to_memory:
+            connect("e_m", m, self.u, 0)
+        if self.input_to_hidden:
+            connect("W_x", self.input, h, None)
+        if self.hidden_to_hidden:
+            connect("W_h", h, h, 0)
+        connect("W_m", m, h, None)
+
+        exact = self.memory.exact_connections
+        self.memory_weights = {"Ad": exact["A"], "Bd": exact["B"]}
+        trainable = list(self.memory_weights.values())
+        for conn in self.memory.all_connections:
+            self.config[conn].trainable = self.trainable_memory and (conn in trainable)
 
     @property
     def n_parameters(self):

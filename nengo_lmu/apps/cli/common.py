@@ -256,6 +256,26 @@ def log(text):
     print(text, flush=True)
 
 
+def progress_bar(desc, unit="it", quiet=False):
+    """The ``progress`` argument of an experiment: ``tqdm`` with ``desc`` and
+    ``unit``, shown only where stderr is a terminal; None where ``quiet``.
+
+    Examples
+    --------
+    >>> progress_bar("emulator", quiet=True) is None
+    True
+    >>> list(progress_bar("emulator")([1, 2]))
+    [1, 2]
+    """
+    if quiet:
+        return None
+    import functools
+
+    from tqdm import tqdm
+
+    return functools.partial(tqdm, desc=desc, unit=unit, leave=False, disable=None)
+
+
 def output(path, args, what, suffix=None, flag=None):
     """Check an output path before any work starts (see
     `nengo_lmu.apps.experiments.outputs.check_output_path`)."""

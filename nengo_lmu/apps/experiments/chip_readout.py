@@ -12,7 +12,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu.loihi import TARGETS
-from nengo_lmu.loihi.networks import CHIP_TO_HOST_STEPS
+from nengo_lmu.loihi.layout import CHIP_TO_HOST_STEPS
 from nengo_lmu.validation import check_choice, check_int, check_positive, check_sequence_data
 
 #: Ridge regularisations that `fit_readout` tries (relative to the hidden
@@ -60,12 +60,12 @@ def check_labels(net, x, y):
     return x, y
 
 
-def recorded_hidden(net, x, hidden, target):
+def recorded_hidden(net, x, hidden, target, progress=None):
     """The hidden spikes of a run on ``x`` (``hidden``, checked, or a new
-    run on ``target``)."""
+    run on ``target``, with ``progress``)."""
     n, n_steps = x.shape[:2]
     if hidden is None:
-        net.predict(x, target=target)
+        net.predict(x, target=target, progress=progress)
         hidden = net.last_hidden
     lo, hi = net.hidden_band(n_steps)
     if np.shape(hidden)[:2] != (n, hi - lo):
@@ -108,6 +108,7 @@ def fit_readout(
     seed=0,
     hidden=None,
     target="nengo",
+    progress=None,
 ):
     """Fit ``net``'s host readout on its own hidden spikes over training
     sequences, and give it to ``net`` (`ChipMemoryClassifier.set_readout`).
@@ -145,6 +146,9 @@ def fit_readout(
     target : "nengo", "sim", "simreal" or "loihi"
         Where the spikes are recorded: a readout fitted on the emulator's
         own spikes fits them better than one fitted on nengo's.
+    progress : callable, optional
+        Shows the run's progress on an emulator target (see
+        `ChipMemoryClassifier.predict`).
 
     Returns
     -------
@@ -165,7 +169,7 @@ def fit_readout(
         check_int("offsets", o, net, minimum=0, maximum=limit)
     bins = tuple(check_int("bins", b, net) for b in bins)
     regs = tuple(check_positive("regs", r, net) for r in regs)
-    hidden = recorded_hidden(net, x, hidden, target)
+    hidden = recorded_hidden(net, x, hidden, target, progress)
     targets = net.rate_logits(x) if fit_to == "rate" else np.eye(net.n_classes)[y]
     fold = np.random.RandomState(seed).permutation(n) % folds
     trained = {}

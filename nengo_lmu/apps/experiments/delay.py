@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import nengo
 
+from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.experiments.settings import resolve, setting
 from nengo_lmu.apps.tasks import DelayResult, run_delay_task
 from nengo_lmu.tables import format_table
@@ -31,7 +32,7 @@ def neuron_type(name):
 
 
 @dataclass
-class DelayDemo:
+class DelayDemo(ExperimentResult):
     """What `delay_demo` measured: the same task, exact and neural."""
 
     exact: DelayResult
@@ -55,6 +56,14 @@ class DelayDemo:
         return format_table(
             ("form", "NRMSE", "best lag (steps)", "neurons", "simulated s", "sim s / wall s"), rows
         )
+
+    def report_sections(self):
+        """The table and what its NRMSE is measured against."""
+        return [
+            self.table()
+            + f"\n\nNRMSE is against u(t - theta), theta = {round(self.theta / self.dt)} "
+            "steps; 'best lag' is the delay that fits best."
+        ]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import nengo
 import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
+from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.experiments.settings import resolve, setting
 from nengo_lmu.info import require_extra
 from nengo_lmu.networks.weights import hidden_neuron_type
@@ -29,7 +30,7 @@ class ModelScore:
 
 
 @dataclass
-class DigitsExperiment:
+class DigitsExperiment(ExperimentResult):
     """What `train_digits` measured.
 
     Attributes
@@ -74,6 +75,24 @@ class DigitsExperiment:
             for s in self.scores
         ]
         return format_table(("model", "parameters", "test accuracy", "train s"), rows)
+
+    def report_sections(self):
+        """The data and notes, the table, and the saved file."""
+        head = [
+            f"Permuted sequential digits: {self.n_train} training and {self.n_test} "
+            f"held-out sequences of {self.n_steps} steps"
+        ]
+        head += [f"({note})" for note in self.notes]
+        if self.logit_difference is not None:
+            head.append(
+                "largest difference of the held-out logits, Keras vs NengoDL: "
+                f"{self.logit_difference:.2e}"
+            )
+        saved = (
+            f"Trained parameters saved to {self.path} "
+            f"(LMUClassifier.load('{self.path}') rebuilds the network)"
+        )
+        return ["\n".join(head), self.table(), saved if self.path else ""]
 
 
 @dataclass(frozen=True)

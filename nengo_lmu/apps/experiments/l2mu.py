@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
+from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.experiments.settings import resolve, setting
 from nengo_lmu.info import require_extra
 from nengo_lmu.tables import format_table
@@ -78,9 +79,9 @@ class SpikingRun:
 
 
 @dataclass
-class L2MUExperiment:
+class L2MUExperiment(ExperimentResult):
     """What `train_l2mu` measured: one `SpikingRun` per model and simulator,
-    the sizes, and where the trained networks were saved."""
+    the sizes, the seed, and where the trained networks were saved."""
 
     runs: list = field(default_factory=list)
     n_train: int = 0
@@ -89,12 +90,30 @@ class L2MUExperiment:
     n_channels: int = 0
     parameters: dict = field(default_factory=dict)
     saved: dict = field(default_factory=dict)
+    seed: int = None
 
     def run(self, model, run):
         """The `SpikingRun` of ``model`` on ``run``."""
         return next(r for r in self.runs if r.model == model and r.run == run)
 
+    def report_sections(self):
+        """The data, the table, how accuracy and operations are counted, and
+        the saved files."""
+        return [
+            f"Event digits: {self.n_train} training and {self.n_test} held-out sequences, "
+            f"{self.n_steps} steps x {self.n_channels} event channels (seed {self.seed})",
+            self.table(),
+            "Accuracy: argmax of output spike counts on held-out sequences (ties go to "
+            "the lowest class). Operation counts are per sequence; 'syn. ops' are "
+            "effective accumulates (one per spike per non-zero weight).\n"
+            + "\n".join(
+                f"Trained {name} saved to {path} (L2MU.load('{path}') rebuilds it)"
+                for name, path in self.saved.items()
+            ),
+        ]
+
     def table(self):
+        """Accuracy and neuromorphic measures of each model on each simulator."""
         rows = []
         for r in self.runs:
             m = r.metrics
@@ -185,117 +204,138 @@ def train_l2mu(settings=None, data=None, verbose=2, log=None, progress=None, **k
     L2MUExperiment
     """
     settings = resolve(L2MUSettings, settings, kwargs)
-    preset_name, memory_size, hidden_size = (
-        settings.preset_name,
-        settings.memory_size,
-        settings.hidden_size,
-    )
-    order, theta, steps = settings.order, settings.theta, settings.steps
-    event_threshold, epochs = settings.event_threshold, settings.epochs
-    learning_rate, minibatch_size = settings.learning_rate, settings.minibatch_size
-    seed, samples, baseline = settings.seed, settings.samples, settings.baseline
-    loihi, save = settings.loihi, settings.save
     # the outputs first: before any import or work that could take a while
-    save = check_output_path(save, force=True, what="trained L2MU", suffix=".npz", attr="save")
-    if loihi:
+    save = check_output_path(
+        settings.save, force=True, what="trained L2MU", suffix=".npz", attr="save"
+    )
+    if settings.loihi:
         check_output_path(chip_path(save), force=True, what="Loihi-ready L2MU", attr="save")
     from nengo_lmu.apps.data import event_digits
 
     require_extra("dl", "train-l2mu")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import train_spiking_classifier
-    from nengo_lmu.networks import L2MU, RecurrentLIF
+    from nengo_lmu.networks import L2MU
     from nengo_lmu.networks.l2mu import preset
-    from nengo_lmu.networks.spiking_classifier import activity_metrics
 
     log = log or (lambda text: None)
-    hp = preset(preset_name)
     if data is None:
-        data = event_digits(n_steps=steps, threshold=event_threshold, n_samples=samples)
-    x_te, y_te = data["x_test"], np.asarray(data["y_test"]).ravel()
+        data = event_digits(
+            n_steps=settings.steps, threshold=settings.event_threshold, n_samples=settings.samples
+        )
+    y_te = np.asarray(data["y_test"]).ravel()
     n_channels = data["x_train"].shape[2]
     n_classes = int(max(np.max(data["y_train"]), np.max(y_te))) + 1
     out = L2MUExperiment(
         n_train=len(data["x_train"]),
-        n_test=len(x_te),
+        n_test=len(data["x_test"]),
         n_steps=data["x_train"].shape[1],
         n_channels=n_channels,
-    )
-    overrides = dict(memory_size=memory_size, hidden_size=hidden_size, seed=seed)
-    if order is not None:
-        overrides["order"] = order
-    if theta is not None:
-        overrides["theta"] = theta
-    net = L2MU.from_preset(preset_name, n_channels, n_classes, **overrides)
-    log(
-        f"L2MU ({preset_name}): u {net.memory_size}, m {net.memory_size}x{net.order}, "
-        f"h {net.hidden_size}, out {n_classes} neurons, theta {net.theta:g} steps, "
-        f"{net.n_parameters} parameters; training {epochs} epochs ..."
+        seed=settings.seed,
     )
     train = dict(
-        epochs=epochs,
-        minibatch_size=minibatch_size or hp["minibatch_size"],
-        learning_rate=learning_rate,
-        seed=seed,
+        epochs=settings.epochs,
+        minibatch_size=settings.minibatch_size or preset(settings.preset_name)["minibatch_size"],
+        learning_rate=settings.learning_rate,
+        seed=settings.seed,
         verbose=verbose,
+    )
+    net = L2MU.from_preset(settings.preset_name, n_channels, n_classes, **l2mu_overrides(settings))
+    log(
+        f"L2MU ({settings.preset_name}): u {net.memory_size}, m {net.memory_size}x{net.order}, "
+        f"h {net.hidden_size}, out {n_classes} neurons, theta {net.theta:g} steps, "
+        f"{net.n_parameters} parameters; training {settings.epochs} epochs ..."
     )
     res = train_spiking_classifier(net, data, **train)
     out.saved["L2MU"] = save_or_rescue(net.save, save, what="trained L2MU", log=log)
     models = [("L2MU", net, res)]
-    if baseline:
-        k = RecurrentLIF.hidden_size_for(net.n_parameters, n_channels, n_classes)
-        base = RecurrentLIF(
-            n_channels,
-            n_classes,
-            k,
-            beta_h=hp["beta_h"],
-            threshold_h=hp["threshold_h"],
-            beta_out=hp["beta_out"],
-            threshold_out=hp["threshold_out"],
-            seed=seed,
-        )
-        log(
-            f"Recurrent LIF baseline: h {k}, out {n_classes} neurons, "
-            f"{base.n_parameters} parameters; training {epochs} epochs ..."
-        )
-        models.append(("recurrent LIF", base, train_spiking_classifier(base, data, **train)))
+    if settings.baseline:
+        models.append(train_baseline(settings, net, data, train, log))
     log("Running the trained networks in the nengo reference simulator ...")
     for name, model, r in models:
-        out.parameters[name] = model.n_parameters
-        m = model.metrics(x_te, progress=progress)
-        acc = float(np.mean(m["counts"].argmax(-1) == y_te))
-        out.runs.append(SpikingRun(name, "NengoDL", r.test_accuracy, m, r.train_seconds))
-        out.runs.append(SpikingRun(name, "nengo", acc, m))
-    if loihi:
-        from nengo_lmu.loihi import lif_run
-
-        chip_data = pad_sequences(data, CHIP_PAD_STEPS)
-        x_chip = chip_data["x_test"]
-        chip = L2MU.from_preset(
-            preset_name,
-            n_channels,
-            n_classes,
-            reset="zero",
-            min_voltage=-1.0,
-            chip_timing=True,
-            **overrides,
-        )
-        log(
-            f"Loihi-ready L2MU (reset to zero, voltage clipped at -1, one step per "
-            f"connection), {chip.n_parameters} parameters; training {epochs} epochs ..."
-        )
-        r = train_spiking_classifier(chip, chip_data, **train)
-        out.saved["L2MU chip"] = save_or_rescue(
-            chip.save, chip_path(save), what="Loihi-ready L2MU", log=log
-        )
-        out.parameters["L2MU chip"] = chip.n_parameters
-        m = chip.metrics(x_chip, progress=progress)
-        acc = float(np.mean(m["counts"].argmax(-1) == y_te))
-        out.runs.append(SpikingRun("L2MU chip", "NengoDL", r.test_accuracy, m, r.train_seconds))
-        out.runs.append(SpikingRun("L2MU chip", "nengo", acc, m))
-        for run in ("nengo", "loihi"):
-            log(f"Running the Loihi-ready L2MU as nengo.LIF on {run} ...")
-            counts, act = lif_run(chip, x_chip, simulator=run, progress=progress)
-            acc = float(np.mean(counts.argmax(-1) == y_te))
-            label = "nengo LIF" if run == "nengo" else "loihi emu"
-            out.runs.append(SpikingRun("L2MU chip", label, acc, activity_metrics(chip, act)))
+        score_on_nengo(out, name, model, r, data["x_test"], y_te, progress)
+    if settings.loihi:
+        run_loihi_ready(out, settings, data, train, chip_path(save), log, progress)
     return out
+
+
+def l2mu_overrides(settings):
+    """The arguments of `.L2MU.from_preset` that ``settings`` sets."""
+    overrides = dict(
+        memory_size=settings.memory_size, hidden_size=settings.hidden_size, seed=settings.seed
+    )
+    if settings.order is not None:
+        overrides["order"] = settings.order
+    if settings.theta is not None:
+        overrides["theta"] = settings.theta
+    return overrides
+
+
+def train_baseline(settings, net, data, train, log):
+    """`.RecurrentLIF` with no more parameters than ``net``, trained like it;
+    returns ``(name, network, training result)``."""
+    from nengo_lmu.dl import train_spiking_classifier
+    from nengo_lmu.networks import RecurrentLIF
+    from nengo_lmu.networks.l2mu import preset
+
+    hp = preset(settings.preset_name)
+    n_channels, n_classes = net.n_inputs, net.n_classes
+    k = RecurrentLIF.hidden_size_for(net.n_parameters, n_channels, n_classes)
+    base = RecurrentLIF(
+        n_channels,
+        n_classes,
+        k,
+        beta_h=hp["beta_h"],
+        threshold_h=hp["threshold_h"],
+        beta_out=hp["beta_out"],
+        threshold_out=hp["threshold_out"],
+        seed=settings.seed,
+    )
+    log(
+        f"Recurrent LIF baseline: h {k}, out {n_classes} neurons, "
+        f"{base.n_parameters} parameters; training {settings.epochs} epochs ..."
+    )
+    return "recurrent LIF", base, train_spiking_classifier(base, data, **train)
+
+
+def score_on_nengo(out, name, model, trained, x_test, y_test, progress):
+    """Append ``model``'s NengoDL and nengo reference runs to ``out``."""
+    out.parameters[name] = model.n_parameters
+    m = model.metrics(x_test, progress=progress)
+    acc = float(np.mean(m["counts"].argmax(-1) == y_test))
+    out.runs.append(SpikingRun(name, "NengoDL", trained.test_accuracy, m, trained.train_seconds))
+    out.runs.append(SpikingRun(name, "nengo", acc, m))
+
+
+def run_loihi_ready(out, settings, data, train, path, log, progress):
+    """Train the Loihi-ready L2MU on sequences padded by `CHIP_PAD_STEPS`,
+    save it to ``path``, and append its runs (NengoDL, nengo, its
+    `nengo.LIF` map on nengo and on the emulator) to ``out``."""
+    from nengo_lmu.dl import train_spiking_classifier
+    from nengo_lmu.loihi import lif_run
+    from nengo_lmu.networks import L2MU
+    from nengo_lmu.networks.spiking_classifier import activity_metrics
+
+    chip_data = pad_sequences(data, CHIP_PAD_STEPS)
+    x_chip, y_te = chip_data["x_test"], np.asarray(data["y_test"]).ravel()
+    chip = L2MU.from_preset(
+        settings.preset_name,
+        out.n_channels,
+        int(max(np.max(data["y_train"]), np.max(y_te))) + 1,
+        reset="zero",
+        min_voltage=-1.0,
+        chip_timing=True,
+        **l2mu_overrides(settings),
+    )
+    log(
+        f"Loihi-ready L2MU (reset to zero, voltage clipped at -1, one step per "
+        f"connection), {chip.n_parameters} parameters; training {settings.epochs} epochs ..."
+    )
+    r = train_spiking_classifier(chip, chip_data, **train)
+    out.saved["L2MU chip"] = save_or_rescue(chip.save, path, what="Loihi-ready L2MU", log=log)
+    score_on_nengo(out, "L2MU chip", chip, r, x_chip, y_te, progress)
+    for run in ("nengo", "loihi"):
+        log(f"Running the Loihi-ready L2MU as nengo.LIF on {run} ...")
+        counts, act = lif_run(chip, x_chip, simulator=run, progress=progress)
+        acc = float(np.mean(counts.argmax(-1) == y_te))
+        label = "nengo LIF" if run == "nengo" else "loihi emu"
+        out.runs.append(SpikingRun("L2MU chip", label, acc, activity_metrics(chip, act)))

@@ -1,13 +1,15 @@
 """The delay task and a trained digits classifier on the nengo-loihi
 emulator, next to ``nengo.Simulator`` (``nengo-lmu loihi``,
-``benchmarks/loihi_emulator.py``)."""
+``benchmarks/loihi_emulator.py``; its third part, the classifier with its
+memory on the chip, is `nengo_lmu.apps.experiments.chip_digits`)."""
 
 from dataclasses import dataclass, field
 
 import nengo
 import numpy as np
 
-from nengo_lmu.apps.experiments.chip_readout import fit_readout
+from nengo_lmu.apps.experiments.results import ExperimentResult
+from nengo_lmu.apps.experiments.settings import LoihiSettings
 from nengo_lmu.apps.tasks import run_delay_task
 from nengo_lmu.info import require_extra
 from nengo_lmu.loihi import (
@@ -20,10 +22,13 @@ from nengo_lmu.loihi import (
     resource_counts,
     simulator,
 )
-from nengo_lmu.loihi.networks import LOIHI_N_NEURONS
+from nengo_lmu.loihi.layout import LOIHI_N_NEURONS
 from nengo_lmu.systems import legendre_readout, legendre_system
 from nengo_lmu.tables import format_table
 from nengo_lmu.validation import check_choice, check_int
+
+#: The ``nengo-lmu loihi`` command's settings: the defaults of this module's functions.
+DEFAULTS = LoihiSettings()
 
 #: The rows of `resources_table`.
 RESOURCE_KEYS = (
@@ -99,10 +104,8 @@ class NaiveLoihiMemory(nengo.Network):
 
 
 @dataclass
-class DelayComparison:
+class DelayComparison(ExperimentResult):
     """What `delay_comparison` measured.
-
-    Unpacks as ``results, resources, report`` (its earlier return value).
 
     Attributes
     ----------
@@ -110,16 +113,19 @@ class DelayComparison:
         ``{"nengo": DelayResult, target: DelayResult, ...}``.
     resources : dict
         ``{target: resource_counts(...)}`` (one inference = the whole run).
-    report : LoihiReport
-        The placement of the memory.
+    placement : LoihiReport or None
+        The placement of the memory (`nengo_lmu.loihi.prepare`; None
+        without an emulator target).
     """
 
     results: dict
     resources: dict = field(default_factory=dict)
-    report: object = None
+    placement: object = None
 
-    def __iter__(self):
-        return iter((self.results, self.resources, self.report))
+    def report_sections(self):
+        """The placement, the scores and the resources of each target."""
+        resources = resources_table(self.resources) if self.resources else ""
+        return [str(self.placement or ""), self.table(), resources]
 
     def table(self):
         """NRMSE, lag and speed of each simulator."""
@@ -139,7 +145,13 @@ class DelayComparison:
 
 
 def delay_comparison(
-    targets=("sim", "simreal"), n_neurons=None, duration=10.0, seed=0, memory=None, **kwargs
+    targets=DEFAULTS.target_names,
+    n_neurons=None,
+    duration=DEFAULTS.duration,
+    seed=DEFAULTS.seed,
+    memory=None,
+    progress=None,
+    **kwargs,
 ):
     """The delay task (`.run_delay_task`) with `LoihiLegendreMemory`, on
     ``nengo.Simulator`` and on each emulator target, same network and input.
@@ -149,7 +161,9 @@ def delay_comparison(
     to the memory. The network is the same on every simulator except for
     ``latency_steps``, the steps of host-chip latency that the delay readout
     takes off: 0 on nengo, the memory's default (the emulator's) on the
-    targets. Returns a `DelayComparison`.
+    targets. ``progress`` (e.g. ``tqdm.tqdm``) shows each emulator run's
+    progress (`nengo_lmu.loihi.simulator.show_progress`). Returns a
+    `DelayComparison`.
 
     Examples
     --------
@@ -173,8 +187,8 @@ def delay_comparison(
 
     def factory(target):
         def make(network, dt=0.001, **more):
-            out.report = prepare(network, build=False)
-            sim = simulator(network, target=target, dt=dt)
+            out.placement = prepare(network, build=False)
+            sim = simulator(network, target=target, dt=dt, progress=progress)
             emu = sim.sims["emulator"]
             close = emu.close
 
@@ -196,7 +210,7 @@ def delay_comparison(
 
 
 @dataclass
-class DigitsTraining:
+class DigitsTraining(ExperimentResult):
     """What `train_digits_classifier` did: the saved file and the rate
     network's held-out accuracy."""
 
@@ -204,8 +218,18 @@ class DigitsTraining:
     test_accuracy: float
     train_seconds: float
 
+    def table(self):
+        """The rate network's held-out accuracy, training time and file."""
+        row = (f"{self.test_accuracy:.4f}", f"{self.train_seconds:.0f}", self.path)
+        return format_table(("rate test accuracy", "train s", "saved to"), [row])
 
-def train_digits_classifier(path, epochs=20, seed=0):
+    def report_sections(self):
+        return [
+            f"rate test accuracy (all held-out): {self.test_accuracy:.4f}; saved to {self.path}"
+        ]
+
+
+def train_digits_classifier(path, epochs=DEFAULTS.epochs, seed=DEFAULTS.seed):
     """Train a digits classifier that `HostMemoryClassifier` can run; save it.
 
     100 ReLU units, order 48, theta 64 and no hidden-to-hidden weights,
@@ -237,7 +261,7 @@ def train_digits_classifier(path, epochs=20, seed=0):
 
 
 @dataclass
-class DigitsComparison:
+class DigitsComparison(ExperimentResult):
     """What `digits_comparison` measured.
 
     ``runs`` is ``{name: info}`` with ``name`` ``"rate"`` (the trained
@@ -247,6 +271,27 @@ class DigitsComparison:
     """
 
     runs: dict
+    targets: tuple = ()
+
+    @property
+    def placement(self):
+        """The network's placement on the chip (`nengo_lmu.loihi.LoihiReport`
+        of the first target; None without one)."""
+        return self.runs[self.targets[0]]["placement"] if self.targets else None
+
+    def report_sections(self):
+        """The placement, the scores, the agreement with nengo and the
+        resources per sequence of each target."""
+        agree = "\n".join(
+            f"{t}: the same class as nengo for {self.agreement(t):.2%} of the sequences"
+            for t in self.targets
+        )
+        resources = {t: self.runs[t]["resources"] for t in self.targets}
+        return [
+            str(self.placement or ""),
+            self.table() + ("\n" + agree if agree else ""),
+            resources_table(resources, per="sequence") if resources else "",
+        ]
 
     def __getitem__(self, name):
         return self.runs[name]
@@ -296,14 +341,15 @@ class DigitsComparison:
         )
 
 
-def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
+def digits_comparison(path, n_test=None, targets=("sim",), data=None, progress=None, **kwargs):
     """A saved digits classifier as a `HostMemoryClassifier`: held-out
     accuracy on ``nengo.Simulator`` and on each nengo-loihi target.
 
     The encoder's scale comes from the training sequences of
     `nengo_lmu.apps.data.permuted_digits` (or of ``data``); the first ``n_test``
     held-out sequences (all by default) are the same for every simulator.
-    ``kwargs`` go to `HostMemoryClassifier`. Returns a `DigitsComparison`.
+    ``kwargs`` go to `HostMemoryClassifier`; ``progress`` (e.g. ``tqdm.tqdm``)
+    shows each emulator run's progress. Returns a `DigitsComparison`.
     """
     from nengo_lmu.apps.data import permuted_digits
 
@@ -315,216 +361,7 @@ def digits_comparison(path, n_test=None, targets=("sim",), data=None, **kwargs):
     rate = net.rate_logits(x)
     out = {"rate": dict(accuracy=float(np.mean(rate.argmax(-1) == y)), logits=rate, n=n)}
     for name in ("nengo",) + tuple(targets):
-        logits, info = net.predict(x, target=name)
+        logits, info = net.predict(x, target=name, progress=progress)
         info.update(accuracy=float(np.mean(logits.argmax(-1) == y)), logits=logits)
         out[name] = info
-    return DigitsComparison(out)
-
-
-def row_digits(test_size=0.2, split_seed=0):
-    """scikit-learn's 8x8 digits as sequences of their 8 rows: 8 steps of 8
-    pixel values in [0, 1] (`nengo_lmu.apps.data.permuted_digits` unpermuted,
-    reshaped), the data of `train_chip_digits_classifier`."""
-    from nengo_lmu.apps.data import permuted_digits
-
-    d = permuted_digits(test_size=test_size, permute=False, split_seed=split_seed)
-    return {
-        k: (v.reshape(len(v), 8, 8) if k.startswith("x_") else v)
-        for k, v in d.items()
-        if k != "permutation"
-    }
-
-
-#: The chip classifier's cell: 16 memory dimensions (order 4 x 4) are 16
-#: spiking populations; permuted 64-step digits with one memory of order
-#: 8/12/16 reached only 58%/80%/84% held-out (seed 0, 30 epochs).
-CHIP_DIGITS_CELL = dict(
-    units=64,
-    order=4,
-    theta=8.0,
-    memory_d=4,
-    hidden_activation="relu",
-    hidden_to_hidden=False,
-    input_to_hidden=False,
-)
-
-
-#: Training sequences on which `chip_digits_comparison` fits the host
-#: readout (a nengo run of 400 x 160 steps; minutes). Seed 0's 4-fold
-#: cross-validated accuracy on them: 95.5% (docs/loihi.md, its measurement record).
-CHIP_DIGITS_N_FIT = 400
-
-
-def train_chip_digits_classifier(path, seed=0, epochs=40, **cell):
-    """Train a row-digits classifier that `ChipMemoryClassifier` can run;
-    save it.
-
-    The cell is `CHIP_DIGITS_CELL` (``cell`` overrides its entries), trained
-    in parallel on `row_digits` (imports TensorFlow; seconds). Returns a
-    `DigitsTraining` (the rate accuracy on all held-out sequences).
-
-    Examples
-    --------
-    >>> out = train_chip_digits_classifier("chip.npz", seed=0)  # doctest: +SKIP
-    >>> out.test_accuracy > 0.9  # doctest: +SKIP
-    True
-    """
-    from nengo_lmu.apps.experiments.outputs import check_output_path, save_or_rescue
-
-    require_extra("dl", "the chip classifier's training")  # tf.keras 2.12 and NengoDL
-    from nengo_lmu.dl import to_classifier, train_parallel_classifier
-
-    path = check_output_path(path, force=True, what="trained classifier", suffix=".npz")
-    res = train_parallel_classifier(
-        row_digits(), 10, [dict(CHIP_DIGITS_CELL, **cell)], epochs=epochs, seed=seed, verbose=0
-    )
-    path = save_or_rescue(
-        to_classifier(res.model, seed=seed).save, path, what="trained classifier"
-    )
-    return DigitsTraining(str(path), float(res.test_accuracy), float(res.train_seconds))
-
-
-@dataclass
-class ChipDigitsComparison:
-    """What `chip_digits_comparison` measured.
-
-    Attributes
-    ----------
-    accuracy : dict
-        ``{"rate": ..., "nengo": ..., target: ...}`` on the same ``n``
-        held-out sequences.
-    runs : dict
-        `ChipMemoryClassifier.predict`'s info per simulator, plus ``logits``
-        and ``output`` (the readout on every step, ``(n, steps, classes)``).
-    resources : dict
-        ``{target: resource_counts(...)}`` per sequence (emulator targets).
-    steps_per_sequence : int
-    chip_seconds_per_sequence : float
-        Steps per sequence times the chip's 1 ms step.
-    n : int
-        Held-out sequences evaluated.
-    readout : dict or None
-        With ``readout="fit"``: per simulator whose spikes a readout was
-        fitted on, what `nengo_lmu.apps.experiments.chip_readout.fit_readout` chose
-        (``offset``, ``bins``, ``reg``, ``cv`` accuracy) and ``n_fit``, the
-        training sequences it was fitted on.
-    """
-
-    accuracy: dict
-    runs: dict
-    resources: dict
-    steps_per_sequence: int
-    chip_seconds_per_sequence: float
-    n: int
-    readout: dict = None
-
-    def table(self):
-        """Accuracy, agreement with nengo and speed of each simulator."""
-        ref = self.runs.get("nengo")
-        rows = []
-        for name, acc in self.accuracy.items():
-            info = self.runs.get(name, {})
-            agree = (
-                f"{np.mean(info['logits'].argmax(-1) == ref['logits'].argmax(-1)):.3f}"
-                if ref is not None and "logits" in info
-                else "-"
-            )
-            speed = (
-                f"{info['steps'] / max(info['seconds'], 1e-9):.0f}" if "seconds" in info else "-"
-            )
-            diff = (
-                f"{100 * (acc - self.accuracy['nengo']):+.2f}" if "nengo" in self.accuracy else "-"
-            )
-            rows.append((name, f"{acc:.4f}", diff, agree, str(self.n), speed))
-        return format_table(
-            (
-                "simulator",
-                "accuracy",
-                "vs nengo (points)",
-                "agrees with nengo",
-                "sequences",
-                "steps/s",
-            ),
-            rows,
-        )
-
-
-def chip_digits_comparison(
-    path,
-    targets=("sim",),
-    n_test=None,
-    data=None,
-    readout="fit",
-    n_fit=CHIP_DIGITS_N_FIT,
-    fit_on="own",
-    **kwargs,
-):
-    """A saved row-digits classifier as a `ChipMemoryClassifier`: held-out
-    accuracy of the rate network, on ``nengo.Simulator`` and on each
-    nengo-loihi target, with resources and chip time per sequence.
-
-    The first ``n_test`` held-out sequences of `row_digits` (or ``data``;
-    all by default) are the same for every simulator; the training
-    sequences set the classifier's scales. With ``readout="fit"`` the host
-    readout is fitted on the network's hidden spikes over the first
-    ``n_fit`` training sequences (`nengo_lmu.apps.experiments.chip_readout.fit_readout`, to
-    the rate network's logits; training data only): on each simulator's
-    own spikes (``fit_on="own"``) or on nengo's, used on every simulator
-    (``fit_on="nengo"``); ``"trained"`` keeps the trained readout. ``kwargs`` go to
-    `ChipMemoryClassifier` (``steps_per_sample``, ``n_neurons``, ...).
-    Returns a `ChipDigitsComparison`.
-
-    Examples
-    --------
-    >>> out = chip_digits_comparison("chip.npz", n_test=20)  # doctest: +SKIP
-    >>> print(out.table())  # doctest: +SKIP
-    """
-    from nengo_lmu.loihi.chip_memory_classifier import ChipMemoryClassifier
-
-    for t in targets:
-        check_choice("targets", t, TARGETS)
-    check_choice("readout", readout, ("fit", "trained"))
-    check_choice("fit_on", fit_on, ("own", "nengo"))
-    data = row_digits() if data is None else data
-    n = len(data["x_test"]) if n_test is None else check_int("n_test", n_test, None)
-    x = np.asarray(data["x_test"][:n])
-    y = np.asarray(data["y_test"]).ravel()[:n]
-    net = ChipMemoryClassifier(path, data["x_train"], **kwargs)
-    fitted = {}
-    if readout == "fit":
-        n_fit = check_int("n_fit", n_fit, None)
-    x_fit = np.asarray(data["x_train"][:n_fit])
-    y_fit = np.asarray(data["y_train"]).ravel()[: len(x_fit)]
-
-    def fit_on(on):
-        fit = fit_readout(net, x_fit, y_fit, target=on)
-        fitted[on] = dict(
-            offset=fit["offset"],
-            bins=fit["bins"],
-            reg=fit["reg"],
-            cv=fit["cv"][fit["bins"], fit["offset"], fit["reg"]],
-            n_fit=len(x_fit),
-        )
-
-    if readout == "fit":
-        fit_on("nengo")
-    accuracy = {"rate": float(np.mean(net.rate_logits(x).argmax(-1) == y))}
-    runs, resources = {}, {}
-    for name in ("nengo",) + tuple(targets):
-        if readout == "fit" and fit_on == "own" and name != "nengo":
-            fit_on(name)
-        logits, info = net.predict(x, target=name)
-        info.update(logits=logits, output=net.last_output)
-        accuracy[name] = float(np.mean(logits.argmax(-1) == y))
-        runs[name] = info
-        if "resources" in info:
-            resources[name] = info["resources"]
-    return ChipDigitsComparison(
-        accuracy,
-        runs,
-        resources,
-        net.steps_per_sequence,
-        net.steps_per_sequence * net.dt,
-        n,
-        fitted or None,
-    )
+    return DigitsComparison(out, tuple(targets))

@@ -253,20 +253,7 @@ def plan_run_folder(
             attr=attr,
         )
     if resume:
-        if record.get("kind") != kind:
-            raise ValidationError(
-                f"{path!r} holds a {record.get('kind')!r} run, not {kind!r}", attr="--resume"
-            )
-        saved = record.get("settings", {})
-        names = sorted(settings) if compare is None else sorted(compare)
-        differ = [n for n in names if saved.get(n) != settings.get(n)]
-        if differ:
-            raise ValidationError(
-                f"the run in {path!r} has {_describe({n: saved.get(n) for n in differ})}; "
-                f"this command asks for {_describe({n: settings.get(n) for n in differ})}: "
-                f"a resume must use the run's settings (or choose another folder)",
-                attr="--resume",
-            )
+        check_resume(path, record, kind, settings, compare)
         return "resume"
     if not force:
         raise ValidationError(
@@ -282,6 +269,26 @@ def plan_run_folder(
             attr=attr,
         )
     return "replace"
+
+
+def check_resume(path, record, kind, settings, compare=None):
+    """`plan_run_folder`'s check that the run recorded in ``path``'s marker
+    (``record``) is of ``kind`` with the same ``settings`` (those named in
+    ``compare``; default all); errors name ``--resume`` and both values."""
+    if record.get("kind") != kind:
+        raise ValidationError(
+            f"{path!r} holds a {record.get('kind')!r} run, not {kind!r}", attr="--resume"
+        )
+    saved = record.get("settings", {})
+    names = sorted(settings) if compare is None else sorted(compare)
+    differ = [n for n in names if saved.get(n) != settings.get(n)]
+    if differ:
+        raise ValidationError(
+            f"the run in {path!r} has {_describe({n: saved.get(n) for n in differ})}; "
+            f"this command asks for {_describe({n: settings.get(n) for n in differ})}: "
+            f"a resume must use the run's settings (or choose another folder)",
+            attr="--resume",
+        )
 
 
 def clear_own_folder(path, own=()):

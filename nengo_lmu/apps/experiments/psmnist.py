@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.experiments.settings import setting
 from nengo_lmu.info import require_extra
 
@@ -73,7 +74,7 @@ class NengoRun:
 
 
 @dataclass
-class PsmnistResult:
+class PsmnistResult(ExperimentResult):
     """What `run_psmnist` returns."""
 
     runs: list

@@ -99,7 +99,100 @@ def quick_values(cls):
     }
 
 
-__all__ = ["quick_values", "resolve", "setting"]
+@dataclasses.dataclass(frozen=True)
+class LoihiSettings:
+    """The settings of ``nengo-lmu loihi``: the delay task, a digits classifier
+    with its memory on the host, and a row-digits classifier with its memory
+    on the chip, each on nengo and on the nengo-loihi emulator
+    (`nengo_lmu.apps.experiments.loihi`, whose functions take their defaults
+    from here)."""
+
+    theta: float = setting(0.1, "delay window in seconds")
+    order: int = setting(6, "Legendre coefficients of the delay memory")
+    n_neurons: int = setting(
+        None, "neurons per memory dimension (default: LoihiLegendreMemory's, 200)"
+    )
+    duration: float = setting(10.0, "simulated seconds of the delay task")
+    discard: float = setting(
+        1.0, "seconds at the start left out of the delay score", positive=False
+    )
+    seed: int = setting(0, "seed of the input, the networks and of training", positive=False)
+    weights: str = setting(
+        None,
+        "a digits classifier saved with LMUClassifier.save (one cell, "
+        "RectifiedLinear hidden layer, no hidden_to_hidden); without it "
+        "one is trained in parallel (Keras, seconds) and saved to --save",
+    )
+    save: str = setting(
+        "lmu_digits_loihi.npz", "where to save the classifier trained when --weights is absent"
+    )
+    epochs: int = setting(20, "training epochs when --weights is absent")
+    gain: float = setting(
+        300.0,
+        "gain of the spiking hidden neurons (rate = gain * h Hz; a "
+        "Loihi neuron spikes at most once per step)",
+    )
+    hold_steps: int = setting(40, "steps the last sample of each sequence is held")
+    window: int = setting(20, "logits: the readout averaged over the hold's last WINDOW steps")
+    neuron_type: str = setting(
+        "loihi",
+        "hidden neurons in the nengo reference: nengo-loihi's "
+        "LoihiSpikingRectifiedLinear or nengo.SpikingRectifiedLinear",
+        choices=("loihi", "ideal"),
+    )
+    n_test: int = setting(None, "held-out digit sequences to score (the first N; all by default)")
+    targets: str = setting("sim,simreal", "emulator targets, comma separated: sim, simreal")
+    chip_weights: str = setting(
+        None,
+        "a row-digits classifier for the whole LMU on the chip, saved with "
+        "LMUClassifier.save (one cell, RectifiedLinear, no recurrence, no "
+        "input_to_hidden); without it one is trained (seconds) and saved to --chip-save",
+    )
+    chip_save: str = setting(
+        "lmu_chip_digits_loihi.npz",
+        "where to save the chip classifier trained when --chip-weights is absent",
+    )
+    chip_n_test: int = setting(
+        200, "held-out row-digit sequences scored with the whole LMU on the chip (the first N)"
+    )
+    steps_per_sample: int = setting(
+        10, "chip steps each sample is held for (the whole LMU on the chip)"
+    )
+    chip_neurons: int = setting(
+        100, "LIF neurons per memory dimension (the whole LMU on the chip)"
+    )
+    readout: str = setting(
+        "fit",
+        "chip digits: the host readout fitted on the hidden spikes over training "
+        "sequences (to the rate network's logits), or the trained one",
+        choices=("fit", "trained"),
+    )
+    n_fit: int = setting(
+        400,
+        "chip digits: training sequences the readout is fitted on (each is run on "
+        "nengo and on every target)",
+    )
+    fit_on: str = setting(
+        "own",
+        "chip digits: fit the readout on each simulator's own spikes, or on "
+        "nengo's and use it everywhere",
+        choices=("own", "nengo"),
+    )
+    delay: bool = setting(True, "skip the delay task", flag="--no-delay")
+    digits: bool = setting(
+        True, "skip the digits task with the memory on the host", flag="--no-digits"
+    )
+    chip_digits: bool = setting(
+        True, "skip the digits task with the whole LMU on the chip", flag="--no-chip-digits"
+    )
+
+    @property
+    def target_names(self):
+        """``targets`` as a tuple of names."""
+        return tuple(t.strip() for t in self.targets.split(",") if t.strip())
+
+
+__all__ = ["LoihiSettings", "quick_values", "resolve", "setting"]
 
 
 # k3lm: the settings of ``nengo-lmu train-lm`` (the language model)
