@@ -118,7 +118,7 @@ def train_speed(models=("lmu", "transformer"), steady_steps=30):
 
 def scaling_tables(result):
     rows = []
-    for model, target, params, budget, m, s, bits, n, tps in result.table():
+    for model, target, params, budget, m, s, bits, n, tps in result.rows():
         tr = result.mean_loss("transformer", target, budget)[0]
         rows.append((model, target, params, budget, m, s, bits, n, m / tr if tr else None, tps))
     out = format_table(
@@ -201,36 +201,6 @@ def plot_scaling(result, path):
     ax2.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-
-
-def cost_table(cost):
-    rows = []
-    lmu = {r[1]: r for r in cost.rows if r[0] == "lmu"}
-    for r in cost.rows:
-        peer = lmu.get(r[1]) if r[0] != "lmu" else None
-        rows.append(
-            (
-                r[0],
-                r[1],
-                1e6 * r[2],
-                r[3],
-                r[4],
-                peer[2] / r[2] if peer else None,
-                peer[4] / r[4] if peer else None,
-            )
-        )
-    return format_table(
-        [
-            "model",
-            "n",
-            "train us/token",
-            "train peak MB",
-            "generate ms/token",
-            "lmu/this train",
-            "lmu/this generate",
-        ],
-        rows,
-    )
 
 
 def plot_cost(cost, path):
@@ -331,7 +301,7 @@ def main(argv=None):
         out["scaling"] = dict(
             settings=res.settings,
             corpus=res.corpus,
-            rows=res.table(),
+            rows=res.rows(),
             match=res.transformer_tokens_to_match(),
             runs=[
                 dict(
@@ -360,7 +330,7 @@ def main(argv=None):
             repeats=args.cost_repeats,
             log=lambda s: print(s, flush=True),
         )
-        print("\n" + cost_table(cost) + "\n")
+        print("\n" + cost.table() + "\n")
         out["cost"] = dict(settings=cost.settings, rows=cost.rows)
         if args.plot_dir:
             os.makedirs(args.plot_dir, exist_ok=True)

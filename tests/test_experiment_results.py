@@ -13,10 +13,10 @@ import nengo_lmu.apps.experiments as experiments
 from nengo_lmu.apps.experiments.results import ExperimentResult
 
 #: Modules whose results do not follow the protocol yet (their streams adopt it).
-NOT_YET = {"lmuformer", "language_model"}
+NOT_YET = {"lmuformer"}
 
 #: Dataclasses that are parts of a result (one row, one run), not results.
-PARTS = {"ModelScore", "SpikingRun", "PsmnistRun", "NengoRun"}
+PARTS = {"ModelScore", "SpikingRun", "PsmnistRun", "NengoRun", "LMRun"}
 
 
 def experiment_modules():

@@ -128,15 +128,7 @@ def _plan_checkpoint(args, settings):
 
 
 def _print_result(out, folder):
-    from nengo_lmu.tables import format_table
-
-    t = out.train
-    print(f"corpus: {out.corpus}")
-    columns = ["model", "N (non-embedding)", "tokens", "seconds", "tokens/s"]
-    columns += ["val nats/byte", "val bits/byte"]
-    row = (out.model_kind, out.params, t.tokens, t.seconds, t.tokens_per_second)
-    row += (out.val_nats_per_byte, out.val_bits_per_byte)
-    print(format_table(columns, [row]))
+    print(out.report)
     print(f"checkpoint written to {folder} (nengo-lmu generate --checkpoint reads it)")
 
 

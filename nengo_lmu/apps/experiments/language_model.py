@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.experiments.settings import TrainLMSettings, resolve
 from nengo_lmu.info import MissingExtraError
+from nengo_lmu.tables import format_table
 
 MODELS = ("lmu", "transformer", "lmu_global")
 
@@ -99,8 +101,32 @@ def _scaling_run(model, kind, target, budget, seed, train, val, shared, progress
     )
 
 
+#: The columns of `LMScalingResult.rows`.
+SCALING_COLUMNS = (
+    "model",
+    "N target",
+    "N",
+    "tokens",
+    "nats/byte",
+    "sd",
+    "bits/byte",
+    "seeds",
+    "tok/s",
+)
+
+#: The columns of `LMScalingResult.transformer_tokens_to_match`.
+MATCH_COLUMNS = (
+    "model",
+    "N target",
+    "tokens",
+    "nats/byte",
+    "transformer tokens to match",
+    "ratio",
+)
+
+
 @dataclass
-class LMScalingResult:
+class LMScalingResult(ExperimentResult):
     """What `run_lm_scaling` returns."""
 
     runs: list
@@ -116,7 +142,16 @@ class LMScalingResult:
         return (float(np.mean(v)), float(np.std(v)), len(v)) if v else (None, None, 0)
 
     def table(self):
-        """Rows: model, N target, exact N, budget, mean nats/byte, spread, bits/byte, seeds."""
+        """The mean loss of each model, size and budget (`rows`) as text."""
+        return format_table(SCALING_COLUMNS, self.rows())
+
+    def report_sections(self):
+        match = format_table(MATCH_COLUMNS, self.transformer_tokens_to_match())
+        return [f"corpus: {self.corpus}", self.table(), match]
+
+    def rows(self):
+        """Rows (`SCALING_COLUMNS`): model, N target, exact N, budget, mean
+        nats/byte, spread, bits/byte, seeds, tokens/s."""
         rows = []
         for target in self.settings["sizes"]:
             for model in self.settings["models"]:
@@ -281,11 +316,23 @@ def run_lm_scaling(
 
 
 @dataclass
-class LMCostResult:
+class LMCostResult(ExperimentResult):
     """What `run_lm_cost` returns: one row per (model, sequence length)."""
 
     rows: list  # (model, n, train s/token, train peak MB, generate ms/token)
     settings: dict
+
+    def table(self):
+        """Each row, in microseconds per training token, with the LMU's
+        speed over each other model's at the same length."""
+        lmu = {r[1]: r for r in self.rows if r[0] == "lmu"}
+        rows = []
+        for r in self.rows:
+            peer = lmu.get(r[1]) if r[0] != "lmu" else None
+            ratios = (peer[2] / r[2], peer[4] / r[4]) if peer else (None, None)
+            rows.append((r[0], r[1], 1e6 * r[2], r[3], r[4]) + ratios)
+        columns = ("model", "n", "train us/token", "train peak MB", "generate ms/token")
+        return format_table(columns + ("lmu/this train", "lmu/this generate"), rows)
 
     def column(self, model, index):
         return [r[index] for r in self.rows if r[0] == model]
@@ -491,7 +538,7 @@ def run_lm_cost(
 
 
 @dataclass
-class TrainLMResult:
+class TrainLMResult(ExperimentResult):
     """What `train_lm` returns."""
 
     model_kind: str
@@ -504,6 +551,18 @@ class TrainLMResult:
     @property
     def val_bits_per_byte(self):
         return self.val_nats_per_byte / math.log(2)
+
+    def table(self):
+        """One row: the model, its size, the tokens trained, time and the
+        validation loss."""
+        t = self.train
+        columns = ("model", "N (non-embedding)", "tokens", "seconds", "tokens/s")
+        row = (self.model_kind, self.params, t.tokens, t.seconds, t.tokens_per_second)
+        row += (self.val_nats_per_byte, self.val_bits_per_byte)
+        return format_table(columns + ("val nats/byte", "val bits/byte"), [row])
+
+    def report_sections(self):
+        return [f"corpus: {self.corpus}", self.table()]
 
 
 def train_lm(settings=None, resume=False, val_sequences=32, **overrides):
