@@ -55,7 +55,8 @@ EXTRAS = {
     "keras": Extra(
         "keras",
         "Keras 3 with the backend of your choice (JAX, PyTorch or TensorFlow; "
-        "KERAS_BACKEND): the parallel LMU layers and their conversion to nengo",
+        "KERAS_BACKEND): the LMU layers, LMUFormer and the language model, their "
+        "training and conversion to nengo",
         ("keras",),
         ("keras",),
         "3.10-3.13",
