@@ -48,7 +48,12 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from memory_backends import device_name, parse_pythons, run_script  # noqa: E402
+from memory_backends import (  # noqa: E402
+    device_name,
+    parse_pythons,
+    run_script,
+    stack_parser,
+)
 
 STACKS = ("jax", "torch", "tensorflow", "tfkeras")
 KERAS3_BACKENDS = ("jax", "torch", "tensorflow")
@@ -161,15 +166,7 @@ def table(rows):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--python",
-        action="append",
-        default=[],
-        metavar="NAME=PATH",
-        help=f"an interpreter and its stack (NAME: {', '.join(STACKS)}, optionally /cpu "
-        "or /label); repeat for each",
-    )
+    parser = stack_parser(__doc__, STACKS, "optionally /cpu or /label")
     parser.add_argument("--steps", type=int, default=5, help="timed training steps")
     parser.add_argument("--warmup", type=int, default=2, help="untimed first steps")
     parser.add_argument("--clips", type=int, default=32, help="LMUFormer clips per step")

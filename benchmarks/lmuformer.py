@@ -68,6 +68,18 @@ def epoch_seconds(model, x, y, batch_size, repeats):
     return float(np.median(times)), train
 
 
+def seconds_per_step(sim, frames, repeats):
+    """Median seconds per step of ``frames`` steps after a warm-up run."""
+    sim.run_steps(frames)  # warm-up (and NengoDL's graph building)
+    times = []
+    for _ in range(repeats):
+        sim.reset()
+        t0 = time.perf_counter()
+        sim.run_steps(frames)
+        times.append((time.perf_counter() - t0) / frames)
+    return float(np.median(times))
+
+
 def streaming_latency(model, clip, repeats):
     """Seconds per frame in nengo.Simulator and NengoDL (one clip)."""
     frames, n_in = clip.shape
@@ -79,25 +91,11 @@ def streaming_latency(model, clip, repeats):
         nengo.Connection(inp, net.input, synapse=None)
         nengo.Probe(net.output, synapse=None)
     with nengo.Simulator(outer, progress_bar=False) as sim:
-        sim.run_steps(frames)  # warm-up
-        times = []
-        for _ in range(repeats):
-            sim.reset()
-            t0 = time.perf_counter()
-            sim.run_steps(frames)
-            times.append((time.perf_counter() - t0) / frames)
-    out["nengo"] = float(np.median(times))
+        out["nengo"] = seconds_per_step(sim, frames, repeats)
     with outer:
         nengo_dl.configure_settings(stateful=True)
     with nengo_dl.Simulator(outer, minibatch_size=1, progress_bar=False) as sim:
-        sim.run_steps(frames)  # warm-up and graph building
-        times = []
-        for _ in range(repeats):
-            sim.reset()
-            t0 = time.perf_counter()
-            sim.run_steps(frames)
-            times.append((time.perf_counter() - t0) / frames)
-    out["nengo_dl"] = float(np.median(times))
+        out["nengo_dl"] = seconds_per_step(sim, frames, repeats)
     x = tf.constant(clip[None].astype(model.lmuformer_config["dtype"]))
     forward = tf.function(lambda v: model(v, training=False))
     forward(x)  # trace

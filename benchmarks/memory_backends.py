@@ -303,16 +303,23 @@ def table(rows, peer_name, shapes):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def stack_parser(doc, stacks, name_help="optionally /label"):
+    """An argument parser with ``--python NAME=PATH`` (repeated): the
+    interpreters a benchmark runs itself in, one per stack."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument(
         "--python",
         action="append",
         default=[],
         metavar="NAME=PATH",
-        help=f"an interpreter and the stack it measures (NAME: {', '.join(STACKS)}, "
-        "optionally /label); repeat for each",
+        help=f"an interpreter and the stack it measures (NAME: {', '.join(stacks)}, "
+        f"{name_help}); repeat for each",
     )
+    return parser
+
+
+def main(argv=None):
+    parser = stack_parser(__doc__, STACKS)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="shape (8, 512, 64), 2 rounds")
     parser.add_argument(

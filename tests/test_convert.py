@@ -13,6 +13,7 @@ import nengo
 import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
+from round_trip_io import write_io
 
 pytest.importorskip("keras")
 
@@ -249,17 +250,7 @@ def write_round_trip_file(folder):
     model.fit(x, y, epochs=3, verbose=0)
     name = f"classifier_{backend_name().replace('.', '')}_py{sys.version_info[0]}{sys.version_info[1]}"
     path = to_classifier(model).save(Path(folder) / name)
-    made_with = f"keras {keras.__version__} ({backend_name()}), numpy {np.__version__}, "
-    made_with += f"nengo {nengo.__version__}, Python {sys.version.split()[0]}"
-    Path(path).with_suffix(".json").write_text(
-        json.dumps(
-            dict(
-                made_with=made_with,
-                x=x[:3].tolist(),
-                keras=model.predict(x[:3], verbose=0).tolist(),
-            )
-        )
-    )
+    write_io(Path(path).with_suffix(".json"), model, x)
     return path
 
 

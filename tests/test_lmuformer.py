@@ -14,6 +14,7 @@ import nengo
 import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
+from round_trip_io import write_io
 
 pytest.importorskip("keras")
 
@@ -397,17 +398,7 @@ def write_round_trip_file(folder):
     py = f"py{sys.version_info[0]}{sys.version_info[1]}"
     path = Path(folder) / f"lmuformer_{backend_name().replace('.', '')}_{py}"
     save_lmuformer(model, path, overwrite=True)
-    made_with = f"keras {keras.__version__} ({backend_name()}), numpy {np.__version__}, "
-    made_with += f"nengo {nengo.__version__}, Python {sys.version.split()[0]}"
-    (path / "io.json").write_text(
-        json.dumps(
-            dict(
-                made_with=made_with,
-                x=x[:3].tolist(),
-                keras=model.predict(x[:3], verbose=0).tolist(),
-            )
-        )
-    )
+    write_io(path / "io.json", model, x)
     return path
 
 
