@@ -15,27 +15,46 @@ import numpy as np
 import scipy.linalg
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.systems.linear import check_minimal, gramian_factor, gramians
 from nengo_lmu.validation import check_choice, check_finite_array, check_positive
 
 
-def gramians(system):
-    """Controllability and observability Gramians ``(P, Q)`` of a stable system."""
-    if system.is_discrete:
-        P = scipy.linalg.solve_discrete_lyapunov(system.A, system.B @ system.B.T)
-        Q = scipy.linalg.solve_discrete_lyapunov(system.A.T, system.C.T @ system.C)
-    else:
-        P = scipy.linalg.solve_continuous_lyapunov(system.A, -system.B @ system.B.T)
-        Q = scipy.linalg.solve_continuous_lyapunov(system.A.T, -system.C.T @ system.C)
-    return P, Q
-
-
-def balanced_transform(system):
+def balanced_transform(system, origin=None):
     """Balancing transform of a stable, minimal system (Moore 1981).
 
     Returns ``(T, hsv)`` such that ``system.transform(T)`` has equal,
     diagonal controllability and observability Gramians, both equal to
     ``diag(hsv)`` (the Hankel singular values, largest first). States with
     small ``hsv`` matter little to the output ``C x``.
+
+    Parameters
+    ----------
+    system : LinearSystem
+        A stable system.
+    origin : LinearSystem, optional
+        The continuous system that ``system`` discretises. Minimality is
+        decided on it: discretisation keeps a minimal system minimal, but
+        the modes far faster than ``dt`` all map to eigenvalues near 0 and
+        merge numerically, so that the discrete Gramians are singular to
+        working precision (the Legendre system of order 200 with ``theta =
+        1000 dt``: eigenvalues down to 1e-17 of the largest) although the
+        continuous ones are not (smallest Hankel singular value 4e-3 of the
+        largest).
+
+    Notes
+    -----
+    Where both Gramians are positive definite to working precision (their
+    Cholesky factors exist), ``T`` is the square-root balancing of those
+    factors. Where one is not, the system is tested for minimality
+    (`nengo_lmu.systems.check_minimal`, on ``origin`` if given, which
+    refuses a system with an unreachable or unobservable state whatever its
+    order), and a minimal one is balanced to working precision: the states
+    whose Hankel singular values exceed 1e-7 of the largest are
+    balanced as above (to the accuracy of the computed Gramians); the rest
+    are numerically unreachable and unobservable, their balanced coordinates undetermined (the square-root
+    formula would divide rounding noise by the square root of rounding
+    noise), and ``T`` completes the basis there with orthonormal columns
+    orthogonal to the balanced ones, which keeps ``T`` well conditioned.
     """
     eig = np.linalg.eigvals(system.A)
     stable = np.all(np.abs(eig) < 1) if system.is_discrete else np.all(eig.real < 0)
@@ -47,13 +66,30 @@ def balanced_transform(system):
         R = scipy.linalg.cholesky((P + P.T) / 2, lower=True)
         L = scipy.linalg.cholesky((Q + Q.T) / 2, lower=True)
     except np.linalg.LinAlgError:
-        raise ValidationError(
-            "must be minimal (controllable and observable) to be balanced: a "
-            "Gramian is singular; remove the unreachable or unobservable states",
-            attr="system",
-        ) from None
+        check_minimal(system if origin is None else origin)
+        return _balance_to_precision(P, Q)
     U, s, Vt = np.linalg.svd(L.T @ R)
     T = R @ Vt.T / np.sqrt(s)
+    return T, s
+
+
+#: Hankel singular values below this fraction of the largest are rounding
+#: noise where the Gramians' factors come from their eigenvalues
+#: (`gramian_factor`: a zero eigenvalue computes as about ``eps * |P|``, so a
+#: zero value as about ``sqrt(eps)``).
+_HSV_RTOL = 1e-7
+
+
+def _balance_to_precision(P, Q):
+    """Balancing with numerically singular Gramians (see `balanced_transform`)."""
+    R, L = gramian_factor(P), gramian_factor(Q)
+    U, s, Vt = np.linalg.svd(L.T @ R)
+    keep = int(np.sum(s > _HSV_RTOL * s[0]))
+    T = R @ Vt[:keep].T / np.sqrt(s[:keep])
+    if keep < len(s):
+        # the orthogonal complement of the balanced columns
+        basis, _ = np.linalg.qr(T, mode="complete")
+        T = np.hstack([T, basis[:, keep:]])
     return T, s
 
 
@@ -148,8 +184,21 @@ class BalancedRealizer(ScaledRealizer):
 
     name = "balanced"
 
+    def __init__(self, floor=0.0, origin=None):
+        super().__init__(floor)
+        #: The continuous system that the systems it balances discretise
+        #: (see `balanced_transform`); set by `for_origin`.
+        self.origin = origin
+
+    def for_origin(self, origin):
+        """This rule for discretisations of the continuous ``origin``
+        (minimality is decided on it; see `balanced_transform`)."""
+        if origin is None or origin.is_discrete:
+            return self
+        return type(self)(floor=self.floor, origin=origin)
+
     def __call__(self, system, u, radius=1.0):
-        T, _ = balanced_transform(system)
+        T, _ = balanced_transform(system, origin=self.origin)
         return self.rescale(system, T, u, radius)
 
 

@@ -393,7 +393,15 @@ class LinearSystemNetwork(nengo.Network):
         if process is None:
             process = default_process(self.discrete_system)
         sample = sample_input(process, self.system.n_inputs, self.dt, rng, obj=self)
-        return sample, as_realizer(realizer, obj=self)
+        return sample, self._for_origin(as_realizer(realizer, obj=self), self.system)
+
+    @staticmethod
+    def _for_origin(rule, origin):
+        """A rule that decides minimality on the continuous ``origin``
+        (`nengo_lmu.realizers.BalancedRealizer.for_origin`): its discrete
+        form can be numerically non-minimal at high order."""
+        for_origin = getattr(rule, "for_origin", None)
+        return rule if for_origin is None else for_origin(origin)
 
     def _population_solver(self, spiking):
         # The user's solver decodes every connection out of the populations.
