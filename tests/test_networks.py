@@ -357,3 +357,16 @@ def test_general_system_neural_direct(rng, allclose):
     assert net.output is not net.state
     assert allclose(y, y_exact, atol=1e-9)
     assert allclose(y_exact, sys.discretize(0.001).simulate(u), atol=1e-10)
+
+
+def test_exact_form_of_unstable_system_warns_as_neural_form():
+    """Issue 27 item 9: the exact form (``n_neurons=None``) of an unstable
+    system built silently, while the neural form warned."""
+    unstable = LinearSystem([[0.5]], [[1.0]])
+    with pytest.warns(UserWarning, match="not exponentially stable.*exact form"):
+        with nengo.Network():
+            LinearSystemNetwork(unstable, n_neurons=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with nengo.Network():
+            LinearSystemNetwork(LinearSystem([[-0.5]], [[1.0]]), n_neurons=None)

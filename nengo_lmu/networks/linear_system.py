@@ -186,14 +186,20 @@ class LinearSystemNetwork(nengo.Network):
             ens_dimensions = self._check_ens_dimensions(ens_dimensions)
             synapse = neural_synapse(synapse, mapping, obj=self)
             neuron_type = self._check_neuron_type(neuron_type)
-            if not is_stable(self.discrete_system):
-                # Its worst-case state is unbounded: no scaling keeps it within
-                # the populations' range (nengolib warned likewise).
-                warnings.warn(
-                    f"{system!r} is not exponentially stable: its state can grow "
-                    f"without bound and saturate the populations",
-                    stacklevel=2,
-                )
+        if not is_stable(self.discrete_system):
+            # Its worst-case state is unbounded: no scaling keeps it within
+            # the populations' range (nengolib warned likewise), and the exact
+            # form's state grows as well.
+            consequence = (
+                "and overflow the exact form's state"
+                if n_neurons is None
+                else "and saturate the populations"
+            )
+            warnings.warn(
+                f"{system!r} is not exponentially stable: its state can grow "
+                f"without bound {consequence}",
+                stacklevel=2,
+            )
         with self:
             self._make_nodes()
             if n_neurons is None:
