@@ -92,3 +92,17 @@ def test_training_shows_progress_by_default():
 
     for f in (train_classifier, train_spiking_classifier, train_parallel_classifier):
         assert inspect.signature(f).parameters["verbose"].default == 1, f.__name__
+
+
+def test_lmu_layer_refuses_sequences_of_length_0():
+    """Issue 27 item 10 (dl/layers.py): an LMULayer on a sequence of length
+    0 raised TensorFlow's ConcatOp/StridedSlice error from inside."""
+    from nengo_lmu.dl.layers import LMULayer
+
+    layer = LMULayer(units=4, order=3, theta=5)
+    with pytest.raises(ValidationError, match="inputs: must be sequences of at least one step"):
+        layer(np.zeros((2, 0, 1), np.float32))
+    assert layer(np.zeros((2, 3, 1), np.float32)).shape[-1] == 4
+    # built on longer sequences, the call still names the length
+    with pytest.raises(Exception, match="must be sequences of at least one step, got length 0"):
+        layer(np.zeros((2, 0, 1), np.float32))
