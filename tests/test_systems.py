@@ -440,9 +440,7 @@ def _doubled(order, rng):
     return LinearSystem(Q.T @ A @ Q, Q.T @ B, np.hstack([np.eye(order)] * 2) @ Q)
 
 
-@pytest.mark.parametrize(
-    "orders", [(1, 6, 200), pytest.param((300, 500), marks=pytest.mark.slow)]
-)
+@pytest.mark.parametrize("orders", [(1, 6, 200), pytest.param((300, 500), marks=pytest.mark.slow)])
 def test_legendre_system_is_minimal_to_order_500(orders):
     from nengo_lmu.systems import is_minimal
 
