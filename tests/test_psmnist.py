@@ -106,3 +106,54 @@ def test_train_psmnist_cli_lmu(capsys):
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.strip().startswith("lmu"))
     assert float(row.split()[2]) > 0.7
+
+
+def _tiny_sequences(n_steps=16, seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.arange(120) % 10
+    x = rng.rand(120, n_steps, 1).astype(np.float32)
+    return dict(
+        x_train=x[:100], y_train=y[:100, None, None], x_test=x[100:], y_test=y[100:, None, None]
+    )
+
+
+def test_train_psmnist_interrupted_keeps_the_lmus_completed_epochs(
+    monkeypatch, tmp_path, capsys
+):
+    """Issue 27 item 11 (train-psmnist trains epochs too): Ctrl-C during the
+    LMU's training keeps its weights after the last completed epoch, in the
+    file a finished run writes, and the results of the models finished so
+    far; exit 130 with one line saying so."""
+    pytest.importorskip("tensorflow")
+    from nengo_lmu.apps import data as data_module
+    from nengo_lmu.apps.cli import main
+    from nengo_lmu.apps.experiments.psmnist import lmu_model
+    from nengo_lmu.dl import interrupts
+
+    monkeypatch.setattr(data_module, "mnist_5k", lambda: _tiny_sequences())
+    base = interrupts.LastEpoch
+    seen = {}
+
+    class Interrupting(base):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            seen[epoch] = [w.copy() for w in self.weights]
+
+        def on_train_batch_end(self, batch, logs=None):
+            if len(seen) == 2:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(interrupts, "LastEpoch", Interrupting)
+    out = tmp_path / "psm"
+    argv = ["train-psmnist", "--seeds", "0", "--epochs", "3", "--models", "lmu", "keraslmu"]
+    argv += ["--n-nengo", "0", "--n-spiking", "0", "--out", str(out)]
+    assert main(argv) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"nengo-lmu: interrupted; the LMU of seed 0 after epoch 2 of 3 is in {out / 'lmu_seed0.h5'}"
+    ]
+    restored = lmu_model(0, 16)
+    restored.load_weights(out / "lmu_seed0.h5")
+    for w, w2 in zip(restored.get_weights(), seen[1]):
+        assert np.allclose(w, w2)
+    assert sorted(p.name for p in out.iterdir()) == ["lmu_seed0.h5"]

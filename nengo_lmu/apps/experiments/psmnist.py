@@ -207,7 +207,10 @@ def lstm_model(seed, max_parameters, n_steps=784, n_classes=10):
 
 
 def train_model(model, data, epochs, minibatch_size=50, learning_rate=3e-3, seed=0):
-    """Adam with a cosine decay to 0; returns ``(accuracy, seconds, losses)``."""
+    """Adam with a cosine decay to 0; returns ``(accuracy, seconds, losses)``.
+
+    Ctrl-C raises `nengo_lmu.dl.interrupts.TrainingInterrupted` with
+    ``model`` at its last completed epoch (None where none was)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     x_tr, y_tr = data["x_train"], data["y_train"][:, 0, 0]
@@ -219,9 +222,20 @@ def train_model(model, data, epochs, minibatch_size=50, learning_rate=3e-3, seed
         loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
+    from nengo_lmu.dl import interrupts  # pylint: disable=import-outside-toplevel
+
     tf.keras.utils.set_random_seed(seed)
     t0 = time.perf_counter()
-    history = model.fit(x_tr, y_tr, batch_size=minibatch_size, epochs=epochs, verbose=0)
+    last = interrupts.LastEpoch()
+    try:
+        history = model.fit(
+            x_tr, y_tr, batch_size=minibatch_size, epochs=epochs, verbose=0, callbacks=[last]
+        )
+    except KeyboardInterrupt:
+        done = last.restore(model)
+        raise interrupts.TrainingInterrupted(
+            last.epochs_done, epochs, model=model if done else None
+        ) from None
     seconds = time.perf_counter() - t0
     logits = model.predict(x_te, batch_size=100, verbose=0)
     accuracy = float(np.mean(np.argmax(logits, -1) == y_te))
@@ -415,9 +429,12 @@ def run_psmnist(
         )
         for name in models:
             model = builders[name]()
-            acc, seconds, losses = train_model(
-                model, data, epochs, minibatch_size, learning_rate, seed
-            )
+            try:
+                acc, seconds, losses = train_model(
+                    model, data, epochs, minibatch_size, learning_rate, seed
+                )
+            except KeyboardInterrupt as e:
+                raise _keep_interrupted(e, name, seed, out_dir, result) from None
             run = PsmnistRun(
                 name,
                 seed,
@@ -465,3 +482,29 @@ def run_psmnist(
                     )
                     save()
     return result
+
+
+def _keep_interrupted(interrupted, name, seed, out_dir, result):
+    """What Ctrl-C during the training of model ``name`` keeps, in
+    ``interrupted.kept``: the results of the models finished so far
+    (``psmnist.json``, written after each) and, for the LMU, its weights
+    after the last completed epoch, in the file a finished run writes
+    (``lmu_seed{seed}.h5``, checked before the run)."""
+    if not out_dir:
+        interrupted.kept = "nothing was written (no --out folder)"
+        return interrupted
+    kept = []
+    if result.runs:
+        kept.append(f"the results of the models finished so far are in "
+                    f"{os.path.join(out_dir, 'psmnist.json')}")  # fmt: skip
+    done, total = getattr(interrupted, "epochs_done", 0), getattr(interrupted, "epochs", None)
+    model = getattr(interrupted, "model", None)
+    if name == "lmu" and model is not None:
+        os.makedirs(out_dir, exist_ok=True)
+        path = os.path.join(out_dir, f"lmu_seed{seed}.h5")
+        model.save_weights(path)
+        kept.append(f"the LMU of seed {seed} after epoch {done} of {total} is in {path}")
+    elif total is not None:
+        kept.append(f"{name} (seed {seed}) had completed {done} of {total} epochs (not saved)")
+    interrupted.kept = "; ".join(kept) if kept else "nothing was written"
+    return interrupted
