@@ -261,3 +261,13 @@ def test_save_into_a_folder_or_an_unwritable_place_names_the_users_path(
 def test_load_of_a_missing_file_names_the_users_path_first(tmp_path):
     with pytest.raises(ValidationError, match=r"no such file: '.*x.h5' \(nor '.*x.h5.npz'"):
         LMUClassifier.load(tmp_path / "x.h5")
+
+
+def test_the_temporary_folder_is_the_sessions_own():
+    """Issue 27 item 14: the suite's temporary files go to a folder of the
+    session's own, which the root conftest checks and removes."""
+    import tempfile
+
+    folder = tempfile.gettempdir()
+    assert os.path.basename(folder).startswith("nengo_lmu-tests-")
+    assert os.environ["TMPDIR"] == folder

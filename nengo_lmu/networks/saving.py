@@ -50,13 +50,15 @@ def save_network(path, kind, config, weights, extra=None):
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "net")
+    >>> import os, shutil, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "net")
     >>> save_network(path, "Demo", {"units": 3}, {"W": np.eye(2)}).endswith("net.npz")
     True
     >>> kind, config, weights, extra = read_network(path)
     >>> kind, config, weights["W"].tolist(), extra
     ('Demo', {'units': 3}, [[1.0, 0.0], [0.0, 1.0]], {})
+    >>> shutil.rmtree(folder)
     """
     given = os.fspath(path)
     if not os.path.basename(given) or os.path.isdir(given):
