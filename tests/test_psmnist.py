@@ -117,9 +117,7 @@ def _tiny_sequences(n_steps=16, seed=0):
     )
 
 
-def test_train_psmnist_interrupted_keeps_the_lmus_completed_epochs(
-    monkeypatch, tmp_path, capsys
-):
+def test_train_psmnist_interrupted_keeps_the_lmus_completed_epochs(monkeypatch, tmp_path, capsys):
     """Issue 27 item 11 (train-psmnist trains epochs too): Ctrl-C during the
     LMU's training keeps its weights after the last completed epoch, in the
     file a finished run writes, and the results of the models finished so
