@@ -251,7 +251,26 @@ def nengo_accuracy(
     pixel per simulator step; with ``spiking`` the ReLU hidden neurons are
     ``SpikingRectifiedLinear`` firing ``scale_firing_rates`` times faster
     (amplitude divided to match). Returns ``(accuracy, keras accuracy on the
-    same digits, agreement of the two predictions, seconds)``.
+    same digits, agreement of the two predictions, seconds)``; one run of
+    `nengo_accuracies`.
+    """
+    (result,) = nengo_accuracies(
+        model, data, n_test, [(spiking, scale_firing_rates)], minibatch_size, seed
+    )
+    return result
+
+
+def nengo_accuracies(model, data, n_test, runs, minibatch_size=50, seed=0):
+    """`nengo_accuracy` of several conversions of one model at once.
+
+    ``runs`` is a list of ``(spiking, scale_firing_rates)``; each becomes a
+    converted copy of the model, and all of them run side by side, on the
+    same first ``n_test`` held-out digits, in one NengoDL simulator: one
+    compiled prediction instead of one per run (each new simulator is a new
+    Keras model whose prediction TensorFlow traces anew, and a few of them
+    on short inputs set off its retracing warning). Returns one
+    ``(accuracy, keras accuracy, agreement, seconds)`` per run, the seconds
+    being the shared run's.
     """
     # pylint: disable=import-outside-toplevel
     import nengo
@@ -264,32 +283,48 @@ def nengo_accuracy(
     x = data["x_test"][:n_test]
     y = data["y_test"][:n_test, 0, 0]
     keras_pred = np.argmax(model.predict(x, batch_size=100, verbose=0), -1)
-    kwargs = {}
-    if spiking:
-        kwargs = dict(
-            swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
-            scale_firing_rates=scale_firing_rates,
-        )
-    converter = convert(model, **kwargs)
+    converters = []
+    for spiking, scale in runs:
+        kwargs = {}
+        if spiking:
+            kwargs = dict(
+                swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
+                scale_firing_rates=scale,
+            )
+        converters.append(convert(model, **kwargs))
+    with nengo.Network() as net:
+        nengo_dl.configure_settings(inference_only=converters[0].inference_only)
     # convert() may convert a copy that returns every step: use its tensors
-    inp = converter.inputs[converter.model.inputs[0]]
-    out = converter.outputs[converter.model.outputs[0]]
+    ends = []
+    for converter in converters:
+        net.networks.append(converter.net)
+        ends.append(
+            (
+                converter.inputs[converter.model.inputs[0]],
+                converter.outputs[converter.model.outputs[0]],
+            )
+        )
     minibatch_size = min(minibatch_size, len(x))
     pad = -len(x) % minibatch_size
     xp = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)]) if pad else x
     t0 = time.perf_counter()
     with nengo_dl.Simulator(
-        converter.net, minibatch_size=minibatch_size, progress_bar=False, seed=seed
+        net, minibatch_size=minibatch_size, progress_bar=False, seed=seed
     ) as sim:
-        probe_out = sim.predict({inp: xp}, verbose=0)[out]
+        outputs = sim.predict({inp: xp for inp, _ in ends}, verbose=0)
     seconds = time.perf_counter() - t0
-    pred = np.argmax(probe_out[: len(x), -1], -1)
-    return (
-        float(np.mean(pred == y)),
-        float(np.mean(keras_pred == y)),
-        float(np.mean(pred == keras_pred)),
-        seconds,
-    )
+    results = []
+    for _, out in ends:
+        pred = np.argmax(outputs[out][: len(x), -1], -1)
+        results.append(
+            (
+                float(np.mean(pred == y)),
+                float(np.mean(keras_pred == y)),
+                float(np.mean(pred == keras_pred)),
+                seconds,
+            )
+        )
+    return results
 
 
 @dataclass(frozen=True)
@@ -457,29 +492,31 @@ def run_psmnist(
                     lmu.save_weights(os.path.join(out_dir, f"lmu_seed{seed}.h5"))
                 scales = np.atleast_1d(scale_firing_rates).tolist()
                 cases = [(False, n_nengo, 1.0)] + [(True, n_spiking, sc) for sc in scales]
+                # the runs on the same digits share one simulator
+                groups = {}
                 for spiking, n, scale in cases:
-                    if n <= 0:
-                        continue
-                    acc_n, acc_k, agree, secs = nengo_accuracy(
-                        lmu, data, n, spiking, scale, seed=seed
-                    )
-                    result.nengo.append(
-                        NengoRun(
-                            seed,
-                            "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
-                            float(scale),
-                            n,
-                            acc_n,
-                            acc_k,
-                            agree,
-                            secs,
+                    if n > 0:
+                        groups.setdefault(n, []).append((spiking, scale))
+                for n, runs in groups.items():
+                    scores = nengo_accuracies(lmu, data, n, runs, seed=seed)
+                    for (spiking, scale), (acc_n, acc_k, agree, secs) in zip(runs, scores):
+                        result.nengo.append(
+                            NengoRun(
+                                seed,
+                                "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
+                                float(scale),
+                                n,
+                                acc_n,
+                                acc_k,
+                                agree,
+                                secs,
+                            )
                         )
-                    )
-                    log(
-                        f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
-                        f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
-                        f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)"
-                    )
+                        log(
+                            f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
+                            f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
+                            f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)"
+                        )
                     save()
     return result
 
