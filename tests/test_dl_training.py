@@ -142,6 +142,7 @@ def _digits_classifier():
     return LMUClassifier(10, [cell], seed=0, add_to_container=False)
 
 
+@pytest.mark.slow  # three NengoDL runs: 170 s on a loaded 2-core machine
 def test_interrupted_training_keeps_the_last_completed_epoch(monkeypatch):
     """Issue 27 item 11: Ctrl-C lost the epochs already trained. Now
     `TrainingInterrupted` carries the weights of the last completed epoch:

@@ -442,7 +442,7 @@ def _doubled(order, rng):
 
 @pytest.mark.parametrize("orders", [(1, 6, 200), pytest.param((300, 500), marks=pytest.mark.slow)])
 def test_legendre_system_is_minimal_to_order_500(orders):
-    from nengo_lmu.systems import is_minimal
+    from nengo_lmu.realizers import is_minimal
 
     for order in orders:
         sys = legendre_system(order, 1.0)
@@ -452,7 +452,7 @@ def test_legendre_system_is_minimal_to_order_500(orders):
 
 @pytest.mark.parametrize("order", [3, 200])
 def test_minimality_refuses_non_minimal_systems(order, rng):
-    from nengo_lmu.systems import check_minimal, is_minimal
+    from nengo_lmu.realizers import check_minimal, is_minimal
 
     unreachable = _with_unreachable_state(order, rng)
     assert not is_minimal(unreachable)

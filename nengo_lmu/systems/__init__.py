@@ -37,17 +37,7 @@ from nengo_lmu.systems.legendre import (  # noqa: F401
     legendre_readout,
     legendre_system,
 )
-from nengo_lmu.systems.linear import (  # noqa: F401
-    DISCRETIZERS,
-    MINIMAL_RTOL,
-    LinearSystem,
-    check_minimal,
-    check_order,
-    gramian_factor,
-    gramians,
-    is_minimal,
-    minimality_defects,
-)
+from nengo_lmu.systems.linear import DISCRETIZERS, LinearSystem, check_order  # noqa: F401
 from nengo_lmu.systems.mapping import (  # noqa: F401
     SynapseMapping,
     lowpass_mapping,
