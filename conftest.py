@@ -82,3 +82,58 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("slow"):
             item.add_marker(skip)
+
+
+# --- the temporary folder (issue 27 item 14) --------------------------------
+#
+# The suite must leave nothing in the temporary folder. Every test runs with
+# the temporary folder (``tempfile.gettempdir()``, and ``TMPDIR`` for the
+# processes the tests start) pointed at a folder of its own, which is removed
+# at the end; what a test left there other than `TEMP_ALLOWED` fails the run.
+# pytest's own ``tmp_path`` folders stay where pytest keeps them.
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+#: What may be left in the session's temporary folder: TensorFlow's
+#: autograph writes the code it generates there and removes it only when the
+#: process exits (an ``atexit`` hook, after the suite); a process killed
+#: before it exits (a notebook kernel, a timeout) leaves them behind, which is
+#: why the folder is the session's own and removed with them.
+TEMP_ALLOWED = ("__autograph_generated_file",)
+
+#: The prefix of the session's temporary folder.
+TEMP_PREFIX = "nengo_lmu-tests-"
+
+
+def temp_leftovers(folder):
+    """What the tests left in ``folder``, less `TEMP_ALLOWED`."""
+    return [n for n in sorted(os.listdir(folder)) if not n.startswith(TEMP_ALLOWED)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_temp_folder(tmp_path_factory):
+    """Point the temporary folder at one of the session's own, and fail the
+    run if a test leaves anything in it."""
+    tmp_path_factory.getbasetemp()  # pytest's folder first, where pytest keeps it
+    folder = tempfile.mkdtemp(prefix=TEMP_PREFIX)
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = folder
+    os.environ["TMPDIR"] = folder
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[1]
+        left = temp_leftovers(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+    if left:
+        pytest.fail(
+            f"the tests left {left} in the temporary folder (use pytest's tmp_path, or "
+            f"remove what a test or example makes)",
+            pytrace=False,
+        )

@@ -17,6 +17,15 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu.validation import check_choice, check_finite_array, check_positive
 
+#: A Gramian whose smallest eigenvalue, scaled to a unit diagonal, is below
+#: this fraction of its largest is singular to working precision
+#: (`is_minimal`). Measured with `gramians` (continuous, ``theta=1``): the
+#: Legendre system's smallest is 7.5e-6 at order 500 for ``P`` and the delay
+#: readout's ``Q``, 1.7e-6 with ``C = I`` (about ``1/order**2``); a Legendre
+#: system with one unreachable state, or with each state doubled and fed
+#: the same input, in a random orthonormal basis: below 1e-13 to order 300.
+MINIMAL_RTOL = 1e-10
+
 
 def gramians(system):
     """Controllability and observability Gramians ``(P, Q)`` of a stable system."""
@@ -29,13 +38,125 @@ def gramians(system):
     return P, Q
 
 
-def balanced_transform(system):
+def gramian_factor(G):
+    """A factor ``F`` with ``F @ F.T = G`` of a computed Gramian, which may
+    be singular or slightly indefinite by rounding (negative eigenvalues are
+    taken as zero)."""
+    w, V = np.linalg.eigh((G + G.T) / 2)
+    return V * np.sqrt(np.clip(w, 0.0, None))
+
+
+def _scaled_rank_defect(G, rtol):
+    """``(smallest / largest eigenvalue, number below rtol)`` of a Gramian
+    scaled to a unit diagonal (a zero diagonal entry counts as zero)."""
+    d = np.sqrt(np.abs(np.diag(G)))
+    if np.any(d == 0):
+        return 0.0, int(np.sum(d == 0))
+    w = np.linalg.eigvalsh((G + G.T) / 2 / np.outer(d, d))
+    return w[0] / w[-1], int(np.sum(w <= rtol * w[-1]))
+
+
+def minimality_defects(system, rtol=MINIMAL_RTOL):
+    """For each Gramian (controllability, observability) of a stable
+    system: its smallest eigenvalue relative to its largest, scaled to a unit
+    diagonal, and how many are below ``rtol`` (see `is_minimal`)."""
+    return tuple(_scaled_rank_defect(G, rtol) for G in gramians(system))
+
+
+def is_minimal(system, rtol=MINIMAL_RTOL):
+    """Whether a stable system is minimal (controllable and observable) to
+    working precision.
+
+    A stable system is controllable exactly when its controllability
+    Gramian ``P`` is positive definite, and observable when its
+    observability Gramian ``Q`` is. Each is tested on its eigenvalues after
+    scaling it to a unit diagonal (which takes out the scale of each state;
+    a state in units of 1e-9 would otherwise look unreachable): the
+    smallest must exceed ``rtol`` times the largest (``MINIMAL_RTOL``).
+
+    It is well conditioned at high order, which the tests it replaces were
+    not. The Legendre system (`nengo_lmu.legendre_system`) is minimal at
+    every order (its transfer function to the delay readout is the
+    ``[q-1/q]`` Pade approximant of a delay, whose numerator and
+    denominator have no common root), and its scaled Gramians keep their
+    smallest eigenvalue above 1e-6 of the largest to order 500; one
+    unreachable state measures below 1e-13. Cholesky factors of the
+    unscaled discrete Gramians (the balanced realisation's old test) fail
+    from about order 150 at ``theta = 1000 dt``, the ranks of the
+    controllability and observability matrices are lost far earlier, and an
+    orthonormal Krylov staircase amplifies rounding by about ``|A| / h_k``
+    per step (``h_k`` its subdiagonal, 1e-4 of ``|A|`` for the Legendre
+    system at order 500), so that it finds states reachable that are not.
+
+    A discretised system is tested as itself: modes far faster than ``dt``
+    all map to eigenvalues near 0 and merge numerically (a Legendre system
+    of order 200 with ``theta = 1000 dt`` has Gramian eigenvalues of 1e-17);
+    test the continuous system it came from instead (as the balanced
+    realisation does, `balanced_transform`).
+
+    Examples
+    --------
+    >>> from nengo_lmu import LinearSystem, legendre_system
+    >>> is_minimal(LinearSystem(-np.eye(2), [[1.0], [1.0]]))  # two equal modes, one input
+    False
+    >>> is_minimal(legendre_system(6, 1.0))
+    True
+    """
+    return all(n == 0 for _, n in minimality_defects(system, rtol))
+
+
+def check_minimal(system, rtol=MINIMAL_RTOL, obj=None, attr="system"):
+    """Refuse a stable system that is not minimal (`is_minimal`), naming
+    how many states are unreachable or unobservable."""
+    (p_min, p_zero), (q_min, q_zero) = minimality_defects(system, rtol)
+    if p_zero or q_zero:
+        raise ValidationError(
+            f"must be minimal (controllable and observable), got a system of "
+            f"{system.n_states} states with {p_zero} unreachable and {q_zero} "
+            f"unobservable (scaled Gramian eigenvalues down to {p_min:.2g} and "
+            f"{q_min:.2g} of the largest, below {rtol:g}); remove the unreachable "
+            f"or unobservable states",
+            attr=attr,
+            obj=obj,
+        )
+
+
+def balanced_transform(system, origin=None):
     """Balancing transform of a stable, minimal system (Moore 1981).
 
     Returns ``(T, hsv)`` such that ``system.transform(T)`` has equal,
     diagonal controllability and observability Gramians, both equal to
     ``diag(hsv)`` (the Hankel singular values, largest first). States with
     small ``hsv`` matter little to the output ``C x``.
+
+    Parameters
+    ----------
+    system : LinearSystem
+        A stable system.
+    origin : LinearSystem, optional
+        The continuous system that ``system`` discretises. Minimality is
+        decided on it: discretisation keeps a minimal system minimal, but
+        the modes far faster than ``dt`` all map to eigenvalues near 0 and
+        merge numerically, so that the discrete Gramians are singular to
+        working precision (the Legendre system of order 200 with ``theta =
+        1000 dt``: eigenvalues down to 1e-17 of the largest) although the
+        continuous ones are not (smallest Hankel singular value 4e-3 of the
+        largest).
+
+    Notes
+    -----
+    Where both Gramians are positive definite to working precision (their
+    Cholesky factors exist), ``T`` is the square-root balancing of those
+    factors. Where one is not, the system is tested for minimality
+    (`check_minimal`, on ``origin`` if given, which
+    refuses a system with an unreachable or unobservable state whatever its
+    order), and a minimal one is balanced to working precision: the states
+    whose Hankel singular values exceed 1e-7 of the largest are
+    balanced as above (to the accuracy of the computed Gramians); the rest
+    are numerically unreachable and unobservable, their balanced coordinates undetermined (the square-root
+    formula would divide rounding noise by the square root of rounding
+    noise), and ``T`` completes the basis there with orthonormal columns
+    orthogonal to the balanced ones, which keeps ``T`` well conditioned.
     """
     eig = np.linalg.eigvals(system.A)
     stable = np.all(np.abs(eig) < 1) if system.is_discrete else np.all(eig.real < 0)
@@ -47,13 +168,30 @@ def balanced_transform(system):
         R = scipy.linalg.cholesky((P + P.T) / 2, lower=True)
         L = scipy.linalg.cholesky((Q + Q.T) / 2, lower=True)
     except np.linalg.LinAlgError:
-        raise ValidationError(
-            "must be minimal (controllable and observable) to be balanced: a "
-            "Gramian is singular; remove the unreachable or unobservable states",
-            attr="system",
-        ) from None
+        check_minimal(system if origin is None else origin)
+        return _balance_to_precision(P, Q)
     U, s, Vt = np.linalg.svd(L.T @ R)
     T = R @ Vt.T / np.sqrt(s)
+    return T, s
+
+
+#: Hankel singular values below this fraction of the largest are rounding
+#: noise where the Gramians' factors come from their eigenvalues
+#: (`gramian_factor`: a zero eigenvalue computes as about ``eps * |P|``, so a
+#: zero value as about ``sqrt(eps)``).
+_HSV_RTOL = 1e-7
+
+
+def _balance_to_precision(P, Q):
+    """Balancing with numerically singular Gramians (see `balanced_transform`)."""
+    R, L = gramian_factor(P), gramian_factor(Q)
+    U, s, Vt = np.linalg.svd(L.T @ R)
+    keep = int(np.sum(s > _HSV_RTOL * s[0]))
+    T = R @ Vt[:keep].T / np.sqrt(s[:keep])
+    if keep < len(s):
+        # the orthogonal complement of the balanced columns
+        basis, _ = np.linalg.qr(T, mode="complete")
+        T = np.hstack([T, basis[:, keep:]])
     return T, s
 
 
@@ -148,8 +286,21 @@ class BalancedRealizer(ScaledRealizer):
 
     name = "balanced"
 
+    def __init__(self, floor=0.0, origin=None):
+        super().__init__(floor)
+        #: The continuous system that the systems it balances discretise
+        #: (see `balanced_transform`); set by `for_origin`.
+        self.origin = origin
+
+    def for_origin(self, origin):
+        """This rule for discretisations of the continuous ``origin``
+        (minimality is decided on it; see `balanced_transform`)."""
+        if origin is None or origin.is_discrete:
+            return self
+        return type(self)(floor=self.floor, origin=origin)
+
     def __call__(self, system, u, radius=1.0):
-        T, _ = balanced_transform(system)
+        T, _ = balanced_transform(system, origin=self.origin)
         return self.rescale(system, T, u, radius)
 
 

@@ -234,7 +234,9 @@ def test_train_l2mu_runs_the_settings_defaults(quick, monkeypatch, tmp_path):
             seen["hidden_size"],
             seen["save"],
         ) == (200, 20, 1, 4, 16, "l2mu_digits_quick.npz")
-    assert {k: v for k, v in seen.items() if k not in ("log", "progress")} == asdict(settings)
+    assert {k: v for k, v in seen.items() if k not in ("log", "progress", "on_save")} == asdict(
+        settings
+    )
 
 
 @pytest.mark.parametrize("parallel", [False, True])
@@ -258,7 +260,9 @@ def test_train_digits_runs_the_settings_defaults(parallel, monkeypatch, tmp_path
     settings = digits.DigitsSettings()
     if parallel:
         settings = replace(settings, parallel=True, save="lmu_digits_parallel.npz")
-    assert {k: v for k, v in seen.items() if k not in ("log", "progress")} == asdict(settings)
+    assert {k: v for k, v in seen.items() if k not in ("log", "progress", "on_save")} == asdict(
+        settings
+    )
 
 
 def test_demo_runs_the_settings_defaults(monkeypatch, tmp_path):
@@ -766,3 +770,50 @@ def test_loihi_runs_the_settings_defaults(monkeypatch, tmp_path, make_lmu_classi
         params = inspect.signature(name).parameters
         for key in keys:
             assert params[key].default == getattr(defaults, key), (name.__name__, key)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_train_digits_interrupted_keeps_the_completed_epochs(
+    parallel, monkeypatch, tmp_path, capsys
+):
+    """Issue 27 item 11: Ctrl-C in train-digits printed a 21-frame
+    KeyboardInterrupt traceback and lost the epochs already trained. Now:
+    exit 130, one line naming the file, which holds the weights after the
+    last completed epoch (here the 2nd of 4)."""
+    import os
+
+    import numpy as np
+
+    pytest.importorskip("nengo_dl")
+    from nengo_lmu.apps import data as data_module
+    from nengo_lmu.dl import training
+    from nengo_lmu.networks import LMUClassifier
+
+    full = data_module.permuted_digits()
+    subset = {k: full[k][:100] if k.startswith("x_train") or k.startswith("y_train") else full[k]
+              for k in ("x_train", "y_train", "x_test", "y_test")}  # fmt: skip
+    subset["x_test"], subset["y_test"] = subset["x_test"][:20], subset["y_test"][:20]
+    monkeypatch.setattr(data_module, "permuted_digits", lambda: subset)
+    base = training.LastEpoch
+
+    class Interrupting(base):
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epochs_done == 2 and batch == 1:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "LastEpoch", Interrupting)
+    path = tmp_path / "w.npz"
+    argv = ["train-digits", "--epochs", "4", "--units", "8", "--order", "8", "--no-lstm"]
+    argv += ["--no-spiking", "--save", str(path)]
+    if parallel:
+        argv += ["--parallel", "--plot", str(tmp_path / "p.png")]
+    assert main(argv) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert err[0] == (
+        f"nengo-lmu: interrupted; the weights after epoch 2 of 4 are saved in {path} "
+        f"(LMUClassifier.load('{path}') rebuilds the network)"
+    )
+    weights = LMUClassifier.load(path).get_weights()
+    assert set(weights) >= {"readout"} and all(np.all(np.isfinite(w)) for w in weights.values())
+    assert sorted(os.listdir(tmp_path)) == ["w.npz"]  # no plot: the run did not get there

@@ -143,3 +143,21 @@ def test_mnist_refuses_bad_arrays(change, match, tmp_path):
     mnist(tmp_path / "bad.npz", **change)
     with pytest.raises(ValidationError, match="bad.npz'.*" + match):
         load_mnist_npz(tmp_path / "bad.npz")
+
+
+def test_permuted_digits_test_size_that_leaves_a_class_out_is_refused():
+    """Issue 27 item 10: ``permuted_digits(test_size=0.999)`` raised
+    scikit-learn's ``The train_size = 1 should be greater or equal to the
+    number of classes``."""
+    pytest.importorskip("sklearn")
+    for bad, counts in ((0.999, "1 for training"), (0.001, "1795 for training, 2 for testing")):
+        with pytest.raises(ValidationError, match=f"test_size: .*got {bad} \\({counts}"):
+            permuted_digits(test_size=bad)
+    data = permuted_digits(test_size=0.006)  # just inside: 11 test sequences
+    assert len(np.unique(data["y_test"])) == 10
+
+
+def test_load_mnist_npz_of_a_folder_names_it(tmp_path):
+    """Issue 27 item 10: a folder raised numpy's IsADirectoryError."""
+    with pytest.raises(ValidationError, match="path: '.*' is a folder: expected an .npz file"):
+        load_mnist_npz(tmp_path)

@@ -92,3 +92,80 @@ def test_training_shows_progress_by_default():
 
     for f in (train_classifier, train_spiking_classifier, train_parallel_classifier):
         assert inspect.signature(f).parameters["verbose"].default == 1, f.__name__
+
+
+def test_lmu_layer_refuses_sequences_of_length_0():
+    """Issue 27 item 10 (dl/layers.py): an LMULayer on a sequence of length
+    0 raised TensorFlow's ConcatOp/StridedSlice error from inside."""
+    from nengo_lmu.dl.layers import LMULayer
+
+    layer = LMULayer(units=4, order=3, theta=5)
+    with pytest.raises(ValidationError, match="inputs: must be sequences of at least one step"):
+        layer(np.zeros((2, 0, 1), np.float32))
+    assert layer(np.zeros((2, 3, 1), np.float32)).shape[-1] == 4
+    # built on longer sequences, the call still names the length
+    with pytest.raises(Exception, match="must be sequences of at least one step, got length 0"):
+        layer(np.zeros((2, 0, 1), np.float32))
+
+
+def _interrupt_in_epoch(monkeypatch, module, epoch_index, batch=1):
+    """Make Ctrl-C strike during batch ``batch`` of epoch ``epoch_index``
+    (0-based) of the next training run that uses ``module.LastEpoch``."""
+    base = module.LastEpoch
+
+    class Interrupting(base):
+        def on_train_batch_end(self, b, logs=None):
+            if self.epochs_done == epoch_index and b == batch:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "LastEpoch", Interrupting)
+
+
+def _digits_subset(n_train=100, n_test=20):
+    from nengo_lmu.apps.data import permuted_digits
+
+    d = permuted_digits()
+    return dict(
+        x_train=d["x_train"][:n_train],
+        y_train=d["y_train"][:n_train],
+        x_test=d["x_test"][:n_test],
+        y_test=d["y_test"][:n_test],
+    )
+
+
+def _digits_classifier():
+    import nengo
+
+    from nengo_lmu.networks import LMUClassifier
+
+    cell = dict(units=16, order=8, theta=64.0, hidden_neuron_type=nengo.RectifiedLinear())
+    return LMUClassifier(10, [cell], seed=0, add_to_container=False)
+
+
+@pytest.mark.slow  # three NengoDL runs: 170 s on a loaded 2-core machine
+def test_interrupted_training_keeps_the_last_completed_epoch(monkeypatch):
+    """Issue 27 item 11: Ctrl-C lost the epochs already trained. Now
+    `TrainingInterrupted` carries the weights of the last completed epoch:
+    the same as a run of that many epochs, not the interrupted epoch's
+    partial updates."""
+    from nengo_lmu.dl import training
+
+    pytest.importorskip("sklearn")
+    data = _digits_subset()
+    kwargs = dict(minibatch_size=50, verbose=0, seed=0)
+    two = training.train_classifier(_digits_classifier(), data, epochs=2, **kwargs).weights
+    _interrupt_in_epoch(monkeypatch, training, 2)
+    net = _digits_classifier()
+    initial = {k: v.copy() for k, v in net.get_weights().items()}
+    with pytest.raises(training.TrainingInterrupted) as info:
+        training.train_classifier(net, data, epochs=4, **kwargs)
+    e = info.value
+    assert isinstance(e, KeyboardInterrupt) and (e.epochs_done, e.epochs) == (2, 4)
+    assert not np.allclose(e.weights["readout"], initial["readout"])
+    for name, w in two.items():
+        assert np.allclose(e.weights[name], w, atol=1e-5), name
+    # no epoch completed: nothing to keep
+    _interrupt_in_epoch(monkeypatch, training, 0)
+    with pytest.raises(training.TrainingInterrupted) as info:
+        training.train_classifier(_digits_classifier(), data, epochs=4, **kwargs)
+    assert info.value.epochs_done == 0 and info.value.weights is None

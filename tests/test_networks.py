@@ -357,3 +357,30 @@ def test_general_system_neural_direct(rng, allclose):
     assert net.output is not net.state
     assert allclose(y, y_exact, atol=1e-9)
     assert allclose(y_exact, sys.discretize(0.001).simulate(u), atol=1e-10)
+
+
+def test_exact_form_of_unstable_system_warns_as_neural_form():
+    """Issue 27 item 9: the exact form (``n_neurons=None``) of an unstable
+    system built silently, while the neural form warned."""
+    unstable = LinearSystem([[0.5]], [[1.0]])
+    with pytest.warns(UserWarning, match="not exponentially stable.*exact form"):
+        with nengo.Network():
+            LinearSystemNetwork(unstable, n_neurons=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with nengo.Network():
+            LinearSystemNetwork(LinearSystem([[-0.5]], [[1.0]]), n_neurons=None)
+
+
+@pytest.mark.parametrize("bad", ["0.5", ["0.5"], [[0.1], [0.2, 0.3]]])
+def test_add_delay_output_refuses_non_numeric_delays(bad):
+    """Issue 27 item 10: ``add_delay_output('0.5')`` raised numpy's
+    UFuncTypeError (legendre_readout read the string as 0.5, the label then
+    failed)."""
+    with nengo.Network():
+        mem = LegendreMemory(6, 0.1)
+        with pytest.raises(ValidationError, match="r: must be a number or an array of numbers"):
+            mem.add_delay_output(bad)
+    with pytest.raises(ValidationError, match="r: must be a number"):
+        legendre_readout(6, "0.5")
+    assert np.allclose(legendre_readout(6, np.float32(0.5)), legendre_readout(6, 0.5))

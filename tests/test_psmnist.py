@@ -106,3 +106,117 @@ def test_train_psmnist_cli_lmu(capsys):
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.strip().startswith("lmu"))
     assert float(row.split()[2]) > 0.7
+
+
+def _tiny_sequences(n_steps=16, seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.arange(120) % 10
+    x = rng.rand(120, n_steps, 1).astype(np.float32)
+    return dict(
+        x_train=x[:100], y_train=y[:100, None, None], x_test=x[100:], y_test=y[100:, None, None]
+    )
+
+
+def test_train_psmnist_interrupted_keeps_the_lmus_completed_epochs(monkeypatch, tmp_path, capsys):
+    """Issue 27 item 11 (train-psmnist trains epochs too): Ctrl-C during the
+    LMU's training keeps its weights after the last completed epoch, in the
+    file a finished run writes, and the results of the models finished so
+    far; exit 130 with one line saying so."""
+    pytest.importorskip("tensorflow")
+    from nengo_lmu.apps import data as data_module
+    from nengo_lmu.apps.cli import main
+    from nengo_lmu.apps.experiments.psmnist import lmu_model
+    from nengo_lmu.dl import interrupts
+
+    monkeypatch.setattr(data_module, "mnist_5k", lambda: _tiny_sequences())
+    base = interrupts.LastEpoch
+    seen = {}
+
+    class Interrupting(base):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            seen[epoch] = [w.copy() for w in self.weights]
+
+        def on_train_batch_end(self, batch, logs=None):
+            if len(seen) == 2:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(interrupts, "LastEpoch", Interrupting)
+    out = tmp_path / "psm"
+    argv = ["train-psmnist", "--seeds", "0", "--epochs", "3", "--models", "lmu", "keraslmu"]
+    argv += ["--n-nengo", "0", "--n-spiking", "0", "--out", str(out)]
+    assert main(argv) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"nengo-lmu: interrupted; the LMU of seed 0 after epoch 2 of 3 is in {out / 'lmu_seed0.h5'}"
+    ]
+    restored = lmu_model(0, 16)
+    restored.load_weights(out / "lmu_seed0.h5")
+    for w, w2 in zip(restored.get_weights(), seen[1]):
+        assert np.allclose(w, w2)
+    assert sorted(p.name for p in out.iterdir()) == ["lmu_seed0.h5"]
+
+
+def test_nengo_runs_share_one_simulator_and_tensorflow_does_not_retrace(monkeypatch):
+    """Issue 27 item 13: train-psmnist set off TensorFlow's retracing
+    warning: every NengoDL run (rate, each spiking scale) was a new
+    simulator, i.e. a new Keras model whose prediction TensorFlow traced
+    anew, a few calls apart. The runs on the same digits now share one
+    simulator (one trace), with the results of separate simulators."""
+    pytest.importorskip("nengo_dl")
+    import logging
+
+    from nengo_lmu.apps.experiments.psmnist import (
+        lmu_model,
+        nengo_accuracies,
+        nengo_accuracy,
+        run_psmnist,
+    )
+
+    data = _tiny_sequences()
+    messages = []
+
+    class Record(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    import nengo_dl
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function
+
+    # TensorFlow counts traces per function across the whole process (and
+    # warns twice at most): start this run's count afresh
+    polymorphic_function._frequent_tracing_detector_manager._detectors.clear()
+    simulators = []
+    original = nengo_dl.Simulator
+
+    def counted(*args, **kwargs):
+        simulators.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(nengo_dl, "Simulator", counted)
+    handler = Record()
+    logging.getLogger("tensorflow").addHandler(handler)
+    try:
+        run_psmnist(
+            seeds=(0,),
+            epochs=1,
+            n_nengo=20,
+            n_spiking=20,
+            scale_firing_rates=(1000.0, 10000.0),
+            data=data,
+            log=lambda line: None,
+        )
+    finally:
+        logging.getLogger("tensorflow").removeHandler(handler)
+    assert not [m for m in messages if "retracing" in m]
+    assert len(simulators) == 1  # rate and both spiking scales: one simulator
+    monkeypatch.undo()
+    # the shared simulator gives what separate ones give (spiking: up to the
+    # neurons' random initial voltages, drawn differently in each simulator,
+    # which flip 2 of these 20 near-tied predictions of an untrained model)
+    model = lmu_model(0, 16)
+    runs = [(False, 1.0), (True, 1e6)]
+    shared = nengo_accuracies(model, data, 20, runs)
+    for (spiking, scale), together in zip(runs, shared):
+        alone = nengo_accuracy(model, data, 20, spiking, scale)
+        assert together[:3] == pytest.approx(alone[:3], abs=0.15 if spiking else 0)

@@ -207,7 +207,7 @@ def test_save_gives_files_the_users_umask(tmp_path, make_lmu_classifier):
 def test_save_names_the_users_path_for_a_folder(tmp_path, make_lmu_classifier):
     """Issue 27 item 10: save() into a folder named the temporary file."""
     (tmp_path / "m.npz").mkdir()
-    with pytest.raises(ValidationError, match="m.npz' is a folder, not a file"):
+    with pytest.raises(ValidationError, match="m.npz' is a folder; give a file name"):
         make_lmu_classifier().save(tmp_path / "m.npz")
 
 
@@ -222,3 +222,52 @@ def test_load_names_a_folder_and_a_file_of_another_format(tmp_path):
         LMUClassifier.load(tmp_path / "x.h5")
     with pytest.raises(ValidationError, match="no such file: .*y.npz"):
         LMUClassifier.load(tmp_path / "y")
+
+
+def test_save_into_a_folder_or_an_unwritable_place_names_the_users_path(
+    tmp_path, make_lmu_classifier, monkeypatch
+):
+    """Issue 27 item 10: save() of a folder's name wrote 'runs.npz' beside
+    it (or a hidden '.npz' inside it for 'runs/'), and a folder that refuses
+    the write (root on /proc) raised FileNotFoundError naming the
+    temporary file."""
+    import tempfile
+
+    clf = make_lmu_classifier()
+    (tmp_path / "runs").mkdir()
+    for given in (tmp_path / "runs", f"{tmp_path / 'runs'}{os.sep}"):
+        with pytest.raises(ValidationError, match="runs/?' is a folder; give a file name"):
+            clf.save(given)
+    assert sorted(os.listdir(tmp_path)) == ["runs"] and not os.listdir(tmp_path / "runs")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(ValidationError, match="cannot write '.*m.npz': Permission denied"):
+        clf.save(tmp_path / "m")
+    monkeypatch.undo()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    with pytest.raises(ValidationError, match="cannot write '.*m.npz': No space left"):
+        clf.save(tmp_path / "m")
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["runs"]  # no temporary file left
+
+
+def test_load_of_a_missing_file_names_the_users_path_first(tmp_path):
+    with pytest.raises(ValidationError, match=r"no such file: '.*x.h5' \(nor '.*x.h5.npz'"):
+        LMUClassifier.load(tmp_path / "x.h5")
+
+
+def test_the_temporary_folder_is_the_sessions_own():
+    """Issue 27 item 14: the suite's temporary files go to a folder of the
+    session's own, which the root conftest checks and removes."""
+    import tempfile
+
+    folder = tempfile.gettempdir()
+    assert os.path.basename(folder).startswith("nengo_lmu-tests-")
+    assert os.environ["TMPDIR"] == folder

@@ -2,6 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.signal
 from nengo.exceptions import ValidationError
 
@@ -414,3 +415,132 @@ def test_check_finite_array_refuses_complex_arrays():
     assert check_finite_array("x", np.array([1.5])).tolist() == [1.5]
     with pytest.raises(ValidationError, match="x: must be real, got a complex array"):
         check_finite_array("x", np.array([1.0 + 2j]))
+
+
+# --- issue 27 item 8: minimality at high order ----------------------------
+
+
+def _with_unreachable_state(order, rng):
+    """The Legendre system of ``order`` plus one state the input never
+    reaches, in a random orthonormal basis (so that no entry is exactly 0)."""
+    c = legendre_system(order, 1.0)
+    A = scipy.linalg.block_diag(c.A, [[-1.0]])
+    B = np.vstack([c.B, [[0.0]]])
+    Q, _ = np.linalg.qr(rng.randn(order + 1, order + 1))
+    return LinearSystem(Q.T @ A @ Q, Q.T @ B, Q)
+
+
+def _doubled(order, rng):
+    """Two copies of the Legendre system fed the same input (half of the
+    states unreachable), in a random orthonormal basis."""
+    c = legendre_system(order, 1.0)
+    A = np.kron(np.eye(2), c.A)
+    B = np.vstack([c.B, c.B])
+    Q, _ = np.linalg.qr(rng.randn(2 * order, 2 * order))
+    return LinearSystem(Q.T @ A @ Q, Q.T @ B, np.hstack([np.eye(order)] * 2) @ Q)
+
+
+@pytest.mark.parametrize("orders", [(1, 6, 200), pytest.param((300, 500), marks=pytest.mark.slow)])
+def test_legendre_system_is_minimal_to_order_500(orders):
+    from nengo_lmu.realizers import is_minimal
+
+    for order in orders:
+        sys = legendre_system(order, 1.0)
+        assert is_minimal(sys), order
+        assert is_minimal(sys.with_outputs(legendre_readout(order, 1.0)[None, :])), order
+
+
+@pytest.mark.parametrize("order", [3, 200])
+def test_minimality_refuses_non_minimal_systems(order, rng):
+    from nengo_lmu.realizers import check_minimal, is_minimal
+
+    unreachable = _with_unreachable_state(order, rng)
+    assert not is_minimal(unreachable)
+    with pytest.raises(ValidationError, match=f"{order + 1} states with 1 unreachable and 0 unob"):
+        check_minimal(unreachable)
+    doubled = _doubled(order if order < 100 else 150, rng)
+    with pytest.raises(ValidationError, match="must be minimal"):
+        check_minimal(doubled)
+    # an unobservable state: the output never sees the extra state
+    c = legendre_system(order, 1.0)
+    unseen = LinearSystem(
+        scipy.linalg.block_diag(c.A, [[-1.0]]),
+        np.vstack([c.B, [[1.0]]]),
+        np.hstack([np.eye(order), np.zeros((order, 1))]),
+    )
+    with pytest.raises(ValidationError, match="0 unreachable and 1 unobservable"):
+        check_minimal(unseen)
+    # the same states in units of 1e-9 are still minimal: the test is scaled
+    D = np.diag(10.0 ** np.linspace(-9, 0, order))
+    scaled = LinearSystem(np.linalg.solve(D, c.A @ D), np.linalg.solve(D, c.B), D)
+    assert is_minimal(scaled) or order > 100  # the Lyapunov solve itself loses 1e-9 at order 200
+
+
+def test_balanced_transform_of_high_order_legendre_memory():
+    """The measured case: the discrete Legendre memory of order 200 with
+    theta = 1000 dt was refused as non-minimal (its discrete Gramians are
+    singular to working precision). Balanced with its continuous origin, it
+    is balanced where the Hankel values are resolved, and T is invertible."""
+    from nengo_lmu.realizers import BalancedRealizer, gramians
+
+    order = 200
+    c = legendre_system(order, 1.0).with_outputs(legendre_readout(order, 1.0)[None, :])
+    d = c.discretize(0.001)
+    with pytest.raises(ValidationError, match="must be minimal"):
+        balanced_transform(d)  # the discrete system alone is numerically not minimal
+    T, hsv = balanced_transform(d, origin=c)
+    keep = int(np.sum(hsv > 1e-7 * hsv[0]))
+    assert 150 < keep < order
+    P, Q = gramians(d.transform(T))
+    assert np.allclose(P[:keep, :keep], np.diag(hsv[:keep]), atol=1e-5 * hsv[0])
+    assert np.allclose(Q[:keep, :keep], np.diag(hsv[:keep]), atol=1e-8 * hsv[0])
+    # the completed columns are orthonormal and orthogonal to the balanced ones
+    rest = T[:, keep:]
+    assert np.allclose(rest.T @ rest, np.eye(order - keep), atol=1e-10)
+    assert np.allclose(rest.T @ T[:, :keep], 0, atol=1e-8 * np.abs(T[:, :keep]).max())
+    assert np.linalg.cond(T) < 1e4
+    # the realiser takes the same path through for_origin
+    u = np.random.RandomState(0).randn(2000, 1) * 0.3
+    T_rule = BalancedRealizer().for_origin(c)(d, u)
+    assert np.all(np.isfinite(T_rule)) and np.linalg.matrix_rank(T_rule) == order
+    # a non-minimal origin is still refused
+    with pytest.raises(ValidationError, match="1 unreachable"):
+        balanced_transform(d, origin=_with_unreachable_state(5, np.random.RandomState(1)))
+
+
+def test_balance_to_precision_matches_cholesky_balancing():
+    """The eigenvalue-factor path equals square-root balancing with Cholesky
+    factors where both apply (columns up to sign)."""
+    from nengo_lmu.realizers import _balance_to_precision, gramians
+
+    sys = legendre_system(8, 0.1).with_outputs(np.ones((1, 8))).discretize(0.001)
+    T, hsv = balanced_transform(sys)
+    T2, hsv2 = _balance_to_precision(*gramians(sys))
+    assert np.allclose(hsv, hsv2, rtol=1e-6)
+    signs = np.sign(np.sum(T * T2, axis=0))
+    assert np.allclose(T, T2 * signs, rtol=1e-5, atol=1e-8 * np.abs(T).max())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("order", [200, 300, 500])
+def test_high_order_legendre_memory_builds(order):
+    """issue 27 item 8: LegendreMemory(order=200/300/500, theta=1,
+    n_neurons=5) was refused as non-minimal with its default realiser."""
+    import nengo
+
+    from nengo_lmu.networks import LegendreMemory
+
+    with nengo.Network():
+        mem = LegendreMemory(order=order, theta=1.0, n_neurons=5, progress_bar=False)
+    assert np.all(np.isfinite(mem.T)) and np.linalg.matrix_rank(mem.T) == order
+
+
+def test_linear_system_network_balanced_refuses_non_minimal(rng):
+    import nengo
+
+    from nengo_lmu.networks import LinearSystemNetwork
+
+    sys = LinearSystem(-np.eye(2), [[1.0], [1.0]])
+    with pytest.raises(ValidationError, match="must be minimal"):
+        with nengo.Network():
+            LinearSystemNetwork(sys, n_neurons=20, realizer="balanced", progress_bar=False)

@@ -33,6 +33,34 @@ def check_split(test_size, split_seed):
     return float(test_size), check_seed("split_seed", split_seed)
 
 
+def check_stratified(test_size, y):
+    """Check that a stratified split of the labels ``y`` at ``test_size``
+    leaves every class on both sides (scikit-learn's own error named its
+    ``train_size`` or ``test_size`` counts, not the argument); returns
+    ``test_size``.
+
+    Examples
+    --------
+    >>> check_stratified(0.5, np.arange(10) % 2)
+    0.5
+    """
+    n, n_classes = len(y), len(np.unique(y))
+    if isinstance(test_size, (int, np.integer)):
+        n_test = int(test_size)
+    else:
+        n_test = int(np.ceil(test_size * n))
+    n_train = n - n_test
+    if min(n_test, n_train) < n_classes:
+        raise ValidationError(
+            f"must leave at least one sequence of each of the {n_classes} classes on "
+            f"both sides of the stratified split of {n} sequences, got {test_size!r} "
+            f"({n_train} for training, {n_test} for testing); use a fraction in "
+            f"[{n_classes / n:.4g}, {1 - n_classes / n:.4g}]",
+            attr="test_size",
+        )
+    return test_size
+
+
 def _permute(x, permute, seed):
     if not permute:
         return x, None
@@ -45,6 +73,7 @@ def _split_sequences(x, y, permute, permutation_seed, test_size, split_seed):
     as sequences of one pixel per step (the layout of `permuted_digits`)."""
     from sklearn.model_selection import train_test_split
 
+    check_stratified(test_size, y)
     x, perm = _permute(x, permute, permutation_seed)
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=test_size, stratify=y, random_state=split_seed
@@ -100,6 +129,11 @@ def _load_arrays(path, keys):
     """The arrays ``keys`` of an ``.npz`` file; a `ValidationError` names
     the file and what is wrong (not an ``.npz``, arrays missing)."""
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValidationError(
+            f"{path!r} is a folder: expected an .npz file with arrays {', '.join(keys)}",
+            attr="path",
+        )
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as f:
             what = "a .npy array" if f.read(6) == b"\x93NUMPY" else "not an .npz archive"
@@ -352,6 +386,7 @@ def event_digits(n_steps=40, threshold=0.1, test_size=0.2, split_seed=0, n_sampl
         len(sweep), sweep.shape[1], n_steps
     )
     x = sigma_delta_encode(analog.transpose(0, 2, 1), threshold=threshold)
+    check_stratified(test_size, y)
     x_tr, x_te, y_tr, y_te = train_test_split(
         x, y, test_size=test_size, stratify=y, random_state=split_seed
     )

@@ -10,6 +10,8 @@ the Nengo networks (`nengo_lmu.dl.convert`).
 Each step of a sequence is one sample, so ``theta`` is in steps.
 """
 
+from nengo.exceptions import ValidationError
+
 from nengo_lmu.cell_options import bind, signature
 from nengo_lmu.dl.compat import (
     dropout_mask,
@@ -194,8 +196,22 @@ go_backwards
         _, hidden = self.hidden_sizes(self.input_d)
         return [self.memory_d * self.order] + list(hidden)
 
+    def _check_length(self, shape):
+        """Refuse sequences of length 0 (TensorFlow's own error came from
+        deep inside, a ConcatOp or StridedSlice). Checked when the layer is
+        built (where Keras passes the error on as it is) and on every call
+        (where Keras wraps it in a RuntimeError that keeps the message)."""
+        if len(shape) > 1 and shape[1] == 0:
+            raise ValidationError(
+                f"must be sequences of at least one step, got length 0 "
+                f"(input shape {tuple(shape)})",
+                attr="inputs",
+                obj=self,
+            )
+
     def build(self, input_shape):
         input_shape = self._check_input_shape(input_shape, "features")
+        self._check_length(input_shape)
         self.build_weights(int(input_shape[-1]))
         if (
             self.hidden_cell is not None
@@ -241,6 +257,7 @@ go_backwards
         return ops.zeros((batch, size), dtype=dtype)
 
     def _run(self, x, states, training=None):
+        self._check_length(x.shape)
         m0, h0s = states[0], list(states[1:])
         # a Keras hidden cell draws its dropout masks once per sequence
         # (keras.layers.RNN resets them per call; the recurrent mode must)

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.dl.interrupts import LastEpoch, TrainingInterrupted
 from nengo_lmu.networks.weights import initial_weights
 from nengo_lmu.validation import check_int, check_positive, check_sequence_data
 
@@ -205,9 +206,19 @@ def fit_nengo_dl(
             metrics={probe: metric},
         )
         t0 = time.perf_counter()
-        history = sim.fit(
-            x_train[:n_fit], {probe: y_train[:n_fit]}, epochs=epochs, verbose=verbose
-        )
+        last = LastEpoch()
+        try:
+            history = sim.fit(
+                x_train[:n_fit],
+                {probe: y_train[:n_fit]},
+                epochs=epochs,
+                verbose=verbose,
+                callbacks=[last],
+            )
+        except KeyboardInterrupt:
+            if last.restore(sim.keras_model):
+                sim.freeze_params(net)
+            raise TrainingInterrupted(last.epochs_done, epochs) from None
         seconds = time.perf_counter() - t0
         n = len(x_test)
         out = sim.predict(pad_batch(x_test, minibatch_size), verbose=0)[probe][:n]
@@ -268,7 +279,9 @@ def train_classifier(
         NengoDL's build progress bar.
 
     Every setting is checked (`check_training_args`) before any work
-    starts; labels may be ``(n, 1, 1)``, ``(n, 1)`` or ``(n,)``.
+    starts; labels may be ``(n, 1, 1)``, ``(n, 1)`` or ``(n,)``. Ctrl-C
+    during training raises `TrainingInterrupted` with the weights of the
+    last completed epoch (the network holds them too).
 
     Returns
     -------
@@ -283,17 +296,22 @@ def train_classifier(
     x_tr, y_tr, x_te, y_te = check_training_data(
         data, minibatch_size, n_inputs=net.input.size_out, n_classes=net.n_classes
     )
-    fit = fit_nengo_dl(
-        net,
-        net.probe,
-        x_tr,
-        y_tr,
-        x_te,
-        loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metric="accuracy",
-        last_step_only=True,
-        **settings,
-    )
+    try:
+        fit = fit_nengo_dl(
+            net,
+            net.probe,
+            x_tr,
+            y_tr,
+            x_te,
+            loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metric="accuracy",
+            last_step_only=True,
+            **settings,
+        )
+    except TrainingInterrupted as e:
+        if e.epochs_done:
+            e.weights = check_trained_weights(net.get_weights())
+        raise
     logits = fit.test_output[:, -1]
     weights = check_trained_weights(net.get_weights())
     accuracy = float(np.mean(np.argmax(logits, axis=-1) == y_te.ravel()))
@@ -445,6 +463,12 @@ def train_parallel_classifier(
     -------
     ParallelResult
         ``model`` is the trained Keras model.
+
+    Raises
+    ------
+    TrainingInterrupted
+        On Ctrl-C during training, with the model at its last completed
+        epoch (``model`` is None where none was completed).
     """
     epochs, learning_rate, minibatch_size, _, seed, verbose = check_training_args(
         epochs, learning_rate, minibatch_size, seed=seed, verbose=verbose
@@ -460,9 +484,21 @@ def train_parallel_classifier(
     )
     n_fit = len(x_tr) - len(x_tr) % minibatch_size
     t0 = time.perf_counter()
-    history = model.fit(
-        x_tr[:n_fit], y_tr[:n_fit, 0, 0], batch_size=minibatch_size, epochs=epochs, verbose=verbose
-    )
+    last = LastEpoch()
+    try:
+        history = model.fit(
+            x_tr[:n_fit],
+            y_tr[:n_fit, 0, 0],
+            batch_size=minibatch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=[last],
+        )
+    except KeyboardInterrupt:
+        done = last.restore(model)
+        raise TrainingInterrupted(
+            last.epochs_done, epochs, model=model if done else None
+        ) from None
     seconds = time.perf_counter() - t0
     logits = model.predict(x_te, verbose=0)
     for w in model.get_weights():

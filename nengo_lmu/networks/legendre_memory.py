@@ -218,9 +218,10 @@ class LegendreMemory(LinearSystemNetwork):
         points draw from ``rng`` untouched."""
         if not (isinstance(realizer, str) or callable(realizer)):
             return super()._realize(realizer, process, radius, rng)
-        rule = as_realizer(realizer, obj=self)
-        one = legendre_system(self.order, self.theta)
-        one = one.with_outputs(legendre_readout(self.order, 1.0)[None, :]).discretize(self.dt)
+        continuous = legendre_system(self.order, self.theta)
+        continuous = continuous.with_outputs(legendre_readout(self.order, 1.0)[None, :])
+        rule = self._for_origin(as_realizer(realizer, obj=self), continuous)
+        one = continuous.discretize(self.dt)
         if getattr(rule, "name", None) == "balanced":
             self.sample_rms = BALANCED_SAMPLE_RMS
         if process is None:

@@ -186,14 +186,20 @@ class LinearSystemNetwork(nengo.Network):
             ens_dimensions = self._check_ens_dimensions(ens_dimensions)
             synapse = neural_synapse(synapse, mapping, obj=self)
             neuron_type = self._check_neuron_type(neuron_type)
-            if not is_stable(self.discrete_system):
-                # Its worst-case state is unbounded: no scaling keeps it within
-                # the populations' range (nengolib warned likewise).
-                warnings.warn(
-                    f"{system!r} is not exponentially stable: its state can grow "
-                    f"without bound and saturate the populations",
-                    stacklevel=2,
-                )
+        if not is_stable(self.discrete_system):
+            # Its worst-case state is unbounded: no scaling keeps it within
+            # the populations' range (nengolib warned likewise), and the exact
+            # form's state grows as well.
+            consequence = (
+                "and overflow the exact form's state"
+                if n_neurons is None
+                else "and saturate the populations"
+            )
+            warnings.warn(
+                f"{system!r} is not exponentially stable: its state can grow "
+                f"without bound {consequence}",
+                stacklevel=2,
+            )
         with self:
             self._make_nodes()
             if n_neurons is None:
@@ -393,7 +399,15 @@ class LinearSystemNetwork(nengo.Network):
         if process is None:
             process = default_process(self.discrete_system)
         sample = sample_input(process, self.system.n_inputs, self.dt, rng, obj=self)
-        return sample, as_realizer(realizer, obj=self)
+        return sample, self._for_origin(as_realizer(realizer, obj=self), self.system)
+
+    @staticmethod
+    def _for_origin(rule, origin):
+        """A rule that decides minimality on the continuous ``origin``
+        (`nengo_lmu.realizers.BalancedRealizer.for_origin`): its discrete
+        form can be numerically non-minimal at high order."""
+        for_origin = getattr(rule, "for_origin", None)
+        return rule if for_origin is None else for_origin(origin)
 
     def _population_solver(self, spiking):
         # The user's solver decodes every connection out of the populations.

@@ -50,14 +50,24 @@ def save_network(path, kind, config, weights, extra=None):
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "net")
+    >>> import os, shutil, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "net")
     >>> save_network(path, "Demo", {"units": 3}, {"W": np.eye(2)}).endswith("net.npz")
     True
     >>> kind, config, weights, extra = read_network(path)
     >>> kind, config, weights["W"].tolist(), extra
     ('Demo', {'units': 3}, [[1.0, 0.0], [0.0, 1.0]], {})
+    >>> shutil.rmtree(folder)
     """
+    given = os.fspath(path)
+    if not os.path.basename(given) or os.path.isdir(given):
+        # npz_path would write 'folder.npz' beside it, or a hidden '.npz' in it
+        raise ValidationError(
+            f"{given!r} is a folder; give a file name, such as "
+            f"{os.path.join(given, 'model.npz')!r}",
+            attr="path",
+        )
     path = npz_path(path)
     for name, w in weights.items():
         w = np.asarray(w)
@@ -84,7 +94,14 @@ def save_network(path, kind, config, weights, extra=None):
         raise ValidationError(f"{path!r} is a folder, not a file", attr="path")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ValidationError(f"folder {folder!r} is not writable (saving {path!r})", attr="path")
-    fd, tmp = tempfile.mkstemp(suffix=".npz", prefix=".saving-", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(suffix=".npz", prefix=".saving-", dir=folder)
+    except OSError as e:
+        # os.access says yes to root on a read-only mount or /proc: name the
+        # user's file, not the temporary one
+        raise ValidationError(
+            f"cannot write {path!r}: {e.strerror} (in folder {folder!r})", attr="path"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(
@@ -96,9 +113,11 @@ def save_network(path, kind, config, weights, extra=None):
         # the user's umask (an existing file keeps its own mode)
         os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(e, OSError):
+            raise ValidationError(f"cannot write {path!r}: {e.strerror or e}", attr="path") from e
         raise
     return path
 
@@ -136,8 +155,8 @@ def read_network(path):
             raise _not_saved(
                 given, "networks are saved as .npz files (save() adds .npz to a name without it)"
             )
-        also = f" (nor {given!r})" if given != path else ""
-        raise ValidationError(f"no such file: {path!r}{also}", attr="path")
+        also = f" (nor {path!r}, the name with .npz added)" if given != path else ""
+        raise ValidationError(f"no such file: {given!r}{also}", attr="path")
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as f:
             start = f.read(6)

@@ -68,7 +68,17 @@ def legendre_readout(order, r):
         Shape ``(order,)`` for a scalar ``r``, ``(len(r), order)`` otherwise.
     """
     order = check_order(order)
-    r_arr = np.asarray(r, dtype=np.float64)
+    try:
+        r_arr = np.asarray(r)
+        numeric = r_arr.dtype.kind in "iuf"
+    except (TypeError, ValueError):  # ragged sequences
+        numeric = False
+    if not numeric:
+        # numpy would read the string '0.5' as 0.5 here, and fail on it later
+        raise ValidationError(
+            f"must be a number or an array of numbers in [0, 1], got {r!r}", attr="r"
+        )
+    r_arr = r_arr.astype(np.float64)
     if r_arr.ndim > 1:
         raise ValidationError(f"must be a scalar or 1-D array, got shape {r_arr.shape}", attr="r")
     if not np.all(np.isfinite(r_arr)) or np.any(r_arr < 0) or np.any(r_arr > 1):

@@ -1,6 +1,7 @@
 """``nengo-lmu train-digits``, ``train-l2mu`` and ``train-psmnist``: train a
 classifier, print the experiment's table, save the weights."""
 
+import functools
 import os
 from dataclasses import asdict, replace
 
@@ -155,7 +156,19 @@ def train_digits_command(args):
 
     from nengo_lmu.apps.experiments.digits import train_digits
 
-    out = train_digits(**asdict(settings), progress=tqdm, log=log)
+    def saved(path):
+        interrupt_note(
+            f"the trained model is saved in {path} (LMUClassifier.load('{path}') "
+            f"rebuilds the network)"
+        )
+
+    try:
+        out = train_digits(**asdict(settings), progress=tqdm, log=log, on_save=saved)
+    except KeyboardInterrupt as e:
+        # TrainingInterrupted: the last completed epoch's weights were saved
+        if getattr(e, "kept", None):
+            interrupt_note(e.kept)
+        raise
     print(
         f"\nPermuted sequential digits: {out.n_train} training and {out.n_test} "
         f"held-out sequences of {out.n_steps} steps (seed {settings.seed})"
@@ -201,7 +214,8 @@ def train_psmnist_command(args):
     quiet_tensorflow()
     from nengo_lmu.apps.experiments.psmnist import run_psmnist
 
-    result = run_psmnist(
+    run = functools.partial(
+        run_psmnist,
         seeds=settings.seeds,
         epochs=settings.epochs,
         minibatch_size=settings.minibatch_size,
@@ -213,6 +227,13 @@ def train_psmnist_command(args):
         out_dir=settings.out,
         log=log,
     )
+    try:
+        result = run()
+    except KeyboardInterrupt as e:
+        # the models finished so far, and the LMU's last completed epoch
+        if getattr(e, "kept", None):
+            interrupt_note(e.kept)
+        raise
     print(result.table())
     for path in paths:
         if os.path.exists(path):

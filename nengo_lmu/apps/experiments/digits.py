@@ -137,7 +137,9 @@ class DigitsSettings:
     )
 
 
-def train_digits(settings=None, progress=None, verbose=1, data=None, log=None, **kwargs):
+def train_digits(
+    settings=None, progress=None, verbose=1, data=None, log=None, on_save=None, **kwargs
+):
     """Train an LMU on permuted sequential digits and compare.
 
     Parameters
@@ -171,10 +173,21 @@ def train_digits(settings=None, progress=None, verbose=1, data=None, log=None, *
         Instead of `nengo_lmu.apps.data.permuted_digits`.
     log : callable, optional
         Called with a line of text before each long step.
+    on_save : callable, optional
+        Called with the path of the trained model once it is saved (before
+        the spiking run and the LSTM), e.g. to say what an interrupted
+        command keeps.
 
     Returns
     -------
     DigitsExperiment
+
+    Raises
+    ------
+    nengo_lmu.dl.interrupts.TrainingInterrupted
+        On Ctrl-C during training; the weights of the last completed epoch
+        are saved to ``save`` first (`keep_interrupted`), and its ``kept``
+        says where.
     """
     settings = resolve(DigitsSettings, settings, kwargs)
     units, order, theta, hidden = settings.units, settings.order, settings.theta, settings.hidden
@@ -233,11 +246,19 @@ def train_digits(settings=None, progress=None, verbose=1, data=None, log=None, *
     if parallel:
         _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save, train, log)
     else:
-        res = train_classifier(clf, data, **train)
+        from nengo_lmu.dl.interrupts import TrainingInterrupted
+
+        try:
+            res = train_classifier(clf, data, **train)
+        except TrainingInterrupted as e:
+            weights = e.weights
+            raise keep_interrupted(e, lambda p: clf.save(p, weights), save, log) from None
         out.path = save_or_rescue(lambda p: clf.save(p, res.weights), save, log=log)
         out.scores.append(
             ModelScore("LMU (NengoDL)", n_params, res.test_accuracy, res.train_seconds)
         )
+    if on_save is not None:
+        on_save(out.path)
     if spiking and hidden != "relu":
         out.notes.append("no spiking run: tanh has no spiking counterpart; use relu")
     elif spiking:
@@ -278,10 +299,20 @@ def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save
     """Keras training, conversion, NengoDL scoring and the per-step outputs."""
     require_extra("dl", "train-digits --parallel")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import nengo_dl_logits, sequence_copy, to_classifier
+    from nengo_lmu.dl.interrupts import TrainingInterrupted
     from nengo_lmu.dl.training import train_parallel_classifier
 
     cell = dict(units=units, order=order, theta=theta, hidden_activation=hidden, mode=mode)
-    res = train_parallel_classifier(data, N_CLASSES, [cell], **train)
+    try:
+        res = train_parallel_classifier(data, N_CLASSES, [cell], **train)
+    except TrainingInterrupted as e:
+        model = e.model
+
+        def save_converted(path):
+            clf = to_classifier(model, seed=train["seed"])
+            return clf.save(path, clf.get_weights())
+
+        raise keep_interrupted(e, save_converted, save, log) from None
     out.scores.append(
         ModelScore(
             f"LMU, trained in parallel (Keras, {mode})",
@@ -304,3 +335,25 @@ def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save
     keras_steps = sequence_copy(res.model).predict(x[:1], verbose=0)[0]
     nengo_steps = clf.predict(x[:1], all_steps=True)[0]
     out.steps = (keras_steps, nengo_steps, int(y[0]))
+
+
+def keep_interrupted(interrupted, save_fn, path, log=None):
+    """Save what an interrupted training run completed; returns the
+    `~nengo_lmu.dl.interrupts.TrainingInterrupted` with ``kept`` saying what
+    was kept (for the one line the command prints).
+
+    The weights of the last completed epoch go where the finished run's
+    would have gone (``path``, checked before training like any output;
+    `save_or_rescue` keeps them should that fail); with no epoch completed
+    nothing is written.
+    """
+    done, total = interrupted.epochs_done, interrupted.epochs
+    if not done:
+        interrupted.kept = f"no epoch of {total} was completed; nothing was written"
+        return interrupted
+    written = save_or_rescue(save_fn, path, what=f"weights after epoch {done}", log=log)
+    interrupted.kept = (
+        f"the weights after epoch {done} of {total} are saved in {written} "
+        f"(LMUClassifier.load('{written}') rebuilds the network)"
+    )
+    return interrupted

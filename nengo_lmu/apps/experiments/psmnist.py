@@ -208,7 +208,10 @@ def lstm_model(seed, max_parameters, n_steps=784, n_classes=10):
 
 
 def train_model(model, data, epochs, minibatch_size=50, learning_rate=3e-3, seed=0):
-    """Adam with a cosine decay to 0; returns ``(accuracy, seconds, losses)``."""
+    """Adam with a cosine decay to 0; returns ``(accuracy, seconds, losses)``.
+
+    Ctrl-C raises `nengo_lmu.dl.interrupts.TrainingInterrupted` with
+    ``model`` at its last completed epoch (None where none was)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
     x_tr, y_tr = data["x_train"], data["y_train"][:, 0, 0]
@@ -220,9 +223,20 @@ def train_model(model, data, epochs, minibatch_size=50, learning_rate=3e-3, seed
         loss=tf.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
+    from nengo_lmu.dl import interrupts  # pylint: disable=import-outside-toplevel
+
     tf.keras.utils.set_random_seed(seed)
     t0 = time.perf_counter()
-    history = model.fit(x_tr, y_tr, batch_size=minibatch_size, epochs=epochs, verbose=0)
+    last = interrupts.LastEpoch()
+    try:
+        history = model.fit(
+            x_tr, y_tr, batch_size=minibatch_size, epochs=epochs, verbose=0, callbacks=[last]
+        )
+    except KeyboardInterrupt:
+        done = last.restore(model)
+        raise interrupts.TrainingInterrupted(
+            last.epochs_done, epochs, model=model if done else None
+        ) from None
     seconds = time.perf_counter() - t0
     logits = model.predict(x_te, batch_size=100, verbose=0)
     accuracy = float(np.mean(np.argmax(logits, -1) == y_te))
@@ -238,7 +252,26 @@ def nengo_accuracy(
     pixel per simulator step; with ``spiking`` the ReLU hidden neurons are
     ``SpikingRectifiedLinear`` firing ``scale_firing_rates`` times faster
     (amplitude divided to match). Returns ``(accuracy, keras accuracy on the
-    same digits, agreement of the two predictions, seconds)``.
+    same digits, agreement of the two predictions, seconds)``; one run of
+    `nengo_accuracies`.
+    """
+    (result,) = nengo_accuracies(
+        model, data, n_test, [(spiking, scale_firing_rates)], minibatch_size, seed
+    )
+    return result
+
+
+def nengo_accuracies(model, data, n_test, runs, minibatch_size=50, seed=0):
+    """`nengo_accuracy` of several conversions of one model at once.
+
+    ``runs`` is a list of ``(spiking, scale_firing_rates)``; each becomes a
+    converted copy of the model, and all of them run side by side, on the
+    same first ``n_test`` held-out digits, in one NengoDL simulator: one
+    compiled prediction instead of one per run (each new simulator is a new
+    Keras model whose prediction TensorFlow traces anew, and a few of them
+    on short inputs set off its retracing warning). Returns one
+    ``(accuracy, keras accuracy, agreement, seconds)`` per run, the seconds
+    being the shared run's.
     """
     # pylint: disable=import-outside-toplevel
     import nengo
@@ -251,32 +284,48 @@ def nengo_accuracy(
     x = data["x_test"][:n_test]
     y = data["y_test"][:n_test, 0, 0]
     keras_pred = np.argmax(model.predict(x, batch_size=100, verbose=0), -1)
-    kwargs = {}
-    if spiking:
-        kwargs = dict(
-            swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
-            scale_firing_rates=scale_firing_rates,
-        )
-    converter = convert(model, **kwargs)
+    converters = []
+    for spiking, scale in runs:
+        kwargs = {}
+        if spiking:
+            kwargs = dict(
+                swap_activations={tf.nn.relu: nengo.SpikingRectifiedLinear()},
+                scale_firing_rates=scale,
+            )
+        converters.append(convert(model, **kwargs))
+    with nengo.Network() as net:
+        nengo_dl.configure_settings(inference_only=converters[0].inference_only)
     # convert() may convert a copy that returns every step: use its tensors
-    inp = converter.inputs[converter.model.inputs[0]]
-    out = converter.outputs[converter.model.outputs[0]]
+    ends = []
+    for converter in converters:
+        net.networks.append(converter.net)
+        ends.append(
+            (
+                converter.inputs[converter.model.inputs[0]],
+                converter.outputs[converter.model.outputs[0]],
+            )
+        )
     minibatch_size = min(minibatch_size, len(x))
     pad = -len(x) % minibatch_size
     xp = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)]) if pad else x
     t0 = time.perf_counter()
     with nengo_dl.Simulator(
-        converter.net, minibatch_size=minibatch_size, progress_bar=False, seed=seed
+        net, minibatch_size=minibatch_size, progress_bar=False, seed=seed
     ) as sim:
-        probe_out = sim.predict({inp: xp}, verbose=0)[out]
+        outputs = sim.predict({inp: xp for inp, _ in ends}, verbose=0)
     seconds = time.perf_counter() - t0
-    pred = np.argmax(probe_out[: len(x), -1], -1)
-    return (
-        float(np.mean(pred == y)),
-        float(np.mean(keras_pred == y)),
-        float(np.mean(pred == keras_pred)),
-        seconds,
-    )
+    results = []
+    for _, out in ends:
+        pred = np.argmax(outputs[out][: len(x), -1], -1)
+        results.append(
+            (
+                float(np.mean(pred == y)),
+                float(np.mean(keras_pred == y)),
+                float(np.mean(pred == keras_pred)),
+                seconds,
+            )
+        )
+    return results
 
 
 @dataclass(frozen=True)
@@ -416,9 +465,12 @@ def run_psmnist(
         )
         for name in models:
             model = builders[name]()
-            acc, seconds, losses = train_model(
-                model, data, epochs, minibatch_size, learning_rate, seed
-            )
+            try:
+                acc, seconds, losses = train_model(
+                    model, data, epochs, minibatch_size, learning_rate, seed
+                )
+            except KeyboardInterrupt as e:
+                raise _keep_interrupted(e, name, seed, out_dir, result) from None
             run = PsmnistRun(
                 name,
                 seed,
@@ -441,28 +493,56 @@ def run_psmnist(
                     lmu.save_weights(os.path.join(out_dir, f"lmu_seed{seed}.h5"))
                 scales = np.atleast_1d(scale_firing_rates).tolist()
                 cases = [(False, n_nengo, 1.0)] + [(True, n_spiking, sc) for sc in scales]
+                # the runs on the same digits share one simulator
+                groups = {}
                 for spiking, n, scale in cases:
-                    if n <= 0:
-                        continue
-                    acc_n, acc_k, agree, secs = nengo_accuracy(
-                        lmu, data, n, spiking, scale, seed=seed
-                    )
-                    result.nengo.append(
-                        NengoRun(
-                            seed,
-                            "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
-                            float(scale),
-                            n,
-                            acc_n,
-                            acc_k,
-                            agree,
-                            secs,
+                    if n > 0:
+                        groups.setdefault(n, []).append((spiking, scale))
+                for n, runs in groups.items():
+                    scores = nengo_accuracies(lmu, data, n, runs, seed=seed)
+                    for (spiking, scale), (acc_n, acc_k, agree, secs) in zip(runs, scores):
+                        result.nengo.append(
+                            NengoRun(
+                                seed,
+                                "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
+                                float(scale),
+                                n,
+                                acc_n,
+                                acc_k,
+                                agree,
+                                secs,
+                            )
                         )
-                    )
-                    log(
-                        f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
-                        f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
-                        f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)"
-                    )
+                        log(
+                            f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
+                            f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
+                            f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)"
+                        )
                     save()
     return result
+
+
+def _keep_interrupted(interrupted, name, seed, out_dir, result):
+    """What Ctrl-C during the training of model ``name`` keeps, in
+    ``interrupted.kept``: the results of the models finished so far
+    (``psmnist.json``, written after each) and, for the LMU, its weights
+    after the last completed epoch, in the file a finished run writes
+    (``lmu_seed{seed}.h5``, checked before the run)."""
+    if not out_dir:
+        interrupted.kept = "nothing was written (no --out folder)"
+        return interrupted
+    kept = []
+    if result.runs:
+        kept.append(f"the results of the models finished so far are in "
+                    f"{os.path.join(out_dir, 'psmnist.json')}")  # fmt: skip
+    done, total = getattr(interrupted, "epochs_done", 0), getattr(interrupted, "epochs", None)
+    model = getattr(interrupted, "model", None)
+    if name == "lmu" and model is not None:
+        os.makedirs(out_dir, exist_ok=True)
+        path = os.path.join(out_dir, f"lmu_seed{seed}.h5")
+        model.save_weights(path)
+        kept.append(f"the LMU of seed {seed} after epoch {done} of {total} is in {path}")
+    elif total is not None:
+        kept.append(f"{name} (seed {seed}) had completed {done} of {total} epochs (not saved)")
+    interrupted.kept = "; ".join(kept) if kept else "nothing was written"
+    return interrupted
