@@ -281,3 +281,21 @@ def test_core_runs_without_tensorflow():
     )
     assert res.returncode == 0, res.stderr
     assert float(res.stdout.split()[-1]) < 0.05
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("nengo_dl") is None, reason="TensorFlow 2.12's noise needs NengoDL"
+)
+def test_cli_imports_tensorflow_and_nengo_dl_quietly():
+    """Issue 27 item 13: "TF-TRT Warning: Could not find TensorRT" on every
+    TensorFlow command (NengoDL's import makes TensorFlow 2.12 look for
+    TensorRT). The commands import both through quiet_tensorflow first."""
+    loud = run_python("import tensorflow, nengo_dl")
+    assert "TF-TRT" in loud.stderr  # the noise this test is about
+    res = run_python(
+        "from nengo_lmu.apps.cli.common import quiet_tensorflow; quiet_tensorflow(); "
+        "import nengo_dl, sys; print('imported', file=sys.stderr)"
+    )
+    assert res.returncode == 0, res.stderr
+    assert "TF-TRT" not in res.stderr
+    assert "imported" in res.stderr  # stderr is back after the import

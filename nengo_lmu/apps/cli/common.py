@@ -298,10 +298,12 @@ def quiet_tensorflow():
     output (this process only; called by a command before its work).
 
     TensorFlow's C++ log level is set (where the user has not set it), and
-    TensorFlow is imported with the process's stderr sent to the null device:
-    TensorFlow 2.12 prints "TF-TRT Warning: Could not find TensorRT" whatever
-    the log level. NengoDL's "No GPU support detected" warning is ignored.
-    An import error is raised as usual, after stderr is back.
+    TensorFlow (and NengoDL, where installed: its import makes TensorFlow
+    2.12 look for TensorRT) is imported with the process's stderr sent to the
+    null device: TensorFlow 2.12 prints "TF-TRT Warning: Could not find
+    TensorRT" whatever the log level. NengoDL's "No GPU support detected"
+    warning is ignored. An import error is raised by the command's own
+    import, as usual, after stderr is back.
     """
     import importlib.util
     import sys
@@ -318,10 +320,13 @@ def quiet_tensorflow():
             os.dup2(null.fileno(), 2)
             try:
                 import tensorflow  # noqa: F401
+
+                if importlib.util.find_spec("nengo_dl") is not None:
+                    import nengo_dl  # noqa: F401
             finally:
                 os.dup2(saved, 2)
-    except ImportError:
-        pass  # the command's own import reports it
+    except Exception:  # noqa: BLE001 (the command's own import reports it)
+        pass
     finally:
         os.close(saved)
 
