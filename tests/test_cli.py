@@ -817,3 +817,23 @@ def test_train_digits_interrupted_keeps_the_completed_epochs(
     weights = LMUClassifier.load(path).get_weights()
     assert set(weights) >= {"readout"} and all(np.all(np.isfinite(w)) for w in weights.values())
     assert sorted(os.listdir(tmp_path)) == ["w.npz"]  # no plot: the run did not get there
+
+
+def test_interrupted_train_lm_names_its_newest_checkpoint(tmp_path):
+    """Ctrl-C in train-lm says what it kept: the newest checkpoint, or that
+    none was saved yet (not "the checkpoints saved every N steps are in")."""
+    from nengo_lmu.apps.cli import common
+    from nengo_lmu.apps.cli.language_model import _kept
+    from nengo_lmu.apps.experiments.settings import TrainLMSettings
+
+    settings = TrainLMSettings(checkpoint=str(tmp_path))
+    common.interrupt_note(lambda: _kept(settings))
+    try:
+        assert "no checkpoint was saved yet" in common.interrupted_message()
+        for step in (4, 12, 8):
+            (tmp_path / f"ckpt-{step}.npz").write_bytes(b"")
+        message = common.interrupted_message()
+    finally:
+        common.interrupt_note(None)
+    assert message.startswith("nengo-lmu: interrupted; the newest checkpoint is ")
+    assert message.split(" is ")[1].startswith(str(tmp_path / "ckpt-12.npz"))

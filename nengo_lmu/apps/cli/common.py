@@ -74,13 +74,16 @@ _INTERRUPT = {"note": None}
 
 
 def interrupt_note(text):
-    """Say what an interrupted command keeps (printed by ``main`` on Ctrl-C)."""
+    """Say what an interrupted command keeps (printed by ``main`` on Ctrl-C):
+    a string, or a function giving it when the interrupt comes (for what
+    depends on how far the work got)."""
     _INTERRUPT["note"] = text
 
 
 def interrupted_message():
     """The one line ``main`` prints on Ctrl-C."""
     note = _INTERRUPT["note"]
+    note = note() if callable(note) else note
     return "nengo-lmu: interrupted; " + (note if note else "nothing was written")
 
 

@@ -132,16 +132,27 @@ def _print_result(out, folder):
     print(f"checkpoint written to {folder} (nengo-lmu generate --checkpoint reads it)")
 
 
+def _kept(settings):
+    """What an interrupted train-lm keeps: its newest checkpoint, if any."""
+    import glob
+
+    saved = glob.glob(os.path.join(settings.checkpoint, "ckpt-*.npz"))
+    if not saved:
+        return (
+            f"no checkpoint was saved yet (one every {settings.checkpoint_every} steps); "
+            f"{settings.checkpoint} holds only the run's settings"
+        )
+    newest = max(saved, key=lambda p: int(p.rsplit("-", 1)[1][:-4]))
+    return f"the newest checkpoint is {newest} (continue with --resume)"
+
+
 def train_lm_command(args):
     from nengo_lmu.apps.experiments.outputs import write_marker
 
     settings = train_lm_settings(args)
     if not _plan_checkpoint(args, settings):
         return 0
-    common.interrupt_note(
-        f"the checkpoints saved every {settings.checkpoint_every} steps are in "
-        f"{settings.checkpoint} (continue with --resume)"
-    )
+    common.interrupt_note(lambda: _kept(settings))
     common.quiet_tensorflow()
     from nengo_lmu.apps.experiments.language_model import train_lm
 
