@@ -78,13 +78,13 @@ def fake_train_lm(monkeypatch, calls):
             with open(os.path.join(checkpoint, name), "w") as f:
                 f.write(f"{model} {len(calls)}")
         train = types.SimpleNamespace(tokens=tokens, seconds=1.0, tokens_per_second=tokens)
-        return types.SimpleNamespace(
-            train=train,
-            corpus="fake",
+        return language_model.TrainLMResult(
             model_kind=model,
             params=params,
+            config={},
+            train=train,
             val_nats_per_byte=1.0,
-            val_bits_per_byte=1.44,
+            corpus="fake",
         )
 
     monkeypatch.setattr(language_model, "train_lm", fake)
@@ -260,7 +260,7 @@ def test_plot_format_is_checked_before_any_work(argv, monkeypatch, tmp_path, cap
     "argv, kept",
     [
         (["train-digits"], "nothing was written"),
-        (["train-lm", "--quick", "--checkpoint", "c"], "continue with --resume"),
+        (["train-lm", "--quick", "--checkpoint", "c"], "no checkpoint was saved yet"),
     ],
 )
 def test_ctrl_c_stops_cleanly_with_status_130(argv, kept, monkeypatch, tmp_path, capsys):
