@@ -18,6 +18,11 @@ from nengo_lmu.info import EXTRAS, extra_status
 
 BACKENDS = ("nengo", "nengo_dl", "nengo_loihi")
 
+#: Scripts that write the stored test data (run by hand where KerasLMU or
+#: another stack is installed), not test modules: pytest's doctest
+#: collection must not import them.
+collect_ignore_glob = ["data/*.py"]
+
 
 def make_simulator(backend):
     """The simulator class of ``backend``, set up for exact comparisons."""
