@@ -83,7 +83,8 @@ def train_speed(models=("lmu", "transformer"), steady_steps=30):
     from nengo_lmu.apps.experiments.settings import TrainLMSettings, quick_values, resolve
     from nengo_lmu.dl import lm_sizes
     from nengo_lmu.dl.compat import keras
-    from nengo_lmu.dl.lm_training import make_training_steps, train_language_model
+    from nengo_lmu.dl.lm_steps import make_training_steps
+    from nengo_lmu.dl.lm_training import train_language_model
     from nengo_lmu.text import batch_indices, pack_sequences, stdlib_corpus
 
     s = resolve(TrainLMSettings, None, quick_values(TrainLMSettings))

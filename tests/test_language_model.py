@@ -23,13 +23,12 @@ from nengo_lmu.dl import (  # noqa: E402
     transformer_non_embedding_count,
 )
 from nengo_lmu.dl.compat import backend_name, to_numpy, uses_tensorflow  # noqa: E402
+from nengo_lmu.dl.lm_checkpoints import checkpoint_arrays, load_checkpoint  # noqa: E402
+from nengo_lmu.dl.lm_multiworker import train_multiworker  # noqa: E402
 from nengo_lmu.dl.lm_training import (  # noqa: E402
     WarmupCosine,
-    checkpoint_arrays,
     evaluate_language_model,
-    load_checkpoint,
     train_language_model,
-    train_multiworker,
 )
 
 V = 257
@@ -413,7 +412,7 @@ def test_multiworker_equals_single_worker(tmp_path):
 DATA_PARALLEL = """
 import jax, keras, numpy as np
 from nengo_lmu.dl import language_model_from_config, lmu_language_model, train_language_model
-from nengo_lmu.dl.lm_training import checkpoint_arrays
+from nengo_lmu.dl.lm_checkpoints import checkpoint_arrays
 assert len(jax.devices()) == 2, jax.devices()
 data = np.random.default_rng(0).integers(0, 257, 4000)
 config = lmu_language_model(257, 16, 1, 8, 16, global_attention=True, seed=3).config

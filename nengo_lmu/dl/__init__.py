@@ -53,13 +53,10 @@ from nengo_lmu.dl.language_model import (
     transformer_non_embedding_count,
 )
 from nengo_lmu.dl.layers import LMULayer
+from nengo_lmu.dl.lm_checkpoints import load_checkpoint
+from nengo_lmu.dl.lm_multiworker import train_multiworker
 from nengo_lmu.dl.lm_stream import recurrent_lm
-from nengo_lmu.dl.lm_training import (
-    evaluate_language_model,
-    load_checkpoint,
-    train_language_model,
-    train_multiworker,
-)
+from nengo_lmu.dl.lm_training import evaluate_language_model, train_language_model
 from nengo_lmu.dl.lmuformer import (
     FrameLIF,
     LMUFormerModel,

@@ -6,7 +6,7 @@ The models that stack them are in `nengo_lmu.dl.language_model`.
 Written once against Keras 3 and ``keras.ops`` (`nengo_lmu.dl.compat`):
 they run on Keras 3's JAX, PyTorch and TensorFlow backends and on tf.keras
 2.12. Each layer lists its weights by name (`named_weights`), the same on
-every backend: the checkpoints of `nengo_lmu.dl.lm_training` store them so.
+every backend: the checkpoints of `nengo_lmu.dl.lm_checkpoints` store them so.
 """
 
 import math

@@ -365,7 +365,7 @@ def _train_step_fn(model, n):
     """One Adam step on one sequence of ``n`` tokens, on whatever backend
     runs (one trace per length: the reduced-order path needs ``n``)."""
     from nengo_lmu.dl.compat import keras
-    from nengo_lmu.dl.lm_training import make_training_steps
+    from nengo_lmu.dl.lm_steps import make_training_steps
 
     optimizer = keras.optimizers.Adam(1e-4)
     optimizer.build(model.trainable_variables)
@@ -633,7 +633,7 @@ def generate_text(checkpoint_dir, prompt, n=200, temperature=0.8, seed=0):
     """Load a trained model from ``checkpoint_dir`` and continue ``prompt`` (text)."""
     _require_keras("generate")
     from nengo_lmu.dl import recurrent_lm
-    from nengo_lmu.dl.lm_training import load_checkpoint
+    from nengo_lmu.dl.lm_checkpoints import load_checkpoint
     from nengo_lmu.text import decode, encode
 
     model = load_checkpoint(checkpoint_dir)
