@@ -553,6 +553,7 @@ def test_compare_lmuformer_starts_spiking_from_the_trained_lmuformer(rng, monkey
         dim=8,
         epochs=2,
         finetune_epochs=1,
+        surrogate_alpha=3.0,
         stream_clips=0,
         keep_models=True,
     )
@@ -566,6 +567,12 @@ def test_compare_lmuformer_starts_spiking_from_the_trained_lmuformer(rng, monkey
     trained = out.keras_models["lmuformer"].get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(calls[0][1]["weights"], trained))
     assert out.settings["spiking_init"] == "lmuformer"
+    assert out.keras_models["spiking_lmuformer"].lmuformer_config["surrogate_alpha"] == 3.0
+    assert {
+        lay.surrogate_alpha
+        for lay in out.keras_models["spiking_lmuformer"].layers
+        if isinstance(lay, FrameLIF)
+    } == {3.0}
     headers, rows = out.table()
     assert rows[1][headers.index("init")] == "lmuformer"
     assert run_order(
@@ -584,3 +591,19 @@ def out_settings(**kwargs):
     from nengo_lmu.apps.experiments.settings import LMUFormerSettings
 
     return LMUFormerSettings(**kwargs)
+
+
+def test_train_lmuformer_options_for_the_spiking_start():
+    from nengo_lmu.apps.cli import build_parser
+    from nengo_lmu.apps.cli.common import settings_from_args
+    from nengo_lmu.apps.experiments.settings import LMUFormerSettings
+
+    args = ["train-lmuformer", "--spiking-init", "lmuformer", "--finetune-epochs", "3"]
+    s = settings_from_args(
+        LMUFormerSettings, build_parser().parse_args(args + ["--surrogate-alpha", "4"])
+    )
+    assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("lmuformer", 3, 4.0)
+    s = settings_from_args(LMUFormerSettings, build_parser().parse_args(["train-lmuformer"]))
+    assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("scratch", None, 2.0)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train-lmuformer", "--spiking-init", "lmu"])

@@ -256,6 +256,7 @@ def _check_settings(s):
         check_int("finetune_epochs", s.finetune_epochs)
     check_int("batch_size", s.batch_size)
     check_positive("learning_rate", s.learning_rate)
+    check_positive("surrogate_alpha", s.surrogate_alpha)
     seeds = [check_int("seeds", seed, minimum=0) for seed in s.seeds]
     if not seeds:
         raise ValidationError("must hold at least one seed", attr="seeds")
@@ -312,6 +313,7 @@ def _former(name, seed, p, s):
         spiking=name.startswith("spiking"),
         lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
         n_frames=p.n_frames,
+        surrogate_alpha=s.surrogate_alpha,
         seed=seed,
     )
 
@@ -521,6 +523,7 @@ def _settings_record(p, s, seeds, augmentation):
         augmentation="none" if augmentation is None else augmentation.describe(),
         augment_seed=s.augment_seed,
         spiking_init=s.spiking_init,
+        surrogate_alpha=s.surrogate_alpha,
         finetune_epochs=s.epochs if s.finetune_epochs is None else s.finetune_epochs,
         n_far=int(len(p.x_far)) if p.has_far else 0,
     )

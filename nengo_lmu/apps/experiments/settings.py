@@ -218,6 +218,9 @@ class LMUFormerSettings:
         "non-spiking LMUFormer of the same seed and look-ahead (trained first), fine-tuned",
         choices=SPIKING_INITS,
     )
+    surrogate_alpha: float = setting(
+        2.0, "width of the spiking LMUFormers' ATan surrogate gradient (spikingjelly's 2)"
+    )
     finetune_epochs: int = setting(
         None,
         "epochs of a spiking LMUFormer started from the trained LMUFormer (default: --epochs)",
