@@ -567,6 +567,8 @@ def test_compare_lmuformer_starts_spiking_from_the_trained_lmuformer(rng, monkey
     trained = out.keras_models["lmuformer"].get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(calls[0][1]["weights"], trained))
     assert out.settings["spiking_init"] == "lmuformer"
+    # scored once before its own training (a fraction), not for a model from scratch
+    assert 0 <= out.runs[1].init_accuracy <= 1 and np.isnan(out.runs[0].init_accuracy)
     assert out.keras_models["spiking_lmuformer"].lmuformer_config["surrogate_alpha"] == 3.0
     assert {
         lay.surrogate_alpha
@@ -607,3 +609,14 @@ def test_train_lmuformer_options_for_the_spiking_start():
     assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("scratch", None, 2.0)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train-lmuformer", "--spiking-init", "lmu"])
+
+
+def test_spiking_model_started_from_lmuformer_streams_spike_for_spike(rng, allclose, Simulator):
+    from nengo_lmu.dl.lmuformer import init_spiking_from
+
+    ann = lmuformer(**SMALL, dtype="float64", seed=0)
+    randomise_batch_norm(ann, rng, offset=1.0)
+    snn = lmuformer(**SMALL, spiking=True, dtype="float64", seed=1)
+    randomise_batch_norm(snn, rng, offset=1.0)
+    init_spiking_from(snn, ann)
+    check_streaming(snn, rng.randn(3, 24, SMALL["n_inputs"]) * 3.0, allclose, True, Simulator)

@@ -63,6 +63,9 @@ class ModelRun:
     init: str = "scratch"
     #: epochs it was trained for (from ``init``)
     epochs: int = 0
+    #: test accuracy just after ``init``, before any training of its own
+    #: (NaN when it started from scratch)
+    init_accuracy: float = float("nan")
 
 
 @dataclass
@@ -475,10 +478,11 @@ def _run_one(name, seed, p, s, augmentation, verbose, source=None):
     )
 
     model, train_model = _build(name, seed, p, s)
-    init = "scratch"
+    init, init_accuracy = "scratch", float("nan")
     if source is not None:
         init_spiking_from(model, source)
         init = init_source(name, s)
+        init_accuracy = _accuracy(train_model, p.x_te, p.data["y_test"])
         if s.finetune_epochs is not None:
             s = replace(s, epochs=s.finetune_epochs)
     seconds = _train(train_model, seed, p, s, augmentation, verbose)
@@ -494,6 +498,7 @@ def _run_one(name, seed, p, s, augmentation, verbose, source=None):
         lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
         init=init,
         epochs=s.epochs,
+        init_accuracy=init_accuracy,
     )
     if p.has_far:
         run.far_accuracy = _accuracy(train_model, p.x_far, p.data["y_far"])
