@@ -429,3 +429,185 @@ def test_round_trip_files_come_from_both_stacks():
 
 if __name__ == "__main__":
     print(write_round_trip_file(Path(__file__).parent / "data"))
+
+
+# kws3: the spiking LMUFormer started from a trained non-spiking one
+
+
+@pytest.mark.parametrize("order", [None, 8])
+def test_init_spiking_from_copies_corresponding_weights(order, rng):
+    from nengo_lmu.dl.lmuformer import init_spiking_from, lmuformer_weights
+
+    ann = lmuformer(**SMALL, order=order, seed=0)
+    randomise_batch_norm(ann, rng)
+    for lay in ann.layers:  # weights unlike any fresh initialisation
+        lay.set_weights([w + rng.randn(*w.shape) for w in lay.get_weights()])
+    snn = lmuformer(**SMALL, order=order, spiking=True, seed=1)
+    before = lmuformer_weights(snn)
+    out = init_spiking_from(snn, ann)
+    source, after = lmuformer_weights(ann), lmuformer_weights(snn)
+    for key in out["copied"]:
+        assert np.array_equal(after[key], source[key]), key
+    for key in out["kept"]:
+        assert np.array_equal(after[key], before[key]), key
+        assert key not in source or source[key].shape != after[key].shape
+    dim = SMALL["dim"]
+    if order is None:  # memory orders 8 and 16: wh's x rows only
+        assert out["partly"] == ["block0_wh/0"]
+        assert np.array_equal(after["block0_wh/0"][-dim:], source["block0_wh/0"][-dim:])
+        assert np.array_equal(after["block0_wh/0"][:-dim], before["block0_wh/0"][:-dim])
+    else:
+        assert out["partly"] == [] and "block0_wh/0" in out["copied"]
+    # every weight of the non-spiking model went somewhere
+    assert set(source) == set(out["copied"]) | set(out["partly"])
+    # the batch norms only the spiking model has kept their own
+    assert {k.split("/")[0] for k in out["kept"]} == {
+        "embed_bn4",
+        "block0_bn_u",
+        "block0_bn_m",
+        "block0_bn_h",
+    }
+
+
+def test_init_spiking_from_bad_input():
+    from nengo_lmu.dl.lmuformer import init_spiking_from
+
+    ann = lmuformer(**SMALL, seed=0)
+    snn = lmuformer(**SMALL, spiking=True, seed=0)
+    with pytest.raises(ValidationError, match="spiking_model.*spiking=True"):
+        init_spiking_from(ann, ann)
+    with pytest.raises(ValidationError, match="model.*non-spiking"):
+        init_spiking_from(snn, snn)
+    with pytest.raises(ValidationError, match="dim=6"):
+        init_spiking_from(snn, lmuformer(**SMALL | dict(dim=6), seed=0))
+    with pytest.raises(ValidationError, match="lookahead"):
+        init_spiking_from(snn, lmuformer(**SMALL, lookahead=2, seed=0))
+
+
+def toy_keywords(rng, n_train=24, n_test=8, frames=20):
+    """Four 'keywords': noise with a class-dependent mean feature pattern."""
+    patterns = rng.randn(SMALL["n_classes"], SMALL["n_inputs"])
+
+    def split(n):
+        y = np.arange(n) % SMALL["n_classes"]
+        x = rng.randn(n, frames, SMALL["n_inputs"]) + 1.5 * patterns[y][:, None]
+        return x.astype(np.float32), y
+
+    x_tr, y_tr = split(n_train)
+    x_te, y_te = split(n_test)
+    return dict(
+        x_train=x_tr,
+        y_train=y_tr,
+        x_test=x_te,
+        y_test=y_te,
+        keywords=["a", "b", "c", "d"],
+        test_variants=["v"],
+    )
+
+
+def test_finetuning_the_initialised_spiking_model_lowers_its_loss(rng):
+    from nengo_lmu.dl.lmuformer import init_spiking_from
+
+    data = toy_keywords(rng, n_train=64)
+    ann = lmuformer(**SMALL, seed=0)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    train = final_scores_model(ann)
+    train.compile(keras.optimizers.Adam(3e-3), loss)
+    train.fit(data["x_train"], data["y_train"], epochs=5, batch_size=16, verbose=0)
+    snn = lmuformer(**SMALL, spiking=True, seed=0)
+    init_spiking_from(snn, ann)
+    tune = final_scores_model(snn)
+    tune.compile(keras.optimizers.Adam(3e-3), loss)
+    start = tune.evaluate(data["x_train"], data["y_train"], verbose=0)
+    tune.fit(data["x_train"], data["y_train"], epochs=5, batch_size=16, verbose=0)
+    assert tune.evaluate(data["x_train"], data["y_train"], verbose=0) < start
+
+
+def test_compare_lmuformer_starts_spiking_from_the_trained_lmuformer(rng, monkeypatch):
+    from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer, run_order
+
+    # the module (nengo_lmu.dl's attribute `lmuformer` is the function)
+    dl_lmuformer = sys.modules["nengo_lmu.dl.lmuformer"]
+    calls = []
+    real = dl_lmuformer.init_spiking_from
+
+    def spy(spiking_model, model):
+        calls.append((spiking_model.lmuformer_config, dict(model.lmuformer_config)))
+        calls[-1][1]["weights"] = [w.copy() for w in model.get_weights()]
+        return real(spiking_model, model)
+
+    monkeypatch.setattr(dl_lmuformer, "init_spiking_from", spy)
+    out = compare_lmuformer(
+        data=toy_keywords(rng),
+        models=("spiking_lmuformer",),
+        spiking_init="lmuformer",
+        dim=8,
+        epochs=2,
+        finetune_epochs=1,
+        surrogate_alpha=3.0,
+        stream_clips=0,
+        keep_models=True,
+    )
+    # the LMUFormer it starts from was trained first (and is reported)
+    assert [(r.model, r.init, r.epochs) for r in out.runs] == [
+        ("lmuformer", "scratch", 2),
+        ("spiking_lmuformer", "lmuformer", 1),
+    ]
+    assert len(calls) == 1 and calls[0][0]["spiking"] and not calls[0][1]["spiking"]
+    # ... with the trained weights (the LMUFormer is not changed after its training)
+    trained = out.keras_models["lmuformer"].get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(calls[0][1]["weights"], trained))
+    assert out.settings["spiking_init"] == "lmuformer"
+    # scored once before its own training (a fraction), not for a model from scratch
+    assert 0 <= out.runs[1].init_accuracy <= 1 and np.isnan(out.runs[0].init_accuracy)
+    assert out.keras_models["spiking_lmuformer"].lmuformer_config["surrogate_alpha"] == 3.0
+    assert {
+        lay.surrogate_alpha
+        for lay in out.keras_models["spiking_lmuformer"].layers
+        if isinstance(lay, FrameLIF)
+    } == {3.0}
+    headers, rows = out.table()
+    assert rows[1][headers.index("init")] == "lmuformer"
+    assert run_order(
+        ("spiking_lmuformer_la5", "lmuformer"), out_settings(spiking_init="lmuformer")
+    ) == (
+        "lmuformer_la5",
+        "spiking_lmuformer_la5",
+        "lmuformer",
+    )
+    assert run_order(("spiking_lmuformer",), out_settings()) == ("spiking_lmuformer",)
+    with pytest.raises(ValidationError, match="spiking_init"):
+        compare_lmuformer(data=toy_keywords(rng), spiking_init="lmu", stream_clips=0)
+
+
+def out_settings(**kwargs):
+    from nengo_lmu.apps.experiments.settings import LMUFormerSettings
+
+    return LMUFormerSettings(**kwargs)
+
+
+def test_train_lmuformer_options_for_the_spiking_start():
+    from nengo_lmu.apps.cli import build_parser
+    from nengo_lmu.apps.cli.common import settings_from_args
+    from nengo_lmu.apps.experiments.settings import LMUFormerSettings
+
+    args = ["train-lmuformer", "--spiking-init", "lmuformer", "--finetune-epochs", "3"]
+    s = settings_from_args(
+        LMUFormerSettings, build_parser().parse_args(args + ["--surrogate-alpha", "4"])
+    )
+    assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("lmuformer", 3, 4.0)
+    s = settings_from_args(LMUFormerSettings, build_parser().parse_args(["train-lmuformer"]))
+    assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("scratch", None, 2.0)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train-lmuformer", "--spiking-init", "lmu"])
+
+
+def test_spiking_model_started_from_lmuformer_streams_spike_for_spike(rng, allclose, Simulator):
+    from nengo_lmu.dl.lmuformer import init_spiking_from
+
+    ann = lmuformer(**SMALL, dtype="float64", seed=0)
+    randomise_batch_norm(ann, rng, offset=1.0)
+    snn = lmuformer(**SMALL, spiking=True, dtype="float64", seed=1)
+    randomise_batch_norm(snn, rng, offset=1.0)
+    init_spiking_from(snn, ann)
+    check_streaming(snn, rng.randn(3, 24, SMALL["n_inputs"]) * 3.0, allclose, True, Simulator)

@@ -473,6 +473,82 @@ def set_lmuformer_weights(model, weights, source="weights"):
             lay.set_weights([np.asarray(weights[f"{lay.name}/{i}"]) for i in range(n)])
 
 
+def init_spiking_from(spiking_model, model):
+    """Initialise a spiking LMUFormer from a trained non-spiking one (in place).
+
+    Every weight of ``model`` whose layer has the same name and the same
+    shape in ``spiking_model`` is copied: the embedding's convs and the
+    batch norms that follow the first four of them (with their moving
+    statistics), each block's ``wu``, ``proj``, ``mix1``, ``mix2`` and their
+    batch norms, and the head. ``wh`` reads ``[m; x]``: its bias and the
+    rows for ``x`` are copied; the rows for the memory ``m`` are copied
+    too when both models have the same memory order (by default the
+    spiking model's is twice as large, and those rows keep their initial
+    values). The batch norms only the spiking model has (``embed_bn4``
+    after the residual conv, ``bn_u``, ``bn_m``, ``bn_h``) keep theirs.
+    The spiking model's architecture is unchanged, so it stays the network
+    `streaming_network` runs spike for spike.
+
+    Parameters
+    ----------
+    spiking_model : LMUFormerModel
+        Made by `lmuformer` with ``spiking=True``.
+    model : LMUFormerModel
+        A non-spiking model with the same ``n_inputs``, ``n_classes``,
+        ``dim``, ``mlp_ratio``, ``n_blocks`` and ``lookahead``.
+
+    Returns
+    -------
+    dict
+        ``copied``, ``partly`` and ``kept`` (sorted weight keys as in
+        `lmuformer_weights`): copied whole, copied in part (``wh``'s
+        kernel), and left as they were.
+
+    Examples
+    --------
+    >>> ann = lmuformer(n_inputs=20, n_classes=5, dim=16, seed=0)
+    >>> snn = lmuformer(n_inputs=20, n_classes=5, dim=16, spiking=True, seed=1)
+    >>> init_spiking_from(snn, ann)["partly"]
+    ['block0_wh/0']
+    """
+    spiking_config = check_lmuformer(spiking_model, attr="spiking_model")
+    config = check_lmuformer(model, attr="model")
+    if not spiking_config["spiking"]:
+        raise ValidationError("must be a spiking LMUFormer (spiking=True)", attr="spiking_model")
+    if config["spiking"]:
+        raise ValidationError("must be a non-spiking LMUFormer (spiking=False)", attr="model")
+    for key in ("n_inputs", "n_classes", "dim", "mlp_ratio", "n_blocks", "lookahead"):
+        if spiking_config[key] != config[key]:
+            raise ValidationError(
+                f"has {key}={config[key]}, the spiking model {key}={spiking_config[key]}",
+                attr="model",
+            )
+    source = lmuformer_weights(model)
+    target = lmuformer_weights(spiking_model)
+    copied, partly = [], []
+    dim = config["dim"]
+    for key, value in target.items():
+        if key not in source:
+            continue
+        if source[key].shape == value.shape:
+            target[key] = source[key]
+            copied.append(key)
+        elif key.endswith("_wh/0"):
+            # rows of [m; x]: the x rows always match, the m rows only
+            # when the orders do (then the shapes match and it is copied above)
+            value = value.copy()
+            value[-dim:] = source[key][-dim:]
+            target[key] = value
+            partly.append(key)
+    set_lmuformer_weights(spiking_model, target)
+    done = set(copied) | set(partly)
+    return dict(
+        copied=sorted(copied),
+        partly=sorted(partly),
+        kept=sorted(k for k in target if k not in done),
+    )
+
+
 def save_lmuformer(model, path, overwrite=False):
     """Save the config (``path/config.json``) and weights (``path/weights.npz``).
 
@@ -627,6 +703,7 @@ __all__ = [
     "WEIGHTS_FILE",
     "lmuformer_weights",
     "set_lmuformer_weights",
+    "init_spiking_from",
     "save_lmuformer",
     "load_lmuformer",
     "with_dtype",

@@ -63,6 +63,7 @@ def train_lmuformer_command(args):
     )
 
     def progress(done, total, label):
+        bar.total = total  # the models spiking ones start from may be added
         bar.set_postfix_str(label)
         bar.update(1)
 

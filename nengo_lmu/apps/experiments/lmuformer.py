@@ -20,12 +20,17 @@ The settings, with their defaults, are `.LMUFormerSettings`.
 """
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.apps.experiments.settings import LMUFORMER_MODELS, LMUFormerSettings, resolve
+from nengo_lmu.apps.experiments.settings import (
+    LMUFORMER_MODELS,
+    SPIKING_INITS,
+    LMUFormerSettings,
+    resolve,
+)
 from nengo_lmu.info import MissingExtraError
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
@@ -53,6 +58,14 @@ class ModelRun:
     #: accuracy on the far held-out split (unseen voices at rates and
     #: pitches outside the training ranges; NaN when the data have none)
     far_accuracy: float = float("nan")
+    #: where the model started: "scratch", or the model whose trained
+    #: weights it took (`nengo_lmu.dl.lmuformer.init_spiking_from`)
+    init: str = "scratch"
+    #: epochs it was trained for (from ``init``)
+    epochs: int = 0
+    #: test accuracy just after ``init``, before any training of its own
+    #: (NaN when it started from scratch)
+    init_accuracy: float = float("nan")
 
 
 @dataclass
@@ -81,6 +94,8 @@ class LMUFormerComparison:
         headers = [
             "model",
             "lookahead",
+            "init",
+            "epochs",
             "seeds",
             "test acc (mean)",
             "min",
@@ -100,6 +115,8 @@ class LMUFormerComparison:
                 [
                     name,
                     runs[0].lookahead,
+                    runs[0].init,
+                    runs[0].epochs,
                     len(runs),
                     float(acc.mean()),
                     float(acc.min()),
@@ -237,8 +254,12 @@ def _check_settings(s):
         )
     check_choice("stream_dtype", s.stream_dtype, ("float32", "float64"))
     check_int("epochs", s.epochs)
+    check_choice("spiking_init", s.spiking_init, SPIKING_INITS)
+    if s.finetune_epochs is not None:
+        check_int("finetune_epochs", s.finetune_epochs)
     check_int("batch_size", s.batch_size)
     check_positive("learning_rate", s.learning_rate)
+    check_positive("surrogate_alpha", s.surrogate_alpha)
     seeds = [check_int("seeds", seed, minimum=0) for seed in s.seeds]
     if not seeds:
         raise ValidationError("must hold at least one seed", attr="seeds")
@@ -295,6 +316,7 @@ def _former(name, seed, p, s):
         spiking=name.startswith("spiking"),
         lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
         n_frames=p.n_frames,
+        surrogate_alpha=s.surrogate_alpha,
         seed=seed,
     )
 
@@ -424,11 +446,45 @@ def _stream(run, model, p, s):
     run.frames_to_99 = frames_to_fraction(run.frame_accuracy)
 
 
-def _run_one(name, seed, p, s, augmentation, verbose):
-    """Train, score and stream one model with one seed: ``(ModelRun, model)``."""
-    from nengo_lmu.dl.lmuformer import PAPER_LOOKAHEAD  # pylint: disable=C0415
+def init_source(name, s):
+    """The model whose trained weights the model ``name`` starts from, or None."""
+    if s.spiking_init == "lmuformer" and name.startswith("spiking_"):
+        return name[len("spiking_") :]
+    return None
+
+
+def run_order(models, s):
+    """``models`` with the models the spiking ones start from put before them
+    (added where ``models`` lacks them)."""
+    order = []
+    for name in models:
+        source = init_source(name, s)
+        if source is not None and source not in order:
+            order.append(source)
+        if name not in order:
+            order.append(name)
+    return tuple(order)
+
+
+def _run_one(name, seed, p, s, augmentation, verbose, source=None):
+    """Train, score and stream one model with one seed: ``(ModelRun, model)``.
+
+    ``source``: a trained non-spiking LMUFormer that the spiking model
+    ``name`` starts from (then trained for ``s.finetune_epochs``).
+    """
+    from nengo_lmu.dl.lmuformer import (  # pylint: disable=C0415
+        PAPER_LOOKAHEAD,
+        init_spiking_from,
+    )
 
     model, train_model = _build(name, seed, p, s)
+    init, init_accuracy = "scratch", float("nan")
+    if source is not None:
+        init_spiking_from(model, source)
+        init = init_source(name, s)
+        init_accuracy = _accuracy(train_model, p.x_te, p.data["y_test"])
+        if s.finetune_epochs is not None:
+            s = replace(s, epochs=s.finetune_epochs)
     seconds = _train(train_model, seed, p, s, augmentation, verbose)
     run = ModelRun(
         model=name,
@@ -440,6 +496,9 @@ def _run_one(name, seed, p, s, augmentation, verbose):
         train_seconds=seconds,
         epoch_seconds=seconds / s.epochs,
         lookahead=PAPER_LOOKAHEAD if name.endswith("la5") else 0,
+        init=init,
+        epochs=s.epochs,
+        init_accuracy=init_accuracy,
     )
     if p.has_far:
         run.far_accuracy = _accuracy(train_model, p.x_far, p.data["y_far"])
@@ -468,6 +527,9 @@ def _settings_record(p, s, seeds, augmentation):
         test_variants=list(p.data["test_variants"]),
         augmentation="none" if augmentation is None else augmentation.describe(),
         augment_seed=s.augment_seed,
+        spiking_init=s.spiking_init,
+        surrogate_alpha=s.surrogate_alpha,
+        finetune_epochs=s.epochs if s.finetune_epochs is None else s.finetune_epochs,
         n_far=int(len(p.x_far)) if p.has_far else 0,
     )
 
@@ -538,11 +600,15 @@ def compare_lmuformer(
     p = _prepare(data, s)
     _match_sizes(p, s)
     runs, kept = [], {}
-    total = len(models) * len(seeds)
+    order = run_order(models, s)
+    total = len(order) * len(seeds)
     for seed in seeds:
-        for name in models:
-            run, model = _run_one(name, seed, p, s, augmentation, verbose)
+        trained = {}
+        for name in order:
+            source = trained.get(init_source(name, s))
+            run, model = _run_one(name, seed, p, s, augmentation, verbose, source=source)
             runs.append(run)
+            trained[name] = model
             if keep_models:
                 kept[name] = model
             if progress is not None:
@@ -616,5 +682,7 @@ __all__ = [
     "LMUFormerComparison",
     "compare_lmuformer",
     "frames_to_fraction",
+    "init_source",
+    "run_order",
     "plot_frame_accuracy",
 ]

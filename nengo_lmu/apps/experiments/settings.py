@@ -252,6 +252,9 @@ LMUFORMER_MODELS = (
     "lstm",
 )
 
+#: Where a spiking LMUFormer of `compare_lmuformer` starts (``spiking_init``).
+SPIKING_INITS = ("scratch", "lmuformer")
+
 
 @dataclasses.dataclass(frozen=True)
 class LMUFormerSettings:
@@ -302,6 +305,20 @@ class LMUFormerSettings:
     )
     out: str = setting("lmuformer-results", "folder for model/, results.json and frames.png")
     cache_dir: str = setting(None, "cache of generated data", optional=True)
+    spiking_init: str = setting(
+        "scratch",
+        "start of the spiking LMUFormers: their own random weights, or the trained "
+        "non-spiking LMUFormer of the same seed and look-ahead (trained first), fine-tuned",
+        choices=SPIKING_INITS,
+    )
+    surrogate_alpha: float = setting(
+        2.0, "width of the spiking LMUFormers' ATan surrogate gradient (spikingjelly's 2)"
+    )
+    finetune_epochs: int = setting(
+        None,
+        "epochs of a spiking LMUFormer started from the trained LMUFormer (default: --epochs)",
+        optional=True,
+    )
 
 
-__all__ += ["LMUFORMER_MODELS", "LMUFormerSettings"]
+__all__ += ["LMUFORMER_MODELS", "SPIKING_INITS", "LMUFormerSettings"]
