@@ -12,17 +12,13 @@ import pytest
 import nengo_lmu.apps.experiments as experiments
 from nengo_lmu.apps.experiments.results import ExperimentResult
 
-#: Modules whose results do not follow the protocol yet (their streams adopt it).
-NOT_YET = {"lmuformer"}
-
 #: Dataclasses that are parts of a result (one row, one run), not results.
-PARTS = {"ModelScore", "SpikingRun", "PsmnistRun", "NengoRun", "LMRun"}
+PARTS = {"ModelScore", "SpikingRun", "PsmnistRun", "NengoRun", "LMRun", "ModelRun", "_Prepared"}
 
 
 def experiment_modules():
     for info in pkgutil.iter_modules(experiments.__path__):
-        if info.name not in NOT_YET:
-            yield importlib.import_module(f"{experiments.__name__}.{info.name}")
+        yield importlib.import_module(f"{experiments.__name__}.{info.name}")
 
 
 def is_settings(cls):
@@ -48,9 +44,14 @@ def test_every_result_has_table_and_report():
         assert isinstance(inspect.getattr_static(cls, "report"), property)
         checked.append(cls.__name__)
     # the walk finds the results (not an empty loop)
-    assert {"DelayDemo", "L2MUExperiment", "DelayComparison", "ChipDigitsComparison"} <= set(
-        checked
-    )
+    assert {
+        "DelayDemo",
+        "L2MUExperiment",
+        "DelayComparison",
+        "ChipDigitsComparison",
+        "LMUFormerComparison",
+        "TrainLMResult",
+    } <= set(checked)
 
 
 def test_parts_are_not_results():

@@ -566,7 +566,7 @@ def test_compare_lmuformer_starts_spiking_from_the_trained_lmuformer(rng, monkey
         for lay in out.keras_models["spiking_lmuformer"].layers
         if isinstance(lay, FrameLIF)
     } == {3.0}
-    headers, rows = out.table()
+    headers, rows = out.rows()
     assert rows[1][headers.index("init")] == "lmuformer"
     assert run_order(
         ("spiking_lmuformer_la5", "lmuformer"), out_settings(spiking_init="lmuformer")

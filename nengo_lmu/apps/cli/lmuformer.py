@@ -40,8 +40,6 @@ def train_lmuformer_command(args):
     quiet_tensorflow()
     from nengo.exceptions import ValidationError
 
-    from nengo_lmu.tables import format_table
-
     settings = settings_from_args(LMUFormerSettings, args)
     outputs = {
         name: os.path.join(settings.out, name) for name in ("model", "results.json", "frames.png")
@@ -69,13 +67,7 @@ def train_lmuformer_command(args):
 
     result = compare_lmuformer(settings, progress=progress, keep_models=True)
     bar.close()
-    print(format_table(*result.table()))
-    print(
-        f"\n{result.n_train} training clips, {result.n_test} test clips of unseen "
-        f"voices, {result.settings['n_far']} 'far' clips (unseen voices at rates and "
-        f"pitches outside training's), {result.n_frames} frames each; "
-        f"{result.seconds:.0f} s in all."
-    )
+    print(result.report)
     os.makedirs(settings.out, exist_ok=True)
     with open(outputs["results.json"], "w", encoding="utf-8") as f:
         json.dump(result.to_dict(), f, indent=1)

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.experiments.settings import (
     LMUFORMER_MODELS,
     SPIKING_INITS,
@@ -32,6 +33,7 @@ from nengo_lmu.apps.experiments.settings import (
     resolve,
 )
 from nengo_lmu.info import MissingExtraError
+from nengo_lmu.tables import format_table
 from nengo_lmu.validation import check_choice, check_int, check_positive
 
 STREAMED = ("lmuformer", "spiking_lmuformer")
@@ -69,7 +71,7 @@ class ModelRun:
 
 
 @dataclass
-class LMUFormerComparison:
+class LMUFormerComparison(ExperimentResult):
     """What `compare_lmuformer` returns."""
 
     runs: list
@@ -90,6 +92,19 @@ class LMUFormerComparison:
         return out
 
     def table(self):
+        """The mean and spread over seeds of each model (`rows`) as text."""
+        return format_table(*self.rows())
+
+    def report_sections(self):
+        sizes = (
+            f"{self.n_train} training clips, {self.n_test} test clips of unseen "
+            f"voices, {self.settings['n_far']} 'far' clips (unseen voices at rates and "
+            f"pitches outside training's), {self.n_frames} frames each; "
+            f"{self.seconds:.0f} s in all."
+        )
+        return [self.table(), sizes]
+
+    def rows(self):
         """``(headers, rows)``: mean and spread over seeds per model."""
         headers = [
             "model",
