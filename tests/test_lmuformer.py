@@ -39,9 +39,8 @@ from nengo_lmu.dl.lmuformer import (  # noqa: E402
     RECEPTIVE_FIELD,
     FrameLIF,
     final_scores_model,
-    load_lmuformer,
-    save_lmuformer,
 )
+from nengo_lmu.dl.lmuformer_weights import load_lmuformer, save_lmuformer  # noqa: E402
 from nengo_lmu.dl.surrogate import atan_derivative  # noqa: E402
 
 enable_float64()  # the float64 comparisons (JAX computes float32 by default)
@@ -249,7 +248,7 @@ def test_train_lmuformer_cli(tmp_path, capsys):
     import json
 
     from nengo_lmu.apps.cli import main
-    from nengo_lmu.apps.experiments.lmuformer import frames_to_fraction
+    from nengo_lmu.apps.experiments.lmuformer_runs import frames_to_fraction
 
     args = [
         "train-lmuformer",
@@ -304,7 +303,7 @@ def test_streaming_two_blocks_and_other_sizes(rng, allclose):
 
 
 def test_with_dtype_copies_weights(rng):
-    from nengo_lmu.dl.lmuformer import with_dtype
+    from nengo_lmu.dl.lmuformer_weights import with_dtype
 
     model = lmuformer(**SMALL, spiking=True, seed=0)
     randomise_batch_norm(model, rng, offset=1.0)
@@ -436,7 +435,7 @@ if __name__ == "__main__":
 
 @pytest.mark.parametrize("order", [None, 8])
 def test_init_spiking_from_copies_corresponding_weights(order, rng):
-    from nengo_lmu.dl.lmuformer import init_spiking_from, lmuformer_weights
+    from nengo_lmu.dl.lmuformer_weights import init_spiking_from, lmuformer_weights
 
     ann = lmuformer(**SMALL, order=order, seed=0)
     randomise_batch_norm(ann, rng)
@@ -470,7 +469,7 @@ def test_init_spiking_from_copies_corresponding_weights(order, rng):
 
 
 def test_init_spiking_from_bad_input():
-    from nengo_lmu.dl.lmuformer import init_spiking_from
+    from nengo_lmu.dl.lmuformer_weights import init_spiking_from
 
     ann = lmuformer(**SMALL, seed=0)
     snn = lmuformer(**SMALL, spiking=True, seed=0)
@@ -506,7 +505,7 @@ def toy_keywords(rng, n_train=24, n_test=8, frames=20):
 
 
 def test_finetuning_the_initialised_spiking_model_lowers_its_loss(rng):
-    from nengo_lmu.dl.lmuformer import init_spiking_from
+    from nengo_lmu.dl.lmuformer_weights import init_spiking_from
 
     data = toy_keywords(rng, n_train=64)
     ann = lmuformer(**SMALL, seed=0)
@@ -524,10 +523,10 @@ def test_finetuning_the_initialised_spiking_model_lowers_its_loss(rng):
 
 
 def test_compare_lmuformer_starts_spiking_from_the_trained_lmuformer(rng, monkeypatch):
-    from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer, run_order
+    from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer
+    from nengo_lmu.apps.experiments.lmuformer_runs import run_order
 
-    # the module (nengo_lmu.dl's attribute `lmuformer` is the function)
-    dl_lmuformer = sys.modules["nengo_lmu.dl.lmuformer"]
+    dl_lmuformer = sys.modules["nengo_lmu.dl.lmuformer_weights"]
     calls = []
     real = dl_lmuformer.init_spiking_from
 
@@ -603,7 +602,7 @@ def test_train_lmuformer_options_for_the_spiking_start():
 
 
 def test_spiking_model_started_from_lmuformer_streams_spike_for_spike(rng, allclose, Simulator):
-    from nengo_lmu.dl.lmuformer import init_spiking_from
+    from nengo_lmu.dl.lmuformer_weights import init_spiking_from
 
     ann = lmuformer(**SMALL, dtype="float64", seed=0)
     randomise_batch_norm(ann, rng, offset=1.0)

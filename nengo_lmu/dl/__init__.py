@@ -62,10 +62,9 @@ from nengo_lmu.dl.lmuformer import (
     LMUFormerModel,
     RunningMean,
     lmuformer,
-    load_lmuformer,
     operation_counts,
-    save_lmuformer,
 )
+from nengo_lmu.dl.lmuformer_weights import load_lmuformer, save_lmuformer
 from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
 from nengo_lmu.dl.streaming import run_streaming, streaming_network

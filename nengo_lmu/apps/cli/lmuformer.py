@@ -51,7 +51,7 @@ def train_lmuformer_command(args):
     from tqdm import tqdm
 
     from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer, plot_frame_accuracy
-    from nengo_lmu.dl.lmuformer import save_lmuformer
+    from nengo_lmu.dl.lmuformer_weights import save_lmuformer
 
     bar = tqdm(
         total=len(settings.models) * len(settings.seeds),

@@ -26,7 +26,8 @@ nengo_lmu.apps.experiments`` stays light):
   (``nengo-lmu train-psmnist``).
 - `nengo_lmu.apps.experiments.lmuformer`: LMUFormer against the plain LMU and
   an LSTM on synthesised spoken keywords, and frame by frame as a Nengo
-  network (``nengo-lmu train-lmuformer``).
+  network (``nengo-lmu train-lmuformer``); its one model trained, scored and
+  streamed with one seed is `nengo_lmu.apps.experiments.lmuformer_runs`.
 - `nengo_lmu.apps.experiments.language_model`: the LMU language model against
   a transformer of as many parameters on the standard library's bytes, and
   their cost against sequence length (``nengo-lmu train-lm``, ``generate``).
