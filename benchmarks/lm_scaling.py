@@ -51,9 +51,9 @@ import numpy as np  # noqa: E402
 
 from nengo_lmu.apps.experiments.language_model import (  # noqa: E402
     MODELS,
-    run_lm_cost,
     run_lm_scaling,
 )
+from nengo_lmu.apps.experiments.lm_cost import run_lm_cost  # noqa: E402
 from nengo_lmu.tables import format_table  # noqa: E402
 
 

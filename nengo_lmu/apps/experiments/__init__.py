@@ -29,8 +29,10 @@ nengo_lmu.apps.experiments`` stays light):
   network (``nengo-lmu train-lmuformer``); its one model trained, scored and
   streamed with one seed is `nengo_lmu.apps.experiments.lmuformer_runs`.
 - `nengo_lmu.apps.experiments.language_model`: the LMU language model against
-  a transformer of as many parameters on the standard library's bytes, and
-  their cost against sequence length (``nengo-lmu train-lm``, ``generate``).
+  a transformer of as many parameters on the standard library's bytes
+  (``nengo-lmu train-lm``, ``generate``).
+- `nengo_lmu.apps.experiments.lm_cost`: the language models' cost against
+  sequence length (training and generation time, training memory).
 - `nengo_lmu.apps.experiments.outputs`: what every experiment that writes a
   file shares (output paths checked before any work, trained weights never
   lost to a failed save).
