@@ -3,9 +3,10 @@
 The layers of `nengo_lmu.dl` are written once, against Keras 3's API and
 ``keras.ops``. They run on Keras 3 with the JAX, PyTorch or TensorFlow
 backend (``KERAS_BACKEND``), and on tf.keras 2.12 (Python <= 3.11, the stack
-NengoDL 3.6 needs), where this module supplies the few ``keras.ops``
-functions the layers use, written with TensorFlow. Everything that is not
-the same on both goes through here:
+NengoDL 3.6 needs), where `nengo_lmu.dl.tf_ops` supplies the few
+``keras.ops`` functions the layers use, written with TensorFlow, and this
+module picks them. Everything that is not the same on both goes through
+here:
 
 ``keras``
     The Keras module: Keras 3 where installed, else ``tf.keras``.
