@@ -574,7 +574,9 @@ def test_compare_lmuformer_starts_spiking_from_the_trained_lmuformer(rng, monkey
         "spiking_lmuformer_la5",
         "lmuformer",
     )
-    assert run_order(("spiking_lmuformer",), out_settings()) == ("spiking_lmuformer",)
+    assert run_order(("spiking_lmuformer",), out_settings(spiking_init="scratch")) == (
+        "spiking_lmuformer",
+    )
     with pytest.raises(ValidationError, match="spiking_init"):
         compare_lmuformer(data=toy_keywords(rng), spiking_init="lmu", stream_clips=0)
 
@@ -596,9 +598,33 @@ def test_train_lmuformer_options_for_the_spiking_start():
     )
     assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("lmuformer", 3, 4.0)
     s = settings_from_args(LMUFormerSettings, build_parser().parse_args(["train-lmuformer"]))
-    assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("scratch", None, 2.0)
+    assert s == LMUFormerSettings()
+    assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("lmuformer", 20, 2.0)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train-lmuformer", "--spiking-init", "lmu"])
+
+
+def test_train_lmuformer_quick_keeps_the_data_and_explicit_options():
+    from nengo_lmu.apps.cli import build_parser
+    from nengo_lmu.apps.cli.common import settings_from_args
+    from nengo_lmu.apps.experiments.settings import LMUFormerSettings
+
+    def parsed(*extra):
+        args = build_parser().parse_args(["train-lmuformer", "--quick", *extra])
+        return settings_from_args(LMUFormerSettings, args, quick=args.quick)
+
+    full, quick = LMUFormerSettings(), parsed()
+    # the same data as the default run, fewer epochs and streamed clips
+    assert (quick.n_train, quick.n_test, quick.n_mels, quick.dim) == (
+        full.n_train,
+        full.n_test,
+        full.n_mels,
+        full.dim,
+    )
+    assert quick.epochs < full.epochs and quick.finetune_epochs < full.finetune_epochs
+    assert 0 < quick.stream_clips < full.stream_clips
+    kept = parsed("--epochs", "7", "--stream-clips", "0")
+    assert (kept.epochs, kept.stream_clips, kept.finetune_epochs) == (7, 0, quick.finetune_epochs)
 
 
 def test_spiking_model_started_from_lmuformer_streams_spike_for_spike(rng, allclose, Simulator):
@@ -610,3 +636,36 @@ def test_spiking_model_started_from_lmuformer_streams_spike_for_spike(rng, allcl
     randomise_batch_norm(snn, rng, offset=1.0)
     init_spiking_from(snn, ann)
     check_streaming(snn, rng.randn(3, 24, SMALL["n_inputs"]) * 3.0, allclose, True, Simulator)
+
+
+def test_trained_spiking_lmuformer_streamed_in_nengo_scores_what_keras_scores(tmp_path):
+    """Spoken clips, a spiking LMUFormer started from a trained LMUFormer and
+    fine-tuned: streamed frame by frame in float64, its every running score
+    equals the parallel model's, so its accuracy at every frame does too."""
+    from nengo_lmu.apps.experiments.lmuformer import compare_lmuformer
+    from nengo_lmu.apps.speech import spoken_keywords
+
+    data = spoken_keywords(
+        ["yes", "no", "up"], n_train=8, n_test=4, n_mels=8, cache_dir=str(tmp_path)
+    )
+    out = compare_lmuformer(
+        data=data,
+        models=("spiking_lmuformer",),
+        dim=8,
+        epochs=3,
+        finetune_epochs=3,
+        stream_clips=len(data["y_test"]),
+        stream_dtype="float64",
+        keep_models=True,
+    )
+    run = out.runs[-1]
+    assert (run.model, run.init) == ("spiking_lmuformer", "lmuformer")
+    # it was trained (its weights differ from the LMUFormer it started from)
+    ann, snn = out.keras_models["lmuformer"], out.keras_models["spiking_lmuformer"]
+    head = [lay.get_weights()[0] for m in (ann, snn) for lay in m.layers if lay.name == "head"]
+    assert np.abs(head[0] - head[1]).max() > 1e-3
+    # it spikes, and nengo computes exactly what Keras does on every clip and frame
+    assert run.acs > 0
+    assert run.stream_error < 1e-9
+    assert len(run.frame_accuracy) == data["x_test"].shape[1]
+    assert run.frame_accuracy[-1] == pytest.approx(run.test_accuracy, abs=1e-12)

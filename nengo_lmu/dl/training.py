@@ -359,7 +359,9 @@ def keras_lstm_baseline(
     units = check_int("units", units)
     n_classes = check_int("n_classes", n_classes, minimum=2)
     x_tr, y_tr, x_te, y_te = check_training_data(data, minibatch_size, n_classes=n_classes)
-    tf.random.set_seed(seed)
+    # Keras draws the LSTM's initial weights from Python's and numpy's random
+    # numbers too: seeding only TensorFlow's left them different every run
+    tf.keras.utils.set_random_seed(seed)
     y_tr, y_te = y_tr[:, 0, 0], y_te[:, 0, 0]
     model = tf.keras.Sequential(
         [

@@ -8,10 +8,18 @@ from nengo_lmu.apps.cli.common import (
     settings_from_args,
     settings_options,
 )
-from nengo_lmu.apps.experiments.settings import LMUFormerSettings
+from nengo_lmu.apps.experiments.settings import LMUFormerSettings, quick_values
 
-#: train-lmuformer's options: LMUFormerSettings' fields, and --no-progress
+#: train-lmuformer's options: LMUFormerSettings' fields, --quick and --no-progress
 LMUFORMER_OPTIONS = settings_options(LMUFormerSettings) + (
+    (
+        "--quick",
+        FLAG,
+        None,
+        "the default data with fewer epochs ({epochs}; {finetune_epochs} for the spiking "
+        "models) and {stream_clips} streamed clips; options given explicitly keep their "
+        "values".format(**quick_values(LMUFormerSettings)),
+    ),
     ("--no-progress", FLAG, None, "hide the progress bar"),
 )
 
@@ -40,7 +48,7 @@ def train_lmuformer_command(args):
     quiet_tensorflow()
     from nengo.exceptions import ValidationError
 
-    settings = settings_from_args(LMUFormerSettings, args)
+    settings = settings_from_args(LMUFormerSettings, args, quick=args.quick)
     outputs = {
         name: os.path.join(settings.out, name) for name in ("model", "results.json", "frames.png")
     }

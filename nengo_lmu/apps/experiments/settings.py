@@ -263,11 +263,15 @@ class LMUFormerSettings:
     keywords: str = setting(
         None, "comma-separated Speech Commands words (default: all 35)", optional=True
     )
-    n_train: int = setting(40, "training clips per keyword")
-    n_test: int = setting(12, "test clips per keyword (unseen voices)")
+    n_train: int = setting(400, "training clips per keyword")
+    n_test: int = setting(
+        20, "test clips per keyword (unseen voices; as many again at far rates and pitches)"
+    )
     n_mels: int = setting(20, "mel bins (features per frame)")
     dim: int = setting(32, "LMUFormer width (memory order dim, 2 * dim when spiking)")
-    epochs: int = setting(30, "training epochs")
+    epochs: int = setting(
+        10, "training epochs (of the spiking LMUFormers: --finetune-epochs)", quick=3
+    )
     seeds: tuple = setting(
         (0,),
         "seeds (one training run per model and seed, on the same data)",
@@ -293,20 +297,20 @@ class LMUFormerSettings:
         0, "seeds the augmentation (with the model's seed)", positive=False
     )
     stream_clips: int = setting(
-        None,
-        "test clips streamed frame by frame through the nengo network (default: all; 0: none)",
+        100,
+        "test clips streamed frame by frame through the nengo network (0: none)",
         positive=False,
-        optional=True,
+        quick=20,
     )
     stream_dtype: str = setting(
-        "float32",
+        "float64",
         "precision of the streamed run (float64: spike for spike)",
         choices=("float32", "float64"),
     )
     out: str = setting("lmuformer-results", "folder for model/, results.json and frames.png")
     cache_dir: str = setting(None, "cache of generated data", optional=True)
     spiking_init: str = setting(
-        "scratch",
+        "lmuformer",
         "start of the spiking LMUFormers: their own random weights, or the trained "
         "non-spiking LMUFormer of the same seed and look-ahead (trained first), fine-tuned",
         choices=SPIKING_INITS,
@@ -315,9 +319,9 @@ class LMUFormerSettings:
         2.0, "width of the spiking LMUFormers' ATan surrogate gradient (spikingjelly's 2)"
     )
     finetune_epochs: int = setting(
-        None,
-        "epochs of a spiking LMUFormer started from the trained LMUFormer (default: --epochs)",
-        optional=True,
+        20,
+        "epochs of a spiking LMUFormer started from the trained LMUFormer",
+        quick=3,
     )
 
 
