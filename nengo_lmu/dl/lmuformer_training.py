@@ -22,6 +22,7 @@ trained model back.
 import hashlib
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -175,8 +176,6 @@ def _check_settings(epochs, batch_size, learning_rate, seed, verbose, checkpoint
     if not isinstance(resume, (bool, np.bool_)):
         raise ValidationError(f"must be True or False, got {resume!r}", attr="resume")
     if checkpoint_dir is not None:
-        import os  # pylint: disable=import-outside-toplevel
-
         checkpoint_dir = os.fspath(checkpoint_dir)
         if os.path.exists(checkpoint_dir) and not os.path.isdir(checkpoint_dir):
             raise ValidationError(
@@ -440,6 +439,7 @@ def load_lmuformer_checkpoint(checkpoint_dir, model=None):
     -------
     model : keras.Model
     """
+    checkpoint_dir = os.fspath(checkpoint_dir)
     record = read_record(checkpoint_dir, fmt=CHECKPOINT_FORMAT)
     if model is None:
         if record.get("kind") != "lmuformer":
