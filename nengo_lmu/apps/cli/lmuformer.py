@@ -87,7 +87,7 @@ def _plan_checkpoint(args, settings):
     the comparison there has finished already (nothing to do)."""
     from nengo.exceptions import ValidationError
 
-    from nengo_lmu.apps.experiments.outputs import plan_run_folder, read_marker, write_marker
+    from nengo_lmu.apps.experiments.outputs import begin_run
 
     folder = settings.checkpoint
     if folder is None:
@@ -95,18 +95,13 @@ def _plan_checkpoint(args, settings):
             raise ValidationError("needs --checkpoint (the folder of the run)", attr="--resume")
         return True
     run = settings.run_settings()
-    plan = plan_run_folder(
-        folder, "train-lmuformer", run, resume=args.resume, force=args.force, own=RUN_FOLDERS
-    )
-    if plan == "resume" and read_marker(folder).get("finished"):
+    own = dict(own=RUN_FOLDERS, clear=_clear_runs)
+    if begin_run(folder, "train-lmuformer", run, args.resume, args.force, **own) == "finished":
         print(
             f"the comparison in {folder} has already finished (results in {settings.out}); "
             "nothing changed"
         )
         return False
-    if plan == "replace":
-        _clear_runs(folder)
-    write_marker(folder, dict(kind="train-lmuformer", settings=run, finished=False))
     interrupt_note(
         f"the finished runs and the last completed epoch of the interrupted one are in "
         f"{folder} (continue with --resume)"
@@ -173,9 +168,8 @@ def train_lmuformer_command(args):
         plot_frame_accuracy(result, outputs["frames.png"])
         saved.append(outputs["frames.png"])
     if settings.checkpoint is not None:
-        from nengo_lmu.apps.experiments.outputs import write_marker
+        from nengo_lmu.apps.experiments.outputs import finish_run
 
-        record = dict(kind="train-lmuformer", settings=settings.run_settings(), finished=True)
-        write_marker(settings.checkpoint, record)
+        finish_run(settings.checkpoint, "train-lmuformer", settings.run_settings())
     print("Saved " + ", ".join(saved))
     return 0
