@@ -56,7 +56,7 @@ class LMUFormerHistory:
 
     ``history`` holds the loss and accuracy of every epoch (Keras' ``fit``
     names), the epochs before a resume included; ``epoch_seconds`` how long
-    each took; ``seconds`` the training time of this call. ``note`` says what
+    each took (getting its data included); ``seconds`` the training time of this call. ``note`` says what
     happened to a checkpoint folder that held a run.
     """
 
@@ -292,8 +292,9 @@ def train_lmuformer(
         Training clips ``(n, frames, features)``; or a function of the
         epoch's number (from 0) giving that epoch's ``(x, y)``, e.g. freshly
         augmented clips, trained in the order given (every epoch the same
-        number of clips). Draw its random numbers from the epoch's number,
-        so that a resumed run gets the same data.
+        number of clips; epoch 0's is asked for first, also by a resume, to
+        count them). Draw its random numbers from the epoch's number, so
+        that a resumed run gets the same data.
     y : array, optional
         Integer classes ``(n,)`` or soft labels ``(n, classes)``; None where
         ``x`` is a function.
@@ -383,8 +384,8 @@ def train_lmuformer(
     seconds = 0.0
     try:
         for epoch in range(start, epochs):
+            t0 = time.perf_counter()  # the epoch's data (e.g. augmented) included
             x_epoch, y_epoch = data(epoch)
-            t0 = time.perf_counter()
             fit = trained.fit(
                 x_epoch,
                 y_epoch,
