@@ -28,6 +28,7 @@ LAYERS = {
     "nengo_lmu.networks.sequence_runner": 2.5,
     "nengo_lmu.networks": 3,
     "nengo_lmu.text": 3.5,
+    "nengo_lmu.dl.tf_ops": 3.75,  # TensorFlow's keras.ops, for dl.compat
     "nengo_lmu.dl": 4,
     "nengo_lmu.loihi": 4,
     "nengo_lmu.nir": 4,

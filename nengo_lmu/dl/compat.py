@@ -3,15 +3,17 @@
 The layers of `nengo_lmu.dl` are written once, against Keras 3's API and
 ``keras.ops``. They run on Keras 3 with the JAX, PyTorch or TensorFlow
 backend (``KERAS_BACKEND``), and on tf.keras 2.12 (Python <= 3.11, the stack
-NengoDL 3.6 needs), where this module supplies the few ``keras.ops``
-functions the layers use, written with TensorFlow. Everything that is not
-the same on both goes through here:
+NengoDL 3.6 needs), where `nengo_lmu.dl.tf_ops` supplies the few
+``keras.ops`` functions the layers use, written with TensorFlow, and this
+module picks them. Everything that is not the same on both goes through
+here:
 
 ``keras``
     The Keras module: Keras 3 where installed, else ``tf.keras``.
 ``ops``
-    ``keras.ops`` on Keras 3; on tf.keras 2.12 `TFOps`, the same names and
-    signatures (the subset used here) in TensorFlow.
+    ``keras.ops`` on Keras 3 (on its TensorFlow backend with ``scan`` by
+    ``tf.scan``); on tf.keras 2.12 `nengo_lmu.dl.tf_ops.TFOps`, the same
+    names and signatures (the subset used here) in TensorFlow.
 `register`, `expm`, `dropout_mask`, `check_finite`, `to_numpy`, `backend_name`
     Serialisation registration, the matrix exponential (no ``keras.ops``
     form), dropout masks, a NaN/inf check, tensors to numpy, and which
@@ -24,6 +26,8 @@ before anything imports it; JAX runs float64 only with ``JAX_ENABLE_X64=1``.
 import keras as _keras_module
 import numpy as np
 
+from nengo_lmu.dl import tf_ops
+
 #: True on Keras 3 (any backend), False on tf.keras 2.x
 KERAS3 = int(_keras_module.__version__.split(".")[0]) >= 3
 
@@ -35,6 +39,7 @@ else:  # pragma: no cover (tf.keras 2.12: the locked stack)
     import tensorflow as tf
 
     keras = tf.keras
+    ops = tf_ops.TFOps
 
 
 def backend_name():
@@ -46,138 +51,6 @@ def backend_name():
 def uses_tensorflow():
     """TensorFlow runs the layers (Keras 3's TensorFlow backend or tf.keras 2)."""
     return backend_name() in ("tensorflow", "tf.keras")
-
-
-class TFOps:
-    """The ``keras.ops`` functions nengo_lmu uses, written with TensorFlow
-    for tf.keras 2.x (same names, arguments and results as Keras 3's)."""
-
-    @staticmethod
-    def convert_to_tensor(x, dtype=None):
-        return tf.convert_to_tensor(x, dtype=dtype)
-
-    @staticmethod
-    def cast(x, dtype):
-        return tf.cast(x, dtype)
-
-    @staticmethod
-    def shape(x):
-        """Static sizes where known, dynamic scalars where not (as Keras 3's
-        TensorFlow backend)."""
-        static = x.shape
-        dynamic = tf.shape(x)
-        return tuple(s if s is not None else dynamic[i] for i, s in enumerate(static))
-
-    @staticmethod
-    def matmul(x1, x2):
-        return tf.linalg.matmul(x1, x2)
-
-    @staticmethod
-    def einsum(subscripts, *operands):
-        return tf.einsum(subscripts, *operands)
-
-    @staticmethod
-    def tanh(x):
-        return tf.tanh(x)
-
-    @staticmethod
-    def relu(x):
-        return tf.nn.relu(x)
-
-    @staticmethod
-    def sigmoid(x):
-        return tf.sigmoid(x)
-
-    @staticmethod
-    def sum(x, axis=None, keepdims=False):
-        return tf.reduce_sum(x, axis=axis, keepdims=keepdims)
-
-    @staticmethod
-    def multiply(x1, x2):
-        return tf.multiply(x1, x2)
-
-    @staticmethod
-    def zeros_like(x, dtype=None):
-        return tf.zeros_like(x, dtype=dtype)
-
-    @staticmethod
-    def reshape(x, newshape):
-        return tf.reshape(x, newshape)
-
-    @staticmethod
-    def transpose(x, axes=None):
-        return tf.transpose(x, axes)
-
-    @staticmethod
-    def concatenate(xs, axis=0):
-        return tf.concat(list(xs), axis=axis)
-
-    @staticmethod
-    def pad(x, pad_width, mode="constant"):
-        return tf.pad(x, pad_width, mode=mode.upper())
-
-    @staticmethod
-    def zeros(shape, dtype=None):
-        return tf.zeros(shape, dtype=dtype or "float32")
-
-    @staticmethod
-    def ones(shape, dtype=None):
-        return tf.ones(shape, dtype=dtype or "float32")
-
-    @staticmethod
-    def eye(n, dtype=None):
-        return tf.eye(n, dtype=dtype or "float32")
-
-    @staticmethod
-    def flip(x, axis=None):
-        return tf.reverse(x, axis=[axis])
-
-    @staticmethod
-    def clip(x, x_min, x_max):
-        return tf.clip_by_value(x, x_min, x_max)
-
-    @staticmethod
-    def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
-        """``keras.ops.scan``: ``f(carry, x) -> (carry, y)``; returns
-        ``(last carry, stacked y)`` (tf.scan keeps every carry instead).
-        Also Keras 3's on its TensorFlow backend (`tf_scan`)."""
-        import tensorflow as tf
-
-        if xs is None:
-            xs = tf.zeros((length,))
-
-        def step(acc, x):
-            carry, _ = acc
-            return f(carry, x)
-
-        first_y = f(init, tf.nest.map_structure(lambda v: v[0], xs))[1]
-        carries, ys = tf.scan(
-            step, xs, initializer=(init, tf.nest.map_structure(tf.zeros_like, first_y))
-        )
-        return tf.nest.map_structure(lambda c: c[-1], carries), ys
-
-    @staticmethod
-    def rfft(x, fft_length=None):
-        c = tf.signal.rfft(x, fft_length=None if fft_length is None else [fft_length])
-        return tf.math.real(c), tf.math.imag(c)
-
-    @staticmethod
-    def irfft(x, fft_length=None):
-        real, imag = x
-        c = tf.complex(real, imag)
-        return tf.signal.irfft(c, fft_length=None if fft_length is None else [fft_length])
-
-
-if not KERAS3:  # pragma: no cover (tf.keras 2.12)
-    ops = TFOps
-
-
-def tf_scan(f, init, xs=None, length=None, reverse=False, unroll=1):
-    """``keras.ops.scan`` by ``tf.scan`` (`TFOps.scan`), for Keras 3's
-    TensorFlow backend: its own ``scan`` keeps the outputs in arrays shaped
-    like the carry, so a step whose output differs in shape from its carry
-    (the recurrent `.LMULayer`: carry ``(m, h)``, output ``h``) fails."""
-    return TFOps.scan(f, init, xs=xs, length=length, reverse=reverse, unroll=unroll)
 
 
 class KerasOps:
@@ -193,7 +66,7 @@ class KerasOps:
 
 
 if KERAS3 and _keras_module.backend.backend() == "tensorflow":
-    ops = KerasOps(_keras_module.ops, scan=tf_scan)
+    ops = KerasOps(_keras_module.ops, scan=tf_ops.tf_scan)
 
 
 def matmul(x1, x2):
@@ -466,7 +339,6 @@ __all__ = [
     "KERAS3",
     "keras",
     "ops",
-    "TFOps",
     "backend_name",
     "uses_tensorflow",
     "matmul",
@@ -493,46 +365,8 @@ __all__ = [
 ]
 
 
-# k3lm: what the language model (`nengo_lmu.dl.language_model` and its
+# what the language model (`nengo_lmu.dl.language_model` and its
 # training loop) needs beyond the functions above.
-
-
-def _tf_softmax(x, axis=-1):
-    return tf.nn.softmax(x, axis=axis)
-
-
-def _tf_gelu(x, approximate=True):
-    return tf.nn.gelu(x, approximate=approximate)
-
-
-def _tf_where(condition, x1, x2):
-    x1 = tf.convert_to_tensor(x1)
-    return tf.where(condition, x1, tf.cast(x2, x1.dtype))
-
-
-def _tf_tril(x, k=0):
-    return tf.linalg.band_part(x, -1, k)
-
-
-def _tf_take(x, indices, axis=None):
-    return tf.gather(x, indices, axis=axis)
-
-
-_TF_OPS_K3LM = dict(
-    softmax=_tf_softmax,
-    gelu=_tf_gelu,
-    where=_tf_where,
-    tril=_tf_tril,
-    take=_tf_take,
-    cos=lambda x: tf.cos(x),
-    ones_like=lambda x, dtype=None: tf.ones_like(x, dtype=dtype),
-    arange=lambda start, stop=None, step=1, dtype=None: tf.range(start, stop, step, dtype=dtype),
-    stack=lambda xs, axis=0: tf.stack(list(xs), axis=axis),
-    mean=lambda x, axis=None, keepdims=False: tf.reduce_mean(x, axis=axis, keepdims=keepdims),
-)
-for _name, _function in _TF_OPS_K3LM.items():
-    if not hasattr(TFOps, _name):  # another stream may add the same keras.ops name
-        setattr(TFOps, _name, staticmethod(_function))
 
 
 def matmul_transposed(x1, x2):
@@ -601,38 +435,8 @@ __all__ += [
 ]
 
 
-# k3former: what the LMUFormer needs (the spiking neurons' surrogate
-# gradient, the running mean along frames)
-
-
-def _tf_cumsum(x, axis=None):
-    return tf.cumsum(x, axis=axis)
-
-
-def _tf_arange(start, stop=None, step=1, dtype=None):
-    return tf.range(start, stop, step, dtype=dtype)
-
-
-def _tf_stop_gradient(x):
-    return tf.stop_gradient(x)
-
-
-def _tf_square(x):
-    return tf.square(x)
-
-
-def _tf_custom_gradient(f):
-    return tf.custom_gradient(f)
-
-
-for _name, _f in dict(
-    cumsum=_tf_cumsum,
-    arange=_tf_arange,
-    stop_gradient=_tf_stop_gradient,
-    square=_tf_square,
-    custom_gradient=_tf_custom_gradient,
-).items():
-    setattr(TFOps, _name, staticmethod(_f))
+# what the LMUFormer needs (the spiking neurons' surrogate gradient, seeding,
+# the exact GELU)
 
 
 def custom_gradient(forward):

@@ -190,31 +190,19 @@ def train_digits(
         says where.
     """
     settings = resolve(DigitsSettings, settings, kwargs)
-    units, order, theta, hidden = settings.units, settings.order, settings.theta, settings.hidden
-    epochs, minibatch_size = settings.epochs, settings.minibatch_size
-    learning_rate, seed, spiking_gain = (
-        settings.learning_rate,
-        settings.seed,
-        settings.spiking_gain,
-    )
-    lstm, spiking, save = settings.lstm, settings.spiking, settings.save
-    parallel, mode = settings.parallel, settings.mode
     # the outputs first: before any import or work that could take a while
-    save = check_output_path(save, force=True, what="trained model", suffix=".npz", attr="save")
+    save = check_output_path(
+        settings.save, force=True, what="trained model", suffix=".npz", attr="save"
+    )
     from nengo_lmu.apps.data import permuted_digits
 
     require_extra("dl", "train-digits")  # tf.keras 2.12 and NengoDL
-    from nengo_lmu.dl import (
-        count_parameters,
-        keras_lstm_baseline,
-        lstm_units_for,
-        train_classifier,
-    )
+    from nengo_lmu.dl import count_parameters
     from nengo_lmu.networks import LMUClassifier
 
     log = log or (lambda text: None)
     data = permuted_digits() if data is None else data
-    n_inputs = data["x_train"].shape[2]
+    units, order, theta, hidden = settings.units, settings.order, settings.theta, settings.hidden
     cells = [
         dict(
             units=units,
@@ -223,7 +211,7 @@ def train_digits(
             hidden_neuron_type=hidden_neuron_type(hidden, attr="hidden"),
         )
     ]
-    clf = LMUClassifier(N_CLASSES, cells, seed=seed)
+    clf = LMUClassifier(N_CLASSES, cells, seed=settings.seed)
     n_params = count_parameters(clf)
     out = DigitsExperiment(
         n_train=len(data["x_train"]),
@@ -233,76 +221,59 @@ def train_digits(
     )
     log(
         f"LMU: {units} {hidden} units, order {order}, theta {theta:g} steps, "
-        f"{n_params} parameters; training {epochs} epochs ..."
+        f"{n_params} parameters; training {settings.epochs} epochs ..."
     )
-    y = np.asarray(data["y_test"]).ravel()
     train = dict(
-        epochs=epochs,
-        minibatch_size=minibatch_size,
-        learning_rate=learning_rate,
-        seed=seed,
+        epochs=settings.epochs,
+        minibatch_size=settings.minibatch_size,
+        learning_rate=settings.learning_rate,
+        seed=settings.seed,
         verbose=verbose,
     )
-    if parallel:
-        _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save, train, log)
+    if settings.parallel:
+        _train_parallel(out, data, settings, n_params, save, train, log)
     else:
-        from nengo_lmu.dl.interrupts import TrainingInterrupted
-
-        try:
-            res = train_classifier(clf, data, **train)
-        except TrainingInterrupted as e:
-            weights = e.weights
-            raise keep_interrupted(e, lambda p: clf.save(p, weights), save, log) from None
-        out.path = save_or_rescue(lambda p: clf.save(p, res.weights), save, log=log)
-        out.scores.append(
-            ModelScore("LMU (NengoDL)", n_params, res.test_accuracy, res.train_seconds)
-        )
+        _train_nengo_dl(out, clf, data, n_params, save, train, log)
     if on_save is not None:
         on_save(out.path)
-    if spiking and hidden != "relu":
+    if settings.spiking and hidden != "relu":
         out.notes.append("no spiking run: tanh has no spiking counterpart; use relu")
-    elif spiking:
-        log("Running the trained LMU in nengo with spiking hidden neurons ...")
-        spiking_clf = LMUClassifier.load(
-            out.path,
-            overrides=dict(
-                hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / spiking_gain),
-                hidden_gain=spiking_gain,
-            ),
-        )
-        logits = spiking_clf.predict(data["x_test"], progress=progress)
-        out.scores.append(
-            ModelScore(
-                f"same, spiking (nengo, gain {spiking_gain:g})",
-                n_params,
-                float(np.mean(logits.argmax(-1) == y)),
-            )
-        )
-    if lstm:
-        k = lstm_units_for(n_params, n_inputs, N_CLASSES)
-        log(f"Training a Keras LSTM ({k} units) the same way ...")
-        acc, n, sec = keras_lstm_baseline(
-            data,
-            k,
-            N_CLASSES,
-            epochs=epochs,
-            minibatch_size=minibatch_size,
-            learning_rate=learning_rate,
-            seed=seed,
-            verbose=0,
-        )
-        out.scores.append(ModelScore(f"Keras LSTM ({k} units)", n, acc, sec))
+    elif settings.spiking:
+        _run_spiking(out, data, settings.spiking_gain, n_params, progress, log)
+    if settings.lstm:
+        _run_lstm(out, data, n_params, train, log)
     return out
 
 
-def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save, train, log):
+def _train_nengo_dl(out, clf, data, n_params, save, train, log):
+    """NengoDL training of ``clf``, saved to ``save``, and its score."""
+    from nengo_lmu.dl import train_classifier
+    from nengo_lmu.dl.interrupts import TrainingInterrupted
+
+    try:
+        res = train_classifier(clf, data, **train)
+    except TrainingInterrupted as e:
+        weights = e.weights
+        raise keep_interrupted(e, lambda p: clf.save(p, weights), save, log) from None
+    out.path = save_or_rescue(lambda p: clf.save(p, res.weights), save, log=log)
+    out.scores.append(ModelScore("LMU (NengoDL)", n_params, res.test_accuracy, res.train_seconds))
+
+
+def _train_parallel(out, data, settings, n_params, save, train, log):
     """Keras training, conversion, NengoDL scoring and the per-step outputs."""
     require_extra("dl", "train-digits --parallel")  # tf.keras 2.12 and NengoDL
     from nengo_lmu.dl import nengo_dl_logits, sequence_copy, to_classifier
     from nengo_lmu.dl.interrupts import TrainingInterrupted
     from nengo_lmu.dl.training import train_parallel_classifier
 
-    cell = dict(units=units, order=order, theta=theta, hidden_activation=hidden, mode=mode)
+    mode = settings.mode
+    cell = dict(
+        units=settings.units,
+        order=settings.order,
+        theta=settings.theta,
+        hidden_activation=settings.hidden,
+        mode=mode,
+    )
     try:
         res = train_parallel_classifier(data, N_CLASSES, [cell], **train)
     except TrainingInterrupted as e:
@@ -335,6 +306,48 @@ def _train_parallel(out, data, units, order, theta, hidden, mode, n_params, save
     keras_steps = sequence_copy(res.model).predict(x[:1], verbose=0)[0]
     nengo_steps = clf.predict(x[:1], all_steps=True)[0]
     out.steps = (keras_steps, nengo_steps, int(y[0]))
+
+
+def _run_spiking(out, data, spiking_gain, n_params, progress, log):
+    """The saved classifier in nengo with spiking hidden neurons, scored."""
+    from nengo_lmu.networks import LMUClassifier
+
+    log("Running the trained LMU in nengo with spiking hidden neurons ...")
+    spiking_clf = LMUClassifier.load(
+        out.path,
+        overrides=dict(
+            hidden_neuron_type=nengo.SpikingRectifiedLinear(amplitude=1 / spiking_gain),
+            hidden_gain=spiking_gain,
+        ),
+    )
+    logits = spiking_clf.predict(data["x_test"], progress=progress)
+    y = np.asarray(data["y_test"]).ravel()
+    out.scores.append(
+        ModelScore(
+            f"same, spiking (nengo, gain {spiking_gain:g})",
+            n_params,
+            float(np.mean(logits.argmax(-1) == y)),
+        )
+    )
+
+
+def _run_lstm(out, data, n_params, train, log):
+    """A Keras LSTM of no more parameters, trained as the LMU was, scored."""
+    from nengo_lmu.dl import keras_lstm_baseline, lstm_units_for
+
+    k = lstm_units_for(n_params, data["x_train"].shape[2], N_CLASSES)
+    log(f"Training a Keras LSTM ({k} units) the same way ...")
+    acc, n, sec = keras_lstm_baseline(
+        data,
+        k,
+        N_CLASSES,
+        epochs=train["epochs"],
+        minibatch_size=train["minibatch_size"],
+        learning_rate=train["learning_rate"],
+        seed=train["seed"],
+        verbose=0,
+    )
+    out.scores.append(ModelScore(f"Keras LSTM ({k} units)", n, acc, sec))
 
 
 def keep_interrupted(interrupted, save_fn, path, log=None):

@@ -419,15 +419,7 @@ def run_psmnist(
     """
     from nengo_lmu.apps.data import mnist_5k  # pylint: disable=import-outside-toplevel
 
-    for name in models:
-        if name not in MODELS:
-            from nengo.exceptions import ValidationError  # pylint: disable=import-outside-toplevel
-
-            raise ValidationError(f"must be in {MODELS}, got {name!r}", attr="models")
-    from nengo_lmu.validation import check_int  # pylint: disable=import-outside-toplevel
-
-    check_int("n_nengo", n_nengo, "run_psmnist", minimum=0)
-    check_int("n_spiking", n_spiking, "run_psmnist", minimum=0)
+    _check_arguments(models, n_nengo, n_spiking)
     data = mnist_5k() if data is None else data
     n_steps = data["x_train"].shape[1]
     config = dict(
@@ -447,13 +439,7 @@ def run_psmnist(
         scale_firing_rates=scale_firing_rates,
     )
     result = PsmnistResult(runs=[], nengo=[], config=config)
-
-    def save():
-        if out_dir:
-            os.makedirs(out_dir, exist_ok=True)
-            with open(os.path.join(out_dir, "psmnist.json"), "w", encoding="utf-8") as f:
-                json.dump(result.to_json(), f, indent=1)
-
+    train = dict(epochs=epochs, minibatch_size=minibatch_size, learning_rate=learning_rate)
     for seed in seeds:
         lmu = lmu_model(seed, n_steps)
         n_params = int(lmu.count_params())
@@ -464,62 +450,97 @@ def run_psmnist(
             lstm=lambda seed=seed, n_params=n_params: lstm_model(seed, n_params, n_steps),
         )
         for name in models:
-            model = builders[name]()
-            try:
-                acc, seconds, losses = train_model(
-                    model, data, epochs, minibatch_size, learning_rate, seed
-                )
-            except KeyboardInterrupt as e:
-                raise _keep_interrupted(e, name, seed, out_dir, result) from None
-            run = PsmnistRun(
-                name,
-                seed,
-                acc,
-                int(model.count_params()),
-                seconds,
-                seconds / epochs,
-                epochs,
-                losses[-1],
-                losses,
-            )
+            run = _train_run(name, builders[name](), seed, data, train, out_dir, result)
             result.runs.append(run)
             log(
-                f"seed {seed} {name}: held-out {acc:.4f}, {run.n_parameters} params, "
-                f"{run.seconds_per_epoch:.1f} s/epoch, losses {np.round(losses, 3)}"
+                f"seed {seed} {name}: held-out {run.test_accuracy:.4f}, {run.n_parameters} "
+                f"params, {run.seconds_per_epoch:.1f} s/epoch, losses {np.round(run.losses, 3)}"
             )
-            save()
+            _save_results(result, out_dir)
             if name == "lmu":
                 if out_dir:
                     lmu.save_weights(os.path.join(out_dir, f"lmu_seed{seed}.h5"))
-                scales = np.atleast_1d(scale_firing_rates).tolist()
-                cases = [(False, n_nengo, 1.0)] + [(True, n_spiking, sc) for sc in scales]
-                # the runs on the same digits share one simulator
-                groups = {}
-                for spiking, n, scale in cases:
-                    if n > 0:
-                        groups.setdefault(n, []).append((spiking, scale))
-                for n, runs in groups.items():
-                    scores = nengo_accuracies(lmu, data, n, runs, seed=seed)
-                    for (spiking, scale), (acc_n, acc_k, agree, secs) in zip(runs, scores):
-                        result.nengo.append(
-                            NengoRun(
-                                seed,
-                                "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
-                                float(scale),
-                                n,
-                                acc_n,
-                                acc_k,
-                                agree,
-                                secs,
-                            )
-                        )
-                        log(
-                            f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
-                            f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
-                            f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)"
-                        )
-                    save()
+                _run_in_nengo(
+                    result, lmu, data, seed, n_nengo, n_spiking, scale_firing_rates, log, out_dir
+                )
     return result
+
+
+def _train_run(name, model, seed, data, train, out_dir, result):
+    """Model ``name`` of ``seed`` trained by `train_model` (``train``: its
+    epochs, minibatch size and learning rate), as a `PsmnistRun`; Ctrl-C
+    keeps what it can (`_keep_interrupted`)."""
+    try:
+        acc, seconds, losses = train_model(model, data, seed=seed, **train)
+    except KeyboardInterrupt as e:
+        raise _keep_interrupted(e, name, seed, out_dir, result) from None
+    epochs = train["epochs"]
+    return PsmnistRun(
+        name,
+        seed,
+        acc,
+        int(model.count_params()),
+        seconds,
+        seconds / epochs,
+        epochs,
+        losses[-1],
+        losses,
+    )
+
+
+def _check_arguments(models, n_nengo, n_spiking):
+    """`run_psmnist`'s checks of its models and digit counts."""
+    for name in models:
+        if name not in MODELS:
+            from nengo.exceptions import ValidationError  # pylint: disable=import-outside-toplevel
+
+            raise ValidationError(f"must be in {MODELS}, got {name!r}", attr="models")
+    from nengo_lmu.validation import check_int  # pylint: disable=import-outside-toplevel
+
+    check_int("n_nengo", n_nengo, "run_psmnist", minimum=0)
+    check_int("n_spiking", n_spiking, "run_psmnist", minimum=0)
+
+
+def _save_results(result, out_dir):
+    """Write ``psmnist.json`` in ``out_dir`` (where one is given)."""
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, "psmnist.json"), "w", encoding="utf-8") as f:
+            json.dump(result.to_json(), f, indent=1)
+
+
+def _run_in_nengo(result, lmu, data, seed, n_nengo, n_spiking, scale_firing_rates, log, out_dir):
+    """The trained LMU of ``seed`` in NengoDL, rate and spiking (the counts
+    and scales of `run_psmnist`); each run becomes a `NengoRun` of
+    ``result``, written out after each simulator."""
+    scales = np.atleast_1d(scale_firing_rates).tolist()
+    cases = [(False, n_nengo, 1.0)] + [(True, n_spiking, sc) for sc in scales]
+    # the runs on the same digits share one simulator
+    groups = {}
+    for spiking, n, scale in cases:
+        if n > 0:
+            groups.setdefault(n, []).append((spiking, scale))
+    for n, runs in groups.items():
+        scores = nengo_accuracies(lmu, data, n, runs, seed=seed)
+        for (spiking, scale), (acc_n, acc_k, agree, secs) in zip(runs, scores):
+            result.nengo.append(
+                NengoRun(
+                    seed,
+                    "SpikingRectifiedLinear" if spiking else "RectifiedLinear",
+                    float(scale),
+                    n,
+                    acc_n,
+                    acc_k,
+                    agree,
+                    secs,
+                )
+            )
+            log(
+                f"seed {seed} lmu in NengoDL ({'spiking' if spiking else 'rate'}"
+                f", scale {scale:g}, first {n} held-out): {acc_n:.4f} (Keras "
+                f"{acc_k:.4f}, agreement {agree:.4f}, {secs:.0f} s)"
+            )
+        _save_results(result, out_dir)
 
 
 def _keep_interrupted(interrupted, name, seed, out_dir, result):
