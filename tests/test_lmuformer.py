@@ -371,7 +371,11 @@ def test_frame_lif_gradient_matches_bptt_reference(rng):
 #: environment (Keras 3 + JAX on Python 3.13 with nengo 4.1 and numpy 2;
 #: tf.keras 2.12 on the locked Python 3.11 stack), with their inputs and
 #: Keras outputs: every environment must run every one to the same outputs.
-ROUND_TRIP = sorted((Path(__file__).parent / "data").glob("lmuformer_*"))
+ROUND_TRIP = sorted(
+    p
+    for p in (Path(__file__).parent / "data").glob("lmuformer_*")
+    if not p.name.startswith("lmuformer_checkpoint_")  # test_lmuformer_training's
+)
 
 
 def round_trip_task(rng):

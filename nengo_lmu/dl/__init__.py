@@ -64,6 +64,7 @@ from nengo_lmu.dl.lmuformer import (
     lmuformer,
     operation_counts,
 )
+from nengo_lmu.dl.lmuformer_training import load_lmuformer_checkpoint, train_lmuformer
 from nengo_lmu.dl.lmuformer_weights import load_lmuformer, save_lmuformer
 from nengo_lmu.dl.memory import legendre_memory
 from nengo_lmu.dl.sequence_layers import LegendreMemoryLayer
@@ -96,6 +97,8 @@ __all__ = [
     "lmuformer",
     "save_lmuformer",
     "load_lmuformer",
+    "train_lmuformer",
+    "load_lmuformer_checkpoint",
     "operation_counts",
     "streaming_network",
     "run_streaming",

@@ -7,6 +7,11 @@ every weight and Adam slot under the names of
 loads on tf.keras 2.12 and the reverse. A resume must repeat the model and
 the run's settings (a `ValidationError` names both otherwise); resuming a
 finished run changes nothing and says so.
+
+The same folders serve `nengo_lmu.dl.lmuformer_training` (a checkpoint per
+epoch): the functions that read or write ``model.json`` take the ``fmt``
+that it must say it is, and any object with ``kind``, ``config``,
+``named_weights()`` and ``trainable_variables`` stands for the model.
 """
 
 import json
@@ -40,9 +45,10 @@ def _checkpoint_files(checkpoint_dir):
     return sorted(found)
 
 
-def read_record(checkpoint_dir, attr="checkpoint_dir"):
+def read_record(checkpoint_dir, attr="checkpoint_dir", fmt=CHECKPOINT_FORMAT):
     """The ``model.json`` of a checkpoint folder (a `ValidationError` naming
-    ``attr`` where there is none, or it is not a checkpoint's)."""
+    ``attr`` where there is none, or it is not a checkpoint's of format
+    ``fmt``)."""
     if not os.path.isdir(checkpoint_dir):
         raise ValidationError(f"must be a checkpoint folder, got {checkpoint_dir!r}", attr=attr)
     path = os.path.join(checkpoint_dir, "model.json")
@@ -50,10 +56,10 @@ def read_record(checkpoint_dir, attr="checkpoint_dir"):
         raise ValidationError(f"holds no model.json: {checkpoint_dir!r}", attr=attr)
     with open(path) as f:
         record = json.load(f)
-    if record.get("format") != CHECKPOINT_FORMAT:
+    if record.get("format") != fmt:
         raise ValidationError(
-            f"{path!r} is not a language-model checkpoint's model.json (no format "
-            f"{CHECKPOINT_FORMAT!r})",
+            f"{path!r} is not the model.json of a {fmt!r} (its format is "
+            f"{record.get('format')!r})",
             attr=attr,
         )
     return record
@@ -72,11 +78,12 @@ def _write_atomic(path, write):
             os.remove(tmp)
 
 
-def write_record(checkpoint_dir, model, run):
-    """Write ``model.json``: the model's kind and configuration, the run's settings."""
+def write_record(checkpoint_dir, model, run, fmt=CHECKPOINT_FORMAT):
+    """Write ``model.json``: the format ``fmt``, the model's kind and
+    configuration, the run's settings."""
     os.makedirs(checkpoint_dir, exist_ok=True)
     record = dict(
-        format=CHECKPOINT_FORMAT,
+        format=fmt,
         version=CHECKPOINT_VERSION,
         kind=model.kind,
         config=model.config,
@@ -103,10 +110,11 @@ def checkpoint_arrays(model, optimizer=None, step=0, running=None):
     return out
 
 
-def save_checkpoint(checkpoint_dir, model, optimizer, step, running=None):
-    """Write ``ckpt-<step>.npz`` (`checkpoint_arrays`) and keep the newest
-    `KEEP_CHECKPOINTS`."""
+def save_checkpoint(checkpoint_dir, model, optimizer, step, running=None, extra=None):
+    """Write ``ckpt-<step>.npz`` (`checkpoint_arrays`, and the arrays of the
+    dict ``extra``) and keep the newest `KEEP_CHECKPOINTS`."""
     arrays = checkpoint_arrays(model, optimizer, step, running)
+    arrays.update(extra or {})
     path = os.path.join(checkpoint_dir, f"ckpt-{step}.npz")
     _write_atomic(path, lambda f: np.savez(f, **arrays))
     for _, old in _checkpoint_files(checkpoint_dir)[:-KEEP_CHECKPOINTS]:
@@ -168,6 +176,13 @@ def check_resume(record, model, run, checkpoint_dir):
         )
 
 
+def newest_checkpoint(checkpoint_dir):
+    """The path of the newest ``ckpt-<step>.npz`` in ``checkpoint_dir`` (None
+    where there is none)."""
+    files = _checkpoint_files(checkpoint_dir)
+    return files[-1][1] if files else None
+
+
 def load_checkpoint(checkpoint_dir):
     """Rebuild the model saved by `train_language_model` in ``checkpoint_dir``
     (its newest checkpoint), on whatever backend runs here."""
@@ -180,9 +195,10 @@ def load_checkpoint(checkpoint_dir):
     return model
 
 
-def open_checkpoints(checkpoint_dir, model, optimizer, run, resume, chief):
+def open_checkpoints(checkpoint_dir, model, optimizer, run, resume, chief, fmt=CHECKPOINT_FORMAT):
     """Check ``checkpoint_dir`` and restore from it where resuming: returns
-    ``(start step, running loss, folder to write or None)``."""
+    ``(start step, running loss, folder to write or None)``; ``model.json``
+    must say (and is written to say) it is of the format ``fmt``."""
     if checkpoint_dir is None:
         return 0, None, None
     files = _checkpoint_files(checkpoint_dir)
@@ -195,12 +211,12 @@ def open_checkpoints(checkpoint_dir, model, optimizer, run, resume, chief):
                 "or train into another folder",
                 attr="checkpoint_dir",
             )
-        check_resume(read_record(checkpoint_dir), model, run, checkpoint_dir)
+        check_resume(read_record(checkpoint_dir, fmt=fmt), model, run, checkpoint_dir)
         if files:
             start, running = restore_checkpoint(files[-1][1], model, optimizer)
     where = checkpoint_dir if chief else tempfile.mkdtemp(prefix="lm_worker_ckpt")
     if not has_record:
-        write_record(where, model, run)
+        write_record(where, model, run, fmt=fmt)
     return start, running, where
 
 
@@ -215,6 +231,7 @@ __all__ = [
     "save_checkpoint",
     "restore_checkpoint",
     "check_resume",
+    "newest_checkpoint",
     "load_checkpoint",
     "open_checkpoints",
 ]

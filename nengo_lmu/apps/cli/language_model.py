@@ -104,26 +104,18 @@ def train_lm_settings(args):
 def _plan_checkpoint(args, settings):
     """Check --checkpoint before any work; returns False where the run there
     has finished already (nothing to do)."""
-    from nengo_lmu.apps.experiments.outputs import (
-        clear_own_folder,
-        plan_run_folder,
-        read_marker,
-        write_marker,
-    )
+    from nengo_lmu.apps.experiments.outputs import begin_run
 
     folder = settings.checkpoint
     run = settings.run_settings()
-    plan = plan_run_folder(
+    plan = begin_run(
         folder, "train-lm", run, resume=args.resume, force=args.force, own=CHECKPOINT_FILES
     )
-    if plan == "resume" and read_marker(folder).get("finished"):
+    if plan == "finished":
         print(
             f"the run in {folder} has already finished ({settings.tokens} tokens); nothing changed"
         )
         return False
-    if plan == "replace":
-        clear_own_folder(folder, CHECKPOINT_FILES)
-    write_marker(folder, dict(kind="train-lm", settings=run, finished=False))
     return True
 
 
@@ -147,7 +139,7 @@ def _kept(settings):
 
 
 def train_lm_command(args):
-    from nengo_lmu.apps.experiments.outputs import write_marker
+    from nengo_lmu.apps.experiments.outputs import finish_run
 
     settings = train_lm_settings(args)
     if not _plan_checkpoint(args, settings):
@@ -157,8 +149,7 @@ def train_lm_command(args):
     from nengo_lmu.apps.experiments.language_model import train_lm
 
     out = train_lm(settings, resume=args.resume)
-    record = dict(kind="train-lm", settings=settings.run_settings(), finished=True)
-    write_marker(settings.checkpoint, record)
+    finish_run(settings.checkpoint, "train-lm", settings.run_settings())
     _print_result(out, settings.checkpoint)
     return 0
 

@@ -19,8 +19,9 @@ tf.keras 2.12 (where NengoDL runs the networks, a minibatch at a time).
 The settings, with their defaults, are `.LMUFormerSettings`.
 """
 
+import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from nengo.exceptions import ValidationError
@@ -29,9 +30,11 @@ from nengo_lmu.apps.experiments.lmuformer_runs import (
     STREAMED,
     init_source,
     match_sizes,
+    read_run,
     run_model,
     run_order,
 )
+from nengo_lmu.apps.experiments.outputs import check_output_folder
 from nengo_lmu.apps.experiments.results import ExperimentResult
 from nengo_lmu.apps.experiments.settings import (
     LMUFORMER_MODELS,
@@ -122,14 +125,8 @@ class LMUFormerComparison(ExperimentResult):
 
     def to_dict(self):
         """JSON-ready (arrays as lists; no Keras models)."""
-        runs = []
-        for r in self.runs:
-            d = asdict(r)
-            if d["frame_accuracy"] is not None:
-                d["frame_accuracy"] = [float(v) for v in d["frame_accuracy"]]
-            runs.append(d)
         return dict(
-            runs=runs,
+            runs=[r.to_dict() for r in self.runs],
             settings=self.settings,
             n_train=self.n_train,
             n_test=self.n_test,
@@ -272,6 +269,7 @@ def compare_lmuformer(
     progress=None,
     verbose=0,
     keep_models=False,
+    resume=False,
     **kwargs,
 ):
     """Train every model of ``settings.models`` on synthesised keywords and score them.
@@ -294,6 +292,9 @@ def compare_lmuformer(
         precision and that of the parallel model it is compared with: in
         float32 a spiking network can differ by a spike where a potential
         sits within rounding of the threshold). ``out`` is the command's.
+        ``checkpoint``: a folder where each model and seed trains in its own
+        sub-folder (`run_folder`), with a checkpoint every epoch
+        (`nengo_lmu.dl.lmuformer_training.train_lmuformer`).
     data : dict, optional
         A data set as `nengo_lmu.apps.speech.spoken_keywords` returns it
         (then ``keywords``, ``n_train``, ``n_test`` and ``n_mels`` are not
@@ -309,6 +310,11 @@ def compare_lmuformer(
         Keras verbosity.
     keep_models : bool
         Keep the last seed's Keras models in ``keras_models``.
+    resume : bool
+        Continue the comparison in ``settings.checkpoint``: an interrupted
+        run continues from its newest checkpoint, and a finished run is read
+        back (its `ModelRun` and trained weights) instead of trained again.
+        Without it, a sub-folder that holds a run is refused.
 
     Returns
     -------
@@ -317,6 +323,7 @@ def compare_lmuformer(
     s = resolve(LMUFormerSettings, settings, kwargs)
     _require_keras()
     models, seeds = _check_settings(s)
+    _check_checkpoint(s, resume)
     if s.stream_dtype == "float64":
         # before any model is built (JAX computes float32 unless enabled;
         # what is made before enabling it stays float32)
@@ -337,13 +344,16 @@ def compare_lmuformer(
         trained = {}
         for name in order:
             source = trained.get(init_source(name, s))
-            run, model = run_model(name, seed, p, s, augmentation, verbose, source=source)
+            folder = run_folder(s.checkpoint, name, seed)
+            read_back = resume and folder is not None and read_run(folder) is not None
+            run, model = run_model(name, seed, p, s, augmentation, verbose, source, folder, resume)
             runs.append(run)
             trained[name] = model
             if keep_models:
                 kept[name] = model
             if progress is not None:
-                progress(len(runs), total, f"{name} seed {seed}: {run.test_accuracy:.3f}")
+                label = f"{name} seed {seed}: {run.test_accuracy:.3f}"
+                progress(len(runs), total, label + (" (read back)" if read_back else ""))
     return LMUFormerComparison(
         runs=runs,
         settings=_settings_record(p, s, seeds, augmentation),
@@ -353,6 +363,22 @@ def compare_lmuformer(
         seconds=time.perf_counter() - t_start,
         keras_models=kept,
     )
+
+
+def run_folder(checkpoint, name, seed):
+    """The checkpoint folder of the model ``name`` trained with ``seed`` (None
+    without a ``checkpoint`` folder)."""
+    return None if checkpoint is None else os.path.join(checkpoint, f"{name}-seed{seed}")
+
+
+def _check_checkpoint(s, resume):
+    if not isinstance(resume, bool):
+        raise ValidationError(f"must be True or False, got {resume!r}", attr="resume")
+    if s.checkpoint is None:
+        if resume:
+            raise ValidationError("needs a checkpoint folder (the comparison's)", attr="resume")
+        return
+    check_output_folder(s.checkpoint, what="checkpoint folder", attr="checkpoint")
 
 
 def plot_frame_accuracy(result, path=None, ax=None):
@@ -388,5 +414,6 @@ def plot_frame_accuracy(result, path=None, ax=None):
 __all__ = [
     "LMUFormerComparison",
     "compare_lmuformer",
+    "run_folder",
     "plot_frame_accuracy",
 ]

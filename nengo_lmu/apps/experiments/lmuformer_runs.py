@@ -7,15 +7,23 @@ one seed (on augmented batches when asked), scores it on the held-out
 voices, counts its operations and, for the causal LMUFormers, runs it frame
 by frame as a Nengo network. The result is a `ModelRun`. A spiking model can
 start from the trained non-spiking one (`init_source`, `run_order`).
+
+Training goes through `nengo_lmu.dl.lmuformer_training.train_lmuformer`;
+given a folder, a run checkpoints every epoch there and, when it is done,
+writes its `ModelRun` (`RUN_FILE`), so that a resumed comparison continues
+an interrupted run and reads a finished one back instead of training it.
 """
 
-import time
-from dataclasses import dataclass, field, replace
+import json
+import os
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from nengo.exceptions import ValidationError
 
 STREAMED = ("lmuformer", "spiking_lmuformer")
+#: the file of a run's folder that holds its `ModelRun` once it is done
+RUN_FILE = "run.json"
 
 
 @dataclass
@@ -47,6 +55,21 @@ class ModelRun:
     #: test accuracy just after ``init``, before any training of its own
     #: (NaN when it started from scratch)
     init_accuracy: float = float("nan")
+
+    def to_dict(self):
+        """JSON-ready (``frame_accuracy`` as a list)."""
+        d = asdict(self)
+        if d["frame_accuracy"] is not None:
+            d["frame_accuracy"] = [float(v) for v in d["frame_accuracy"]]
+        return d
+
+    @classmethod
+    def from_dict(cls, d):
+        """The run `to_dict` gave."""
+        d = dict(d)
+        if d.get("frame_accuracy") is not None:
+            d["frame_accuracy"] = np.asarray(d["frame_accuracy"])
+        return cls(**d)
 
 
 def frames_to_fraction(frame_accuracy, fraction=0.99):
@@ -149,47 +172,49 @@ def _build(name, seed, p, s):
     return model, train_model
 
 
-def _compile(train_model, p, s, augmenting):
-    from nengo_lmu.dl.compat import keras  # pylint: disable=import-outside-toplevel
+def _augmented_epochs(p, s, augmentation, seed):
+    """``epoch -> (x, soft labels)``: the training features augmented anew
+    for each epoch, batch by batch, then standardised; the random numbers of
+    an epoch are drawn from ``(augment_seed, seed, epoch)``, so that a resumed
+    run gets the same epochs."""
+    from nengo_lmu.apps.augment import augmented_batches  # pylint: disable=C0415
 
-    steps = int(np.ceil(len(p.x_tr) / s.batch_size)) * s.epochs
-    schedule = keras.optimizers.schedules.CosineDecay(s.learning_rate, steps)
-    loss = (
-        keras.losses.CategoricalCrossentropy(from_logits=True)
-        if augmenting
-        else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    )
-    train_model.compile(keras.optimizers.Adam(schedule), loss, metrics=["accuracy"])
-
-
-def _train(train_model, seed, p, s, augmentation, verbose):
-    """Train; returns the seconds it took."""
-    augmenting = augmentation is not None and augmentation.active
-    _compile(train_model, p, s, augmenting)
-    t0 = time.perf_counter()
-    if augmenting:
-        _fit_augmented(
-            train_model,
-            p.data["x_train"],
-            p.data["y_train"],
-            (p.mean, p.std),
-            p.n_classes,
-            augmentation,
-            np.random.RandomState([s.augment_seed, seed]),
-            s.batch_size,
-            s.epochs,
-            verbose,
+    def epoch_data(epoch):
+        rng = np.random.RandomState([s.augment_seed, seed, epoch])
+        batches = list(
+            augmented_batches(
+                p.data["x_train"], p.data["y_train"], p.n_classes, augmentation, s.batch_size, rng
+            )
         )
+        x = ((np.concatenate([b[0] for b in batches]) - p.mean) / p.std).astype(np.float32)
+        # the batches are already shuffled (and mixup pairs lie within them)
+        return x, np.concatenate([b[1] for b in batches])
+
+    return epoch_data
+
+
+def _train(model, seed, p, s, augmentation, verbose, folder=None, resume=False):
+    """Train (checkpoints in ``folder``); returns the seconds it took, the
+    epochs before a resume included."""
+    from nengo_lmu.dl.lmuformer_training import train_lmuformer  # pylint: disable=C0415
+
+    if augmentation is not None and augmentation.active:
+        x, y = _augmented_epochs(p, s, augmentation, seed), None
     else:
-        train_model.fit(
-            p.x_tr,
-            p.data["y_train"],
-            batch_size=s.batch_size,
-            epochs=s.epochs,
-            verbose=verbose,
-            shuffle=True,
-        )
-    return time.perf_counter() - t0
+        x, y = p.x_tr, p.data["y_train"]
+    out = train_lmuformer(
+        model,
+        x,
+        y,
+        epochs=s.epochs,
+        batch_size=s.batch_size,
+        learning_rate=s.learning_rate,
+        seed=seed,
+        checkpoint_dir=folder,
+        resume=resume,
+        verbose=verbose,
+    )
+    return float(sum(out.epoch_seconds))
 
 
 def _accuracy(train_model, x, y):
@@ -265,16 +290,41 @@ def run_order(models, s):
     return tuple(order)
 
 
-def run_model(name, seed, p, s, augmentation, verbose, source=None):
+def read_run(folder):
+    """The `ModelRun` a finished run wrote to ``folder`` (None where it has not)."""
+    path = os.path.join(folder, RUN_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return ModelRun.from_dict(json.load(f))
+
+
+def _write_run(folder, run):
+    """Write ``run`` to ``folder``'s `RUN_FILE` (through a temporary file)."""
+    path = os.path.join(folder, RUN_FILE)
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(run.to_dict(), f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+def run_model(name, seed, p, s, augmentation, verbose, source=None, folder=None, resume=False):
     """Train, score and stream one model with one seed: ``(ModelRun, model)``.
 
     ``source``: a trained non-spiking LMUFormer that the spiking model
     ``name`` starts from (then trained for ``s.finetune_epochs``).
+    ``folder``: the run's checkpoint folder; with ``resume``, an interrupted
+    run there continues and a finished one is read back (its `ModelRun`,
+    and the model with its trained weights) instead of trained again.
     """
     from nengo_lmu.dl.lmuformer import PAPER_LOOKAHEAD  # pylint: disable=C0415
+    from nengo_lmu.dl.lmuformer_training import load_lmuformer_checkpoint  # pylint: disable=C0415
     from nengo_lmu.dl.lmuformer_weights import init_spiking_from  # pylint: disable=C0415
 
     model, train_model = _build(name, seed, p, s)
+    done = read_run(folder) if folder is not None and resume else None
+    if done is not None:
+        load_lmuformer_checkpoint(folder, model)
+        return done, model
     init, init_accuracy = "scratch", float("nan")
     if source is not None:
         init_spiking_from(model, source)
@@ -282,7 +332,7 @@ def run_model(name, seed, p, s, augmentation, verbose, source=None):
         init_accuracy = _accuracy(train_model, p.x_te, p.data["y_test"])
         if s.finetune_epochs is not None:
             s = replace(s, epochs=s.finetune_epochs)
-    seconds = _train(train_model, seed, p, s, augmentation, verbose)
+    seconds = _train(model, seed, p, s, augmentation, verbose, folder, resume)
     run = ModelRun(
         model=name,
         seed=seed,
@@ -302,35 +352,16 @@ def run_model(name, seed, p, s, augmentation, verbose, source=None):
     _count_operations(run, model, p, s)
     if name in STREAMED and p.stream_clips > 0:
         _stream(run, model, p, s)
+    if folder is not None:
+        _write_run(folder, run)
     return run, model
-
-
-def _fit_augmented(
-    model, x_raw, y, stats, n_classes, augmentation, rng, batch_size, epochs, verbose
-):
-    """Train one epoch at a time on freshly augmented raw features."""
-    from nengo_lmu.apps.augment import augmented_batches  # pylint: disable=import-outside-toplevel
-
-    mean, std = stats
-    for epoch in range(epochs):
-        batches = list(augmented_batches(x_raw, y, n_classes, augmentation, batch_size, rng))
-        x_aug = ((np.concatenate([b[0] for b in batches]) - mean) / std).astype(np.float32)
-        y_aug = np.concatenate([b[1] for b in batches])
-        # the batches are already shuffled (and mixup pairs lie within them)
-        model.fit(
-            x_aug,
-            y_aug,
-            batch_size=batch_size,
-            epochs=epoch + 1,
-            initial_epoch=epoch,
-            verbose=verbose,
-            shuffle=False,
-        )
 
 
 __all__ = [
     "STREAMED",
+    "RUN_FILE",
     "ModelRun",
+    "read_run",
     "frames_to_fraction",
     "match_sizes",
     "init_source",

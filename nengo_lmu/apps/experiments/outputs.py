@@ -25,10 +25,12 @@ from nengo.exceptions import ValidationError
 
 __all__ = [
     "MARKER",
+    "begin_run",
     "check_output_folder",
     "check_output_path",
     "check_plot_path",
     "clear_own_folder",
+    "finish_run",
     "plan_run_folder",
     "save_or_rescue",
     "write_marker",
@@ -289,6 +291,32 @@ def check_resume(path, record, kind, settings, compare=None):
             f"a resume must use the run's settings (or choose another folder)",
             attr="--resume",
         )
+
+
+def begin_run(path, kind, settings, resume=False, force=False, own=(), clear=None):
+    """Open the folder of a run before any work: `plan_run_folder`, then
+    clear a replaced run (``clear(path)``; default: `clear_own_folder` with
+    ``own``) and mark the folder as holding an unfinished run of ``kind``.
+
+    Returns the plan (``"new"``, ``"replace"``, ``"resume"``), or
+    ``"finished"`` where ``resume`` found the run finished (then nothing is
+    changed). `finish_run` marks the run finished.
+    """
+    plan = plan_run_folder(path, kind, settings, resume=resume, force=force, own=own)
+    if plan == "resume" and read_marker(path).get("finished"):
+        return "finished"
+    if plan == "replace":
+        if clear is None:
+            clear_own_folder(path, own)
+        else:
+            clear(path)
+    write_marker(path, dict(kind=kind, settings=settings, finished=False))
+    return plan
+
+
+def finish_run(path, kind, settings):
+    """Mark the run in ``path`` (opened with `begin_run`) finished."""
+    write_marker(path, dict(kind=kind, settings=settings, finished=True))
 
 
 def clear_own_folder(path, own=()):

@@ -323,6 +323,21 @@ class LMUFormerSettings:
         "epochs of a spiking LMUFormer started from the trained LMUFormer",
         quick=3,
     )
+    checkpoint: str = setting(
+        None,
+        "folder of the training checkpoints: one sub-folder per model and seed, written "
+        "every epoch (--resume continues an interrupted run there)",
+        optional=True,
+    )
+
+    def run_settings(self):
+        """The settings a resumed comparison must repeat (JSON values): all
+        but where it writes (``out``, ``cache_dir``, ``checkpoint``)."""
+        import json  # pylint: disable=import-outside-toplevel
+
+        skip = ("out", "cache_dir", "checkpoint")
+        run = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+        return json.loads(json.dumps(run))
 
 
 __all__ += ["LMUFORMER_MODELS", "SPIKING_INITS", "LMUFormerSettings"]
