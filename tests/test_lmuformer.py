@@ -603,7 +603,7 @@ def test_train_lmuformer_options_for_the_spiking_start():
     assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("lmuformer", 3, 4.0)
     s = settings_from_args(LMUFormerSettings, build_parser().parse_args(["train-lmuformer"]))
     assert s == LMUFormerSettings()
-    assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("lmuformer", 20, 2.0)
+    assert (s.spiking_init, s.finetune_epochs, s.surrogate_alpha) == ("lmuformer", 15, 2.0)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train-lmuformer", "--spiking-init", "lmu"])
 

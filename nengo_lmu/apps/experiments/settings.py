@@ -252,6 +252,11 @@ LMUFORMER_MODELS = (
     "lstm",
 )
 
+#: The models `compare_lmuformer` trains by default: the LMUFormer (causal and
+#: with the published look-ahead), the causal spiking LMUFormer, the plain LMU
+#: and the LSTM.
+LMUFORMER_DEFAULT_MODELS = tuple(m for m in LMUFORMER_MODELS if m != "spiking_lmuformer_la5")
+
 #: Where a spiking LMUFormer of `compare_lmuformer` starts (``spiking_init``).
 SPIKING_INITS = ("scratch", "lmuformer")
 
@@ -268,7 +273,7 @@ class LMUFormerSettings:
         20, "test clips per keyword (unseen voices; as many again at far rates and pitches)"
     )
     n_mels: int = setting(20, "mel bins (features per frame)")
-    dim: int = setting(32, "LMUFormer width (memory order dim, 2 * dim when spiking)")
+    dim: int = setting(64, "LMUFormer width (memory order dim, 2 * dim when spiking)")
     epochs: int = setting(
         10, "training epochs (of the spiking LMUFormers: --finetune-epochs)", quick=3
     )
@@ -280,7 +285,10 @@ class LMUFormerSettings:
         positive=False,
     )
     models: tuple = setting(
-        LMUFORMER_MODELS, "the models trained", nargs="+", choices=LMUFORMER_MODELS
+        LMUFORMER_DEFAULT_MODELS,
+        "the models trained",
+        nargs="+",
+        choices=LMUFORMER_MODELS,
     )
     batch_size: int = setting(64, "minibatch size")
     learning_rate: float = setting(
@@ -319,7 +327,7 @@ class LMUFormerSettings:
         2.0, "width of the spiking LMUFormers' ATan surrogate gradient (spikingjelly's 2)"
     )
     finetune_epochs: int = setting(
-        20,
+        15,
         "epochs of a spiking LMUFormer started from the trained LMUFormer",
         quick=3,
     )
@@ -340,4 +348,4 @@ class LMUFormerSettings:
         return json.loads(json.dumps(run))
 
 
-__all__ += ["LMUFORMER_MODELS", "SPIKING_INITS", "LMUFormerSettings"]
+__all__ += ["LMUFORMER_MODELS", "LMUFORMER_DEFAULT_MODELS", "SPIKING_INITS", "LMUFormerSettings"]
