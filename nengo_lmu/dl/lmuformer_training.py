@@ -415,6 +415,22 @@ def train_lmuformer(
     >>> out.note.endswith("nothing was trained"), len(out.history["loss"])
     (True, 1)
     >>> folder.cleanup()
+
+    Data-parallel over the devices there are (neither applies on PyTorch):
+
+    >>> from nengo_lmu.dl.compat import backend_name, keras
+    >>> where = {}
+    >>> if backend_name() == "jax":  # the batch laid out over JAX's devices
+    ...     where = dict(distribution=keras.distribution.DataParallel())
+    ... elif backend_name() in ("tensorflow", "tf.keras"):  # e.g. over the GPUs
+    ...     import tensorflow as tf
+    ...     where = dict(strategy=tf.distribute.MirroredStrategy())
+    >>> for each in where.values():
+    ...     with each.scope():  # the model is made under it
+    ...         model = lmuformer(n_inputs=4, n_classes=3, dim=8, n_frames=12, seed=0)
+    ...     out = train_lmuformer(model, x, y, epochs=1, batch_size=8, **where)
+    ...     print(len(out.history["loss"]))
+    1
     """
     epochs, batch_size, learning_rate, seed, verbose, checkpoint_dir = _check_settings(
         epochs, batch_size, learning_rate, seed, verbose, checkpoint_dir, resume
