@@ -449,7 +449,7 @@ def test_train_lmuformer_command_checkpoints_and_resumes(tmp_path, capsys, monke
 #: learning rate), nor does its normalisation's moving mean follow anything
 #: else: those are compared loosely, all other weights to float32 rounding
 #: (summed over two devices in another order).
-COMPARE = """
+TWO_RUNS = """
 import numpy as np
 from nengo.exceptions import ValidationError
 from nengo_lmu.dl import lmuformer, load_lmuformer_checkpoint, train_lmuformer
@@ -513,7 +513,7 @@ def refused(rule, **kwargs):
 """
 
 DATA_PARALLEL = (
-    COMPARE
+    TWO_RUNS
     + """
 import jax, keras
 assert len(jax.devices()) == 2, jax.devices()
@@ -539,7 +539,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 """
-    + COMPARE
+    + TWO_RUNS
     + """
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 assert mirrored.num_replicas_in_sync == 2
