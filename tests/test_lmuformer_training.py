@@ -523,6 +523,8 @@ with dist.scope():
     two = lmuformer(**TINY)
 refused("multiple of the 2 replicas", model=two, x=epoch_data, distribution=dist,
         **dict(RUN, batch_size=7))
+refused("last batch holds 1", model=two, x=np.concatenate([base, base, base[:1]]),
+        y=np.concatenate([labels, labels, labels[:1]]), distribution=dist, **RUN)
 start = lmuformer_weights(two)
 train_lmuformer(two, epoch_data, distribution=dist, checkpoint_dir=FOLDER + "/a", **RUN)
 assert all(len(v.value.sharding.device_set) == 2 for v in two.variables)
@@ -588,7 +590,9 @@ def test_data_parallel_equals_one_device(tmp_path):
     assert moved > 1e-3 and diff < 1e-5 and loose < 1e-2, (moved, diff, loose)
 
 
-@pytest.mark.skipif(backend_name() != "tf.keras", reason="tf.distribute on tf.keras 2.12")
+@pytest.mark.skipif(
+    backend_name() not in ("tensorflow", "tf.keras"), reason="tf.distribute: TensorFlow"
+)
 def test_mirrored_strategy_equals_one_device(tmp_path):
     """Two logical CPUs under MirroredStrategy == no strategy; its checkpoint
     holds the same weights."""

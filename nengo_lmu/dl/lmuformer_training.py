@@ -376,7 +376,7 @@ def train_lmuformer(
         devices, so the run equals one device's (to float rounding).
 
         ``batch_size`` is the global batch and must be a multiple of the
-        replicas. Checkpoints hold the same arrays as without a
+        replicas (on JAX, so must the epoch's last, partial batch). Checkpoints hold the same arrays as without a
         distribution, so a run resumes under another (or none).
 
     Returns
@@ -456,6 +456,14 @@ def _train(
     if isinstance(model, LMUFormerModel):
         model.check_input(data.x)
     n = len(data.x)
+    n_devices = 1 if distribution is None else len(distribution.device_mesh.devices.flat)
+    if n % batch_size % n_devices:
+        raise ValidationError(
+            f"gives {n} clips, so each epoch's last batch holds {n % batch_size} "
+            f"(batch_size {batch_size}), which must be a multiple of the distribution's "
+            f"{n_devices} devices: JAX lays every batch out over them",
+            attr="x",
+        )
     optimizer = _compile(trained, data.labels, learning_rate, epochs * math.ceil(n / batch_size))
     weights = _Weights(model, trained)
     run = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
