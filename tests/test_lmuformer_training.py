@@ -441,5 +441,175 @@ def test_train_lmuformer_command_checkpoints_and_resumes(tmp_path, capsys, monke
     assert "--resume" in capsys.readouterr().err
 
 
+# ------------------------------------------------------------ distribution
+
+#: two trainings of a tiny LMUFormer compared weight by weight. A bias that
+#: feeds a BatchNormalization has no gradient (up to rounding, which differs
+#: between one and two devices and which Adam scales to steps of up to the
+#: learning rate), nor does its normalisation's moving mean follow anything
+#: else: those are compared loosely, all other weights to float32 rounding
+#: (summed over two devices in another order).
+TWO_RUNS = """
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo_lmu.dl import lmuformer, load_lmuformer_checkpoint, train_lmuformer
+from nengo_lmu.dl.lmuformer_weights import lmuformer_weights
+rng = np.random.RandomState(0)
+base = rng.randn(8, 12, 4).astype(np.float32)
+labels = rng.randint(3, size=8)
+TINY = dict(n_inputs=4, n_classes=3, dim=8, n_frames=12, seed=0)
+RUN = dict(epochs=2, batch_size=8, seed=1)
+
+def epoch_data(epoch):
+    # each batch: four clips, then the same four (every replica's share of
+    # it normalises alike in BatchNormalization, also under tf.distribute)
+    order = np.random.default_rng([1, epoch]).permutation(8)
+    rows = np.concatenate([order[:4], order[:4], order[4:], order[4:]])
+    return base[rows], labels[rows]
+
+def compare(a, b, start):
+    loose = set()
+    for name in a:
+        layer, _, index = name.rpartition("/")
+        if "_bn_" in layer and index == "2":
+            loose |= {name, layer.replace("_bn_", "_") + "/1"}
+    tight = [n for n in a if n not in loose]
+    moved = max(float(np.abs(a[n] - start[n]).max()) for n in tight)
+    diff = max(float(np.abs(a[n] - b[n]).max()) for n in tight)
+    loose_diff = max([float(np.abs(a[n] - b[n]).max()) for n in loose if n in a] + [0.0])
+    print("RESULT", moved, diff, loose_diff)
+
+def check_checkpoints(trained, where, **given):
+    # the checkpoint in FOLDER/a holds the very arrays (one device reads them
+    # back); a run stopped after epoch 1 and resumed under the same
+    # distribution ends with the same weights
+    weights = lmuformer_weights(trained)
+    saved = lmuformer_weights(load_lmuformer_checkpoint(FOLDER + "/a"))
+    assert all(np.array_equal(saved[n], w) for n, w in weights.items())
+
+    def stop_at_1(epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return epoch_data(epoch)
+
+    for data, resume in ((stop_at_1, False), (epoch_data, True)):
+        with where.scope():
+            again = lmuformer(**TINY)
+        try:
+            train_lmuformer(again, data, checkpoint_dir=FOLDER + "/b", resume=resume,
+                            **given, **RUN)
+        except KeyboardInterrupt:
+            assert not resume
+    assert all(np.array_equal(w, weights[n]) for n, w in lmuformer_weights(again).items())
+
+
+def refused(rule, **kwargs):
+    try:
+        train_lmuformer(**kwargs)
+    except ValidationError as e:
+        assert rule in str(e), e
+        return
+    raise AssertionError("not refused: " + rule)
+"""
+
+DATA_PARALLEL = (
+    TWO_RUNS
+    + """
+import jax, keras
+assert len(jax.devices()) == 2, jax.devices()
+dist = keras.distribution.DataParallel(devices=jax.devices())
+refused("distribution.scope()", model=lmuformer(**TINY), x=epoch_data, distribution=dist, **RUN)
+with dist.scope():
+    two = lmuformer(**TINY)
+refused("multiple of the 2 replicas", model=two, x=epoch_data, distribution=dist,
+        **dict(RUN, batch_size=7))
+refused("last batch holds 1", model=two, x=np.concatenate([base, base, base[:1]]),
+        y=np.concatenate([labels, labels, labels[:1]]), distribution=dist, **RUN)
+start = lmuformer_weights(two)
+train_lmuformer(two, epoch_data, distribution=dist, checkpoint_dir=FOLDER + "/a", **RUN)
+assert all(len(v.value.sharding.device_set) == 2 for v in two.variables)
+check_checkpoints(two, dist, distribution=dist)
+one = lmuformer(**TINY)
+train_lmuformer(one, epoch_data, **RUN)
+compare(lmuformer_weights(one), lmuformer_weights(two), start)
+"""
+)
+
+MIRRORED = (
+    """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+    + TWO_RUNS
+    + """
+mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+assert mirrored.num_replicas_in_sync == 2
+refused("strategy.scope()", model=lmuformer(**TINY), x=epoch_data, strategy=mirrored, **RUN)
+with mirrored.scope():
+    two = lmuformer(**TINY)
+refused("multiple of the 2 replicas", model=two, x=epoch_data, strategy=mirrored,
+        **dict(RUN, batch_size=7))
+start = lmuformer_weights(two)
+train_lmuformer(two, epoch_data, strategy=mirrored, checkpoint_dir=FOLDER + "/a", **RUN)
+check_checkpoints(two, mirrored, strategy=mirrored)
+one = lmuformer(**TINY)
+train_lmuformer(one, epoch_data, **RUN)
+compare(lmuformer_weights(one), lmuformer_weights(two), start)
+"""
+)
+
+
+def run_script(script, tmp_path, **env):
+    """Run ``script`` in a fresh Python (its devices are set before Keras
+    starts); ``(moved, diff, loose_diff)`` from its RESULT line."""
+    import os
+    import subprocess
+
+    code = f"FOLDER = {str(tmp_path)!r}\n" + script
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=500
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    line = [li for li in out.stdout.splitlines() if li.startswith("RESULT")][-1]
+    print(line)
+    return tuple(map(float, line.split()[1:]))
+
+
+@pytest.mark.skipif(backend_name() != "jax", reason="keras.distribution: JAX")
+def test_data_parallel_equals_one_device(tmp_path):
+    """Two (host) devices under keras.distribution.DataParallel == one device;
+    its checkpoint and a resume under it keep the same weights."""
+    moved, diff, loose = run_script(
+        DATA_PARALLEL,
+        tmp_path,
+        KERAS_BACKEND="jax",
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+    )
+    assert moved > 1e-3 and diff < 1e-5 and loose < 1e-2, (moved, diff, loose)
+
+
+@pytest.mark.skipif(
+    backend_name() not in ("tensorflow", "tf.keras"), reason="tf.distribute: TensorFlow"
+)
+def test_mirrored_strategy_equals_one_device(tmp_path):
+    """Two logical CPUs under MirroredStrategy == no strategy; its checkpoint
+    holds the same weights."""
+    moved, diff, loose = run_script(MIRRORED, tmp_path)
+    assert moved > 1e-3 and diff < 1e-5 and loose < 1e-2, (moved, diff, loose)
+
+
+def test_distribution_refusals():
+    """A strategy needs TensorFlow, a keras.distribution JAX."""
+    x, y = clips(8)
+    if backend_name() in ("tensorflow", "tf.keras"):
+        with pytest.raises(ValidationError, match="keras.distribution runs on JAX"):
+            train_lmuformer(tiny_model(), x, y, batch_size=8, distribution=object())
+    else:
+        with pytest.raises(ValidationError, match="strategy needs TensorFlow"):
+            train_lmuformer(tiny_model(), x, y, batch_size=8, strategy=object())
+
+
 if __name__ == "__main__":
     print(write_checkpoint_fixture(DATA))

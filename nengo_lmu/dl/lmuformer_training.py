@@ -17,6 +17,12 @@ and ``ckpt-<epoch>.npz`` with every weight under its layer's name), so that a
 checkpoint written with Keras 3 on JAX, PyTorch or TensorFlow resumes on
 tf.keras 2.12 and the reverse. `load_lmuformer_checkpoint` reads the
 trained model back.
+
+With ``strategy`` (a `tf.distribute` strategy; tf.keras 2.12 or Keras 3's
+TensorFlow backend) or ``distribution`` (a ``keras.distribution``, e.g.
+``DataParallel``, on JAX) each batch is split over the replicas (the
+`nengo_lmu.dl.lm_steps.distribution_of` rules, shared with the language
+model's loop); the model must be made under the same scope.
 """
 
 import hashlib
@@ -29,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu.dl.compat import keras
+from nengo_lmu.dl.compat import KERAS3, keras
 from nengo_lmu.dl.interrupts import LastEpoch, TrainingInterrupted
 from nengo_lmu.dl.lm_checkpoints import (
     check_resume,
@@ -39,6 +45,7 @@ from nengo_lmu.dl.lm_checkpoints import (
     restore_checkpoint,
     save_checkpoint,
 )
+from nengo_lmu.dl.lm_steps import distribution_of, distribution_scope
 from nengo_lmu.dl.lmuformer import LMUFormerModel, check_lmuformer, final_scores_model, lmuformer
 from nengo_lmu.validation import check_int, check_positive
 
@@ -250,6 +257,36 @@ def _compile(trained, labels, learning_rate, steps):
     return optimizer
 
 
+def _check_placed(model, strategy, distribution, strategy_given):
+    """Refuse a model whose weights were not made under the ``strategy`` or
+    ``distribution`` it is to be trained under (Keras does not move them)."""
+    if not strategy_given:
+        strategy = None
+    if strategy is None and distribution is None:
+        return
+    variables = model.variables
+    if strategy is not None:
+        inner = [v.value if KERAS3 else v for v in variables]
+        outside = [
+            v.name
+            for v, w in zip(variables, inner)
+            if not strategy.extended.variable_created_in_scope(w)
+        ]
+        where = f"the scope of {type(strategy).__name__}"
+    else:
+        n_devices = len(distribution.device_mesh.devices.flat)
+        outside = [v.name for v in variables if len(v.value.sharding.device_set) != n_devices]
+        where = f"the scope of {type(distribution).__name__} ({n_devices} devices)"
+    if outside:
+        name = "strategy" if strategy is not None else "distribution"
+        raise ValidationError(
+            f"the model must be made under {name}.scope() (Keras places its weights "
+            f"when they are made): {len(outside)} weights, e.g. {outside[0]!r}, "
+            f"were made outside {where}",
+            attr=name,
+        )
+
+
 def _read_history(checkpoint_dir, start):
     """The per-epoch records saved with the newest checkpoint."""
     history = {k: [] for k in HISTORY_KEYS}
@@ -273,6 +310,8 @@ def train_lmuformer(
     checkpoint_dir=None,
     resume=False,
     verbose=0,
+    strategy=None,
+    distribution=None,
 ):
     """Train an LMUFormer on clips, with checkpoints every epoch and resume.
 
@@ -319,6 +358,26 @@ def train_lmuformer(
         then holds its final weights).
     verbose : int
         Keras' ``fit`` verbosity.
+    strategy : tf.distribute.Strategy, optional
+        Train data-parallel under this strategy (TensorFlow: tf.keras 2.12 or
+        Keras 3's TensorFlow backend; e.g. ``MirroredStrategy`` over GPUs).
+        Make the model under ``strategy.scope()`` (Keras places the weights
+        when they are made; a model made outside is refused); the optimizer
+        and the compiled training model are made under it here. Each
+        replica normalises its own share of the batch in
+        ``BatchNormalization`` (Keras' default), so the run differs slightly
+        from one device's.
+    distribution : keras.distribution.Distribution, optional
+        Train under this ``keras.distribution`` (JAX, e.g. ``DataParallel``
+        over the devices; the global one set by
+        ``keras.distribution.set_distribution`` where not given). Make the
+        model under ``distribution.scope()`` (a model whose weights lie
+        elsewhere is refused). The batch is one array laid out over the
+        devices, so the run equals one device's (to float rounding).
+
+        ``batch_size`` is the global batch and must be a multiple of the
+        replicas (on JAX, so must the epoch's last, partial batch). Checkpoints hold the same arrays as without a
+        distribution, so a run resumes under another (or none).
 
     Returns
     -------
@@ -356,16 +415,55 @@ def train_lmuformer(
     >>> out.note.endswith("nothing was trained"), len(out.history["loss"])
     (True, 1)
     >>> folder.cleanup()
+
+    Data-parallel over the devices there are (neither applies on PyTorch):
+
+    >>> from nengo_lmu.dl.compat import backend_name, keras
+    >>> where = {}
+    >>> if backend_name() == "jax":  # the batch laid out over JAX's devices
+    ...     where = dict(distribution=keras.distribution.DataParallel())
+    ... elif backend_name() in ("tensorflow", "tf.keras"):  # e.g. over the GPUs
+    ...     import tensorflow as tf
+    ...     where = dict(strategy=tf.distribute.MirroredStrategy())
+    >>> for each in where.values():
+    ...     with each.scope():  # the model is made under it
+    ...         model = lmuformer(n_inputs=4, n_classes=3, dim=8, n_frames=12, seed=0)
+    ...     out = train_lmuformer(model, x, y, epochs=1, batch_size=8, **where)
+    ...     print(len(out.history["loss"]))
+    1
     """
     epochs, batch_size, learning_rate, seed, verbose, checkpoint_dir = _check_settings(
         epochs, batch_size, learning_rate, seed, verbose, checkpoint_dir, resume
     )
+    strategy_given = strategy is not None
+    strategy, distribution = distribution_of(strategy, distribution, batch_size)
+    with distribution_scope(strategy, distribution):
+        return _train(
+            model, x, y, epochs, batch_size, learning_rate, seed, checkpoint_dir, resume,
+            verbose, strategy, distribution, strategy_given,
+        )  # fmt: skip
+
+
+def _train(
+    model, x, y, epochs, batch_size, learning_rate, seed, checkpoint_dir, resume, verbose,
+    strategy, distribution, strategy_given,
+):  # fmt: skip
+    """`train_lmuformer` after its checks, under the distribution's scope."""
     trained = _trained_model(model)
+    _check_placed(trained, strategy, distribution, strategy_given)
     n_classes = int(trained.outputs[0].shape[-1])
     data = _EpochData(x, y, seed, n_classes)
     if isinstance(model, LMUFormerModel):
         model.check_input(data.x)
     n = len(data.x)
+    n_devices = 1 if distribution is None else len(distribution.device_mesh.devices.flat)
+    if n % batch_size % n_devices:
+        raise ValidationError(
+            f"gives {n} clips, so each epoch's last batch holds {n % batch_size} "
+            f"(batch_size {batch_size}), which must be a multiple of the distribution's "
+            f"{n_devices} devices: JAX lays every batch out over them",
+            attr="x",
+        )
     optimizer = _compile(trained, data.labels, learning_rate, epochs * math.ceil(n / batch_size))
     weights = _Weights(model, trained)
     run = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed)
