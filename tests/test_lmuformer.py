@@ -650,14 +650,14 @@ def test_trained_spiking_lmuformer_streamed_in_nengo_scores_what_keras_scores(tm
     from nengo_lmu.apps.speech import spoken_keywords
 
     data = spoken_keywords(
-        ["yes", "no", "up"], n_train=8, n_test=4, n_mels=8, cache_dir=str(tmp_path)
+        ["yes", "no", "up"], n_train=6, n_test=3, n_mels=8, cache_dir=str(tmp_path)
     )
     out = compare_lmuformer(
         data=data,
         models=("spiking_lmuformer",),
         dim=8,
-        epochs=3,
-        finetune_epochs=3,
+        epochs=2,
+        finetune_epochs=2,
         stream_clips=len(data["y_test"]),
         stream_dtype="float64",
         keep_models=True,
